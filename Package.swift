@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of the numeric code run with bounds checks off: the kernels index raw buffers whose
+// sizes are validated once at each op's entry (shape checks), not per element.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "cmc",
+    products: [
+        .executable(name: "cmc-bench", targets: ["cmc-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libzmq3-dev, zlib1g-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        .target(name: "CMCCore", swiftSettings: fast),
+        .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS"], swiftSettings: fast),
+        .target(name: "CMCModel", dependencies: ["CMCTensor"], swiftSettings: fast),
+        .target(name: "CMCTraining", dependencies: ["CMCModel"], swiftSettings: fast),
+
+        .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", argumentParser], swiftSettings: fast),
+
+        .testTarget(name: "CMCTensorTests", dependencies: ["CMCTensor", "CMCModel", "CMCTraining"],
+                    resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,87 @@
+import Foundation
+
+extension SmartFallMM {
+    struct LoadedTrial {
+        var sample: Sample
+        /// Hash of the two IMU files' parsed content, to find trials sharing one recording.
+        var fingerprint: UInt64
+        var duplicates: Int
+        var outOfOrder: Int
+    }
+
+    /// Reads one trial; junk rows and long gaps are appended to `problems` (the trial is kept),
+    /// unusable content throws.
+    static func loadTrial(key: TrialKey, skeletonPath: String, accPath: String, gyroPath: String,
+                          options: Options, problems: inout [DataProblem]) throws -> LoadedTrial {
+        var series = [TimedSeries]()
+        var fingerprint: UInt64 = 0xcbf2_9ce4_8422_2325
+        for (path, sensor) in [(accPath, "accelerometer"), (gyroPath, "gyroscope")] {
+            let rows = try CSVRows.read(path: path, columns: 3, timestamped: true)
+            reportJunk(rows, path: path, problems: &problems)
+            guard rows.rowCount >= 2 else {
+                throw DataError.degenerate(sample: path, reason: "\(sensor) has \(rows.rowCount) valid rows (need ≥ 2)")
+            }
+            fnv1a(&fingerprint, rows.timestamps)
+            fnv1a(&fingerprint, rows.values)
+            series.append(TimedSeries(times: rows.timestamps, values: rows.values, channels: 3))
+        }
+        guard let merged = mergeOntoUniformGrid(series, rate: options.inertialRate) else {
+            let spans = zip(["accelerometer", "gyroscope"], series).map { name, s in
+                "\(name) \(fixed(s.start - series[0].start, 2))…\(fixed(s.end - series[0].start, 2)) s"
+            }
+            throw DataError.degenerate(sample: key.id, reason:
+                "accelerometer and gyroscope do not overlap in time (\(spans.joined(separator: ", ")))")
+        }
+        for (s, sensor) in zip(series, ["accelerometer", "gyroscope"]) {
+            let gap = s.largestGap(from: merged.start, to: merged.end)
+            if gap.gap > options.gapWarning {
+                problems.append(DataProblem(kind: .suspicious, file: sensor == "accelerometer" ? accPath : gyroPath,
+                    message: "\(sensor) gap of \(fixed(gap.gap, 1)) s at \(fixed(gap.at - merged.start, 1)) s into the merged span (linearly interpolated)",
+                    skipped: false))
+            }
+        }
+
+        let skeletonRows = try CSVRows.read(path: skeletonPath, columns: 96, timestamped: false)
+        reportJunk(skeletonRows, path: skeletonPath, problems: &problems)
+        guard skeletonRows.rowCount >= 2 else {
+            throw DataError.degenerate(sample: skeletonPath, reason: "\(skeletonRows.rowCount) valid skeleton rows (need ≥ 2 of 96 numbers)")
+        }
+        let skeleton = skeletonArray(rows: skeletonRows, joints: 32)
+        let sample = Sample(id: key.id, label: key.activity - 1, subject: key.subject, trial: key.trial,
+                            inertial: merged.array, skeleton: skeleton,
+                            sources: [accPath, gyroPath, skeletonPath])
+        return LoadedTrial(sample: sample, fingerprint: fingerprint,
+                           duplicates: series.map(\.duplicates).reduce(0, +),
+                           outOfOrder: series.map(\.outOfOrder).reduce(0, +))
+    }
+
+    /// Rows of `x, y, z` per joint → `(3, T, J)`.
+    static func skeletonArray(rows: CSVRows, joints: Int) -> DataArray {
+        let t = rows.rowCount
+        var out = [Float](repeating: 0, count: 3 * t * joints)
+        for f in 0..<t {
+            for j in 0..<joints {
+                for c in 0..<3 { out[(c * t + f) * joints + j] = Float(rows.values[f * joints * 3 + j * 3 + c]) }
+            }
+        }
+        return DataArray(shape: [3, t, joints], values: out)
+    }
+
+    static func reportJunk(_ rows: CSVRows, path: String, problems: inout [DataProblem]) {
+        guard let first = rows.junk.first else { return }
+        let more = rows.junk.count > 1 ? " and \(rows.junk.count - 1) more" : ""
+        problems.append(DataProblem(kind: .junkRows, file: path,
+            message: "skipped \(rows.junk.count) invalid row(s): line \(first.line) '\(first.text)'\(more)",
+            skipped: rows.rowCount < 2))
+    }
+
+    static func fnv1a(_ hash: inout UInt64, _ values: [Double]) {
+        for v in values {
+            var bits = v.bitPattern
+            for _ in 0..<8 {
+                hash = (hash ^ (bits & 0xFF)) &* 0x100_0000_01b3
+                bits >>= 8
+            }
+        }
+    }
+}

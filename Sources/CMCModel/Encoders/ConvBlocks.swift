@@ -1,0 +1,40 @@
+import CMCCore
+import CMCTensor
+
+/// Conv1d → BatchNorm1d → ReLU (the inertial encoder's convolutional blocks).
+public final class ConvBNReLU1d: Module {
+    public let conv: Conv1d
+    public let bn: BatchNorm
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, padding: Int, rng: inout SeededRNG) {
+        conv = Conv1d(inChannels, outChannels, kernel: kernel, padding: padding, rng: &rng)
+        bn = BatchNorm(outChannels)
+    }
+
+    public override var children: [(String, Module)] { [("conv", conv), ("bn", bn)] }
+
+    public func callAsFunction(_ x: Variable) -> Variable { bn(conv(x)).relu() }
+}
+
+/// Conv2d → BatchNorm2d, with the activation and pooling chosen per stage (the skeleton encoder's
+/// stages differ: some have no ReLU, some pool).
+public final class ConvBN2d: Module {
+    public let conv: Conv2d
+    public let bn: BatchNorm
+    public let relu: Bool, pool: Bool
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), relu: Bool, pool: Bool, rng: inout SeededRNG) {
+        conv = Conv2d(inChannels, outChannels, kernel: kernel, rng: &rng)
+        bn = BatchNorm(outChannels)
+        self.relu = relu; self.pool = pool
+    }
+
+    public override var children: [(String, Module)] { [("conv", conv), ("bn", bn)] }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        var y = bn(conv(x))
+        if relu { y = y.relu() }
+        if pool { y = maxPool2d(y, kernel: (2, 2)) }
+        return y
+    }
+}

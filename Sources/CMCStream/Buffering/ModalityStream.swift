@@ -1,0 +1,62 @@
+/// Everything the daemon keeps about one modality of one subject: its samples, its clock mapping,
+/// its sequence numbers and its rate limiter.
+struct ModalityStream: Sendable {
+    var ring: SampleRing
+    var clock: ClockAligner
+    var sequence = SequenceTracker()
+    /// Offset currently used to map this stream's sensor times onto the daemon timeline.
+    var offset: Int64 = 0
+    /// CLOCK_MONOTONIC ns of the last accepted frame.
+    var lastArrival: Int64
+    private var tokens: Double
+    private var tokensUpdated: Int64
+
+    init(capacity: Int, stride: Int, clock: ClockPolicy, now: Int64, burst: Double) {
+        ring = SampleRing(capacity: capacity, stride: stride)
+        self.clock = ClockAligner(policy: clock)
+        lastArrival = now
+        tokens = burst
+        tokensUpdated = now
+    }
+
+    /// Token bucket: `rate` frames per second with a burst of one second's worth.
+    mutating func admit(now: Int64, rate: Double) -> Bool {
+        tokens = min(rate, tokens + Double(max(0, now - tokensUpdated)) * 1e-9 * rate)
+        tokensUpdated = now
+        if tokens < 1 { return false }
+        tokens -= 1
+        return true
+    }
+
+    /// Newest sample on the daemon timeline.
+    var newestDaemonTime: Int64? { ring.newestTime.map { $0 &+ offset } }
+
+    /// Copies the samples in `(start, end]` (daemon timeline) out as a `ModalityWindow`, or nil if the
+    /// data does not cover the window within `maxGap` (warm-up, gaps, a stalled sensor).
+    func cut(start: Int64, end: Int64, channels: Int, joints: Int, maxGap: Int64) -> ModalityWindow? {
+        let range = ring.indices(after: start &- offset, through: end &- offset)
+        guard range.count >= 2 else { return nil }
+        var previous = start
+        for i in range {
+            let t = ring.time(at: i) &+ offset
+            if t - previous > maxGap { return nil }
+            previous = t
+        }
+        if end - previous > maxGap { return nil }
+
+        let count = range.count
+        let times = range.map { Double(ring.time(at: $0) &+ offset - start) * 1e-9 }
+        var values = [Float](repeating: 0, count: ring.stride * count)
+        if joints == 0 {
+            for (t, i) in range.enumerated() { for c in 0..<channels { values[c * count + t] = ring.value(at: i, component: c) } }
+        } else {
+            // Ring samples are joint-major (J × C, as on the wire); windows are C × T × J.
+            for (t, i) in range.enumerated() {
+                for j in 0..<joints {
+                    for c in 0..<channels { values[(c * count + t) * joints + j] = ring.value(at: i, component: j * channels + c) }
+                }
+            }
+        }
+        return ModalityWindow(channels: channels, joints: joints, count: count, times: times, values: values)
+    }
+}

@@ -1,0 +1,80 @@
+/// Temporal smoothing and the "unknown" threshold.
+public struct SmoothingPolicy: Sendable, Equatable {
+    /// How many recent windows are averaged (1 = no smoothing).
+    public var windows: Int = 3
+    /// Below this smoothed probability the published label is "unknown".
+    public var unknownThreshold: Double = 0.5
+    /// How many candidates a label event lists.
+    public var topK: Int = 3
+    /// Windows whose ends are further apart than this do not smooth together (the subject went away).
+    public var maxHistorySeconds: Double = 5
+
+    public init(windows: Int = 3, unknownThreshold: Double = 0.5, topK: Int = 3, maxHistorySeconds: Double = 5) {
+        self.windows = windows
+        self.unknownThreshold = unknownThreshold
+        self.topK = topK
+        self.maxHistorySeconds = maxHistorySeconds
+    }
+}
+
+/// The decision for one window after smoothing.
+public struct Decision: Sendable, Equatable {
+    public var label: String
+    /// -1 for "unknown".
+    public var labelIndex: Int
+    public var confidence: Double
+    public var topK: [LabelEvent.Candidate]
+    public var raw: LabelEvent.Candidate
+}
+
+/// Averages the probability vectors of a subject's recent windows (a moving average over at most
+/// `policy.windows` windows), so one ambiguous window does not flip the label.
+public struct LabelSmoother: Sendable {
+    public let policy: SmoothingPolicy
+    private var history: [(end: Int64, probabilities: [Float])] = []
+
+    public init(policy: SmoothingPolicy) { self.policy = policy }
+
+    public mutating func reset() { history.removeAll() }
+
+    /// Adds a window's probabilities (already validated: one per class, finite, summing to 1) and returns
+    /// the smoothed decision.
+    public mutating func add(_ probabilities: [Float], windowEnd: Int64, classNames: [String]) -> Decision {
+        let horizon = windowEnd - Int64(policy.maxHistorySeconds * 1e9)
+        if let last = history.last, last.probabilities.count != probabilities.count || last.end < horizon || last.end > windowEnd {
+            history.removeAll()  // model changed, subject was away, or time went backwards
+        }
+        history.append((windowEnd, probabilities))
+        if history.count > max(1, policy.windows) { history.removeFirst(history.count - max(1, policy.windows)) }
+
+        var mean = [Double](repeating: 0, count: probabilities.count)
+        for entry in history { for (i, p) in entry.probabilities.enumerated() { mean[i] += Double(p) } }
+        for i in mean.indices { mean[i] /= Double(history.count) }
+        return Self.decide(smoothed: mean, raw: probabilities, classNames: classNames, policy: policy)
+    }
+
+    static func decide(smoothed: [Double], raw: [Float], classNames: [String], policy: SmoothingPolicy) -> Decision {
+        let ranked = smoothed.indices.sorted { smoothed[$0] != smoothed[$1] ? smoothed[$0] > smoothed[$1] : $0 < $1 }
+        let best = ranked[0]
+        let rawBest = raw.indices.max { raw[$0] < raw[$1] } ?? 0
+        let known = smoothed[best] >= policy.unknownThreshold
+        return Decision(
+            label: known ? classNames[best] : LabelEvent.unknownLabel,
+            labelIndex: known ? best : -1,
+            confidence: smoothed[best],
+            topK: ranked.prefix(max(1, policy.topK)).map { LabelEvent.Candidate(label: classNames[$0], probability: smoothed[$0]) },
+            raw: LabelEvent.Candidate(label: classNames[rawBest], probability: Double(raw[rawBest])))
+    }
+}
+
+extension Classification {
+    /// Checks the classifier's output before it reaches the smoother: one finite, non-negative value per
+    /// class with a positive sum. Returns the probabilities normalised to sum to 1, or nil.
+    func validated(classCount: Int) -> [Float]? {
+        guard probabilities.count == classCount, classCount > 0,
+              probabilities.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
+        let sum = probabilities.reduce(0, +)
+        guard sum > 0, sum.isFinite else { return nil }
+        return probabilities.map { $0 / sum }
+    }
+}

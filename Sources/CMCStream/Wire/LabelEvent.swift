@@ -1,0 +1,76 @@
+import Foundation
+
+/// One activity decision for one subject, published as UTF-8 JSON on topic `label/<subject>/`
+/// (docs/protocol.md §5). JSON because every consumer (dashboards, Python, shell `jq`) reads it for free,
+/// and labels are a few per second per subject, so its cost does not matter.
+public struct LabelEvent: Codable, Sendable, Equatable {
+    public struct Candidate: Codable, Sendable, Equatable {
+        public var label: String
+        public var probability: Double
+        public init(label: String, probability: Double) {
+            self.label = label
+            self.probability = probability
+        }
+        enum CodingKeys: String, CodingKey { case label, probability = "p" }
+    }
+
+    public static let currentVersion = 1
+    /// The label published when the smoothed confidence is below the threshold.
+    public static let unknownLabel = "unknown"
+
+    public var version: Int
+    public var subject: UInt32
+    /// Per-subject event counter starting at 0; restarts when the daemon restarts.
+    public var sequence: UInt64
+    /// Time base of the window bounds: "monotonic" (daemon CLOCK_MONOTONIC) or "shared" (sensor clock).
+    public var clock: String
+    public var windowStartNanoseconds: Int64
+    public var windowEndNanoseconds: Int64
+    /// The smoothed decision, or "unknown".
+    public var label: String
+    /// Index of `label` in the model's class list; -1 for "unknown".
+    public var labelIndex: Int
+    /// Smoothed probability of the best class (even when the label is "unknown").
+    public var confidence: Double
+    /// The best classes after smoothing, most probable first.
+    public var topK: [Candidate]
+    /// The modalities this window was classified from: ["imu", "skeleton"], ["imu"] or ["skeleton"].
+    public var modalities: [String]
+    /// True when a modality was missing and a unimodal model decided.
+    public var fallback: Bool
+    /// This window's own best class before smoothing.
+    public var raw: Candidate
+    public var inferenceMilliseconds: Double
+    /// From the moment the window's data was complete to the moment this event was published.
+    public var endToEndMilliseconds: Double
+    public var publishedUnixNanoseconds: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case version = "v", subject, sequence = "seq", clock
+        case windowStartNanoseconds = "window_start_ns", windowEndNanoseconds = "window_end_ns"
+        case label, labelIndex = "label_index", confidence, topK = "top_k", modalities, fallback, raw
+        case inferenceMilliseconds = "inference_ms", endToEndMilliseconds = "end_to_end_ms"
+        case publishedUnixNanoseconds = "published_unix_ns"
+    }
+
+    public var topic: String { Topic.label(subject: subject) }
+
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding a struct of strings and finite numbers cannot fail; confidences are clamped finite.
+        return Array((try? encoder.encode(self)) ?? Data("{}".utf8))
+    }
+
+    /// `[topic, json]`, ready for `ZMQSocket.send`.
+    public func message() -> [[UInt8]] { [Array(topic.utf8), encoded()] }
+
+    /// Decodes a `[topic, json]` label message, rejecting other versions and mismatched topics.
+    public static func decode(message parts: [[UInt8]]) throws -> LabelEvent {
+        guard parts.count == 2 else { throw WireError("message", .invalid("expected 2 parts [topic, json], got \(parts.count)")) }
+        let event = try JSONDecoder().decode(LabelEvent.self, from: Data(parts[1]))
+        if event.version != currentVersion { throw WireError("v", .unsupportedVersion(UInt8(clamping: event.version))) }
+        if parts[0] != Array(event.topic.utf8) { throw WireError("topic", .invalid("expected \"\(event.topic)\"")) }
+        return event
+    }
+}

@@ -1,0 +1,149 @@
+import CZeroMQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The ZeroMQ socket patterns cmc uses.
+public enum ZMQSocketType: Sendable {
+    case pub, sub, xpub, xsub, pair, push, pull
+
+    var raw: Int32 {
+        switch self {
+        case .pub: ZMQ_PUB
+        case .sub: ZMQ_SUB
+        case .xpub: ZMQ_XPUB
+        case .xsub: ZMQ_XSUB
+        case .pair: ZMQ_PAIR
+        case .push: ZMQ_PUSH
+        case .pull: ZMQ_PULL
+        }
+    }
+}
+
+/// A ZeroMQ socket, owned by exactly one thread.
+///
+/// libzmq sockets are not thread-safe, so this class is deliberately **not** `Sendable`: Swift 6 refuses
+/// to capture it in a closure that runs on another thread. Create it on the thread that uses it. Other
+/// threads reach that thread through an `inproc://` socket of their own or through a queue.
+///
+/// `ZMQ_LINGER` is set on creation (default 0) so closing never blocks and `zmq_ctx_term` cannot hang.
+/// The socket is closed by `close()` or, at the latest, by `deinit`.
+public final class ZMQSocket {
+    private var handle: UnsafeMutableRawPointer?
+    /// Keeps the context alive until this socket is closed (`zmq_ctx_term` waits for open sockets).
+    public let context: ZMQContext
+    public let type: ZMQSocketType
+
+    public init(context: ZMQContext, type: ZMQSocketType, lingerMilliseconds: Int32 = 0) throws {
+        guard let h = zmq_socket(context.handle, type.raw) else { throw ZMQError.last("socket") }
+        self.handle = h
+        self.context = context
+        self.type = type
+        try setOption(ZMQ_LINGER, lingerMilliseconds, name: "linger")
+    }
+
+    deinit { close() }
+
+    /// Closes the socket now; later calls fail with `ENOTSOCK`. Idempotent.
+    public func close() {
+        if let h = handle { zmq_close(h) }
+        handle = nil
+    }
+
+    private func live(_ operation: String) throws(ZMQError) -> UnsafeMutableRawPointer {
+        guard let h = handle else { throw ZMQError(code: ENOTSOCK, operation: operation) }
+        return h
+    }
+
+    // MARK: Options
+
+    public func setOption(_ option: Int32, _ value: Int32, name: String) throws(ZMQError) {
+        var v = value
+        if zmq_setsockopt(try live(name), option, &v, MemoryLayout<Int32>.size) != 0 {
+            throw ZMQError.last("setsockopt \(name)=\(value)")
+        }
+    }
+
+    public func setOption(_ option: Int32, bytes: [UInt8], name: String) throws(ZMQError) {
+        let h = try live(name)
+        let rc = bytes.withUnsafeBytes { zmq_setsockopt(h, option, $0.baseAddress, $0.count) }
+        if rc != 0 { throw ZMQError.last("setsockopt \(name)") }
+    }
+
+    /// Queue limits. A PUB over its send HWM drops silently; a SUB's receive HWM should hold a few
+    /// seconds of frames so bursts are absorbed (loss upstream shows as sequence-number gaps).
+    public func setHighWaterMarks(send: Int32? = nil, receive: Int32? = nil) throws(ZMQError) {
+        if let send { try setOption(ZMQ_SNDHWM, send, name: "sndhwm") }
+        if let receive { try setOption(ZMQ_RCVHWM, receive, name: "rcvhwm") }
+    }
+
+    /// Subscribes a SUB socket to every message whose first frame starts with `prefix` ("" = all).
+    public func subscribe(_ prefix: String) throws(ZMQError) {
+        try setOption(ZMQ_SUBSCRIBE, bytes: Array(prefix.utf8), name: "subscribe \(prefix)")
+    }
+
+    public func unsubscribe(_ prefix: String) throws(ZMQError) {
+        try setOption(ZMQ_UNSUBSCRIBE, bytes: Array(prefix.utf8), name: "unsubscribe \(prefix)")
+    }
+
+    // MARK: Endpoints
+
+    public func bind(_ endpoint: String) throws(ZMQError) {
+        if zmq_bind(try live("bind"), endpoint) != 0 { throw ZMQError.last("bind \(endpoint)") }
+    }
+
+    public func connect(_ endpoint: String) throws(ZMQError) {
+        if zmq_connect(try live("connect"), endpoint) != 0 { throw ZMQError.last("connect \(endpoint)") }
+    }
+
+    /// The endpoint actually bound last, e.g. `tcp://127.0.0.1:41234` after binding `tcp://127.0.0.1:*`.
+    public func lastEndpoint() throws(ZMQError) -> String {
+        var buffer = [CChar](repeating: 0, count: 512)
+        var size = buffer.count
+        if zmq_getsockopt(try live("last_endpoint"), ZMQ_LAST_ENDPOINT, &buffer, &size) != 0 {
+            throw ZMQError.last("getsockopt last_endpoint")
+        }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: Messages
+
+    /// Sends a multipart message. Returns false when it would block (`dontWait`, or a send timeout);
+    /// `EINTR` is retried. A PUB never blocks: above its HWM it drops the message and returns true.
+    @discardableResult
+    public func send(_ parts: [[UInt8]], dontWait: Bool = false) throws(ZMQError) -> Bool {
+        let h = try live("send")
+        precondition(!parts.isEmpty, "a ZeroMQ message has at least one part")
+        for (index, part) in parts.enumerated() {
+            var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
+            if index < parts.count - 1 { flags |= ZMQ_SNDMORE }
+            while true {
+                let rc = part.withUnsafeBytes { zmq_send(h, $0.baseAddress, $0.count, flags) }
+                if rc >= 0 { break }
+                let error = ZMQError.last("send")
+                if error.code == EINTR { continue }
+                // Parts after the first are queued atomically by libzmq once the first succeeded.
+                if error.isWouldBlock && index == 0 { return false }
+                throw error
+            }
+        }
+        return true
+    }
+
+    /// Receives one whole multipart message, or nil when none is ready (`dontWait`, or a receive timeout).
+    public func receive(dontWait: Bool = false) throws(ZMQError) -> [[UInt8]]? {
+        let h = try live("recv")
+        var parts: [[UInt8]] = []
+        while true {
+            var message = ZMQMessage()
+            // Only the first part may be "not ready": later parts of a multipart message arrive with it.
+            let flags: Int32 = (dontWait && parts.isEmpty) ? ZMQ_DONTWAIT : 0
+            guard try message.receive(from: h, flags: flags) else { return nil }
+            parts.append(message.bytes)
+            if !message.hasMore { return parts }
+        }
+    }
+
+    /// The raw handle, for `zmq_poll` only.
+    var rawHandle: UnsafeMutableRawPointer? { handle }
+}

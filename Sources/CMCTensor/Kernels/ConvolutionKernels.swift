@@ -1,0 +1,173 @@
+/// 2-D convolution as im2col + one GEMM over the whole batch (1-D convolution is the H = 1 case).
+///
+/// The column matrix is laid out (C·kh·kw) × (B·Ho·Wo) so that a single large sgemm covers the batch:
+/// large GEMMs are where OpenBLAS is efficient, and they parallelise across BLAS threads.
+public struct ConvGeometry: Sendable, Equatable {
+    public let batch: Int, inChannels: Int, height: Int, width: Int
+    public let outChannels: Int, kernelH: Int, kernelW: Int
+    public let strideH: Int, strideW: Int, padH: Int, padW: Int
+    public var outH: Int { (height + 2 * padH - kernelH) / strideH + 1 }
+    public var outW: Int { (width + 2 * padW - kernelW) / strideW + 1 }
+    var patch: Int { inChannels * kernelH * kernelW }
+    var columns: Int { batch * outH * outW }
+
+    public init(input: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int)) {
+        precondition(input.count == 4 && weight.count == 4, "conv2d wants (B,C,H,W) input and (O,C,kh,kw) weight")
+        precondition(input[1] == weight[1], "conv2d input has \(input[1]) channels, weight expects \(weight[1])")
+        batch = input[0]; inChannels = input[1]; height = input[2]; width = input[3]
+        outChannels = weight[0]; kernelH = weight[2]; kernelW = weight[3]
+        strideH = stride.0; strideW = stride.1; padH = padding.0; padW = padding.1
+        precondition(height + 2 * padH >= kernelH && width + 2 * padW >= kernelW,
+                     "conv2d kernel \(kernelH)×\(kernelW) larger than padded input \(height)×\(width)")
+    }
+}
+
+extension Kernels {
+    /// Unfolds input patches into columns: col[(c,i,j), (b,oh,ow)].
+    static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>) {
+        let oh = g.outH, ow = g.outW, cols = g.columns, hw = g.height * g.width
+        for c in 0..<g.inChannels {
+            for i in 0..<g.kernelH {
+                for j in 0..<g.kernelW {
+                    let row = col + ((c * g.kernelH + i) * g.kernelW + j) * cols
+                    for b in 0..<g.batch {
+                        let plane = x + (b * g.inChannels + c) * hw
+                        let dstB = row + b * oh * ow
+                        for y in 0..<oh {
+                            let iy = y * g.strideH - g.padH + i
+                            let dst = dstB + y * ow
+                            if iy < 0 || iy >= g.height {
+                                for xx in 0..<ow { dst[xx] = 0 }
+                                continue
+                            }
+                            let src = plane + iy * g.width
+                            if g.strideW == 1 {
+                                for xx in 0..<ow {
+                                    let ix = xx - g.padW + j
+                                    dst[xx] = (ix >= 0 && ix < g.width) ? src[ix] : 0
+                                }
+                            } else {
+                                for xx in 0..<ow {
+                                    let ix = xx * g.strideW - g.padW + j
+                                    dst[xx] = (ix >= 0 && ix < g.width) ? src[ix] : 0
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col: scatters (adds) columns back into an input-shaped gradient.
+    static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ dx: UnsafeMutablePointer<Float>) {
+        let oh = g.outH, ow = g.outW, cols = g.columns, hw = g.height * g.width
+        for c in 0..<g.inChannels {
+            for i in 0..<g.kernelH {
+                for j in 0..<g.kernelW {
+                    let row = col + ((c * g.kernelH + i) * g.kernelW + j) * cols
+                    for b in 0..<g.batch {
+                        let plane = dx + (b * g.inChannels + c) * hw
+                        let srcB = row + b * oh * ow
+                        for y in 0..<oh {
+                            let iy = y * g.strideH - g.padH + i
+                            if iy < 0 || iy >= g.height { continue }
+                            let dst = plane + iy * g.width, src = srcB + y * ow
+                            for xx in 0..<ow {
+                                let ix = xx * g.strideW - g.padW + j
+                                if ix >= 0 && ix < g.width { dst[ix] += src[xx] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// y[b,o,oh,ow] = Σ w[o,c,i,j]·x[b,c,…] + bias[o].
+    public static func conv2d(_ x: Tensor, _ w: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int)) -> Tensor {
+        let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+        let spatial = g.outH * g.outW
+        var col = [Float](repeating: 0, count: g.patch * g.columns)
+        var prod = [Float](repeating: 0, count: g.outChannels * g.columns)
+        x.storage.withUnsafeBufferPointer { px in
+            col.withUnsafeMutableBufferPointer { pc in im2col(px.baseAddress!, g, pc.baseAddress!) }
+        }
+        w.storage.withUnsafeBufferPointer { pw in
+            col.withUnsafeBufferPointer { pc in
+                prod.withUnsafeMutableBufferPointer { pp in
+                    BLAS.gemm(m: g.outChannels, n: g.columns, k: g.patch,
+                              a: pw.baseAddress!, b: pc.baseAddress!, c: pp.baseAddress!)
+                }
+            }
+        }
+        // (O, B, S) → (B, O, S), adding the bias on the way.
+        var out = [Float](repeating: 0, count: g.batch * g.outChannels * spatial)
+        let bias = bias?.storage
+        prod.withUnsafeBufferPointer { pp in
+            out.withUnsafeMutableBufferPointer { po in
+                for o in 0..<g.outChannels {
+                    let bo = bias?[o] ?? 0
+                    for b in 0..<g.batch {
+                        let src = (o * g.batch + b) * spatial, dst = (b * g.outChannels + o) * spatial
+                        for s in 0..<spatial { po[dst + s] = pp[src + s] + bo }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [g.batch, g.outChannels, g.outH, g.outW], storage: out)
+    }
+
+    /// Gradients of conv2d with respect to input, weight and bias, given the output gradient.
+    public static func conv2dBackward(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride: (Int, Int), padding: (Int, Int),
+                                      needInput: Bool = true) -> (dx: Tensor?, dw: Tensor, db: Tensor) {
+        let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+        let spatial = g.outH * g.outW
+        // dy (B, O, S) → (O, B·S)
+        var dyT = [Float](repeating: 0, count: g.outChannels * g.columns)
+        var db = [Float](repeating: 0, count: g.outChannels)
+        dy.storage.withUnsafeBufferPointer { pd in
+            dyT.withUnsafeMutableBufferPointer { pt in
+                for b in 0..<g.batch {
+                    for o in 0..<g.outChannels {
+                        let src = (b * g.outChannels + o) * spatial, dst = (o * g.batch + b) * spatial
+                        var acc: Float = 0
+                        for s in 0..<spatial { pt[dst + s] = pd[src + s]; acc += pd[src + s] }
+                        db[o] += acc
+                    }
+                }
+            }
+        }
+        var col = [Float](repeating: 0, count: g.patch * g.columns)
+        x.storage.withUnsafeBufferPointer { px in
+            col.withUnsafeMutableBufferPointer { pc in im2col(px.baseAddress!, g, pc.baseAddress!) }
+        }
+        var dw = [Float](repeating: 0, count: w.count)
+        dyT.withUnsafeBufferPointer { pt in
+            col.withUnsafeBufferPointer { pc in
+                dw.withUnsafeMutableBufferPointer { pw in
+                    BLAS.gemm(transB: true, m: g.outChannels, n: g.patch, k: g.columns,
+                              a: pt.baseAddress!, b: pc.baseAddress!, c: pw.baseAddress!)
+                }
+            }
+        }
+        var dx: Tensor? = nil
+        if needInput {
+            // dcol = Wᵀ · dyT, reusing the column buffer.
+            w.storage.withUnsafeBufferPointer { pw in
+                dyT.withUnsafeBufferPointer { pt in
+                    col.withUnsafeMutableBufferPointer { pc in
+                        BLAS.gemm(transA: true, m: g.patch, n: g.columns, k: g.outChannels,
+                                  a: pw.baseAddress!, b: pt.baseAddress!, c: pc.baseAddress!)
+                    }
+                }
+            }
+            var dxs = [Float](repeating: 0, count: x.count)
+            col.withUnsafeBufferPointer { pc in
+                dxs.withUnsafeMutableBufferPointer { pd in col2im(pc.baseAddress!, g, pd.baseAddress!) }
+            }
+            dx = Tensor(shape: x.shape, storage: dxs)
+        }
+        return (dx, Tensor(shape: w.shape, storage: dw), Tensor(shape: [g.outChannels], storage: db))
+    }
+}

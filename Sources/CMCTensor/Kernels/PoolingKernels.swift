@@ -1,0 +1,40 @@
+/// Max pooling over (B, C, H, W) with floor-mode output size (PyTorch's default).
+extension Kernels {
+    public static func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)) -> (Tensor, [Int32]) {
+        precondition(x.rank == 4, "maxPool2d wants (B,C,H,W), got \(x.shape)")
+        let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let oh = (h - kernel.0) / stride.0 + 1, ow = (w - kernel.1) / stride.1 + 1
+        precondition(oh > 0 && ow > 0, "maxPool2d kernel \(kernel) larger than input \(h)×\(w)")
+        var out = [Float](repeating: 0, count: b * c * oh * ow)
+        var arg = [Int32](repeating: 0, count: out.count)
+        x.storage.withUnsafeBufferPointer { px in
+            for p in 0..<(b * c) {
+                let plane = p * h * w
+                for y in 0..<oh {
+                    for xx in 0..<ow {
+                        let first = plane + y * stride.0 * w + xx * stride.1
+                        var best = px[first], bi = first
+                        for i in 0..<kernel.0 {
+                            let row = plane + (y * stride.0 + i) * w + xx * stride.1
+                            for j in 0..<kernel.1 where px[row + j] > best {
+                                best = px[row + j]; bi = row + j
+                            }
+                        }
+                        let o = (p * oh + y) * ow + xx
+                        out[o] = best; arg[o] = Int32(bi)
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: [b, c, oh, ow], storage: out), arg)
+    }
+
+    /// Routes each output gradient to the input position that won the max.
+    static func maxPool2dBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int]) -> Tensor {
+        var dx = Tensor(shape: inputShape)
+        dx.storage.withUnsafeMutableBufferPointer { pd in
+            for (o, i) in argmax.enumerated() { pd[Int(i)] += dy.storage[o] }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,75 @@
+import CMCCore
+import Foundation
+
+/// PyTorch's default initialisation for Linear and Conv weights: Kaiming-uniform with a = √5, which
+/// reduces to U(−1/√fan_in, 1/√fan_in); biases use the same bound.
+enum DefaultInit {
+    static func uniform(_ shape: [Int], fanIn: Int, rng: inout SeededRNG) -> Tensor {
+        let bound = fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0
+        return Tensor.uniform(shape, low: -bound, high: bound, rng: &rng)
+    }
+}
+
+/// y = x·Wᵀ + b.
+public final class Linear: Module {
+    public let weight: Variable
+    public let bias: Variable?
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout SeededRNG) {
+        weight = Variable(DefaultInit.uniform([outFeatures, inFeatures], fanIn: inFeatures, rng: &rng), requiresGrad: true)
+        self.bias = bias ? Variable(DefaultInit.uniform([outFeatures], fanIn: inFeatures, rng: &rng), requiresGrad: true) : nil
+    }
+
+    public override var localParameters: [(String, Variable)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable { linear(x, weight: weight, bias: bias) }
+}
+
+/// 1-D convolution over (B, C, L).
+public final class Conv1d: Module {
+    public let weight: Variable
+    public let bias: Variable?
+    public let stride: Int, padding: Int
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, rng: inout SeededRNG) {
+        let fanIn = inChannels * kernel
+        weight = Variable(DefaultInit.uniform([outChannels, inChannels, kernel], fanIn: fanIn, rng: &rng), requiresGrad: true)
+        self.bias = bias ? Variable(DefaultInit.uniform([outChannels], fanIn: fanIn, rng: &rng), requiresGrad: true) : nil
+        self.stride = stride; self.padding = padding
+    }
+
+    public override var localParameters: [(String, Variable)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        conv1d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+}
+
+/// 2-D convolution over (B, C, H, W).
+public final class Conv2d: Module {
+    public let weight: Variable
+    public let bias: Variable?
+    public let stride: (Int, Int), padding: (Int, Int)
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: (Int, Int) = (0, 0), bias: Bool = true, rng: inout SeededRNG) {
+        let fanIn = inChannels * kernel.0 * kernel.1
+        weight = Variable(DefaultInit.uniform([outChannels, inChannels, kernel.0, kernel.1], fanIn: fanIn, rng: &rng),
+                          requiresGrad: true)
+        self.bias = bias ? Variable(DefaultInit.uniform([outChannels], fanIn: fanIn, rng: &rng), requiresGrad: true) : nil
+        self.stride = stride; self.padding = padding
+    }
+
+    public override var localParameters: [(String, Variable)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+}

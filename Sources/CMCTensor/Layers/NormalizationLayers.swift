@@ -1,0 +1,63 @@
+import CMCCore
+
+/// Batch normalisation over channel 1 of (B, C), (B, C, L) or (B, C, H, W) — BatchNorm1d and
+/// BatchNorm2d alike. Running statistics follow PyTorch: momentum 0.1, unbiased running variance.
+public final class BatchNorm: Module {
+    public let weight: Variable, bias: Variable
+    public let runningMean: Variable, runningVar: Variable
+    public let eps: Float, momentum: Float
+
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        weight = Variable(.ones([channels]), requiresGrad: true)
+        bias = Variable(.zeros([channels]), requiresGrad: true)
+        runningMean = Variable(.zeros([channels]))
+        runningVar = Variable(.ones([channels]))
+        self.eps = eps; self.momentum = momentum
+    }
+
+    public override var localParameters: [(String, Variable)] { [("weight", weight), ("bias", bias)] }
+    public override var localBuffers: [(String, Variable)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        let (y, mean, variance) = batchNorm(x, gamma: weight, beta: bias, runningMean: runningMean.value,
+                                            runningVar: runningVar.value, training: isTraining, eps: eps)
+        if isTraining {
+            let n = Float(x.value.count / max(x.shape[1], 1))
+            let unbias = n > 1 ? n / (n - 1) : 1
+            for c in 0..<mean.count {
+                runningMean.value.storage[c] = (1 - momentum) * runningMean.value.storage[c] + momentum * mean[c]
+                runningVar.value.storage[c] = (1 - momentum) * runningVar.value.storage[c] + momentum * variance[c] * unbias
+            }
+        }
+        return y
+    }
+}
+
+/// Layer normalisation over the last dimension.
+public final class LayerNorm: Module {
+    public let weight: Variable, bias: Variable
+    public let eps: Float
+
+    public init(_ features: Int, eps: Float = 1e-5) {
+        weight = Variable(.ones([features]), requiresGrad: true)
+        bias = Variable(.zeros([features]), requiresGrad: true)
+        self.eps = eps
+    }
+
+    public override var localParameters: [(String, Variable)] { [("weight", weight), ("bias", bias)] }
+
+    public func callAsFunction(_ x: Variable) -> Variable { layerNorm(x, gamma: weight, beta: bias, eps: eps) }
+}
+
+/// Inverted dropout with its own seeded generator, active only in training mode.
+public final class Dropout: Module {
+    public let p: Float
+    private var rng: SeededRNG
+
+    public init(_ p: Float, rng: inout SeededRNG) {
+        self.p = p
+        self.rng = rng.fork()
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable { x.dropout(p: p, training: isTraining, rng: &rng) }
+}

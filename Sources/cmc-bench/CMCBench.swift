@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct CMCBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cmc-bench",
+        abstract: "Benchmarks of the cmc engine and daemon (release builds; medians and tails).",
+        subcommands: [EngineBench.self])
+}

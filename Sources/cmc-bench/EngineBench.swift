@@ -1,0 +1,21 @@
+import ArgumentParser
+import CMCTraining
+import Foundation
+
+struct EngineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "sgemm GFLOP/s, batch-1 encoder latency (1 thread), training throughput (batch 64, 2 threads).")
+
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Flag(help: "Fewer iterations (a smoke run).") var quick = false
+
+    func run() throws {
+        let report = EngineBenchmark.run(quick: quick) { print($0) }
+        print(report.summary)
+        if let json {
+            try report.jsonData().write(to: URL(fileURLWithPath: json))
+            print("JSON written to \(json)")
+        }
+    }
+}
