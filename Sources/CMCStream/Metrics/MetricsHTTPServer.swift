@@ -46,7 +46,7 @@ public final class MetricsHTTPServer: Sendable {
         while !stopFlag.current {
             var p = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 200) > 0 else { continue }
-            let client = accept4(listener, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+            let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
             respond(client, registry)
             close(client)

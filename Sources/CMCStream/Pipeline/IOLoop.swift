@@ -1,0 +1,243 @@
+/// State shared between the pipeline facade, the I/O thread and the workers (all of it `Sendable`).
+struct PipelineShared: Sendable {
+    let config: PipelineConfig
+    let metrics: PipelineMetrics
+    let logger: StreamLogger
+    let notifier: SystemdNotifier?
+    let context: ZMQContext
+    let classifier: Locked<(generation: Int, classifier: any WindowClassifier)>
+    let queue: WorkQueue
+    let results: Locked<[WorkResult]>
+    let stopRequested: Locked<Bool>
+    let controlAddress: String
+    let resultsAddress: String
+}
+
+/// The I/O thread: owns every socket of the pipeline and the `WindowAssembler`, so none of them needs
+/// a lock. Created on that thread, lives and dies there (its sockets are not `Sendable`).
+///
+/// Each turn of the `zmq_poll` loop reads a bounded batch from each readable input (fairness under a
+/// flood), feeds frames to the assembler, hands due windows to the workers, publishes the results the
+/// workers posted back, and every tick does the bookkeeping (eviction, gauges, reload, watchdog).
+final class IOLoop {
+    private let shared: PipelineShared
+    private let imu: ZMQSocket?
+    private let skeleton: ZMQSocket?
+    private let labels: ZMQSocket
+    private let wake: ZMQSocket
+    private let control: ZMQSocket
+    private var assembler: WindowAssembler
+    private var classifier: any WindowClassifier
+    private var generation: Int
+    private var subjects: [UInt32: (smoother: LabelSmoother, sequence: UInt64)] = [:]
+    /// Subject → CLOCK_MONOTONIC ns its window was handed to a worker (for the watchdog's health check).
+    private var inFlight: [UInt32: Int64] = [:]
+    private var lastTick: Int64 = 0
+    private var lastWatchdog: Int64 = 0
+    let bound: BoundEndpoints
+
+    init(shared: PipelineShared) throws {
+        self.shared = shared
+        let config = shared.config
+        (generation, classifier) = shared.classifier.current
+        assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock, hopSeconds: config.hopSeconds)
+        var bound = BoundEndpoints()
+        func attach(_ socket: ZMQSocket, _ endpoints: [Endpoint]) throws -> [String] {
+            try endpoints.map { endpoint in
+                switch endpoint.mode {
+                case .bind: try socket.bind(endpoint.address); return try socket.lastEndpoint()
+                case .connect: try socket.connect(endpoint.address); return endpoint.address
+                }
+            }
+        }
+        func subscriber(_ endpoints: [Endpoint], _ modality: Modality) throws -> (ZMQSocket?, [String]) {
+            guard !endpoints.isEmpty else { return (nil, []) }
+            let socket = try ZMQSocket(context: shared.context, type: .sub)
+            try socket.setHighWaterMarks(receive: config.receiveHighWaterMark)
+            try socket.subscribe(modality.topicPrefix + "/")
+            return (socket, try attach(socket, endpoints))
+        }
+        (imu, bound.imu) = try subscriber(config.imuEndpoints, .inertial)
+        (skeleton, bound.skeleton) = try subscriber(config.skeletonEndpoints, .skeleton)
+        labels = try ZMQSocket(context: shared.context, type: .pub)
+        try labels.setHighWaterMarks(send: config.sendHighWaterMark)
+        bound.labels = try attach(labels, config.labelEndpoints)
+        wake = try ZMQSocket(context: shared.context, type: .pull)
+        try wake.bind(shared.resultsAddress)
+        control = try ZMQSocket(context: shared.context, type: .pull)
+        try control.bind(shared.controlAddress)
+        self.bound = bound
+    }
+
+    /// Runs until a stop is requested (then drains) or the context is terminated.
+    func run() {
+        defer { for s in [imu, skeleton, labels, wake, control] { s?.close() } }
+        let inputs: [(socket: ZMQSocket, modality: Modality)] =
+            [imu.map { ($0, .inertial) }, skeleton.map { ($0, .skeleton) }].compactMap { $0 }
+        let sockets = inputs.map(\.socket) + [wake, control]
+        let tick = Int64(shared.config.tickSeconds * 1e9)
+        do {
+            while !shared.stopRequested.current {
+                let wait = max(0, Int((lastTick + tick - MonotonicClock.now()) / 1_000_000))
+                let ready = try ZMQPoll.readable(sockets, timeoutMilliseconds: wait)
+                for (i, input) in inputs.enumerated() where ready[i] { try readFrames(input.socket, nominal: input.modality) }
+                if ready[inputs.count] { try publishResults() }
+                if ready[inputs.count + 1] { while try control.receive(dontWait: true) != nil {} }
+                let now = MonotonicClock.now()
+                if now - lastTick >= tick { housekeeping(now: now); lastTick = now }
+            }
+            try drain()
+        } catch let error as ZMQError where error.isTerminated {
+            shared.logger.log(.notice, "ZeroMQ context terminated; I/O thread stops")
+        } catch {
+            shared.logger.log(.error, "I/O thread failed: \(error)")
+        }
+    }
+
+    // MARK: Input
+
+    private func readFrames(_ socket: ZMQSocket, nominal: Modality) throws {
+        let m = shared.metrics
+        for _ in 0..<shared.config.maxMessagesPerPoll {
+            guard let parts = try socket.receive(dontWait: true) else { return }
+            let arrival = MonotonicClock.now()
+            m.received(nominal).increment()
+            let frame: SensorFrame
+            do {
+                frame = try FrameCodec.decode(message: parts)
+            } catch {
+                m.malformed(nominal, error.metricReason).increment()
+                shared.logger.rateLimited("malformed.\(nominal).\(error.metricReason)", .warning, "malformed \(nominal) frame: \(error)")
+                continue
+            }
+            let outcome: WindowAssembler.IngestOutcome
+            do {
+                outcome = try assembler.ingest(frame, arrival: arrival)
+            } catch {
+                m.malformed(nominal, "model_mismatch").increment()
+                shared.logger.rateLimited("mismatch.\(nominal).\(frame.subject)", .warning, "\(nominal) frame of subject \(frame.subject) does not fit the model: \(error)")
+                continue
+            }
+            switch outcome {
+            case let .dropped(reason):
+                m.dropped(nominal, reason).increment()
+                shared.logger.rateLimited("drop.\(nominal).\(reason.rawValue)", .warning, "dropped \(nominal) frame of subject \(frame.subject): \(reason.rawValue)")
+            case let .buffered(lost, reset, resynced, refused):
+                if lost > 0 {
+                    m.lost(nominal).increment(by: Double(lost))
+                    shared.logger.rateLimited("lost.\(nominal)", .warning, "\(lost) \(nominal) frames of subject \(frame.subject) lost upstream (sequence gap)")
+                }
+                if reset { shared.logger.rateLimited("seqreset.\(nominal)", .notice, "\(nominal) sequence of subject \(frame.subject) restarted") }
+                if resynced {
+                    m.resyncs(nominal).increment()
+                    shared.logger.rateLimited("resync.\(nominal)", .notice, "\(nominal) clock of subject \(frame.subject) stepped; re-synchronised")
+                }
+                if refused > 0 { m.refusedSamples(nominal).increment(by: Double(refused)) }
+                if !shared.stopRequested.current { cutIfDue(frame.subject, now: arrival) }
+            }
+        }
+    }
+
+    private func cutIfDue(_ subject: UInt32, now: Int64) {
+        switch assembler.cut(subject: subject, now: now) {
+        case .notDue: break
+        case let .skipped(reason): shared.metrics.skipped(reason).increment()
+        case let .window(window):
+            inFlight[subject] = now
+            shared.metrics.windowsInFlight.set(Double(inFlight.count))
+            shared.queue.put(WorkItem(window: window, classifier: classifier))
+        }
+    }
+
+    // MARK: Output
+
+    private func publishResults() throws {
+        while try wake.receive(dontWait: true) != nil {}
+        let batch = shared.results.withLock { r in defer { r.removeAll(keepingCapacity: true) }; return r }
+        for result in batch { try publish(result) }
+        shared.metrics.windowsInFlight.set(Double(inFlight.count))
+    }
+
+    private func publish(_ result: WorkResult) throws {
+        let m = shared.metrics
+        let window = result.window
+        assembler.finished(subject: window.subject)
+        inFlight[window.subject] = nil
+        m.inferenceSeconds.observe(result.inferenceSeconds)
+        let probabilities: [Float]
+        switch result.probabilities {
+        case let .success(p): probabilities = p
+        case let .failure(failure):
+            m.skipped(.classifierError).increment()
+            shared.logger.rateLimited("classifier", .error, "classifier failed on subject \(window.subject): \(failure.message)")
+            return
+        }
+        m.windowsInferred(window.modalities).increment()
+        var state = subjects[window.subject] ?? (LabelSmoother(policy: shared.config.smoothing), 0)
+        let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: result.classNames)
+        let spec = result.classNames == classifier.spec.classNames ? classifier.spec : nil
+        let bimodal = spec.map { $0.inertialChannels != nil && $0.skeletonJoints != nil } ?? true
+        let now = MonotonicClock.now()
+        let event = LabelEvent(
+            version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence,
+            clock: shared.config.clock.mode == .shared ? "shared" : "monotonic",
+            windowStartNanoseconds: window.start, windowEndNanoseconds: window.end,
+            label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence,
+            topK: decision.topK, modalities: window.modalities.map(\.description),
+            fallback: bimodal && window.modalities.count == 1, raw: decision.raw,
+            inferenceMilliseconds: result.inferenceSeconds * 1e3,
+            endToEndMilliseconds: Double(now - window.readyAt) * 1e-6,
+            publishedUnixNanoseconds: MonotonicClock.unixNow())
+        state.sequence += 1
+        subjects[window.subject] = state
+        try labels.send(event.message(), dontWait: true)
+        m.labelsPublished.increment()
+        if decision.labelIndex < 0 { m.unknownLabels.increment() }
+        m.endToEndSeconds.observe(Double(MonotonicClock.now() - window.readyAt) * 1e-9)
+    }
+
+    // MARK: Bookkeeping
+
+    private func housekeeping(now: Int64) {
+        for id in assembler.evictIdle(now: now) { subjects[id] = nil }
+        shared.metrics.subjectsActive.set(Double(assembler.activeSubjects))
+        let (newGeneration, newClassifier) = shared.classifier.current
+        if newGeneration != generation {
+            if newClassifier.spec.classNames != classifier.spec.classNames { subjects = subjects.mapValues { (LabelSmoother(policy: shared.config.smoothing), $0.sequence) } }
+            generation = newGeneration
+            classifier = newClassifier
+            assembler.replaceSpec(newClassifier.spec)
+            shared.logger.log(.notice, "classifier replaced (generation \(generation), \(classifier.spec.classNames.count) classes)")
+        }
+        feedWatchdog(now: now)
+    }
+
+    /// Pings systemd only while the pipeline makes progress: this loop is turning (we are here) and no
+    /// window has been stuck in a worker for `stallSeconds`. A wedged classifier thus gets the daemon
+    /// restarted, while an idle daemon (no subjects) stays alive.
+    private func feedWatchdog(now: Int64) {
+        guard let notifier = shared.notifier, let interval = notifier.watchdogInterval else { return }
+        if let oldest = inFlight.values.min(), now - oldest > Int64(shared.config.stallSeconds * 1e9) {
+            shared.logger.rateLimited("stall", .error, "a window has been in inference for over \(shared.config.stallSeconds) s; not feeding the watchdog")
+            return
+        }
+        if now - lastWatchdog >= Int64(interval / 2 * 1e9) {
+            notifier.watchdog()
+            lastWatchdog = now
+        }
+    }
+
+    /// Graceful stop: no new windows; publish what the workers still hold, up to the drain timeout.
+    private func drain() throws {
+        let deadline = MonotonicClock.now() + Int64(shared.config.drainTimeoutSeconds * 1e9)
+        while !inFlight.isEmpty {
+            let left = deadline - MonotonicClock.now()
+            if left <= 0 {
+                shared.logger.log(.warning, "stopping with \(inFlight.count) windows still in inference")
+                return
+            }
+            _ = try ZMQPoll.readable([wake], timeoutMilliseconds: Int(min(left / 1_000_000, 100)))
+            try publishResults()  // also picks up results whose wake-up was dropped
+        }
+    }
+}

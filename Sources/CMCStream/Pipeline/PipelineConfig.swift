@@ -1,0 +1,66 @@
+/// Where a socket attaches: `bind` (this process listens) or `connect` (it dials a listener).
+public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+    public enum Mode: String, Sendable { case bind, connect }
+    public var mode: Mode
+    /// A ZeroMQ address: `tcp://127.0.0.1:5555`, `ipc:///run/cmcd/imu.sock`, `inproc://name`.
+    public var address: String
+
+    public init(_ mode: Mode, _ address: String) {
+        self.mode = mode
+        self.address = address
+    }
+
+    public static func bind(_ address: String) -> Endpoint { Endpoint(.bind, address) }
+    public static func connect(_ address: String) -> Endpoint { Endpoint(.connect, address) }
+
+    /// Parses `bind:ADDRESS` or `connect:ADDRESS` (the form used on command lines and in config files).
+    public init?(parsing text: String) {
+        if text.hasPrefix("bind:") { self.init(.bind, String(text.dropFirst(5))) }
+        else if text.hasPrefix("connect:") { self.init(.connect, String(text.dropFirst(8))) }
+        else { return nil }
+        if address.isEmpty { return nil }
+    }
+
+    public var description: String { "\(mode.rawValue):\(address)" }
+}
+
+/// Everything the streaming pipeline needs besides the classifier. Defaults suit the target load
+/// (100+ subjects, 50 Hz IMU + 30 Hz skeleton, hop 0.5 s on 2 cores).
+public struct PipelineConfig: Sendable {
+    /// SUB sockets for IMU and skeleton frames (one socket per stream kind, any number of endpoints).
+    public var imuEndpoints: [Endpoint]
+    public var skeletonEndpoints: [Endpoint]
+    /// The PUB socket for label events.
+    public var labelEndpoints: [Endpoint]
+    /// Receive queue per SUB socket: 100 subjects × (10 + 10) frames/s × 25 s of backlog.
+    public var receiveHighWaterMark: Int32 = 50_000
+    public var sendHighWaterMark: Int32 = 10_000
+    /// A window is cut every `hopSeconds` of data per subject.
+    public var hopSeconds: Double = 0.5
+    public var clock = ClockPolicy()
+    public var buffer = BufferPolicy()
+    public var smoothing = SmoothingPolicy()
+    /// Inference threads. On 2 cores: 1 (the I/O thread needs the other core only lightly).
+    public var workers: Int = 1
+    /// On stop, how long in-flight windows may take to finish and be published.
+    public var drainTimeoutSeconds: Double = 2
+    /// Messages read from one socket before serving the others (fairness under floods).
+    public var maxMessagesPerPoll: Int = 512
+    /// The watchdog is only fed while no window has been in flight longer than this.
+    public var stallSeconds: Double = 10
+    /// Bookkeeping period: eviction, gauges, watchdog, classifier reload pick-up.
+    public var tickSeconds: Double = 0.25
+
+    public init(imuEndpoints: [Endpoint], skeletonEndpoints: [Endpoint], labelEndpoints: [Endpoint]) {
+        self.imuEndpoints = imuEndpoints
+        self.skeletonEndpoints = skeletonEndpoints
+        self.labelEndpoints = labelEndpoints
+    }
+}
+
+/// The endpoints actually bound (`tcp://127.0.0.1:*` resolved to its port), for tests and logs.
+public struct BoundEndpoints: Sendable, Equatable {
+    public var imu: [String] = []
+    public var skeleton: [String] = []
+    public var labels: [String] = []
+}

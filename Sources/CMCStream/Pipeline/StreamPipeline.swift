@@ -1,0 +1,122 @@
+import Foundation
+
+/// The real-time recognition pipeline of `cmcd`: ZeroMQ frames in, label events out.
+///
+/// ```swift
+/// let pipeline = try StreamPipeline(config: config, classifier: recognizer, notifier: SystemdNotifier())
+/// let endpoints = try pipeline.start()          // sockets bound, workers running, READY=1 sent
+/// pipeline.replaceClassifier(reloaded)          // on SIGHUP: atomic, no frame lost
+/// pipeline.stop()                               // on SIGTERM: drain, publish in-flight, close
+/// ```
+///
+/// Threads: one I/O thread owns every socket and the per-subject buffers (`IOLoop`); `config.workers`
+/// inference threads call the classifier and post results back through a queue plus an `inproc://`
+/// wake-up. No socket is ever touched by two threads.
+public final class StreamPipeline: Sendable {
+    public let config: PipelineConfig
+    public let metrics: PipelineMetrics
+    private let shared: PipelineShared
+    private let phase = Locked(Phase.idle)
+    private let ioFinished = DispatchSemaphore(value: 0)
+    private let workers = Locked<InferenceWorkers?>(nil)
+
+    private enum Phase: Sendable { case idle, running, stopped }
+    private static let instanceCounter = Locked(0)
+
+    /// - Parameters:
+    ///   - context: share one with test sockets to use `inproc://` endpoints; a private one otherwise.
+    ///   - notifier: systemd notification (`READY=1`, watchdog, `STOPPING=1`); nil outside systemd.
+    public init(config: PipelineConfig, classifier: any WindowClassifier, metrics: MetricsRegistry = MetricsRegistry(),
+                logger: StreamLogger = StreamLogger(), notifier: SystemdNotifier? = nil, context: ZMQContext? = nil) throws {
+        try Self.validate(classifier.spec)
+        let id = Self.instanceCounter.withLock { n in n += 1; return n }
+        let token = "\(getpid())-\(id)"
+        self.config = config
+        self.metrics = PipelineMetrics(registry: metrics)
+        shared = PipelineShared(
+            config: config, metrics: self.metrics, logger: logger, notifier: notifier, context: try context ?? ZMQContext(),
+            classifier: Locked((0, classifier)), queue: WorkQueue(), results: Locked([]), stopRequested: Locked(false),
+            controlAddress: "inproc://cmc-control-\(token)", resultsAddress: "inproc://cmc-results-\(token)")
+    }
+
+    /// Creates and binds the sockets on the I/O thread, starts the workers and returns the endpoints
+    /// actually bound. Throws (and leaves nothing running) if a socket cannot be set up.
+    @discardableResult
+    public func start() throws -> BoundEndpoints {
+        try phase.withLock { p in
+            guard p == .idle else { throw ZMQError(code: EINVAL, operation: "start: pipeline already started") }
+            p = .running
+        }
+        let outcome = Locked<Result<BoundEndpoints, any Error>?>(nil)
+        let started = DispatchSemaphore(value: 0)
+        let thread = Thread { [shared, ioFinished] in
+            defer { ioFinished.signal() }
+            let loop: IOLoop
+            do { loop = try IOLoop(shared: shared) } catch {
+                outcome.withLock { $0 = .failure(error) }
+                started.signal()
+                return
+            }
+            outcome.withLock { $0 = .success(loop.bound) }
+            started.signal()
+            loop.run()
+        }
+        thread.name = "cmc-io"
+        thread.start()
+        started.wait()
+        switch outcome.current! {
+        case let .failure(error):
+            ioFinished.wait()
+            phase.withLock { $0 = .stopped }
+            throw error
+        case let .success(bound):
+            workers.withLock { $0 = InferenceWorkers(count: config.workers, queue: shared.queue, results: shared.results,
+                                                     context: shared.context, wakeAddress: shared.resultsAddress, logger: shared.logger) }
+            shared.logger.log(.info, "pipeline running: imu \(bound.imu), skeleton \(bound.skeleton), labels \(bound.labels)")
+            shared.notifier?.ready(status: "listening")
+            return bound
+        }
+    }
+
+    /// Swaps the classifier atomically: windows cut from now on (within one tick) use the new one;
+    /// windows already in inference finish with the old one. Buffers survive when the input layout is
+    /// unchanged; smoothing restarts when the class list changes. Throws if the spec is unusable.
+    public func replaceClassifier(_ classifier: any WindowClassifier) throws {
+        try Self.validate(classifier.spec)
+        shared.classifier.withLock { $0 = ($0.generation + 1, classifier) }
+        metrics.classifierReloads.increment()
+    }
+
+    /// The classifier windows are being cut for.
+    public var currentClassifier: any WindowClassifier { shared.classifier.current.classifier }
+
+    /// Graceful stop: stop cutting windows, publish what is in inference (up to
+    /// `drainTimeoutSeconds`), close every socket, join every thread. Idempotent; blocks until done.
+    public func stop() {
+        let wasRunning = phase.withLock { p in defer { p = .stopped }; return p == .running }
+        guard wasRunning else { return }
+        shared.notifier?.stopping()
+        shared.stopRequested.withLock { $0 = true }
+        // Wake the I/O thread now rather than at its next tick. The socket is this thread's own.
+        if let poke = try? ZMQSocket(context: shared.context, type: .push, lingerMilliseconds: 100) {
+            try? poke.connect(shared.controlAddress)
+            _ = try? poke.send([[0]], dontWait: true)
+            poke.close()
+        }
+        ioFinished.wait()
+        shared.queue.close()
+        workers.withLock { $0 }?.join()
+        shared.logger.log(.info, "pipeline stopped")
+    }
+
+    deinit { stop() }
+
+    private static func validate(_ spec: ClassifierSpec) throws {
+        func fail(_ why: String) -> WireError { WireError("classifier.spec", .invalid(why)) }
+        if spec.classNames.isEmpty { throw fail("no classes") }
+        if !(spec.windowSeconds > 0 && spec.windowSeconds <= 60) { throw fail("window must be in (0, 60] s") }
+        if spec.inertialChannels == nil && spec.skeletonJoints == nil { throw fail("no input modality") }
+        if (spec.skeletonJoints == nil) != (spec.skeletonCoordinates == nil) { throw fail("skeleton needs both joints and coordinates") }
+        if let units = spec.inertialUnits, units.count != spec.inertialChannels { throw fail("one unit per IMU channel") }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// What `cmc-record` subscribes to and where it writes.
+public struct RecorderConfig: Sendable {
+    public var imuEndpoints: [Endpoint] = []
+    public var skeletonEndpoints: [Endpoint] = []
+    public var labelEndpoints: [Endpoint] = []
+    public var path: String
+    public var receiveHighWaterMark: Int32 = 100_000
+    /// Records reach the kernel at least this often (a crash loses at most this much).
+    public var flushSeconds: Double = 1
+
+    public init(path: String) { self.path = path }
+}
+
+/// Subscribes to frames and/or labels and appends every message to a `.cmcrec` file, on its own
+/// thread (which owns the sockets and the writer). `stop()` flushes, fsyncs and closes.
+public final class StreamRecorder: Sendable {
+    private let config: RecorderConfig
+    private let context: ZMQContext
+    private let logger: StreamLogger
+    private let stopRequested = Locked(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let written = Locked(0)
+    private let failure = Locked<String?>(nil)
+
+    public init(config: RecorderConfig, logger: StreamLogger = StreamLogger(), context: ZMQContext? = nil) throws {
+        self.config = config
+        self.logger = logger
+        self.context = try context ?? ZMQContext()
+    }
+
+    /// Messages written so far.
+    public var recordsWritten: Int { written.current }
+    /// Why recording ended early (a write error), if it did.
+    public var error: String? { failure.current }
+
+    /// Opens the file and the sockets, then records until `stop()`. Returns the bound endpoints.
+    @discardableResult
+    public func start() throws -> [String] {
+        let setup = Locked<Result<[String], any Error>?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            defer { finished.signal() }
+            let writer: RecordWriter
+            var inputs: [(ZMQSocket, RecordedMessage.Channel)] = []
+            var bound: [String] = []
+            do {
+                writer = try RecordWriter(path: config.path)
+                for (endpoints, channel, prefix) in [(config.imuEndpoints, RecordedMessage.Channel.imu, "imu/"),
+                                                     (config.skeletonEndpoints, .skeleton, "skel/"),
+                                                     (config.labelEndpoints, .labels, "label/")] where !endpoints.isEmpty {
+                    let socket = try ZMQSocket(context: context, type: .sub)
+                    try socket.setHighWaterMarks(receive: config.receiveHighWaterMark)
+                    try socket.subscribe(prefix)
+                    for e in endpoints {
+                        if e.mode == .bind { try socket.bind(e.address); bound.append(try socket.lastEndpoint()) }
+                        else { try socket.connect(e.address); bound.append(e.address) }
+                    }
+                    inputs.append((socket, channel))
+                }
+            } catch {
+                setup.withLock { $0 = .failure(error) }
+                ready.signal()
+                return
+            }
+            setup.withLock { $0 = .success(bound) }
+            ready.signal()
+            record(inputs, writer)
+        }
+        thread.name = "cmc-record"
+        thread.start()
+        ready.wait()
+        switch setup.current! {
+        case let .failure(error): finished.wait(); throw error
+        case let .success(bound): return bound
+        }
+    }
+
+    /// Stops recording, flushing and closing the file; returns the number of messages written.
+    @discardableResult
+    public func stop() -> Int {
+        let first = stopRequested.withLock { s in defer { s = true }; return !s }
+        if first { finished.wait() }
+        return written.current
+    }
+
+    private func record(_ inputs: [(ZMQSocket, RecordedMessage.Channel)], _ writer: RecordWriter) {
+        var lastFlush = MonotonicClock.now()
+        defer {
+            do { try writer.close() } catch { failure.withLock { $0 = "\(error)" } }
+            for (socket, _) in inputs { socket.close() }
+        }
+        do {
+            while !stopRequested.current {
+                // Short poll so stop() is noticed promptly without a control socket.
+                let ready = try ZMQPoll.readable(inputs.map(\.0), timeoutMilliseconds: 50)
+                for (i, (socket, channel)) in inputs.enumerated() where ready[i] {
+                    while let parts = try socket.receive(dontWait: true) {
+                        try writer.append(RecordedMessage(monotonicNanoseconds: MonotonicClock.now(), unixNanoseconds: MonotonicClock.unixNow(),
+                                                          channel: channel, parts: parts))
+                        written.withLock { $0 += 1 }
+                    }
+                }
+                if MonotonicClock.now() - lastFlush > Int64(config.flushSeconds * 1e9) {
+                    try writer.flush()
+                    lastFlush = MonotonicClock.now()
+                }
+            }
+        } catch {
+            failure.withLock { $0 = "\(error)" }
+            logger.log(.error, "recording stopped: \(error)")
+        }
+    }
+}
+
+/// Republishes a recording, reproducing the original spacing between messages (scaled by `speed`).
+public enum StreamReplayer {
+    /// Sends every record of `channels` from `path` on `socket` (owned by the calling thread).
+    /// `speed` 2 plays twice as fast; `.infinity` sends as fast as possible. `shouldStop` is polled
+    /// between messages. Returns how many were sent and how the file ended.
+    public static func replay(path: String, to socket: ZMQSocket, channels: Set<RecordedMessage.Channel>,
+                              speed: Double = 1, shouldStop: () -> Bool = { false }) throws -> (sent: Int, stop: RecordReader.Stop) {
+        let reader = try RecordReader(path: path)
+        var sent = 0
+        var origin: (recorded: Int64, replay: Int64)?
+        while let message = try reader.next(), !shouldStop() {
+            guard channels.contains(message.channel) else { continue }
+            if speed.isFinite && speed > 0 {
+                let base = origin ?? (message.monotonicNanoseconds, MonotonicClock.now())
+                origin = base
+                let due = base.replay + Int64(Double(message.monotonicNanoseconds - base.recorded) / speed)
+                let wait = due - MonotonicClock.now()
+                if wait > 0 {
+                    var ts = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
+                    var rest = timespec()
+                    while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
+                }
+            }
+            try socket.send(message.parts)
+            sent += 1
+        }
+        return (sent, reader.stop ?? .clean)
+    }
+}
