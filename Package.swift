@@ -19,9 +19,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),   // glibc mallopt
 
         .target(name: "CMCCore", swiftSettings: fast),
-        .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS"], swiftSettings: fast),
+        .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc"], swiftSettings: fast),
         .target(name: "CMCModel", dependencies: ["CMCTensor"], swiftSettings: fast),
         .target(name: "CMCTraining", dependencies: ["CMCModel"], swiftSettings: fast),
 

@@ -1,6 +1,6 @@
 extension DescribeReport {
     /// A one-screen human summary (the full lists are in the JSON).
-    public func summary(maxProblems: Int = 8) -> String {
+    public func summary(examplesPerKind: Int = 3) -> String {
         var lines = [String]()
         lines.append("\(dataset) — \(samples) samples from \(directory)")
         lines.append("subjects present: \(list(subjects.present))")
@@ -20,8 +20,7 @@ extension DescribeReport {
             lines.append(line)
         }
         let perClass = classes.map { "\($0.index):\($0.name)=\($0.total)" }
-        lines.append("classes (\(classes.count)): " + perClass.prefix(14).joined(separator: " ") + (perClass.count > 14 ? " …" : ""))
-        if perClass.count > 14 { lines.append("  " + perClass.dropFirst(14).joined(separator: " ")) }
+        lines.append(contentsOf: wrap("classes (\(classes.count)):", perClass, width: 110))
         let emptyClasses = classes.filter { $0.total == 0 }.map(\.name)
         if !emptyClasses.isEmpty { lines.append("classes with no samples: \(emptyClasses.joined(separator: ", "))") }
         if problems.isEmpty {
@@ -29,12 +28,26 @@ extension DescribeReport {
         } else {
             let kinds = problemCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             lines.append("problems (\(problems.count)): \(kinds)")
-            for p in problems.prefix(maxProblems) { lines.append("  \(p.description.truncated(150))") }
-            if problems.count > maxProblems { lines.append("  … \(problems.count - maxProblems) more (see --json)") }
+            // A few examples of each kind, so one noisy kind does not hide the others.
+            for kind in DataProblem.Kind.allCases {
+                let ofKind = problems.filter { $0.kind == kind }
+                for p in ofKind.prefix(examplesPerKind) { lines.append("  \(p.description.truncated(150))") }
+                if ofKind.count > examplesPerKind { lines.append("  … \(ofKind.count - examplesPerKind) more \(kind.rawValue) (see --json)") }
+            }
         }
         for note in notes { lines.append("note: \(note)") }
         for warning in warnings { lines.append("WARNING: \(warning)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Greedy word wrap of `items` after `head`, continuation lines indented.
+    private func wrap(_ head: String, _ items: [String], width: Int) -> [String] {
+        var out = [String](), line = head
+        for item in items {
+            if line.count + 1 + item.count > width && line != head { out.append(line); line = "  " + item } else { line += " " + item }
+        }
+        out.append(line)
+        return out
     }
 
     private func list(_ xs: [Int]) -> String { xs.isEmpty ? "none" : xs.map(String.init).joined(separator: ",") }

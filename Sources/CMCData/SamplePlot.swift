@@ -26,11 +26,11 @@ public enum SamplePlot {
                 let names = channels.map { "\(info.inertialChannels[$0].name) (\(info.inertialChannels[$0].unit))" }
                 let unit = info.inertialChannels[channels[0]].unit
                 let rawX = (0..<raw.shape[1]).map { Double($0) / rate }
-                linePanel(&c, x: margin, y: top, w: half, h: 140, title: "\(sensor) — raw, \(raw.shape[1]) samples",
+                linePanel(&c, x: margin, y: top, w: half, h: 140, title: "\(sensor), raw (\(raw.shape[1]) samples)",
                           xs: rawX, series: channels.map { row(raw, $0) }, names: names,
                           xLabel: info.inertialSampleRate == nil ? "sample" : "time (s)", yLabel: unit)
                 linePanel(&c, x: margin + half + 40, y: top, w: half, h: 140,
-                          title: "\(sensor) — resampled to \(processed.shape[1])",
+                          title: "\(sensor), resampled to \(processed.shape[1])",
                           xs: (0..<processed.shape[1]).map(Double.init), series: channels.map { row(processed, $0) },
                           names: names, xLabel: "step", yLabel: unit)
                 top += 180
@@ -113,7 +113,8 @@ public enum SamplePlot {
         for (i, s) in series.enumerated() {
             let color = SVGCanvas.palette[i % SVGCanvas.palette.count]
             c.polyline(zip(xs, s).map { (sx($0), sy(Double($1))) }, stroke: color, width: 1)
-            let lx = x + w - 110, ly = py + 14 + Double(i) * 13
+            // Legend on the title row, right-aligned, so it never hides data.
+            let lx = x + w - Double(series.count - i) * 92, ly = y + 12
             c.line(lx, ly - 4, lx + 14, ly - 4, stroke: color, width: 2)
             c.text(names[i], x: lx + 18, y: ly, size: 10)
         }

@@ -37,8 +37,11 @@ public enum SmartFallMM {
         public var device = "watch"
         /// Uniform grid rate (Hz) the accelerometer and gyroscope are merged onto.
         public var inertialRate = 50.0
-        /// Gaps longer than this (s) inside the merged span are reported (they are interpolated).
-        public var gapWarning = 1.0
+        /// Sampling gaps longer than this (s) are not interpolated across: the IMU clip becomes the
+        /// longest gap-free stretch (normal watch jitter stays below 0.7 s; real pauses last 1 s to 20 min).
+        public var maxGap = 1.0
+        /// Trials whose merged IMU clip is shorter than this many grid samples are skipped.
+        public var minInertialSamples = 25
         /// What to do with trials whose IMU files are byte-identical to another trial's.
         public var sharedInertial = SharedInertialPolicy.keep
 
@@ -140,24 +143,32 @@ public enum SmartFallMM {
                 totals.dup += trial.duplicates
                 totals.order += trial.outOfOrder
             } catch {
-                problems.append(DataProblem(kind: .unreadable, file: key.id, message: "\(error)", skipped: true))
+                let text = "\(error)"
+                let message = text.hasPrefix("\(key.id): ") ? String(text.dropFirst(key.id.count + 2)) : text
+                problems.append(DataProblem(kind: .unreadable, file: key.id, message: message, skipped: true))
             }
         }
         var dropped = Set<TrialKey>()
-        for keys in fingerprints.values where keys.count > 1 {
-            let labels = Set(keys.map(\.activity))
-            let drop = options.sharedInertial == .drop || (options.sharedInertial == .dropIfLabelsDiffer && labels.count > 1)
-            for key in keys {
-                let others = keys.filter { $0 != key }.map(\.id).joined(separator: ", ")
-                problems.append(DataProblem(kind: .suspicious, file: key.id, message:
-                    "IMU files identical to those of \(others)\(labels.count > 1 ? " (different activities: the IMU label is unreliable)" : "")",
-                    skipped: drop))
-                if drop { dropped.insert(key) }
-            }
+        var shared = (trials: 0, mixed: 0)
+        for keys in fingerprints.values.map({ $0.sorted() }).sorted(by: { $0[0] < $1[0] }) where keys.count > 1 {
+            let activities = Set(keys.map(\.activity)).sorted()
+            let mixed = activities.count > 1
+            let drop = options.sharedInertial == .drop || (options.sharedInertial == .dropIfLabelsDiffer && mixed)
+            shared.trials += keys.count
+            if mixed { shared.mixed += keys.count }
+            problems.append(DataProblem(kind: .suspicious, file: keys[0].id, message:
+                "\(keys.count) trials share byte-identical IMU files (\(keys.map(\.id).joined(separator: " "))), "
+                + (mixed ? "spanning activities \(activities.map { String(format: "A%02d", $0) }.joined(separator: ",")): their IMU labels are unreliable"
+                         : "all activity \(String(format: "A%02d", activities[0])): one recording covering several trials"),
+                skipped: drop))
+            if drop { dropped.formUnion(keys) }
+        }
+        if shared.trials > 0 {
+            notes.append("\(shared.trials) trials share their IMU recording with other trials (\(shared.mixed) of them across different activities); policy: \(options.sharedInertial.rawValue)")
         }
         samples.removeAll { s in dropped.contains(TrialKey(subject: s.subject, activity: s.label + 1, trial: s.trial)) }
         notes.append("IMU rows with repeated timestamps merged (averaged): \(totals.dup); rows out of time order sorted: \(totals.order)")
-        notes.append("accelerometer and gyroscope merged onto a uniform \(options.inertialRate) Hz grid over their common span (linear interpolation)")
+        notes.append("accelerometer + gyroscope merged onto a uniform \(fixed(options.inertialRate, 0)) Hz grid by linear interpolation over their common span, cut at gaps > \(fixed(options.maxGap, 1)) s (longest gap-free stretch kept)")
         problems.sort { ($0.kind.rawValue, $0.file) < ($1.kind.rawValue, $1.file) }
         var dataset = Dataset(info: info(options: options), samples: samples, problems: problems)
         dataset.notes = notes

@@ -25,20 +25,12 @@ extension SmartFallMM {
             fnv1a(&fingerprint, rows.values)
             series.append(TimedSeries(times: rows.timestamps, values: rows.values, channels: 3))
         }
-        guard let merged = mergeOntoUniformGrid(series, rate: options.inertialRate) else {
-            let spans = zip(["accelerometer", "gyroscope"], series).map { name, s in
-                "\(name) \(fixed(s.start - series[0].start, 2))…\(fixed(s.end - series[0].start, 2)) s"
-            }
-            throw DataError.degenerate(sample: key.id, reason:
-                "accelerometer and gyroscope do not overlap in time (\(spans.joined(separator: ", ")))")
-        }
-        for (s, sensor) in zip(series, ["accelerometer", "gyroscope"]) {
-            let gap = s.largestGap(from: merged.start, to: merged.end)
-            if gap.gap > options.gapWarning {
-                problems.append(DataProblem(kind: .suspicious, file: sensor == "accelerometer" ? accPath : gyroPath,
-                    message: "\(sensor) gap of \(fixed(gap.gap, 1)) s at \(fixed(gap.at - merged.start, 1)) s into the merged span (linearly interpolated)",
-                    skipped: false))
-            }
+        let merged = try mergeOntoUniformGrid(series, rate: options.inertialRate, maxGap: options.maxGap,
+                                              minSamples: options.minInertialSamples, sampleID: key.id)
+        if let largest = merged.cutGaps.first {
+            problems.append(DataProblem(kind: .suspicious, file: key.id, message:
+                "IMU has \(merged.cutGaps.count) gap(s) > \(fixed(options.maxGap, 1)) s (largest \(fixed(largest, 1)) s); kept the longest gap-free stretch, \(fixed(merged.end - merged.start, 1)) s of \(fixed(merged.commonEnd - merged.commonStart, 1)) s",
+                skipped: false))
         }
 
         let skeletonRows = try CSVRows.read(path: skeletonPath, columns: 96, timestamped: false)

@@ -73,21 +73,66 @@ struct TimedSeries {
     }
 }
 
-/// Merges sensors onto one uniform time grid at `rate` Hz over the span where all of them have
-/// data, by linear interpolation. Returns nil when that span holds fewer than `minSamples` points.
-/// Output: `(Σ channels, T)` channel-major, sensors stacked in the given order.
-func mergeOntoUniformGrid(_ series: [TimedSeries], rate: Double, minSamples: Int = 2) -> (array: DataArray, start: Double, end: Double)? {
-    guard !series.isEmpty, series.allSatisfy({ $0.count >= 2 }) else { return nil }
+/// The outcome of `mergeOntoUniformGrid`.
+struct MergedSeries {
+    /// `(Σ channels, T)` channel-major, sensors stacked in the given order.
+    var array: DataArray
+    /// The kept stretch, in the series' time base (seconds).
+    var start: Double, end: Double
+    /// The span where all sensors have data, before cutting at gaps.
+    var commonStart: Double, commonEnd: Double
+    /// Full lengths of the gaps longer than `maxGap` that touch the common span (any sensor), largest first.
+    var cutGaps: [Double]
+}
+
+/// Merges sensors onto one uniform time grid at `rate` Hz by linear interpolation, over the span
+/// where all of them have data. Gaps longer than `maxGap` in any sensor cut that span into pieces
+/// and only the longest piece is kept: interpolating across a recording pause would otherwise
+/// turn minutes of nothing into a straight ramp that dominates the resampled clip.
+/// Throws `DataError.degenerate` when the sensors do not overlap or the kept piece has fewer
+/// than `minSamples` grid points.
+func mergeOntoUniformGrid(_ series: [TimedSeries], rate: Double, maxGap: Double = .infinity,
+                          minSamples: Int = 2, sampleID: String) throws -> MergedSeries {
+    guard !series.isEmpty, series.allSatisfy({ $0.count >= 2 }) else {
+        throw DataError.degenerate(sample: sampleID, reason: "a sensor has fewer than 2 samples")
+    }
     let lo = series.map(\.start).max()!, hi = series.map(\.end).min()!
-    guard hi > lo else { return nil }
-    let n = Int(((hi - lo) * rate).rounded(.down)) + 1
-    guard n >= minSamples else { return nil }
-    let grid = (0..<n).map { lo + Double($0) / rate }
+    guard hi > lo else {
+        let t0 = series[0].start
+        let spans = series.map { "\(fixed($0.start - t0, 2))…\(fixed($0.end - t0, 2)) s" }.joined(separator: " vs ")
+        throw DataError.degenerate(sample: sampleID, reason: "sensors do not overlap in time (\(spans))")
+    }
+    // Gaps as (from, to) intervals inside [lo, hi], merged across sensors.
+    var cuts = [(Double, Double)](), gaps = [Double]()
+    for s in series {
+        for k in 1..<s.count where s.times[k] - s.times[k - 1] > maxGap && s.times[k] > lo && s.times[k - 1] < hi {
+            cuts.append((max(s.times[k - 1], lo), min(s.times[k], hi)))
+            gaps.append(s.times[k] - s.times[k - 1])
+        }
+    }
+    cuts.sort { $0.0 < $1.0 }
+    var pieces = [(Double, Double)]()
+    var cursor = lo
+    for (from, to) in cuts {
+        if from > cursor { pieces.append((cursor, from)) }
+        cursor = max(cursor, to)
+    }
+    if hi > cursor { pieces.append((cursor, hi)) }
+    guard let best = pieces.max(by: { $0.1 - $0.0 < $1.1 - $1.0 }) else {
+        throw DataError.degenerate(sample: sampleID, reason: "no gap-free stretch where all sensors have data")
+    }
+    let n = Int(((best.1 - best.0) * rate + 1e-9).rounded(.down)) + 1
+    guard n >= minSamples else {
+        throw DataError.degenerate(sample: sampleID, reason:
+            "longest stretch where all sensors have gap-free data is \(fixed(best.1 - best.0, 2)) s (\(n) samples at \(fixed(rate, 0)) Hz, need \(minSamples))")
+    }
+    let grid = (0..<n).map { best.0 + Double($0) / rate }
     var values = [Float]()
     var channels = 0
     for s in series {
         values.append(contentsOf: s.interpolate(onto: grid))
         channels += s.channels
     }
-    return (DataArray(shape: [channels, n], values: values), lo, hi)
+    return MergedSeries(array: DataArray(shape: [channels, n], values: values), start: best.0, end: best.1,
+                        commonStart: lo, commonEnd: hi, cutGaps: gaps.sorted(by: >))
 }

@@ -10,7 +10,11 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Flag(help: "Fewer iterations (a smoke run).") var quick = false
 
+    @Option(help: ArgumentHelp("Profiling aid: only run the batch-1 skeleton forward this many times.", visibility: .hidden))
+    var profileSkeleton: Int?
+
     func run() throws {
+        if let n = profileSkeleton { EngineBenchmark.profileSkeleton(iterations: n); return }
         let report = EngineBenchmark.run(quick: quick) { print($0) }
         print(report.summary)
         if let json {

@@ -74,6 +74,28 @@ final class ModuleParityTests: XCTestCase {
         }
     }
 
+    /// Inference folds BatchNorm into the preceding convolution; it must give the eval-mode output.
+    func testFoldedInferenceMatchesEvalFixtures() throws {
+        for name in ["inertial_encoder_small_eval", "skeleton_encoder_small_eval"] {
+            let f = try Fixture(name)
+            let m: Module, run: (Variable) -> Variable
+            if name.hasPrefix("inertial") {
+                var c = InertialEncoder.Config()
+                c.inChannels = f.int("in_channels"); c.channels = f.ints("channels"); c.heads = f.int("heads")
+                c.layers = f.int("layers"); c.feedForward = f.int("ff"); c.dropout = f.float("dropout")
+                let e = InertialEncoder(c, rng: &rng); m = e; run = { e($0) }
+            } else {
+                var c = SkeletonEncoder.Config()
+                c.channels = f.ints("channels")
+                let e = SkeletonEncoder(c, rng: &rng); m = e; run = { e($0) }
+            }
+            try m.load(stateDict: f.stateDict)
+            m.eval()
+            let out = GradMode.withoutGrad { run(Variable(f["in.x"])) }
+            assertClose(out.value, f["out"], "\(name) folded inference")
+        }
+    }
+
     func testFullSizeParameterCounts() {
         // method.md §3: 1,238,880 (inertial, UTD) and 432,000 (skeleton, UTD).
         XCTAssertEqual(InertialEncoder(rng: &rng).parameterCount, 1_238_880)

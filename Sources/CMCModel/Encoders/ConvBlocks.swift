@@ -13,7 +13,13 @@ public final class ConvBNReLU1d: Module {
 
     public override var children: [(String, Module)] { [("conv", conv), ("bn", bn)] }
 
-    public func callAsFunction(_ x: Variable) -> Variable { bn(conv(x)).relu() }
+    public func callAsFunction(_ x: Variable) -> Variable {
+        if bn.canFold(input: x, conv.parameters) {
+            let (w, b) = bn.fold(weight: conv.weight.value, bias: conv.bias?.value)
+            return conv1d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding).relu()
+        }
+        return bn(conv(x)).relu()
+    }
 }
 
 /// Conv2d → BatchNorm2d, with the activation and pooling chosen per stage (the skeleton encoder's
@@ -32,7 +38,13 @@ public final class ConvBN2d: Module {
     public override var children: [(String, Module)] { [("conv", conv), ("bn", bn)] }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        var y = bn(conv(x))
+        var y: Variable
+        if bn.canFold(input: x, conv.parameters) {
+            let (w, b) = bn.fold(weight: conv.weight.value, bias: conv.bias?.value)
+            y = conv2d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding)
+        } else {
+            y = bn(conv(x))
+        }
         if relu { y = y.relu() }
         if pool { y = maxPool2d(y, kernel: (2, 2)) }
         return y

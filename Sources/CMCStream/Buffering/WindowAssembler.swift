@@ -129,6 +129,11 @@ public struct WindowAssembler: Sendable {
         return .window(Window(subject: id, start: start, end: end, inertial: inertial, skeleton: skeleton, readyAt: now))
     }
 
+    /// Samples buffered per modality for a subject (memory accounting, tests).
+    public func bufferedCounts(subject id: UInt32) -> (inertial: Int, skeleton: Int)? {
+        subjects[id].map { ($0.inertial?.ring.count ?? 0, $0.skeleton?.ring.count ?? 0) }
+    }
+
     /// The subject's window has been classified (or failed): it may get the next one.
     public mutating func finished(subject id: UInt32) { subjects[id]?.inFlight = false }
 

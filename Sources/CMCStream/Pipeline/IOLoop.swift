@@ -59,7 +59,7 @@ final class IOLoop {
         }
         (imu, bound.imu) = try subscriber(config.imuEndpoints, .inertial)
         (skeleton, bound.skeleton) = try subscriber(config.skeletonEndpoints, .skeleton)
-        labels = try ZMQSocket(context: shared.context, type: .pub)
+        labels = try ZMQSocket(context: shared.context, type: .pub, lingerMilliseconds: config.labelLingerMilliseconds)
         try labels.setHighWaterMarks(send: config.sendHighWaterMark)
         bound.labels = try attach(labels, config.labelEndpoints)
         wake = try ZMQSocket(context: shared.context, type: .pull)

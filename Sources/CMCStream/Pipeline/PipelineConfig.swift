@@ -35,6 +35,8 @@ public struct PipelineConfig: Sendable {
     /// Receive queue per SUB socket: 100 subjects × (10 + 10) frames/s × 25 s of backlog.
     public var receiveHighWaterMark: Int32 = 50_000
     public var sendHighWaterMark: Int32 = 10_000
+    /// How long closing the label socket may wait to hand over the last (drained) events.
+    public var labelLingerMilliseconds: Int32 = 500
     /// A window is cut every `hopSeconds` of data per subject.
     public var hopSeconds: Double = 0.5
     public var clock = ClockPolicy()

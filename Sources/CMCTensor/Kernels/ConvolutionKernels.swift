@@ -23,13 +23,34 @@ public struct ConvGeometry: Sendable, Equatable {
 }
 
 extension Kernels {
-    /// Unfolds input patches into columns: col[(c,i,j), (b,oh,ow)].
+    /// The output columns `xx` whose input column `xx·stride − pad + j` lies inside [0, width).
+    @inline(__always)
+    static func validRange(out: Int, size: Int, stride: Int, pad: Int, offset j: Int) -> Range<Int> {
+        // xx·s − p + j ≥ 0  ⇔  xx ≥ ⌈(p − j)/s⌉;   xx·s − p + j < size  ⇔  xx < ⌈(size + p − j)/s⌉
+        func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
+        let lo = Swift.max(0, ceilDiv(pad - j, stride)), hi = Swift.min(out, ceilDiv(size + pad - j, stride))
+        return lo..<Swift.max(lo, hi)
+    }
+
+    /// Unfolds input patches into columns: col[(c,i,j), (b,oh,ow)]. Each output row is a zero
+    /// border around a strided copy, with the valid span computed once per kernel offset rather
+    /// than tested per element.
     static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>) {
         let oh = g.outH, ow = g.outW, cols = g.columns, hw = g.height * g.width
+        // Unpadded, unit-stride, full-width kernels: each column row is one contiguous input block.
+        let contiguous = g.kernelW == 1 && g.padW == 0 && g.padH == 0 && g.strideH == 1 && g.strideW == 1
         for c in 0..<g.inChannels {
             for i in 0..<g.kernelH {
                 for j in 0..<g.kernelW {
                     let row = col + ((c * g.kernelH + i) * g.kernelW + j) * cols
+                    if contiguous {
+                        for b in 0..<g.batch {
+                            (row + b * oh * ow).update(from: x + (b * g.inChannels + c) * hw + i * g.width, count: oh * ow)
+                        }
+                        continue
+                    }
+                    let valid = validRange(out: ow, size: g.width, stride: g.strideW, pad: g.padW, offset: j)
+                    let (lo, hi) = (valid.lowerBound, valid.upperBound)
                     for b in 0..<g.batch {
                         let plane = x + (b * g.inChannels + c) * hw
                         let dstB = row + b * oh * ow
@@ -40,18 +61,15 @@ extension Kernels {
                                 for xx in 0..<ow { dst[xx] = 0 }
                                 continue
                             }
-                            let src = plane + iy * g.width
+                            // Rows are short (tens of values): plain loops beat memcpy/memset calls.
+                            let src = plane + iy * g.width - g.padW + j
+                            for xx in 0..<lo { dst[xx] = 0 }
                             if g.strideW == 1 {
-                                for xx in 0..<ow {
-                                    let ix = xx - g.padW + j
-                                    dst[xx] = (ix >= 0 && ix < g.width) ? src[ix] : 0
-                                }
+                                for xx in lo..<hi { dst[xx] = src[xx] }
                             } else {
-                                for xx in 0..<ow {
-                                    let ix = xx * g.strideW - g.padW + j
-                                    dst[xx] = (ix >= 0 && ix < g.width) ? src[ix] : 0
-                                }
+                                for xx in lo..<hi { dst[xx] = src[xx * g.strideW] }
                             }
+                            for xx in hi..<ow { dst[xx] = 0 }
                         }
                     }
                 }
@@ -66,17 +84,15 @@ extension Kernels {
             for i in 0..<g.kernelH {
                 for j in 0..<g.kernelW {
                     let row = col + ((c * g.kernelH + i) * g.kernelW + j) * cols
+                    let valid = validRange(out: ow, size: g.width, stride: g.strideW, pad: g.padW, offset: j)
                     for b in 0..<g.batch {
                         let plane = dx + (b * g.inChannels + c) * hw
                         let srcB = row + b * oh * ow
                         for y in 0..<oh {
                             let iy = y * g.strideH - g.padH + i
                             if iy < 0 || iy >= g.height { continue }
-                            let dst = plane + iy * g.width, src = srcB + y * ow
-                            for xx in 0..<ow {
-                                let ix = xx * g.strideW - g.padW + j
-                                if ix >= 0 && ix < g.width { dst[ix] += src[xx] }
-                            }
+                            let dst = plane + iy * g.width - g.padW + j, src = srcB + y * ow
+                            for xx in valid { dst[xx * g.strideW] += src[xx] }
                         }
                     }
                 }
@@ -84,28 +100,39 @@ extension Kernels {
         }
     }
 
+    /// Calls `body` with the column matrix of `x`. A 1×1, stride-1, unpadded convolution of a single
+    /// image needs no unfolding: the input already is its column matrix.
+    static func withColumns<R>(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ body: (UnsafePointer<Float>) -> R) -> R {
+        if g.batch == 1 && g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 {
+            return body(x)
+        }
+        let n = g.patch * g.columns
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { col.deallocate() }
+        im2col(x, g, col)
+        return body(col)
+    }
+
     /// y[b,o,oh,ow] = Σ w[o,c,i,j]·x[b,c,…] + bias[o].
     public static func conv2d(_ x: Tensor, _ w: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int)) -> Tensor {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
         let spatial = g.outH * g.outW
-        var col = [Float](repeating: 0, count: g.patch * g.columns)
-        var prod = [Float](repeating: 0, count: g.outChannels * g.columns)
-        x.storage.withUnsafeBufferPointer { px in
-            col.withUnsafeMutableBufferPointer { pc in im2col(px.baseAddress!, g, pc.baseAddress!) }
-        }
-        w.storage.withUnsafeBufferPointer { pw in
-            col.withUnsafeBufferPointer { pc in
-                prod.withUnsafeMutableBufferPointer { pp in
-                    BLAS.gemm(m: g.outChannels, n: g.columns, k: g.patch,
-                              a: pw.baseAddress!, b: pc.baseAddress!, c: pp.baseAddress!)
+        let prod = [Float](unsafeUninitializedCapacity: g.outChannels * g.columns) { pp, n in
+            n = g.outChannels * g.columns
+            w.storage.withUnsafeBufferPointer { pw in
+                x.storage.withUnsafeBufferPointer { px in
+                    withColumns(px.baseAddress!, g) { pc in
+                        BLAS.gemm(m: g.outChannels, n: g.columns, k: g.patch,
+                                  a: pw.baseAddress!, b: pc, c: pp.baseAddress!)
+                    }
                 }
             }
         }
         // (O, B, S) → (B, O, S), adding the bias on the way.
-        var out = [Float](repeating: 0, count: g.batch * g.outChannels * spatial)
         let bias = bias?.storage
-        prod.withUnsafeBufferPointer { pp in
-            out.withUnsafeMutableBufferPointer { po in
+        let out = [Float](unsafeUninitializedCapacity: g.batch * g.outChannels * spatial) { po, count in
+            count = g.batch * g.outChannels * spatial
+            prod.withUnsafeBufferPointer { pp in
                 for o in 0..<g.outChannels {
                     let bo = bias?[o] ?? 0
                     for b in 0..<g.batch {

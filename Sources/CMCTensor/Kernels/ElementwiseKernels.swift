@@ -56,11 +56,11 @@ extension Kernels {
     /// Applies `f` to every element.
     @inline(__always)
     static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
-        var out = [Float](repeating: 0, count: x.count)
-        x.storage.withUnsafeBufferPointer { px in
-            out.withUnsafeMutableBufferPointer { po in
-                for i in 0..<po.count { po[i] = f(px[i]) }
+        let out = [Float](unsafeUninitializedCapacity: x.count) { po, count in
+            x.storage.withUnsafeBufferPointer { px in
+                for i in 0..<px.count { po[i] = f(px[i]) }
             }
+            count = x.count
         }
         return Tensor(shape: x.shape, storage: out)
     }

@@ -8,13 +8,13 @@ extension Kernels {
         let inStrides = x.strides
         let st = perm.map { inStrides[$0] }
         let n = x.count
-        var out = [Float](repeating: 0, count: n)
-        if n == 0 { return Tensor(shape: outShape, storage: out) }
+        if n == 0 { return Tensor(shape: outShape, storage: []) }
         let r = outShape.count
         let inner = outShape[r - 1], innerStride = st[r - 1]
         var index = [Int](repeating: 0, count: r - 1)
-        x.storage.withUnsafeBufferPointer { px in
-            out.withUnsafeMutableBufferPointer { po in
+        let out = [Float](unsafeUninitializedCapacity: n) { po, count in
+            count = n
+            x.storage.withUnsafeBufferPointer { px in
                 var o = 0
                 while o < n {
                     var base = 0

@@ -5,23 +5,46 @@ extension Kernels {
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let oh = (h - kernel.0) / stride.0 + 1, ow = (w - kernel.1) / stride.1 + 1
         precondition(oh > 0 && ow > 0, "maxPool2d kernel \(kernel) larger than input \(h)×\(w)")
-        var out = [Float](repeating: 0, count: b * c * oh * ow)
-        var arg = [Int32](repeating: 0, count: out.count)
+        let n = b * c * oh * ow
+        var out = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }   // every element written below
+        var arg = [Int32](unsafeUninitializedCapacity: n) { _, count in count = n }
         x.storage.withUnsafeBufferPointer { px in
-            for p in 0..<(b * c) {
-                let plane = p * h * w
-                for y in 0..<oh {
-                    for xx in 0..<ow {
-                        let first = plane + y * stride.0 * w + xx * stride.1
-                        var best = px[first], bi = first
-                        for i in 0..<kernel.0 {
-                            let row = plane + (y * stride.0 + i) * w + xx * stride.1
-                            for j in 0..<kernel.1 where px[row + j] > best {
-                                best = px[row + j]; bi = row + j
+            out.withUnsafeMutableBufferPointer { po in
+                arg.withUnsafeMutableBufferPointer { pa in
+                    if kernel == (2, 2) && stride == (2, 2) {
+                        // The encoders' only pooling: an unrolled 2×2 window.
+                        for p in 0..<(b * c) {
+                            let plane = p * h * w
+                            for y in 0..<oh {
+                                for xx in 0..<ow {
+                                    let i0 = plane + 2 * y * w + 2 * xx
+                                    var best = px[i0], bi = i0
+                                    if px[i0 + 1] > best { best = px[i0 + 1]; bi = i0 + 1 }
+                                    if px[i0 + w] > best { best = px[i0 + w]; bi = i0 + w }
+                                    if px[i0 + w + 1] > best { best = px[i0 + w + 1]; bi = i0 + w + 1 }
+                                    let o = (p * oh + y) * ow + xx
+                                    po[o] = best; pa[o] = Int32(bi)
+                                }
                             }
                         }
-                        let o = (p * oh + y) * ow + xx
-                        out[o] = best; arg[o] = Int32(bi)
+                        return
+                    }
+                    for p in 0..<(b * c) {
+                        let plane = p * h * w
+                        for y in 0..<oh {
+                            for xx in 0..<ow {
+                                let first = plane + y * stride.0 * w + xx * stride.1
+                                var best = px[first], bi = first
+                                for i in 0..<kernel.0 {
+                                    let row = plane + (y * stride.0 + i) * w + xx * stride.1
+                                    for j in 0..<kernel.1 where px[row + j] > best {
+                                        best = px[row + j]; bi = row + j
+                                    }
+                                }
+                                let o = (p * oh + y) * ow + xx
+                                po[o] = best; pa[o] = Int32(bi)
+                            }
+                        }
                     }
                 }
             }

@@ -61,3 +61,26 @@ public final class Dropout: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable { x.dropout(p: p, training: isTraining, rng: &rng) }
 }
+
+extension BatchNorm {
+    /// The weight and bias of a convolution or linear layer followed by this batch norm in eval mode,
+    /// folded into one affine map: w' = w·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β. Used for inference,
+    /// where it saves a pass over the activations.
+    public func fold(weight: Tensor, bias: Tensor?) -> (weight: Tensor, bias: Tensor) {
+        let c = weight.shape[0], per = weight.count / max(c, 1)
+        var w = weight, b = Tensor(shape: [c])
+        for o in 0..<c {
+            let k = self.weight.value.storage[o] / (runningVar.value.storage[o] + eps).squareRoot()
+            for i in 0..<per { w.storage[o * per + i] *= k }
+            b.storage[o] = ((bias?.storage[o] ?? 0) - runningMean.value.storage[o]) * k + self.bias.value.storage[o]
+        }
+        return (w, b)
+    }
+
+    /// True when a forward pass may use folded weights: eval mode and nothing to differentiate.
+    public func canFold(input: Variable, _ layerParameters: [Variable]) -> Bool {
+        guard !isTraining else { return false }
+        guard GradMode.isEnabled else { return true }
+        return !input.requiresGrad && !(layerParameters + parameters).contains { $0.requiresGrad }
+    }
+}

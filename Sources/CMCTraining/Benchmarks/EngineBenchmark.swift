@@ -14,7 +14,19 @@ public struct EngineBenchmark: Codable, Sendable {
     public var train_samples_per_s: Double
     public var train_step_ms: Double
 
+    /// Profiling aid: runs only the batch-1 skeleton forward, `iterations` times.
+    public static func profileSkeleton(iterations: Int) {
+        Runtime.configureAllocator()
+        BLAS.setThreads(1)
+        var rng = SeededRNG(seed: 28)
+        let skeleton = SkeletonEncoder(rng: &rng)
+        skeleton.eval()
+        let xs = Variable(.normal([1, 3, 50, 20], rng: &rng))
+        GradMode.withoutGrad { for _ in 0..<iterations { _ = skeleton(xs) } }
+    }
+
     public static func run(quick: Bool, log: (String) -> Void) -> EngineBenchmark {
+        Runtime.configureAllocator()
         let gemm2 = sgemm(threads: 2, repeats: quick ? 3 : 10)
         let gemm1 = sgemm(threads: 1, repeats: quick ? 3 : 10)
         log(String(format: "sgemm 1024³: %.1f GFLOP/s (2 threads), %.1f (1 thread)", gemm2, gemm1))

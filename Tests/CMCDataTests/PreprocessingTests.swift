@@ -1,0 +1,81 @@
+import XCTest
+@testable import CMCData
+
+final class PreprocessingTests: XCTestCase {
+    /// Parity with scipy.signal.resample (fixture from tools/make_resample_fixtures.py).
+    func testResampleMatchesScipy() throws {
+        struct Fixture: Decodable {
+            struct Case: Decodable { var input: [Double], num: Int, output: [Double] }
+            var cases: [Case]
+        }
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "resample", withExtension: "json", subdirectory: "Fixtures"))
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        XCTAssertGreaterThanOrEqual(fixture.cases.count, 6)
+        for c in fixture.cases {
+            let y = fftResample(c.input, to: c.num)
+            XCTAssertEqual(y.count, c.num)
+            let scale = max(c.output.map(abs).max() ?? 1, 1e-12)
+            let err = zip(y, c.output).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(err / scale, 1e-5, "\(c.input.count) → \(c.num): relative error \(err / scale)")
+            // The Float path used on DataArrays must agree too.
+            let arr = DataArray(shape: [1, c.input.count], values: c.input.map { Float($0) }).resampled(axis: 1, to: c.num)
+            let errF = zip(arr.values, c.output).map { abs(Double($0) - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(errF / scale, 1e-5, "Float path \(c.input.count) → \(c.num)")
+        }
+    }
+
+    func testResampleAlongMiddleAxisKeepsOtherAxesApart() {
+        // (C=2, T=7, J=3): every (c, j) series is a different constant; resampling keeps constants.
+        var a = DataArray(zeros: [2, 7, 3])
+        for c in 0..<2 { for t in 0..<7 { for j in 0..<3 { a[c, t, j] = Float(10 * c + j) } } }
+        let r = a.resampled(axis: 1, to: 50)
+        XCTAssertEqual(r.shape, [2, 50, 3])
+        for c in 0..<2 { for t in 0..<50 { for j in 0..<3 { XCTAssertEqual(r[c, t, j], Float(10 * c + j), accuracy: 1e-4) } } }
+    }
+
+    func skeleton(frames: Int = 4, joints: Int = 3) -> DataArray {
+        var s = DataArray(zeros: [3, frames, joints])
+        for c in 0..<3 { for f in 0..<frames { for j in 0..<joints { s[c, f, j] = Float(j * 2 + f) + Float(c) * 0.5 } } }
+        return s
+    }
+
+    func testRecenterAndScale() throws {
+        let s = skeleton()
+        // Joint 1 − joint 2 at frame 0 differs by 2 on every axis → distance 2√3.
+        let n = try SkeletonNormalization.recenterAndScale(center: 2, scaleFrom: 1, scaleTo: 2).apply(s)
+        let d = Float(2 * 3.0.squareRoot())
+        for c in 0..<3 {
+            XCTAssertEqual(n[c, 0, 2], 0, accuracy: 1e-6)  // the centre joint sits at the origin at frame 0
+            for f in 0..<4 { for j in 0..<3 { XCTAssertEqual(n[c, f, j], (s[c, f, j] - s[c, 0, 2]) / d, accuracy: 1e-5) } }
+        }
+        XCTAssertEqual(try SkeletonNormalization.none.apply(s), s)
+    }
+
+    func testDegenerateDistanceThrowsInsteadOfNaN() {
+        var s = skeleton()
+        for c in 0..<3 { s[c, 0, 1] = s[c, 0, 2] }  // joints 1 and 2 coincide at frame 0
+        XCTAssertThrowsError(try SkeletonNormalization.utdMHAD.apply(s, sampleID: "a1_s1_t1")) { error in
+            guard case let DataError.degenerate(sample, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(sample, "a1_s1_t1")
+        }
+        XCTAssertThrowsError(try SkeletonNormalization.recenter(center: 5).apply(s))  // joint out of range
+        // Preprocessor.prepare skips and reports instead of throwing.
+        let sample = Sample(id: "bad", label: 0, subject: 1, trial: 1, inertial: nil, skeleton: s, sources: [])
+        let (inputs, problems) = Preprocessor.utdMHAD.prepare([sample])
+        XCTAssertTrue(inputs.isEmpty)
+        XCTAssertEqual(problems.map(\.kind), [.degenerate])
+    }
+
+    func testPreprocessorShapesAndLayout() throws {
+        let inertial = DataArray(shape: [6, 120], values: (0..<720).map { Float($0 % 120) })
+        let sample = Sample(id: "x", label: 3, subject: 1, trial: 2, inertial: inertial, skeleton: skeleton(frames: 61, joints: 20), sources: [])
+        let input = try Preprocessor.utdMHAD(sample)
+        XCTAssertEqual(input.inertial?.shape, [6, 50])
+        XCTAssertEqual(input.skeleton?.shape, [3, 50, 20])  // (C, F, J)
+        XCTAssertEqual(input.label, 3)
+        XCTAssertTrue(input.inertial!.isFinite && input.skeleton!.isFinite)
+        // IMU-only samples pass through with a nil skeleton.
+        let imuOnly = try Preprocessor.smartFallMM(Sample(id: "y", label: 0, subject: 1, trial: 1, inertial: inertial, skeleton: nil, sources: []))
+        XCTAssertNil(imuOnly.skeleton)
+    }
+}

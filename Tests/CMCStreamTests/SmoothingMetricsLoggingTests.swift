@@ -1,0 +1,115 @@
+import XCTest
+@testable import CMCStream
+
+final class LabelSmootherTests: XCTestCase {
+    private let names = ["a", "b", "c"]
+
+    func testMovingAverageOverRecentWindows() {
+        var s = LabelSmoother(policy: SmoothingPolicy(windows: 2, unknownThreshold: 0.5, topK: 2))
+        XCTAssertEqual(s.add([0.8, 0.1, 0.1], windowEnd: 1, classNames: names).label, "a")
+        let d = s.add([0.1, 0.8, 0.1], windowEnd: 2, classNames: names)   // mean 0.45 / 0.45 / 0.1
+        XCTAssertEqual(d.label, "unknown")
+        XCTAssertEqual(d.labelIndex, -1)
+        XCTAssertEqual(d.confidence, 0.45, accuracy: 1e-6)
+        XCTAssertEqual(d.raw.label, "b")
+        XCTAssertEqual(d.topK.map(\.label), ["a", "b"])   // tie broken by class order
+        XCTAssertEqual(s.add([0.1, 0.8, 0.1], windowEnd: 3, classNames: names).label, "b")  // the first window left
+    }
+
+    func testThresholdAndHistoryReset() {
+        var s = LabelSmoother(policy: SmoothingPolicy(windows: 5, unknownThreshold: 0.7, topK: 3, maxHistorySeconds: 5))
+        XCTAssertEqual(s.add([0.6, 0.3, 0.1], windowEnd: 0, classNames: names).label, "unknown")
+        _ = s.add([0.1, 0.1, 0.8], windowEnd: 1_000_000_000, classNames: names)
+        // Ten seconds later the history is stale and ignored: only this window counts.
+        let d = s.add([0.9, 0.05, 0.05], windowEnd: 11_000_000_000, classNames: names)
+        XCTAssertEqual(d.label, "a")
+        XCTAssertEqual(d.confidence, 0.9, accuracy: 1e-6)
+        XCTAssertEqual(d.topK.count, 3)
+    }
+
+    func testClassifierOutputValidation() {
+        XCTAssertEqual(Classification(probabilities: [2, 2]).validated(classCount: 2), [0.5, 0.5])
+        XCTAssertNil(Classification(probabilities: [1, .nan]).validated(classCount: 2))
+        XCTAssertNil(Classification(probabilities: [1, -0.5]).validated(classCount: 2))
+        XCTAssertNil(Classification(probabilities: [0, 0]).validated(classCount: 2))
+        XCTAssertNil(Classification(probabilities: [1]).validated(classCount: 2))
+    }
+}
+
+final class MetricsTests: XCTestCase {
+    func testPrometheusTextFormat() {
+        let r = MetricsRegistry()
+        r.counter("x_total", help: "Xs.", labels: [("stream", "imu")]).increment(by: 3)
+        r.counter("x_total", help: "Xs.", labels: [("stream", "imu")]).increment()   // same series
+        r.gauge("g", help: "A gauge.").set(1.5)
+        let h = r.histogram("h_seconds", help: "H.", labels: [("k", "a\"b")], buckets: [0.1, 1])
+        h.observe(0.05); h.observe(0.5); h.observe(7)
+        XCTAssertEqual(r.render(), """
+        # HELP g A gauge.
+        # TYPE g gauge
+        g 1.5
+        # HELP h_seconds H.
+        # TYPE h_seconds histogram
+        h_seconds_bucket{k="a\\"b",le="0.1"} 1
+        h_seconds_bucket{k="a\\"b",le="1"} 2
+        h_seconds_bucket{k="a\\"b",le="+Inf"} 3
+        h_seconds_sum{k="a\\"b"} 7.55
+        h_seconds_count{k="a\\"b"} 3
+        # HELP x_total Xs.
+        # TYPE x_total counter
+        x_total{stream="imu"} 4
+
+        """)
+        XCTAssertEqual(h.snapshot.quantileUpperBound(0.5), 1)
+        XCTAssertEqual(h.snapshot.quantileUpperBound(0.99), .infinity)
+    }
+
+    func testHTTPResponderServesMetricsOnLoopback() throws {
+        let r = MetricsRegistry()
+        r.counter("cmc_test_total", help: "T.").increment()
+        let server = try MetricsHTTPServer(registry: r, port: 0)
+        defer { server.stop() }
+        XCTAssertGreaterThan(server.port, 0)
+        let (status, body) = try httpGet(port: server.port, path: "/metrics")
+        XCTAssertEqual(status, "HTTP/1.0 200 OK")
+        XCTAssertTrue(body.contains("cmc_test_total 1\n"))
+        XCTAssertEqual(try httpGet(port: server.port, path: "/other").status, "HTTP/1.0 404 Not Found")
+    }
+
+    private func httpGet(port: UInt16, path: String) throws -> (status: String, body: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET); a.sin_port = port.bigEndian; a.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        XCTAssertEqual(rc, 0)
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var response: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
+        while true { let n = recv(fd, &chunk, chunk.count, 0); if n <= 0 { break }; response += chunk[0..<n] }
+        let text = String(decoding: response, as: UTF8.self)
+        let status = String(text.prefix { $0 != "\r" })
+        let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        return (status, body)
+    }
+}
+
+final class LoggerTests: XCTestCase {
+    func testRateLimitingCountsSuppressedLines() {
+        let capture = LogCapture()
+        let log = capture.logger
+        XCTAssertTrue(log.rateLimited("k", .warning, interval: 10, now: 0, "bad frame"))
+        for i in 1...5 { XCTAssertFalse(log.rateLimited("k", .warning, interval: 10, now: Int64(i) * 1_000_000_000, "bad frame")) }
+        XCTAssertTrue(log.rateLimited("other", .warning, interval: 10, now: 1, "other key"))
+        XCTAssertTrue(log.rateLimited("k", .warning, interval: 10, now: 11_000_000_000, "bad frame"))
+        XCTAssertEqual(capture.lines.current, ["bad frame", "other key", "bad frame (5 similar suppressed)"])
+    }
+
+    func testJournalPriorityPrefix() {
+        let lines = Locked([String]())
+        let log = StreamLogger(minimum: .info, journal: true) { line in lines.withLock { $0.append(line) } }
+        log.log(.warning, "w")
+        log.log(.debug, "hidden")
+        XCTAssertEqual(lines.current, ["<4>w"])
+    }
+}

@@ -1,0 +1,150 @@
+import XCTest
+@testable import CMCStream
+
+final class WindowAssemblerTests: XCTestCase {
+    private let spec = TestClassifier().spec
+    private let second: Int64 = 1_000_000_000
+
+    private func assembler(_ configure: (inout BufferPolicy) -> Void = { _ in }) -> WindowAssembler {
+        var buffer = BufferPolicy()
+        configure(&buffer)
+        var clock = ClockPolicy(); clock.mode = .shared
+        return WindowAssembler(spec: spec, buffer: buffer, clock: clock, hopSeconds: 0.5)
+    }
+
+    /// Feeds frames as if each arrived at its last sample's time, cutting after each; returns the windows.
+    private func feed(_ a: inout WindowAssembler, _ frames: [SensorFrame], finish: Bool = true) throws -> [Window] {
+        var windows: [Window] = []
+        for f in frames {
+            let arrival = f.timing.timestamp(ofSample: f.sampleCount - 1)
+            guard case .buffered = try a.ingest(f, arrival: arrival) else { XCTFail("frame dropped"); continue }
+            if case let .window(w) = a.cut(subject: f.subject, now: arrival) {
+                windows.append(w)
+                if finish { a.finished(subject: w.subject) }
+            }
+        }
+        return windows
+    }
+
+    func testWindowsAreCutOnAHopGridWithBothModalitiesInTheDocumentedLayout() throws {
+        var a = assembler()
+        let windows = try feed(&a, Frames.stream(subject: 1, end: 10 * second, seconds: 3, value: 2))
+        XCTAssertGreaterThanOrEqual(windows.count, 4)
+        for (w, next) in zip(windows, windows.dropFirst()) { XCTAssertEqual(next.end - w.end, second / 2) }
+        let w = try XCTUnwrap(windows.last)
+        XCTAssertEqual(w.end - w.start, second)
+        XCTAssertEqual(w.modalities, [.inertial, .skeleton])
+        let imu = try XCTUnwrap(w.inertial), skel = try XCTUnwrap(w.skeleton)
+        XCTAssertEqual(imu.count, 50, accuracy: 1)       // 1 s at 50 Hz
+        XCTAssertEqual(skel.count, 30, accuracy: 1)      // 1 s at 30 Hz
+        XCTAssertEqual(imu.values.count, 3 * imu.count)
+        XCTAssertEqual(skel.values.count, 3 * skel.count * 4)
+        XCTAssertTrue(imu.times.allSatisfy { $0 > 0 && $0 <= 1 })
+        XCTAssertEqual(imu.times, imu.times.sorted())
+        // C × T row-major: channel 0 is all 2s, channel 1 all 1s, channel 2 all 2s (see Frames.imu).
+        XCTAssertEqual(Set(imu.values[0..<imu.count]), [2])
+        XCTAssertEqual(Set(imu.values[imu.count..<2 * imu.count]), [1])
+        // C × T × J: coordinate 0 of joint 0 carries the value, everything else 0.5.
+        XCTAssertEqual((0..<skel.count).map { skel.values[$0 * 4] }, Array(repeating: 2, count: skel.count))
+        XCTAssertEqual(skel.values[1], 0.5)
+    }
+
+    func testMissingSkeletonFallsBackToIMUOnly() throws {
+        var a = assembler()
+        let windows = try feed(&a, Frames.stream(subject: 5, end: 10 * second, seconds: 2, value: 1, skeleton: false))
+        XCTAssertFalse(windows.isEmpty)
+        XCTAssertTrue(windows.allSatisfy { $0.modalities == [.inertial] })
+    }
+
+    func testStaleModalityIsLeftOutOnceItsStreamStops() throws {
+        var a = assembler()
+        var frames = Frames.stream(subject: 1, end: 10 * second, seconds: 2, value: 1)
+        frames += Frames.stream(subject: 1, end: 12 * second, seconds: 2, value: 1, skeleton: false, firstSequence: 100)
+            .filter { $0.timing.start > 10 * second }
+        let windows = try feed(&a, frames)
+        XCTAssertEqual(windows.first { $0.end <= 10 * second }?.modalities, [.inertial, .skeleton])
+        XCTAssertEqual(windows.last?.modalities, [.inertial])   // skeleton silent for > staleAfter (1 s)
+    }
+
+    func testGapsMakeAWindowIncomplete() throws {
+        var a = assembler()
+        let frames = Frames.stream(subject: 2, end: 10 * second, seconds: 3, value: 1, skeleton: false)
+            .filter { !(8_200_000_000...8_700_000_000).contains($0.timing.start) }  // a 0.6 s hole
+        var skipped = 0
+        for f in frames {
+            let t = f.timing.timestamp(ofSample: f.sampleCount - 1)
+            _ = try a.ingest(f, arrival: t)
+            switch a.cut(subject: 2, now: t) {
+            case let .window(w): XCTAssertFalse(w.start < 8_700_000_000 && w.end > 8_200_000_000, "window spans the gap"); a.finished(subject: 2)
+            case .skipped(.incomplete): skipped += 1
+            default: break
+            }
+        }
+        XCTAssertGreaterThan(skipped, 0)
+    }
+
+    func testBusySubjectSkipsWindowsInsteadOfQueueingThem() throws {
+        var a = assembler()
+        let windows = try feed(&a, Frames.stream(subject: 1, end: 10 * second, seconds: 3, value: 1), finish: false)
+        XCTAssertEqual(windows.count, 1)  // the rest were skipped as busy while the first was in flight
+    }
+
+    func testFramesThatDoNotFitTheModelAreRejectedByField() {
+        var a = assembler()
+        XCTAssertThrowsError(try a.ingest(Frames.imu(subject: 1, sequence: 0, start: 0, channels: 6), arrival: 0)) {
+            XCTAssertEqual(($0 as! WireError).field, "header.channels")
+        }
+        XCTAssertThrowsError(try a.ingest(Frames.skeleton(subject: 1, sequence: 0, start: 0, joints: 20), arrival: 0)) {
+            XCTAssertEqual(($0 as! WireError).field, "header.joints")
+        }
+        var withUnits = spec; withUnits.inertialUnits = [.metresPerSecondSquared, .metresPerSecondSquared, .radiansPerSecond]
+        a.replaceSpec(withUnits)
+        XCTAssertThrowsError(try a.ingest(Frames.imu(subject: 1, sequence: 0, start: 0, units: [.standardGravity, .radiansPerSecond, .radiansPerSecond]), arrival: 0)) {
+            XCTAssertEqual(($0 as! WireError).field, "units[1]")
+        }
+    }
+
+    func testValuesAreConvertedToCanonicalUnits() throws {
+        var a = assembler()
+        let frames = Frames.stream(subject: 1, end: 10 * second, seconds: 2, value: 1, skeleton: false).map { f -> SensorFrame in
+            var g = f; g.units = [.standardGravity, .degreesPerSecond, .unspecified]; return g
+        }
+        let w = try XCTUnwrap(try feed(&a, frames).last?.inertial)
+        XCTAssertEqual(w.values[0], 9.80665, accuracy: 1e-5)
+        XCTAssertEqual(w.values[w.count], .pi / 180, accuracy: 1e-6)
+        XCTAssertEqual(w.values[2 * w.count], 2)
+    }
+
+    func testLateDuplicateFutureAndRateLimitedFramesAreDropped() throws {
+        var a = assembler { $0.maxFramesPerSecond = 10 }
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 0, start: 5 * second), arrival: 5 * second + 100), .buffered(lost: 0, sequenceReset: false, clockResynced: false, refused: 0))
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 1, start: 5 * second), arrival: 5 * second + 200), .dropped(.duplicate))
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 5, start: 4 * second), arrival: 5 * second + 300), .dropped(.late))
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 6, start: 9 * second), arrival: 5 * second + 400), .dropped(.future))
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 9, start: 5 * second + 100_000_000), arrival: 5 * second + 500),
+                       .buffered(lost: 2, sequenceReset: false, clockResynced: false, refused: 0))
+        var outcomes: [WindowAssembler.IngestOutcome] = []
+        for k in 0..<20 { outcomes.append(try a.ingest(Frames.imu(subject: 1, sequence: UInt64(10 + k), start: 6 * second + Int64(k) * 100_000_000), arrival: 8 * second)) }
+        XCTAssertTrue(outcomes.contains(.dropped(.rateLimit)))
+    }
+
+    func testSubjectLimitAndEviction() throws {
+        var a = assembler { $0.maxSubjects = 2; $0.evictAfterSeconds = 5 }
+        for s: UInt32 in 1...2 { _ = try a.ingest(Frames.imu(subject: s, sequence: 0, start: second), arrival: second) }
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 3, sequence: 0, start: second), arrival: second), .dropped(.subjectLimit))
+        XCTAssertEqual(a.activeSubjects, 2)
+        XCTAssertEqual(a.evictIdle(now: 7 * second).sorted(), [1, 2])
+        XCTAssertEqual(a.activeSubjects, 0)
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 3, sequence: 0, start: 8 * second), arrival: 8 * second), .buffered(lost: 0, sequenceReset: false, clockResynced: false, refused: 0))
+    }
+
+    func testMemoryStaysBoundedOverALongStream() throws {
+        var a = assembler { $0.capacityPerStream = 128 }
+        _ = try feed(&a, Frames.stream(subject: 1, end: 100 * second, seconds: 60, value: 1))
+        // Retention keeps ~W + margins (≈ 2.7 s ≈ 135 IMU samples) and the capacity caps it at 128.
+        let counts = try XCTUnwrap(a.bufferedCounts(subject: 1))
+        XCTAssertEqual(counts.inertial, 128)
+        XCTAssertLessThanOrEqual(counts.skeleton, 90)
+    }
+}
+
