@@ -10,6 +10,7 @@ let package = Package(
     name: "cmc",
     products: [
         .executable(name: "cmc-bench", targets: ["cmc-bench"]),
+        .executable(name: "cmc-train", targets: ["cmc-train"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,12 +24,17 @@ let package = Package(
 
         .target(name: "CMCCore", swiftSettings: fast),
         .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc"], swiftSettings: fast),
-        .target(name: "CMCModel", dependencies: ["CMCTensor"], swiftSettings: fast),
-        .target(name: "CMCTraining", dependencies: ["CMCModel"], swiftSettings: fast),
+        .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"], swiftSettings: fast),
+        .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCData"], swiftSettings: fast),
+        .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCData"], swiftSettings: fast),
+        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"], swiftSettings: fast),
 
         .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", argumentParser], swiftSettings: fast),
+        .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCData", "CMCModel", argumentParser], swiftSettings: fast),
 
         .testTarget(name: "CMCTensorTests", dependencies: ["CMCTensor", "CMCModel", "CMCTraining"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore"]),
     ]
 )

@@ -2,7 +2,7 @@
 # Installs the Debian packages cmc builds against, when missing (root or sudo).
 set -euo pipefail
 need=()
-for pkg in libopenblas-dev libzmq3-dev zlib1g-dev; do
+for pkg in libopenblas-dev libzmq3-dev zlib1g-dev python3-zmq; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

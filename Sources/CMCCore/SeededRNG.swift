@@ -31,6 +31,15 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
         return result
     }
 
+    /// The generator's full state, for checkpoints: resuming from it continues the same stream.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+        spareNormal = nil
+    }
+
     /// A child generator whose stream is independent of this one's continuation.
     public mutating func fork() -> SeededRNG { SeededRNG(seed: next()) }
 

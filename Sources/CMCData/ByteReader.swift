@@ -35,10 +35,10 @@ struct ByteReader {
         offset += count
     }
 
-    /// Skips to the next multiple of `alignment`, tolerating a missing tail at the very end.
-    mutating func align(to alignment: Int) {
-        let pad = (alignment - offset % alignment) % alignment
-        offset = min(offset + pad, end)
+    /// Skips the padding that rounds a payload of `length` bytes up to 8, tolerating a missing
+    /// tail at the very end of the buffer.
+    mutating func skipPadding(after length: Int) {
+        offset = min(offset + (8 - length % 8) % 8, end)
     }
 
     mutating func readBytes(_ count: Int, _ what: @autoclosure () -> String) throws -> ArraySlice<UInt8> {

@@ -23,6 +23,20 @@ public struct DataArray: Sendable, Equatable, Codable {
         self.init(shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    private enum CodingKeys: String, CodingKey { case shape, values }
+
+    /// Decoding validates the element count, so a damaged file cannot build an inconsistent array.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let shape = try container.decode([Int].self, forKey: .shape)
+        let values = try container.decode([Float].self, forKey: .values)
+        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == values.count else {
+            throw DecodingError.dataCorruptedError(forKey: .values, in: container,
+                debugDescription: "shape \(shape) does not match \(values.count) values")
+        }
+        self.init(shape: shape, values: values)
+    }
+
     public var rank: Int { shape.count }
     public var count: Int { values.count }
 

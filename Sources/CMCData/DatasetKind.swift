@@ -32,13 +32,14 @@ public enum DatasetKind: String, CaseIterable, Sendable, Codable {
     }
 
     /// Loads the dataset found under `root`; throws only when no dataset folder is found there.
-    public func load(root: String) throws -> Dataset {
+    /// `smartFallMM` options apply to SmartFallMM only.
+    public func load(root: String, smartFallMM options: SmartFallMM.Options = .init()) throws -> Dataset {
         guard let dir = resolveDirectory(root: root) else {
             throw DataError.missing(file: root, reason: "no \(rawValue) dataset folder here (looked for \(expectedLayout))")
         }
         switch self {
         case .utdMHAD: return UTDMHAD.load(directory: dir)
-        case .smartFallMM: return SmartFallMM.load(directory: dir)
+        case .smartFallMM: return SmartFallMM.load(directory: dir, options: options)
         case .basicMotions: return BasicMotions.load(directory: dir)
         }
     }

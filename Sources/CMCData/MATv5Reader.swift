@@ -106,8 +106,10 @@ public struct MATFile: Sendable {
         let start = reader.offset
         try reader.require(length, "element of type \(first) at offset \(tagOffset)")
         try reader.skip(length)
-        // Uncompressed elements are padded to 8 bytes; MATLAB writes compressed ones unpadded.
-        if first != MATDataType.compressed.rawValue { reader.align(to: 8) }
+        // Uncompressed payloads are padded to a multiple of 8 bytes; MATLAB writes compressed ones
+        // unpadded. Padding is relative to the element, not the buffer: an element that follows an
+        // unpadded compressed one need not start on an absolute 8-byte boundary.
+        if first != MATDataType.compressed.rawValue { reader.skipPadding(after: length) }
         return Element(type: first, start: start, length: length)
     }
 

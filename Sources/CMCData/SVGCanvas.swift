@@ -62,8 +62,13 @@ struct SVGCanvas {
     }
 }
 
-/// "Nice" axis ticks (1-2-5 steps) covering `lo…hi`.
+/// "Nice" axis ticks (1-2-5 steps) covering `lo…hi`; at least 3 whenever a finer step allows it.
 func niceTicks(_ lo: Double, _ hi: Double, target: Int = 5) -> [Double] {
+    let ticks = niceTicksOnce(lo, hi, target: target)
+    return ticks.count >= 3 ? ticks : niceTicksOnce(lo, hi, target: 2 * target + 1)
+}
+
+private func niceTicksOnce(_ lo: Double, _ hi: Double, target: Int) -> [Double] {
     guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
     let raw = (hi - lo) / Double(max(target, 1))
     let mag = pow(10, floor(log10(raw)))

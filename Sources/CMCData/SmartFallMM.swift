@@ -53,7 +53,7 @@ public enum SmartFallMM {
     public enum SharedInertialPolicy: String, Sendable, CaseIterable {
         case keep
         /// Drop trials whose shared recording is also used by a trial of another class.
-        case dropIfLabelsDiffer
+        case dropIfLabelsDiffer = "drop-if-labels-differ"
         case drop
     }
 
@@ -145,27 +145,12 @@ public enum SmartFallMM {
             } catch {
                 let text = "\(error)"
                 let message = text.hasPrefix("\(key.id): ") ? String(text.dropFirst(key.id.count + 2)) : text
-                problems.append(DataProblem(kind: .unreadable, file: key.id, message: message, skipped: true))
+                let kind: DataProblem.Kind
+                if case DataError.degenerate = error { kind = .degenerate } else { kind = .unreadable }
+                problems.append(DataProblem(kind: kind, file: key.id, message: message, skipped: true))
             }
         }
-        var dropped = Set<TrialKey>()
-        var shared = (trials: 0, mixed: 0)
-        for keys in fingerprints.values.map({ $0.sorted() }).sorted(by: { $0[0] < $1[0] }) where keys.count > 1 {
-            let activities = Set(keys.map(\.activity)).sorted()
-            let mixed = activities.count > 1
-            let drop = options.sharedInertial == .drop || (options.sharedInertial == .dropIfLabelsDiffer && mixed)
-            shared.trials += keys.count
-            if mixed { shared.mixed += keys.count }
-            problems.append(DataProblem(kind: .suspicious, file: keys[0].id, message:
-                "\(keys.count) trials share byte-identical IMU files (\(keys.map(\.id).joined(separator: " "))), "
-                + (mixed ? "spanning activities \(activities.map { String(format: "A%02d", $0) }.joined(separator: ",")): their IMU labels are unreliable"
-                         : "all activity \(String(format: "A%02d", activities[0])): one recording covering several trials"),
-                skipped: drop))
-            if drop { dropped.formUnion(keys) }
-        }
-        if shared.trials > 0 {
-            notes.append("\(shared.trials) trials share their IMU recording with other trials (\(shared.mixed) of them across different activities); policy: \(options.sharedInertial.rawValue)")
-        }
+        let dropped = flagSharedRecordings(fingerprints, options: options, problems: &problems, notes: &notes)
         samples.removeAll { s in dropped.contains(TrialKey(subject: s.subject, activity: s.label + 1, trial: s.trial)) }
         notes.append("IMU rows with repeated timestamps merged (averaged): \(totals.dup); rows out of time order sorted: \(totals.order)")
         notes.append("accelerometer + gyroscope merged onto a uniform \(fixed(options.inertialRate, 0)) Hz grid by linear interpolation over their common span, cut at gaps > \(fixed(options.maxGap, 1)) s (longest gap-free stretch kept)")

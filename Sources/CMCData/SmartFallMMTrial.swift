@@ -47,6 +47,31 @@ extension SmartFallMM {
                            outOfOrder: series.map(\.outOfOrder).reduce(0, +))
     }
 
+    /// Reports groups of trials whose IMU files are byte-identical (one recording copied into several
+    /// trials) and returns the trials `options.sharedInertial` says to drop.
+    static func flagSharedRecordings(_ fingerprints: [UInt64: [TrialKey]], options: Options,
+                                     problems: inout [DataProblem], notes: inout [String]) -> Set<TrialKey> {
+        var dropped = Set<TrialKey>()
+        var shared = (trials: 0, mixed: 0)
+        for keys in fingerprints.values.map({ $0.sorted() }).sorted(by: { $0[0] < $1[0] }) where keys.count > 1 {
+            let activities = Set(keys.map(\.activity)).sorted()
+            let mixed = activities.count > 1
+            let drop = options.sharedInertial == .drop || (options.sharedInertial == .dropIfLabelsDiffer && mixed)
+            shared.trials += keys.count
+            if mixed { shared.mixed += keys.count }
+            problems.append(DataProblem(kind: .suspicious, file: keys[0].id, message:
+                "\(keys.count) trials share byte-identical IMU files (\(keys.map(\.id).joined(separator: " "))), "
+                + (mixed ? "spanning activities \(activities.map { String(format: "A%02d", $0) }.joined(separator: ",")): their IMU labels are unreliable"
+                         : "all activity \(String(format: "A%02d", activities[0])): one recording covering several trials"),
+                skipped: drop))
+            if drop { dropped.formUnion(keys) }
+        }
+        if shared.trials > 0 {
+            notes.append("\(shared.trials) trials share their IMU recording with other trials (\(shared.mixed) of them across different activities); policy: \(options.sharedInertial.rawValue)")
+        }
+        return dropped
+    }
+
     /// Rows of `x, y, z` per joint → `(3, T, J)`.
     static func skeletonArray(rows: CSVRows, joints: Int) -> DataArray {
         let t = rows.rowCount
@@ -63,8 +88,10 @@ extension SmartFallMM {
         guard let first = rows.junk.first else { return }
         let more = rows.junk.count > 1 ? " and \(rows.junk.count - 1) more" : ""
         problems.append(DataProblem(kind: .junkRows, file: path,
-            message: "skipped \(rows.junk.count) invalid row(s): line \(first.line) '\(first.text)'\(more)",
-            skipped: rows.rowCount < 2))
+            message: "skipped \(rows.junk.count) invalid row(s): line \(first.line) '\(first.text)'\(more)"
+                + (rows.rowCount < 2 ? "; no valid rows left" : ""),
+            // A trial left without enough rows is skipped and reported by its own problem entry.
+            skipped: false))
     }
 
     static func fnv1a(_ hash: inout UInt64, _ values: [Double]) {

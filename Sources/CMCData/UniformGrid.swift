@@ -121,7 +121,8 @@ func mergeOntoUniformGrid(_ series: [TimedSeries], rate: Double, maxGap: Double 
     guard let best = pieces.max(by: { $0.1 - $0.0 < $1.1 - $1.0 }) else {
         throw DataError.degenerate(sample: sampleID, reason: "no gap-free stretch where all sensors have data")
     }
-    let n = Int(((best.1 - best.0) * rate + 1e-9).rounded(.down)) + 1
+    // A millisample of slack absorbs timestamp rounding (absolute epoch seconds carry ~1e-7 s error).
+    let n = Int(((best.1 - best.0) * rate + 1e-3).rounded(.down)) + 1
     guard n >= minSamples else {
         throw DataError.degenerate(sample: sampleID, reason:
             "longest stretch where all sensors have gap-free data is \(fixed(best.1 - best.0, 2)) s (\(n) samples at \(fixed(rate, 0)) Hz, need \(minSamples))")

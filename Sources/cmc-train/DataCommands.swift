@@ -20,9 +20,17 @@ struct DatasetOptions: ParsableArguments {
         discussion: "Defaults to $\(DataRoot.environmentVariable), else ../shared/data relative to the working directory."))
     var root: String?
 
+    @Option(help: ArgumentHelp(
+        "SmartFallMM trials whose IMU files are byte-identical to other trials': \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", ")).",
+        discussion: "They are always reported; some subjects' IMU files are one session recording copied into every trial."))
+    var sharedImu = SmartFallMM.SharedInertialPolicy.keep.rawValue
+
     func validate() throws {
         guard DatasetKind(rawValue: dataset.lowercased()) != nil else {
             throw ValidationError("unknown dataset '\(dataset)'; choose one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard SmartFallMM.SharedInertialPolicy(rawValue: sharedImu) != nil else {
+            throw ValidationError("unknown --shared-imu '\(sharedImu)'; choose one of \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -31,13 +39,21 @@ struct DatasetOptions: ParsableArguments {
     /// Loads the dataset; returns it with the folder it was read from.
     func load() throws -> (Dataset, String) {
         guard let root = DataRoot.resolve(explicit: root) else {
-            throw ValidationError("no data root: pass --root or set \(DataRoot.environmentVariable)")
+            throw DataCommandError("no data root: pass --root or set \(DataRoot.environmentVariable)")
         }
         guard let directory = kind.resolveDirectory(root: root) else {
-            throw ValidationError("no \(kind.rawValue) data under \(root) (expected \(kind.expectedLayout))")
+            throw DataCommandError("no \(kind.rawValue) data under \(root) (expected \(kind.expectedLayout))")
         }
-        return (try kind.load(root: directory), directory)
+        var options = SmartFallMM.Options()
+        options.sharedInertial = SmartFallMM.SharedInertialPolicy(rawValue: sharedImu) ?? .keep
+        return (try kind.load(root: directory, smartFallMM: options), directory)
     }
+}
+
+/// A failure while running a data command (printed as "Error: …", exit code 1, no usage text).
+struct DataCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 extension DataCommand {
@@ -91,13 +107,16 @@ extension DataCommand {
             let sample: Sample
             if let id {
                 guard let found = dataset.sample(id: id) else {
-                    let skipped = dataset.problems.filter { $0.file.contains(id) }.map(\.description)
-                    throw ValidationError("no loaded sample '\(id)'" + (skipped.isEmpty ? "" : "; problems: \(skipped.joined(separator: "; "))"))
+                    let related = dataset.problems.filter { $0.file.contains(id) }.map(\.description)
+                    let hint = related.isEmpty
+                        ? "; subjects present: \(dataset.subjects.map(String.init).joined(separator: ",")); ids look like \(dataset.samples.first?.id ?? "?")"
+                        : "; problems: \(related.joined(separator: "; "))"
+                    throw DataCommandError("no loaded sample '\(id)'" + hint)
                 }
                 sample = found
             } else {
                 guard let index, dataset.samples.indices.contains(index) else {
-                    throw ValidationError("--index must be in 0..<\(dataset.samples.count)")
+                    throw DataCommandError("--index must be in 0..<\(dataset.samples.count)")
                 }
                 sample = dataset.samples[index]
             }

@@ -73,7 +73,7 @@ final class DatasetReaderTests: XCTestCase {
         let byFile = Dictionary(grouping: ds.problems, by: \.kind)
         XCTAssertEqual(byFile[.unpaired]?.count, 1)
         XCTAssertEqual(byFile[.unrecognisedName]?.count, 1)
-        XCTAssertEqual(Set(byFile[.unreadable]?.map(\.file) ?? []), ["S31A01T01", "S31A02T01"])
+        XCTAssertEqual(Set(byFile[.degenerate]?.map(\.file) ?? []), ["S31A01T01", "S31A02T01"])
         XCTAssertTrue(ds.problems.allSatisfy { $0.kind == .junkRows || $0.skipped })
     }
 
@@ -134,5 +134,24 @@ final class DatasetReaderTests: XCTestCase {
         XCTAssertEqual(s.skeleton?[2, 1, 7], 7 + 200 + 1000)
         XCTAssertEqual(ds.problems.map(\.kind).sorted { $0.rawValue < $1.rawValue }, [.unpaired, .unreadable])
         XCTAssertTrue(ds.problems.first { $0.kind == .unreadable }!.message.contains("a6_s2_t1_inertial.mat"))
+    }
+}
+
+final class DataRootTests: XCTestCase {
+    func testRootResolutionOrder() throws {
+        let dir = try makeTempDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: "\(dir)/work/shared/data/utd-mhad/Inertial", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(dir)/work/main", withIntermediateDirectories: true)
+        XCTAssertEqual(DataRoot.resolve(explicit: "/explicit", environment: ["CMC_DATA_ROOT": "/env"]), "/explicit")
+        XCTAssertEqual(DataRoot.resolve(environment: ["CMC_DATA_ROOT": "/env"], currentDirectory: "\(dir)/work/main"), "/env")
+        let fallback = try XCTUnwrap(DataRoot.resolve(environment: [:], currentDirectory: "\(dir)/work/main"))
+        XCTAssertTrue(fallback.hasSuffix("/work/shared/data"), fallback)
+        XCTAssertNil(DataRoot.resolve(environment: [:], currentDirectory: dir))
+        // A root may be the folder holding the datasets or the dataset folder itself.
+        XCTAssertTrue(DatasetKind.utdMHAD.resolveDirectory(root: fallback)?.hasSuffix("/utd-mhad") ?? false)
+        XCTAssertTrue(DatasetKind.utdMHAD.resolveDirectory(root: "\(fallback)/utd-mhad")?.hasSuffix("/utd-mhad") ?? false)
+        XCTAssertNil(DatasetKind.smartFallMM.resolveDirectory(root: fallback))
+        XCTAssertThrowsError(try DatasetKind.smartFallMM.load(root: fallback))
     }
 }

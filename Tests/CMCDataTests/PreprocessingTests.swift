@@ -79,3 +79,18 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertNil(imuOnly.skeleton)
     }
 }
+
+final class SamplePlotTests: XCTestCase {
+    func testSVGOfASyntheticSample() throws {
+        var skeleton = DataArray(zeros: [3, 30, 20])
+        for i in skeleton.values.indices { skeleton.values[i] = Float(i % 20) * 0.1 + Float(i / 600) }
+        let inertial = DataArray(shape: [6, 90], values: (0..<540).map { sin(Float($0) / 7) })
+        let sample = Sample(id: "a1_s1_t1", label: 0, subject: 1, trial: 1, inertial: inertial, skeleton: skeleton, sources: [])
+        let svg = try SamplePlot.svg(sample: sample, info: UTDMHAD.info, preprocessor: .utdMHAD)
+        XCTAssertTrue(svg.contains("<svg") && svg.contains("swipe_left") && svg.contains("gyro_x (deg/s)"))
+        XCTAssertFalse(svg.contains("nan") || svg.contains("inf"), String(svg.components(separatedBy: "\n").filter { $0.contains("nan") || $0.contains("inf") }.prefix(2).joined()))
+        // An IMU-only sample draws no skeleton panels.
+        let imuOnly = Sample(id: "x", label: 1, subject: 1, trial: 1, inertial: inertial, skeleton: nil, sources: [])
+        XCTAssertFalse(try SamplePlot.svg(sample: imuOnly, info: UTDMHAD.info, preprocessor: .utdMHAD).contains("joint trajectories"))
+    }
+}

@@ -15,7 +15,7 @@ final class PipelineHarness {
     private let origin = MonotonicClock.now() - 60_000_000_000
     static let probeSubject: UInt32 = 4_000_000_000
 
-    init(classifier: any WindowClassifier = TestClassifier(), configure: (inout PipelineConfig) -> Void = { _ in }) throws {
+    init(classifier: any WindowClassifier = TestClassifier(), notifier: SystemdNotifier? = nil, configure: (inout PipelineConfig) -> Void = { _ in }) throws {
         context = try ZMQContext()
         let id = UUID().uuidString
         var config = PipelineConfig(imuEndpoints: [.bind("inproc://imu-\(id)")], skeletonEndpoints: [.bind("inproc://skel-\(id)")],
@@ -23,7 +23,7 @@ final class PipelineHarness {
         config.clock.mode = .shared
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 2)
         configure(&config)
-        pipeline = try StreamPipeline(config: config, classifier: classifier, logger: logs.logger, context: context)
+        pipeline = try StreamPipeline(config: config, classifier: classifier, logger: logs.logger, notifier: notifier, context: context)
         try pipeline.start()
         imu = try ZMQSocket(context: context, type: .pub)
         try imu.connect("inproc://imu-\(id)")

@@ -88,7 +88,7 @@ final class MetricsTests: XCTestCase {
         var response: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
         while true { let n = recv(fd, &chunk, chunk.count, 0); if n <= 0 { break }; response += chunk[0..<n] }
         let text = String(decoding: response, as: UTF8.self)
-        let status = String(text.prefix { $0 != "\r" })
+        let status = text.components(separatedBy: "\r\n").first ?? ""
         let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
         return (status, body)
     }

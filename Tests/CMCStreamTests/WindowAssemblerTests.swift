@@ -1,4 +1,5 @@
 import XCTest
+import CMCCore
 @testable import CMCStream
 
 final class WindowAssemblerTests: XCTestCase {
@@ -75,7 +76,13 @@ final class WindowAssemblerTests: XCTestCase {
             let t = f.timing.timestamp(ofSample: f.sampleCount - 1)
             _ = try a.ingest(f, arrival: t)
             switch a.cut(subject: 2, now: t) {
-            case let .window(w): XCTAssertFalse(w.start < 8_700_000_000 && w.end > 8_200_000_000, "window spans the gap"); a.finished(subject: 2)
+            case let .window(w):
+                // No emitted window may contain a gap beyond maxGapSeconds (0.25 s), edges included.
+                let times = try XCTUnwrap(w.inertial?.times)
+                let gaps = zip([0] + times, times + [1]).map { $1 - $0 }
+                XCTAssertLessThanOrEqual(gaps.max()!, 0.25 + 1e-9, "window \(w.start)...\(w.end)")
+                XCTAssertFalse(w.start < 8_180_000_000 && w.end > 8_800_000_000, "window spans the hole")
+                a.finished(subject: 2)
             case .skipped(.incomplete): skipped += 1
             default: break
             }
@@ -146,5 +153,26 @@ final class WindowAssemblerTests: XCTestCase {
         XCTAssertEqual(counts.inertial, 128)
         XCTAssertLessThanOrEqual(counts.skeleton, 90)
     }
-}
 
+    /// Valid but extreme timestamps (the ±2^62 ns protocol bounds, clock steps both ways, random
+    /// jumps) in both clock modes: the assembler must never trap on arithmetic, whatever it decides.
+    func testExtremeTimestampsNeverTrap() throws {
+        var rng = SeededRNG(seed: 5)
+        let limit = FrameCodec.timestampLimit
+        for mode in [ClockMode.aligned, .shared] {
+            var clock = ClockPolicy(); clock.mode = mode
+            var a = WindowAssembler(spec: spec, buffer: BufferPolicy(), clock: clock, hopSeconds: 0.5)
+            for k in 0..<2000 {
+                let choices: [Int64] = [-limit, limit - 100_000_000, 0, Int64(rng.uniform(-1, 1) * Double(limit)), Int64(k) * 20_000_000]
+                let start = choices[rng.int(in: 0..<choices.count)]
+                let frame = k % 2 == 0 ? Frames.imu(subject: UInt32(k % 3), sequence: UInt64(k), start: start)
+                                       : Frames.skeleton(subject: UInt32(k % 3), sequence: UInt64(k), start: min(start, limit - 100_000_000))
+                XCTAssertNoThrow(try FrameCodec.decode(FrameCodec.encode(frame)))
+                let now = Int64(k) * 10_000_000 + (rng.bernoulli(0.01) ? limit / 2 : 0)
+                _ = try a.ingest(frame, arrival: now)
+                if case .window = a.cut(subject: frame.subject, now: now) { a.finished(subject: frame.subject) }
+            }
+            _ = a.evictIdle(now: limit)
+        }
+    }
+}

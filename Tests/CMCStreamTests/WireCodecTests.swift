@@ -70,6 +70,8 @@ final class WireCodecTests: XCTestCase {
         expect("data[1][2]") { b in b.replaceSubrange(b.count - 4..<b.count, with: withUnsafeBytes(of: Float.nan.bitPattern.littleEndian, Array.init)) }
         expect("data[0][0]") { b in b.replaceSubrange(43..<47, with: withUnsafeBytes(of: Float.infinity.bitPattern.littleEndian, Array.init)) }
         expect("header.t0_ns") { b in b.replaceSubrange(32..<40, with: withUnsafeBytes(of: Int64.max.littleEndian, Array.init)) }
+        expect("header.t0_ns") { b in b.replaceSubrange(32..<40, with: withUnsafeBytes(of: (Int64.min).littleEndian, Array.init)) }
+        expect("header.t0_ns") { b in b.replaceSubrange(32..<40, with: withUnsafeBytes(of: (Int64(1) << 62).littleEndian, Array.init)) } // last sample beyond
 
         var skeleton = FrameCodec.encode(Frames.skeleton(subject: 1, sequence: 0, start: 0))
         skeleton[16] = 0; skeleton[17] = 0

@@ -125,4 +125,22 @@ final class SystemdNotifierTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(messages.filter { $0 == "WATCHDOG=1" }.count, 3)
         XCTAssertEqual(systemd.receive(for: 1) { !$0.isEmpty }, ["STOPPING=1"])
     }
+
+    func testWatchdogStarvesWhileAWindowIsStuckInInference() throws {
+        let systemd = try FakeSystemd(abstract: true)
+        let notifier = SystemdNotifier(socketPath: systemd.name, watchdogInterval: 0.1)
+        let h = try PipelineHarness(classifier: TestClassifier(delaySeconds: 1.2), notifier: notifier) {
+            $0.tickSeconds = 0.01
+            $0.stallSeconds = 0.2
+        }
+        XCTAssertTrue(systemd.receive(for: 1) { $0.contains("WATCHDOG=1") }.contains("WATCHDOG=1"), "pings while healthy")
+        try eventually(timeout: 5, "a window in inference") {
+            try h.feed(subject: 1, seconds: 0.5, value: 1)
+            return h.pipeline.metrics.windowsInFlight.current == 1
+        }
+        Thread.sleep(forTimeInterval: 0.3)   // past stallSeconds
+        _ = systemd.receive(for: 0.05)        // drain pings sent before the stall was detected
+        XCTAssertFalse(systemd.receive(for: 0.5).contains("WATCHDOG=1"), "no ping while the classifier is wedged")
+        XCTAssertTrue(systemd.receive(for: 2) { $0.contains("WATCHDOG=1") }.contains("WATCHDOG=1"), "pings resume after it returns")
+    }
 }

@@ -33,19 +33,22 @@ struct ModalityStream: Sendable {
 
     /// Copies the samples in `(start, end]` (daemon timeline) out as a `ModalityWindow`, or nil if the
     /// data does not cover the window within `maxGap` (warm-up, gaps, a stalled sensor).
+    ///
+    /// Daemon times are `sensor &+ offset`, and differences wrap rather than trap: timestamps are bounded
+    /// by the protocol (±2^62 ns), but a hostile sender must never be able to crash the daemon.
     func cut(start: Int64, end: Int64, channels: Int, joints: Int, maxGap: Int64) -> ModalityWindow? {
         let range = ring.indices(after: start &- offset, through: end &- offset)
         guard range.count >= 2 else { return nil }
         var previous = start
         for i in range {
             let t = ring.time(at: i) &+ offset
-            if t - previous > maxGap { return nil }
+            if t &- previous > maxGap { return nil }
             previous = t
         }
-        if end - previous > maxGap { return nil }
+        if end &- previous > maxGap { return nil }
 
         let count = range.count
-        let times = range.map { Double(ring.time(at: $0) &+ offset - start) * 1e-9 }
+        let times = range.map { Double(ring.time(at: $0) &+ offset &- start) * 1e-9 }
         var values = [Float](repeating: 0, count: ring.stride * count)
         if joints == 0 {
             for (t, i) in range.enumerated() { for c in 0..<channels { values[c * count + t] = ring.value(at: i, component: c) } }

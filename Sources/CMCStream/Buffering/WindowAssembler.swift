@@ -103,21 +103,21 @@ public struct WindowAssembler: Sendable {
         guard var subject = subjects[id] else { return .notDue }
         let stale = Int64(buffer.staleAfterSeconds * 1e9)
         let present = Modality.allCases.filter { m in
-            guard let s = subject[m], s.ring.count > 0, now - s.lastArrival <= stale else { return false }
+            guard let s = subject[m], s.ring.count > 0, now &- s.lastArrival <= stale else { return false }
             return m == .inertial ? spec.inertialChannels != nil : spec.skeletonJoints != nil
         }
         guard let commonEnd = present.compactMap({ subject[$0]?.newestDaemonTime }).min() else { return .notDue }
         var end = commonEnd
         if let previous = subject.lastWindowEnd {
-            let next = previous + hopNanoseconds
-            if commonEnd < next { return .notDue }
-            if commonEnd - next < hopNanoseconds { end = next }
+            let next = previous &+ hopNanoseconds
+            if commonEnd &- next < 0 { return .notDue }
+            if commonEnd &- next < hopNanoseconds { end = next }
         }
         subject.lastWindowEnd = end
         defer { subjects[id] = subject }
         if subject.inFlight { return .skipped(.busy) }
 
-        let start = end - Int64(spec.windowSeconds * 1e9)
+        let start = end &- Int64(spec.windowSeconds * 1e9)
         let maxGap = Int64(buffer.maxGapSeconds * 1e9)
         let inertial = present.contains(.inertial)
             ? subject.inertial?.cut(start: start, end: end, channels: spec.inertialChannels ?? 0, joints: 0, maxGap: maxGap) : nil
@@ -140,7 +140,10 @@ public struct WindowAssembler: Sendable {
     /// Forgets subjects silent for `evictAfterSeconds`; returns their ids.
     public mutating func evictIdle(now: Int64) -> [UInt32] {
         let limit = Int64(buffer.evictAfterSeconds * 1e9)
-        let idle = subjects.filter { !$0.value.inFlight && now - $0.value.lastArrival > limit }.map(\.key)
+        let idle = subjects.filter { _, s in
+            // A subject left without streams (a reload changed the input layout) is idle too.
+            !s.inFlight && ((s.inertial == nil && s.skeleton == nil) || now &- s.lastArrival > limit)
+        }.map(\.key)
         for id in idle { subjects[id] = nil }
         return idle
     }

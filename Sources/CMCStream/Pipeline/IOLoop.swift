@@ -9,6 +9,8 @@ struct PipelineShared: Sendable {
     let queue: WorkQueue
     let results: Locked<[WorkResult]>
     let stopRequested: Locked<Bool>
+    /// Why the I/O thread ended without being asked to (nil while running or after a clean stop).
+    let failure: Locked<String?>
     let controlAddress: String
     let resultsAddress: String
 }
@@ -88,8 +90,10 @@ final class IOLoop {
             }
             try drain()
         } catch let error as ZMQError where error.isTerminated {
+            shared.failure.withLock { $0 = "ZeroMQ context terminated" }
             shared.logger.log(.notice, "ZeroMQ context terminated; I/O thread stops")
         } catch {
+            shared.failure.withLock { $0 = "\(error)" }
             shared.logger.log(.error, "I/O thread failed: \(error)")
         }
     }

@@ -35,7 +35,7 @@ public final class StreamPipeline: Sendable {
         self.metrics = PipelineMetrics(registry: metrics)
         shared = PipelineShared(
             config: config, metrics: self.metrics, logger: logger, notifier: notifier, context: try context ?? ZMQContext(),
-            classifier: Locked((0, classifier)), queue: WorkQueue(), results: Locked([]), stopRequested: Locked(false),
+            classifier: Locked((0, classifier)), queue: WorkQueue(), results: Locked([]), stopRequested: Locked(false), failure: Locked(nil),
             controlAddress: "inproc://cmc-control-\(token)", resultsAddress: "inproc://cmc-results-\(token)")
     }
 
@@ -47,6 +47,11 @@ public final class StreamPipeline: Sendable {
             guard p == .idle else { throw ZMQError(code: EINVAL, operation: "start: pipeline already started") }
             p = .running
         }
+        // Workers first: they connect their wake-up sockets to the I/O thread's inproc address, which
+        // ZeroMQ allows before the bind. So once the I/O thread is bound, the whole pipeline is up.
+        let workers = InferenceWorkers(count: config.workers, queue: shared.queue, results: shared.results,
+                                       context: shared.context, wakeAddress: shared.resultsAddress, logger: shared.logger)
+        self.workers.withLock { $0 = workers }
         let outcome = Locked<Result<BoundEndpoints, any Error>?>(nil)
         let started = DispatchSemaphore(value: 0)
         let thread = Thread { [shared, ioFinished] in
@@ -57,6 +62,9 @@ public final class StreamPipeline: Sendable {
                 started.signal()
                 return
             }
+            // READY=1 from this thread, before its first watchdog ping can go out.
+            shared.logger.log(.info, "pipeline running: imu \(loop.bound.imu), skeleton \(loop.bound.skeleton), labels \(loop.bound.labels)")
+            shared.notifier?.ready(status: "listening")
             outcome.withLock { $0 = .success(loop.bound) }
             started.signal()
             loop.run()
@@ -67,13 +75,11 @@ public final class StreamPipeline: Sendable {
         switch outcome.current! {
         case let .failure(error):
             ioFinished.wait()
+            shared.queue.close()
+            workers.join()
             phase.withLock { $0 = .stopped }
             throw error
         case let .success(bound):
-            workers.withLock { $0 = InferenceWorkers(count: config.workers, queue: shared.queue, results: shared.results,
-                                                     context: shared.context, wakeAddress: shared.resultsAddress, logger: shared.logger) }
-            shared.logger.log(.info, "pipeline running: imu \(bound.imu), skeleton \(bound.skeleton), labels \(bound.labels)")
-            shared.notifier?.ready(status: "listening")
             return bound
         }
     }
@@ -86,6 +92,10 @@ public final class StreamPipeline: Sendable {
         shared.classifier.withLock { $0 = ($0.generation + 1, classifier) }
         metrics.classifierReloads.increment()
     }
+
+    /// Set when the I/O thread ended on its own (a socket error, or the context terminated): the daemon
+    /// should then exit non-zero so systemd restarts it (the watchdog would starve anyway).
+    public var failure: String? { shared.failure.current }
 
     /// The classifier windows are being cut for.
     public var currentClassifier: any WindowClassifier { shared.classifier.current.classifier }

@@ -10,6 +10,9 @@ public enum FrameCodec {
     public static let maxJoints = 128
     public static let maxSamples = 4096
     public static let maxMessageBytes = 4 << 20
+    /// Sample times must lie within ±2^62 ns (±146 years around the sensor's epoch; Unix-epoch
+    /// nanoseconds fit until 2116). The margin keeps every difference the daemon takes inside Int64.
+    public static let timestampLimit: Int64 = 1 << 62
 
     // MARK: Encoding
 
@@ -84,8 +87,8 @@ public enum FrameCodec {
         let explicit = flags & explicitTimestampsFlag != 0
         if explicit && period != 0 { throw WireError("header.period_ns", .invalid("must be 0 with explicit timestamps")) }
         if !explicit && period == 0 { throw WireError("header.period_ns", .invalid("must be > 0 without explicit timestamps")) }
-        if !explicit, t0.addingReportingOverflow(Int64(count - 1) * Int64(period)).overflow {
-            throw WireError("header.t0_ns", .invalid("last sample time overflows"))
+        if !(-timestampLimit...timestampLimit).contains(t0) || (!explicit && t0 + Int64(count - 1) * Int64(period) > timestampLimit) {
+            throw WireError("header.t0_ns", .invalid("sample times must lie within ±2^62 ns"))
         }
 
         var units: [SensorUnit] = []
@@ -103,6 +106,7 @@ public enum FrameCodec {
             for k in 0..<count {
                 let t = try r.i64("timestamps[\(k)]")
                 if k == 0 ? t != t0 : t <= times[k - 1] { throw WireError("timestamps[\(k)]", .notIncreasing) }
+                if t > timestampLimit { throw WireError("timestamps[\(k)]", .invalid("sample times must lie within ±2^62 ns")) }
                 times.append(t)
             }
             timing = .explicit(times)

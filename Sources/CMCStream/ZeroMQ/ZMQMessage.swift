@@ -1,4 +1,7 @@
 import CZeroMQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One ZeroMQ message part, owned through a heap pointer.
 ///
@@ -39,7 +42,3 @@ struct ZMQMessage: ~Copyable {
     /// True when more parts of the same multipart message follow.
     var hasMore: Bool { zmq_msg_more(pointer) != 0 }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

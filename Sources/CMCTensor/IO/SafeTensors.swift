@@ -17,6 +17,7 @@ public enum SafeTensors {
 
     public struct FormatError: Error, CustomStringConvertible {
         public let source: String, reason: String
+        public init(source: String, reason: String) { self.source = source; self.reason = reason }
         public var description: String { "\(source): not a valid safetensors file: \(reason)" }
     }
 
@@ -62,10 +63,11 @@ public enum SafeTensors {
     public static func write(_ file: File, to url: URL, dtype: DType = .f32) throws {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         try encode(file, dtype: dtype).write(to: tmp)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-        } else {
-            try FileManager.default.moveItem(at: tmp, to: url)
+        // POSIX rename replaces the destination atomically.
+        guard rename(tmp.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw FormatError(source: url.path, reason: "cannot write: \(reason)")
         }
     }
 

@@ -1,0 +1,99 @@
+import CMCData
+import CMCTensor
+import Foundation
+
+/// Raw windows in, class probabilities out: preprocessing exactly as in training, the encoders, and
+/// the fused classifier — or the fallback classifier of the one modality present.
+public struct Recognizer: Sendable {
+    public let bundle: ModelBundle
+
+    public init(bundle: ModelBundle) { self.bundle = bundle }
+
+    public enum Modalities: String, Sendable, Codable { case both, inertial, skeleton }
+
+    public struct Recognition: Sendable, Equatable {
+        public var probabilities: [Float]
+        public var modalities: Modalities
+        public var label: Int { probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0 }
+    }
+
+    public enum RecognitionError: Error, CustomStringConvertible {
+        case noModality
+        case shape(String)
+        public var description: String {
+            switch self {
+            case .noModality: "window has neither inertial nor skeleton data"
+            case .shape(let s): s
+            }
+        }
+    }
+
+    /// Classifies one window: raw inertial (C, T) and/or raw skeleton (C, T, J) in training units.
+    public func recognize(inertial: DataArray?, skeleton: DataArray?) throws -> Recognition {
+        try recognize(batch: [(inertial, skeleton)])[0]
+    }
+
+    /// Classifies many windows at once. Windows are grouped by the modalities they carry and each
+    /// group runs as one batch (far cheaper per window than one by one).
+    public func recognize(batch: [(inertial: DataArray?, skeleton: DataArray?)]) throws -> [Recognition] {
+        let m = bundle.metadata
+        let pre = m.preprocessing
+        var results = [Recognition?](repeating: nil, count: batch.count)
+        var groups: [Modalities: [Int]] = [:]
+        var inputsI: [Int: DataArray] = [:], inputsS: [Int: DataArray] = [:]
+        for (i, w) in batch.enumerated() {
+            if let x = w.inertial {
+                guard x.rank == 2, x.shape[0] == m.inertialEncoder.inChannels else {
+                    throw RecognitionError.shape("inertial window has shape \(x.shape), the model wants (\(m.inertialEncoder.inChannels), T)")
+                }
+                inputsI[i] = try pre.inertial(x)
+            }
+            if let s = w.skeleton {
+                guard s.rank == 3, s.shape[0] == m.skeletonEncoder.inChannels, s.shape[2] == m.skeletonEncoder.joints else {
+                    throw RecognitionError.shape("skeleton window has shape \(s.shape), the model wants (\(m.skeletonEncoder.inChannels), T, \(m.skeletonEncoder.joints))")
+                }
+                inputsS[i] = try pre.skeleton(s)
+            }
+            switch (inputsI[i] != nil, inputsS[i] != nil) {
+            case (true, true): groups[.both, default: []].append(i)
+            case (true, false): groups[.inertial, default: []].append(i)
+            case (false, true): groups[.skeleton, default: []].append(i)
+            case (false, false): throw RecognitionError.noModality
+            }
+        }
+        GradMode.withoutGrad {
+            for (modalities, idx) in groups {
+                let logits: Tensor
+                switch modalities {
+                case .both:
+                    let fi = bundle.inertialEncoder(Variable(stack(idx.map { inputsI[$0]! })))
+                    let fs = bundle.skeletonEncoder(Variable(stack(idx.map { inputsS[$0]! })))
+                    logits = bundle.classifier(inertial: fi, skeleton: fs).value
+                case .inertial:
+                    logits = bundle.inertialClassifier(bundle.inertialEncoder(Variable(stack(idx.map { inputsI[$0]! })))).value
+                case .skeleton:
+                    logits = bundle.skeletonClassifier(bundle.skeletonEncoder(Variable(stack(idx.map { inputsS[$0]! })))).value
+                }
+                let probs = Kernels.softmax(logits, axis: 1)
+                let c = probs.shape[1]
+                for (row, i) in idx.enumerated() {
+                    results[i] = Recognition(probabilities: Array(probs.storage[(row * c)..<((row + 1) * c)]), modalities: modalities)
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// Stacks same-shape arrays into a batch tensor (B, …).
+public func stack(_ arrays: [DataArray]) -> Tensor {
+    precondition(!arrays.isEmpty, "stack of nothing")
+    let shape = arrays[0].shape
+    var values = [Float]()
+    values.reserveCapacity(arrays.count * arrays[0].count)
+    for a in arrays {
+        precondition(a.shape == shape, "stack: shape \(a.shape) differs from \(shape)")
+        values.append(contentsOf: a.values)
+    }
+    return Tensor(shape: [arrays.count] + shape, storage: values)
+}

@@ -1,0 +1,77 @@
+import CMCCore
+import CMCData
+import CMCModel
+import CMCTensor
+import Foundation
+
+extension Tensor {
+    /// The rows at `positions` of a (N, …) tensor.
+    public func rows(_ positions: [Int]) -> Tensor {
+        let width = count / Swift.max(shape[0], 1)
+        var out = [Float]()
+        out.reserveCapacity(positions.count * width)
+        for p in positions { out.append(contentsOf: storage[(p * width)..<((p + 1) * width)]) }
+        return Tensor(shape: [positions.count] + shape.dropFirst(), storage: out)
+    }
+}
+
+/// Encoder features of the train / val / test splits, computed once (frozen encoders in eval mode).
+public struct FeatureSplits {
+    public var train: [Tensor], val: [Tensor], test: [Tensor]
+    public var trainLabels: [Int], valLabels: [Int], testLabels: [Int]
+
+    public init(encoders: [(FeatureEncoder, Modality)], train: TrainingSet, val: TrainingSet, test: TrainingSet) {
+        self.train = encoders.map { train.features($0.0, modality: $0.1) }
+        self.val = encoders.map { val.features($0.0, modality: $0.1) }
+        self.test = encoders.map { test.features($0.0, modality: $0.1) }
+        trainLabels = train.labels; valLabels = val.labels; testLabels = test.labels
+    }
+
+    init(train: [Tensor], val: [Tensor], test: [Tensor], trainLabels: [Int], valLabels: [Int], testLabels: [Int]) {
+        self.train = train; self.val = val; self.test = test
+        self.trainLabels = trainLabels; self.valLabels = valLabels; self.testLabels = testLabels
+    }
+
+    /// Only the given modalities (by position in the encoder list).
+    public func selecting(_ i: [Int]) -> FeatureSplits {
+        FeatureSplits(train: i.map { train[$0] }, val: i.map { val[$0] }, test: i.map { test[$0] },
+                      trainLabels: trainLabels, valLabels: valLabels, testLabels: testLabels)
+    }
+
+    /// Only the training rows at `positions` (a labelled fraction).
+    public func limitingTrain(to positions: [Int]) -> FeatureSplits {
+        FeatureSplits(train: train.map { $0.rows(positions) }, val: val, test: test,
+                      trainLabels: positions.map { trainLabels[$0] }, valLabels: valLabels, testLabels: testLabels)
+    }
+}
+
+/// The evaluation protocols of method.md §5.3 and §6, plus fine-tuning (which the paper's code lacks).
+public enum Protocols {
+    /// Trains a head on cached frozen features. `head` maps one feature batch per modality to logits.
+    public static func frozenClassifier(stage: String, head: Module, features f: FeatureSplits, classCount: Int,
+                                        schedule: ClassifierSchedule, seed: UInt64,
+                                        forward: @escaping ([Variable]) -> Variable) -> ClassifierOutcome {
+        let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: classCount)
+        return loop.run(
+            trainable: [head], trainCount: f.trainLabels.count, trainLabels: f.trainLabels,
+            trainLogits: { idx, _ in forward(f.train.map { Variable($0.rows(idx)) }) },
+            valCount: f.valLabels.count, valLabels: f.valLabels, testCount: f.testLabels.count, testLabels: f.testLabels,
+            evalLogits: { split, pos in forward((split == 0 ? f.val : f.test).map { Variable($0.rows(pos)) }).value })
+    }
+
+    /// Trains encoders and head end to end on (augmented) batches: the supervised baselines and
+    /// fine-tuning of pre-trained encoders.
+    public static func endToEnd(stage: String, modules: [Module], train: TrainingSet, val: TrainingSet, test: TrainingSet,
+                                augmentation: AugmentationConfig?, schedule: ClassifierSchedule, seed: UInt64,
+                                forward: @escaping (TrainingSet.Batch) -> Variable) -> ClassifierOutcome {
+        let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: train.classCount)
+        return loop.run(
+            trainable: modules, trainCount: train.count, trainLabels: train.labels,
+            trainLogits: { idx, rng in forward(train.batch(idx, augmentation: augmentation, rng: &rng)) },
+            valCount: val.count, valLabels: val.labels, testCount: test.count, testLabels: test.labels,
+            evalLogits: { split, pos in
+                var rng = SeededRNG(seed: 0)
+                return forward((split == 0 ? val : test).batch(pos, rng: &rng)).value
+            })
+    }
+}

@@ -1,0 +1,155 @@
+import CMCData
+import CMCModel
+import Foundation
+
+/// A whole experiment, as a JSON file: the dataset and split, the schedule of every stage, and which
+/// stages to run. `configs/utd-mhad.json` reproduces the paper's UTD-MHAD settings.
+public struct ExperimentConfig: Codable, Sendable, Equatable {
+    public enum Stage: String, Codable, Sendable, CaseIterable {
+        case simclrInertial = "simclr-inertial"
+        case simclrSkeleton = "simclr-skeleton"
+        case cmc
+        case cmkm = "cmc-cmkm"
+        case supervised
+        case fineTune = "fine-tune"
+        case semiSupervised = "semi-supervised"
+        case retrieval
+    }
+
+    public struct SemiSupervised: Codable, Sendable, Equatable {
+        public var fractions: [Double] = [0.01, 0.05, 0.1, 0.25, 0.5]
+        public var repetitions = 10
+        public init() {}
+    }
+
+    public struct Augmentation: Codable, Sendable, Equatable {
+        /// "asInReference" (default: reproduces the paper's code) or "asNamed".
+        public var inertialSemantics: InertialAugmentationSemantics = .asInReference
+        /// Random temporal crops/extensions of raw clips before resampling: robustness to windows cut
+        /// from a live stream. nil = off (the paper).
+        public var temporalCrop: TemporalCrop? = nil
+        public init() {}
+    }
+
+    public var name: String
+    public var dataset: DatasetKind
+    /// Subjects per split; nil = the dataset's default (UTD-MHAD: the paper's cross-subject split).
+    public var split: SubjectSplit?
+    public var seed: UInt64 = 28
+    public var stages: [Stage] = Stage.allCases
+    public var augmentation = Augmentation()
+    public var inertialEncoder = InertialEncoder.Config()
+    public var skeletonEncoder = SkeletonEncoder.Config()
+    public var simclrInertial = SSLSchedule(epochs: 300, batchSize: 128, temperature: 0.05)
+    public var simclrSkeleton = SSLSchedule(epochs: 300, batchSize: 32, temperature: 0.5)
+    public var cmc = SSLSchedule(epochs: 100, batchSize: 64, temperature: 0.1)
+    public var cmkm = SSLSchedule(epochs: 100, batchSize: 64, temperature: 0.1)
+    public var cmkmLoss = CMKMLoss.Options()
+    /// The evaluation classifier on frozen encoders (§5.3).
+    public var classifier = ClassifierSchedule()
+    /// The unimodal linear evaluation of the SimCLR encoders: no scheduler.
+    public var linearEvaluation: ClassifierSchedule = {
+        var s = ClassifierSchedule(); s.plateauPatience = nil; return s
+    }()
+    /// Supervised multimodal baseline (§5.4): kernel 3 for its inertial encoder, as the reference ran it.
+    public var supervised = ClassifierSchedule()
+    public var supervisedInertialKernel = 3
+    /// End-to-end fine-tuning of the CMC-CMKM encoders with the fusion head.
+    public var fineTune: ClassifierSchedule = {
+        var s = ClassifierSchedule(); s.epochs = 50; s.learningRate = 1e-4; return s
+    }()
+    public var semiSupervised = SemiSupervised()
+    public var retrievalK = [1, 5, 10]
+    public var classifierHidden = 256
+    /// Window the daemon cuts from live streams; nil = the median training clip duration.
+    public var windowSeconds: Double? = nil
+
+    public init(name: String, dataset: DatasetKind) {
+        self.name = name
+        self.dataset = dataset
+    }
+
+    /// Reads a configuration file. Fields left out take their defaults (the paper's settings); an
+    /// unknown field is an error, so a typo never silently falls back to a default.
+    public static func load(_ url: URL) throws -> ExperimentConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw ConfigError(file: url.path, reason: "cannot read: \(error.localizedDescription)") }
+        return try decode(data, source: url.path, defaultName: url.deletingPathExtension().lastPathComponent)
+    }
+
+    public static func decode(_ data: Data, source: String, defaultName: String = "experiment") throws -> ExperimentConfig {
+        guard let user = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ConfigError(file: source, reason: "not a JSON object")
+        }
+        guard let ds = user["dataset"] as? String else { throw ConfigError(file: source, reason: "missing field dataset") }
+        guard let kind = DatasetKind(rawValue: ds) else {
+            throw ConfigError(file: source, reason: "field dataset: unknown dataset \"\(ds)\" (one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let defaults = ExperimentConfig(name: user["name"] as? String ?? defaultName, dataset: kind)
+        let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as! [String: Any]
+        let merged = try merge(base, user, path: "", source: source)
+        do {
+            return try JSONDecoder().decode(ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: merged))
+        } catch let e as DecodingError {
+            throw ConfigError(file: source, reason: ConfigError.explain(e))
+        }
+    }
+
+    /// Fields that are absent from the encoded defaults because their default is nil.
+    static let optionalFields: Set<String> = [
+        "split", "windowSeconds", "augmentation.temporalCrop", "cmkmLoss.negativePruningThreshold",
+        "cmkmLoss.lossWeightingScale", "classifier.plateauPatience", "linearEvaluation.plateauPatience",
+        "supervised.plateauPatience", "fineTune.plateauPatience",
+    ]
+
+    static func merge(_ base: [String: Any], _ user: [String: Any], path: String, source: String) throws -> [String: Any] {
+        var out = base
+        for (k, v) in user {
+            let p = path.isEmpty ? k : path + "." + k
+            if let b = base[k] as? [String: Any], let u = v as? [String: Any] {
+                out[k] = try merge(b, u, path: p, source: source)
+            } else if base[k] != nil || optionalFields.contains(p) {
+                out[k] = v
+            } else {
+                throw ConfigError(file: source, reason: "unknown field \(p)")
+            }
+        }
+        return out
+    }
+
+    public func jsonString() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The configuration scaled down for smoke tests (epochs divided, same structure).
+    public func quick(epochDivisor: Int) -> ExperimentConfig {
+        var c = self
+        for kp in [\ExperimentConfig.simclrInertial, \.simclrSkeleton, \.cmc, \.cmkm] as [WritableKeyPath<ExperimentConfig, SSLSchedule>] {
+            c[keyPath: kp].epochs = max(1, c[keyPath: kp].epochs / epochDivisor)
+        }
+        for kp in [\ExperimentConfig.classifier, \.linearEvaluation, \.supervised, \.fineTune] as [WritableKeyPath<ExperimentConfig, ClassifierSchedule>] {
+            c[keyPath: kp].epochs = max(1, c[keyPath: kp].epochs / epochDivisor)
+        }
+        return c
+    }
+}
+
+/// A configuration file that does not decode, with the field it concerns.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let file: String, reason: String
+    public var description: String { "\(file): \(reason)" }
+
+    static func explain(_ e: DecodingError) -> String {
+        func path(_ c: DecodingError.Context) -> String {
+            c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch e {
+        case .keyNotFound(let k, let c): return "missing field \(path(c).isEmpty ? "" : path(c) + ".")\(k.stringValue)"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "field \(path(c)): \(c.debugDescription)"
+        case .dataCorrupted(let c): return "\(path(c).isEmpty ? "" : "field \(path(c)): ")\(c.debugDescription)"
+        @unknown default: return "\(e)"
+        }
+    }
+}

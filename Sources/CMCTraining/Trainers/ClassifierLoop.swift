@@ -1,0 +1,105 @@
+import CMCCore
+import CMCTensor
+import Foundation
+
+/// Settings of a supervised stage: the frozen-encoder evaluation classifier (method.md §5.3), the
+/// supervised baselines (§5.4) and fine-tuning.
+public struct ClassifierSchedule: Codable, Sendable, Equatable {
+    public var epochs = 100
+    public var batchSize = 64
+    public var learningRate: Float = 1e-3
+    /// Early stopping on the validation loss.
+    public var earlyStoppingPatience = 50
+    /// ReduceLROnPlateau(max) on validation accuracy; nil for none (the unimodal linear evaluation).
+    public var plateauPatience: Int? = 5
+    public var plateauFactor: Float = 0.5
+    public init() {}
+}
+
+/// The outcome of training a classifier: the selected epoch's scores.
+public struct ClassifierOutcome: Codable, Sendable {
+    public var bestEpoch: Int
+    public var epochsRun: Int
+    public var val: ClassificationMetrics?
+    public var test: ClassificationMetrics?
+    public var history: [EpochRecord]
+}
+
+/// Epoch loop for classifiers. The caller supplies how to compute logits for a list of sample
+/// positions (so the same loop trains heads on cached features and whole networks on raw batches).
+/// Model selection keeps the weights of the best validation accuracy (earliest on ties); training stops
+/// early when the validation loss has not improved for `earlyStoppingPatience` epochs.
+struct ClassifierLoop {
+    let stage: String
+    let schedule: ClassifierSchedule
+    let seed: UInt64
+    let classCount: Int
+
+    func run(trainable: [Module], trainCount: Int, trainLabels: [Int],
+             trainLogits: ([Int], inout SeededRNG) -> Variable,
+             valCount: Int, valLabels: [Int], testCount: Int, testLabels: [Int],
+             evalLogits: (_ split: Int, _ positions: [Int]) -> Tensor) -> ClassifierOutcome {
+        let adam = Adam(trainable.flatMap(\.parameters).filter(\.requiresGrad), learningRate: schedule.learningRate)
+        var plateau = schedule.plateauPatience.map { ReduceLROnPlateau(mode: .max, factor: schedule.plateauFactor, patience: $0) }
+        var rng = SeededRNG(seed: seed)
+        var best: (epoch: Int, accuracy: Double, state: [[String: Tensor]])? = nil
+        var bestLoss = Double.infinity, sinceBestLoss = 0
+        var history: [EpochRecord] = []
+        let steps = max(trainCount / schedule.batchSize, 1)
+        let progress = Progress(stage, total: schedule.epochs * steps)
+
+        func evaluate(_ split: Int, count: Int, labels: [Int]) -> (ClassificationMetrics, Double) {
+            for m in trainable { m.eval() }
+            defer { for m in trainable { m.train() } }
+            var preds: [Int] = [], loss = 0.0
+            for start in stride(from: 0, to: count, by: 256) {
+                let pos = Array(start..<min(start + 256, count))
+                let logits = evalLogits(split, pos)
+                preds += Kernels.argmax(logits)
+                loss += Double(crossEntropy(Variable(logits), targets: pos.map { labels[$0] }).value.scalar) * Double(pos.count)
+            }
+            return (ClassificationMetrics(predictions: preds, targets: labels, classCount: classCount), loss / Double(max(count, 1)))
+        }
+
+        for epoch in 1...max(schedule.epochs, 1) {
+            let t0 = Clock.now
+            for m in trainable { m.train() }
+            var total = 0.0, n = 0
+            let order = rng.permutation(trainCount)
+            var batches = stride(from: 0, to: trainCount, by: schedule.batchSize).map { Array(order[$0..<min($0 + schedule.batchSize, trainCount)]) }
+            if batches.count > 1, let last = batches.last, last.count < 2 { batches.removeLast() }   // BatchNorm needs ≥ 2
+            for idx in batches {
+                adam.zeroGrad()
+                let loss = crossEntropy(trainLogits(idx, &rng), targets: idx.map { trainLabels[$0] })
+                loss.backward()
+                adam.step()
+                total += Double(loss.value.scalar); n += 1
+                progress.advance(status: String(format: "epoch %d loss %.4f", epoch, total / Double(n)))
+            }
+            var record = EpochRecord(epoch: epoch, trainLoss: total / Double(max(n, 1)), valLoss: nil, valAccuracy: nil,
+                                     learningRate: adam.learningRate, seconds: 0)
+            if valCount > 0 {
+                let (m, loss) = GradMode.withoutGrad { evaluate(0, count: valCount, labels: valLabels) }
+                record.valLoss = loss; record.valAccuracy = m.accuracy
+                if best == nil || m.accuracy > best!.accuracy {
+                    best = (epoch, m.accuracy, trainable.map { $0.stateDict() })
+                }
+                if var p = plateau { p.step(Float(m.accuracy), optimizer: adam); plateau = p }
+                if loss < bestLoss { bestLoss = loss; sinceBestLoss = 0 } else { sinceBestLoss += 1 }
+            }
+            record.seconds = Clock.now - t0
+            history.append(record)
+            if valCount > 0 && sinceBestLoss > schedule.earlyStoppingPatience {
+                Log.info("\(stage): early stop after epoch \(epoch) (validation loss flat for \(schedule.earlyStoppingPatience) epochs)")
+                break
+            }
+        }
+        if let best { for (m, s) in zip(trainable, best.state) { try? m.load(stateDict: s) } }
+        return GradMode.withoutGrad {
+            ClassifierOutcome(bestEpoch: best?.epoch ?? history.count, epochsRun: history.count,
+                              val: valCount > 0 ? evaluate(0, count: valCount, labels: valLabels).0 : nil,
+                              test: testCount > 0 ? evaluate(1, count: testCount, labels: testLabels).0 : nil,
+                              history: history)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import CMCModel
+import CMCTensor
+
+/// The two input modalities.
+public enum Modality: String, Codable, Sendable, CaseIterable {
+    case inertial, skeleton
+}
+
+/// An encoder as the trainers see it: a module mapping a batch of one modality to flat features.
+public protocol FeatureEncoder: Module {
+    var outputSize: Int { get }
+    func callAsFunction(_ x: Variable) -> Variable
+}
+
+extension InertialEncoder: FeatureEncoder {}
+extension SkeletonEncoder: FeatureEncoder {}
+
+extension TrainingSet.Batch {
+    public func input(_ m: Modality) -> Tensor { m == .inertial ? inertial : skeleton }
+}
+
+extension TrainingSet {
+    /// Encoder features of every sample (eval mode, no augmentation, no graph), in batches.
+    public func features(_ encoder: FeatureEncoder, modality: Modality, batchSize: Int = 128) -> Tensor {
+        let wasTraining = encoder.isTraining
+        encoder.eval()
+        defer { encoder.train(wasTraining) }
+        var rng = CMCCore.SeededRNG(seed: 0)
+        var rows: [Float] = []
+        rows.reserveCapacity(count * encoder.outputSize)
+        GradMode.withoutGrad {
+            for start in stride(from: 0, to: count, by: batchSize) {
+                let b = batch(Array(start..<Swift.min(start + batchSize, count)), rng: &rng)
+                rows.append(contentsOf: encoder(Variable(b.input(modality))).value.storage)
+            }
+        }
+        return Tensor(shape: [count, encoder.outputSize], storage: rows)
+    }
+}
+
+import CMCCore

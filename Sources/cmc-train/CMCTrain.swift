@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct CMCTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cmc-train",
+        abstract: "Self-supervised multimodal HAR (CMC-CMKM): pre-train, evaluate, export the model bundle.",
+        discussion: """
+        A whole experiment runs from one configuration file (configs/utd-mhad.json reproduces the paper's
+        UTD-MHAD settings); each stage can also run alone. Runs resume from their output folder.
+        """,
+        subcommands: [ExperimentCommand.self, SimCLRCommand.self, CMCCommand.self, CMKMCommand.self,
+                      SupervisedCommand.self, FineTuneCommand.self, SemiSupervisedCommand.self, RetrievalCommand.self,
+                      EvaluateCommand.self, ExportCommand.self, DataCommand.self])
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import CMCData
+import CMCTraining
+import Foundation
+
+/// Options shared by every training command.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Experiment configuration (JSON). Default: configs/utd-mhad.json.")
+    var config = "configs/utd-mhad.json"
+
+    @Option(help: ArgumentHelp("Dataset root (the dataset folder or a folder holding it).",
+                               discussion: "Defaults to $\(DataRoot.environmentVariable), else ../shared/data."))
+    var root: String?
+
+    @Option(help: "Output folder for checkpoints, results and the model bundle. Default: runs/<config name>.")
+    var out: String?
+
+    @Option(help: "Divide every epoch count by this (a quick smoke run of the same pipeline).")
+    var quick: Int?
+
+    func runner() throws -> ExperimentRunner {
+        var config = try ExperimentConfig.load(URL(fileURLWithPath: self.config))
+        if let q = quick, q > 1 { config = config.quick(epochDivisor: q); config.name += "-quick\(q)" }
+        guard let root = DataRoot.resolve(explicit: root) else {
+            throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable) (UTD-MHAD: http://www.utdallas.edu/~kehtar/UTD-MAD/Inertial.zip and Skeleton.zip)")
+        }
+        let outURL = URL(fileURLWithPath: out ?? "runs/\(config.name)")
+        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        try config.jsonString().write(to: outURL.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        return try ExperimentRunner(config: config, dataRoot: root, out: outURL)
+    }
+}
+
+struct ExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment", abstract: "Run every stage listed in the configuration, in order.")
+    @OptionGroup var options: RunOptions
+    @Option(parsing: .upToNextOption, help: "Only these stages (\(ExperimentConfig.Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var stages: [String] = []
+
+    func run() throws {
+        let stages = try stages.map { s -> ExperimentConfig.Stage in
+            guard let st = ExperimentConfig.Stage(rawValue: s) else { throw ValidationError("unknown stage \(s)") }
+            return st
+        }
+        try options.runner().run(only: stages.isEmpty ? nil : stages)
+    }
+}
+
+/// A command that runs one stage of the experiment.
+protocol StageCommand: ParsableCommand {
+    var options: RunOptions { get }
+    var stage: ExperimentConfig.Stage { get }
+}
+
+extension StageCommand {
+    func run() throws { try options.runner().run(only: [stage]) }
+}
+
+struct SimCLRCommand: StageCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simclr", abstract: "SimCLR pre-training of one modality (the CMKM teachers) and its linear evaluation.")
+    @OptionGroup var options: RunOptions
+    @Option(help: "inertial or skeleton.") var modality: String
+    var stage: ExperimentConfig.Stage { modality == "skeleton" ? .simclrSkeleton : .simclrInertial }
+    func validate() throws {
+        guard ["inertial", "skeleton"].contains(modality) else { throw ValidationError("--modality must be inertial or skeleton") }
+    }
+}
+
+struct CMCCommand: StageCommand {
+    static let configuration = CommandConfiguration(commandName: "cmc", abstract: "CMC pre-training and the frozen-encoder classifier.")
+    @OptionGroup var options: RunOptions
+    var stage: ExperimentConfig.Stage { .cmc }
+}
+
+struct CMKMCommand: StageCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cmkm", abstract: "CMC-CMKM pre-training (trains the SimCLR teachers first if needed), classifiers, model bundle.")
+    @OptionGroup var options: RunOptions
+    var stage: ExperimentConfig.Stage { .cmkm }
+}
+
+struct SupervisedCommand: StageCommand {
+    static let configuration = CommandConfiguration(commandName: "supervised", abstract: "The supervised multimodal baseline.")
+    @OptionGroup var options: RunOptions
+    var stage: ExperimentConfig.Stage { .supervised }
+}
+
+struct FineTuneCommand: StageCommand {
+    static let configuration = CommandConfiguration(commandName: "finetune", abstract: "End-to-end fine-tuning of the CMC-CMKM encoders.")
+    @OptionGroup var options: RunOptions
+    var stage: ExperimentConfig.Stage { .fineTune }
+}
+
+struct SemiSupervisedCommand: StageCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "semi-supervised", abstract: "Frozen-encoder classifiers on label fractions, repeated with seeds.")
+    @OptionGroup var options: RunOptions
+    var stage: ExperimentConfig.Stage { .semiSupervised }
+}
+
+struct RetrievalCommand: StageCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrieval", abstract: "Activity retrieval: precision@k and mAP of encoder features.")
+    @OptionGroup var options: RunOptions
+    var stage: ExperimentConfig.Stage { .retrieval }
+}

@@ -1,0 +1,100 @@
+import XCTest
+@testable import CMCStream
+
+/// Interoperability with an independent client: the Python tools in tools/ (pyzmq, written from
+/// docs/protocol.md) publish frames into the pipeline and read its label events.
+final class PythonInteropTests: XCTestCase {
+    private static let python = "/usr/bin/python3"
+    private static let tools = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("tools")
+
+    override func setUpWithError() throws {
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: Self.python)
+        check.arguments = ["-c", "import zmq"]
+        check.standardError = FileHandle.nullDevice
+        do { try check.run() } catch { throw XCTSkip("\(Self.python) not found: install Debian python3-zmq to run this test") }
+        check.waitUntilExit()
+        if check.terminationStatus != 0 { throw XCTSkip("pyzmq missing: apt-get install python3-zmq to run this test") }
+    }
+
+    private func launch(_ script: String, _ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [Self.tools.appendingPathComponent(script).path] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        return (process, out)
+    }
+
+    private func wait(_ process: Process, timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { process.terminate(); XCTFail("\(process.arguments?.first ?? "") did not finish") }
+        process.waitUntilExit()
+    }
+
+    func testPythonPublisherFeedsThePipelineAndPythonSubscriberReadsLabels() throws {
+        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
+                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.clock.mode = .aligned     // the publisher's sensor clocks are offset by 1000+ s
+        config.smoothing = SmoothingPolicy(windows: 2, unknownThreshold: 0.5, topK: 3)
+        let logs = LogCapture()
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger)
+        let bound = try pipeline.start()
+        defer { pipeline.stop() }
+
+        let (subscriber, subscriberOut) = try launch("zmq_subscriber.py", ["--endpoint", bound.labels[0], "--subject", "2", "--count", "3", "--timeout", "15"])
+        let (publisher, _) = try launch("zmq_publisher.py", ["--imu", bound.imu[0], "--skeleton", bound.skeleton[0], "--subjects", "1,2",
+                                                             "--seconds", "4", "--imu-channels", "3", "--joints", "4", "--coords", "3"])
+        wait(publisher, timeout: 15)
+        XCTAssertEqual(publisher.terminationStatus, 0)
+        wait(subscriber, timeout: 15)
+        XCTAssertEqual(subscriber.terminationStatus, 0, "\(logs.lines.current.prefix(10))")
+
+        let lines = String(decoding: subscriberOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        for line in lines {
+            let event = try JSONDecoder().decode(LabelEvent.self, from: Data(line.utf8))
+            XCTAssertEqual(event.subject, 2)
+            XCTAssertEqual(event.label, "wave")
+            XCTAssertEqual(event.modalities, ["imu", "skeleton"])
+            XCTAssertEqual(event.clock, "monotonic")
+            XCTAssertLessThan(event.endToEndMilliseconds, 100)
+        }
+        let m = pipeline.metrics
+        XCTAssertGreaterThan(m.received(.inertial).current, 50)
+        XCTAssertEqual(m.lost(.inertial).current, 0)
+        XCTAssertEqual(m.malformed(.inertial, "truncated").current, 0)
+        XCTAssertGreaterThan(m.windowsInferred([.inertial, .skeleton]).current, 6)
+    }
+
+    func testPythonDecodesFramesEncodedBySwift() throws {
+        let context = try ZMQContext()
+        let pub = try ZMQSocket(context: context, type: .pub)
+        try pub.bind("tcp://127.0.0.1:*")
+        var frame = Frames.skeleton(subject: 5, sequence: 9, start: 1_000, samples: 2)
+        frame.timing = .explicit([1_000, 34_000_000])
+        frame.units = [.millimetres, .millimetres, .metres]
+        let (subscriber, out) = try launch("zmq_subscriber.py", ["--endpoint", try pub.lastEndpoint(), "--frames", "--subject", "5", "--count", "1", "--timeout", "10"])
+        // Slow joiner: keep publishing until the subscriber has its message and exits.
+        let deadline = Date().addingTimeInterval(10)
+        while subscriber.isRunning && Date() < deadline {
+            try pub.send(FrameCodec.message(frame))
+            try pub.send(FrameCodec.message(Frames.imu(subject: 55, sequence: 0, start: 0)))   // filtered out: subject 55 ≠ 5
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        wait(subscriber, timeout: 1)
+        XCTAssertEqual(subscriber.terminationStatus, 0)
+        let json = try JSONSerialization.jsonObject(with: out.fileHandleForReading.readDataToEndOfFile()) as! [String: Any]
+        XCTAssertEqual(json["type"] as? String, "skeleton")
+        XCTAssertEqual(json["subject"] as? Int, 5)
+        XCTAssertEqual(json["sequence"] as? Int, 9)
+        XCTAssertEqual(json["joints"] as? Int, 4)
+        XCTAssertEqual(json["units"] as? [Int], [7, 7, 6])
+        XCTAssertEqual(json["timestamps_ns"] as? [Int], [1_000, 34_000_000])
+        let values = (json["values"] as? [[Double]])?.flatMap { $0 }.map(Float.init)
+        XCTAssertEqual(values, frame.values)
+    }
+}
