@@ -34,6 +34,7 @@ let package = Package(
 
         .testTarget(name: "CMCTensorTests", dependencies: ["CMCTensor", "CMCModel", "CMCTraining"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "CMCTrainingTests", dependencies: ["CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore"]),
     ]

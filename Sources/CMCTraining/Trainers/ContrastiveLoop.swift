@@ -60,7 +60,7 @@ struct ContrastiveLoop {
                 throw TrainingError.checkpointMismatch(checkpoint.path, "belongs to stage \(saved.stage), not \(stage)")
             }
             state = saved
-            if state.done { Log.info("\(stage): already trained (\(state.epoch) epochs), reusing \(checkpoint.lastPathComponent)"); return state.history }
+            if state.epoch >= schedule.epochs { Log.info("\(stage): already trained (\(state.epoch) epochs), reusing \(checkpoint.lastPathComponent)"); return state.history }
             Log.info("\(stage): resuming after epoch \(state.epoch) from \(checkpoint.lastPathComponent)")
         }
         guard set.count >= schedule.batchSize else {

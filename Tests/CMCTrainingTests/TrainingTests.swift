@@ -1,0 +1,96 @@
+import CMCCore
+import CMCData
+import CMCModel
+import CMCTensor
+@testable import CMCTraining
+import Foundation
+import XCTest
+
+final class TrainingTests: XCTestCase {
+    let train = Synthetic.set("train", subjects: [1, 2], perClass: 6, seed: 1)
+    let val = Synthetic.set("val", subjects: [3], perClass: 4, seed: 2)
+
+    func tmp(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("cmc-test-\(getpid())-\(name)")
+    }
+
+    func simclrModules() -> (InertialEncoder, ProjectionHead) {
+        var rng = SeededRNG(seed: 5)
+        let e = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+        return (e, ProjectionHead(inFeatures: e.outputSize, hidden: 16, out: 8, rng: &rng))
+    }
+
+    /// An interrupted run resumed from its checkpoint ends with exactly the weights of an uninterrupted one.
+    func testCheckpointResumeIsExact() throws {
+        var schedule = SSLSchedule(epochs: 4, batchSize: 8, temperature: 0.1)
+        let aug = AugmentationConfig.utdMHAD
+        let (e1, h1) = simclrModules()
+        _ = try SSLStages.simclr(.inertial, encoder: e1, head: h1, set: train, val: nil, schedule: schedule,
+                                 augmentation: aug, seed: 3, checkpoint: nil)
+        let ckpt = tmp("resume.safetensors")
+        defer { try? FileManager.default.removeItem(at: ckpt) }
+        schedule.epochs = 2
+        let (e2, h2) = simclrModules()
+        _ = try SSLStages.simclr(.inertial, encoder: e2, head: h2, set: train, val: nil, schedule: schedule,
+                                 augmentation: aug, seed: 3, checkpoint: ckpt)
+        schedule.epochs = 4
+        let (e3, h3) = simclrModules()   // a fresh process: new modules, state only from the checkpoint
+        let history = try SSLStages.simclr(.inertial, encoder: e3, head: h3, set: train, val: nil, schedule: schedule,
+                                           augmentation: aug, seed: 3, checkpoint: ckpt)
+        XCTAssertEqual(history.count, 4)
+        XCTAssertEqual(e1.stateDict(), e3.stateDict())
+        XCTAssertEqual(h1.stateDict(), h3.stateDict())
+        // A checkpoint of another stage is refused, not silently reused.
+        var rng = SeededRNG(seed: 1)
+        let s = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        XCTAssertThrowsError(try SSLStages.simclr(.skeleton, encoder: s, head: ProjectionHead(inFeatures: s.outputSize, rng: &rng),
+                                                  set: train, val: nil, schedule: schedule, augmentation: aug, seed: 3, checkpoint: ckpt))
+    }
+
+    /// CMC-CMKM pre-training lowers its loss, and the supervised loop learns the synthetic classes.
+    func testContrastiveAndSupervisedTrainingLearn() throws {
+        var rng = SeededRNG(seed: 9)
+        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng), es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let ti = InertialEncoder(Synthetic.tinyInertial, rng: &rng), ts = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let hi = ProjectionHead(inFeatures: ei.outputSize, hidden: 16, out: 8, rng: &rng)
+        let hs = ProjectionHead(inFeatures: es.outputSize, hidden: 16, out: 8, rng: &rng)
+        let history = try SSLStages.multimodal(
+            inertial: ei, skeleton: es, inertialHead: hi, skeletonHead: hs, set: train, val: val,
+            schedule: SSLSchedule(epochs: 8, batchSize: 12, temperature: 0.1), augmentation: .utdMHAD,
+            cmkm: (CMKMLoss(), SSLStages.Teachers(inertial: ti, skeleton: ts)), seed: 4, checkpoint: nil)
+        XCTAssertLessThan(history.last!.trainLoss, history.first!.trainLoss)
+        XCTAssertNotNil(history.last!.valLoss)
+
+        let clf = MultiModalClassifier(inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16,
+                                       classes: Synthetic.classes, rng: &rng)
+        var schedule = ClassifierSchedule()
+        schedule.epochs = 25; schedule.batchSize = 12
+        let outcome = Protocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: val,
+                                         augmentation: nil, schedule: schedule, seed: 1) { b in
+            clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
+        }
+        XCTAssertGreaterThanOrEqual(outcome.val!.accuracy, 0.9, "validation accuracy \(outcome.val!.accuracy)")
+        XCTAssertEqual(outcome.test!.accuracy, outcome.val!.accuracy, "the same split scored twice must agree")
+        XCTAssertLessThanOrEqual(outcome.bestEpoch, outcome.epochsRun)
+    }
+
+    func testFrozenClassifierOnFeatures() {
+        var rng = SeededRNG(seed: 2)
+        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng), es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: val)
+        XCTAssertEqual(f.train[0].shape, [train.count, ei.outputSize])
+        let clf = MultiModalClassifier(inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16,
+                                       classes: 3, rng: &rng)
+        var s = ClassifierSchedule(); s.epochs = 40; s.batchSize = 12
+        let before = ei.stateDict()
+        let o = Protocols.frozenClassifier(stage: "frozen", head: clf, features: f, classCount: 3, schedule: s, seed: 1) {
+            clf(inertial: $0[0], skeleton: $0[1])
+        }
+        XCTAssertEqual(ei.stateDict(), before, "frozen encoders must not change")
+        // Random encoders still separate these classes well enough for a trained head.
+        XCTAssertGreaterThan(o.val!.accuracy, 0.6)
+        let limited = f.limitingTrain(to: [0, 1, 2])
+        XCTAssertEqual(limited.train[1].shape[0], 3)
+        XCTAssertEqual(limited.trainLabels, Array(f.trainLabels.prefix(3)))
+    }
+}
