@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"], swiftSettings: fast),
         .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCData"], swiftSettings: fast),
         .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCData"], swiftSettings: fast),
-        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"], swiftSettings: fast),
+        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib", "CMCModel", "CMCData"], swiftSettings: fast),
 
         .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", argumentParser], swiftSettings: fast),
         .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCData", "CMCModel", argumentParser], swiftSettings: fast),

@@ -5,6 +5,7 @@ import CMCTensor
 public final class ConvBNReLU1d: Module {
     public let conv: Conv1d
     public let bn: BatchNorm
+    private let folded = FoldedWeights()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, padding: Int, rng: inout SeededRNG) {
         conv = Conv1d(inChannels, outChannels, kernel: kernel, padding: padding, rng: &rng)
@@ -15,7 +16,7 @@ public final class ConvBNReLU1d: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         if bn.canFold(input: x, conv.parameters) {
-            let (w, b) = bn.fold(weight: conv.weight.value, bias: conv.bias?.value)
+            let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
             return conv1d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding).relu()
         }
         return bn(conv(x)).relu()
@@ -28,6 +29,7 @@ public final class ConvBN2d: Module {
     public let conv: Conv2d
     public let bn: BatchNorm
     public let relu: Bool, pool: Bool
+    private let folded = FoldedWeights()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), relu: Bool, pool: Bool, rng: inout SeededRNG) {
         conv = Conv2d(inChannels, outChannels, kernel: kernel, rng: &rng)
@@ -40,7 +42,7 @@ public final class ConvBN2d: Module {
     public func callAsFunction(_ x: Variable) -> Variable {
         var y: Variable
         if bn.canFold(input: x, conv.parameters) {
-            let (w, b) = bn.fold(weight: conv.weight.value, bias: conv.bias?.value)
+            let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
             y = conv2d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding)
         } else {
             y = bn(conv(x))

@@ -102,4 +102,15 @@ public protocol WindowClassifier: Sendable {
     /// Class probabilities for the modalities present in `window` (`window.modalities`). Throwing drops
     /// the window (counted and logged); it never stops the daemon.
     func classify(_ window: Window) throws -> Classification
+    /// Several windows at once, one result per window in order. Workers call this with whatever is
+    /// queued (up to `PipelineConfig.maxBatch`), so a model whose batched forward pass is cheaper per
+    /// window than single calls serves more subjects; one failing window must not fail the others.
+    /// The default classifies the windows one by one.
+    func classify(batch windows: [Window]) -> [Result<Classification, any Error>]
+}
+
+extension WindowClassifier {
+    public func classify(batch windows: [Window]) -> [Result<Classification, any Error>] {
+        windows.map { window in Result { try classify(window) } }
+    }
 }

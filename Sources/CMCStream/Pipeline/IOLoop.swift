@@ -56,7 +56,11 @@ final class IOLoop {
             guard !endpoints.isEmpty else { return (nil, []) }
             let socket = try ZMQSocket(context: shared.context, type: .sub)
             try socket.setHighWaterMarks(receive: config.receiveHighWaterMark)
-            try socket.subscribe(modality.topicPrefix + "/")
+            if let subjects = config.subjects {
+                for subject in Set(subjects).sorted() { try socket.subscribe(Topic.frame(modality, subject: subject)) }
+            } else {
+                try socket.subscribe(modality.topicPrefix + "/")
+            }
             return (socket, try attach(socket, endpoints))
         }
         (imu, bound.imu) = try subscriber(config.imuEndpoints, .inertial)
@@ -149,7 +153,7 @@ final class IOLoop {
         case let .window(window):
             inFlight[subject] = now
             shared.metrics.windowsInFlight.set(Double(inFlight.count))
-            shared.queue.put(WorkItem(window: window, classifier: classifier))
+            shared.queue.put(WorkItem(window: window, classifier: classifier, generation: generation))
         }
     }
 

@@ -4,6 +4,8 @@ import Foundation
 struct WorkItem: Sendable {
     var window: Window
     var classifier: any WindowClassifier
+    /// Which classifier that is (bumped on every reload): only windows of one generation share a batch.
+    var generation: Int = 0
 }
 
 /// A worker's answer, on its way back to the I/O thread.
@@ -33,14 +35,19 @@ final class WorkQueue: @unchecked Sendable {
     }
 
     /// Blocks until an item is available; nil once closed and empty.
-    func take() -> WorkItem? {
+    func take() -> WorkItem? { take(max: 1)?.first }
+
+    /// Blocks until at least one item is available, then returns up to `max` of them (everything queued
+    /// so far, never waiting for more: batching must not add latency). Nil once closed and empty.
+    func take(max: Int) -> [WorkItem]? {
         condition.lock(); defer { condition.unlock() }
         while head == items.count && !closed { condition.wait() }
         guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
+        let end = min(items.count, head + Swift.max(1, max))
+        let taken = Array(items[head..<end])
+        head = end
         if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
-        return item
+        return taken
     }
 
     func close() {
@@ -50,19 +57,22 @@ final class WorkQueue: @unchecked Sendable {
     }
 }
 
-/// The inference threads. Each takes windows from the queue, calls the classifier, appends the result
-/// to `results` and wakes the I/O thread with a one-byte message on its own PUSH socket (sockets are
-/// never shared, so each worker owns one).
+/// The inference threads. Each takes the windows queued so far (up to `maxBatch`), classifies them in
+/// one batched call per classifier generation, appends the results to `results` and wakes the I/O
+/// thread with a one-byte message on its own PUSH socket (sockets are never shared, so each worker owns
+/// one). Under load the queue fills while a batch runs, so batches grow with the load and the per-window
+/// cost falls; at low load every batch holds one window and nothing waits.
 final class InferenceWorkers: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let count: Int
 
-    init(count: Int, queue: WorkQueue, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String, logger: StreamLogger) {
+    init(count: Int, maxBatch: Int = 1, queue: WorkQueue, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String,
+         logger: StreamLogger) {
         self.count = max(1, count)
         for index in 0..<self.count {
             let thread = Thread { [finished] in
                 defer { finished.signal() }
-                Self.run(queue: queue, results: results, context: context, wakeAddress: wakeAddress, logger: logger)
+                Self.run(queue: queue, maxBatch: maxBatch, results: results, context: context, wakeAddress: wakeAddress, logger: logger)
             }
             thread.name = "cmc-infer-\(index)"
             thread.start()
@@ -72,7 +82,8 @@ final class InferenceWorkers: Sendable {
     /// Waits for every worker to exit (call after closing the queue).
     func join() { for _ in 0..<count { finished.wait() } }
 
-    private static func run(queue: WorkQueue, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String, logger: StreamLogger) {
+    private static func run(queue: WorkQueue, maxBatch: Int, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String,
+                            logger: StreamLogger) {
         let wake: ZMQSocket
         do {
             wake = try ZMQSocket(context: context, type: .push)
@@ -82,21 +93,45 @@ final class InferenceWorkers: Sendable {
             return
         }
         defer { wake.close() }
-        while let item = queue.take() {
-            let names = item.classifier.spec.classNames
-            let started = MonotonicClock.now()
-            let outcome: Result<[Float], ClassifierFailure>
-            do {
-                let answer = try item.classifier.classify(item.window)
-                if let p = answer.validated(classCount: names.count) { outcome = .success(p) }
-                else { outcome = .failure(ClassifierFailure(message: "invalid probabilities (need \(names.count) finite, non-negative values with a positive sum)")) }
-            } catch {
-                outcome = .failure(ClassifierFailure(message: "\(error)"))
+        while let items = queue.take(max: maxBatch) {
+            var done: [WorkResult] = []
+            done.reserveCapacity(items.count)
+            var start = 0
+            while start < items.count {
+                // A reload between two windows splits the batch: each part goes to its own classifier.
+                var end = start + 1
+                while end < items.count && items[end].generation == items[start].generation { end += 1 }
+                done += classify(Array(items[start..<end]))
+                start = end
             }
-            let seconds = Double(MonotonicClock.now() - started) * 1e-9
-            results.withLock { $0.append(WorkResult(window: item.window, classNames: names, probabilities: outcome, inferenceSeconds: seconds)) }
+            results.withLock { $0.append(contentsOf: done) }
             // A full wake queue means the I/O thread has wake-ups pending already: dropping this one is fine.
             do { _ = try wake.send([[1]], dontWait: true) } catch { if error.isTerminated { return } }
+        }
+    }
+
+    /// Classifies windows cut for one classifier. Every window reports the time of the batch it ran in:
+    /// that is what it waited for.
+    private static func classify(_ items: [WorkItem]) -> [WorkResult] {
+        let classifier = items[0].classifier
+        let names = classifier.spec.classNames
+        let started = MonotonicClock.now()
+        var answers = classifier.classify(batch: items.map(\.window))
+        let seconds = Double(MonotonicClock.now() - started) * 1e-9
+        if answers.count != items.count {
+            let failure = ClassifierFailure(message: "classifier returned \(answers.count) answers for \(items.count) windows")
+            answers = Array(repeating: .failure(failure), count: items.count)
+        }
+        return zip(items, answers).map { item, answer in
+            let outcome: Result<[Float], ClassifierFailure>
+            switch answer {
+            case let .success(classification):
+                if let p = classification.validated(classCount: names.count) { outcome = .success(p) }
+                else { outcome = .failure(ClassifierFailure(message: "invalid probabilities (need \(names.count) finite, non-negative values with a positive sum)")) }
+            case let .failure(error):
+                outcome = .failure(ClassifierFailure(message: "\(error)"))
+            }
+            return WorkResult(window: item.window, classNames: names, probabilities: outcome, inferenceSeconds: seconds)
         }
     }
 }

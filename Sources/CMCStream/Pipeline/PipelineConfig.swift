@@ -44,6 +44,13 @@ public struct PipelineConfig: Sendable {
     public var smoothing = SmoothingPolicy()
     /// Inference threads. On 2 cores: 1 (the I/O thread needs the other core only lightly).
     public var workers: Int = 1
+    /// Most windows one worker classifies in one call (`WindowClassifier.classify(batch:)`). Batches
+    /// only hold what is already queued, so this bounds the work per call, never adds waiting.
+    public var maxBatch: Int = 32
+    /// Subjects this instance serves (nil: all). Subscribes to `imu/<s>/` and `skel/<s>/` per subject
+    /// instead of `imu/`, so publishers (or an XPUB proxy) filter the other subjects out upstream: this
+    /// is how several instances share the subjects of one sensor network.
+    public var subjects: [UInt32]?
     /// On stop, how long in-flight windows may take to finish and be published.
     public var drainTimeoutSeconds: Double = 2
     /// Messages read from one socket before serving the others (fairness under floods).

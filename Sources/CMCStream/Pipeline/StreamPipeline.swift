@@ -49,7 +49,7 @@ public final class StreamPipeline: Sendable {
         }
         // Workers first: they connect their wake-up sockets to the I/O thread's inproc address, which
         // ZeroMQ allows before the bind. So once the I/O thread is bound, the whole pipeline is up.
-        let workers = InferenceWorkers(count: config.workers, queue: shared.queue, results: shared.results,
+        let workers = InferenceWorkers(count: config.workers, maxBatch: config.maxBatch, queue: shared.queue, results: shared.results,
                                        context: shared.context, wakeAddress: shared.resultsAddress, logger: shared.logger)
         self.workers.withLock { $0 = workers }
         let outcome = Locked<Result<BoundEndpoints, any Error>?>(nil)
@@ -129,4 +129,8 @@ public final class StreamPipeline: Sendable {
         if (spec.skeletonJoints == nil) != (spec.skeletonCoordinates == nil) { throw fail("skeleton needs both joints and coordinates") }
         if let units = spec.inertialUnits, units.count != spec.inertialChannels { throw fail("one unit per IMU channel") }
     }
+
+    /// Checks a classifier's spec the way `init` and `replaceClassifier` do, without swapping anything:
+    /// a daemon validates a reloaded model before it announces the reload.
+    public static func check(_ spec: ClassifierSpec) throws { try validate(spec) }
 }

@@ -5,7 +5,10 @@
 /// function once. Ops record nothing when no input requires a gradient or when recording is off
 /// (`GradMode.withoutGrad`), so inference allocates no graph.
 public final class Variable {
-    public var value: Tensor
+    public var value: Tensor { didSet { version &+= 1 } }
+    /// Incremented on every change of `value` (including in-place updates by optimisers and state
+    /// loading), so derived data such as folded inference weights knows when to recompute.
+    public private(set) var version = 0
     public var grad: Tensor?
     /// True for trainable parameters and for every result computed from one while recording.
     public var requiresGrad: Bool

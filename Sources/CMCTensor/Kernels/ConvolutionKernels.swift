@@ -117,8 +117,9 @@ extension Kernels {
     public static func conv2d(_ x: Tensor, _ w: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int)) -> Tensor {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
         let spatial = g.outH * g.outW
-        let prod = [Float](unsafeUninitializedCapacity: g.outChannels * g.columns) { pp, n in
-            n = g.outChannels * g.columns
+        let n = g.outChannels * g.columns
+        var prod = [Float](unsafeUninitializedCapacity: n) { pp, count in
+            count = n
             w.storage.withUnsafeBufferPointer { pw in
                 x.storage.withUnsafeBufferPointer { px in
                     withColumns(px.baseAddress!, g) { pc in
@@ -128,10 +129,23 @@ extension Kernels {
                 }
             }
         }
-        // (O, B, S) → (B, O, S), adding the bias on the way.
         let bias = bias?.storage
-        let out = [Float](unsafeUninitializedCapacity: g.batch * g.outChannels * spatial) { po, count in
-            count = g.batch * g.outChannels * spatial
+        let outShape = [g.batch, g.outChannels, g.outH, g.outW]
+        if g.batch == 1 {
+            // (O, 1·S) already is the (1, O, S) layout: add the bias in place, no reordering copy.
+            if let bias {
+                prod.withUnsafeMutableBufferPointer { pp in
+                    for o in 0..<g.outChannels {
+                        let bo = bias[o], base = o * spatial
+                        for s in 0..<spatial { pp[base + s] += bo }
+                    }
+                }
+            }
+            return Tensor(shape: outShape, storage: prod)
+        }
+        // (O, B, S) → (B, O, S), adding the bias on the way.
+        let out = [Float](unsafeUninitializedCapacity: n) { po, count in
+            count = n
             prod.withUnsafeBufferPointer { pp in
                 for o in 0..<g.outChannels {
                     let bo = bias?[o] ?? 0
@@ -142,7 +156,7 @@ extension Kernels {
                 }
             }
         }
-        return Tensor(shape: [g.batch, g.outChannels, g.outH, g.outW], storage: out)
+        return Tensor(shape: outShape, storage: out)
     }
 
     /// Gradients of conv2d with respect to input, weight and bias, given the output gradient.

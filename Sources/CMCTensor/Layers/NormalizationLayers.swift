@@ -62,6 +62,26 @@ public final class Dropout: Module {
     public func callAsFunction(_ x: Variable) -> Variable { x.dropout(p: p, training: isTraining, rng: &rng) }
 }
 
+import Synchronization
+
+/// Inference weights of a layer followed by a batch norm, folded once and reused until any of the
+/// tensors they derive from changes (tracked by `Variable.version`). Thread-safe: the daemon runs
+/// one model on several worker threads.
+public final class FoldedWeights: Sendable {
+    private let cache = Mutex<(key: [Int], weight: Tensor, bias: Tensor)?>(nil)
+
+    public init() {}
+
+    public func get(weight: Variable, bias: Variable?, norm: BatchNorm) -> (weight: Tensor, bias: Tensor) {
+        let key = [weight.version, bias?.version ?? -1, norm.weight.version, norm.bias.version,
+                   norm.runningMean.version, norm.runningVar.version]
+        if let hit = cache.withLock({ $0 }), hit.key == key { return (hit.weight, hit.bias) }
+        let folded = norm.fold(weight: weight.value, bias: bias?.value)
+        cache.withLock { $0 = (key, folded.weight, folded.bias) }
+        return folded
+    }
+}
+
 extension BatchNorm {
     /// The weight and bias of a convolution or linear layer followed by this batch norm in eval mode,
     /// folded into one affine map: w' = w·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β. Used for inference,

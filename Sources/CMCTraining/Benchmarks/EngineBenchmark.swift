@@ -14,15 +14,21 @@ public struct EngineBenchmark: Codable, Sendable {
     public var train_samples_per_s: Double
     public var train_step_ms: Double
 
-    /// Profiling aid: runs only the batch-1 skeleton forward, `iterations` times.
-    public static func profileSkeleton(iterations: Int) {
+    /// Profiling aid: runs only the batch-1 forward of one encoder, `iterations` times.
+    public static func profile(skeleton: Bool, iterations: Int) {
         Runtime.configureAllocator()
         BLAS.setThreads(1)
         var rng = SeededRNG(seed: 28)
-        let skeleton = SkeletonEncoder(rng: &rng)
-        skeleton.eval()
-        let xs = Variable(.normal([1, 3, 50, 20], rng: &rng))
-        GradMode.withoutGrad { for _ in 0..<iterations { _ = skeleton(xs) } }
+        let encoder: (Variable) -> Variable
+        let x: Variable
+        if skeleton {
+            let e = SkeletonEncoder(rng: &rng); e.eval(); encoder = { e($0) }
+            x = Variable(.normal([1, 3, 50, 20], rng: &rng))
+        } else {
+            let e = InertialEncoder(rng: &rng); e.eval(); encoder = { e($0) }
+            x = Variable(.normal([1, 6, 50], rng: &rng))
+        }
+        GradMode.withoutGrad { for _ in 0..<iterations { _ = encoder(x) } }
     }
 
     public static func run(quick: Bool, log: (String) -> Void) -> EngineBenchmark {

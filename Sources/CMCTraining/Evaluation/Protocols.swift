@@ -20,11 +20,27 @@ public struct FeatureSplits {
     public var train: [Tensor], val: [Tensor], test: [Tensor]
     public var trainLabels: [Int], valLabels: [Int], testLabels: [Int]
 
-    public init(encoders: [(FeatureEncoder, Modality)], train: TrainingSet, val: TrainingSet, test: TrainingSet) {
+    /// With `crop`, the training rows are followed by `crop.copies` temporally cropped copies of every
+    /// training clip (same labels), so a head learns from window-like inputs too.
+    public init(encoders: [(FeatureEncoder, Modality)], train: TrainingSet, val: TrainingSet, test: TrainingSet,
+                crop: (TemporalCrop, copies: Int, seed: UInt64)? = nil) {
         self.train = encoders.map { train.features($0.0, modality: $0.1) }
         self.val = encoders.map { val.features($0.0, modality: $0.1) }
         self.test = encoders.map { test.features($0.0, modality: $0.1) }
         trainLabels = train.labels; valLabels = val.labels; testLabels = test.labels
+        if let crop, crop.copies > 0 {
+            var rng = SeededRNG(seed: crop.seed)
+            let aug = AugmentationConfig(temporalCrop: crop.0, inertial: .none, skeleton: .none)
+            for _ in 0..<crop.copies {
+                for (i, (encoder, modality)) in encoders.enumerated() {
+                    var copyRNG = rng   // the same crops for every modality of a clip
+                    let extra = train.features(encoder, modality: modality, augmentation: aug, rng: &copyRNG)
+                    self.train[i] = Kernels.concat([self.train[i], extra], axis: 0)
+                }
+                _ = rng.next(); rng = rng.fork()
+                trainLabels += train.labels
+            }
+        }
     }
 
     init(train: [Tensor], val: [Tensor], test: [Tensor], trainLabels: [Int], valLabels: [Int], testLabels: [Int]) {

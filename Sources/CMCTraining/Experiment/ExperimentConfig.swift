@@ -28,6 +28,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         /// Random temporal crops/extensions of raw clips before resampling: robustness to windows cut
         /// from a live stream. nil = off (the paper).
         public var temporalCrop: TemporalCrop? = nil
+        /// With a temporal crop: how many cropped copies of each training clip the frozen-encoder
+        /// classifiers also learn from (so the head, too, sees window-like inputs).
+        public var classifierCropCopies = 4
         public init() {}
     }
 
@@ -36,6 +39,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     /// Subjects per split; nil = the dataset's default (UTD-MHAD: the paper's cross-subject split).
     public var split: SubjectSplit?
     public var seed: UInt64 = 28
+    /// SmartFallMM only: what to do with trials whose IMU file is a copy of another trial's
+    /// ("keep", "drop-if-labels-differ", "drop"); see docs/data.md.
+    public var sharedInertial = "drop-if-labels-differ"
     public var stages: [Stage] = Stage.allCases
     public var augmentation = Augmentation()
     public var inertialEncoder = InertialEncoder.Config()

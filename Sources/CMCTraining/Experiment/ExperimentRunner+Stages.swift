@@ -81,7 +81,8 @@ extension ExperimentRunner {
     func runMultimodal(cmkm: Bool) throws -> StageResult {
         let stage: ExperimentConfig.Stage = cmkm ? .cmkm : .cmc
         let (ei, es, history) = try multimodalEncoders(cmkm: cmkm)
-        let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test)
+        let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test,
+                              crop: config.augmentation.temporalCrop.map { ($0, config.augmentation.classifierCropCopies, seed(stage) &+ 40) })
         let (clf, outcome) = fusionClassifier(f, stage: "\(stage.rawValue) classifier", seed: seed(stage) &+ 11)
         var r = result(stage, outcome, history)
         if cmkm {

@@ -23,7 +23,12 @@ public final class ExperimentRunner {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         Runtime.configureAllocator()
         BLAS.setThreads(2)
-        dataset = try config.dataset.load(root: dataRoot)
+        var sfOptions = SmartFallMM.Options()
+        guard let shared = SmartFallMM.SharedInertialPolicy(rawValue: config.sharedInertial) else {
+            throw ConfigError(file: config.name, reason: "field sharedInertial: \(config.sharedInertial) is not one of \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue))")
+        }
+        sfOptions.sharedInertial = shared
+        dataset = try config.dataset.load(root: dataRoot, smartFallMM: sfOptions)
         for p in dataset.problems { Log.warning("\(p.file): \(p.message)") }
         split = config.split ?? config.dataset.defaultSplit
         let pre = Self.preprocessor(config)

@@ -1,3 +1,5 @@
+import CMCCore
+import CMCData
 import CMCModel
 import CMCTensor
 
@@ -22,20 +24,24 @@ extension TrainingSet.Batch {
 extension TrainingSet {
     /// Encoder features of every sample (eval mode, no augmentation, no graph), in batches.
     public func features(_ encoder: FeatureEncoder, modality: Modality, batchSize: Int = 128) -> Tensor {
+        var rng = SeededRNG(seed: 0)
+        return features(encoder, modality: modality, augmentation: nil, rng: &rng, batchSize: batchSize)
+    }
+
+    /// Features of (optionally augmented) views of every sample, in order.
+    public func features(_ encoder: FeatureEncoder, modality: Modality, augmentation: AugmentationConfig?,
+                         rng: inout SeededRNG, batchSize: Int = 128) -> Tensor {
         let wasTraining = encoder.isTraining
         encoder.eval()
         defer { encoder.train(wasTraining) }
-        var rng = CMCCore.SeededRNG(seed: 0)
         var rows: [Float] = []
         rows.reserveCapacity(count * encoder.outputSize)
         GradMode.withoutGrad {
             for start in stride(from: 0, to: count, by: batchSize) {
-                let b = batch(Array(start..<Swift.min(start + batchSize, count)), rng: &rng)
+                let b = batch(Array(start..<Swift.min(start + batchSize, count)), augmentation: augmentation, rng: &rng)
                 rows.append(contentsOf: encoder(Variable(b.input(modality))).value.storage)
             }
         }
         return Tensor(shape: [count, encoder.outputSize], storage: rows)
     }
 }
-
-import CMCCore

@@ -1,0 +1,175 @@
+import CMCStream
+import Foundation
+
+/// Everything `cmcd` can be told, with the defaults it runs on when told nothing: a standalone daemon
+/// on localhost that binds its three sockets and serves the committed default model.
+///
+/// Sources, later ones winning: these defaults, a JSON file (`--config`, snake_case keys, every key
+/// optional, unknown keys refused so a typo cannot silently fall back to a default), command-line flags.
+///
+/// ```json
+/// {"model": "/usr/local/share/cmc/models/utd-mhad-cmkm.safetensors",
+///  "imu": ["connect:tcp://127.0.0.1:5561"], "skeleton": ["connect:tcp://127.0.0.1:5561"],
+///  "labels": ["connect:tcp://127.0.0.1:5560"], "subjects": "1-50", "metrics_port": 9558}
+/// ```
+public struct DaemonConfig: Codable, Sendable, Equatable {
+    public static let defaultModelPath = "models/utd-mhad-cmkm.safetensors"
+    public static let defaultIMU = "bind:tcp://127.0.0.1:5555"
+    public static let defaultSkeleton = "bind:tcp://127.0.0.1:5556"
+    public static let defaultLabels = "bind:tcp://127.0.0.1:5557"
+    public static let defaultMetricsPort = 9557
+
+    /// Model bundle (`.safetensors` with cmc metadata). Re-read on SIGHUP.
+    public var model = DaemonConfig.defaultModelPath
+    /// `bind:ADDRESS` or `connect:ADDRESS`, any number each.
+    public var imu = [DaemonConfig.defaultIMU]
+    public var skeleton = [DaemonConfig.defaultSkeleton]
+    public var labels = [DaemonConfig.defaultLabels]
+    /// The subjects this instance serves; nil serves every subject.
+    public var subjects: SubjectList?
+    /// A window is classified every `hop_seconds` of data per subject.
+    public var hopSeconds = 0.5
+    /// Inference threads (OpenBLAS runs single-threaded inside each).
+    public var workers = 1
+    /// Most windows per batched classifier call.
+    public var maxBatch = 32
+    /// Windows averaged per decision (1 = no smoothing).
+    public var smoothingWindows = 3
+    /// Below this smoothed probability the label is "unknown".
+    public var unknownThreshold = 0.5
+    public var topK = 3
+    /// Prometheus `/metrics` on 127.0.0.1; 0 picks a free port, negative disables it.
+    public var metricsPort = DaemonConfig.defaultMetricsPort
+    /// "aligned" (map each sensor clock onto the daemon's) or "shared" (sensors and daemon share a clock).
+    public var clock = "aligned"
+    public var maxSubjects = 1024
+    /// "text" or "json" lines on stderr (with `<N>` priority prefixes under journald).
+    public var logFormat = "text"
+    /// "debug", "info", "notice", "warning" or "error".
+    public var logLevel = "info"
+    /// On stop, how long windows already in inference may take to be published.
+    public var drainSeconds = 2.0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, imu, skeleton, labels, subjects, workers, clock
+        case hopSeconds = "hop_seconds", maxBatch = "max_batch", smoothingWindows = "smoothing_windows"
+        case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port"
+        case maxSubjects = "max_subjects", logFormat = "log_format", logLevel = "log_level", drainSeconds = "drain_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = DaemonConfig()
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
+        imu = try c.decodeIfPresent([String].self, forKey: .imu) ?? d.imu
+        skeleton = try c.decodeIfPresent([String].self, forKey: .skeleton) ?? d.skeleton
+        labels = try c.decodeIfPresent([String].self, forKey: .labels) ?? d.labels
+        subjects = try c.decodeIfPresent(SubjectList.self, forKey: .subjects)
+        hopSeconds = try c.decodeIfPresent(Double.self, forKey: .hopSeconds) ?? d.hopSeconds
+        workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? d.workers
+        maxBatch = try c.decodeIfPresent(Int.self, forKey: .maxBatch) ?? d.maxBatch
+        smoothingWindows = try c.decodeIfPresent(Int.self, forKey: .smoothingWindows) ?? d.smoothingWindows
+        unknownThreshold = try c.decodeIfPresent(Double.self, forKey: .unknownThreshold) ?? d.unknownThreshold
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? d.topK
+        metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
+        clock = try c.decodeIfPresent(String.self, forKey: .clock) ?? d.clock
+        maxSubjects = try c.decodeIfPresent(Int.self, forKey: .maxSubjects) ?? d.maxSubjects
+        logFormat = try c.decodeIfPresent(String.self, forKey: .logFormat) ?? d.logFormat
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
+        drainSeconds = try c.decodeIfPresent(Double.self, forKey: .drainSeconds) ?? d.drainSeconds
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let source: String, problems: [String]
+        public var description: String { "\(source): " + problems.joined(separator: "; ") }
+    }
+
+    /// Reads a JSON config file; throws naming the file and every problem (syntax, unknown keys, types).
+    public static func load(path: String) throws -> DaemonConfig {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Invalid(source: path, problems: ["cannot read the file"]) }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw Invalid(source: path, problems: ["not valid JSON: \(error.localizedDescription)"])
+        }
+        guard let keys = (object as? [String: Any]).map({ Array($0.keys) }) else { throw Invalid(source: path, problems: ["the top level must be a JSON object"]) }
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        let unknown = keys.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw Invalid(source: path, problems: ["unknown key(s) \(unknown.joined(separator: ", ")); known: \(known.sorted().joined(separator: ", "))"])
+        }
+        do { return try JSONDecoder().decode(DaemonConfig.self, from: data) } catch let error as DecodingError {
+            throw Invalid(source: path, problems: [Self.describe(error)])
+        }
+    }
+
+    /// The effective configuration as pretty JSON (`cmcd --print-config`).
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    // MARK: Validation
+
+    public var logPriority: LogPriority? {
+        switch logLevel { case "debug": .debug; case "info": .info; case "notice": .notice; case "warning": .warning; case "error": .error; default: nil }
+    }
+
+    /// Every problem, named; empty when the configuration is usable.
+    public func problems() -> [String] {
+        var p: [String] = []
+        if model.isEmpty { p.append("model: empty path") }
+        for (name, list) in [("imu", imu), ("skeleton", skeleton), ("labels", labels)] {
+            for e in list where Endpoint(parsing: e) == nil { p.append("\(name): \"\(e)\" is not bind:ADDRESS or connect:ADDRESS") }
+        }
+        if imu.isEmpty && skeleton.isEmpty { p.append("imu, skeleton: no input endpoint at all") }
+        if labels.isEmpty { p.append("labels: no endpoint to publish on") }
+        if !(hopSeconds > 0 && hopSeconds <= 60) { p.append("hop_seconds: \(hopSeconds) is not in (0, 60]") }
+        if !(1...64).contains(workers) { p.append("workers: \(workers) is not in 1...64") }
+        if !(1...4096).contains(maxBatch) { p.append("max_batch: \(maxBatch) is not in 1...4096") }
+        if !(1...100).contains(smoothingWindows) { p.append("smoothing_windows: \(smoothingWindows) is not in 1...100") }
+        if !(unknownThreshold >= 0 && unknownThreshold <= 1) { p.append("unknown_threshold: \(unknownThreshold) is not in [0, 1]") }
+        if !(1...1000).contains(topK) { p.append("top_k: \(topK) is not in 1...1000") }
+        if metricsPort > 65535 { p.append("metrics_port: \(metricsPort) is not a port") }
+        if ClockMode(rawValue: clock) == nil { p.append("clock: \"\(clock)\" is not aligned or shared") }
+        if !(1...1_000_000).contains(maxSubjects) { p.append("max_subjects: \(maxSubjects) is not in 1...1000000") }
+        if !["text", "json"].contains(logFormat) { p.append("log_format: \"\(logFormat)\" is not text or json") }
+        if logPriority == nil { p.append("log_level: \"\(logLevel)\" is not debug, info, notice, warning or error") }
+        if !(drainSeconds >= 0 && drainSeconds <= 60) { p.append("drain_seconds: \(drainSeconds) is not in [0, 60]") }
+        return p
+    }
+
+    /// The streaming pipeline's settings; throws if `problems()` is not empty.
+    public func pipelineConfig() throws -> PipelineConfig {
+        let p = problems()
+        guard p.isEmpty else { throw Invalid(source: "configuration", problems: p) }
+        var config = PipelineConfig(imuEndpoints: imu.compactMap(Endpoint.init(parsing:)),
+                                    skeletonEndpoints: skeleton.compactMap(Endpoint.init(parsing:)),
+                                    labelEndpoints: labels.compactMap(Endpoint.init(parsing:)))
+        config.hopSeconds = hopSeconds
+        config.workers = workers
+        config.maxBatch = maxBatch
+        config.subjects = subjects?.ids
+        config.smoothing = SmoothingPolicy(windows: smoothingWindows, unknownThreshold: unknownThreshold, topK: topK)
+        config.clock.mode = ClockMode(rawValue: clock) ?? .aligned
+        config.buffer.maxSubjects = maxSubjects
+        config.drainTimeoutSeconds = drainSeconds
+        return config
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ c: DecodingError.Context) -> String {
+            let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return p.isEmpty ? "" : "\(p): "
+        }
+        switch error {
+        case let .typeMismatch(type, c): return "\(path(c))expected \(type)"
+        case let .valueNotFound(type, c): return "\(path(c))expected \(type), found null"
+        case let .keyNotFound(key, c): return "\(path(c))missing \(key.stringValue)"
+        case let .dataCorrupted(c): return "\(path(c))\(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import CMCStream
+import Foundation
+
+/// Subscribes to label events on its own thread (which owns the SUB socket) and keeps them, with the
+/// CLOCK_MONOTONIC time each arrived.
+public final class LabelCollector: Sendable {
+    public struct Received: Sendable {
+        public var event: LabelEvent
+        public var receivedAt: Int64
+    }
+
+    private let endpoints: [Endpoint]
+    private let context: ZMQContext
+    private let onEvent: (@Sendable (Received) -> Void)?
+    private let events = Locked([Received]())
+    private let undecodable = Locked(0)
+    private let stopRequested = Locked(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let started = Locked(false)
+
+    /// - Parameter onEvent: called on the collector's thread for each event (live printing).
+    public init(endpoints: [Endpoint], context: ZMQContext, onEvent: (@Sendable (Received) -> Void)? = nil) {
+        self.endpoints = endpoints
+        self.context = context
+        self.onEvent = onEvent
+    }
+
+    /// Subscribes (to every subject's labels) and starts collecting.
+    public func start() throws {
+        let setup = Locked<(any Error)?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            defer { finished.signal() }
+            let socket: ZMQSocket
+            do {
+                socket = try ZMQSocket(context: context, type: .sub)
+                try socket.setHighWaterMarks(receive: 100_000)
+                try socket.subscribe(Topic.allLabels)
+                for e in endpoints {
+                    if e.mode == .bind { try socket.bind(e.address) } else { try socket.connect(e.address) }
+                }
+            } catch {
+                setup.withLock { $0 = error }
+                ready.signal()
+                return
+            }
+            defer { socket.close() }
+            ready.signal()
+            while !stopRequested.current {
+                guard (try? ZMQPoll.readable([socket], timeoutMilliseconds: 50))?.first == true else { continue }
+                while let parts = try? socket.receive(dontWait: true) {
+                    let now = MonotonicClock.now()
+                    guard let event = try? LabelEvent.decode(message: parts) else { undecodable.withLock { $0 += 1 }; continue }
+                    let received = Received(event: event, receivedAt: now)
+                    events.withLock { $0.append(received) }
+                    onEvent?(received)
+                }
+            }
+        }
+        thread.name = "cmc-labels"
+        thread.start()
+        ready.wait()
+        if let error = setup.current { finished.wait(); throw error }
+        started.withLock { $0 = true }
+    }
+
+    public var count: Int { events.withLock { $0.count } }
+    /// Messages on the label topic that did not decode as version-1 label events.
+    public var rejected: Int { undecodable.current }
+    /// CLOCK_MONOTONIC ns of the newest event, if any.
+    public var lastReceivedAt: Int64? { events.withLock { $0.last?.receivedAt } }
+
+    /// Stops and returns every event received.
+    @discardableResult
+    public func stop() -> [Received] {
+        let first = stopRequested.withLock { s in defer { s = true }; return !s }
+        if first && started.current { finished.wait() }
+        return events.current
+    }
+}

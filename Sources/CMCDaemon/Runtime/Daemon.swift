@@ -1,0 +1,129 @@
+import CMCStream
+import CMCTensor
+import Foundation
+
+/// `cmcd`: loads the model, runs the streaming pipeline and the metrics endpoint, and manages the
+/// process's life under systemd.
+///
+/// - start: BLAS single-threaded (workers parallelise across windows instead), model loaded and
+///   smoke-tested, sockets bound, then `READY=1` and a `STATUS=` line naming the bound endpoints;
+/// - SIGHUP: reload the model file. Atomic: the new bundle is loaded, checked and smoke-tested aside;
+///   only then is it swapped in. A bad file is rejected with a log line naming the problem, and the old
+///   model keeps serving;
+/// - SIGTERM / SIGINT: `STOPPING=1`, stop cutting windows, publish those in inference, close, exit 0;
+/// - the watchdog is fed by the pipeline's own progress (see `StreamPipeline`), so a wedged daemon is
+///   restarted; an I/O thread that dies makes the daemon exit 1 (systemd's `Restart=on-failure`).
+public final class Daemon {
+    public let config: DaemonConfig
+    private let logger: StreamLogger
+    private let notifier: SystemdNotifier?
+    private let registry = MetricsRegistry()
+    private let reloadFailures: Counter
+    private var pipeline: StreamPipeline?
+    private var metricsServer: MetricsHTTPServer?
+    private var endpoints = BoundEndpoints()
+
+    public init(config: DaemonConfig, logger: StreamLogger, notifier: SystemdNotifier? = SystemdNotifier()) {
+        self.config = config
+        self.logger = logger
+        self.notifier = notifier
+        reloadFailures = registry.counter("cmc_model_reload_failures_total", help: "SIGHUP reloads rejected (the previous model kept serving).")
+    }
+
+    /// The whole life of the process: returns its exit status (0 after a requested stop).
+    /// Call `ProcessSignals.block()` first, before anything starts a thread.
+    public func run() -> Int32 {
+        BLAS.setThreads(1)
+        Runtime.configureAllocator()
+        let classifier: BundleClassifier
+        let pipelineConfig: PipelineConfig
+        do {
+            pipelineConfig = try config.pipelineConfig()
+            classifier = try loadModel()
+        } catch {
+            logger.log(.error, "startup failed: \(error)")
+            notifier?.status("startup failed: \(error)")
+            return 1
+        }
+        do {
+            if config.metricsPort >= 0 { metricsServer = try MetricsHTTPServer(registry: registry, port: UInt16(config.metricsPort)) }
+            let pipeline = try StreamPipeline(config: pipelineConfig, classifier: classifier, metrics: registry, logger: logger, notifier: notifier)
+            self.pipeline = pipeline
+            endpoints = try pipeline.start()
+        } catch {
+            logger.log(.error, "startup failed: \(error)")
+            notifier?.status("startup failed: \(error)")
+            metricsServer?.stop()
+            return 1
+        }
+        logger.log(.info, "started " + DaemonLog.fields(["imu": endpoints.imu.joined(separator: ","), "skeleton": endpoints.skeleton.joined(separator: ","),
+                                                         "labels": endpoints.labels.joined(separator: ","), "metrics": metricsAddress,
+                                                         "subjects": config.subjects?.description ?? "all", "workers": "\(config.workers)",
+                                                         "hop_s": "\(config.hopSeconds)", "clock": config.clock]))
+        announce(classifier)
+        let status = serve()
+        pipeline?.stop()
+        metricsServer?.stop()
+        logger.log(.info, "stopped " + DaemonLog.fields(["exit": "\(status)"]))
+        return status
+    }
+
+    /// The signal loop: runs on the calling (main) thread until a stop is requested or the pipeline dies.
+    private func serve() -> Int32 {
+        while true {
+            switch ProcessSignals.wait(timeout: 0.25) {
+            case SIGHUP?:
+                reload()
+            case let signal? where ProcessSignals.shutdown.contains(signal):
+                logger.log(.notice, "stopping " + DaemonLog.fields(["signal": ProcessSignals.name(signal)]))
+                return 0
+            default:
+                if let failure = pipeline?.failure {
+                    logger.log(.error, "pipeline failed, exiting " + DaemonLog.fields(["reason": failure]))
+                    return 1
+                }
+            }
+        }
+    }
+
+    private func loadModel() throws -> BundleClassifier {
+        let started = Date()
+        let classifier = try BundleClassifier.load(path: config.model)
+        let meta = classifier.recognizer.bundle.metadata
+        logger.log(.info, "model loaded " + DaemonLog.fields([
+            "path": config.model, "method": meta.method, "dataset": meta.dataset.name, "classes": "\(meta.dataset.classNames.count)",
+            "window_s": "\(meta.windowSeconds)", "imu_channels": "\(classifier.spec.inertialChannels ?? 0)",
+            "joints": "\(classifier.spec.skeletonJoints ?? 0)", "load_ms": String(format: "%.0f", Date().timeIntervalSince(started) * 1e3)]))
+        return classifier
+    }
+
+    /// Loads the model file aside and swaps it in only if it is sound.
+    private func reload() {
+        notifier?.reloading()
+        do {
+            let classifier = try loadModel()
+            try pipeline?.replaceClassifier(classifier)
+            logger.log(.notice, "model reloaded " + DaemonLog.fields(["path": config.model]))
+            announce(classifier)
+        } catch {
+            reloadFailures.increment()
+            let current = (pipeline?.currentClassifier as? BundleClassifier)?.source ?? "the previous model"
+            logger.log(.error, "model reload rejected, still serving the previous model " + DaemonLog.fields(["serving": current, "problem": "\(error)"]))
+            notifier?.ready(status: status(serving: pipeline?.currentClassifier) + "; last reload rejected")
+        }
+    }
+
+    private func announce(_ classifier: BundleClassifier) {
+        notifier?.ready(status: status(serving: classifier))
+    }
+
+    /// The `STATUS=` line: what is served and where (tests and `systemctl status` read it).
+    private func status(serving classifier: (any WindowClassifier)?) -> String {
+        let model = (classifier as? BundleClassifier)?.source ?? config.model
+        let classes = classifier?.spec.classNames.count ?? 0
+        return "serving \(model) (\(classes) classes); imu=\(endpoints.imu.joined(separator: ",")) skeleton=\(endpoints.skeleton.joined(separator: ","))"
+            + " labels=\(endpoints.labels.joined(separator: ",")) metrics=\(metricsAddress)"
+    }
+
+    private var metricsAddress: String { metricsServer.map { "127.0.0.1:\($0.port)" } ?? "off" }
+}
