@@ -11,6 +11,10 @@ let package = Package(
     products: [
         .executable(name: "cmc-bench", targets: ["cmc-bench"]),
         .executable(name: "cmc-train", targets: ["cmc-train"]),
+        .executable(name: "cmcd", targets: ["cmcd"]),
+        .executable(name: "cmc-replay", targets: ["cmc-replay"]),
+        .executable(name: "cmc-record", targets: ["cmc-record"]),
+        .executable(name: "cmc-proxy", targets: ["cmc-proxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,7 +33,13 @@ let package = Package(
         .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCData"], swiftSettings: fast),
         .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib", "CMCModel", "CMCData"], swiftSettings: fast),
 
-        .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", argumentParser], swiftSettings: fast),
+        .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore"], swiftSettings: fast),
+
+        .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", "CMCDaemon", argumentParser], swiftSettings: fast),
+        .executableTarget(name: "cmcd", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
+        .executableTarget(name: "cmc-replay", dependencies: ["CMCDaemon", "CMCStream", "CMCData", argumentParser], swiftSettings: fast),
+        .executableTarget(name: "cmc-record", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
+        .executableTarget(name: "cmc-proxy", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
         .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCData", "CMCModel", argumentParser], swiftSettings: fast),
 
         .testTarget(name: "CMCTensorTests", dependencies: ["CMCTensor", "CMCModel", "CMCTraining"],
@@ -37,5 +47,6 @@ let package = Package(
         .testTarget(name: "CMCTrainingTests", dependencies: ["CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore"]),
+        .testTarget(name: "DaemonTests", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCData"]),
     ]
 )

@@ -1,6 +1,56 @@
 #!/usr/bin/env bash
-# The main job. Until the daemon lands this runs the engine benchmark.
+# The main job: build, start cmcd with the default model, replay held-out UTD-MHAD sequences through
+# it (live labels on screen), report the stream accuracy, and stop cmcd cleanly.
+#
+# Settings (environment): CMC_MODEL (default models/utd-mhad-cmkm.safetensors), CMC_DATA_ROOT (default
+# ../shared/data), CMC_REPLAY_ARGS (default "--lanes 4 --speed 2": four parallel streams, twice real time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-swift run -c release cmc-bench engine --json bench-engine.json
+swift build -c release 2>&1 | grep -E "error|warning: |Compiling|Build complete" || true
+bin=.build/release
+model="${CMC_MODEL:-models/utd-mhad-cmkm.safetensors}"
+root="${CMC_DATA_ROOT:-../shared/data}"
+mkdir -p runs
+
+if [ ! -f "$model" ]; then
+  echo "No model at $model. Train and export one first:" >&2
+  echo "  $bin/cmc-train experiment --config configs/utd-mhad.json --root $root --out runs/utd-mhad" >&2
+  echo "  $bin/cmc-train export --run runs/utd-mhad --to $model     (or set CMC_MODEL=path/to/bundle.safetensors)" >&2
+  exit 1
+fi
+utd=""
+for d in "$root" "$root/utd-mhad" "$root/UTD-MHAD"; do [ -d "$d/Inertial" ] && [ -d "$d/Skeleton" ] && { utd="$d"; break; }; done
+if [ -z "$utd" ]; then
+  cat >&2 <<MSG
+No UTD-MHAD data under $root (set CMC_DATA_ROOT). Download it:
+  wget http://www.utdallas.edu/~kehtar/UTD-MAD/Inertial.zip http://www.utdallas.edu/~kehtar/UTD-MAD/Skeleton.zip
+  mkdir -p data/utd-mhad && unzip Inertial.zip -d data/utd-mhad && unzip Skeleton.zip -d data/utd-mhad
+  CMC_DATA_ROOT=\$PWD/data bash tools/run.sh
+MSG
+  exit 1
+fi
+# Held out of training: the test subjects (2, 4, 6, 8) when present, else validation subject 7.
+split=val
+ls "$utd"/Inertial/*_s2_t1_inertial.mat >/dev/null 2>&1 && split=test
+
+log=runs/cmcd.log
+"$bin/cmcd" --model "$model" 2> >(tee "$log" >&2) &
+cmcd=$!
+stop_cmcd() {
+  if kill -0 "$cmcd" 2>/dev/null; then
+    kill -TERM "$cmcd"
+    wait "$cmcd" && echo "cmcd stopped cleanly" || echo "cmcd exited with status $?" >&2
+  fi
+}
+trap stop_cmcd EXIT
+for _ in $(seq 1 300); do
+  grep -q "started " "$log" 2>/dev/null && break
+  kill -0 "$cmcd" 2>/dev/null || { echo "cmcd failed to start (see $log)" >&2; exit 1; }
+  sleep 0.1
+done
+
+# shellcheck disable=SC2086
+"$bin/cmc-replay" --root "$utd" --split "$split" ${CMC_REPLAY_ARGS:---lanes 4 --speed 2} --evaluate --json runs/replay-stream.json
+stop_cmcd
+trap - EXIT

@@ -5,6 +5,8 @@ need=()
 for pkg in libopenblas-dev libzmq3-dev zlib1g-dev python3-zmq; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# systemd-analyze lints the units (tools/lint-systemd.sh). Installing the package never boots systemd.
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "installing ${need[*]}" >&2

@@ -2,6 +2,7 @@ import ArgumentParser
 
 @main
 struct CMCTrain: ParsableCommand {
+
     static let configuration = CommandConfiguration(
         commandName: "cmc-train",
         abstract: "Self-supervised multimodal HAR (CMC-CMKM): pre-train, evaluate, export the model bundle.",

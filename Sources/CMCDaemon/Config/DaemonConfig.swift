@@ -29,8 +29,9 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public var subjects: SubjectList?
     /// A window is classified every `hop_seconds` of data per subject.
     public var hopSeconds = 0.5
-    /// Inference threads (OpenBLAS runs single-threaded inside each).
-    public var workers = 1
+    /// Inference threads (OpenBLAS runs single-threaded inside each). Two on a 2-core machine: the
+    /// I/O thread is light, inference is the load, and a second worker doubles the subjects served.
+    public var workers = 2
     /// Most windows per batched classifier call.
     public var maxBatch = 32
     /// Windows averaged per decision (1 = no smoothing).
@@ -93,7 +94,9 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
             throw Invalid(source: path, problems: ["not valid JSON: \(error.localizedDescription)"])
         }
-        guard let keys = (object as? [String: Any]).map({ Array($0.keys) }) else { throw Invalid(source: path, problems: ["the top level must be a JSON object"]) }
+        guard let keys = (object as? [String: Any]).map({ Array($0.keys) }) else {
+            throw Invalid(source: path, problems: ["the top level must be a JSON object"])
+        }
         let known = Set(CodingKeys.allCases.map(\.rawValue))
         let unknown = keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {

@@ -46,15 +46,19 @@ public final class LabelCollector: Sendable {
             }
             defer { socket.close() }
             ready.signal()
-            while !stopRequested.current {
-                guard (try? ZMQPoll.readable([socket], timeoutMilliseconds: 50))?.first == true else { continue }
-                while let parts = try? socket.receive(dontWait: true) {
-                    let now = MonotonicClock.now()
-                    guard let event = try? LabelEvent.decode(message: parts) else { undecodable.withLock { $0 += 1 }; continue }
-                    let received = Received(event: event, receivedAt: now)
-                    events.withLock { $0.append(received) }
-                    onEvent?(received)
+            do {
+                while !stopRequested.current {
+                    guard try ZMQPoll.readable([socket], timeoutMilliseconds: 50)[0] else { continue }
+                    while let parts = try socket.receive(dontWait: true) {
+                        let now = MonotonicClock.now()
+                        guard let event = try? LabelEvent.decode(message: parts) else { undecodable.withLock { $0 += 1 }; continue }
+                        let received = Received(event: event, receivedAt: now)
+                        events.withLock { $0.append(received) }
+                        onEvent?(received)
+                    }
                 }
+            } catch {
+                // Only a terminated context ends a SUB socket's receive loop; keep what was collected.
             }
         }
         thread.name = "cmc-labels"

@@ -94,7 +94,8 @@ public enum SessionBuilder {
             let seconds = imuCount > 0 ? Double(imuCount) * Double(imuPeriod) * 1e-9 : Double(frames) * nominalFrame
             var framePeriod = frames > 0 ? seconds / Double(frames) : nominalFrame
             if !(1 / 60...1 / 5).contains(framePeriod) { framePeriod = nominalFrame }
-            let framePeriodNs = Int64((framePeriod * 1e9).rounded())
+            // Rounded down, so a clip's frames never end after its IMU samples.
+            let framePeriodNs = Int64((framePeriod * 1e9).rounded(.down))
             // The clip starts on the IMU's sample grid, so the IMU stream stays perfectly regular.
             var start = cursor
             if withIMU { start = nextIMU + max(0, (cursor - nextIMU + imuPeriod - 1) / imuPeriod) * imuPeriod }

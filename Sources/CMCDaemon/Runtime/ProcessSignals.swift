@@ -1,3 +1,4 @@
+import CMCStream
 import Foundation
 
 /// Synchronous signal handling: the signals are blocked in every thread and collected with
@@ -26,6 +27,19 @@ public enum ProcessSignals {
             if errno == EINTR { continue }
             return nil  // EAGAIN: timed out
         }
+    }
+
+    /// For tools whose main thread is busy (a replay): a dedicated thread waits for SIGTERM/SIGINT and
+    /// raises the returned flag, which the work loop polls. Call `block()` first.
+    public static func stopFlag() -> Locked<Bool> {
+        let flag = Locked(false)
+        let thread = Thread {
+            while wait(shutdown, timeout: 3600) == nil {}
+            flag.withLock { $0 = true }
+        }
+        thread.name = "cmc-signals"
+        thread.start()
+        return flag
     }
 
     /// Threads of this process right now (from /proc), to check that `block` ran early enough.

@@ -13,7 +13,7 @@ import Foundation
 /// each sensor only sends the subjects some instance serves, and every label reaches every consumer.
 /// The forwarding itself is libzmq's `zmq_proxy` on a dedicated thread; the main thread waits for
 /// signals and stops it by shutting the context down.
-public struct ProxyService {
+public struct ProxyService: Sendable {
     public var frontend: [Endpoint]
     public var backend: [Endpoint]
     /// Queue per direction and peer: seconds of frames for many subjects.
@@ -63,7 +63,8 @@ public struct ProxyService {
             finished.wait()
             return 1
         }
-        logger.log(.info, "proxy running " + DaemonLog.fields(["frontend": bound.frontend.joined(separator: ","), "backend": bound.backend.joined(separator: ",")]))
+        logger.log(.info, "proxy running " + DaemonLog.fields(["frontend": bound.frontend.joined(separator: ","),
+                                                               "backend": bound.backend.joined(separator: ",")]))
         notifier?.ready(status: "proxying; frontend=\(bound.frontend.joined(separator: ",")) backend=\(bound.backend.joined(separator: ","))")
         var status: Int32 = 0
         var lastPing = MonotonicClock.now()

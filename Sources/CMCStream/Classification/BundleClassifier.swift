@@ -113,7 +113,8 @@ public struct BundleClassifier: WindowClassifier {
         }
         if let w = window.skeleton {
             guard w.channels == spec.skeletonCoordinates, w.joints == spec.skeletonJoints else {
-                throw Recognizer.RecognitionError.shape("skeleton window has \(w.channels) coordinates × \(w.joints) joints, the model wants \(spec.skeletonCoordinates ?? 0) × \(spec.skeletonJoints ?? 0)")
+                throw Recognizer.RecognitionError.shape("skeleton window has \(w.channels) coordinates × \(w.joints) joints, "
+                                                        + "the model wants \(spec.skeletonCoordinates ?? 0) × \(spec.skeletonJoints ?? 0)")
             }
             skeleton = uniform(w, seconds: Double(window.end - window.start) * 1e-9, rate: skeletonRate,
                                factors: Array(repeating: skeletonFactor, count: w.channels))

@@ -28,8 +28,16 @@ public struct ModelUnit: Sendable, Equatable, CustomStringConvertible {
 
     /// The canonical unit the pipeline delivers this quantity in.
     public var canonical: SensorUnit { wire.canonical.unit }
-    /// Multiply a canonical value by this to express it in this unit (g: 1 / 9.80665).
-    public var fromCanonical: Float { 1 / wire.canonical.scale }
+    /// Multiply a canonical value by this to express it in this unit (g: 1 / 9.80665), computed in
+    /// Double so that exact factors stay exact (mm: 1000, not 1 / 0.001f).
+    public var fromCanonical: Float {
+        switch wire {
+        case .standardGravity: Float(1 / 9.80665)
+        case .degreesPerSecond: Float(180 / Double.pi)
+        case .millimetres: 1000
+        default: 1
+        }
+    }
 
     public var description: String { "\(wire)" }
 }

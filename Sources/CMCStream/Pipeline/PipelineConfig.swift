@@ -42,7 +42,8 @@ public struct PipelineConfig: Sendable {
     public var clock = ClockPolicy()
     public var buffer = BufferPolicy()
     public var smoothing = SmoothingPolicy()
-    /// Inference threads. On 2 cores: 1 (the I/O thread needs the other core only lightly).
+    /// Inference threads. `cmcd` runs 2 on 2 cores (`DaemonConfig.workers`): the I/O thread is light and
+    /// inference is the load.
     public var workers: Int = 1
     /// Most windows one worker classifies in one call (`WindowClassifier.classify(batch:)`). Batches
     /// only hold what is already queued, so this bounds the work per call, never adds waiting.
@@ -72,4 +73,6 @@ public struct BoundEndpoints: Sendable, Equatable {
     public var imu: [String] = []
     public var skeleton: [String] = []
     public var labels: [String] = []
+
+    public init() {}
 }

@@ -115,10 +115,18 @@ public enum SafeTensors {
                   begin >= 0, end >= begin, end <= dataLength else {
                 throw fail("tensor \"\(name)\" has data_offsets outside the \(dataLength)-byte data section")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            // Checked products: a wrapped count (e.g. shape [2^30, 2^30, 16] wraps to 0) would match the
+            // data offsets and then trap in Tensor.init, or go negative and trap in the allocation.
             let width = dtype == .f32 ? 4 : 2
-            guard count.multipliedReportingOverflow(by: width).partialValue == end - begin else {
-                throw fail("tensor \"\(name)\" of shape \(shape) needs \(count * width) bytes, data_offsets give \(end - begin)")
+            var count = 1, countOverflow = false
+            for d in shape {
+                let (p, o) = count.multipliedReportingOverflow(by: d)
+                count = p; countOverflow = countOverflow || o
+            }
+            let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: width)
+            guard !countOverflow, !byteOverflow else { throw fail("tensor \"\(name)\" of shape \(shape) is too large") }
+            guard byteCount == end - begin else {
+                throw fail("tensor \"\(name)\" of shape \(shape) needs \(byteCount) bytes, data_offsets give \(end - begin)")
             }
             ranges.append((begin, end, name))
             var values = [Float](repeating: 0, count: count)
@@ -137,7 +145,10 @@ public enum SafeTensors {
             }
             tensors[name] = Tensor(shape: shape, storage: values)
         }
-        ranges.sort { $0.0 < $1.0 }
+        // Ties on the start offset put empty tensors first: an empty tensor may share its offset with
+        // the next tensor (the encoder writes that), and sorting on the start alone made acceptance
+        // depend on dictionary order.
+        ranges.sort { ($0.0, $0.1) < ($1.0, $1.1) }
         var cursor = 0
         for (b, e, name) in ranges {
             guard b == cursor else {

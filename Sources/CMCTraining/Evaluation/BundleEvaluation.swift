@@ -16,6 +16,10 @@ public struct BundleEvaluation: Codable, Sendable {
     public var macro_recall: Double
     public var inertial_only: ClassificationMetrics?
     public var skeleton_only: ClassificationMetrics?
+    /// Accuracy on partial clips (50 % and 75 % of each clip, taken at its start, middle and end,
+    /// both modalities cut at the same relative times): how the model copes with windows that do
+    /// not line up with a whole action, as in a live stream.
+    public var partial_clip_accuracy: Double?
     public var confusion: [[Int]]
     public var class_names: [String]
     public var notes: [String]
@@ -39,12 +43,37 @@ public struct BundleEvaluation: Codable, Sendable {
         }
         let targets = samples.map(\.label)
         let m = ClassificationMetrics(predictions: fused, targets: targets, classCount: classes.count)
+        var partialCorrect = 0, partialTotal = 0
+        for start in stride(from: 0, to: samples.count, by: batchSize) {
+            let chunk = Array(samples[start..<min(start + batchSize, samples.count)])
+            for fraction in [0.5, 0.75] {
+                for position in [0.0, 0.5, 1.0] {
+                    let crops = chunk.map { Self.partialClip($0, fraction: fraction, position: position) }
+                    let labels = try recognizer.recognize(batch: crops.map { ($0.inertial, $0.skeleton) }).map(\.label)
+                    partialCorrect += zip(labels, chunk).filter { $0 == $1.label }.count
+                    partialTotal += chunk.count
+                }
+            }
+        }
         return BundleEvaluation(
             model: modelPath, dataset: dataset.info.name, split: part.rawValue, subjects: split.subjects(part), count: samples.count,
             accuracy: m.accuracy, macro_f1: m.macro_f1, macro_precision: m.macro_precision, macro_recall: m.macro_recall,
             inertial_only: samples.isEmpty ? nil : ClassificationMetrics(predictions: onlyI, targets: targets, classCount: classes.count),
             skeleton_only: samples.isEmpty ? nil : ClassificationMetrics(predictions: onlyS, targets: targets, classCount: classes.count),
+            partial_clip_accuracy: partialTotal > 0 ? Double(partialCorrect) / Double(partialTotal) : nil,
             confusion: m.confusion, class_names: classes, notes: notes)
+    }
+
+    /// The part of a clip from relative position `position` of the free room, `fraction` long.
+    static func partialClip(_ s: Sample, fraction: Double, position: Double) -> Sample {
+        func cut(_ a: DataArray?) -> DataArray? {
+            guard let a else { return nil }
+            let n = a.shape[1], kept = max(2, Int(Double(n) * fraction))
+            return a.slice(axis: 1, start: Int(Double(n - kept) * position), length: min(kept, n))
+        }
+        var out = s
+        out.inertial = cut(s.inertial); out.skeleton = cut(s.skeleton)
+        return out
     }
 
     public var metrics: ClassificationMetrics {
@@ -60,6 +89,7 @@ public struct BundleEvaluation: Codable, Sendable {
         if let i = inertial_only, let k = skeleton_only {
             s += String(format: "\n  fallback inertial-only %.2f %%, skeleton-only %.2f %%", i.accuracy * 100, k.accuracy * 100)
         }
+        if let p = partial_clip_accuracy { s += String(format: "\n  partial clips (50/75 %% at start/middle/end): %.2f %%", p * 100) }
         for n in notes { s += "\n  note: \(n)" }
         return s
     }

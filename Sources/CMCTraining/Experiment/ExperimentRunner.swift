@@ -16,7 +16,10 @@ public final class ExperimentRunner {
     public internal(set) var results: ExperimentResults
     let log: (String) -> Void
 
-    public init(config: ExperimentConfig, dataRoot: String, out: URL, log: @escaping (String) -> Void = { print($0) }) throws {
+    /// Result lines go straight to stdout (unbuffered), so a log file shows them as they happen.
+    public static let standardLog: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+
+    public init(config: ExperimentConfig, dataRoot: String, out: URL, log: @escaping (String) -> Void = ExperimentRunner.standardLog) throws {
         self.config = config
         self.out = out
         self.log = log

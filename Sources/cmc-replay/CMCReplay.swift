@@ -1,0 +1,144 @@
+import ArgumentParser
+import CMCData
+import CMCDaemon
+import CMCStream
+import Foundation
+
+@main
+struct CMCReplay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cmc-replay",
+        abstract: "Stream recorded sessions to cmcd with sensor timestamps, in real time or faster; optionally score its labels.",
+        discussion: """
+            Sources: dataset sequences (default: UTD-MHAD validation split from $CMC_DATA_ROOT or
+            ../shared/data), concatenated per subject with idle gaps into continuous streams; or
+            .cmcrec recordings made by cmc-record (--recording, several play in parallel).
+
+            Examples:
+              cmc-replay --split val --speed 4 --evaluate
+              cmc-replay --subjects 7 --lanes 4 --evaluate --json replay.json
+              cmc-replay --recording session.cmcrec --speed 1
+
+            With --evaluate a window is scored when it ends inside a clip and covers at least
+            --min-coverage of min(window, clip); windows ending in idle gaps or mostly covering the
+            previous activity are reported but not scored (docs/deployment.md, "Stream accuracy").
+            """)
+
+    @Option(help: "Dataset: utd-mhad or smartfallmm.") var dataset = "utd-mhad"
+    @Option(help: "Dataset root (default: $CMC_DATA_ROOT, else ../shared/data).") var root: String?
+    @Option(help: "Part of the dataset's default subject split: train, val or test.") var split = "val"
+    @Option(help: "Subjects to replay instead of a split, e.g. 7 or 1,3.") var subjects: String?
+    @Option(help: "Streams per subject (wire ids become subject×100+lane).") var lanes = 1
+    @Option(help: "At most this many clips per stream.") var limit: Int?
+    @Option(help: "Idle seconds before, between and after clips.") var gap = 1.0
+    @Option(help: "Between clips: hold (sensors keep streaming a resting signal) or silence.") var idle = "hold"
+    @Option(help: "Clip order: shuffled (seeded) or dataset.") var order = "shuffled"
+    @Option(help: "Shuffle seed.") var seed: UInt64 = 0
+    @Option(help: ".cmcrec recording to replay instead of a dataset (repeatable).") var recording: [String] = []
+    @Flag(help: "Recordings: restamp sensor times as if taken now (for a cmcd in shared clock mode).") var retime = false
+
+    @Option(help: "Replay speed: 1 = real time, 4 = four times faster, 0 = as fast as possible.") var speed = 1.0
+    @Option(help: "IMU frames to (repeatable).") var imu: [String] = ["connect:tcp://127.0.0.1:5555"]
+    @Option(help: "Skeleton frames to (repeatable).") var skeleton: [String] = ["connect:tcp://127.0.0.1:5556"]
+    @Option(help: "Label events from, with --evaluate (repeatable).") var labels: [String] = ["connect:tcp://127.0.0.1:5557"]
+    @Option(help: "IMU samples per frame.") var imuChunk = 5
+    @Option(help: "Skeleton frames per message.") var skeletonChunk = 2
+
+    @Flag(help: "Subscribe to the daemon's labels and report stream accuracy and latency.") var evaluate = false
+    @Option(help: "Scored windows cover at least this fraction of min(window, clip).") var minCoverage = 0.75
+    @Option(help: "Write the report as JSON to this file.") var json: String?
+    @Flag(help: "Do not print each label as it arrives.") var quiet = false
+
+    func run() throws {
+        ProcessSignals.block()
+        let stop = ProcessSignals.stopFlag()
+        func endpoints(_ list: [String], _ name: String) throws -> [Endpoint] {
+            try list.map { text in
+                guard let e = Endpoint(parsing: text) else { throw ValidationError("--\(name) \(text): expected bind:ADDRESS or connect:ADDRESS") }
+                return e
+            }
+        }
+        let targets = ReplayTargets(imu: try endpoints(imu, "imu"), skeleton: try endpoints(skeleton, "skeleton"), labels: try endpoints(labels, "labels"))
+        let context = try ZMQContext()
+        let report: ReplayReport
+        if !recording.isEmpty {
+            report = try replayRecordings(targets: targets, context: context, stop: stop)
+        } else {
+            report = try replayDataset(targets: targets, context: context, stop: stop)
+        }
+        print(report.summary)
+        if let json {
+            try report.jsonData().write(to: URL(fileURLWithPath: json))
+            print("JSON written to \(json)")
+        }
+    }
+
+    private func replayDataset(targets: ReplayTargets, context: ZMQContext, stop: Locked<Bool>) throws -> ReplayReport {
+        guard let kind = DatasetKind(rawValue: dataset), kind != .basicMotions else { throw ValidationError("--dataset: utd-mhad or smartfallmm") }
+        guard let part = SplitName(rawValue: split) else { throw ValidationError("--split: train, val or test") }
+        guard let idleMode = SessionOptions.Idle(rawValue: idle) else { throw ValidationError("--idle: hold or silence") }
+        guard let clipOrder = SessionOptions.Order(rawValue: order) else { throw ValidationError("--order: shuffled or dataset") }
+        var session = SessionOptions()
+        session.gapSeconds = gap; session.idle = idleMode; session.order = clipOrder; session.seed = seed
+        session.lanes = max(1, lanes); session.limit = limit
+        let ids = try subjects.map { try SubjectList(parsing: $0).ids.map(Int.init) }
+        let loaded: DatasetReplay.Loaded
+        do { loaded = try DatasetReplay.load(DatasetSelection(kind: kind, root: root, split: part, subjects: ids), session: session) } catch {
+            throw ValidationError("\(error)")
+        }
+        let timeline = loaded.scripts.map(\.duration).max() ?? 0
+        let clips = loaded.scripts.reduce(0) { $0 + $1.clips.count }
+        let pace = speed > 0 ? String(format: "%.0f s at %gx", timeline / speed, speed) : "as fast as possible"
+        let plan = "replaying \(loaded.description): \(loaded.scripts.count) streams, \(clips) clips, "
+            + String(format: "%.0f s of timeline (%@)\n", timeline, pace)
+        FileHandle.standardError.write(Data(plan.utf8))
+        var send = SendOptions()
+        send.speed = speed; send.imuChunk = imuChunk; send.skeletonChunk = skeletonChunk
+        let wallStart = Date()
+        let outcome = try ReplaySession.run(
+            scripts: loaded.scripts, targets: targets, send: send, evaluate: evaluate, minCoverage: minCoverage, context: context,
+            onLabel: labelPrinter,
+            progress: { fraction in
+                let elapsed = Date().timeIntervalSince(wallStart)
+                let eta = fraction > 0 ? elapsed / fraction - elapsed : 0
+                FileHandle.standardError.write(Data(String(format: "replay %3.0f %%  ETA %.0f s\n", fraction * 100, eta).utf8))
+            },
+            shouldStop: { stop.current })
+        var notes: [String] = []
+        if stop.current { notes.append("interrupted: partial replay") }
+        if outcome.rejectedLabels > 0 { notes.append("\(outcome.rejectedLabels) label messages did not decode") }
+        return ReplayReport(source: loaded.description, speed: speed, streams: loaded.scripts.count, clips: clips, timelineSeconds: timeline,
+                            wallSeconds: Double(outcome.log.finishedAt - outcome.log.startedAt) * 1e-9, framesSent: outcome.log.sent,
+                            labelsReceived: evaluate ? outcome.labels.count : nil, evaluation: outcome.evaluation, notes: notes)
+    }
+
+    private func replayRecordings(targets: ReplayTargets, context: ZMQContext, stop: Locked<Bool>) throws -> ReplayReport {
+        var collector: LabelCollector?
+        if evaluate {
+            collector = LabelCollector(endpoints: targets.labels, context: context, onEvent: labelPrinter)
+            try collector?.start()
+        }
+        let result = try RecordingReplay.run(paths: recording, targets: targets, speed: speed, retime: retime, context: context,
+                                             shouldStop: { stop.current })
+        if collector != nil { Thread.sleep(forTimeInterval: 2) }  // the last windows' labels
+        let received = collector?.stop() ?? []
+        var notes = result.damaged
+        if result.skipped > 0 { notes.append("\(result.skipped) recorded messages not replayed (labels or other channels)") }
+        if evaluate { notes.append("recordings carry no ground truth: labels and daemon latency only") }
+        let e2e = LatencyStats(received.map(\.event.endToEndMilliseconds))
+        if evaluate { notes.append("daemon end-to-end \(e2e.line)") }
+        return ReplayReport(source: recording.joined(separator: ", "), speed: speed, streams: Set(received.map(\.event.subject)).count, clips: 0,
+                            timelineSeconds: result.seconds * (speed > 0 ? speed : 1), wallSeconds: result.seconds, framesSent: result.sent,
+                            labelsReceived: evaluate ? received.count : nil, evaluation: nil, notes: notes)
+    }
+
+    private var labelPrinter: (@Sendable (LabelCollector.Received) -> Void)? { quiet ? nil : Self.printLabel }
+
+    @Sendable static func printLabel(_ r: LabelCollector.Received) {
+        let e = r.event
+        let mark = e.fallback ? " (fallback: \(e.modalities.joined(separator: "+")))" : ""
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        print("subject " + pad("\(e.subject)", 6) + " " + pad(e.label, 18) + String(format: " p %.2f  raw ", e.confidence) + pad(e.raw.label, 18)
+              + String(format: " %5.1f ms", e.endToEndMilliseconds) + mark)
+    }
+}

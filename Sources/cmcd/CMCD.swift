@@ -1,0 +1,72 @@
+import ArgumentParser
+import CMCDaemon
+import CMCStream
+import Foundation
+
+@main
+struct CMCD: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cmcd",
+        abstract: "Real-time activity recognition daemon: IMU and skeleton frames in (ZeroMQ SUB), activity labels out (PUB).",
+        discussion: """
+            With no configuration it serves models/utd-mhad-cmkm.safetensors on localhost:
+              IMU frames      bind:tcp://127.0.0.1:5555   (topic imu/<subject>/)
+              skeleton frames bind:tcp://127.0.0.1:5556   (topic skel/<subject>/)
+              label events    bind:tcp://127.0.0.1:5557   (topic label/<subject>/)
+              metrics         http://127.0.0.1:9557/metrics
+            Settings: the defaults, then --config FILE (JSON, snake_case keys), then flags.
+            SIGHUP reloads the model; a bad file is rejected and the old model keeps serving.
+            SIGTERM/SIGINT drain, publish in-flight windows, exit 0. See docs/deployment.md.
+            """)
+
+    @Option(help: "JSON configuration file (keys as printed by --print-config).") var config: String?
+    @Option(help: "Model bundle (.safetensors).") var model: String?
+    @Option(help: "IMU frame endpoint, bind:ADDRESS or connect:ADDRESS (repeatable; replaces the configured list).") var imu: [String] = []
+    @Option(help: "Skeleton frame endpoint (repeatable).") var skeleton: [String] = []
+    @Option(help: "Label event endpoint (repeatable).") var labels: [String] = []
+    @Option(help: "Serve only these subjects, e.g. 1-50,77 (default: all).") var subjects: String?
+    @Option(help: "Seconds of data between two windows of a subject.") var hop: Double?
+    @Option(help: "Inference threads.") var workers: Int?
+    @Option(help: "Most windows per batched inference call.") var batch: Int?
+    @Option(help: "Windows averaged per published decision (1 = none).") var smoothing: Int?
+    @Option(help: "Smoothed probability below which the label is \"unknown\".") var threshold: Double?
+    @Option(help: "Prometheus /metrics port on 127.0.0.1 (0 = any free port).") var metricsPort: Int?
+    @Flag(help: "No metrics endpoint.") var noMetrics = false
+    @Option(help: "Sensor clocks: aligned (each mapped onto the daemon's) or shared (trusted as they are).") var clock: String?
+    @Option(help: "Log lines as text or json.") var logFormat: String?
+    @Option(help: "debug, info, notice, warning or error.") var logLevel: String?
+    @Flag(help: "Print the effective configuration as JSON and exit.") var printConfig = false
+
+    func run() throws {
+        // First, before any thread exists: signals are then collected synchronously by the main thread.
+        ProcessSignals.block()
+        var c = DaemonConfig()
+        if let config {
+            do { c = try DaemonConfig.load(path: config) } catch { throw ValidationError("\(error)") }
+        }
+        if let model { c.model = model }
+        if !imu.isEmpty { c.imu = imu }
+        if !skeleton.isEmpty { c.skeleton = skeleton }
+        if !labels.isEmpty { c.labels = labels }
+        if let subjects {
+            do { c.subjects = try SubjectList(parsing: subjects) } catch { throw ValidationError("--subjects: \(error)") }
+        }
+        if let hop { c.hopSeconds = hop }
+        if let workers { c.workers = workers }
+        if let batch { c.maxBatch = batch }
+        if let smoothing { c.smoothingWindows = smoothing }
+        if let threshold { c.unknownThreshold = threshold }
+        if let metricsPort { c.metricsPort = metricsPort }
+        if noMetrics { c.metricsPort = -1 }
+        if let clock { c.clock = clock }
+        if let logFormat { c.logFormat = logFormat }
+        if let logLevel { c.logLevel = logLevel }
+        let problems = c.problems()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
+        if printConfig { print(c.json()); return }
+
+        let logger = DaemonLog.logger(format: DaemonLog.Format(rawValue: c.logFormat) ?? .text, minimum: c.logPriority ?? .info)
+        let status = Daemon(config: c, logger: logger).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}

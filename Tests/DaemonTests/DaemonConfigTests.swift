@@ -1,0 +1,63 @@
+import CMCDaemon
+import CMCStream
+import XCTest
+
+final class DaemonConfigTests: XCTestCase {
+    func testDefaultsAreAStandaloneLocalhostDaemon() throws {
+        let c = DaemonConfig()
+        XCTAssertEqual(c.model, "models/utd-mhad-cmkm.safetensors")
+        XCTAssertEqual(c.problems(), [])
+        let p = try c.pipelineConfig()
+        XCTAssertEqual(p.imuEndpoints, [.bind("tcp://127.0.0.1:5555")])
+        XCTAssertEqual(p.skeletonEndpoints, [.bind("tcp://127.0.0.1:5556")])
+        XCTAssertEqual(p.labelEndpoints, [.bind("tcp://127.0.0.1:5557")])
+        XCTAssertEqual(c.metricsPort, 9557)
+        XCTAssertNil(p.subjects)
+        XCTAssertEqual(p.clock.mode, .aligned)
+    }
+
+    func testFileOverridesDefaultsAndTyposAreRefused() throws {
+        let dir = try temporaryDirectory(self)
+        let good = dir.appendingPathComponent("a.json")
+        try Data(#"""
+            {"subjects": "1-3,7", "hop_seconds": 0.25, "clock": "shared", "labels": ["connect:tcp://127.0.0.1:5560"],
+             "smoothing_windows": 1}
+            """#.utf8).write(to: good)
+        let c = try DaemonConfig.load(path: good.path)
+        XCTAssertEqual(c.subjects?.ids, [1, 2, 3, 7])
+        XCTAssertEqual(c.subjects?.description, "1-3,7")
+        XCTAssertEqual(c.imu, [DaemonConfig.defaultIMU], "absent keys keep their defaults")
+        let p = try c.pipelineConfig()
+        XCTAssertEqual(p.subjects, [1, 2, 3, 7])
+        XCTAssertEqual(p.hopSeconds, 0.25)
+        XCTAssertEqual(p.clock.mode, .shared)
+        XCTAssertEqual(p.smoothing.windows, 1)
+        XCTAssertEqual(p.labelEndpoints, [.connect("tcp://127.0.0.1:5560")])
+
+        let typo = dir.appendingPathComponent("b.json")
+        try Data(#"{"hop_secs": 0.25}"#.utf8).write(to: typo)
+        XCTAssertThrowsError(try DaemonConfig.load(path: typo.path)) { XCTAssertTrue("\($0)".contains("hop_secs"), "\($0)") }
+        let wrongType = dir.appendingPathComponent("c.json")
+        try Data(#"{"workers": "two"}"#.utf8).write(to: wrongType)
+        XCTAssertThrowsError(try DaemonConfig.load(path: wrongType.path)) { XCTAssertTrue("\($0)".contains("workers"), "\($0)") }
+    }
+
+    func testProblemsAreNamed() {
+        var c = DaemonConfig()
+        c.imu = ["tcp://nowhere"]
+        c.hopSeconds = 0
+        c.clock = "gps"
+        c.unknownThreshold = 2
+        let problems = c.problems().joined(separator: "\n")
+        for key in ["imu", "hop_seconds", "clock", "unknown_threshold"] { XCTAssertTrue(problems.contains(key), problems) }
+        XCTAssertThrowsError(try c.pipelineConfig())
+    }
+
+    func testSubjectLists() throws {
+        XCTAssertEqual(try SubjectList(parsing: "5, 1-3").ids, [1, 2, 3, 5])
+        XCTAssertThrowsError(try SubjectList(parsing: "3-1"))
+        XCTAssertThrowsError(try SubjectList(parsing: "x"))
+        XCTAssertThrowsError(try SubjectList(parsing: ""))
+        XCTAssertEqual(SubjectList([9, 1, 2, 3]).description, "1-3,9")
+    }
+}

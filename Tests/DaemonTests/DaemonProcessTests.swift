@@ -1,0 +1,117 @@
+import CMCStream
+import Foundation
+import XCTest
+
+/// The `cmcd` executable end to end, under a fake systemd: a notify socket bound by the test.
+final class DaemonProcessTests: XCTestCase {
+    private func startDaemon(model: URL, extra: [String] = [], notify: NotifySocket, watchdogUSec: Int = 400_000) throws -> (ChildProcess, String) {
+        let cmcd = try Binaries.require("cmcd")
+        let daemon = try ChildProcess(cmcd, ["--model", model.path, "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*",
+                                             "--labels", "bind:tcp://127.0.0.1:*", "--metrics-port", "0", "--threshold", "0",
+                                             "--smoothing", "1"] + extra,
+                                      environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "\(watchdogUSec)"])
+        guard let status = notify.wait(for: "STATUS=serving", timeout: 30) else {
+            XCTFail("cmcd never reported serving:\n\(daemon.output)")
+            throw XCTSkip("cmcd did not start")
+        }
+        return (daemon, status)
+    }
+
+    func testLifecycleUnderSystemd() throws {
+        let dir = try temporaryDirectory(self)
+        let model = try TinyBundle.file(in: dir)
+        let notify = try NotifySocket()
+        let (daemon, status) = try startDaemon(model: model, notify: notify)
+        XCTAssertGreaterThanOrEqual(notify.count("READY=1"), 1)
+        let imu = try XCTUnwrap(statusField(status, "imu")), skeleton = try XCTUnwrap(statusField(status, "skeleton"))
+        let labels = try XCTUnwrap(statusField(status, "labels")), metrics = try XCTUnwrap(statusField(status, "metrics"))
+
+        // Watchdog pings every WATCHDOG_USEC / 2 while the pipeline turns.
+        XCTAssertTrue(notify.wait(count: 3, of: "WATCHDOG=1", timeout: 5), notify.received.joined(separator: " | "))
+
+        // Frames in, labels out.
+        let first = try LiveStreams.run(subjects: [1], seconds: 2.2, imu: imu, skeleton: skeleton, labels: labels)
+        XCTAssertGreaterThanOrEqual(first.count, 2, daemon.output)
+        XCTAssertTrue(first.allSatisfy { $0.subject == 1 && $0.modalities == ["imu", "skeleton"] && !$0.label.isEmpty && $0.labelIndex >= 0 })
+        let scrape = try httpGet("http://\(metrics)/metrics")
+        XCTAssertTrue(scrape.contains("cmc_labels_published_total"), scrape)
+        XCTAssertTrue(scrape.contains("cmc_model_reload_failures_total 0"), scrape)
+
+        // A broken model file on SIGHUP is rejected; the old model keeps serving.
+        let good = try Data(contentsOf: model)
+        try Data(good.prefix(good.count / 2)).write(to: model)
+        daemon.signal(SIGHUP)
+        XCTAssertTrue(daemon.waitForOutput("model reload rejected", timeout: 10), daemon.output)
+        XCTAssertTrue(daemon.output.contains(model.lastPathComponent))
+        let still = try LiveStreams.run(subjects: [2], seconds: 2.2, imu: imu, skeleton: skeleton, labels: labels)
+        XCTAssertGreaterThanOrEqual(still.count, 2, daemon.output)
+        XCTAssertTrue(still.allSatisfy { !$0.label.hasPrefix("new_") })
+
+        // A good one is swapped in (atomically replaced on disk, as deployments should).
+        let staged = try TinyBundle.file(in: dir, name: "staged.safetensors", classPrefix: "new_", seed: 2)
+        XCTAssertEqual(rename(staged.path, model.path), 0)
+        daemon.signal(SIGHUP)
+        XCTAssertTrue(daemon.waitForOutput("model reloaded", timeout: 10), daemon.output)
+        let renamed = try LiveStreams.run(subjects: [3], seconds: 2.2, imu: imu, skeleton: skeleton, labels: labels)
+        XCTAssertGreaterThanOrEqual(renamed.count, 2, daemon.output)
+        XCTAssertTrue(renamed.allSatisfy { $0.label.hasPrefix("new_") }, "\(renamed.map(\.label))")
+        XCTAssertTrue(try httpGet("http://\(metrics)/metrics").contains("cmc_model_reload_failures_total 1"))
+
+        // SIGTERM: STOPPING=1 and a clean exit.
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(timeout: 10), 0, daemon.output)
+        XCTAssertEqual(notify.count("STOPPING=1"), 1)
+        XCTAssertTrue(daemon.output.contains("stopping signal=SIGTERM"), daemon.output)
+    }
+
+    func testMissingModelFailsStartupNamingTheFile() throws {
+        let cmcd = try Binaries.require("cmcd")
+        let notify = try NotifySocket()
+        let daemon = try ChildProcess(cmcd, ["--model", "/nonexistent/model.safetensors", "--no-metrics",
+                                             "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*"],
+                                      environment: ["NOTIFY_SOCKET": notify.path])
+        XCTAssertEqual(daemon.waitForExit(timeout: 20), 1)
+        XCTAssertTrue(daemon.output.contains("/nonexistent/model.safetensors"), daemon.output)
+        XCTAssertEqual(notify.count("READY=1"), 0)
+    }
+
+    func testConfigurationErrorsAreReportedBeforeStarting() throws {
+        let cmcd = try Binaries.require("cmcd")
+        let dir = try temporaryDirectory(self)
+        let config = dir.appendingPathComponent("cmcd.json")
+        try Data(#"{"model": "x.safetensors", "wrokers": 2}"#.utf8).write(to: config)
+        let bad = try ChildProcess(cmcd, ["--config", config.path])
+        XCTAssertNotEqual(bad.waitForExit(timeout: 20), 0)
+        XCTAssertTrue(bad.output.contains("wrokers"), bad.output)
+
+        let printed = try ChildProcess(cmcd, ["--print-config", "--subjects", "1-4", "--hop", "0.25"])
+        XCTAssertEqual(printed.waitForExit(timeout: 20), 0)
+        XCTAssertTrue(printed.output.contains("\"subjects\" : \"1-4\""), printed.output)
+        XCTAssertTrue(printed.output.contains("bind:tcp://127.0.0.1:5555"), printed.output)
+    }
+}
+
+/// A minimal HTTP/1.0 GET over loopback (the metrics endpoint closes the connection after replying).
+func httpGet(_ url: String) throws -> String {
+    guard let u = URL(string: url), let host = u.host, let port = u.port else { throw URLError(.badURL) }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    inet_pton(AF_INET, host, &address.sin_addr)
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw URLError(.cannotConnectToHost) }
+    let request = Array("GET \(u.path) HTTP/1.0\r\nHost: \(host)\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var response: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = recv(fd, &chunk, chunk.count, 0)
+        if n <= 0 { break }
+        response += chunk[0..<n]
+    }
+    return String(decoding: response, as: UTF8.self)
+}
