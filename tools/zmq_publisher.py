@@ -4,6 +4,7 @@ depth camera would. For trying cmcd and for the integration test.
 
 Example:
   tools/zmq_publisher.py --imu tcp://127.0.0.1:5555 --skeleton tcp://127.0.0.1:5556 --subjects 1,2 --seconds 10
+  tools/zmq_publisher.py --imu tcp://127.0.0.1:5555 --curve-server-key cmcd.key --curve-secret-key wrist.key_secret
 
 Each subject's channel 0 (IMU) and coordinate 0 of joint 0 (skeleton) hover around the subject id, so a
 test classifier can tell subjects apart. Sensor clocks are CLOCK_MONOTONIC plus a per-subject offset
@@ -16,6 +17,7 @@ import time
 
 import zmq
 
+import cmc_curve
 import cmc_protocol as p
 
 
@@ -35,6 +37,7 @@ def main():
     ap.add_argument("--skeleton-chunk", type=int, default=3)
     ap.add_argument("--explicit-timestamps", action="store_true", help="send one timestamp per sample")
     ap.add_argument("--shared-clock", action="store_true", help="sensor time = this machine's CLOCK_MONOTONIC")
+    cmc_curve.add_arguments(ap)
     args = ap.parse_args()
 
     ctx = zmq.Context()
@@ -44,6 +47,7 @@ def main():
             s = ctx.socket(zmq.PUB)
             s.setsockopt(zmq.LINGER, 1000)
             s.setsockopt(zmq.SNDHWM, 100000)
+            cmc_curve.configure_client(s, args)
             (s.bind if args.bind else s.connect)(endpoint)
             sockets[kind] = s
     if not sockets:

@@ -5,6 +5,7 @@ Examples:
   tools/zmq_subscriber.py --endpoint tcp://127.0.0.1:5557                  # every subject's labels
   tools/zmq_subscriber.py --endpoint tcp://127.0.0.1:5557 --subject 4 --count 10
   tools/zmq_subscriber.py --endpoint tcp://127.0.0.1:5555 --frames --count 1 # decode IMU/skeleton frames
+  tools/zmq_subscriber.py --endpoint tcp://127.0.0.1:5557 --curve-server-key cmcd.key --curve-secret-key dashboard.key_secret
 
 Exit status: 0 when --count messages were printed, 1 on --timeout, 2 on a protocol violation.
 """
@@ -15,6 +16,7 @@ import time
 
 import zmq
 
+import cmc_curve
 import cmc_protocol as p
 
 
@@ -26,11 +28,13 @@ def main():
     ap.add_argument("--frames", action="store_true", help="subscribe to imu/ and skel/ frames instead of labels")
     ap.add_argument("--count", type=int, default=0, help="stop after this many messages (0 = never)")
     ap.add_argument("--timeout", type=float, default=0, help="give up after this many seconds (0 = never)")
+    cmc_curve.add_arguments(ap)
     args = ap.parse_args()
 
     ctx = zmq.Context()
     s = ctx.socket(zmq.SUB)
     s.setsockopt(zmq.LINGER, 0)
+    cmc_curve.configure_client(s, args)
     if args.frames:
         prefixes = ["imu/", "skel/"] if args.subject is None else ["imu/%d/" % args.subject, "skel/%d/" % args.subject]
     else:

@@ -5,5 +5,5 @@ struct CMCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cmc-bench",
         abstract: "Benchmarks of the cmc engine and daemon (release builds; medians and tails).",
-        subcommands: [EngineBench.self, StreamBench.self])
+        subcommands: [EngineBench.self, StreamBench.self, SoakBench.self])
 }

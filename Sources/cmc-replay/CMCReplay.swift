@@ -43,6 +43,8 @@ struct CMCReplay: ParsableCommand {
     @Option(help: "Label events from, with --evaluate (repeatable).") var labels: [String] = ["connect:tcp://127.0.0.1:5557"]
     @Option(help: "IMU samples per frame.") var imuChunk = 5
     @Option(help: "Skeleton frames per message.") var skeletonChunk = 2
+    @Option(help: "CURVE: the daemon's public key (Z85 text or key file).") var curveServerKey: String?
+    @Option(help: "CURVE: this client's secret key file (mode 0600); its key must be on the daemon's allow-lists.") var curveSecretKey: String?
 
     @Flag(help: "Subscribe to the daemon's labels and report stream accuracy and latency.") var evaluate = false
     @Option(help: "Scored windows cover at least this fraction of min(window, clip).") var minCoverage = 0.75
@@ -58,7 +60,10 @@ struct CMCReplay: ParsableCommand {
                 return e
             }
         }
-        let targets = ReplayTargets(imu: try endpoints(imu, "imu"), skeleton: try endpoints(skeleton, "skeleton"), labels: try endpoints(labels, "labels"))
+        let curve: CurveClient?
+        do { curve = try CurveClientOptions.load(serverKey: curveServerKey, secretKeyFile: curveSecretKey) } catch { throw ValidationError("\(error)") }
+        let targets = ReplayTargets(imu: try endpoints(imu, "imu"), skeleton: try endpoints(skeleton, "skeleton"), labels: try endpoints(labels, "labels"),
+                                    curve: curve)
         let context = try ZMQContext()
         let report: ReplayReport
         if !recording.isEmpty {
@@ -115,7 +120,7 @@ struct CMCReplay: ParsableCommand {
     private func replayRecordings(targets: ReplayTargets, context: ZMQContext, stop: Locked<Bool>) throws -> ReplayReport {
         var collector: LabelCollector?
         if evaluate {
-            collector = LabelCollector(endpoints: targets.labels, context: context, onEvent: labelPrinter)
+            collector = LabelCollector(endpoints: targets.labels, context: context, curve: targets.curve, onEvent: labelPrinter)
             try collector?.start()
         }
         let result = try RecordingReplay.run(paths: recording, targets: targets, speed: speed, retime: retime, context: context,

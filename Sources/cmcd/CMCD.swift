@@ -17,7 +17,10 @@ struct CMCD: ParsableCommand {
             Settings: the defaults, then --config FILE (JSON, snake_case keys), then flags.
             SIGHUP reloads the model; a bad file is rejected and the old model keeps serving.
             SIGTERM/SIGINT drain, publish in-flight windows, exit 0. See docs/deployment.md.
-            """)
+            CURVE (authentication + encryption): `cmcd keygen NAME`, then --curve-secret-key,
+            --curve-sensors, --curve-consumers. See docs/security.md.
+            """,
+        subcommands: [Keygen.self])
 
     @Option(help: "JSON configuration file (keys as printed by --print-config).") var config: String?
     @Option(help: "Model bundle (.safetensors).") var model: String?
@@ -35,6 +38,10 @@ struct CMCD: ParsableCommand {
     @Option(help: "Sensor clocks: aligned (each mapped onto the daemon's) or shared (trusted as they are).") var clock: String?
     @Option(help: "Log lines as text or json.") var logFormat: String?
     @Option(help: "debug, info, notice, warning or error.") var logLevel: String?
+    @Option(help: "CURVE: this daemon's secret key file (mode 0600); enables CURVE on every socket.") var curveSecretKey: String?
+    @Option(help: "CURVE: allow-list file of the sensor keys that may publish frames.") var curveSensors: String?
+    @Option(help: "CURVE: allow-list file of the consumer keys that may read labels.") var curveConsumers: String?
+    @Option(help: "CURVE: public key (Z85 or key file) of the server that connect-only sockets dial (cmc-proxy).") var curveServerKey: String?
     @Flag(help: "Print the effective configuration as JSON and exit.") var printConfig = false
 
     func run() throws {
@@ -61,6 +68,10 @@ struct CMCD: ParsableCommand {
         if let clock { c.clock = clock }
         if let logFormat { c.logFormat = logFormat }
         if let logLevel { c.logLevel = logLevel }
+        if let curveSecretKey { c.curveSecretKey = curveSecretKey }
+        if let curveSensors { c.curveSensors = curveSensors }
+        if let curveConsumers { c.curveConsumers = curveConsumers }
+        if let curveServerKey { c.curveServerKey = curveServerKey }
         let problems = c.problems()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
         if printConfig { print(c.json()); return }
@@ -68,5 +79,29 @@ struct CMCD: ParsableCommand {
         let logger = DaemonLog.logger(format: DaemonLog.Format(rawValue: c.logFormat) ?? .text, minimum: c.logPriority ?? .info)
         let status = Daemon(config: c, logger: logger).run()
         if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `cmcd keygen NAME`: a CURVE key pair for a daemon, proxy, sensor or consumer.
+struct Keygen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a CURVE key pair: NAME.key (public, 0644) and NAME.key_secret (secret, 0600).",
+        discussion: """
+            Prints the public key. Give the public key to the peers (a server's to its clients, a client's
+            to the server's allow-list); the secret key stays where it was made and is referenced by path.
+            Existing files are never overwritten.
+            """)
+
+    @Argument(help: "Path and base name of the key files, e.g. /etc/cmc/curve/cmcd.") var name: String
+
+    func run() throws {
+        do {
+            let made = try CurveKeyFiles.generate(base: name)
+            print(made.pair.publicKey.z85)
+            FileHandle.standardError.write(Data("public key \(made.publicPath), secret key \(made.secretPath) (mode 0600)\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("cmcd keygen: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
     }
 }

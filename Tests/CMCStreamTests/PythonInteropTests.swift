@@ -70,6 +70,56 @@ final class PythonInteropTests: XCTestCase {
         XCTAssertGreaterThan(m.windowsInferred([.inertial, .skeleton]).current, 6)
     }
 
+    /// The Python tools' `--curve-*` options against a CURVE pipeline: a listed sensor and consumer
+    /// work end to end; an unlisted and a plain-text subscriber time out with nothing.
+    func testPythonToolsAuthenticateWithCurve() throws {
+        guard CurveKeys.isAvailable else { throw XCTSkip("libzmq without CURVE") }
+        let dir = NSTemporaryDirectory() + "cmc-py-curve-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try CurveKeyFiles.generate(base: dir + "/cmcd"), sensor = try CurveKeyFiles.generate(base: dir + "/wrist")
+        let consumer = try CurveKeyFiles.generate(base: dir + "/dashboard"), intruder = try CurveKeyFiles.generate(base: dir + "/intruder")
+        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
+                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 3)
+        config.curve = PipelineCurve(keys: server.pair, sensors: CurveAllowList([sensor.pair.publicKey: "py-wrist"]),
+                                     consumers: CurveAllowList([consumer.pair.publicKey: "py-dashboard"]))
+        let logs = LogCapture()
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger)
+        let bound = try pipeline.start()
+        defer { pipeline.stop() }
+
+        let labels = ["--endpoint", bound.labels[0], "--subject", "2", "--timeout", "8"]
+        let (listed, listedOut) = try launch("zmq_subscriber.py", labels + ["--count", "2", "--curve-server-key", server.pair.publicKey.z85,
+                                                                            "--curve-secret-key", consumer.secretPath])
+        let (unlisted, _) = try launch("zmq_subscriber.py", labels + ["--count", "1", "--timeout", "3.5", "--curve-server-key", server.publicPath,
+                                                                      "--curve-secret-key", intruder.secretPath])
+        let (plain, _) = try launch("zmq_subscriber.py", labels + ["--count", "1", "--timeout", "3.5"])
+        let (publisher, _) = try launch("zmq_publisher.py", ["--imu", bound.imu[0], "--skeleton", bound.skeleton[0], "--subjects", "2",
+                                                             "--seconds", "3", "--imu-channels", "3", "--joints", "4", "--coords", "3",
+                                                             "--curve-server-key", server.publicPath, "--curve-secret-key", sensor.secretPath])
+        wait(publisher, timeout: 10)
+        XCTAssertEqual(publisher.terminationStatus, 0)
+        wait(listed, timeout: 10)
+        XCTAssertEqual(listed.terminationStatus, 0, "\(logs.lines.current.suffix(10))")
+        let lines = String(decoding: listedOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertEqual(try lines.map { try JSONDecoder().decode(LabelEvent.self, from: Data($0.utf8)).label }, ["wave", "wave"])
+        for outsider in [unlisted, plain] {
+            wait(outsider, timeout: 10)
+            XCTAssertEqual(outsider.terminationStatus, 1, "must time out with nothing received")
+        }
+        XCTAssertGreaterThan(pipeline.metrics.curveClients(domain: PipelineCurve.framesDomain, accepted: true).current, 0)
+        XCTAssertGreaterThan(pipeline.metrics.curveClients(domain: PipelineCurve.labelsDomain, accepted: false).current, 0)
+
+        // A secret key file others may read is refused by the Python tools too (exit status 64, usage).
+        chmod(consumer.secretPath, 0o644)
+        let (loose, _) = try launch("zmq_subscriber.py", labels + ["--count", "1", "--curve-server-key", server.publicPath,
+                                                                   "--curve-secret-key", consumer.secretPath])
+        wait(loose, timeout: 10)
+        XCTAssertEqual(loose.terminationStatus, 64, "refused at startup, not a timeout")
+    }
+
     func testPythonDecodesFramesEncodedBySwift() throws {
         let context = try ZMQContext()
         let pub = try ZMQSocket(context: context, type: .pub)

@@ -128,11 +128,15 @@ final class WindowAssemblerTests: XCTestCase {
         XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 1, start: 5 * second), arrival: 5 * second + 200), .dropped(.duplicate))
         XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 5, start: 4 * second), arrival: 5 * second + 300), .dropped(.late))
         XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 6, start: 9 * second), arrival: 5 * second + 400), .dropped(.future))
+        // Missing: 2, 3, 4 (before the late frame 5) and 7, 8: gaps before dropped frames count too.
         XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 9, start: 5 * second + 100_000_000), arrival: 5 * second + 500),
-                       .buffered(lost: 2, sequenceReset: false, clockResynced: false, refused: 0))
+                       .buffered(lost: 5, sequenceReset: false, clockResynced: false, refused: 0))
         var outcomes: [WindowAssembler.IngestOutcome] = []
         for k in 0..<20 { outcomes.append(try a.ingest(Frames.imu(subject: 1, sequence: UInt64(10 + k), start: 6 * second + Int64(k) * 100_000_000), arrival: 8 * second)) }
         XCTAssertTrue(outcomes.contains(.dropped(.rateLimit)))
+        // Frames the rate limiter refused were received: the next admitted one reports no loss.
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 1, sequence: 30, start: 9 * second), arrival: 10 * second),
+                       .buffered(lost: 0, sequenceReset: false, clockResynced: false, refused: 0))
     }
 
     func testSubjectLimitAndEviction() throws {

@@ -34,10 +34,12 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public var workers = 2
     /// Most windows per batched classifier call.
     public var maxBatch = 32
-    /// Windows averaged per decision (1 = no smoothing).
-    public var smoothingWindows = 3
-    /// Below this smoothed probability the label is "unknown".
-    public var unknownThreshold = 0.5
+    /// Windows averaged per decision (1 = no smoothing). Two windows (1 s at the default hop): UTD-MHAD
+    /// actions last 2–5 s, and longer averages mixed neighbouring actions in replays (docs/deployment.md).
+    public var smoothingWindows = 2
+    /// Below this smoothed probability the label is "unknown". With 27 classes (chance 0.04), 0.25
+    /// kept most confident windows; 0.5 turned 86 % of correct replayed windows into "unknown".
+    public var unknownThreshold = 0.25
     public var topK = 3
     /// Prometheus `/metrics` on 127.0.0.1; 0 picks a free port, negative disables it.
     public var metricsPort = DaemonConfig.defaultMetricsPort
@@ -50,6 +52,16 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public var logLevel = "info"
     /// On stop, how long windows already in inference may take to be published.
     public var drainSeconds = 2.0
+    /// CURVE (docs/security.md): this daemon's secret key file, mode 0600. Set, every socket uses
+    /// CURVE; keys are referenced by path only, so no secret ever appears in a config or a log.
+    public var curveSecretKey: String?
+    /// Allow-list file of the client keys that may publish frames (the frame sockets' ZAP domain).
+    public var curveSensors: String?
+    /// Allow-list file of the client keys that may subscribe to labels.
+    public var curveConsumers: String?
+    /// Public key (Z85 text or key file) of the CURVE server that connect-only sockets dial: the
+    /// `cmc-proxy` in front of this instance. Those sockets are then CURVE clients.
+    public var curveServerKey: String?
 
     public init() {}
 
@@ -58,6 +70,8 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         case hopSeconds = "hop_seconds", maxBatch = "max_batch", smoothingWindows = "smoothing_windows"
         case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port"
         case maxSubjects = "max_subjects", logFormat = "log_format", logLevel = "log_level", drainSeconds = "drain_seconds"
+        case curveSecretKey = "curve_secret_key", curveSensors = "curve_sensors", curveConsumers = "curve_consumers"
+        case curveServerKey = "curve_server_key"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -80,6 +94,10 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         logFormat = try c.decodeIfPresent(String.self, forKey: .logFormat) ?? d.logFormat
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
         drainSeconds = try c.decodeIfPresent(Double.self, forKey: .drainSeconds) ?? d.drainSeconds
+        curveSecretKey = try c.decodeIfPresent(String.self, forKey: .curveSecretKey)
+        curveSensors = try c.decodeIfPresent(String.self, forKey: .curveSensors)
+        curveConsumers = try c.decodeIfPresent(String.self, forKey: .curveConsumers)
+        curveServerKey = try c.decodeIfPresent(String.self, forKey: .curveServerKey)
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -141,7 +159,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         if !["text", "json"].contains(logFormat) { p.append("log_format: \"\(logFormat)\" is not text or json") }
         if logPriority == nil { p.append("log_level: \"\(logLevel)\" is not debug, info, notice, warning or error") }
         if !(drainSeconds >= 0 && drainSeconds <= 60) { p.append("drain_seconds: \(drainSeconds) is not in [0, 60]") }
-        return p
+        return p + curveProblems()
     }
 
     /// The streaming pipeline's settings; throws if `problems()` is not empty.

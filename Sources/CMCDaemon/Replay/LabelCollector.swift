@@ -11,6 +11,7 @@ public final class LabelCollector: Sendable {
 
     private let endpoints: [Endpoint]
     private let context: ZMQContext
+    private let curve: CurveClient?
     private let onEvent: (@Sendable (Received) -> Void)?
     private let events = Locked([Received]())
     private let undecodable = Locked(0)
@@ -19,9 +20,11 @@ public final class LabelCollector: Sendable {
     private let started = Locked(false)
 
     /// - Parameter onEvent: called on the collector's thread for each event (live printing).
-    public init(endpoints: [Endpoint], context: ZMQContext, onEvent: (@Sendable (Received) -> Void)? = nil) {
+    /// - Parameter curve: CURVE client settings when the label socket is a CURVE server.
+    public init(endpoints: [Endpoint], context: ZMQContext, curve: CurveClient? = nil, onEvent: (@Sendable (Received) -> Void)? = nil) {
         self.endpoints = endpoints
         self.context = context
+        self.curve = curve
         self.onEvent = onEvent
     }
 
@@ -36,9 +39,7 @@ public final class LabelCollector: Sendable {
                 socket = try ZMQSocket(context: context, type: .sub)
                 try socket.setHighWaterMarks(receive: 100_000)
                 try socket.subscribe(Topic.allLabels)
-                for e in endpoints {
-                    if e.mode == .bind { try socket.bind(e.address) } else { try socket.connect(e.address) }
-                }
+                try socket.attach(endpoints, curve: curve)
             } catch {
                 setup.withLock { $0 = error }
                 ready.signal()

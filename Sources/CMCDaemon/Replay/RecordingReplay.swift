@@ -19,8 +19,8 @@ public enum RecordingReplay {
     public static func run(paths: [String], targets: ReplayTargets, speed: Double, retime: Bool, warmupSeconds: Double = 0.5,
                            context: ZMQContext, shouldStop: () -> Bool = { false }) throws -> Result {
         let readers = try paths.map { try RecordReader(path: $0) }
-        let imu = try ReplaySender.publisher(targets.imu, context: context, hwm: 200_000)
-        let skeleton = try ReplaySender.publisher(targets.skeleton, context: context, hwm: 200_000)
+        let imu = try ReplaySender.publisher(targets.imu, context: context, hwm: 200_000, curve: targets.curve)
+        let skeleton = try ReplaySender.publisher(targets.skeleton, context: context, hwm: 200_000, curve: targets.curve)
         defer { imu?.close(); skeleton?.close() }
         ReplaySender.sleep(seconds: warmupSeconds)
 

@@ -48,11 +48,11 @@ public struct SendLog: Sendable {
 /// sample (the daemon's aligned clock sees only transport delay); faster than real time the stamps run
 /// ahead of the wall clock but never past it, so a daemon in `shared` clock mode accepts them too.
 public enum ReplaySender {
-    public static func run(scripts: [StreamScript], imu: [Endpoint], skeleton: [Endpoint], options: SendOptions, context: ZMQContext,
-                           progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }) throws -> SendLog {
+    public static func run(scripts: [StreamScript], imu: [Endpoint], skeleton: [Endpoint], curve: CurveClient? = nil, options: SendOptions,
+                           context: ZMQContext, progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }) throws -> SendLog {
         let frames = FrameSchedule.frames(scripts, imuChunk: options.imuChunk, skeletonChunk: options.skeletonChunk)
-        let imuSocket = try publisher(imu, context: context, hwm: options.sendHighWaterMark)
-        let skeletonSocket = try publisher(skeleton, context: context, hwm: options.sendHighWaterMark)
+        let imuSocket = try publisher(imu, context: context, hwm: options.sendHighWaterMark, curve: curve)
+        let skeletonSocket = try publisher(skeleton, context: context, hwm: options.sendHighWaterMark, curve: curve)
         defer { imuSocket?.close(); skeletonSocket?.close() }
         sleep(seconds: options.warmupSeconds)
 
@@ -85,17 +85,12 @@ public enum ReplaySender {
         return log
     }
 
-    static func publisher(_ endpoints: [Endpoint], context: ZMQContext, hwm: Int32) throws -> ZMQSocket? {
+    static func publisher(_ endpoints: [Endpoint], context: ZMQContext, hwm: Int32, curve: CurveClient? = nil) throws -> ZMQSocket? {
         guard !endpoints.isEmpty else { return nil }
         // Linger: frames still queued when the replay ends are delivered, not dropped.
         let socket = try ZMQSocket(context: context, type: .pub, lingerMilliseconds: 2000)
         try socket.setHighWaterMarks(send: hwm)
-        for e in endpoints {
-            switch e.mode {
-            case .bind: try socket.bind(e.address)
-            case .connect: try socket.connect(e.address)
-            }
-        }
+        try socket.attach(endpoints, curve: curve)
         return socket
     }
 

@@ -6,14 +6,18 @@ public struct ReplayTargets: Sendable {
     public var imu: [Endpoint]
     public var skeleton: [Endpoint]
     public var labels: [Endpoint]
+    /// CURVE client settings for every socket (the daemon's public key and this client's key pair),
+    /// nil for plain text. The client key must be on the daemon's sensor and consumer allow-lists.
+    public var curve: CurveClient?
 
     public static let localDaemon = ReplayTargets(imu: [.connect("tcp://127.0.0.1:5555")], skeleton: [.connect("tcp://127.0.0.1:5556")],
                                                   labels: [.connect("tcp://127.0.0.1:5557")])
 
-    public init(imu: [Endpoint], skeleton: [Endpoint], labels: [Endpoint]) {
+    public init(imu: [Endpoint], skeleton: [Endpoint], labels: [Endpoint], curve: CurveClient? = nil) {
         self.imu = imu
         self.skeleton = skeleton
         self.labels = labels
+        self.curve = curve
     }
 }
 
@@ -37,14 +41,14 @@ public enum ReplaySession {
                            progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }) throws -> Outcome {
         var collector: LabelCollector?
         if evaluate {
-            let c = LabelCollector(endpoints: targets.labels, context: context, onEvent: onLabel)
+            let c = LabelCollector(endpoints: targets.labels, context: context, curve: targets.curve, onEvent: onLabel)
             try c.start()
             collector = c
         }
         let log: SendLog
         do {
-            log = try ReplaySender.run(scripts: scripts, imu: targets.imu, skeleton: targets.skeleton, options: send, context: context,
-                                       progress: progress, shouldStop: shouldStop)
+            log = try ReplaySender.run(scripts: scripts, imu: targets.imu, skeleton: targets.skeleton, curve: targets.curve, options: send,
+                                       context: context, progress: progress, shouldStop: shouldStop)
         } catch {
             collector?.stop()
             throw error

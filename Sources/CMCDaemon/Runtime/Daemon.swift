@@ -22,6 +22,10 @@ public final class Daemon {
     private var pipeline: StreamPipeline?
     private var metricsServer: MetricsHTTPServer?
     private var endpoints = BoundEndpoints()
+    /// When to give freed heap memory back to the kernel next (`MemoryTrim`): every minute, and 2 s after
+    /// a reload, once windows still in inference with the old model have finished.
+    private var trimAt: Int64?
+    private static let trimInterval: Int64 = 60_000_000_000
 
     public init(config: DaemonConfig, logger: StreamLogger, notifier: SystemdNotifier? = SystemdNotifier()) {
         self.config = config
@@ -36,9 +40,10 @@ public final class Daemon {
         BLAS.setThreads(1)
         Runtime.configureAllocator()
         let classifier: BundleClassifier
-        let pipelineConfig: PipelineConfig
+        var pipelineConfig: PipelineConfig
         do {
             pipelineConfig = try config.pipelineConfig()
+            pipelineConfig.curve = try config.loadCurve()
             classifier = try loadModel()
         } catch {
             logger.log(.error, "startup failed: \(error)")
@@ -60,7 +65,9 @@ public final class Daemon {
                                                          "labels": endpoints.labels.joined(separator: ","), "metrics": metricsAddress,
                                                          "subjects": config.subjects?.description ?? "all", "workers": "\(config.workers)",
                                                          "hop_s": "\(config.hopSeconds)", "clock": config.clock]))
+        if let curve = pipelineConfig.curve { logCurve(curve) }
         announce(classifier)
+        trimAt = MonotonicClock.now() + Self.trimInterval
         let status = serve()
         pipeline?.stop()
         metricsServer?.stop()
@@ -78,6 +85,12 @@ public final class Daemon {
                 logger.log(.notice, "stopping " + DaemonLog.fields(["signal": ProcessSignals.name(signal)]))
                 return 0
             default:
+                if let at = trimAt, MonotonicClock.now() >= at {
+                    trimAt = MonotonicClock.now() + Self.trimInterval
+                    let (before, after) = MemoryTrim.release()
+                    logger.log(.debug, "released freed memory " + DaemonLog.fields(["rss_kib_before": before.map { "\($0)" } ?? "?",
+                                                                                     "rss_kib_after": after.map { "\($0)" } ?? "?"]))
+                }
                 if let failure = pipeline?.failure {
                     logger.log(.error, "pipeline failed, exiting " + DaemonLog.fields(["reason": failure]))
                     return 1
@@ -97,9 +110,11 @@ public final class Daemon {
         return classifier
     }
 
-    /// Loads the model file aside and swaps it in only if it is sound.
+    /// Loads the model file aside and swaps it in only if it is sound; re-reads the CURVE allow-lists.
     private func reload() {
         notifier?.reloading()
+        reloadAllowLists()
+        defer { trimAt = MonotonicClock.now() + 2_000_000_000 }
         do {
             let classifier = try loadModel()
             try pipeline?.replaceClassifier(classifier)
@@ -113,6 +128,25 @@ public final class Daemon {
         }
     }
 
+    /// Keys by path and public key only: the secret key's text never reaches a log line.
+    private func logCurve(_ curve: PipelineCurve) {
+        logger.log(.info, "CURVE on " + DaemonLog.fields([
+            "public_key": curve.keys.publicKey.z85, "secret_key_file": config.curveSecretKey ?? "",
+            "sensors": "\(curve.sensors.source) (\(curve.sensors.count) keys)", "consumers": "\(curve.consumers.source) (\(curve.consumers.count) keys)",
+            "upstream_server_key": curve.upstreamServerKey?.z85 ?? "none"]))
+    }
+
+    /// A new allow-list applies to handshakes from now on; a broken file keeps the previous lists.
+    private func reloadAllowLists() {
+        do {
+            guard let lists = try config.loadAllowLists() else { return }
+            pipeline?.replaceAllowLists(sensors: lists.sensors, consumers: lists.consumers)
+            logger.log(.notice, "CURVE allow-lists reloaded " + DaemonLog.fields(["sensors": "\(lists.sensors.count)", "consumers": "\(lists.consumers.count)"]))
+        } catch {
+            logger.log(.error, "CURVE allow-list reload rejected, keeping the previous lists " + DaemonLog.fields(["problem": "\(error)"]))
+        }
+    }
+
     private func announce(_ classifier: BundleClassifier) {
         notifier?.ready(status: status(serving: classifier))
     }
@@ -123,7 +157,11 @@ public final class Daemon {
         let classes = classifier?.spec.classNames.count ?? 0
         return "serving \(model) (\(classes) classes); imu=\(endpoints.imu.joined(separator: ",")) skeleton=\(endpoints.skeleton.joined(separator: ","))"
             + " labels=\(endpoints.labels.joined(separator: ",")) metrics=\(metricsAddress)"
+            + (curvePublicKey.map { " curve=\($0)" } ?? "")
     }
+
+    /// Public: clients need it as their server key. Nil without CURVE.
+    private var curvePublicKey: String? { pipeline?.config.curve?.keys.publicKey.z85 }
 
     private var metricsAddress: String { metricsServer.map { "127.0.0.1:\($0.port)" } ?? "off" }
 }

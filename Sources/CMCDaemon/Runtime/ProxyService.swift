@@ -18,6 +18,8 @@ public struct ProxyService: Sendable {
     public var backend: [Endpoint]
     /// Queue per direction and peer: seconds of frames for many subjects.
     public var highWaterMark: Int32 = 100_000
+    /// CURVE on both sockets (nil: plain text). The proxy is the CURVE server of everyone around it.
+    public var curve: ProxyCurve?
 
     public static let defaultFrontend = "bind:tcp://127.0.0.1:5560"
     public static let defaultBackend = "bind:tcp://127.0.0.1:5561"
@@ -34,6 +36,15 @@ public struct ProxyService: Sendable {
             logger.log(.error, "startup failed: \(error)")
             return 1
         }
+        // The ZAP handler before the sockets: libzmq admits every CURVE client while none is bound.
+        var zap: ZAPHandler?
+        if let curve {
+            do { zap = try curve.startZAP(context: context, logger: logger) } catch {
+                logger.log(.error, "startup failed: \(error)")
+                return 1
+            }
+        }
+        defer { zap?.stop() }
         let setup = Locked<Result<(frontend: [String], backend: [String]), any Error>?>(nil)
         let ready = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
         let failure = Locked<String?>(nil)
@@ -47,7 +58,11 @@ public struct ProxyService: Sendable {
                 let xpub = try ZMQSocket(context: context, type: .xpub)
                 sockets.append(xpub)
                 for s in sockets { try s.setHighWaterMarks(send: highWaterMark, receive: highWaterMark) }
-                let bound = (try Self.attach(xsub, frontend), try Self.attach(xpub, backend))
+                if let curve {
+                    try xsub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.publishersDomain))
+                    try xpub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.subscribersDomain))
+                }
+                let bound = (try xsub.attach(frontend), try xpub.attach(backend))
                 setup.withLock { $0 = .success(bound) }
                 ready.signal()
                 try ZMQProxy.run(frontend: xsub, backend: xpub)
@@ -65,7 +80,8 @@ public struct ProxyService: Sendable {
         }
         logger.log(.info, "proxy running " + DaemonLog.fields(["frontend": bound.frontend.joined(separator: ","),
                                                                "backend": bound.backend.joined(separator: ",")]))
-        notifier?.ready(status: "proxying; frontend=\(bound.frontend.joined(separator: ",")) backend=\(bound.backend.joined(separator: ","))")
+        notifier?.ready(status: "proxying; frontend=\(bound.frontend.joined(separator: ",")) backend=\(bound.backend.joined(separator: ","))"
+                        + (curve.map { " curve=\($0.keys.publicKey.z85)" } ?? ""))
         var status: Int32 = 0
         var lastPing = MonotonicClock.now()
         while true {
@@ -89,14 +105,5 @@ public struct ProxyService: Sendable {
         finished.wait()
         logger.log(.info, "stopped " + DaemonLog.fields(["exit": "\(status)"]))
         return status
-    }
-
-    private static func attach(_ socket: ZMQSocket, _ endpoints: [Endpoint]) throws -> [String] {
-        try endpoints.map { e in
-            switch e.mode {
-            case .bind: try socket.bind(e.address); return try socket.lastEndpoint()
-            case .connect: try socket.connect(e.address); return e.address
-            }
-        }
     }
 }

@@ -2,7 +2,8 @@ import CMCStream
 import Foundation
 
 /// `cmc-record`: records frames and/or labels into a `.cmcrec` file until SIGINT/SIGTERM, a duration
-/// or a message count, then flushes, fsyncs and closes it (a crash loses at most the last second).
+/// or a message count, then fsyncs and closes it. Messages are written as they arrive, so a crash (even
+/// SIGKILL) loses at most the one being written.
 public enum RecordService {
     /// Returns the exit status. Call `ProcessSignals.block()` first.
     public static func run(config: RecorderConfig, seconds: Double?, count: Int?, logger: StreamLogger,

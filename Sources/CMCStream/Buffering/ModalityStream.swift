@@ -4,6 +4,9 @@ struct ModalityStream: Sendable {
     var ring: SampleRing
     var clock: ClockAligner
     var sequence = SequenceTracker()
+    /// Sequence gaps seen on frames that were then dropped (rate limit, late, …): reported with the next
+    /// buffered frame, so they are neither lost from the count nor confused with the drop.
+    var unreportedLost: UInt64 = 0
     /// Offset currently used to map this stream's sensor times onto the daemon timeline.
     var offset: Int64 = 0
     /// CLOCK_MONOTONIC ns of the last accepted frame.

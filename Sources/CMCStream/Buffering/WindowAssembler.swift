@@ -61,8 +61,11 @@ public struct WindowAssembler: Sendable {
             capacity: buffer.capacityPerStream, stride: frame.stride, clock: clock, now: arrival, burst: buffer.maxFramesPerSecond)
         defer { subject[frame.modality] = stream; subjects[frame.subject] = subject }
 
-        if !stream.admit(now: arrival, rate: buffer.maxFramesPerSecond) { return .dropped(.rateLimit) }
+        // Every frame that arrives advances the sequence tracker, dropped or not: a frame the rate
+        // limiter refuses was received, and must not show up later as a gap "lost upstream".
         let sequence = stream.sequence.observe(frame.sequence)
+        if case let .gap(missing) = sequence { stream.unreportedLost &+= missing }
+        if !stream.admit(now: arrival, rate: buffer.maxFramesPerSecond) { return .dropped(.rateLimit) }
         let n = frame.sampleCount
         var resynced = false
         switch stream.clock.observe(sensorTime: frame.timing.timestamp(ofSample: n - 1), arrival: arrival) {
@@ -93,8 +96,8 @@ public struct WindowAssembler: Sendable {
         if let newest = stream.ring.newestTime {
             stream.ring.removeOlder(than: newest - Int64(spec.windowSeconds * 1e9) - reorder - hopNanoseconds - 1_000_000_000)
         }
-        var lost: UInt64 = 0
-        if case let .gap(missing) = sequence { lost = missing }
+        let lost = stream.unreportedLost
+        stream.unreportedLost = 0
         return .buffered(lost: lost, sequenceReset: sequence == .reset, clockResynced: resynced, refused: late + duplicate)
     }
 

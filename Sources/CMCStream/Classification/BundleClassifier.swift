@@ -63,7 +63,9 @@ public struct BundleClassifier: WindowClassifier {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelBundle.LoadError(source: path, problems: ["file not found"])
         }
-        let classifier = try BundleClassifier(bundle: try ModelBundle.load(url), source: path)
+        let bundle: ModelBundle
+        do { bundle = try ModelBundle.load(url) } catch let error as ModelBundle.LoadError { throw BundleDiagnosis.explain(error, url: url) }
+        let classifier = try BundleClassifier(bundle: bundle, source: path)
         try classifier.selfTest()
         return classifier
     }

@@ -61,6 +61,18 @@ public struct PipelineMetrics: Sendable {
                          labels: [("stream", m.description), ("reason", reason)])
     }
 
+    /// ZMTP handshakes of a network socket by outcome (CURVE only: a plain-text socket has none to refuse).
+    func handshakes(socket: String, _ outcome: HandshakeMonitor.Outcome) -> Counter {
+        registry.counter("cmc_handshakes_total", help: "Handshakes on the CURVE sockets, by socket and outcome.",
+                         labels: [("socket", socket), ("outcome", outcome.rawValue)])
+    }
+
+    /// ZAP decisions by domain (`frames`, `labels`) and outcome (`accepted`, `refused`).
+    public func curveClients(domain: String, accepted: Bool) -> Counter {
+        registry.counter("cmc_curve_clients_total", help: "CURVE client authentications by the ZAP handler, by domain and outcome.",
+                         labels: [("domain", domain), ("outcome", accepted ? "accepted" : "refused")])
+    }
+
     public func windowsInferred(_ modalities: [Modality]) -> Counter {
         registry.counter("cmc_windows_inferred_total", help: "Windows classified, by modalities used.",
                          labels: [("modalities", modalities.map(\.description).joined(separator: "+"))])

@@ -13,6 +13,8 @@ struct PipelineShared: Sendable {
     let failure: Locked<String?>
     let controlAddress: String
     let resultsAddress: String
+    /// Prefix of the `inproc://` endpoints of the handshake monitors (CURVE only).
+    let monitorAddress: String
 }
 
 /// The I/O thread: owns every socket of the pipeline and the `WindowAssembler`, so none of them needs
@@ -28,6 +30,8 @@ final class IOLoop {
     private let labels: ZMQSocket
     private let wake: ZMQSocket
     private let control: ZMQSocket
+    /// Handshake monitors of the network sockets, by socket name (CURVE only).
+    private var monitors: [(monitor: HandshakeMonitor, socket: String)] = []
     private var assembler: WindowAssembler
     private var classifier: any WindowClassifier
     private var generation: Int
@@ -44,13 +48,14 @@ final class IOLoop {
         (generation, classifier) = shared.classifier.current
         assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock, hopSeconds: config.hopSeconds)
         var bound = BoundEndpoints()
-        func attach(_ socket: ZMQSocket, _ endpoints: [Endpoint]) throws -> [String] {
-            try endpoints.map { endpoint in
-                switch endpoint.mode {
-                case .bind: try socket.bind(endpoint.address); return try socket.lastEndpoint()
-                case .connect: try socket.connect(endpoint.address); return endpoint.address
-                }
+        var monitors: [(HandshakeMonitor, String)] = []
+        // CURVE role and handshake monitor first: both apply to connections made after they are set.
+        func attach(_ socket: ZMQSocket, _ endpoints: [Endpoint], domain: String, name: String) throws -> [String] {
+            if let curve = config.curve {
+                try socket.configureCurve(curve.role(for: endpoints, domain: domain))
+                monitors.append((try HandshakeMonitor(watching: socket, endpoint: shared.monitorAddress + name), name))
             }
+            return try socket.attach(endpoints)
         }
         func subscriber(_ endpoints: [Endpoint], _ modality: Modality) throws -> (ZMQSocket?, [String]) {
             guard !endpoints.isEmpty else { return (nil, []) }
@@ -61,26 +66,30 @@ final class IOLoop {
             } else {
                 try socket.subscribe(modality.topicPrefix + "/")
             }
-            return (socket, try attach(socket, endpoints))
+            return (socket, try attach(socket, endpoints, domain: PipelineCurve.framesDomain, name: modality.description))
         }
         (imu, bound.imu) = try subscriber(config.imuEndpoints, .inertial)
         (skeleton, bound.skeleton) = try subscriber(config.skeletonEndpoints, .skeleton)
         labels = try ZMQSocket(context: shared.context, type: .pub, lingerMilliseconds: config.labelLingerMilliseconds)
         try labels.setHighWaterMarks(send: config.sendHighWaterMark)
-        bound.labels = try attach(labels, config.labelEndpoints)
+        bound.labels = try attach(labels, config.labelEndpoints, domain: PipelineCurve.labelsDomain, name: "labels")
         wake = try ZMQSocket(context: shared.context, type: .pull)
         try wake.bind(shared.resultsAddress)
         control = try ZMQSocket(context: shared.context, type: .pull)
         try control.bind(shared.controlAddress)
         self.bound = bound
+        self.monitors = monitors.map { (monitor: $0.0, socket: $0.1) }
     }
 
     /// Runs until a stop is requested (then drains) or the context is terminated.
     func run() {
-        defer { for s in [imu, skeleton, labels, wake, control] { s?.close() } }
+        defer {
+            for m in monitors { m.monitor.close() }
+            for s in [imu, skeleton, labels, wake, control] { s?.close() }
+        }
         let inputs: [(socket: ZMQSocket, modality: Modality)] =
             [imu.map { ($0, .inertial) }, skeleton.map { ($0, .skeleton) }].compactMap { $0 }
-        let sockets = inputs.map(\.socket) + [wake, control]
+        let sockets = inputs.map(\.socket) + [wake, control] + monitors.map(\.monitor.socket)
         let tick = Int64(shared.config.tickSeconds * 1e9)
         do {
             while !shared.stopRequested.current {
@@ -89,6 +98,7 @@ final class IOLoop {
                 for (i, input) in inputs.enumerated() where ready[i] { try readFrames(input.socket, nominal: input.modality) }
                 if ready[inputs.count] { try publishResults() }
                 if ready[inputs.count + 1] { while try control.receive(dontWait: true) != nil {} }
+                for (i, m) in monitors.enumerated() where ready[inputs.count + 2 + i] { try countHandshakes(m.monitor, socket: m.socket) }
                 let now = MonotonicClock.now()
                 if now - lastTick >= tick { housekeeping(now: now); lastTick = now }
             }
@@ -202,6 +212,20 @@ final class IOLoop {
         m.labelsPublished.increment()
         if decision.labelIndex < 0 { m.unknownLabels.increment() }
         m.endToEndSeconds.observe(Double(MonotonicClock.now() - window.readyAt) * 1e-9)
+    }
+
+    // MARK: Security
+
+    /// Counts handshake outcomes per socket; failures are logged (rate-limited: a peer retries every
+    /// 100 ms). Refused CURVE keys are also counted and named by the ZAP handler's observer.
+    private func countHandshakes(_ monitor: HandshakeMonitor, socket: String) throws {
+        for outcome in try monitor.drain() {
+            shared.metrics.handshakes(socket: socket, outcome).increment()
+            if outcome != .succeeded {
+                shared.logger.rateLimited("handshake.\(socket).\(outcome.rawValue)", .warning,
+                                          "handshake failed on the \(socket) socket: \(outcome.explanation)")
+            }
+        }
     }
 
     // MARK: Bookkeeping

@@ -60,6 +60,8 @@ public struct PipelineConfig: Sendable {
     public var stallSeconds: Double = 10
     /// Bookkeeping period: eviction, gauges, watchdog, classifier reload pick-up.
     public var tickSeconds: Double = 0.25
+    /// CURVE authentication and encryption on the network sockets; nil: plain text (loopback use).
+    public var curve: PipelineCurve?
 
     public init(imuEndpoints: [Endpoint], skeletonEndpoints: [Endpoint], labelEndpoints: [Endpoint]) {
         self.imuEndpoints = imuEndpoints

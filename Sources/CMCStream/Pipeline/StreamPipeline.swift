@@ -19,6 +19,8 @@ public final class StreamPipeline: Sendable {
     private let phase = Locked(Phase.idle)
     private let ioFinished = DispatchSemaphore(value: 0)
     private let workers = Locked<InferenceWorkers?>(nil)
+    /// Authenticates CURVE clients while the pipeline runs (nil without CURVE).
+    private let zap = Locked<ZAPHandler?>(nil)
 
     private enum Phase: Sendable { case idle, running, stopped }
     private static let instanceCounter = Locked(0)
@@ -36,7 +38,8 @@ public final class StreamPipeline: Sendable {
         shared = PipelineShared(
             config: config, metrics: self.metrics, logger: logger, notifier: notifier, context: try context ?? ZMQContext(),
             classifier: Locked((0, classifier)), queue: WorkQueue(), results: Locked([]), stopRequested: Locked(false), failure: Locked(nil),
-            controlAddress: "inproc://cmc-control-\(token)", resultsAddress: "inproc://cmc-results-\(token)")
+            controlAddress: "inproc://cmc-control-\(token)", resultsAddress: "inproc://cmc-results-\(token)",
+            monitorAddress: "inproc://cmc-monitor-\(token)-")
     }
 
     /// Creates and binds the sockets on the I/O thread, starts the workers and returns the endpoints
@@ -46,6 +49,13 @@ public final class StreamPipeline: Sendable {
         try phase.withLock { p in
             guard p == .idle else { throw ZMQError(code: EINVAL, operation: "start: pipeline already started") }
             p = .running
+        }
+        // The ZAP handler before any CURVE socket exists: libzmq lets every client in while none is bound.
+        if let curve = config.curve {
+            do { let handler = try startZAP(curve); zap.withLock { $0 = handler } } catch {
+                phase.withLock { $0 = .stopped }
+                throw error
+            }
         }
         // Workers first: they connect their wake-up sockets to the I/O thread's inproc address, which
         // ZeroMQ allows before the bind. So once the I/O thread is bound, the whole pipeline is up.
@@ -77,6 +87,7 @@ public final class StreamPipeline: Sendable {
             ioFinished.wait()
             shared.queue.close()
             workers.join()
+            zap.withLock { $0 }?.stop()
             phase.withLock { $0 = .stopped }
             throw error
         case let .success(bound):
@@ -91,6 +102,38 @@ public final class StreamPipeline: Sendable {
         try Self.validate(classifier.spec)
         shared.classifier.withLock { $0 = ($0.generation + 1, classifier) }
         metrics.classifierReloads.increment()
+    }
+
+    /// Replaces the CURVE allow-lists (e.g. re-read on SIGHUP). New handshakes are checked against
+    /// them; connected clients stay connected until they reconnect. No effect without CURVE.
+    public func replaceAllowLists(sensors: CurveAllowList, consumers: CurveAllowList) {
+        guard let handler = zap.current else { return }
+        handler.replace(domain: PipelineCurve.framesDomain, with: sensors)
+        handler.replace(domain: PipelineCurve.labelsDomain, with: consumers)
+    }
+
+    /// The allow-lists in force (nil without CURVE).
+    public var allowLists: (sensors: CurveAllowList, consumers: CurveAllowList)? {
+        guard let handler = zap.current, let s = handler.allowList(domain: PipelineCurve.framesDomain),
+              let c = handler.allowList(domain: PipelineCurve.labelsDomain) else { return nil }
+        return (s, c)
+    }
+
+    private func startZAP(_ curve: PipelineCurve) throws -> ZAPHandler {
+        let metrics = self.metrics, logger = shared.logger
+        for domain in [PipelineCurve.framesDomain, PipelineCurve.labelsDomain] {
+            for accepted in [true, false] { _ = metrics.curveClients(domain: domain, accepted: accepted) }   // render at 0
+        }
+        return try ZAPHandler(context: shared.context, allowLists: curve.allowLists) { decision in
+            metrics.curveClients(domain: decision.domain, accepted: decision.accepted).increment()
+            let who = "domain=\(decision.domain) address=\(decision.address) key=\(decision.key?.z85 ?? "none") mechanism=\(decision.mechanism)"
+            if let user = decision.user {
+                // A client reconnecting in a loop must not flood the log: once a minute per key.
+                logger.rateLimited("curve.accepted.\(decision.key?.z85 ?? "")", .info, interval: 60, "CURVE client accepted: user=\(user) \(who)")
+            } else {
+                logger.rateLimited("curve.refused.\(decision.domain)", .warning, "CURVE client refused (not on the allow-list): \(who)")
+            }
+        }
     }
 
     /// Set when the I/O thread ended on its own (a socket error, or the context terminated): the daemon
@@ -116,6 +159,7 @@ public final class StreamPipeline: Sendable {
         ioFinished.wait()
         shared.queue.close()
         workers.withLock { $0 }?.join()
+        zap.withLock { $0 }?.stop()  // after the sockets it vouches for are closed
         shared.logger.log(.info, "pipeline stopped")
     }
 

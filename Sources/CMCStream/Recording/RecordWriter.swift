@@ -2,13 +2,13 @@ import Foundation
 
 /// Appends `RecordedMessage`s to a `.cmcrec` file. Owned by one thread (not `Sendable`).
 ///
-/// Records are buffered and written whole; `flush()` pushes them to the kernel (the recorder calls it
-/// every second and on shutdown), `close()` also fsyncs. A crash can only lose or tear the tail, which
-/// `RecordReader` detects and reports.
+/// Each record goes to the kernel with one `write(2)` as it is appended — no user-space buffer — so a
+/// process killed at any moment (even SIGKILL) loses at most the record being written: the page cache
+/// keeps what was written, and a torn last record is detected and reported by `RecordReader`.
+/// `close()` also fsyncs, which is what protects against power loss. One system call per message is
+/// cheap next to receiving it (thousands per second).
 public final class RecordWriter {
     private var fd: Int32
-    private var buffer: [UInt8] = []
-    private let flushThreshold = 1 << 16
     public private(set) var recordsWritten = 0
     public let path: String
 
@@ -17,37 +17,33 @@ public final class RecordWriter {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.error("open \(path)") }
-        buffer = RecordFormat.fileHeader()
-        try flush()
+        try write(RecordFormat.fileHeader())
     }
 
     deinit { try? close() }
 
     public func append(_ message: RecordedMessage) throws {
-        buffer += RecordFormat.record(message)
+        try write(RecordFormat.record(message))
         recordsWritten += 1
-        if buffer.count >= flushThreshold { try flush() }
     }
 
-    public func flush() throws {
-        guard fd >= 0 else { return }
+    private func write(_ bytes: [UInt8]) throws {
+        guard fd >= 0 else { throw Self.error("write \(path): closed") }
         var offset = 0
-        while offset < buffer.count {
-            let n = buffer[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Self.error("write \(path)")
             }
             offset += n
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes, fsyncs and closes. Idempotent.
+    /// Fsyncs and closes. Idempotent.
     public func close() throws {
         guard fd >= 0 else { return }
         defer { Glibc.close(fd); fd = -1 }
-        try flush()
         if fsync(fd) != 0 { throw Self.error("fsync \(path)") }
     }
 

@@ -7,14 +7,15 @@ public struct RecorderConfig: Sendable {
     public var labelEndpoints: [Endpoint] = []
     public var path: String
     public var receiveHighWaterMark: Int32 = 100_000
-    /// Records reach the kernel at least this often (a crash loses at most this much).
-    public var flushSeconds: Double = 1
+    /// CURVE client settings (server key and own key pair); nil: plain text.
+    public var curve: CurveClient?
 
     public init(path: String) { self.path = path }
 }
 
 /// Subscribes to frames and/or labels and appends every message to a `.cmcrec` file, on its own
-/// thread (which owns the sockets and the writer). `stop()` flushes, fsyncs and closes.
+/// thread (which owns the sockets and the writer). Every message is written as it arrives (a crash loses
+/// at most the one being written); `stop()` fsyncs and closes.
 public final class StreamRecorder: Sendable {
     private let config: RecorderConfig
     private let context: ZMQContext
@@ -53,10 +54,7 @@ public final class StreamRecorder: Sendable {
                     let socket = try ZMQSocket(context: context, type: .sub)
                     try socket.setHighWaterMarks(receive: config.receiveHighWaterMark)
                     try socket.subscribe(prefix)
-                    for e in endpoints {
-                        if e.mode == .bind { try socket.bind(e.address); bound.append(try socket.lastEndpoint()) }
-                        else { try socket.connect(e.address); bound.append(e.address) }
-                    }
+                    bound += try socket.attach(endpoints, curve: config.curve)
                     inputs.append((socket, channel))
                 }
             } catch {
@@ -77,7 +75,7 @@ public final class StreamRecorder: Sendable {
         }
     }
 
-    /// Stops recording, flushing and closing the file; returns the number of messages written.
+    /// Stops recording, fsyncing and closing the file; returns the number of messages written.
     @discardableResult
     public func stop() -> Int {
         let first = stopRequested.withLock { s in defer { s = true }; return !s }
@@ -86,7 +84,6 @@ public final class StreamRecorder: Sendable {
     }
 
     private func record(_ inputs: [(ZMQSocket, RecordedMessage.Channel)], _ writer: RecordWriter) {
-        var lastFlush = MonotonicClock.now()
         defer {
             do { try writer.close() } catch { failure.withLock { $0 = "\(error)" } }
             for (socket, _) in inputs { socket.close() }
@@ -101,10 +98,6 @@ public final class StreamRecorder: Sendable {
                                                           channel: channel, parts: parts))
                         written.withLock { $0 += 1 }
                     }
-                }
-                if MonotonicClock.now() - lastFlush > Int64(config.flushSeconds * 1e9) {
-                    try writer.flush()
-                    lastFlush = MonotonicClock.now()
                 }
             }
         } catch {

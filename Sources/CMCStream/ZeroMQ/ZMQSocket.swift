@@ -5,7 +5,7 @@ import Glibc
 
 /// The ZeroMQ socket patterns cmc uses.
 public enum ZMQSocketType: Sendable {
-    case pub, sub, xpub, xsub, pair, push, pull
+    case pub, sub, xpub, xsub, pair, push, pull, rep
 
     var raw: Int32 {
         switch self {
@@ -16,6 +16,7 @@ public enum ZMQSocketType: Sendable {
         case .pair: ZMQ_PAIR
         case .push: ZMQ_PUSH
         case .pull: ZMQ_PULL
+        case .rep: ZMQ_REP
         }
     }
 }

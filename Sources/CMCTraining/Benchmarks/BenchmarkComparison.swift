@@ -13,7 +13,8 @@ public enum BenchmarkComparison {
         for k in ["inertial", "skeleton", "both"] {
             for q in ["p50", "p99"] {
                 guard let theirs = inf[k]?[q], let mine = q == "p50" ? ours.inference_ms[k]?.p50 : ours.inference_ms[k]?.p99 else { continue }
-                s += String(format: "batch-1 %-8@ %@  %7.3f ms  %7.3f ms  %5.2f×\n", k, q, mine, theirs, theirs / mine)
+                s += "batch-1 " + "\(k) \(q)".padding(toLength: 16, withPad: " ", startingAt: 0)
+                s += String(format: "%7.3f ms  %7.3f ms  %5.2f×\n", mine, theirs, theirs / mine)
             }
         }
         s += String(format: "train samples/s         %8.1f   %8.1f     %5.2f×\n", ours.train_samples_per_s, train, ours.train_samples_per_s / train)

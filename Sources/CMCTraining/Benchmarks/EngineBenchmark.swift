@@ -99,7 +99,8 @@ public struct EngineBenchmark: Codable, Sendable {
         s += String(format: "sgemm 1024³          %7.1f GFLOP/s (2 threads)  %7.1f (1 thread)\n", sgemm_gflops, sgemm_gflops_1thread)
         for k in ["inertial", "skeleton", "both"] {
             let p = inference_ms[k]!
-            s += String(format: "batch-1 %-9@    p50 %7.3f ms   p99 %7.3f ms\n", k, p.p50, p.p99)
+            s += "batch-1 " + k.padding(toLength: 12, withPad: " ", startingAt: 0)
+            s += String(format: " p50 %7.3f ms   p99 %7.3f ms\n", p.p50, p.p99)
         }
         s += String(format: "train batch 64       %7.1f samples/s (%.1f ms/step, 2 threads)", train_samples_per_s, train_step_ms)
         return s

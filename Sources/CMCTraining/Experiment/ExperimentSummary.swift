@@ -10,7 +10,9 @@ public enum ExperimentSummary {
         for key in order {
             guard let st = r.stages[key] else { continue }
             let paper = r.dataset == "utd-mhad" ? PaperResults.utdMHADTestAccuracy[key] : nil
-            s += String(format: "%-18@ %@  %@  %@  %@     %@  %@\n", key, pct(st.val?.accuracy), pct(st.val?.macro_f1),
+            // %@ ignores field widths on Linux: pad by hand.
+            s += key.padding(toLength: 18, withPad: " ", startingAt: 0)
+            s += String(format: " %@  %@  %@  %@     %@  %@\n", pct(st.val?.accuracy), pct(st.val?.macro_f1),
                         pct(st.test?.accuracy), pct(st.test?.macro_f1), pct(paper), Progress.format(st.wallSeconds))
             for n in st.notes { s += "    \(n)\n" }
         }
