@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CI lint of the systemd units in systemd/: `systemd-analyze verify` works offline (systemd is never
 # booted here), but it only *warns* — exit status 0 even for `Type=notifyy` — and it refuses units
-# whose ExecStart does not exist. So: copy each unit to a temp dir with ExecStart/ExecReload pointing
-# at the freshly built binaries, verify the copies (the template as an instance, so %i is expanded),
-# and fail on ANY output.
+# whose ExecStart does not exist. So: copy each unit and its drop-ins (systemd/UNIT.d/*.conf, e.g. the
+# CURVE ones) to a temp dir with ExecStart/ExecReload pointing at the freshly built binaries, verify
+# the copies (the template as an instance, so %i is expanded; verify reads the drop-ins next to a
+# unit), and fail on ANY output. Then print each unit's `systemd-analyze security` exposure.
 #
 # Usage: tools/lint-systemd.sh [BIN_DIR]     (default: .build/release; build first)
 set -euo pipefail
@@ -20,9 +21,14 @@ done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 units=()
+rewrite() { sed -E "s#^(Exec(Start|Reload|StartPre|StartPost|Stop)=[-@:+!]*)/usr/local/bin/#\1$bin_dir/#" "$1" > "$2"; }
 for unit in systemd/*.service; do
   name="$(basename "$unit")"
-  sed -E "s#^(Exec(Start|Reload|StartPre|StartPost|Stop)=[-@:+!]*)/usr/local/bin/#\1$bin_dir/#" "$unit" > "$tmp/$name"
+  rewrite "$unit" "$tmp/$name"
+  if [ -d "$unit.d" ]; then
+    mkdir "$tmp/$name.d"
+    for dropin in "$unit.d"/*.conf; do rewrite "$dropin" "$tmp/$name.d/$(basename "$dropin")"; done
+  fi
   if [[ "$name" == *@.service ]]; then
     instance="${name/@.service/@lint.service}"
     ln -s "$name" "$tmp/$instance"

@@ -53,7 +53,7 @@ struct SoakBench: ParsableCommand {
         options.floodRate = floodRate
         options.curve = curve
         options.seed = seed
-        let report = try SoakRunner.run(options) { print($0) }
+        let report = try SoakRunner.run(options) { print($0); fflush(stdout) }   // progress shows live through a pipe
         print(report.summary)
         if let json {
             try report.jsonData().write(to: URL(fileURLWithPath: json))

@@ -55,10 +55,10 @@ enum FuzzHarness {
 final class FuzzTests: XCTestCase {
     func testMATReader() throws { try FuzzHarness.run(MATTarget.self, iterations: 100_000) }
     func testSafeTensors() throws { try FuzzHarness.run(SafeTensorsTarget.self, iterations: 100_000) }
-    func testModelBundle() throws { try FuzzHarness.run(BundleTarget.self, iterations: 4_000) }
-    func testExperimentConfig() throws { try FuzzHarness.run(ConfigTarget.self, iterations: 15_000) }
-    func testFrameCodec() throws { try FuzzHarness.run(FrameTarget.self, iterations: 300_000) }
-    func testLabelEvent() throws { try FuzzHarness.run(LabelTarget.self, iterations: 100_000) }
+    func testModelBundle() throws { try FuzzHarness.run(BundleTarget.self, iterations: 20_000) }
+    func testExperimentConfig() throws { try FuzzHarness.run(ConfigTarget.self, iterations: 30_000) }
+    func testFrameCodec() throws { try FuzzHarness.run(FrameTarget.self, iterations: 1_000_000) }
+    func testLabelEvent() throws { try FuzzHarness.run(LabelTarget.self, iterations: 50_000) }
     func testRecordReader() throws { try FuzzHarness.run(RecordTarget.self, iterations: 20_000) }
     func testSmartFallMMCSV() throws { try FuzzHarness.run(CSVTarget.self, iterations: 200_000) }
 }

@@ -41,13 +41,16 @@ enum SoakMetrics {
 
 /// Whether cmcd's resident memory grew over the soak, beyond filling its buffers.
 enum SoakMemory {
-    /// Growth is judged from the samples just after the warm-up to the last ones, each side taking its
-    /// lowest of three (a batch in flight or a reload in progress is a momentary peak, not growth): more
-    /// than max(8 MiB, 5 %), or (runs of 5 minutes or more) a second-half trend above 1 % per minute.
+    /// Judged on the second half of the run — after the warm-up filled the buffers and after the reloads
+    /// (a model loaded next to the old one leaves the heap a few MiB larger once, which is not growth):
+    /// from the start of the second half to the end, each side taking its lowest of three samples (a batch
+    /// in flight is a momentary peak), more than max(8 MiB, 5 %), or (runs of 5 minutes or more) a trend above
+    /// 1 % per minute.
     static func assess(start: Int, end: Int, peak: Int, samples: [[Double]], warmup: Double, seconds: Double) -> SoakReport.Memory {
         let warm = Int(samples.filter { $0[0] >= warmup }.prefix(3).map { $0[1] }.min() ?? Double(start))
-        let settled = Int(samples.suffix(3).map { $0[1] }.min() ?? Double(end))
         let half = samples.filter { $0[0] >= seconds / 2 }
+        let steady = Int(half.prefix(3).map { $0[1] }.min() ?? Double(warm))
+        let settled = Int(samples.suffix(3).map { $0[1] }.min() ?? Double(end))
         var slope = 0.0
         if half.count >= 3 {
             let n = Double(half.count)
@@ -55,9 +58,9 @@ enum SoakMemory {
             let sxy = half.map { ($0[0] - mx) * ($0[1] - my) }.reduce(0, +), sxx = half.map { ($0[0] - mx) * ($0[0] - mx) }.reduce(0, +)
             slope = sxx > 0 ? sxy / sxx * 60 : 0
         }
-        let grewAtEnd = settled - warm > max(8 * 1024, warm / 20)
-        let trending = seconds >= 300 && slope > Double(warm) * 0.01
-        return SoakReport.Memory(startKiB: start, warmKiB: warm, endKiB: end, peakKiB: peak, slopeKiBPerMinute: slope, samples: samples,
-                                 grew: grewAtEnd || trending)
+        // A trend needs minutes of samples; over a quick run's 30 s the batches in flight are noise.
+        let grew = settled - steady > max(8 * 1024, steady / 20) || (seconds >= 300 && slope > Double(steady) * 0.01)
+        return SoakReport.Memory(startKiB: start, warmKiB: warm, steadyKiB: steady, endKiB: end, peakKiB: peak, slopeKiBPerMinute: slope,
+                                 samples: samples, grew: grew)
     }
 }

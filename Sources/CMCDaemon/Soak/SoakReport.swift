@@ -33,8 +33,10 @@ public struct SoakReport: Codable, Sendable {
 
     public struct Memory: Codable, Sendable {
         public var startKiB: Int
-        /// After the warm-up: the baseline growth is measured from.
+        /// After the warm-up (buffers filled).
         public var warmKiB: Int
+        /// At the start of the second half, after the reloads: the baseline growth is measured from.
+        public var steadyKiB: Int
         public var endKiB: Int
         public var peakKiB: Int
         /// Least-squares slope over the second half of the run.
@@ -44,7 +46,7 @@ public struct SoakReport: Codable, Sendable {
 
         enum CodingKeys: String, CodingKey {
             case samples, grew
-            case startKiB = "start_kib", warmKiB = "warm_kib", endKiB = "end_kib", peakKiB = "peak_kib", slopeKiBPerMinute = "slope_kib_per_minute"
+            case startKiB = "start_kib", warmKiB = "warm_kib", steadyKiB = "steady_kib", endKiB = "end_kib", peakKiB = "peak_kib", slopeKiBPerMinute = "slope_kib_per_minute"
         }
     }
 
@@ -105,9 +107,10 @@ public struct SoakReport: Codable, Sendable {
         lines.append("             inference  \(labels.inferenceMs.line)")
         lines.append("reloads      " + reloads.map { String(format: "%@ at %.0f s: %@ (%.1f s)", $0.kind, $0.at, $0.outcome, $0.seconds) }.joined(separator: "; ")
                      + " — counters: \(n(daemon.reloads)) swapped, \(n(daemon.reloadFailures)) rejected")
-        lines.append(String(format: "memory       RSS %@ at start, %@ after warm-up, %@ at the end (%+.1f MiB), peak %@; slope %+.0f KiB/min over the 2nd half → %@",
-                            mib(memory.startKiB), mib(memory.warmKiB), mib(memory.endKiB), Double(memory.endKiB - memory.warmKiB) / 1024,
-                            mib(memory.peakKiB), memory.slopeKiBPerMinute, memory.grew ? "GROWTH" : "no growth"))
+        lines.append(String(format: "memory       RSS %@ at start, %@ after warm-up, %@ at half time (after the reloads), %@ at the end",
+                            mib(memory.startKiB), mib(memory.warmKiB), mib(memory.steadyKiB), mib(memory.endKiB)))
+        lines.append(String(format: "             2nd half %+.1f MiB, trend %+.0f KiB/min, peak %@ → %@", Double(memory.endKiB - memory.steadyKiB) / 1024,
+                            memory.slopeKiBPerMinute, mib(memory.peakKiB), memory.grew ? "GROWTH" : "no growth"))
         lines.append(String(format: "cmcd         %.2f cores on average; exit status %@", cpuCores, daemon.exitStatus.map { "\($0)" } ?? "none (killed)"))
         lines.append("verdict      " + (passed ? "PASS" : "FAIL: " + problems.joined(separator: "; ")))
         return lines.joined(separator: "\n")

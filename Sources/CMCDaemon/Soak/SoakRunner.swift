@@ -6,9 +6,9 @@ import Foundation
 /// and every kind of trouble the brief lists, then reports what it did and whether it held up.
 ///
 /// Timeline: cmcd starts from a config in the work directory; the label consumer, the sensors and the
-/// flooding publisher start; at 40 % of the run the model is replaced and reloaded (SIGHUP), at 60 %
-/// a truncated model is put in its place (the reload must be rejected), at 65 % the good one comes
-/// back; RSS is sampled every few seconds; at the end the publishers stop, the last labels drain,
+/// flooding publisher start; at 30 % of the run the model is replaced and reloaded (SIGHUP), at 40 %
+/// a truncated model is put in its place (the reload must be rejected), at 45 % the good one comes
+/// back; RSS is sampled every few seconds (the second half is the steady state memory is judged on); at the end the publishers stop, the last labels drain,
 /// cmcd's metrics are scraped and it is stopped with SIGTERM.
 public enum SoakRunner {
     public static func run(_ o: SoakOptions, progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> SoakReport {
@@ -57,7 +57,8 @@ public enum SoakRunner {
         var problems: [String] = []
         var samples: [[Double]] = []
         var reloads: [SoakReport.Reload] = []
-        var plan: [(at: Double, kind: String)] = [(0.4, "replace"), (0.6, "truncated"), (0.65, "restore")]
+        // Reloads in the first half, so the second half shows the steady state memory is judged on.
+        var plan: [(at: Double, kind: String)] = [(0.3, "replace"), (0.4, "truncated"), (0.45, "restore")]
         var nextSample = 0.0, nextProgress = 0.1
         while MonotonicClock.now() < end {
             ReplaySender.sleep(seconds: 0.25)
@@ -65,7 +66,7 @@ public enum SoakRunner {
             guard daemon.isRunning else { problems.append(String(format: "cmcd exited %.0f s into the soak", t)); abort.withLock { $0 = true }; break }
             if t >= nextSample, let rss = daemon.residentKiB() {
                 samples.append([t, Double(rss)])
-                nextSample += o.rssSampleSeconds
+                nextSample += min(o.rssSampleSeconds, o.seconds / 30)
             }
             if let step = plan.first, t >= step.at * o.seconds {
                 plan.removeFirst()

@@ -45,7 +45,8 @@ struct ClassifierLoop {
         var best: (epoch: Int, accuracy: Double, state: [[String: Tensor]])? = nil
         var bestLoss = Double.infinity, sinceBestLoss = 0
         var history: [EpochRecord] = []
-        let steps = max(trainCount / schedule.batchSize, 1)
+        // Batches per epoch as built below: ceil(n / batch), less a trailing batch of one.
+        let steps = max((trainCount + schedule.batchSize - 1) / schedule.batchSize - (trainCount % schedule.batchSize == 1 && trainCount > 1 ? 1 : 0), 1)
         let progress = Progress(stage, total: schedule.epochs * steps)
 
         func evaluate(_ split: Int, count: Int, labels: [Int]) -> (ClassificationMetrics, Double) {
