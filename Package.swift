@@ -48,5 +48,7 @@ let package = Package(
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore"]),
         .testTarget(name: "DaemonTests", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCData"]),
+        .testTarget(name: "FuzzTests", dependencies: ["CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
+                    resources: [.copy("Corpus")]),
     ]
 )

@@ -53,7 +53,8 @@ struct SoakBench: ParsableCommand {
         options.floodRate = floodRate
         options.curve = curve
         options.seed = seed
-        let report = try SoakRunner.run(options) { print($0); fflush(stdout) }   // progress shows live through a pipe
+        // Unbuffered, so progress shows live through a pipe.
+        let report = try SoakRunner.run(options) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         print(report.summary)
         if let json {
             try report.jsonData().write(to: URL(fileURLWithPath: json))

@@ -1,3 +1,4 @@
+import CMCModel
 import CMCTensor
 import CMCTraining
 import Foundation
@@ -41,15 +42,17 @@ final class FuzzRegressionTests: XCTestCase {
     }
 }
 
-/// Crashers found but not yet fixed (their fix belongs to another module's owner; docs/fuzzing.md,
-/// "Open findings"). They trap or fail, so they run only on request (CMC_FUZZ_OPEN=1), and pass once
-/// the decoder is fixed; then move the inputs to Corpus/<target>/ and drop the fuzz guard.
-final class FuzzOpenFindingsTests: XCTestCase {
-    func testOpenBundleCrashersAreRejected() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["CMC_FUZZ_OPEN"] == "1",
-                          "open crashers trap until fixed; set CMC_FUZZ_OPEN=1 to replay")
-        for (name, bytes) in try FuzzHarness.corpus("open/bundle") {
-            XCTAssertNil(BundleTarget.run(bytes, guarded: false), name)
+/// Findings fixed after the first fuzzing runs (docs/fuzzing.md): bundles whose metadata describes
+/// impossible or enormous networks (they trapped in the loader), and a configuration null lost on save.
+final class FuzzFixedFindingsTests: XCTestCase {
+    func testBundleArchitectureCrashersAreRejected() throws {
+        let corpus = try FuzzHarness.corpus("open/bundle")
+        XCTAssertFalse(corpus.isEmpty)
+        for (name, bytes) in corpus {
+            XCTAssertNil(BundleTarget.run(bytes), name)
+            let file = try SafeTensors.decode(Data(bytes))
+            let meta = try JSONDecoder().decode(BundleMetadata.self, from: Data(file.metadata["cmc.bundle"]!.utf8))
+            XCTAssertFalse(meta.problems().isEmpty, "\(name) must be refused by its metadata checks")
         }
     }
 
@@ -57,7 +60,6 @@ final class FuzzOpenFindingsTests: XCTestCase {
     /// cmc-train writes to runs/…/config.json (and into bundles) drops an explicit null, so re-running
     /// from it silently turns the classifier's plateau scheduler back on.
     func testExplicitNullPlateauPatienceSurvivesJSONRoundTrip() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["CMC_FUZZ_OPEN"] == "1", "open finding; set CMC_FUZZ_OPEN=1 to run")
         let json = #"{"dataset": "utd-mhad", "classifier": {"plateauPatience": null}}"#
         let config = try ExperimentConfig.decode(Data(json.utf8), source: "null-patience")
         XCTAssertNil(config.classifier.plateauPatience)

@@ -60,6 +60,42 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
             p.append("encoders expect \(inertialEncoder.length)/\(skeletonEncoder.length) steps, preprocessing resamples to \(preprocessing.length)")
         }
         if !(windowSeconds > 0 && windowSeconds < 600) { p.append("window length \(windowSeconds) s is not usable") }
+        return p + architectureProblems()
+    }
+
+    /// Bounds on the sizes the loader will build networks from: checked before anything is allocated,
+    /// so a hostile or corrupt bundle is refused instead of trapping or exhausting memory (found by
+    /// fuzzing: zero heads, negative widths, 2^40-wide layers).
+    func architectureProblems() -> [String] {
+        var p: [String] = []
+        let size = 1...4096
+        let i = inertialEncoder, s = skeletonEncoder
+        if !size.contains(classifierHidden) { p.append("classifierHidden \(classifierHidden) is not in \(size)") }
+        if !(1...1024).contains(i.inChannels) { p.append("inertial inChannels \(i.inChannels) is not in 1...1024") }
+        if i.channels.isEmpty || i.channels.count > 16 || !i.channels.allSatisfy(size.contains) {
+            p.append("inertial channels \(i.channels) must be 1 to 16 sizes in \(size)")
+        } else {
+            if !(1...64).contains(i.heads) || i.channels.last! % i.heads != 0 {
+                p.append("inertial heads \(i.heads) must be in 1...64 and divide \(i.channels.last!)")
+            }
+            if !(1...64).contains(i.kernel) || !(0...64).contains(i.padding) || !(1...4096).contains(i.length) {
+                p.append("inertial kernel \(i.kernel), padding \(i.padding), length \(i.length) out of range")
+            } else if i.tokens < 1 {
+                p.append("inertial encoder leaves \(i.tokens) time steps after its convolutions")
+            }
+        }
+        if !(0...16).contains(i.layers) || !(1...16384).contains(i.feedForward) { p.append("inertial layers \(i.layers) / feedForward \(i.feedForward) out of range") }
+        if !(i.dropout >= 0 && i.dropout < 1) { p.append("inertial dropout \(i.dropout) is not in [0, 1)") }
+        if s.channels.count != 6 || !s.channels.allSatisfy(size.contains) {
+            p.append("skeleton channels \(s.channels) must be 6 sizes in \(size)")
+        } else if !(1...1024).contains(s.joints) || !(1...16).contains(s.inChannels) || !(3...4096).contains(s.length) {
+            p.append("skeleton joints \(s.joints), inChannels \(s.inChannels), length \(s.length) out of range")
+        } else if s.outputSize < 1 {
+            p.append("skeleton encoder of this size has no output (\(s.length) steps, channels \(s.channels))")
+        }
+        if p.isEmpty && (i.outputSize > 4_000_000 || s.outputSize > 4_000_000) {
+            p.append("encoder outputs \(i.outputSize)/\(s.outputSize) are implausibly large")
+        }
         return p
     }
 }

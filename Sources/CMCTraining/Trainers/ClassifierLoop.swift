@@ -14,6 +14,22 @@ public struct ClassifierSchedule: Codable, Sendable, Equatable {
     public var plateauPatience: Int? = 5
     public var plateauFactor: Float = 0.5
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, learningRate, earlyStoppingPatience, plateauPatience, plateauFactor
+    }
+
+    /// Written by hand so that "no scheduler" is an explicit `null`: synthesized encoding omits nil,
+    /// and reading such a file back would restore the default patience (found by fuzzing).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(earlyStoppingPatience, forKey: .earlyStoppingPatience)
+        try c.encode(plateauPatience, forKey: .plateauPatience)
+        try c.encode(plateauFactor, forKey: .plateauFactor)
+    }
 }
 
 /// The outcome of training a classifier: the selected epoch's scores.

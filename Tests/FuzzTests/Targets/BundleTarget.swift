@@ -10,14 +10,10 @@ enum BundleTarget: FuzzTarget {
     static let name = "bundle"
 
     static func run(_ bytes: [UInt8]) -> String? {
-        run(bytes, guarded: ProcessInfo.processInfo.environment["CMC_FUZZ_BUNDLE_UNGUARDED"] != "1")
-    }
-
-    static func run(_ bytes: [UInt8], guarded: Bool) -> String? {
         guard let file = try? SafeTensors.decode(Data(bytes), source: "fuzz") else { return nil }
         guard let json = file.metadata["cmc.bundle"],
               let metadata = try? JSONDecoder().decode(BundleMetadata.self, from: Data(json.utf8)) else { return nil }
-        guard metadata.problems().isEmpty, !(guarded && knownOpenCrash(metadata)),
+        guard metadata.problems().isEmpty,
               let path = ScratchFile.write(bytes, tag: "bundle.safetensors") else { return nil }
         defer { try? FileManager.default.removeItem(atPath: path) }
         guard let bundle = try? ModelBundle.load(URL(fileURLWithPath: path)) else { return nil }
@@ -32,29 +28,6 @@ enum BundleTarget: FuzzTarget {
         guard loaded.keys.sorted() == file.tensors.keys.sorted() else { return "loaded tensor names differ from the file's" }
         for (k, v) in file.tensors where loaded[k]!.shape != v.shape { return "tensor \(k) loaded with another shape" }
         return nil
-    }
-
-    /// Architectures that `ModelBundle.load` is known to trap on or to allocate without bound for, because
-    /// `BundleMetadata.problems()` does not yet check the encoder and classifier sizes (docs/fuzzing.md,
-    /// "Open findings"; reproducers in Corpus/open/bundle). Skipped so the suite and the fuzzer look
-    /// past them; CMC_FUZZ_BUNDLE_UNGUARDED=1 turns the guard off to reproduce them. Delete this once
-    /// the loader validates architectures.
-    static func knownOpenCrash(_ m: BundleMetadata) -> Bool {
-        let size = 1...1024
-        let i = m.inertialEncoder, s = m.skeletonEncoder
-        guard (1...4096).contains(m.classifierHidden), size.contains(i.inChannels), !i.channels.isEmpty,
-              i.channels.allSatisfy(size.contains), (1...4096).contains(i.kernel), (0...4096).contains(i.padding),
-              (1...4096).contains(i.length),
-              i.heads >= 1, i.channels.last! % i.heads == 0, (0...16).contains(i.layers), (1...8192).contains(i.feedForward),
-              i.dropout >= 0, i.dropout < 1, (1...1_000_000).contains(i.outputSize) else { return true }
-        var length = i.length
-        for _ in i.channels {
-            length += 2 * i.padding - i.kernel + 1
-            if length < 1 { return true }
-        }
-        guard s.channels.count == 6, s.channels.allSatisfy(size.contains), size.contains(s.joints), size.contains(s.inChannels),
-              (3...4096).contains(s.length), (1...1_000_000).contains(s.outputSize) else { return true }
-        return false
     }
 
     /// A tiny but complete bundle (f16 keeps it small), as the trainer writes it.
