@@ -13,4 +13,18 @@ else
   echo "the build failed" >&2; exit 1
 fi
 bash tools/lint-systemd.sh .build-tests/release
-swift test -c release --skip-build -Xswiftc -enable-testing --scratch-path .build-tests "$@"
+# XCTest only (the suite has no Swift Testing tests; its empty "0 tests" line would end the log).
+set +e
+swift test -c release --skip-build -Xswiftc -enable-testing --scratch-path .build-tests --disable-swift-testing "$@" 2>&1 | tee .build-tests.out
+status=${PIPESTATUS[0]}
+set -e
+# A plain closing line: "N passed, N failed, N skipped", from XCTest's final summary.
+python3 - .build-tests.out <<'PY' || true
+import re, sys
+lines = [l for l in open(sys.argv[1], errors="replace") if "Executed" in l and "tests" in l]
+m = re.search(r"Executed (\d+) tests?, with (?:(\d+) tests? skipped and )?(\d+) failures?", lines[-1]) if lines else None
+if m:
+    total, skipped, failed = int(m.group(1)), int(m.group(2) or 0), int(m.group(3))
+    print(f"{total - skipped - failed} passed, {failed} failed, {skipped} skipped")
+PY
+exit "$status"
