@@ -31,9 +31,9 @@ let package = Package(
         .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"], swiftSettings: fast),
         .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCData"], swiftSettings: fast),
         .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCData"], swiftSettings: fast),
-        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib", "CMCModel", "CMCData"], swiftSettings: fast),
+        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib", "CMCModel", "CMCData", "CMCTensor"], swiftSettings: fast),
 
-        .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore"], swiftSettings: fast),
+        .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"], swiftSettings: fast),
 
         .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", "CMCDaemon", argumentParser], swiftSettings: fast),
         .executableTarget(name: "cmcd", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "CMCTrainingTests", dependencies: ["CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore"]),
-        .testTarget(name: "DaemonTests", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCData"]),
+        .testTarget(name: "DaemonTests", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
                     resources: [.copy("Corpus")]),
     ]

@@ -9,12 +9,15 @@
 # Usage: tools/soak.sh [--quick] [--minutes N] [any cmc-bench soak option, e.g. --subjects 64 --curve]
 # Settings (environment): CMC_BIN_DIR (binaries; default: build .build/release), CMC_MODEL (default
 # models/utd-mhad-cmkm.safetensors; an untrained full-size bundle is soaked when it is missing),
-# CMC_SOAK_DIR (work directory and report, default runs/soak), CMC_NICE (default 10).
+# CMC_SOAK_DIR (work directory and report, default runs/soak), CMC_NICE (default 10), CMC_BUILD_LOCK (a
+# file to hold with flock(1) while building, for machines where builds must not overlap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${CMC_BIN_DIR:-}" ]; then
-  swift build -c release --product cmc-bench 2>&1 | grep -E "error|warning: " || true
-  swift build -c release --product cmcd 2>&1 | grep -E "error|warning: " || true
+  lock=(); [ -n "${CMC_BUILD_LOCK:-}" ] && lock=(flock "$CMC_BUILD_LOCK")
+  for product in cmc-bench cmcd; do
+    "${lock[@]}" swift build -c release --product "$product" 2>&1 | grep -E "error|warning: " || true
+  done
 fi
 bin="$(realpath "${CMC_BIN_DIR:-.build/release}")"
 for exe in cmc-bench cmcd; do

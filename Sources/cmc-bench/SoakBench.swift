@@ -24,7 +24,7 @@ struct SoakBench: ParsableCommand {
     @Option(help: "Model bundle (copied into the work directory; default: the trained UTD-MHAD model).") var model = DaemonConfig.defaultModelPath
     @Flag(help: "Soak a randomly initialised full-size UTD-MHAD bundle instead (throughput only).") var untrained = false
     @Option(help: "The cmcd executable (default: next to cmc-bench).") var cmcd: String?
-    @Option(help: "Work directory: config, model copy, keys, cmcd.log.") var workDir = ".soak"
+    @Option(help: "Work directory: config, model copy, keys, cmcd.log.") var workDir = "runs/soak/work"
     @Option(help: "cmcd inference threads.") var workers = 2
     @Option(help: "Flood rate during bursts (frames/s).") var floodRate = 2000.0
     @Flag(help: "CURVE on every socket (keys generated in the work directory).") var curve = false
