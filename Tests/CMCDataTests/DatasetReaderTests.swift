@@ -147,7 +147,10 @@ final class DataRootTests: XCTestCase {
         XCTAssertEqual(DataRoot.resolve(environment: ["CMC_DATA_ROOT": "/env"], currentDirectory: "\(dir)/work/main"), "/env")
         let fallback = try XCTUnwrap(DataRoot.resolve(environment: [:], currentDirectory: "\(dir)/work/main"))
         XCTAssertTrue(fallback.hasSuffix("/work/shared/data"), fallback)
-        XCTAssertNil(DataRoot.resolve(environment: [:], currentDirectory: dir))
+        // A folder whose parent holds no shared/data (nested, so a shared/ next to the temp dir — as on
+        // a CI machine that clones into /tmp — cannot interfere).
+        try FileManager.default.createDirectory(atPath: "\(dir)/elsewhere/checkout", withIntermediateDirectories: true)
+        XCTAssertNil(DataRoot.resolve(environment: [:], currentDirectory: "\(dir)/elsewhere/checkout"))
         // A root may be the folder holding the datasets or the dataset folder itself.
         XCTAssertTrue(DatasetKind.utdMHAD.resolveDirectory(root: fallback)?.hasSuffix("/utd-mhad") ?? false)
         XCTAssertTrue(DatasetKind.utdMHAD.resolveDirectory(root: "\(fallback)/utd-mhad")?.hasSuffix("/utd-mhad") ?? false)
