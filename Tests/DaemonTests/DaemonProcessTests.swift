@@ -1,3 +1,4 @@
+import CMCDaemon
 import CMCStream
 import Foundation
 import XCTest
@@ -93,25 +94,6 @@ final class DaemonProcessTests: XCTestCase {
 
 /// A minimal HTTP/1.0 GET over loopback (the metrics endpoint closes the connection after replying).
 func httpGet(_ url: String) throws -> String {
-    guard let u = URL(string: url), let host = u.host, let port = u.port else { throw URLError(.badURL) }
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
-    inet_pton(AF_INET, host, &address.sin_addr)
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw URLError(.cannotConnectToHost) }
-    let request = Array("GET \(u.path) HTTP/1.0\r\nHost: \(host)\r\n\r\n".utf8)
-    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-    var response: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = recv(fd, &chunk, chunk.count, 0)
-        if n <= 0 { break }
-        response += chunk[0..<n]
-    }
-    return String(decoding: response, as: UTF8.self)
+    guard let u = URL(string: url), let host = u.host, let port = u.port, let p = UInt16(exactly: port) else { throw URLError(.badURL) }
+    return try PrometheusScrape.httpGet(host: host, port: p, path: u.path)
 }

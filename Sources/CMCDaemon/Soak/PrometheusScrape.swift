@@ -12,6 +12,13 @@ public struct PrometheusScrape: Sendable {
 
     /// `GET http://127.0.0.1:PORT/metrics` over loopback (HTTP/1.0, the server closes after replying).
     public static func fetch(host: String = "127.0.0.1", port: UInt16, timeoutSeconds: Int = 5) throws -> PrometheusScrape {
+        let text = try httpGet(host: host, port: port, path: "/metrics", timeoutSeconds: timeoutSeconds)
+        guard let body = text.range(of: "\r\n\r\n") else { throw POSIXError(.EBADMSG) }
+        return parse(String(text[body.upperBound...]))
+    }
+
+    /// A minimal HTTP/1.0 GET to an IPv4 address; the whole response (status line, headers, body).
+    public static func httpGet(host: String, port: UInt16, path: String, timeoutSeconds: Int = 5) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         defer { close(fd) }
@@ -25,7 +32,7 @@ public struct PrometheusScrape: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        let request = Array("GET /metrics HTTP/1.0\r\nHost: \(host)\r\n\r\n".utf8)
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: \(host)\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -34,9 +41,7 @@ public struct PrometheusScrape: Sendable {
             if n <= 0 { break }
             response += chunk[0..<n]
         }
-        let text = String(decoding: response, as: UTF8.self)
-        guard let body = text.range(of: "\r\n\r\n") else { throw POSIXError(.EBADMSG) }
-        return parse(String(text[body.upperBound...]))
+        return String(decoding: response, as: UTF8.self)
     }
 
     /// Parses the text exposition format (comments skipped; label values without escaped quotes,
