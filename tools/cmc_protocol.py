@@ -25,6 +25,60 @@ def label_topic(subject=None):
     return "label/" if subject is None else "label/%d/" % subject
 
 
+def action_topic(subject=None):
+    return "action/" if subject is None else "action/%d/" % subject
+
+
+# Keys every event carries (docs/protocol.md §5); later protocol revisions only add keys.
+LABEL_KEYS = {"v", "subject", "seq", "clock", "window_start_ns", "window_end_ns", "label", "label_index", "confidence",
+              "top_k", "modalities", "fallback", "raw", "inference_ms", "end_to_end_ms", "published_unix_ns"}
+ACTION_KEYS = {"v", "subject", "action", "clock", "start_ns", "end_ns", "start_sensor_ns", "end_sensor_ns", "label",
+               "label_index", "confidence", "top_k", "modalities", "fallback", "truncated", "inference_ms",
+               "end_to_end_ms", "published_unix_ns"}
+
+
+def decode_event(topic, payload):
+    """A label or action event from its [topic, payload]: the JSON object with "kind" ("label" or "action")
+    added; ProtocolError if the topic, version or keys are not as docs/protocol.md says."""
+    import json
+    topic = topic.decode("utf-8") if isinstance(topic, bytes) else topic
+    kind = "action" if topic.startswith(action_topic()) else "label"
+    event = json.loads(payload)
+    if event.get("v") != 1:
+        raise ProtocolError("v", "unsupported %s event version %r" % (kind, event.get("v")))
+    missing = (ACTION_KEYS if kind == "action" else LABEL_KEYS) - set(event)
+    if missing:
+        raise ProtocolError(sorted(missing)[0], "missing from the %s event" % kind)
+    expected = (action_topic if kind == "action" else label_topic)(event["subject"])
+    if topic != expected:
+        raise ProtocolError("topic", "%s, payload says %s" % (topic, expected))
+    if kind == "label" and event["label_index"] < -2:
+        raise ProtocolError("label_index", "%r is below -2" % event["label_index"])
+    event["kind"] = kind
+    return event
+
+
+def check_golden(path):
+    """Decodes every message of a golden-event file ({"topic", "payload"} list): the Swift tests decode the same."""
+    import json
+    with open(path) as f:
+        messages = json.load(f)
+    for m in messages:
+        event = decode_event(m["topic"], json.dumps(m["payload"]))
+        if event["kind"] != m["kind"]:
+            raise ProtocolError("kind", "%s decoded as %s" % (m["kind"], event["kind"]))
+    return len(messages)
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--check-golden":
+        print("%d golden events decode" % check_golden(sys.argv[2]))
+    else:
+        print("usage: cmc_protocol.py --check-golden FILE", file=sys.stderr)
+        sys.exit(2)
+
+
 def encode_frame(msg_type, subject, sequence, channels, joints, samples, units, t0_ns,
                  period_ns=None, timestamps_ns=None, source=0):
     """samples: list of per-sample value lists (IMU: C floats; skeleton: J*C floats, joint-major)."""

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Subscribes to cmcd's label events (or to frames, with --frames) and prints one JSON object per line.
+"""Subscribes to cmcd's label and action events (or to frames, with --frames); prints one JSON object per line
+(events get "kind": "label" or "action").
 
 Examples:
   tools/zmq_subscriber.py --endpoint tcp://127.0.0.1:5557                  # every subject's labels
@@ -26,6 +27,7 @@ def main():
     ap.add_argument("--bind", action="store_true")
     ap.add_argument("--subject", type=int, help="only this subject (exact, thanks to the trailing '/')")
     ap.add_argument("--frames", action="store_true", help="subscribe to imu/ and skel/ frames instead of labels")
+    ap.add_argument("--no-actions", action="store_true", help="window labels only, no action events")
     ap.add_argument("--count", type=int, default=0, help="stop after this many messages (0 = never)")
     ap.add_argument("--timeout", type=float, default=0, help="give up after this many seconds (0 = never)")
     cmc_curve.add_arguments(ap)
@@ -38,7 +40,7 @@ def main():
     if args.frames:
         prefixes = ["imu/", "skel/"] if args.subject is None else ["imu/%d/" % args.subject, "skel/%d/" % args.subject]
     else:
-        prefixes = [p.label_topic(args.subject)]
+        prefixes = [p.label_topic(args.subject)] + ([] if args.no_actions else [p.action_topic(args.subject)])
     for prefix in prefixes:
         s.setsockopt(zmq.SUBSCRIBE, prefix.encode())
     (s.bind if args.bind else s.connect)(args.endpoint)
@@ -63,10 +65,8 @@ def main():
                 expected = p.frame_topic(p.TYPE_IMU if frame["type"] == "imu" else p.TYPE_SKELETON, frame["subject"])
                 out = frame
             else:
-                out = json.loads(parts[1])
-                if out.get("v") != 1:
-                    raise p.ProtocolError("v", "unsupported label event version %r" % out.get("v"))
-                expected = p.label_topic(out["subject"])
+                out = p.decode_event(parts[0], parts[1])  # adds "kind": "label" or "action"
+                expected = topic
         except (ValueError, KeyError) as e:
             print("protocol violation on %s: %s" % (topic, e), file=sys.stderr)
             return 2

@@ -49,6 +49,10 @@ struct CMCReplay: ParsableCommand {
     @Flag(help: "Subscribe to the daemon's labels and report stream accuracy and latency.") var evaluate = false
     @Option(help: "Scored windows cover at least this fraction of min(window, clip).") var minCoverage = 0.75
     @Option(help: "Write the report as JSON to this file.") var json: String?
+    @Option(help: "With --evaluate: write the ground truth and every event, placed on the timelines, as JSON lines to this file.")
+    var events: String?
+    @Option(help: "With --evaluate: the bundle the daemon serves, to classify the same clips whole offline (the stream scores' reference).")
+    var model = "models/utd-mhad-cmkm.safetensors"
     @Flag(help: "Do not print each label as it arrives.") var quiet = false
 
     func run() throws {
@@ -102,7 +106,7 @@ struct CMCReplay: ParsableCommand {
         let wallStart = Date()
         let outcome = try ReplaySession.run(
             scripts: loaded.scripts, targets: targets, send: send, evaluate: evaluate, minCoverage: minCoverage, context: context,
-            onLabel: labelPrinter,
+            onLabel: labelPrinter, onAction: quiet ? nil : Self.printAction,
             progress: { fraction in
                 let elapsed = Date().timeIntervalSince(wallStart)
                 let eta = fraction > 0 ? elapsed / fraction - elapsed : 0
@@ -112,9 +116,23 @@ struct CMCReplay: ParsableCommand {
         var notes: [String] = []
         if stop.current { notes.append("interrupted: partial replay") }
         if outcome.rejectedLabels > 0 { notes.append("\(outcome.rejectedLabels) label messages did not decode") }
-        return ReplayReport(source: loaded.description, speed: speed, streams: loaded.scripts.count, clips: clips, timelineSeconds: timeline,
-                            wallSeconds: Double(outcome.log.finishedAt - outcome.log.startedAt) * 1e-9, framesSent: outcome.log.sent,
-                            labelsReceived: evaluate ? outcome.labels.count : nil, evaluation: outcome.evaluation, notes: notes)
+        var report = ReplayReport(source: loaded.description, speed: speed, streams: loaded.scripts.count, clips: clips, timelineSeconds: timeline,
+                                  wallSeconds: Double(outcome.log.finishedAt - outcome.log.startedAt) * 1e-9, framesSent: outcome.log.sent,
+                                  labelsReceived: evaluate ? outcome.labels.count : nil, evaluation: outcome.evaluation, notes: notes)
+        if let events, evaluate {
+            try EventDump.write(to: events, scripts: loaded.scripts, log: outcome.log, labels: outcome.labels, actions: outcome.actions)
+        }
+        if evaluate && report.stream != nil {
+            if FileManager.default.fileExists(atPath: model) {
+                do {
+                    report.stream?.clipAccuracy = try ClipReference.accuracy(bundle: model, samples: loaded.samples)
+                    report.evaluation?.stream = report.stream
+                } catch { report.notes.append("clip accuracy not measured: \(model): \(error)") }
+            } else {
+                report.notes.append("clip accuracy not measured: no bundle at \(model) (--model)")
+            }
+        }
+        return report
     }
 
     private func replayRecordings(targets: ReplayTargets, context: ZMQContext, stop: Locked<Bool>) throws -> ReplayReport {
@@ -138,6 +156,12 @@ struct CMCReplay: ParsableCommand {
     }
 
     private var labelPrinter: (@Sendable (LabelCollector.Received) -> Void)? { quiet ? nil : Self.printLabel }
+
+    @Sendable static func printAction(_ r: LabelCollector.ReceivedAction) {
+        let e = r.event
+        print(String(format: "subject %-6d ACTION %-18@ p %.2f  %.1f s  (action %d, %.0f ms after it ended)", e.subject, e.label as NSString,
+                     e.confidence, e.seconds, e.action, e.endToEndMilliseconds))
+    }
 
     @Sendable static func printLabel(_ r: LabelCollector.Received) {
         let e = r.event

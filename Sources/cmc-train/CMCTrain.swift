@@ -12,5 +12,5 @@ struct CMCTrain: ParsableCommand {
         """,
         subcommands: [ExperimentCommand.self, SimCLRCommand.self, CMCCommand.self, CMKMCommand.self,
                       SupervisedCommand.self, FineTuneCommand.self, SemiSupervisedCommand.self, RetrievalCommand.self,
-                      EvaluateCommand.self, ExportCommand.self, DataCommand.self])
+                      EvaluateCommand.self, ExportCommand.self, ModelInfoCommand.self, DataCommand.self])
 }

@@ -57,3 +57,22 @@ struct ExportCommand: ParsableCommand {
         print("exported \(to): \(reloaded.metadata.dataset.classNames.count) classes, window \(reloaded.metadata.windowSeconds) s, validation \(reloaded.metadata.validation)")
     }
 }
+
+struct ModelInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model-info",
+        abstract: "Print a model bundle's input contract: classes, window, IMU channels and units, joint order, rates.",
+        discussion: "What a sensor gateway must send (docs/protocol.md §5.3). --json writes the same for programs.")
+
+    @Option(help: "Model bundle (.safetensors).") var model = "models/utd-mhad-cmkm.safetensors"
+    @Option(help: "Write the contract as JSON here (- for standard output).") var json: String?
+
+    func run() throws {
+        let contract = ModelContract(try ModelBundle.load(URL(fileURLWithPath: model)).metadata)
+        guard let json else { return print(contract.summary) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(contract)
+        if json == "-" { print(String(decoding: data, as: UTF8.self)) } else { try data.write(to: URL(fileURLWithPath: json)) }
+    }
+}

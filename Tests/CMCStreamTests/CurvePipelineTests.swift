@@ -11,6 +11,7 @@ final class CurvePipelineTests: XCTestCase {
         var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared
+        config.segmentation.enabled = false  // constant test signals: every window would be idle
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0, topK: 3)
         config.curve = PipelineCurve(keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist"]),
                                      consumers: CurveAllowList([consumer.publicKey: "dashboard"]))

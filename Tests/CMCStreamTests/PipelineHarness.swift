@@ -21,6 +21,7 @@ final class PipelineHarness {
         var config = PipelineConfig(imuEndpoints: [.bind("inproc://imu-\(id)")], skeletonEndpoints: [.bind("inproc://skel-\(id)")],
                                     labelEndpoints: [.bind("inproc://labels-\(id)")])
         config.clock.mode = .shared
+        config.segmentation.enabled = false  // constant test signals: every window would be idle
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 2)
         configure(&config)
         pipeline = try StreamPipeline(config: config, classifier: classifier, logger: logs.logger, notifier: notifier, context: context)

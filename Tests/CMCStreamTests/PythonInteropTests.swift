@@ -40,6 +40,7 @@ final class PythonInteropTests: XCTestCase {
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .aligned     // the publisher's sensor clocks are offset by 1000+ s
         config.smoothing = SmoothingPolicy(windows: 2, unknownThreshold: 0.5, topK: 3)
+        config.segmentation.enabled = false  // constant test signals: every window would be idle
         let logs = LogCapture()
         let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger)
         let bound = try pipeline.start()
@@ -82,6 +83,7 @@ final class PythonInteropTests: XCTestCase {
         var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 3)
+        config.segmentation.enabled = false  // constant test signals: every window would be idle
         config.curve = PipelineCurve(keys: server.pair, sensors: CurveAllowList([sensor.pair.publicKey: "py-wrist"]),
                                      consumers: CurveAllowList([consumer.pair.publicKey: "py-dashboard"]))
         let logs = LogCapture()
@@ -146,5 +148,14 @@ final class PythonInteropTests: XCTestCase {
         XCTAssertEqual(json["timestamps_ns"] as? [Int], [1_000, 34_000_000])
         let values = (json["values"] as? [[Double]])?.flatMap { $0 }.map(Float.init)
         XCTAssertEqual(values, frame.values)
+    }
+
+    func testThePythonClientDecodesTheGoldenEvents() throws {
+        let golden = Self.tools.deletingLastPathComponent().appendingPathComponent("Tests/Golden/events.json")
+        let (process, out) = try launch("cmc_protocol.py", ["--check-golden", golden.path])
+        wait(process, timeout: 20)
+        XCTAssertEqual(process.terminationStatus, 0)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(text.contains("4 golden events decode"), text)
     }
 }

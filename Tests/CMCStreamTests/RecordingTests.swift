@@ -98,6 +98,7 @@ final class RecordingTests: XCTestCase {
 
         var pc = PipelineConfig(imuEndpoints: [.bind("inproc://replay-imu")], skeletonEndpoints: [], labelEndpoints: [.bind("inproc://replay-labels")])
         pc.clock.mode = .shared
+        pc.segmentation.enabled = false  // constant test signals: every window would be idle
         let pipeline = try StreamPipeline(config: pc, classifier: TestClassifier(), logger: LogCapture().logger, context: context)
         try pipeline.start()
         defer { pipeline.stop() }

@@ -10,7 +10,9 @@ final class WindowAssemblerTests: XCTestCase {
         var buffer = BufferPolicy()
         configure(&buffer)
         var clock = ClockPolicy(); clock.mode = .shared
-        return WindowAssembler(spec: spec, buffer: buffer, clock: clock, hopSeconds: 0.5)
+        // These tests are about windowing; segmentation has its own (`SegmentingAssemblerTests`).
+        var segmentation = SegmenterPolicy(); segmentation.enabled = false
+        return WindowAssembler(spec: spec, buffer: buffer, clock: clock, hopSeconds: 0.5, segmentation: segmentation)
     }
 
     /// Feeds frames as if each arrived at its last sample's time, cutting after each; returns the windows.
@@ -178,5 +180,107 @@ final class WindowAssemblerTests: XCTestCase {
             }
             _ = a.evictIdle(now: limit)
         }
+    }
+}
+
+/// The assembler with its segmenter: action windows, idle windows, windows narrowed to an action.
+final class SegmentingAssemblerTests: XCTestCase {
+    private let second: Int64 = 1_000_000_000
+    private let spec = ClassifierSpec(
+        classNames: ["a", "b"], windowSeconds: 2, inertialChannels: 6,
+        inertialUnits: [.metresPerSecondSquared, .metresPerSecondSquared, .metresPerSecondSquared,
+                        .radiansPerSecond, .radiansPerSecond, .radiansPerSecond],
+        skeletonCoordinates: nil, skeletonJoints: nil)
+
+    private func assembler(clock: ClockMode = .shared) -> WindowAssembler {
+        var c = ClockPolicy(); c.mode = clock
+        return WindowAssembler(spec: spec, buffer: BufferPolicy(), clock: c, hopSeconds: 0.5)
+    }
+
+    /// 50 Hz IMU frames of 5 samples; the gyroscope rotates while `moving(t)`.
+    private func frames(seconds: Double, moving: (Double) -> Bool) -> [SensorFrame] {
+        var out: [SensorFrame] = []
+        var t: Int64 = 0, seq: UInt64 = 0
+        while t < Int64(seconds * 1e9) {
+            var values: [Float] = []
+            for k in 0..<5 {
+                let s = Double(t + Int64(k) * 20_000_000) * 1e-9
+                let g = moving(s) ? Float(2 * sin(2 * .pi * 2 * s)) : 0
+                values += [0, 0, 9.81, g, 0, 0]
+            }
+            out.append(SensorFrame(modality: .inertial, subject: 4, sequence: seq, channels: 6, joints: 0,
+                                   units: [.metresPerSecondSquared, .metresPerSecondSquared, .metresPerSecondSquared,
+                                           .radiansPerSecond, .radiansPerSecond, .radiansPerSecond],
+                                   timing: .regular(start: t, periodNanoseconds: 20_000_000), values: values))
+            t += 100_000_000; seq += 1
+        }
+        return out
+    }
+
+    func testAnActionComesOutWholeAndWindowsFollowThePhaseAtTheirCentre() throws {
+        var a = assembler()
+        var actions: [Window] = [], periodic: [Window] = []
+        for f in frames(seconds: 10, moving: { (3..<5.5).contains($0) }) {
+            let arrival = f.timing.timestamp(ofSample: f.sampleCount - 1)
+            _ = try a.ingest(f, arrival: arrival)
+            actions += a.cutActions(subject: 4, now: arrival)
+            if case let .window(w) = a.cut(subject: 4, now: arrival) { periodic.append(w); a.finished(subject: 4) }
+        }
+        XCTAssertEqual(actions.count, 1)
+        let action = try XCTUnwrap(actions.first)
+        guard case let .action(segment) = action.purpose else { return XCTFail("not an action window") }
+        XCTAssertEqual(Double(segment.start) * 1e-9, 3, accuracy: 0.3)
+        XCTAssertEqual(Double(segment.end) * 1e-9, 5.5, accuracy: 0.3)
+        // The data is the action plus its padding, all of it.
+        XCTAssertEqual(Double(action.end - action.start) * 1e-9, segment.seconds + 0.6, accuracy: 0.01)
+        XCTAssertEqual(Double(try XCTUnwrap(action.inertial).count), (segment.seconds + 0.6) * 50, accuracy: 2)
+
+        var idle = 0, inAction = 0
+        for w in periodic {
+            guard case let .periodic(span, phase) = w.purpose else { return XCTFail("periodic window expected") }
+            XCTAssertEqual(span.upperBound - span.lowerBound, 2 * second)
+            let centre = Double(span.lowerBound + second) * 1e-9
+            switch phase {
+            case .idle?:
+                idle += 1
+                XCTAssertTrue(w.modalities.isEmpty, "idle windows carry no data (no inference)")
+                XCTAssertFalse((3.2..<5.3).contains(centre), "idle at \(centre) s, inside the action")
+            case .action?:
+                inAction += 1
+                XCTAssertTrue((2.5..<6).contains(centre), "action at \(centre) s")
+                XCTAssertGreaterThanOrEqual(w.start, segment.start - second / 2, "narrowed to the action")
+            case nil: break
+            }
+        }
+        XCTAssertGreaterThan(idle, 5)
+        XCTAssertGreaterThan(inAction, 2)
+    }
+
+    func testAStreamThatStopsMidActionStillGetsItsEvent() throws {
+        var a = assembler()
+        var last: Int64 = 0
+        for f in frames(seconds: 5, moving: { $0 >= 2 }) {
+            last = f.timing.timestamp(ofSample: f.sampleCount - 1)
+            _ = try a.ingest(f, arrival: last)
+            XCTAssertEqual(a.cutActions(subject: 4, now: last).count, 0)
+        }
+        XCTAssertEqual(a.closeSilentActions(now: last + second / 10).count, 0, "not silent long enough")
+        let closed = a.closeSilentActions(now: last + second)
+        XCTAssertEqual(closed.count, 1)
+    }
+
+    func testAFastSenderGetsAWindowEveryHopOfItsOwnData() throws {
+        // Aligned clock; the sender replays 4× faster than real time: 10 s of data in 2.5 s of arrivals.
+        var a = assembler(clock: .aligned)
+        var windows = 0
+        let base: Int64 = 1_000 * second
+        for f in frames(seconds: 10, moving: { _ in false }) {
+            let t = f.timing.timestamp(ofSample: f.sampleCount - 1)
+            let arrival = base + t / 4
+            _ = try a.ingest(f, arrival: arrival)
+            if case .window = a.cut(subject: 4, now: arrival) { windows += 1; a.finished(subject: 4) }
+        }
+        // (10 s − 2 s first window) / 0.5 s hop + 1 ≈ 17; at wall-clock pace it would be ≈ 2.
+        XCTAssertGreaterThanOrEqual(windows, 15)
     }
 }

@@ -129,6 +129,49 @@ final class WireCodecTests: XCTestCase {
     }
 }
 
+/// The golden events of Tests/Golden/events.json, which the Python client's tests decode too
+/// (`tools/cmc_protocol.py --check-golden`, run by `PythonInteropTests`).
+final class GoldenEventTests: XCTestCase {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Golden/events.json")
+
+    func testGoldenEventsDecodeAndReencodeToTheSameJSON() throws {
+        let data = try Data(contentsOf: Self.file)
+        let messages = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        XCTAssertEqual(messages.count, 4)
+        var kinds: [String] = []
+        for m in messages {
+            let topic = try XCTUnwrap(m["topic"] as? String), payload = try XCTUnwrap(m["payload"] as? [String: Any])
+            let bytes = Array(try JSONSerialization.data(withJSONObject: payload))
+            let reencoded: [UInt8]
+            switch try PublishedEvent.decode(message: [Array(topic.utf8), bytes]) {
+            case let .label(e): kinds.append("label"); reencoded = e.encoded(); XCTAssertEqual(e.topic, topic)
+            case let .action(e): kinds.append("action"); reencoded = e.encoded(); XCTAssertEqual(e.topic, topic)
+            }
+            let back = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(reencoded)) as? NSDictionary)
+            XCTAssertEqual(back, payload as NSDictionary, topic)
+        }
+        XCTAssertEqual(kinds, messages.map { $0["kind"] as? String ?? "" })
+    }
+
+    func testActionEventTopicVersionAndIdleLabel() throws {
+        let data = try Data(contentsOf: Self.file)
+        let messages = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        let action = try XCTUnwrap(messages.first { $0["kind"] as? String == "action" })
+        let bytes = Array(try JSONSerialization.data(withJSONObject: action["payload"]!))
+        let event = try ActionEvent.decode(message: [Array("action/7/".utf8), bytes])
+        XCTAssertEqual(event.seconds, 3.1, accuracy: 1e-9)
+        XCTAssertThrowsError(try ActionEvent.decode(message: [Array("action/8/".utf8), bytes]), "topic must match the subject")
+        var future = event; future.version = 2
+        XCTAssertThrowsError(try ActionEvent.decode(message: future.message()))
+        // An old consumer of labels keeps decoding: the new fields are optional.
+        let idle = try XCTUnwrap(messages.first { ($0["payload"] as? [String: Any])?["label"] as? String == "idle" })
+        let label = try LabelEvent.decode(message: [Array("label/7/".utf8), Array(try JSONSerialization.data(withJSONObject: idle["payload"]!))])
+        XCTAssertEqual(label.labelIndex, LabelEvent.idleIndex)
+        XCTAssertEqual(label.labelTimeNanoseconds, 125_750_000_000)
+    }
+}
+
 extension SensorFrame {
     func with(timing: FrameTiming) -> SensorFrame { var f = self; f.timing = timing; return f }
 }

@@ -117,6 +117,7 @@ final class SystemdNotifierTests: XCTestCase {
         let notifier = try XCTUnwrap(SystemdNotifier(environment: ["NOTIFY_SOCKET": systemd.name, "WATCHDOG_USEC": "200000"]))
         var config = PipelineConfig(imuEndpoints: [.bind("inproc://wd-imu")], skeletonEndpoints: [], labelEndpoints: [.bind("inproc://wd-labels")])
         config.tickSeconds = 0.02
+        config.segmentation.enabled = false  // constant test signals: every window would be idle
         let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger, notifier: notifier)
         try pipeline.start()
         let messages = systemd.receive(for: 2) { $0.filter { $0 == "WATCHDOG=1" }.count >= 3 }

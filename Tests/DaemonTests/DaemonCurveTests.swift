@@ -63,7 +63,8 @@ final class DaemonCurveTests: XCTestCase {
 
         // The listed sensor: labels end to end, for itself and for the listed recorder.
         let listed = CurveClient(serverKey: serverKey, keys: try CurveKeyFiles.readSecret(path: sensor.secret))
-        let events = try LiveStreams.run(subjects: [1], seconds: 2.2, imu: daemon.imu, skeleton: daemon.skeleton, labels: daemon.labels, curve: listed)
+        let events = try LiveStreams.run(subjects: [1], seconds: 2.2, imu: daemon.imu, skeleton: daemon.skeleton, labels: daemon.labels, curve: listed,
+                                         includeIdle: true)
         XCTAssertGreaterThanOrEqual(events.count, 2, daemon.process.output)
         labelRecorder.signal(SIGINT)
         XCTAssertEqual(labelRecorder.waitForExit(timeout: 10), 0, labelRecorder.output)

@@ -29,6 +29,7 @@ final class PipelineBatchingTests: XCTestCase {
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared
         config.maxBatch = 8
+        config.segmentation.enabled = false  // constant test signals: every window would be idle
         let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: StreamLogger(minimum: .error))
         let bound = try pipeline.start()
         defer { pipeline.stop() }

@@ -5,6 +5,9 @@ import Foundation
 /// Steady synthetic sensor streams shaped for a model (its channels, joints and training units), for
 /// load tests: IMU at `imuRate`, skeleton at `skeletonRate`, each subject starting at its own phase
 /// of the hop so windows fall due spread out over time, as with independent real sensors.
+///
+/// Every subject moves all the time (a 1–2.5 Hz swing, well above the segmenter's motion threshold):
+/// the worst case for the daemon, where no window is idle and every window is inferred.
 public enum SyntheticStreams {
     public static func scripts(subjects: Int, seconds: Double, info: DatasetInfo, imuRate: Double = 50, skeletonRate: Double = 30,
                                phaseSpread: Double = 0.5, firstSubject: UInt32 = 1) -> [StreamScript] {
@@ -17,14 +20,14 @@ public enum SyntheticStreams {
         return (0..<subjects).map { i in
             let phase = Int64((Double(i) * 0.618_033_988_75).truncatingRemainder(dividingBy: 1) * phaseSpread * 1e9)
             var imu: ScriptedSamples?, skeleton: ScriptedSamples?
-            let w = Float(1 + i % 7)   // each subject moves at its own pace
+            let w = 2 * Float.pi * (1 + 0.25 * Float(i % 7))   // each subject moves at its own pace
             if channels > 0 {
                 var s = ScriptedSamples(channels: channels, joints: 0, units: units.imu)
                 let period = Int64((1e9 / imuRate).rounded())
                 for k in 0..<Int(seconds * imuRate) {
                     let t = Float(k) / Float(imuRate)
                     s.append(time: phase + Int64(k) * period, sample: (0..<channels).map { c in
-                        (c == 2 ? g : 0) + 0.3 * g * sin(w * t + Float(c)) + (c >= 3 ? 40 * cos(w * t + Float(c)) : 0)
+                        (c == 2 ? g : 0) + 0.3 * g * sin(w * t + Float(c)) + (c >= 3 ? 120 * cos(w * t + Float(c)) : 0)
                     })
                 }
                 imu = s

@@ -34,13 +34,14 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public var workers = 2
     /// Most windows per batched classifier call.
     public var maxBatch = 32
-    /// Windows averaged per decision (1 = no smoothing). Two windows (1 s at the default hop): UTD-MHAD
-    /// actions last 2–5 s, and longer averages mixed neighbouring actions in replays (docs/deployment.md).
-    public var smoothingWindows = 2
-    /// Below this smoothed probability the label is "unknown". With 27 classes (chance 0.04), 0.25
-    /// kept most confident windows; 0.5 turned 86 % of correct replayed windows into "unknown".
-    public var unknownThreshold = 0.25
-    public var topK = 3
+    /// Windows averaged per decision (1 = no smoothing); the default and its reason: `SmoothingPolicy`.
+    public var smoothingWindows = SmoothingPolicy().windows
+    /// Below this smoothed probability the label is "unknown" (`SmoothingPolicy.unknownThreshold`).
+    public var unknownThreshold = SmoothingPolicy().unknownThreshold
+    public var topK = SmoothingPolicy().topK
+    /// Action segmentation (docs/deployment.md, "Actions"): `{"enabled": false}` turns action events off
+    /// and labels windows from their own data alone; any key of `SegmenterPolicy` may be given.
+    public var segmentation = SegmenterPolicy()
     /// Prometheus `/metrics` on 127.0.0.1; 0 picks a free port, negative disables it.
     public var metricsPort = DaemonConfig.defaultMetricsPort
     /// "aligned" (map each sensor clock onto the daemon's) or "shared" (sensors and daemon share a clock).
@@ -71,7 +72,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port"
         case maxSubjects = "max_subjects", logFormat = "log_format", logLevel = "log_level", drainSeconds = "drain_seconds"
         case curveSecretKey = "curve_secret_key", curveSensors = "curve_sensors", curveConsumers = "curve_consumers"
-        case curveServerKey = "curve_server_key"
+        case curveServerKey = "curve_server_key", segmentation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -98,6 +99,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         curveSensors = try c.decodeIfPresent(String.self, forKey: .curveSensors)
         curveConsumers = try c.decodeIfPresent(String.self, forKey: .curveConsumers)
         curveServerKey = try c.decodeIfPresent(String.self, forKey: .curveServerKey)
+        segmentation = try c.decodeIfPresent(SegmenterPolicy.self, forKey: .segmentation) ?? d.segmentation
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -116,7 +118,11 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
             throw Invalid(source: path, problems: ["the top level must be a JSON object"])
         }
         let known = Set(CodingKeys.allCases.map(\.rawValue))
-        let unknown = keys.filter { !known.contains($0) }.sorted()
+        var unknown = keys.filter { !known.contains($0) }.sorted()
+        if let nested = (object as? [String: Any])?["segmentation"] as? [String: Any] {
+            let segmenterKeys = Set(SegmenterPolicy.CodingKeys.allCases.map(\.rawValue))
+            unknown += nested.keys.filter { !segmenterKeys.contains($0) }.sorted().map { "segmentation.\($0)" }
+        }
         if !unknown.isEmpty {
             throw Invalid(source: path, problems: ["unknown key(s) \(unknown.joined(separator: ", ")); known: \(known.sorted().joined(separator: ", "))"])
         }
@@ -159,6 +165,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         if !["text", "json"].contains(logFormat) { p.append("log_format: \"\(logFormat)\" is not text or json") }
         if logPriority == nil { p.append("log_level: \"\(logLevel)\" is not debug, info, notice, warning or error") }
         if !(drainSeconds >= 0 && drainSeconds <= 60) { p.append("drain_seconds: \(drainSeconds) is not in [0, 60]") }
+        p += segmentation.problems()
         return p + curveProblems()
     }
 
@@ -177,6 +184,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         config.clock.mode = ClockMode(rawValue: clock) ?? .aligned
         config.buffer.maxSubjects = maxSubjects
         config.drainTimeoutSeconds = drainSeconds
+        config.segmentation = segmentation
         return config
     }
 

@@ -13,10 +13,12 @@ public struct ReplayReport: Codable, Sendable {
     public var framesSent: [String: Int]
     public var labelsReceived: Int?
     public var evaluation: StreamEvaluation?
+    /// The stream scores (also inside `evaluation`), at the top level where tools look for them.
+    public var stream: StreamScores?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case source, speed, streams, clips, evaluation, notes
+        case source, speed, streams, clips, evaluation, notes, stream
         case timelineSeconds = "timeline_seconds", wallSeconds = "wall_seconds", framesSent = "frames_sent", labelsReceived = "labels_received"
     }
 
@@ -31,6 +33,7 @@ public struct ReplayReport: Codable, Sendable {
         self.framesSent = Dictionary(uniqueKeysWithValues: framesSent.map { ($0.key.description, $0.value) })
         self.labelsReceived = labelsReceived
         self.evaluation = evaluation
+        self.stream = evaluation?.stream
         self.notes = notes
     }
 
@@ -55,6 +58,17 @@ public struct ReplayReport: Codable, Sendable {
             lines.append("unknown     \(pct(e.unknownRate)) of scored windows;  fallback (one modality) \(e.fallbackLabels) windows")
             lines.append("latency     \(e.latencyMs.line)  (last frame sent → label received)")
             lines.append("daemon      end-to-end \(e.daemonEndToEndMs.line);  inference p50 \(String(format: "%.1f", e.inferenceMs.p50)) ms")
+            if let st = e.stream {
+                lines.append("windows     \(pct(st.windowAccuracy)) right at the window centre (\(st.windowsScored) scored, "
+                             + "\(st.idleWindows) of them idle)")
+                lines.append("actions     \(st.events) events for \(st.clips) clips: precision \(pct(st.eventPrecision)), recall "
+                             + "\(pct(st.eventRecall)), F1 \(pct(st.eventF1)) (IoU ≥ \(st.iouThreshold), same label); "
+                             + "\(st.clipsDetected) clips found")
+                lines.append("idle        " + (st.idleFalseEventsPerMin.map { String(format: "%.2f false events per minute", $0) } ?? "n/a")
+                             + String(format: " over %.1f idle minutes", st.idleMinutes))
+                lines.append("event lat.  \(st.eventLatencyMs.line)  (clip's last frame sent → action event received)")
+                if let c = st.clipAccuracy { lines.append("clips       \(pct(c)) of the same clips classified whole, offline") }
+            }
             lines.append(String(format: "rules       scored = window ends inside a clip and covers ≥ %.0f %% of min(window, clip)", e.minCoverage * 100))
             lines += e.notes.map { "note        \($0)" }
         } else if let n = labelsReceived {

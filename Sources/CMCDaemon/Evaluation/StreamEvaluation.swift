@@ -39,9 +39,11 @@ public struct StreamEvaluation: Codable, Sendable {
     public var inferenceMs: LatencyStats
     public var minCoverage: Double
     public var notes: [String]
+    /// Window and action-event scores (`StreamScores`).
+    public var stream: StreamScores?
 
     enum CodingKeys: String, CodingKey {
-        case streams, clips, labels, idle, transition, scored, accuracy, notes
+        case streams, clips, labels, idle, transition, scored, accuracy, notes, stream
         case foreignLabels = "foreign_labels", rawAccuracy = "raw_accuracy", unknownRate = "unknown_rate"
         case clipVoteAccuracy = "clip_vote_accuracy", clipsScored = "clips_scored", fallbackLabels = "fallback_labels"
         case latencyMs = "latency_ms", daemonEndToEndMs = "daemon_end_to_end_ms", inferenceMs = "inference_ms", minCoverage = "min_coverage"
@@ -58,7 +60,8 @@ public struct StreamEvaluation: Codable, Sendable {
         public var latencyMs: Double?
     }
 
-    public static func evaluate(scripts: [StreamScript], log: SendLog, labels: [LabelCollector.Received], minCoverage: Double = 0.75) -> StreamEvaluation {
+    public static func evaluate(scripts: [StreamScript], log: SendLog, labels: [LabelCollector.Received],
+                                actions: [LabelCollector.ReceivedAction] = [], minCoverage: Double = 0.75) -> StreamEvaluation {
         let tracks = SendTracks(log: log, streams: scripts)
         let streamOf = Dictionary(scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
         var result = StreamEvaluation(streams: scripts.count, clips: scripts.reduce(0) { $0 + $1.clips.count }, labels: 0, foreignLabels: 0,
@@ -68,6 +71,7 @@ public struct StreamEvaluation: Codable, Sendable {
         var correct = 0, rawCorrect = 0, unknown = 0
         var latencies: [Double] = [], endToEnd: [Double] = [], inference: [Double] = []
         var votes: [Int: [Int: [String]]] = [:]   // stream → clip → raw labels
+        var centres: [StreamScores.PlacedLabel] = []
         for received in labels {
             guard let stream = streamOf[received.event.subject] else { result.foreignLabels += 1; continue }
             let e = received.event
@@ -77,6 +81,9 @@ public struct StreamEvaluation: Codable, Sendable {
             inference.append(e.inferenceMilliseconds)
             let placed = place(received, stream: stream, script: scripts[stream], tracks: tracks, origin: log.origin, minCoverage: minCoverage)
             if let l = placed.latencyMs { latencies.append(l) }
+            let half = Double(e.windowEndNanoseconds &- e.windowStartNanoseconds) * 0.5e-9
+            let end = e.windowEndSensorNanoseconds.map { Double($0 &- log.origin) * 1e-9 } ?? placed.end
+            centres.append(StreamScores.PlacedLabel(stream: stream, centre: end - half, label: e.label))
             switch placed.verdict {
             case .idle: result.idle += 1
             case .transition: result.transition += 1
@@ -111,8 +118,17 @@ public struct StreamEvaluation: Codable, Sendable {
             result.notes.append("\(result.clips - result.clipsScored) of \(result.clips) clips got no scored window "
                                 + "(shorter than the coverage rule allows, or no label)")
         }
-        if labels.contains(where: { $0.event.clock != "shared" }) && log.speed != 1 {
+        if labels.contains(where: { $0.event.clock != "shared" && $0.event.windowEndSensorNanoseconds == nil }) && log.speed != 1 {
             result.notes.append("daemon clock is monotonic and the replay ran at speed \(log.speed): window placement is approximate (about one frame)")
+        }
+        let placedActions = actions.compactMap { a -> StreamScores.PlacedAction? in
+            guard let stream = streamOf[a.event.subject] else { return nil }
+            return StreamScores.PlacedAction(stream: stream, start: Double(a.event.startSensorNanoseconds &- log.origin) * 1e-9,
+                                             end: Double(a.event.endSensorNanoseconds &- log.origin) * 1e-9, label: a.event.label,
+                                             receivedAt: a.receivedAt)
+        }
+        result.stream = StreamScores.score(scripts: scripts, labels: centres, actions: placedActions) { stream, t in
+            tracks.completion(stream: stream, timelineEnd: Int64(t * 1e9))
         }
         result.latencyMs = LatencyStats(latencies)
         result.daemonEndToEndMs = LatencyStats(endToEnd)
@@ -125,8 +141,9 @@ public struct StreamEvaluation: Codable, Sendable {
                       minCoverage: Double) -> Placed {
         let e = received.event
         let readyAt = received.receivedAt - Int64(e.endToEndMilliseconds * 1e6)
+        // The sender-clock end is exact in every mode; older daemons only give the daemon timeline.
         let offset = e.clock == "shared" ? 0 : tracks.clockOffset(stream: stream, at: readyAt)
-        let endNs = e.windowEndNanoseconds &- offset &- origin
+        let endNs = e.windowEndSensorNanoseconds.map { $0 &- origin } ?? (e.windowEndNanoseconds &- offset &- origin)
         let end = Double(endNs) * 1e-9
         let length = Double(e.windowEndNanoseconds &- e.windowStartNanoseconds) * 1e-9
         var latency: Double?

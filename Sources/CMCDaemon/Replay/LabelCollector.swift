@@ -1,11 +1,16 @@
 import CMCStream
 import Foundation
 
-/// Subscribes to label events on its own thread (which owns the SUB socket) and keeps them, with the
-/// CLOCK_MONOTONIC time each arrived.
+/// Subscribes to label and action events on its own thread (which owns the SUB socket) and keeps
+/// them, with the CLOCK_MONOTONIC time each arrived.
 public final class LabelCollector: Sendable {
     public struct Received: Sendable {
         public var event: LabelEvent
+        public var receivedAt: Int64
+    }
+
+    public struct ReceivedAction: Sendable {
+        public var event: ActionEvent
         public var receivedAt: Int64
     }
 
@@ -13,7 +18,9 @@ public final class LabelCollector: Sendable {
     private let context: ZMQContext
     private let curve: CurveClient?
     private let onEvent: (@Sendable (Received) -> Void)?
+    private let onAction: (@Sendable (ReceivedAction) -> Void)?
     private let events = Locked([Received]())
+    private let actionEvents = Locked([ReceivedAction]())
     private let undecodable = Locked(0)
     private let stopRequested = Locked(false)
     private let finished = DispatchSemaphore(value: 0)
@@ -21,14 +28,17 @@ public final class LabelCollector: Sendable {
 
     /// - Parameter onEvent: called on the collector's thread for each event (live printing).
     /// - Parameter curve: CURVE client settings when the label socket is a CURVE server.
-    public init(endpoints: [Endpoint], context: ZMQContext, curve: CurveClient? = nil, onEvent: (@Sendable (Received) -> Void)? = nil) {
+    /// - Parameter onAction: likewise for each action event.
+    public init(endpoints: [Endpoint], context: ZMQContext, curve: CurveClient? = nil, onEvent: (@Sendable (Received) -> Void)? = nil,
+                onAction: (@Sendable (ReceivedAction) -> Void)? = nil) {
         self.endpoints = endpoints
         self.context = context
         self.curve = curve
         self.onEvent = onEvent
+        self.onAction = onAction
     }
 
-    /// Subscribes (to every subject's labels) and starts collecting.
+    /// Subscribes (to every subject's labels and actions) and starts collecting.
     public func start() throws {
         let setup = Locked<(any Error)?>(nil)
         let ready = DispatchSemaphore(value: 0)
@@ -39,6 +49,7 @@ public final class LabelCollector: Sendable {
                 socket = try ZMQSocket(context: context, type: .sub)
                 try socket.setHighWaterMarks(receive: 100_000)
                 try socket.subscribe(Topic.allLabels)
+                try socket.subscribe(Topic.allActions)
                 try socket.attach(endpoints, curve: curve)
             } catch {
                 setup.withLock { $0 = error }
@@ -52,10 +63,18 @@ public final class LabelCollector: Sendable {
                     guard try ZMQPoll.readable([socket], timeoutMilliseconds: 50)[0] else { continue }
                     while let parts = try socket.receive(dontWait: true) {
                         let now = MonotonicClock.now()
-                        guard let event = try? LabelEvent.decode(message: parts) else { undecodable.withLock { $0 += 1 }; continue }
-                        let received = Received(event: event, receivedAt: now)
-                        events.withLock { $0.append(received) }
-                        onEvent?(received)
+                        switch try? PublishedEvent.decode(message: parts) {
+                        case let .label(event)?:
+                            let received = Received(event: event, receivedAt: now)
+                            events.withLock { $0.append(received) }
+                            onEvent?(received)
+                        case let .action(event)?:
+                            let received = ReceivedAction(event: event, receivedAt: now)
+                            actionEvents.withLock { $0.append(received) }
+                            onAction?(received)
+                        case nil:
+                            undecodable.withLock { $0 += 1 }
+                        }
                     }
                 }
             } catch {
@@ -70,10 +89,14 @@ public final class LabelCollector: Sendable {
     }
 
     public var count: Int { events.withLock { $0.count } }
-    /// Messages on the label topic that did not decode as version-1 label events.
+    /// Action events received so far.
+    public var actions: [ReceivedAction] { actionEvents.current }
+    /// Messages on the label topics that did not decode as version-1 label or action events.
     public var rejected: Int { undecodable.current }
     /// CLOCK_MONOTONIC ns of the newest event, if any.
-    public var lastReceivedAt: Int64? { events.withLock { $0.last?.receivedAt } }
+    public var lastReceivedAt: Int64? {
+        [events.withLock { $0.last?.receivedAt }, actionEvents.withLock { $0.last?.receivedAt }].compactMap { $0 }.max()
+    }
 
     /// Stops and returns every event received.
     @discardableResult

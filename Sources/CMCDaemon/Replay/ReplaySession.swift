@@ -27,6 +27,7 @@ public enum ReplaySession {
     public struct Outcome: Sendable {
         public var log: SendLog
         public var labels: [LabelCollector.Received]
+        public var actions: [LabelCollector.ReceivedAction] = []
         public var evaluation: StreamEvaluation?
         /// Label messages that did not decode.
         public var rejectedLabels: Int
@@ -38,10 +39,10 @@ public enum ReplaySession {
     ///     earlier once no label arrived for a whole hop-and-a-half).
     public static func run(scripts: [StreamScript], targets: ReplayTargets, send: SendOptions, evaluate: Bool, minCoverage: Double = 0.75,
                            drainSeconds: Double = 3, context: ZMQContext, onLabel: (@Sendable (LabelCollector.Received) -> Void)? = nil,
-                           progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }) throws -> Outcome {
+                           onAction: (@Sendable (LabelCollector.ReceivedAction) -> Void)? = nil, progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }) throws -> Outcome {
         var collector: LabelCollector?
         if evaluate {
-            let c = LabelCollector(endpoints: targets.labels, context: context, curve: targets.curve, onEvent: onLabel)
+            let c = LabelCollector(endpoints: targets.labels, context: context, curve: targets.curve, onEvent: onLabel, onAction: onAction)
             try c.start()
             collector = c
         }
@@ -61,7 +62,8 @@ public enum ReplaySession {
             ReplaySender.sleep(seconds: 0.05)
         }
         let labels = collector.stop()
-        let evaluation = StreamEvaluation.evaluate(scripts: scripts, log: log, labels: labels, minCoverage: minCoverage)
-        return Outcome(log: log, labels: labels, evaluation: evaluation, rejectedLabels: collector.rejected)
+        let actions = collector.actions
+        let evaluation = StreamEvaluation.evaluate(scripts: scripts, log: log, labels: labels, actions: actions, minCoverage: minCoverage)
+        return Outcome(log: log, labels: labels, actions: actions, evaluation: evaluation, rejectedLabels: collector.rejected)
     }
 }

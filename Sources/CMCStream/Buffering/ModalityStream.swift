@@ -7,8 +7,13 @@ struct ModalityStream: Sendable {
     /// Sequence gaps seen on frames that were then dropped (rate limit, late, …): reported with the next
     /// buffered frame, so they are neither lost from the count nor confused with the drop.
     var unreportedLost: UInt64 = 0
-    /// Offset currently used to map this stream's sensor times onto the daemon timeline.
+    /// The clock aligner's current estimate of daemon − sensor time for this stream.
     var offset: Int64 = 0
+    /// What the windows use: `sensor + mapping` is the daemon timeline. Equal to `offset` for a subject's
+    /// lead stream only at its anchor; see `WindowAssembler.remap`.
+    var mapping: Int64 = 0
+    /// The lead stream's `offset` when the subject's timeline was anchored to it (lead stream only).
+    var anchor: Int64?
     /// CLOCK_MONOTONIC ns of the last accepted frame.
     var lastArrival: Int64
     private var tokens: Double
@@ -32,26 +37,26 @@ struct ModalityStream: Sendable {
     }
 
     /// Newest sample on the daemon timeline.
-    var newestDaemonTime: Int64? { ring.newestTime.map { $0 &+ offset } }
+    var newestDaemonTime: Int64? { ring.newestTime.map { $0 &+ mapping } }
 
     /// Copies the samples in `(start, end]` (daemon timeline) out as a `ModalityWindow`, or nil if the
     /// data does not cover the window within `maxGap` (warm-up, gaps, a stalled sensor).
     ///
-    /// Daemon times are `sensor &+ offset`, and differences wrap rather than trap: timestamps are bounded
+    /// Daemon times are `sensor &+ mapping`, and differences wrap rather than trap: timestamps are bounded
     /// by the protocol (±2^62 ns), but a hostile sender must never be able to crash the daemon.
     func cut(start: Int64, end: Int64, channels: Int, joints: Int, maxGap: Int64) -> ModalityWindow? {
-        let range = ring.indices(after: start &- offset, through: end &- offset)
+        let range = ring.indices(after: start &- mapping, through: end &- mapping)
         guard range.count >= 2 else { return nil }
         var previous = start
         for i in range {
-            let t = ring.time(at: i) &+ offset
+            let t = ring.time(at: i) &+ mapping
             if t &- previous > maxGap { return nil }
             previous = t
         }
         if end &- previous > maxGap { return nil }
 
         let count = range.count
-        let times = range.map { Double(ring.time(at: $0) &+ offset &- start) * 1e-9 }
+        let times = range.map { Double(ring.time(at: $0) &+ mapping &- start) * 1e-9 }
         var values = [Float](repeating: 0, count: ring.stride * count)
         if joints == 0 {
             for (t, i) in range.enumerated() { for c in 0..<channels { values[c * count + t] = ring.value(at: i, component: c) } }

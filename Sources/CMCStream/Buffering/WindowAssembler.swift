@@ -5,6 +5,16 @@
 /// modalities reaches the previous window end plus one hop, the window ending there is cut at once,
 /// so the end-to-end latency is inference plus publishing, not up to a hop of waiting. Window ends
 /// stay on a regular grid (`previous end + hop`) unless the subject fell behind by more than a hop.
+///
+/// With a segmenter (`SegmenterPolicy.enabled`) each subject's motion is also cut into actions: a
+/// closed action comes out of `cutActions` as one padded window for one action event, and a periodic
+/// window whose centre lies inside an action is narrowed to that action (so its label never mixes two
+/// actions), while one whose centre lies between actions is labelled idle without inference.
+///
+/// Timeline: in `aligned` mode each stream's clock is mapped onto the daemon's by its `ClockAligner`,
+/// but the subject's timeline follows its lead stream's *sensor* clock from the moment it was anchored
+/// (plus that offset): a sender replaying faster than real time gets a window every hop of its own
+/// data, not every hop of wall time, and the other stream keeps its measured offset to the lead.
 public struct WindowAssembler: Sendable {
     public enum IngestOutcome: Equatable, Sendable {
         /// At least one sample was buffered. `lost`: frames missing before this one (sequence gap);
@@ -24,6 +34,11 @@ public struct WindowAssembler: Sendable {
         var skeleton: ModalityStream?
         var lastWindowEnd: Int64?
         var inFlight = false
+        /// The stream whose sensor clock the subject's timeline follows (the first to arrive).
+        var lead: Modality?
+        var segmenter: MotionSegmenter?
+        /// Actions closed by the segmenter, waiting for `cutActions`.
+        var pendingActions: [ActionSegment] = []
 
         subscript(modality: Modality) -> ModalityStream? {
             get { modality == .inertial ? inertial : skeleton }
@@ -35,14 +50,24 @@ public struct WindowAssembler: Sendable {
     public private(set) var spec: ClassifierSpec
     public let buffer: BufferPolicy
     public let clock: ClockPolicy
+    public let segmentation: SegmenterPolicy
     public let hopNanoseconds: Int64
     private var subjects: [UInt32: Subject] = [:]
 
-    public init(spec: ClassifierSpec, buffer: BufferPolicy, clock: ClockPolicy, hopSeconds: Double) {
+    public init(spec: ClassifierSpec, buffer: BufferPolicy, clock: ClockPolicy, hopSeconds: Double,
+                segmentation: SegmenterPolicy = SegmenterPolicy()) {
         self.spec = spec
         self.buffer = buffer
         self.clock = clock
+        self.segmentation = segmentation
         self.hopNanoseconds = Int64(hopSeconds * 1e9)
+    }
+
+    /// IMU channels the segmenter measures: those the model takes in rad/s (or, with no units known, the
+    /// last three of six, the usual accelerometer + gyroscope layout).
+    private var gyroChannels: [Int] {
+        if let units = spec.inertialUnits { return units.indices.filter { units[$0] == .radiansPerSecond } }
+        return spec.inertialChannels == 6 ? [3, 4, 5] : []
     }
 
     public var activeSubjects: Int { subjects.count }
@@ -54,7 +79,12 @@ public struct WindowAssembler: Sendable {
         guard let scales = try canonicalScales(for: frame) else { return .dropped(.unusedModality) }
         if subjects[frame.subject] == nil {
             if subjects.count >= buffer.maxSubjects { return .dropped(.subjectLimit) }
-            subjects[frame.subject] = Subject()
+            var fresh = Subject()
+            if segmentation.enabled {
+                fresh.segmenter = MotionSegmenter(policy: segmentation, gyroChannels: gyroChannels,
+                                                  skeletonCoordinates: spec.skeletonCoordinates ?? 3)
+            }
+            subjects[frame.subject] = fresh
         }
         var subject = subjects[frame.subject]!
         var stream = subject[frame.modality] ?? ModalityStream(
@@ -74,8 +104,14 @@ public struct WindowAssembler: Sendable {
         case let .resynchronised(offset):
             stream.offset = offset
             stream.ring.removeAll()  // its timestamps belong to the sensor's previous clock
+            stream.anchor = nil      // and so does the anchor of the subject's timeline
             resynced = true
         }
+        if subject.lead == nil { subject.lead = frame.modality }
+        if subject.lead == frame.modality && stream.anchor == nil { stream.anchor = stream.offset }
+        subject[frame.modality] = stream
+        Self.remap(&subject)
+        stream = subject[frame.modality]!
 
         var values = frame.values
         if scales.contains(where: { $0 != 1 }) {
@@ -84,17 +120,26 @@ public struct WindowAssembler: Sendable {
         let reorder = Int64(buffer.reorderSeconds * 1e9)
         var late = 0, duplicate = 0
         for k in 0..<n {
-            switch stream.ring.insert(time: frame.timing.timestamp(ofSample: k), from: values, offset: k * frame.stride, reorderBound: reorder) {
+            let time = frame.timing.timestamp(ofSample: k)
+            switch stream.ring.insert(time: time, from: values, offset: k * frame.stride, reorderBound: reorder) {
             case .tooOld: late += 1
             case .duplicate: duplicate += 1
-            case .appended, .reordered: break
+            case .reordered: break
+            case .appended:
+                let sample = values[(k * frame.stride)..<((k + 1) * frame.stride)]
+                if frame.modality == .inertial {
+                    subject.pendingActions += subject.segmenter?.addIMU(time: time &+ stream.mapping, values: sample) ?? []
+                } else {
+                    subject.pendingActions += subject.segmenter?.addSkeleton(time: time &+ stream.mapping, values: sample) ?? []
+                }
             }
         }
         if late + duplicate == n { return .dropped(late > 0 ? .late : .duplicate) }
         stream.lastArrival = arrival
-        // Time-based retention: nothing older than a window plus margins is ever cut again.
+        // Time-based retention: nothing older than a window (or the longest action) plus margins is cut again.
         if let newest = stream.ring.newestTime {
-            stream.ring.removeOlder(than: newest - Int64(spec.windowSeconds * 1e9) - reorder - hopNanoseconds - 1_000_000_000)
+            let history = max(spec.windowSeconds, segmentation.retentionSeconds)
+            stream.ring.removeOlder(than: newest - Int64(history * 1e9) - reorder - hopNanoseconds - 1_000_000_000)
         }
         let lost = stream.unreportedLost
         stream.unreportedLost = 0
@@ -104,11 +149,7 @@ public struct WindowAssembler: Sendable {
     /// Cuts the subject's next window if it is due at `now` (CLOCK_MONOTONIC ns).
     public mutating func cut(subject id: UInt32, now: Int64) -> CutOutcome {
         guard var subject = subjects[id] else { return .notDue }
-        let stale = Int64(buffer.staleAfterSeconds * 1e9)
-        let present = Modality.allCases.filter { m in
-            guard let s = subject[m], s.ring.count > 0, now &- s.lastArrival <= stale else { return false }
-            return m == .inertial ? spec.inertialChannels != nil : spec.skeletonJoints != nil
-        }
+        let present = presentModalities(subject, now: now)
         guard let commonEnd = present.compactMap({ subject[$0]?.newestDaemonTime }).min() else { return .notDue }
         var end = commonEnd
         if let previous = subject.lastWindowEnd {
@@ -120,16 +161,115 @@ public struct WindowAssembler: Sendable {
         defer { subjects[id] = subject }
         if subject.inFlight { return .skipped(.busy) }
 
-        let start = end &- Int64(spec.windowSeconds * 1e9)
+        let nominal = end &- Int64(spec.windowSeconds * 1e9)
+        let phase = subject.segmenter?.phase(at: nominal &+ (end &- nominal) / 2)
+        var start = nominal, dataEnd = end
+        // The label describes the window's centre: classify the action there — as much of it as has
+        // been seen, and nothing else — so the label never mixes two actions or an action with rest,
+        // and a closed action gets the same decision as its action event.
+        if case let .action(_, actionStart, actionEnd)? = phase {
+            start = actionStart
+            dataEnd = actionEnd ?? end
+        }
+        let purpose = Window.Purpose.periodic(label: nominal...end, phase: phase)
+        if phase == .idle {
+            return .window(Window(subject: id, start: nominal, end: end, inertial: nil, skeleton: nil, readyAt: now,
+                                  purpose: purpose, sensorOffset: sensorOffset(subject)))
+        }
+        guard var window = cutWindow(id, subject, present: present, start: start, end: dataEnd, now: now, fromData: phase != nil) else {
+            return .skipped(.incomplete)
+        }
+        window.purpose = purpose
+        subject.inFlight = true
+        return .window(window)
+    }
+
+    /// Windows for the actions the segmenter closed since the last call: each action whole, padded.
+    /// They do not wait for the subject's periodic window (an action is published once, never skipped
+    /// as busy); an action whose data is no longer, or not completely, buffered is dropped.
+    public mutating func cutActions(subject id: UInt32, now: Int64) -> [Window] {
+        cutActions(id, now: now, stale: buffer.staleAfterSeconds)
+    }
+
+    /// Closes the open action of every subject whose streams stopped mid-action (no frame for the
+    /// segmenter's `offsetSeconds`), so its last action still gets an event; returns their windows.
+    public mutating func closeSilentActions(now: Int64) -> [Window] {
+        let quiet = Int64(segmentation.offsetSeconds * 1e9)
+        var windows: [Window] = []
+        for id in Array(subjects.keys) {
+            guard var subject = subjects[id], subject.segmenter != nil, now &- subject.lastArrival >= quiet else { continue }
+            let closed = subject.segmenter!.flush()
+            guard !closed.isEmpty else { continue }
+            subject.pendingActions += closed
+            subjects[id] = subject
+            // The streams are silent now, but their buffered data is what the action was.
+            windows += cutActions(id, now: now, stale: .infinity)
+        }
+        return windows
+    }
+
+    private mutating func cutActions(_ id: UInt32, now: Int64, stale: Double) -> [Window] {
+        guard var subject = subjects[id], !subject.pendingActions.isEmpty else { return [] }
+        let actions = subject.pendingActions
+        subject.pendingActions.removeAll()
+        subjects[id] = subject
+        let pad = Int64(segmentation.paddingSeconds * 1e9)
+        let present = presentModalities(subject, now: now, stale: stale)
+        return actions.compactMap { action in
+            guard var window = cutWindow(id, subject, present: present, start: action.start &- pad, end: action.end &+ pad, now: now) else {
+                return nil
+            }
+            window.purpose = .action(action)
+            return window
+        }
+    }
+
+    private func presentModalities(_ subject: Subject, now: Int64, stale staleSeconds: Double? = nil) -> [Modality] {
+        let seconds = staleSeconds ?? buffer.staleAfterSeconds
+        let stale = seconds.isFinite ? Int64(seconds * 1e9) : Int64.max
+        return Modality.allCases.filter { m in
+            guard let s = subject[m], s.ring.count > 0, now &- s.lastArrival <= stale else { return false }
+            return m == .inertial ? spec.inertialChannels != nil : spec.skeletonJoints != nil
+        }
+    }
+
+    /// - Parameter fromData: the span comes from an action, whose padding may reach back before the
+    ///   subject's first sample (it started moving at once): start at the oldest buffered data then.
+    private func cutWindow(_ id: UInt32, _ subject: Subject, present: [Modality], start requested: Int64, end: Int64, now: Int64,
+                           fromData: Bool = true) -> Window? {
+        var start = requested
+        if fromData, let oldest = present.compactMap({ m in subject[m].flatMap { s in s.ring.oldestTime.map { $0 &+ s.mapping } } }).max(),
+           oldest &- start > 0 {
+            start = oldest &- 1  // windows are (start, end]: keep the oldest sample
+        }
         let maxGap = Int64(buffer.maxGapSeconds * 1e9)
         let inertial = present.contains(.inertial)
             ? subject.inertial?.cut(start: start, end: end, channels: spec.inertialChannels ?? 0, joints: 0, maxGap: maxGap) : nil
         let skeleton = present.contains(.skeleton)
             ? subject.skeleton?.cut(start: start, end: end, channels: spec.skeletonCoordinates ?? 0,
                                     joints: spec.skeletonJoints ?? 0, maxGap: maxGap) : nil
-        guard spec.accepts(inertial: inertial != nil, skeleton: skeleton != nil) else { return .skipped(.incomplete) }
-        subject.inFlight = true
-        return .window(Window(subject: id, start: start, end: end, inertial: inertial, skeleton: skeleton, readyAt: now))
+        guard spec.accepts(inertial: inertial != nil, skeleton: skeleton != nil) else { return nil }
+        return Window(subject: id, start: start, end: end,
+                      inertial: inertial, skeleton: skeleton, readyAt: now, sensorOffset: sensorOffset(subject))
+    }
+
+    /// Daemon timeline − the lead stream's sensor clock.
+    private func sensorOffset(_ subject: Subject) -> Int64 {
+        subject.lead.flatMap { subject[$0]?.mapping } ?? 0
+    }
+
+    /// Recomputes every stream's mapping from the clock estimates: the lead stream's sensor clock plus
+    /// its anchor offset is the timeline, and every other stream keeps its measured offset to the lead.
+    /// (In real time the lead's offset hardly moves after its first frames, so this is the aligner's
+    /// own mapping; a sender running fast drags its offsets down together, which the anchor undoes.)
+    static func remap(_ subject: inout Subject) {
+        guard let lead = subject.lead, let leadStream = subject[lead] else { return }
+        let anchor = leadStream.anchor ?? leadStream.offset
+        for m in Modality.allCases {
+            guard var s = subject[m] else { continue }
+            s.mapping = s.offset &- leadStream.offset &+ anchor
+            subject[m] = s
+        }
     }
 
     /// Samples buffered per modality for a subject (memory accounting, tests).

@@ -1,15 +1,19 @@
 /// Temporal smoothing and the "unknown" threshold.
 public struct SmoothingPolicy: Sendable, Equatable {
-    /// How many recent windows are averaged (1 = no smoothing).
-    public var windows: Int = 3
-    /// Below this smoothed probability the published label is "unknown".
-    public var unknownThreshold: Double = 0.5
+    /// How many recent windows are averaged (1 = no smoothing). Two (1 s at the default hop): averages
+    /// never reach across an action boundary anyway (the history restarts with each action).
+    public var windows: Int = 2
+    /// Below this smoothed probability the published label (and an action event's) is "unknown". With
+    /// 27 classes (chance 0.04) and idle decided by the segmenter, 0.1 scored best on replays of all
+    /// four UTD-MHAD subjects at hand (window accuracy 0.804 vs 0.791 at 0.25, event F1 0.873 vs 0.862);
+    /// 0.5 turned most correct windows into "unknown".
+    public var unknownThreshold: Double = 0.1
     /// How many candidates a label event lists.
     public var topK: Int = 3
     /// Windows whose ends are further apart than this do not smooth together (the subject went away).
     public var maxHistorySeconds: Double = 5
 
-    public init(windows: Int = 3, unknownThreshold: Double = 0.5, topK: Int = 3, maxHistorySeconds: Double = 5) {
+    public init(windows: Int = 2, unknownThreshold: Double = 0.1, topK: Int = 3, maxHistorySeconds: Double = 5) {
         self.windows = windows
         self.unknownThreshold = unknownThreshold
         self.topK = topK

@@ -32,14 +32,31 @@ public struct Window: Sendable {
     public var skeleton: ModalityWindow?
     /// CLOCK_MONOTONIC ns at which the window's data was complete (the arrival that completed it).
     public var readyAt: Int64
+    /// Why it was cut: a periodic window, or a whole action found by the segmenter.
+    public var purpose: Purpose
+    /// Daemon timeline − the sensor clock of the subject's lead stream (its IMU if it streams one), so
+    /// events can say where the window lies on the sender's own clock.
+    public var sensorOffset: Int64
 
-    public init(subject: UInt32, start: Int64, end: Int64, inertial: ModalityWindow?, skeleton: ModalityWindow?, readyAt: Int64) {
+    public enum Purpose: Sendable, Equatable {
+        /// The periodic window ending at `end`. `label` is the span the published label describes: the
+        /// window's nominal bounds, while the data may have been narrowed to the action around its
+        /// centre. `phase` is where its centre lies (nil: the segmenter had no say).
+        case periodic(label: ClosedRange<Int64>, phase: SegmentPhase?)
+        /// A whole action, padded, for one action event.
+        case action(ActionSegment)
+    }
+
+    public init(subject: UInt32, start: Int64, end: Int64, inertial: ModalityWindow?, skeleton: ModalityWindow?, readyAt: Int64,
+                purpose: Purpose? = nil, sensorOffset: Int64 = 0) {
         self.subject = subject
         self.start = start
         self.end = end
         self.inertial = inertial
         self.skeleton = skeleton
         self.readyAt = readyAt
+        self.purpose = purpose ?? .periodic(label: start...max(start, end), phase: nil)
+        self.sensorOffset = sensorOffset
     }
 
     public var modalities: [Modality] {

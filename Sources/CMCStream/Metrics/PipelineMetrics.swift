@@ -13,6 +13,9 @@ public struct PipelineMetrics: Sendable {
     public let windowsInFlight: Gauge
     public let labelsPublished: Counter
     public let unknownLabels: Counter
+    public let idleLabels: Counter
+    public let actionsPublished: Counter
+    public let unknownActions: Counter
     public let classifierReloads: Counter
 
     /// Latency buckets in seconds: fine below 100 ms, where the target lies.
@@ -42,6 +45,9 @@ public struct PipelineMetrics: Sendable {
         windowsInFlight = registry.gauge("cmc_windows_in_flight", help: "Windows queued or being classified.")
         labelsPublished = registry.counter("cmc_labels_published_total", help: "Label events published.")
         unknownLabels = registry.counter("cmc_labels_unknown_total", help: "Label events whose label was \"unknown\" (below threshold).")
+        idleLabels = registry.counter("cmc_labels_idle_total", help: "Label events whose window centre lay between actions (\"idle\", no inference).")
+        actionsPublished = registry.counter("cmc_actions_published_total", help: "Action events published (whole actions found by the segmenter).")
+        unknownActions = registry.counter("cmc_actions_unknown_total", help: "Action events whose label was \"unknown\" (below threshold).")
         classifierReloads = registry.counter("cmc_classifier_reloads_total", help: "Classifier swaps at runtime.")
         // Touch the label-dependent families so they render (at 0) before the first event.
         for m in Modality.allCases { _ = windowsInferred(m == .inertial ? [.inertial] : [.skeleton]); _ = malformed(m, "truncated") }

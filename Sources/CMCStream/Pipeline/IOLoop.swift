@@ -35,7 +35,9 @@ final class IOLoop {
     private var assembler: WindowAssembler
     private var classifier: any WindowClassifier
     private var generation: Int
-    private var subjects: [UInt32: (smoother: LabelSmoother, sequence: UInt64)] = [:]
+    private var subjects: [UInt32: SubjectLabels] = [:]
+    /// Action windows queued or being classified (they never wait for a subject's periodic window).
+    private var actionsInFlight = 0
     /// Subject → CLOCK_MONOTONIC ns its window was handed to a worker (for the watchdog's health check).
     private var inFlight: [UInt32: Int64] = [:]
     private var lastTick: Int64 = 0
@@ -46,7 +48,8 @@ final class IOLoop {
         self.shared = shared
         let config = shared.config
         (generation, classifier) = shared.classifier.current
-        assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock, hopSeconds: config.hopSeconds)
+        assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock, hopSeconds: config.hopSeconds,
+                                    segmentation: config.segmentation)
         var bound = BoundEndpoints()
         var monitors: [(HandshakeMonitor, String)] = []
         // CURVE role and handshake monitor first: both apply to connections made after they are set.
@@ -157,14 +160,25 @@ final class IOLoop {
     }
 
     private func cutIfDue(_ subject: UInt32, now: Int64) {
+        for action in assembler.cutActions(subject: subject, now: now) { enqueue(action) }
         switch assembler.cut(subject: subject, now: now) {
         case .notDue: break
         case let .skipped(reason): shared.metrics.skipped(reason).increment()
+        case let .window(window) where window.modalities.isEmpty:
+            // The centre lies between actions: idle, decided by the segmenter without inference.
+            do { try publishIdle(window, now: now) } catch {
+                shared.logger.rateLimited("publish", .error, "cannot publish: \(error)")
+            }
         case let .window(window):
             inFlight[subject] = now
-            shared.metrics.windowsInFlight.set(Double(inFlight.count))
-            shared.queue.put(WorkItem(window: window, classifier: classifier, generation: generation))
+            enqueue(window)
         }
+    }
+
+    private func enqueue(_ window: Window) {
+        if case .action = window.purpose { actionsInFlight += 1 }
+        shared.metrics.windowsInFlight.set(Double(inFlight.count + actionsInFlight))
+        shared.queue.put(WorkItem(window: window, classifier: classifier, generation: generation))
     }
 
     // MARK: Output
@@ -179,8 +193,12 @@ final class IOLoop {
     private func publish(_ result: WorkResult) throws {
         let m = shared.metrics
         let window = result.window
-        assembler.finished(subject: window.subject)
-        inFlight[window.subject] = nil
+        if case .action = window.purpose {
+            actionsInFlight -= 1
+        } else {
+            assembler.finished(subject: window.subject)
+            inFlight[window.subject] = nil
+        }
         m.inferenceSeconds.observe(result.inferenceSeconds)
         let probabilities: [Float]
         switch result.probabilities {
@@ -191,27 +209,76 @@ final class IOLoop {
             return
         }
         m.windowsInferred(window.modalities).increment()
-        var state = subjects[window.subject] ?? (LabelSmoother(policy: shared.config.smoothing), 0)
-        let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: result.classNames)
         let spec = result.classNames == classifier.spec.classNames ? classifier.spec : nil
         let bimodal = spec.map { $0.inertialChannels != nil && $0.skeletonJoints != nil } ?? true
+        let fallback = bimodal && window.modalities.count == 1
+        let clock = shared.config.clock.mode == .shared ? "shared" : "monotonic"
         let now = MonotonicClock.now()
+        var state = subjects[window.subject] ?? SubjectLabels(smoother: LabelSmoother(policy: shared.config.smoothing))
+
+        switch window.purpose {
+        case let .action(action):
+            // One decision for the whole action: no smoothing with its neighbours.
+            let decision = LabelSmoother.decide(smoothed: probabilities.map(Double.init), raw: probabilities,
+                                                classNames: result.classNames, policy: shared.config.smoothing)
+            let event = ActionEvent(
+                version: ActionEvent.currentVersion, subject: window.subject, action: action.id, clock: clock,
+                startNanoseconds: window.start, endNanoseconds: window.end,
+                startSensorNanoseconds: window.start &- window.sensorOffset, endSensorNanoseconds: window.end &- window.sensorOffset,
+                label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence, topK: decision.topK,
+                modalities: window.modalities.map(\.description), fallback: fallback, truncated: action.truncated,
+                inferenceMilliseconds: result.inferenceSeconds * 1e3, endToEndMilliseconds: Double(now - window.readyAt) * 1e-6,
+                publishedUnixNanoseconds: MonotonicClock.unixNow())
+            try labels.send(event.message(), dontWait: true)
+            m.actionsPublished.increment()
+            if decision.labelIndex < 0 { m.unknownActions.increment() }
+        case let .periodic(span, phase):
+            var actionID: UInt64?
+            if case let .action(id, _, _)? = phase { actionID = id }
+            // Smoothing never reaches across an action boundary: the history restarts with each action.
+            if actionID != state.action || phase == nil && state.segmented { state.smoother.reset() }
+            state.action = actionID
+            state.segmented = phase != nil
+            let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: result.classNames)
+            let event = LabelEvent(
+                version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: clock,
+                windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
+                label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence,
+                topK: decision.topK, modalities: window.modalities.map(\.description),
+                fallback: fallback, raw: decision.raw,
+                inferenceMilliseconds: result.inferenceSeconds * 1e3,
+                endToEndMilliseconds: Double(now - window.readyAt) * 1e-6,
+                publishedUnixNanoseconds: MonotonicClock.unixNow(),
+                windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset, action: actionID)
+            state.sequence += 1
+            try labels.send(event.message(), dontWait: true)
+            m.labelsPublished.increment()
+            if decision.labelIndex < 0 { m.unknownLabels.increment() }
+            m.endToEndSeconds.observe(Double(MonotonicClock.now() - window.readyAt) * 1e-9)
+        }
+        subjects[window.subject] = state
+    }
+
+    /// Publishes "idle" for a window whose centre lies between actions.
+    private func publishIdle(_ window: Window, now: Int64) throws {
+        guard case let .periodic(span, _) = window.purpose else { return }
+        var state = subjects[window.subject] ?? SubjectLabels(smoother: LabelSmoother(policy: shared.config.smoothing))
+        state.smoother.reset()
+        state.action = nil
+        state.segmented = true
+        let idle = LabelEvent.Candidate(label: LabelEvent.idleLabel, probability: 1)
         let event = LabelEvent(
             version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence,
             clock: shared.config.clock.mode == .shared ? "shared" : "monotonic",
-            windowStartNanoseconds: window.start, windowEndNanoseconds: window.end,
-            label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence,
-            topK: decision.topK, modalities: window.modalities.map(\.description),
-            fallback: bimodal && window.modalities.count == 1, raw: decision.raw,
-            inferenceMilliseconds: result.inferenceSeconds * 1e3,
-            endToEndMilliseconds: Double(now - window.readyAt) * 1e-6,
-            publishedUnixNanoseconds: MonotonicClock.unixNow())
+            windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
+            label: LabelEvent.idleLabel, labelIndex: LabelEvent.idleIndex, confidence: 1, topK: [idle], modalities: [],
+            fallback: false, raw: idle, inferenceMilliseconds: 0, endToEndMilliseconds: Double(MonotonicClock.now() - now) * 1e-6,
+            publishedUnixNanoseconds: MonotonicClock.unixNow(), windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset)
         state.sequence += 1
         subjects[window.subject] = state
         try labels.send(event.message(), dontWait: true)
-        m.labelsPublished.increment()
-        if decision.labelIndex < 0 { m.unknownLabels.increment() }
-        m.endToEndSeconds.observe(Double(MonotonicClock.now() - window.readyAt) * 1e-9)
+        shared.metrics.labelsPublished.increment()
+        shared.metrics.idleLabels.increment()
     }
 
     // MARK: Security
@@ -231,11 +298,14 @@ final class IOLoop {
     // MARK: Bookkeeping
 
     private func housekeeping(now: Int64) {
+        for window in assembler.closeSilentActions(now: now) { enqueue(window) }
         for id in assembler.evictIdle(now: now) { subjects[id] = nil }
         shared.metrics.subjectsActive.set(Double(assembler.activeSubjects))
         let (newGeneration, newClassifier) = shared.classifier.current
         if newGeneration != generation {
-            if newClassifier.spec.classNames != classifier.spec.classNames { subjects = subjects.mapValues { (LabelSmoother(policy: shared.config.smoothing), $0.sequence) } }
+            if newClassifier.spec.classNames != classifier.spec.classNames {
+                subjects = subjects.mapValues { SubjectLabels(smoother: LabelSmoother(policy: shared.config.smoothing), sequence: $0.sequence) }
+            }
             generation = newGeneration
             classifier = newClassifier
             assembler.replaceSpec(newClassifier.spec)
@@ -262,14 +332,24 @@ final class IOLoop {
     /// Graceful stop: no new windows; publish what the workers still hold, up to the drain timeout.
     private func drain() throws {
         let deadline = MonotonicClock.now() + Int64(shared.config.drainTimeoutSeconds * 1e9)
-        while !inFlight.isEmpty {
+        while !inFlight.isEmpty || actionsInFlight > 0 {
             let left = deadline - MonotonicClock.now()
             if left <= 0 {
-                shared.logger.log(.warning, "stopping with \(inFlight.count) windows still in inference")
+                shared.logger.log(.warning, "stopping with \(inFlight.count + actionsInFlight) windows still in inference")
                 return
             }
             _ = try ZMQPoll.readable([wake], timeoutMilliseconds: Int(min(left / 1_000_000, 100)))
             try publishResults()  // also picks up results whose wake-up was dropped
         }
     }
+}
+
+/// What the I/O thread keeps per subject between label events.
+struct SubjectLabels {
+    var smoother: LabelSmoother
+    var sequence: UInt64 = 0
+    /// The action the previous periodic window's centre lay in (nil: idle or unsegmented).
+    var action: UInt64?
+    /// Whether the segmenter had a say on the previous window.
+    var segmented = false
 }

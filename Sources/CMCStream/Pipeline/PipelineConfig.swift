@@ -42,6 +42,8 @@ public struct PipelineConfig: Sendable {
     public var clock = ClockPolicy()
     public var buffer = BufferPolicy()
     public var smoothing = SmoothingPolicy()
+    /// Action segmentation: action events, and periodic windows narrowed to the action at their centre.
+    public var segmentation = SegmenterPolicy()
     /// Inference threads. `cmcd` runs 2 on 2 cores (`DaemonConfig.workers`): the I/O thread is light and
     /// inference is the load.
     public var workers: Int = 1

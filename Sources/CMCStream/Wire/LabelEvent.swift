@@ -15,8 +15,12 @@ public struct LabelEvent: Codable, Sendable, Equatable {
     }
 
     public static let currentVersion = 1
-    /// The label published when the smoothed confidence is below the threshold.
+    /// The label published when the smoothed confidence is below the threshold (`label_index` -1).
     public static let unknownLabel = "unknown"
+    /// The label published when the window's centre lies between actions (`label_index` -2): no
+    /// inference runs for it.
+    public static let idleLabel = "idle"
+    public static let idleIndex = -2
 
     public var version: Int
     public var subject: UInt32
@@ -44,6 +48,11 @@ public struct LabelEvent: Codable, Sendable, Equatable {
     /// From the moment the window's data was complete to the moment this event was published.
     public var endToEndMilliseconds: Double
     public var publishedUnixNanoseconds: Int64
+    /// The window's end on the sender's clock (the subject's IMU stream, else its skeleton stream): what
+    /// a client compares with its own timestamps, in every clock mode. Absent from older daemons.
+    public var windowEndSensorNanoseconds: Int64?
+    /// The action (`ActionEvent.action`) the window's centre lies in; absent when idle or unsegmented.
+    public var action: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case version = "v", subject, sequence = "seq", clock
@@ -51,7 +60,11 @@ public struct LabelEvent: Codable, Sendable, Equatable {
         case label, labelIndex = "label_index", confidence, topK = "top_k", modalities, fallback, raw
         case inferenceMilliseconds = "inference_ms", endToEndMilliseconds = "end_to_end_ms"
         case publishedUnixNanoseconds = "published_unix_ns"
+        case windowEndSensorNanoseconds = "window_end_sensor_ns", action
     }
+
+    /// The instant the label describes: the window's centre (docs/protocol.md §5.1).
+    public var labelTimeNanoseconds: Int64 { windowStartNanoseconds &+ (windowEndNanoseconds &- windowStartNanoseconds) / 2 }
 
     public var topic: String { Topic.label(subject: subject) }
 

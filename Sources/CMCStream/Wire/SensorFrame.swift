@@ -97,4 +97,6 @@ public enum Topic {
     public static func frame(_ modality: Modality, subject: UInt32) -> String { "\(modality.topicPrefix)/\(subject)/" }
     public static func label(subject: UInt32) -> String { "label/\(subject)/" }
     public static let allLabels = "label/"
+    public static func action(subject: UInt32) -> String { "action/\(subject)/" }
+    public static let allActions = "action/"
 }

@@ -1,0 +1,88 @@
+/// How a subject's stream is cut into actions (see `MotionSegmenter`).
+///
+/// The defaults were chosen by simulating continuous sessions of all four UTD-MHAD subjects at hand
+/// (1, 3, 5, 7; clips in random order with 1 s and 0.6 s gaps; `tools/segmentation_sweep.py`) over
+/// thresholds of 6–8 °/s, a lower release threshold (0.5–1×) and hangovers of 0.3–0.5 s: 7 °/s with
+/// one threshold found 94 % / 91 % of the clips (IoU ≥ 0.5, F1 over events) with a 0.3 s hangover,
+/// 95 % / 92 % with 0.5 s — but every 0.1 s of hangover is 0.1 s more before an action's event, and
+/// the event must come within 0.5 s of the action's end. A lower release threshold split more actions.
+public struct SegmenterPolicy: Sendable, Equatable, Codable {
+    /// Off: no action events, and windows are labelled from their own data alone.
+    public var enabled = true
+    /// The motion measure is evaluated every tick of sensor time.
+    public var tickSeconds = 0.1
+    /// Span of samples the motion measure of one tick looks at (its end is the tick's end).
+    public var spanSeconds = 0.2
+    /// Motion threshold for IMU streams: RMS deviation of the gyroscope from its mean over the span, in
+    /// rad/s (0.122 rad/s = 7 °/s). A linear drift (a sensor gliding between two rest poses) stays below.
+    public var gyroThreshold = 0.122
+    /// Motion threshold when only a skeleton is streaming: mean joint speed in m/s.
+    public var skeletonThreshold = 0.15
+    /// Motion must last this long to open an action (rejects single bumps).
+    public var onsetSeconds = 0.2
+    /// Stillness must last this long to close it (bridges the pauses inside an action); the event is
+    /// published this long after the motion stopped.
+    public var offsetSeconds = 0.3
+    /// Shorter actions are dropped as noise.
+    public var minActionSeconds = 0.5
+    /// Longer ones are closed and classified, and a new action opens if the motion goes on. Bounded by
+    /// the ring buffers (`BufferPolicy.capacityPerStream` samples per stream).
+    public var maxActionSeconds = 7.0
+    /// Context added on both sides of an action's motion: the span classified and reported by its
+    /// action event (the model was trained on clips that start and end at rest, and annotated actions
+    /// include their preparation and recovery). 0.2–0.3 s matched the clips best; see `phasePaddingSeconds`.
+    public var paddingSeconds = 0.3
+    /// How far beyond its motion an action claims the centres of periodic windows; windows centred
+    /// further out are idle. Less than `paddingSeconds`: wider claims turned idle windows into actions
+    /// faster than they recovered the rest at clip edges.
+    public var phasePaddingSeconds = 0.1
+
+    public init() {}
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case enabled, tickSeconds = "tick_seconds", spanSeconds = "span_seconds", gyroThreshold = "gyro_threshold"
+        case skeletonThreshold = "skeleton_threshold", onsetSeconds = "onset_seconds", offsetSeconds = "offset_seconds"
+        case minActionSeconds = "min_action_seconds", maxActionSeconds = "max_action_seconds", paddingSeconds = "padding_seconds"
+        case phasePaddingSeconds = "phase_padding_seconds"
+    }
+
+    /// Every key optional (a config names only what it changes); unknown keys are refused by the caller.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SegmenterPolicy()
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
+        tickSeconds = try c.decodeIfPresent(Double.self, forKey: .tickSeconds) ?? d.tickSeconds
+        spanSeconds = try c.decodeIfPresent(Double.self, forKey: .spanSeconds) ?? d.spanSeconds
+        gyroThreshold = try c.decodeIfPresent(Double.self, forKey: .gyroThreshold) ?? d.gyroThreshold
+        skeletonThreshold = try c.decodeIfPresent(Double.self, forKey: .skeletonThreshold) ?? d.skeletonThreshold
+        onsetSeconds = try c.decodeIfPresent(Double.self, forKey: .onsetSeconds) ?? d.onsetSeconds
+        offsetSeconds = try c.decodeIfPresent(Double.self, forKey: .offsetSeconds) ?? d.offsetSeconds
+        minActionSeconds = try c.decodeIfPresent(Double.self, forKey: .minActionSeconds) ?? d.minActionSeconds
+        maxActionSeconds = try c.decodeIfPresent(Double.self, forKey: .maxActionSeconds) ?? d.maxActionSeconds
+        paddingSeconds = try c.decodeIfPresent(Double.self, forKey: .paddingSeconds) ?? d.paddingSeconds
+        phasePaddingSeconds = try c.decodeIfPresent(Double.self, forKey: .phasePaddingSeconds) ?? d.phasePaddingSeconds
+    }
+
+    /// Problems with these settings, for configuration errors.
+    public func problems() -> [String] {
+        var p: [String] = []
+        if !(tickSeconds >= 0.01 && tickSeconds <= 1) { p.append("segmentation.tick_seconds must lie in [0.01, 1]") }
+        if !(spanSeconds >= tickSeconds && spanSeconds <= 2) { p.append("segmentation.span_seconds must lie in [tick_seconds, 2]") }
+        if !(gyroThreshold > 0 && gyroThreshold.isFinite) { p.append("segmentation.gyro_threshold must be positive") }
+        if !(skeletonThreshold > 0 && skeletonThreshold.isFinite) { p.append("segmentation.skeleton_threshold must be positive") }
+        if !(onsetSeconds >= 0 && onsetSeconds <= 5) { p.append("segmentation.onset_seconds must lie in [0, 5]") }
+        if !(offsetSeconds >= tickSeconds && offsetSeconds <= 5) { p.append("segmentation.offset_seconds must lie in [tick_seconds, 5]") }
+        if !(minActionSeconds >= 0 && minActionSeconds < maxActionSeconds) {
+            p.append("segmentation.min_action_seconds must lie in [0, max_action_seconds)")
+        }
+        if !(maxActionSeconds > 0 && maxActionSeconds <= 60) { p.append("segmentation.max_action_seconds must lie in (0, 60]") }
+        if !(paddingSeconds >= 0 && paddingSeconds <= 2) { p.append("segmentation.padding_seconds must lie in [0, 2]") }
+        if !(phasePaddingSeconds >= 0 && phasePaddingSeconds <= 2) { p.append("segmentation.phase_padding_seconds must lie in [0, 2]") }
+        return p
+    }
+
+    /// How much history (seconds) the buffers must keep for the longest action to be cut whole.
+    public var retentionSeconds: Double {
+        enabled ? maxActionSeconds + 2 * paddingSeconds + offsetSeconds + spanSeconds : 0
+    }
+}
