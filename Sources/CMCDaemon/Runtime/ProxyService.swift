@@ -58,6 +58,10 @@ public struct ProxyService: Sendable {
                 let xpub = try ZMQSocket(context: context, type: .xpub)
                 sockets.append(xpub)
                 for s in sockets { try s.setHighWaterMarks(send: highWaterMark, receive: highWaterMark) }
+                // Publishers' frames, and subscribers' subscription messages (topic prefixes), are bounded:
+                // an oversized part disconnects its sender before it is allocated.
+                try xsub.limitInboundMessages(toBytes: FrameCodec.maxInboundPartBytes)
+                try xpub.limitInboundMessages(toBytes: 64 << 10)
                 if let curve {
                     try xsub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.publishersDomain))
                     try xpub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.subscribersDomain))

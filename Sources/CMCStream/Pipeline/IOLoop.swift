@@ -64,6 +64,7 @@ final class IOLoop {
             guard !endpoints.isEmpty else { return (nil, []) }
             let socket = try ZMQSocket(context: shared.context, type: .sub)
             try socket.setHighWaterMarks(receive: config.receiveHighWaterMark)
+            try socket.limitInboundMessages(toBytes: FrameCodec.maxInboundPartBytes)
             if let subjects = config.subjects {
                 for subject in Set(subjects).sorted() { try socket.subscribe(Topic.frame(modality, subject: subject)) }
             } else {

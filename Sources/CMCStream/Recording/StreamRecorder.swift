@@ -48,12 +48,14 @@ public final class StreamRecorder: Sendable {
             var bound: [String] = []
             do {
                 writer = try RecordWriter(path: config.path)
-                for (endpoints, channel, prefix) in [(config.imuEndpoints, RecordedMessage.Channel.imu, "imu/"),
-                                                     (config.skeletonEndpoints, .skeleton, "skel/"),
-                                                     (config.labelEndpoints, .labels, "label/")] where !endpoints.isEmpty {
+                for (endpoints, channel, prefixes) in [(config.imuEndpoints, RecordedMessage.Channel.imu, ["imu/"]),
+                                                       (config.skeletonEndpoints, .skeleton, ["skel/"]),
+                                                       (config.labelEndpoints, .labels, [Topic.allLabels, Topic.allActions])]
+                    where !endpoints.isEmpty {
                     let socket = try ZMQSocket(context: context, type: .sub)
                     try socket.setHighWaterMarks(receive: config.receiveHighWaterMark)
-                    try socket.subscribe(prefix)
+                    try socket.limitInboundMessages(toBytes: FrameCodec.maxInboundPartBytes)
+                    for prefix in prefixes { try socket.subscribe(prefix) }
                     bound += try socket.attach(endpoints, curve: config.curve)
                     inputs.append((socket, channel))
                 }

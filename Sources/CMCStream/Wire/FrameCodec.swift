@@ -10,6 +10,9 @@ public enum FrameCodec {
     public static let maxJoints = 128
     public static let maxSamples = 4096
     public static let maxMessageBytes = 4 << 20
+    /// What receiving sockets accept per message part (`ZMQSocket.limitInboundMessages`): the largest
+    /// legal frame payload; topics and label events are far smaller.
+    public static let maxInboundPartBytes = maxMessageBytes
     /// Sample times must lie within ±2^62 ns (±146 years around the sensor's epoch; Unix-epoch
     /// nanoseconds fit until 2116). The margin keeps every difference the daemon takes inside Int64.
     public static let timestampLimit: Int64 = 1 << 62

@@ -71,6 +71,16 @@ public final class ZMQSocket {
         if rc != 0 { throw ZMQError.last("setsockopt \(name)") }
     }
 
+    /// The largest inbound message part this socket accepts (`ZMQ_MAXMSGSIZE`): libzmq disconnects a
+    /// peer that announces a larger one before allocating it, so a hostile sender cannot make the
+    /// process hold hundreds of megabytes only for the decoder to refuse them afterwards.
+    public func limitInboundMessages(toBytes bytes: Int) throws(ZMQError) {
+        var v = Int64(bytes)
+        if zmq_setsockopt(try live("maxmsgsize"), ZMQ_MAXMSGSIZE, &v, MemoryLayout<Int64>.size) != 0 {
+            throw ZMQError.last("setsockopt maxmsgsize=\(bytes)")
+        }
+    }
+
     /// Queue limits. A PUB over its send HWM drops silently; a SUB's receive HWM should hold a few
     /// seconds of frames so bursts are absorbed (loss upstream shows as sequence-number gaps).
     public func setHighWaterMarks(send: Int32? = nil, receive: Int32? = nil) throws(ZMQError) {
