@@ -36,7 +36,7 @@ final class OversizeMessageTests: XCTestCase {
             sequence += 1
             try sensor.send(FrameCodec.message(Frames.imu(subject: 1, sequence: sequence, start: start + Int64(sequence) * 100_000_000)))
         }
-        try eventually(timeout: 5, "the sensor's frames") { m.received(.inertial).current >= before + 20 }
+        eventually(timeout: 5, "the sensor's frames") { m.received(.inertial).current >= before + 20 }
         Thread.sleep(forTimeInterval: 0.3)
         XCTAssertEqual(m.received(.inertial).current, before + 20, "only the sensor's frames arrive")
         XCTAssertEqual(m.malformed(.inertial, "invalid").current, 0, "the oversized messages never reached the decoder")

@@ -105,6 +105,19 @@ final class LoggerTests: XCTestCase {
         XCTAssertEqual(capture.lines.current, ["bad frame", "other key", "bad frame (5 similar suppressed)"])
     }
 
+    func testDistinctKeysFromTheWireCannotGrowTheLimitTableOrFloodTheLog() {
+        let capture = LogCapture()
+        let logger = capture.logger
+        // 20,000 frames of invented subjects, each with its own key, within one interval.
+        for subject in 0..<20_000 {
+            logger.rateLimited("mismatch.imu.\(subject)", .warning, now: 1_000, "frame of subject \(subject) does not fit")
+        }
+        let lines = capture.lines.current
+        XCTAssertLessThanOrEqual(lines.count, StreamLogger.maxKeys + 1, "one line per remembered key, then one for all the rest")
+        // Once the interval is over, old keys are forgotten and new ones log again.
+        XCTAssertTrue(logger.rateLimited("mismatch.imu.fresh", .warning, now: 1_000 + 11_000_000_000, "fresh"))
+    }
+
     func testJournalPriorityPrefix() {
         let lines = Locked([String]())
         let log = StreamLogger(minimum: .info, journal: true) { line in lines.withLock { $0.append(line) } }

@@ -71,7 +71,7 @@ final class DaemonProcessTests: XCTestCase {
         let daemon = try ChildProcess(cmcd, ["--model", "/nonexistent/model.safetensors", "--no-metrics",
                                              "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*"],
                                       environment: ["NOTIFY_SOCKET": notify.path])
-        XCTAssertEqual(daemon.waitForExit(timeout: 20), 1)
+        XCTAssertEqual(daemon.waitForExit(timeout: 20), 78, "EX_CONFIG: the units do not restart it")
         XCTAssertTrue(daemon.output.contains("/nonexistent/model.safetensors"), daemon.output)
         XCTAssertEqual(notify.count("READY=1"), 0)
     }
@@ -96,4 +96,31 @@ final class DaemonProcessTests: XCTestCase {
 func httpGet(_ url: String) throws -> String {
     guard let u = URL(string: url), let host = u.host, let port = u.port, let p = UInt16(exactly: port) else { throw URLError(.badURL) }
     return try PrometheusScrape.httpGet(host: host, port: p, path: u.path)
+}
+
+/// Configuration errors end cmcd with the statuses its units list in `RestartPreventExitStatus=`, so
+/// systemd does not restart it in a loop.
+final class DaemonExitStatusTests: XCTestCase {
+    func testConfigurationErrorsExitWithStatusesThatPreventARestartLoop() throws {
+        let cmcd = try Binaries.require("cmcd")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmcd-exit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let missing = try ChildProcess(cmcd, ["--model", dir.appendingPathComponent("none.safetensors").path, "--no-metrics",
+                                              "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*",
+                                              "--labels", "bind:tcp://127.0.0.1:*"])
+        XCTAssertEqual(missing.waitForExit(timeout: 20), 78, missing.output)
+        XCTAssertTrue(missing.output.contains("none.safetensors"), missing.output)
+
+        let config = dir.appendingPathComponent("bad.json")
+        try Data(#"{"hop_seconds": -1}"#.utf8).write(to: config)
+        let invalid = try ChildProcess(cmcd, ["--config", config.path])
+        XCTAssertEqual(invalid.waitForExit(timeout: 20), 64, invalid.output)
+        XCTAssertTrue(invalid.output.contains("hop_seconds"), invalid.output)
+
+        for unit in ["cmcd.service", "cmcd@.service"] {
+            let text = try String(contentsOf: Binaries.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
+            XCTAssertTrue(text.contains("RestartPreventExitStatus=64 78"), unit)
+        }
+    }
 }

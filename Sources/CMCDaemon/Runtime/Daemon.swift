@@ -34,6 +34,11 @@ public final class Daemon {
         reloadFailures = registry.counter("cmc_model_reload_failures_total", help: "SIGHUP reloads rejected (the previous model kept serving).")
     }
 
+    /// Exit status when the configuration, its key files or the model cannot be used (EX_CONFIG):
+    /// restarting will not help, so the units list it in `RestartPreventExitStatus=` (with 64,
+    /// EX_USAGE, which the argument parser returns for invalid options and config values).
+    public static let configurationError: Int32 = 78
+
     /// The whole life of the process: returns its exit status (0 after a requested stop).
     /// Call `ProcessSignals.block()` first, before anything starts a thread.
     public func run() -> Int32 {
@@ -48,7 +53,7 @@ public final class Daemon {
         } catch {
             logger.log(.error, "startup failed: \(error)")
             notifier?.status("startup failed: \(error)")
-            return 1
+            return Self.configurationError
         }
         do {
             if config.metricsPort >= 0 { metricsServer = try MetricsHTTPServer(registry: registry, port: UInt16(config.metricsPort)) }

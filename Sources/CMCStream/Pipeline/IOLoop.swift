@@ -137,7 +137,8 @@ final class IOLoop {
                 outcome = try assembler.ingest(frame, arrival: arrival)
             } catch {
                 m.malformed(nominal, "model_mismatch").increment()
-                shared.logger.rateLimited("mismatch.\(nominal).\(frame.subject)", .warning, "\(nominal) frame of subject \(frame.subject) does not fit the model: \(error)")
+                // Keyed by field, not subject: subject ids come from the wire (the logger bounds keys anyway).
+                shared.logger.rateLimited("mismatch.\(nominal).\(error.field)", .warning, "\(nominal) frame of subject \(frame.subject) does not fit the model: \(error)")
                 continue
             }
             switch outcome {

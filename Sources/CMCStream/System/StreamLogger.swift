@@ -31,12 +31,24 @@ public final class StreamLogger: Sendable {
         sink(journalPrefix ? "<\(priority.rawValue)>\(message())" : message())
     }
 
+    /// Keys remembered at once: callers build keys from what a peer sends, so the table must not grow
+    /// with it. Past this, keys whose interval is over are forgotten; if none is, further keys share
+    /// one limit (`overflowKey`), so a flood of distinct keys still logs one line per interval.
+    public static let maxKeys = 256
+    public static let overflowKey = "(too many distinct messages)"
+
     /// Logs at most one line per `interval` seconds for `key`. Returns whether it logged.
     @discardableResult
     public func rateLimited(_ key: String, _ priority: LogPriority, interval: Double = 10,
                             now: Int64 = MonotonicClock.now(), _ message: @autoclosure () -> String) -> Bool {
+        let period = Int64(interval * 1e9)
         let suppressed: Int? = limits.withLock { table in
-            if let entry = table[key], now - entry.last < Int64(interval * 1e9) {
+            var key = key
+            if table[key] == nil && table.count >= Self.maxKeys {
+                table = table.filter { now - $0.value.last < period }
+                if table.count >= Self.maxKeys { key = Self.overflowKey }
+            }
+            if let entry = table[key], now - entry.last < period {
                 table[key] = (entry.last, entry.suppressed + 1)
                 return nil
             }

@@ -15,6 +15,10 @@ enum Binaries {
         return nil
     }
 
+    /// The repository's root (units, configs, docs), from this source file's place in it.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
     /// The executable, or a skip naming what to build.
     static func require(_ name: String) throws -> URL {
         guard let url = url(name) else {
