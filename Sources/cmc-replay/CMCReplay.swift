@@ -18,6 +18,7 @@ struct CMCReplay: ParsableCommand {
               cmc-replay --split val --speed 4 --evaluate
               cmc-replay --subjects 7 --lanes 4 --evaluate --json replay.json
               cmc-replay --recording session.cmcrec --speed 1
+              cmc-replay --demo demo/utd-mhad-subject7.safetensors --lanes 4 --speed 4 --evaluate
 
             With --evaluate a window is scored when it ends inside a clip and covers at least
             --min-coverage of min(window, clip); windows ending in idle gaps or mostly covering the
@@ -35,6 +36,9 @@ struct CMCReplay: ParsableCommand {
     @Option(help: "Clip order: shuffled (seeded) or dataset.") var order = "shuffled"
     @Option(help: "Shuffle seed.") var seed: UInt64 = 0
     @Option(help: ".cmcrec recording to replay instead of a dataset (repeatable).") var recording: [String] = []
+    @Option(help: "Demo clips file to replay instead of a dataset (no dataset needed; e.g. demo/utd-mhad-subject7.safetensors).")
+    var demo: String?
+    @Option(help: "Write the selected dataset clips as a demo file (float16) and exit.") var writeDemo: String?
     @Flag(help: "Recordings: restamp sensor times as if taken now (for a cmcd in shared clock mode).") var retime = false
 
     @Option(help: "Replay speed: 1 = real time, 4 = four times faster, 0 = as fast as possible.") var speed = 1.0
@@ -92,8 +96,20 @@ struct CMCReplay: ParsableCommand {
         session.lanes = max(1, lanes); session.limit = limit
         let ids = try subjects.map { try SubjectList(parsing: $0).ids.map(Int.init) }
         let loaded: DatasetReplay.Loaded
-        do { loaded = try DatasetReplay.load(DatasetSelection(kind: kind, root: root, split: part, subjects: ids), session: session) } catch {
+        do {
+            if let demo {
+                loaded = try DatasetReplay.loadDemo(URL(fileURLWithPath: demo), session: session)
+            } else {
+                loaded = try DatasetReplay.load(DatasetSelection(kind: kind, root: root, split: part, subjects: ids), session: session)
+            }
+        } catch {
             throw ValidationError("\(error)")
+        }
+        if let writeDemo {
+            try DemoClips.write(loaded.samples, info: loaded.info, to: URL(fileURLWithPath: writeDemo))
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: writeDemo)[.size] as? Int) ?? 0
+            print("wrote \(loaded.samples.count) clips of \(loaded.description) to \(writeDemo) (\(bytes / 1024) KiB)")
+            throw ExitCode.success
         }
         let timeline = loaded.scripts.map(\.duration).max() ?? 0
         let clips = loaded.scripts.reduce(0) { $0 + $1.clips.count }
@@ -159,8 +175,10 @@ struct CMCReplay: ParsableCommand {
 
     @Sendable static func printAction(_ r: LabelCollector.ReceivedAction) {
         let e = r.event
-        print(String(format: "subject %-6d ACTION %-18@ p %.2f  %.1f s  (action %d, %.0f ms after it ended)", e.subject, e.label as NSString,
-                     e.confidence, e.seconds, e.action, e.endToEndMilliseconds))
+        let label = e.label.count >= 18 ? e.label : e.label + String(repeating: " ", count: 18 - e.label.count)
+        let subject = "\(e.subject)".count >= 6 ? "\(e.subject)" : "\(e.subject)" + String(repeating: " ", count: 6 - "\(e.subject)".count)
+        print("subject \(subject) ACTION \(label)" + String(format: " p %.2f  %.1f s  (action %d, %.0f ms after it closed)",
+                                                                e.confidence, e.seconds, e.action, e.endToEndMilliseconds))
     }
 
     @Sendable static func printLabel(_ r: LabelCollector.Received) {

@@ -256,6 +256,21 @@ final class SegmentingAssemblerTests: XCTestCase {
         XCTAssertGreaterThan(inAction, 2)
     }
 
+    func testAnActionClosedAtItsLongestIsStillCutAndReported() throws {
+        var a = assembler()
+        var actions: [Window] = []
+        for f in frames(seconds: 12, moving: { $0 >= 1 }) {
+            let arrival = f.timing.timestamp(ofSample: f.sampleCount - 1)
+            _ = try a.ingest(f, arrival: arrival)
+            actions += a.cutActions(subject: 4, now: arrival)
+        }
+        let first = try XCTUnwrap(actions.first, "the 7 s action closed mid-motion must not be lost")
+        guard case let .action(segment) = first.purpose else { return XCTFail("not an action") }
+        XCTAssertTrue(segment.truncated)
+        XCTAssertEqual(segment.seconds, 7, accuracy: 0.11)
+        XCTAssertLessThanOrEqual(first.end, segment.end + second / 10, "its padding after the end was not there yet")
+    }
+
     func testAStreamThatStopsMidActionStillGetsItsEvent() throws {
         var a = assembler()
         var last: Int64 = 0

@@ -137,3 +137,80 @@ final class ReplayScriptTests: XCTestCase {
         XCTAssertEqual(m.accuracy!, 0.5, accuracy: 1e-9)
     }
 }
+
+/// The demo clips: a file that round-trips, and the committed one that the main job replays when no
+/// dataset is present.
+final class DemoClipsTests: XCTestCase {
+    func testDemoFilesRoundTripAndRefuseWhatIsNotOne() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var imu = DataArray(zeros: [6, 120]), skel = DataArray(zeros: [3, 40, 20])
+        for i in imu.values.indices { imu.values[i] = Float(i % 13) * 0.25 }
+        for i in skel.values.indices { skel.values[i] = Float(i % 7) * 0.125 }
+        let samples = [Sample(id: "a2_s7_t1", label: 1, subject: 7, trial: 1, inertial: imu, skeleton: skel, sources: []),
+                       Sample(id: "a3_s7_t2", label: 2, subject: 7, trial: 2, inertial: imu, skeleton: nil, sources: [])]
+        let url = dir.appendingPathComponent("demo.safetensors")
+        try DemoClips.write(samples, info: UTDMHAD.info, to: url)
+        let (info, back) = try DemoClips.load(url)
+        XCTAssertEqual(info, UTDMHAD.info)
+        XCTAssertEqual(back.map(\.id), ["a2_s7_t1", "a3_s7_t2"])
+        XCTAssertEqual(back[0].inertial, imu, "multiples of 1/4 are exact in float16")
+        XCTAssertEqual(back[0].skeleton, skel)
+        XCTAssertNil(back[1].skeleton)
+
+        let bundle = try TinyBundle.file(in: dir, name: "model.safetensors")
+        XCTAssertThrowsError(try DemoClips.load(bundle)) { XCTAssertTrue("\($0)".contains("not a cmc demo file"), "\($0)") }
+    }
+
+    func testTheCommittedDemoReplaysAsSessionsOfSubject7() throws {
+        let url = Binaries.repository.appendingPathComponent("demo/utd-mhad-subject7.safetensors")
+        let loaded = try DatasetReplay.loadDemo(url, session: SessionOptions())
+        XCTAssertEqual(loaded.samples.count, 108)
+        XCTAssertEqual(Set(loaded.samples.map(\.subject)), [7])
+        XCTAssertEqual(loaded.info.classNames.count, 27)
+        XCTAssertEqual(loaded.scripts.count, 1)
+        XCTAssertEqual(loaded.scripts[0].clips.count, 108)
+        XCTAssertTrue(loaded.samples.allSatisfy { $0.inertial?.shape.first == 6 && $0.skeleton?.shape.last == 20 })
+        // Under the 2 MB a repository should carry for a demo.
+        let bytes = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+        XCTAssertLessThan(bytes, 2 << 20)
+    }
+
+    /// The main job's no-dataset path in miniature: demo clips through a pipeline serving the default
+    /// model give window labels, action events and stream scores.
+    func testTheDemoDrivesTheDefaultModelToActionEvents() throws {
+        let model = Binaries.repository.appendingPathComponent("models/utd-mhad-cmkm.safetensors")
+        var session = SessionOptions()
+        session.limit = 4
+        let loaded = try DatasetReplay.loadDemo(Binaries.repository.appendingPathComponent("demo/utd-mhad-subject7.safetensors"),
+                                                session: session)
+        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
+                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.workers = 2
+        let pipeline = try StreamPipeline(config: config, classifier: try BundleClassifier.load(path: model.path),
+                                          logger: StreamLogger(minimum: .error))
+        let bound = try pipeline.start()
+        defer { pipeline.stop() }
+        var send = SendOptions()
+        send.speed = 4
+        send.warmupSeconds = 0.3
+        let outcome = try ReplaySession.run(scripts: loaded.scripts, targets: ReplayTargets(imu: bound.imu.map(Endpoint.connect),
+                                                                                            skeleton: bound.skeleton.map(Endpoint.connect),
+                                                                                            labels: bound.labels.map(Endpoint.connect)),
+                                            send: send, evaluate: true, drainSeconds: 2, context: try ZMQContext())
+        XCTAssertGreaterThan(outcome.labels.count, 10)
+        XCTAssertTrue(outcome.labels.contains { $0.event.label == LabelEvent.idleLabel })
+        XCTAssertTrue(outcome.labels.contains { loaded.info.classNames.contains($0.event.label) })
+        XCTAssertGreaterThanOrEqual(outcome.actions.count, 3, "one event per clip, give or take a split")
+        let scores = try XCTUnwrap(outcome.evaluation?.stream)
+        XCTAssertEqual(scores.clips, 4)
+        XCTAssertNotNil(scores.windowAccuracy)
+        let found = outcome.actions.map { a in
+            String(format: "%@ %.2f–%.2f", a.event.label, Double(a.event.startSensorNanoseconds - outcome.log.origin) * 1e-9,
+                   Double(a.event.endSensorNanoseconds - outcome.log.origin) * 1e-9)
+        }
+        let truth = loaded.scripts[0].clips.map { String(format: "%@ %.2f–%.2f", $0.className, $0.start, $0.end) }
+        XCTAssertGreaterThan(scores.clipsDetected, 1, "the segmenter finds the clips: \(found) for \(truth)")
+    }
+}

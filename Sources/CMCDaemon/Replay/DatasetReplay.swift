@@ -36,6 +36,14 @@ public enum DatasetReplay {
     /// The dataset root to use, or nil when there is none (see `DataRoot.resolve`).
     public static func resolveRoot(_ explicit: String?) -> String? { DataRoot.resolve(explicit: explicit) }
 
+    /// The clips of a demo file (`DemoClips`), laid out as from a dataset.
+    public static func loadDemo(_ url: URL, session: SessionOptions) throws -> Loaded {
+        let (info, samples) = try DemoClips.load(url)
+        let subjects = Array(Set(samples.map(\.subject))).sorted().map(String.init).joined(separator: ",")
+        return Loaded(info: info, samples: samples, scripts: SessionBuilder.scripts(samples: samples, info: info, options: session),
+                      description: "\(info.name) demo (subjects \(subjects), \(samples.count) clips) from \(url.path)")
+    }
+
     public static func load(_ selection: DatasetSelection, session: SessionOptions) throws -> Loaded {
         guard let root = resolveRoot(selection.root) else {
             throw Missing(description: "no dataset root: pass --root, set \(DataRoot.environmentVariable), or put the data in ../shared/data"

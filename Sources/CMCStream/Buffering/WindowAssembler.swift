@@ -234,13 +234,18 @@ public struct WindowAssembler: Sendable {
     }
 
     /// - Parameter fromData: the span comes from an action, whose padding may reach back before the
-    ///   subject's first sample (it started moving at once): start at the oldest buffered data then.
+    ///   subject's first sample (it started moving at once) or beyond the newest (an action closed at
+    ///   its longest): it is clamped to the buffered data then.
     private func cutWindow(_ id: UInt32, _ subject: Subject, present: [Modality], start requested: Int64, end: Int64, now: Int64,
                            fromData: Bool = true) -> Window? {
-        var start = requested
-        if fromData, let oldest = present.compactMap({ m in subject[m].flatMap { s in s.ring.oldestTime.map { $0 &+ s.mapping } } }).max(),
-           oldest &- start > 0 {
-            start = oldest &- 1  // windows are (start, end]: keep the oldest sample
+        var start = requested, end = end
+        if fromData {
+            if let oldest = present.compactMap({ m in subject[m].flatMap { s in s.ring.oldestTime.map { $0 &+ s.mapping } } }).max(),
+               oldest &- start > 0 {
+                start = oldest &- 1  // windows are (start, end]: keep the oldest sample
+            }
+            // An action closed at its longest has not been followed by its padding yet.
+            if let newest = present.compactMap({ subject[$0]?.newestDaemonTime }).min(), end &- newest > 0 { end = newest }
         }
         let maxGap = Int64(buffer.maxGapSeconds * 1e9)
         let inertial = present.contains(.inertial)
