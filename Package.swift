@@ -31,13 +31,18 @@ let package = Package(
         .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"], swiftSettings: fast),
         .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCData"], swiftSettings: fast),
         .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCData"], swiftSettings: fast),
-        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib", "CMCModel", "CMCData", "CMCTensor"], swiftSettings: fast),
+        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"], swiftSettings: fast),
 
+        // What cmcd runs: configuration, life cycle, the model-bundle classifier on top of CMCStream.
         .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"], swiftSettings: fast),
+        // What runs around cmcd, never linked into it: replay, evaluation, stream benchmark, soak.
+        .target(name: "CMCHarness", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore"],
+                swiftSettings: fast),
 
-        .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", "CMCDaemon", argumentParser], swiftSettings: fast),
+        .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", "CMCHarness", "CMCDaemon", argumentParser], swiftSettings: fast),
         .executableTarget(name: "cmcd", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
-        .executableTarget(name: "cmc-replay", dependencies: ["CMCDaemon", "CMCStream", "CMCData", argumentParser], swiftSettings: fast),
+        .executableTarget(name: "cmc-replay", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser],
+                          swiftSettings: fast),
         .executableTarget(name: "cmc-record", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
         .executableTarget(name: "cmc-proxy", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
         .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCData", "CMCModel", argumentParser], swiftSettings: fast),
@@ -47,7 +52,7 @@ let package = Package(
         .testTarget(name: "CMCTrainingTests", dependencies: ["CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore"]),
-        .testTarget(name: "DaemonTests", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
+        .testTarget(name: "DaemonTests", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
                     resources: [.copy("Corpus")]),
     ]

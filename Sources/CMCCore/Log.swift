@@ -16,7 +16,6 @@ public enum Log {
         ProcessInfo.processInfo.environment["CMC_LOG_DEBUG"] != nil ? .debug : .info
     private static let lock = NSLock()
 
-    public static func setLevel(_ level: Level) { lock.withLock { threshold = level } }
 
     public static func write(_ level: Level, _ message: @autoclosure () -> String) {
         let enabled = lock.withLock { level <= threshold }

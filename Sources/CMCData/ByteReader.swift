@@ -41,11 +41,6 @@ struct ByteReader {
         offset = min(offset + (8 - length % 8) % 8, end)
     }
 
-    mutating func readBytes(_ count: Int, _ what: @autoclosure () -> String) throws -> ArraySlice<UInt8> {
-        try require(count, what())
-        defer { offset += count }
-        return bytes[offset ..< offset + count]
-    }
 
     mutating func readUInt16() throws -> UInt16 {
         try require(2, "uint16")

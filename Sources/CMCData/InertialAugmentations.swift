@@ -62,9 +62,6 @@ public struct InertialAugmentations: Sendable, Codable, Equatable {
     public static let utdMHAD = InertialAugmentations(
         jittering: Jittering(sigma: 1, probability: 0.75), scaling: Scaling(sigma: 1, probability: 0.75),
         permutation: Permutation(maxSegments: 3, probability: 0.75), channelShuffle: ChannelShuffle(probability: 0.75))
-    /// `augmentations_mmact.yaml`: scaling σ 1 and sign flip; p 0.75.
-    public static let mmact = InertialAugmentations(
-        scaling: Scaling(sigma: 1, probability: 0.75), signFlip: SignFlip(probability: 0.75))
     /// SmartFallMM has no reference setting: it uses UTD-MHAD's (also a 6-channel wrist IMU).
     public static let smartFallMM = utdMHAD
 

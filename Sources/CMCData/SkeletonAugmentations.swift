@@ -64,13 +64,6 @@ public struct SkeletonAugmentations: Sendable, Codable, Equatable {
         scaling: Scaling(min: 0.7, max: 1.2, probability: 0.75),
         rotation: Rotation(start: -10, end: 10, step: 2, probability: 0.75),
         shear: Shear(beta: 0.2, probability: 0.75))
-    /// `augmentations_mmact.yaml` (2-D poses).
-    public static let mmact = SkeletonAugmentations(
-        jittering: Jittering(sigma: 0.1, probability: 1),
-        cropAndResize: CropAndResize(minFraction: 0.7, maxFraction: 0.8, probability: 0.75),
-        scaling: Scaling(min: 0.7, max: 1.2, probability: 0.75),
-        rotation: Rotation(start: -15, end: 15, step: 2, probability: 0.75),
-        shear: Shear(beta: 0.2, probability: 0.75))
     /// SmartFallMM skeletons are 3-D and normalised to torso units like UTD's: same setting.
     public static let smartFallMM = utdMHAD
     /// Supervised UTD skeleton baseline (§2.3): jitter σ 0.01 and rotation ±5° step 1, always applied.
@@ -78,6 +71,13 @@ public struct SkeletonAugmentations: Sendable, Codable, Equatable {
     public static let supervisedUTD = SkeletonAugmentations(
         jittering: Jittering(sigma: 0.01, probability: 1),
         rotation: Rotation(start: -5, end: 5, step: 1, probability: 1))
+    /// The supervised baseline on other datasets (§2.3: the rotation is UTD's only): jitter σ 0.01.
+    public static let supervisedOther = SkeletonAugmentations(jittering: Jittering(sigma: 0.01, probability: 1))
+
+    /// The supervised baseline's skeleton augmentations for a dataset (§2.3).
+    public static func supervised(for dataset: DatasetKind) -> SkeletonAugmentations {
+        dataset == .utdMHAD ? supervisedUTD : supervisedOther
+    }
 
     /// Applies the enabled augmentations to `x` of shape `(C, F, J)`.
     public func apply(_ x: DataArray, rng: inout SeededRNG) -> DataArray {

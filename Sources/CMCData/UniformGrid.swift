@@ -44,15 +44,6 @@ struct TimedSeries {
         self.values = values
     }
 
-    /// Largest interval between consecutive samples inside `[from, to]`, and where it starts.
-    func largestGap(from: Double, to: Double) -> (gap: Double, at: Double) {
-        var best = (gap: 0.0, at: from)
-        for k in 1..<max(times.count, 1) where times[k] > from && times[k - 1] < to {
-            let g = min(times[k], to) - max(times[k - 1], from)
-            if g > best.gap { best = (g, max(times[k - 1], from)) }
-        }
-        return best
-    }
 
     /// Linear interpolation onto `grid` (ascending, within `start...end`), returning `(channels, grid.count)`
     /// channel-major values.

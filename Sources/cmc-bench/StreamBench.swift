@@ -1,5 +1,6 @@
 import ArgumentParser
 import CMCDaemon
+import CMCHarness
 import Foundation
 
 struct StreamBench: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CMCData
 import CMCDaemon
+import CMCHarness
 import CMCStream
 import Foundation
 

@@ -15,6 +15,13 @@ final class SkeletonAugmentationTests: XCTestCase {
     func joint(_ a: DataArray, _ f: Int, _ j: Int) -> [Float] { (0..<a.shape[0]).map { a[$0, f, j] } }
     func dist(_ p: [Float], _ q: [Float]) -> Float { zip(p, q).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() }
 
+    func testSupervisedBaselineRotatesOnlyUTDSkeletons() {
+        // method.md §2.3: jitter for every dataset, the ±5° rotation for UTD-MHAD only.
+        XCTAssertEqual(SkeletonAugmentations.supervised(for: .utdMHAD).rotation?.start, -5)
+        XCTAssertNil(SkeletonAugmentations.supervised(for: .smartFallMM).rotation)
+        XCTAssertEqual(SkeletonAugmentations.supervised(for: .smartFallMM).jittering?.sigma, 0.01)
+    }
+
     func testProbabilityZeroIsIdentityAndSeedsReproduce() {
         var config = SkeletonAugmentations.utdMHAD
         config.jittering?.probability = 0
@@ -93,7 +100,12 @@ final class SkeletonAugmentationTests: XCTestCase {
     func testTwoDimensionalPosesAreSupported() {
         let pose2D = DataArray(shape: [2, 50, 17], values: (0..<(2 * 50 * 17)).map { Float($0 % 37) })
         var rng = SeededRNG(seed: 8)
-        let y = SkeletonAugmentations.mmact.apply(pose2D, rng: &rng)
+        // Every augmentation on, as for 2-D pose datasets (MMAct's reference settings).
+        let all = SkeletonAugmentations(
+            jittering: .init(sigma: 0.1, probability: 1), cropAndResize: .init(minFraction: 0.7, maxFraction: 0.8, probability: 1),
+            scaling: .init(min: 0.7, max: 1.2, probability: 1), rotation: .init(start: -15, end: 15, step: 2, probability: 1),
+            shear: .init(beta: 0.2, probability: 1))
+        let y = all.apply(pose2D, rng: &rng)
         XCTAssertEqual(y.shape, pose2D.shape)
         XCTAssertTrue(y.isFinite)
     }

@@ -92,4 +92,38 @@ final class CurvePipelineTests: XCTestCase {
         let scrape = m.registry.render()
         XCTAssertTrue(scrape.contains(#"cmc_curve_clients_total{domain="frames",outcome="refused"}"#), scrape)
     }
+
+    /// libzmq admits every CURVE client once no ZAP handler answers: a failed handler must take the
+    /// pipeline down (closed sockets, a failure the daemon exits on), never leave it serving.
+    func testAFailedZAPHandlerFailsThePipelineClosed() throws {
+        guard CurveKeys.isAvailable else { throw XCTSkip("libzmq without CURVE") }
+        let server = try CurveKeys.generate(), sensor = try CurveKeys.generate(), intruder = try CurveKeys.generate()
+        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
+                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.clock.mode = .shared
+        config.segmentation.enabled = false
+        config.tickSeconds = 0.05
+        config.curve = PipelineCurve(keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist"]),
+                                     consumers: CurveAllowList([sensor.publicKey: "wrist"]))
+        let logs = LogCapture()
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger)
+        let bound = try pipeline.start()
+        defer { pipeline.stop() }
+        XCTAssertNil(pipeline.failure)
+        pipeline.injectAuthenticationFault()
+        eventually(timeout: 5, "the pipeline fails") { pipeline.failure != nil }
+        XCTAssertTrue(pipeline.failure?.contains("authentication") ?? false, pipeline.failure ?? "")
+        XCTAssertTrue(logs.lines.current.contains { $0.contains("CURVE authentication handler failed") }, "\(logs.lines.current)")
+
+        // Nobody gets in any more, listed or not: the sockets are closed.
+        let context = try ZMQContext()
+        let sub = try ZMQSocket(context: context, type: .sub)
+        defer { sub.close() }
+        try sub.subscribe(Topic.allLabels)
+        try sub.attach([.connect(bound.labels[0])], curve: CurveClient(serverKey: server.publicKey, keys: intruder))
+        let monitorDeadline = Date().addingTimeInterval(0.5)
+        var received = false
+        while Date() < monitorDeadline { if try ZMQPoll.readable([sub], timeoutMilliseconds: 50)[0] { received = true } }
+        XCTAssertFalse(received)
+    }
 }

@@ -2,6 +2,7 @@ import CMCData
 import CMCModel
 import XCTest
 @testable import CMCStream
+@testable import CMCDaemon
 
 final class BundleClassifierTests: XCTestCase {
     /// A tiny UTD-MHAD-shaped bundle, saved and loaded back as the daemon would.

@@ -1,4 +1,5 @@
 import CMCDaemon
+import CMCHarness
 import CMCStream
 import XCTest
 

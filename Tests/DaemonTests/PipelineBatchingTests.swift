@@ -1,5 +1,6 @@
 import CMCData
 import CMCDaemon
+import CMCHarness
 import Foundation
 import XCTest
 @testable import CMCStream

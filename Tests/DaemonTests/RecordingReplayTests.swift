@@ -2,6 +2,7 @@ import CMCData
 import Foundation
 import XCTest
 @testable import CMCDaemon
+@testable import CMCHarness
 @testable import CMCStream
 
 /// `.cmcrec` recordings (as `cmc-record` writes them) replayed into the pipeline.

@@ -2,6 +2,7 @@ import CMCData
 @testable import CMCStream
 import XCTest
 @testable import CMCDaemon
+@testable import CMCHarness
 
 final class ReplayScriptTests: XCTestCase {
     private func sample(_ id: String, label: Int, subject: Int = 7, imu: Int, frames: Int) -> Sample {

@@ -1,6 +1,7 @@
 import XCTest
 import CMCStream
 @testable import CMCDaemon
+@testable import CMCHarness
 
 /// The stream scores on a hand-made timeline whose every number can be worked out by hand.
 final class StreamScoresTests: XCTestCase {

@@ -42,10 +42,6 @@ public enum ProcessSignals {
         return flag
     }
 
-    /// Threads of this process right now (from /proc), to check that `block` ran early enough.
-    public static func threadCount() -> Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).count
-    }
 
     public static func name(_ signal: Int32) -> String {
         switch signal { case SIGTERM: "SIGTERM"; case SIGINT: "SIGINT"; case SIGHUP: "SIGHUP"; default: "signal \(signal)" }

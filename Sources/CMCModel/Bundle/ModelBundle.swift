@@ -27,8 +27,11 @@ public final class ModelBundle: @unchecked Sendable {
         for m in parts.map(\.1) { m.eval(); m.freeze() }
     }
 
+    /// State-dict prefix of the fused classifier.
+    static let fusedHeadPrefix = "classifier"
+
     var parts: [(String, Module)] {
-        [("inertial_encoder", inertialEncoder), ("skeleton_encoder", skeletonEncoder), ("classifier", classifier),
+        [("inertial_encoder", inertialEncoder), ("skeleton_encoder", skeletonEncoder), (Self.fusedHeadPrefix, classifier),
          ("inertial_classifier", inertialClassifier), ("skeleton_classifier", skeletonClassifier)]
     }
 
@@ -84,6 +87,11 @@ public final class ModelBundle: @unchecked Sendable {
             }
         }
         problems += file.tensors.keys.filter { !known.contains($0) }.sorted().map { "unexpected tensor \($0)" }
+        // A class list that disagrees with the heads shows up as shape mismatches of every head's last
+        // layer; name the actual mistake (metadata edited, or weights from another run) before them.
+        if !problems.isEmpty, let outputs = file.tensors["\(ModelBundle.fusedHeadPrefix).head.weight"]?.shape.first, outputs != classes {
+            problems.insert("class list mismatch: the metadata names \(classes) classes, the classifier heads output \(outputs)", at: 0)
+        }
         guard problems.isEmpty else { throw LoadError(source: url.path, problems: problems) }
         return bundle
     }

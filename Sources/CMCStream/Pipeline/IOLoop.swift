@@ -11,6 +11,9 @@ struct PipelineShared: Sendable {
     let stopRequested: Locked<Bool>
     /// Why the I/O thread ended without being asked to (nil while running or after a clean stop).
     let failure: Locked<String?>
+    /// Authenticates CURVE clients while the pipeline runs (nil without CURVE). Watched by the I/O
+    /// thread: if it fails, the pipeline fails closed rather than serve unauthenticated peers.
+    let zap: Locked<ZAPHandler?>
     let controlAddress: String
     let resultsAddress: String
     /// Prefix of the `inproc://` endpoints of the handshake monitors (CURVE only).
@@ -104,7 +107,7 @@ final class IOLoop {
                 if ready[inputs.count + 1] { while try control.receive(dontWait: true) != nil {} }
                 for (i, m) in monitors.enumerated() where ready[inputs.count + 2 + i] { try countHandshakes(m.monitor, socket: m.socket) }
                 let now = MonotonicClock.now()
-                if now - lastTick >= tick { housekeeping(now: now); lastTick = now }
+                if now - lastTick >= tick { try housekeeping(now: now); lastTick = now }
             }
             try drain()
         } catch let error as ZMQError where error.isTerminated {
@@ -299,7 +302,11 @@ final class IOLoop {
 
     // MARK: Bookkeeping
 
-    private func housekeeping(now: Int64) {
+    private func housekeeping(now: Int64) throws {
+        if let why = shared.zap.current?.failure {
+            // Without a ZAP handler libzmq admits every CURVE client: close every socket instead.
+            throw AuthenticationDown(reason: why)
+        }
         for window in assembler.closeSilentActions(now: now) { enqueue(window) }
         for id in assembler.evictIdle(now: now) { subjects[id] = nil }
         shared.metrics.subjectsActive.set(Double(assembler.activeSubjects))
@@ -354,4 +361,10 @@ struct SubjectLabels {
     var action: UInt64?
     /// Whether the segmenter had a say on the previous window.
     var segmented = false
+}
+
+/// The ZAP handler stopped: the pipeline closes its sockets rather than run unauthenticated.
+struct AuthenticationDown: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "CURVE authentication handler failed (\(reason)); closing every socket rather than admit unchecked clients" }
 }

@@ -34,8 +34,6 @@ final class WorkQueue: @unchecked Sendable {
         condition.signal()
     }
 
-    /// Blocks until an item is available; nil once closed and empty.
-    func take() -> WorkItem? { take(max: 1)?.first }
 
     /// Blocks until at least one item is available, then returns up to `max` of them (everything queued
     /// so far, never waiting for more: batching must not add latency). Nil once closed and empty.

@@ -19,8 +19,6 @@ public final class StreamPipeline: Sendable {
     private let phase = Locked(Phase.idle)
     private let ioFinished = DispatchSemaphore(value: 0)
     private let workers = Locked<InferenceWorkers?>(nil)
-    /// Authenticates CURVE clients while the pipeline runs (nil without CURVE).
-    private let zap = Locked<ZAPHandler?>(nil)
 
     private enum Phase: Sendable { case idle, running, stopped }
     private static let instanceCounter = Locked(0)
@@ -37,7 +35,7 @@ public final class StreamPipeline: Sendable {
         self.metrics = PipelineMetrics(registry: metrics)
         shared = PipelineShared(
             config: config, metrics: self.metrics, logger: logger, notifier: notifier, context: try context ?? ZMQContext(),
-            classifier: Locked((0, classifier)), queue: WorkQueue(), results: Locked([]), stopRequested: Locked(false), failure: Locked(nil),
+            classifier: Locked((0, classifier)), queue: WorkQueue(), results: Locked([]), stopRequested: Locked(false), failure: Locked(nil), zap: Locked(nil),
             controlAddress: "inproc://cmc-control-\(token)", resultsAddress: "inproc://cmc-results-\(token)",
             monitorAddress: "inproc://cmc-monitor-\(token)-")
     }
@@ -52,7 +50,7 @@ public final class StreamPipeline: Sendable {
         }
         // The ZAP handler before any CURVE socket exists: libzmq lets every client in while none is bound.
         if let curve = config.curve {
-            do { let handler = try startZAP(curve); zap.withLock { $0 = handler } } catch {
+            do { let handler = try startZAP(curve); shared.zap.withLock { $0 = handler } } catch {
                 phase.withLock { $0 = .stopped }
                 throw error
             }
@@ -87,7 +85,7 @@ public final class StreamPipeline: Sendable {
             ioFinished.wait()
             shared.queue.close()
             workers.join()
-            zap.withLock { $0 }?.stop()
+            shared.zap.withLock { $0 }?.stop()
             phase.withLock { $0 = .stopped }
             throw error
         case let .success(bound):
@@ -107,14 +105,14 @@ public final class StreamPipeline: Sendable {
     /// Replaces the CURVE allow-lists (e.g. re-read on SIGHUP). New handshakes are checked against
     /// them; connected clients stay connected until they reconnect. No effect without CURVE.
     public func replaceAllowLists(sensors: CurveAllowList, consumers: CurveAllowList) {
-        guard let handler = zap.current else { return }
+        guard let handler = shared.zap.current else { return }
         handler.replace(domain: PipelineCurve.framesDomain, with: sensors)
         handler.replace(domain: PipelineCurve.labelsDomain, with: consumers)
     }
 
     /// The allow-lists in force (nil without CURVE).
     public var allowLists: (sensors: CurveAllowList, consumers: CurveAllowList)? {
-        guard let handler = zap.current, let s = handler.allowList(domain: PipelineCurve.framesDomain),
+        guard let handler = shared.zap.current, let s = handler.allowList(domain: PipelineCurve.framesDomain),
               let c = handler.allowList(domain: PipelineCurve.labelsDomain) else { return nil }
         return (s, c)
     }
@@ -140,6 +138,9 @@ public final class StreamPipeline: Sendable {
     /// should then exit non-zero so systemd restarts it (the watchdog would starve anyway).
     public var failure: String? { shared.failure.current }
 
+    /// Fault injection for tests: the ZAP handler fails as if its socket had broken.
+    func injectAuthenticationFault() { shared.zap.current?.injectFault() }
+
     /// The classifier windows are being cut for.
     public var currentClassifier: any WindowClassifier { shared.classifier.current.classifier }
 
@@ -159,7 +160,7 @@ public final class StreamPipeline: Sendable {
         ioFinished.wait()
         shared.queue.close()
         workers.withLock { $0 }?.join()
-        zap.withLock { $0 }?.stop()  // after the sockets it vouches for are closed
+        shared.zap.withLock { $0 }?.stop()  // after the sockets it vouches for are closed
         shared.logger.log(.info, "pipeline stopped")
     }
 

@@ -31,6 +31,11 @@ public final class ZAPHandler: Sendable {
     private let stopRequested = Locked(false)
     private let finished = DispatchSemaphore(value: 0)
     private let running = Locked(false)
+    /// Why the handler stopped answering without being asked to; nil while it serves. Once set,
+    /// libzmq would let every CURVE client in (no handler, no check): owners must fail closed.
+    private let failureReason = Locked<String?>(nil)
+    /// Test hook: makes the handler's loop fail as if its socket had broken.
+    private let faultInjected = Locked(false)
 
     /// Binds the handler in `context` and starts answering; returns once it is bound.
     /// - Parameter observer: called on the handler's thread after each decision; keep it short.
@@ -38,7 +43,7 @@ public final class ZAPHandler: Sendable {
         lists = Locked(allowLists)
         let setup = Locked<(any Error)?>(nil)
         let bound = DispatchSemaphore(value: 0)
-        let thread = Thread { [lists, stopRequested, finished] in
+        let thread = Thread { [lists, stopRequested, finished, failureReason, faultInjected] in
             defer { finished.signal() }
             let socket: ZMQSocket
             do {
@@ -53,6 +58,7 @@ public final class ZAPHandler: Sendable {
             bound.signal()
             do {
                 while !stopRequested.current {
+                    if faultInjected.current { throw ZMQError(code: EFAULT, operation: "ZAP handler (injected fault)") }
                     guard try ZMQPoll.readable([socket], timeoutMilliseconds: 100)[0], let request = try socket.receive(dontWait: true) else { continue }
                     let (reply, decision) = ZAPHandler.answer(request, lists: lists.current)
                     try socket.send(reply)
@@ -60,6 +66,8 @@ public final class ZAPHandler: Sendable {
                 }
             } catch {
                 // ETERM: the context is going away, and with it every socket this handler vouched for.
+                // Anything else, while still wanted, leaves CURVE sockets with nobody checking keys.
+                if !stopRequested.current { failureReason.withLock { $0 = "\(error)" } }
             }
         }
         thread.name = "cmc-zap"
@@ -70,6 +78,12 @@ public final class ZAPHandler: Sendable {
     }
 
     deinit { stop() }
+
+    /// Why the handler stopped answering on its own (nil while it serves).
+    public var failure: String? { failureReason.current }
+
+    /// Fault injection for tests: the handler's loop fails at its next turn.
+    func injectFault() { faultInjected.withLock { $0 = true } }
 
     /// Replaces a domain's allow-list (e.g. re-read on SIGHUP). Applies to handshakes from now on;
     /// clients already connected stay connected.

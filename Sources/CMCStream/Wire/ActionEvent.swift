@@ -3,7 +3,7 @@ import Foundation
 /// One whole action of one subject, found by the segmenter and classified whole, published as UTF-8
 /// JSON on topic `action/<subject>/` (docs/protocol.md §5.2) once the subject has been still for the
 /// segmenter's hangover after it. Consumers of window labels (`label/`) never see it.
-public struct ActionEvent: Codable, Sendable, Equatable {
+public struct ActionEvent: JSONEvent, Equatable {
     public typealias Candidate = LabelEvent.Candidate
 
     public static let currentVersion = 1
@@ -47,22 +47,6 @@ public struct ActionEvent: Codable, Sendable, Equatable {
 
     public var topic: String { Topic.action(subject: subject) }
     public var seconds: Double { Double(endNanoseconds &- startNanoseconds) * 1e-9 }
-
-    public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array((try? encoder.encode(self)) ?? Data("{}".utf8))
-    }
-
-    public func message() -> [[UInt8]] { [Array(topic.utf8), encoded()] }
-
-    public static func decode(message parts: [[UInt8]]) throws -> ActionEvent {
-        guard parts.count == 2 else { throw WireError("message", .invalid("expected 2 parts [topic, json], got \(parts.count)")) }
-        let event = try JSONDecoder().decode(ActionEvent.self, from: Data(parts[1]))
-        if event.version != currentVersion { throw WireError("v", .unsupportedVersion(UInt8(clamping: event.version))) }
-        if parts[0] != Array(event.topic.utf8) { throw WireError("topic", .invalid("expected \"\(event.topic)\"")) }
-        return event
-    }
 }
 
 /// Anything the daemon publishes on its label socket.

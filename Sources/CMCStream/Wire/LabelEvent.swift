@@ -3,7 +3,7 @@ import Foundation
 /// One activity decision for one subject, published as UTF-8 JSON on topic `label/<subject>/`
 /// (docs/protocol.md §5). JSON because every consumer (dashboards, Python, shell `jq`) reads it for free,
 /// and labels are a few per second per subject, so its cost does not matter.
-public struct LabelEvent: Codable, Sendable, Equatable {
+public struct LabelEvent: JSONEvent, Equatable {
     public struct Candidate: Codable, Sendable, Equatable {
         public var label: String
         public var probability: Double
@@ -67,23 +67,4 @@ public struct LabelEvent: Codable, Sendable, Equatable {
     public var labelTimeNanoseconds: Int64 { windowStartNanoseconds &+ (windowEndNanoseconds &- windowStartNanoseconds) / 2 }
 
     public var topic: String { Topic.label(subject: subject) }
-
-    public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Encoding a struct of strings and finite numbers cannot fail; confidences are clamped finite.
-        return Array((try? encoder.encode(self)) ?? Data("{}".utf8))
-    }
-
-    /// `[topic, json]`, ready for `ZMQSocket.send`.
-    public func message() -> [[UInt8]] { [Array(topic.utf8), encoded()] }
-
-    /// Decodes a `[topic, json]` label message, rejecting other versions and mismatched topics.
-    public static func decode(message parts: [[UInt8]]) throws -> LabelEvent {
-        guard parts.count == 2 else { throw WireError("message", .invalid("expected 2 parts [topic, json], got \(parts.count)")) }
-        let event = try JSONDecoder().decode(LabelEvent.self, from: Data(parts[1]))
-        if event.version != currentVersion { throw WireError("v", .unsupportedVersion(UInt8(clamping: event.version))) }
-        if parts[0] != Array(event.topic.utf8) { throw WireError("topic", .invalid("expected \"\(event.topic)\"")) }
-        return event
-    }
 }

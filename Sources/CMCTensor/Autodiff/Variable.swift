@@ -68,8 +68,6 @@ public final class Variable {
 
     public func zeroGrad() { grad = nil }
 
-    /// A leaf holding the same value, cut from the graph.
-    public func detached() -> Variable { Variable(value) }
 }
 
 /// Whether ops record the graph. Scoped per task/thread, so a daemon's inference workers and a

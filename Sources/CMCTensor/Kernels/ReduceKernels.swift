@@ -39,12 +39,6 @@ extension Kernels {
         return y
     }
 
-    /// Sum of all elements, as a rank-0 tensor.
-    public static func sumAll(_ x: Tensor) -> Tensor {
-        var s: Double = 0
-        for v in x.storage { s += Double(v) }
-        return Tensor(scalar: Float(s))
-    }
 
     /// Maximum over one axis, with the index of the winner (first one on ties) for the backward pass.
     public static func max(_ x: Tensor, axis a: Int, keepDims: Bool = false) -> (values: Tensor, indices: [Int]) {

@@ -112,8 +112,7 @@ extension ExperimentRunner {
         let ei = InertialEncoder(ic, rng: &rng), es = SkeletonEncoder(skeletonConfig, rng: &rng)
         let clf = MultiModalClassifier(inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize,
                                        hidden: config.classifierHidden, classes: classCount, rng: &rng)
-        let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none,
-                                     skeleton: config.dataset == .utdMHAD ? .supervisedUTD : .supervisedUTD)
+        let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
         let o = Protocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: test,
                                    augmentation: aug, schedule: config.supervised, seed: seed(.supervised) &+ 1) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
@@ -127,7 +126,7 @@ extension ExperimentRunner {
         let (ei, es, _) = try multimodalEncoders(cmkm: true)
         let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test)
         let (clf, _) = fusionClassifier(f, stage: "fine-tune: head warm-up", seed: seed(.fineTune))
-        let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervisedUTD)
+        let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
         let o = Protocols.endToEnd(stage: "fine-tune", modules: [ei, es, clf], train: train, val: val, test: test,
                                    augmentation: aug, schedule: config.fineTune, seed: seed(.fineTune) &+ 1) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))

@@ -1,5 +1,6 @@
 import CMCData
 import CMCDaemon
+import CMCHarness
 import CMCStream
 import Foundation
 

@@ -1,5 +1,6 @@
 import CMCData
 import CMCDaemon
+import CMCHarness
 import CMCModel
 import Foundation
 import XCTest

@@ -1,0 +1,88 @@
+import CMCDaemon
+import Foundation
+
+/// Results of `cmc-bench stream`, as JSON (`--json`) and as a one-screen summary.
+public struct StreamBenchReport: Codable, Sendable {
+    public struct Level: Codable, Sendable {
+        public var subjects: Int
+        public var passed: Bool
+        /// Why it failed ("" when it passed).
+        public var reason: String
+        public var labels: Int
+        public var expectedLabels: Int
+        public var framesSent: Int
+        public var framesDropped: Int
+        public var framesLost: Int
+        public var framesMalformed: Int
+        public var windowsSkippedBusy: Int
+        public var latencyMs: LatencyStats
+        public var daemonEndToEndMs: LatencyStats
+        /// Process CPU time over wall time, in cores (daemon, sender and collector together).
+        public var cpuCores: Double
+
+        enum CodingKeys: String, CodingKey {
+            case subjects, passed, reason, labels
+            case expectedLabels = "expected_labels", framesSent = "frames_sent", framesDropped = "frames_dropped", framesLost = "frames_lost"
+            case framesMalformed = "frames_malformed", windowsSkippedBusy = "windows_skipped_busy", latencyMs = "latency_ms"
+            case daemonEndToEndMs = "daemon_end_to_end_ms", cpuCores = "cpu_cores"
+        }
+    }
+
+    public struct Accuracy: Codable, Sendable {
+        public var dataset: String
+        public var clips: Int
+        /// Whole clips classified offline (the training protocol).
+        public var clipAccuracy: Double
+        public var stream: StreamEvaluation
+        public var speed: Double
+        public var lanes: Int
+
+        enum CodingKeys: String, CodingKey {
+            case dataset, clips, stream, speed, lanes
+            case clipAccuracy = "clip_accuracy"
+        }
+    }
+
+    public var model: String
+    /// One subject: last frame of a window sent → its label received.
+    public var latencyMs: LatencyStats
+    /// Most simultaneous subjects sustained with no frame dropped, no window skipped and p99 < the limit.
+    public var maxSubjects: Int
+    public var p99LimitMs: Double
+    public var levels: [Level]
+    public var accuracy: Accuracy?
+    public var settings: [String: String]
+    public var host: [String: String]
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case model, levels, accuracy, settings, host, notes
+        case latencyMs = "latency_ms", maxSubjects = "max_subjects", p99LimitMs = "p99_limit_ms"
+    }
+
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    public var summary: String {
+        var lines = ["── cmc-bench stream " + String(repeating: "─", count: 52)]
+        lines.append("model        \(model)")
+        lines.append("host         " + host.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        lines.append("latency      1 subject: \(latencyMs.line)")
+        lines.append("capacity     max \(maxSubjects) subjects (zero frames dropped, zero windows skipped, p99 < \(Int(p99LimitMs)) ms)")
+        for l in levels {
+            lines.append(String(format: "  %4d  %@  p50 %6.1f  p99 %6.1f ms  labels %d/%d  dropped %d lost %d busy %d  cpu %.2f cores%@",
+                                l.subjects, l.passed ? "pass" : "FAIL", l.latencyMs.p50, l.latencyMs.p99, l.labels, l.expectedLabels,
+                                l.framesDropped, l.framesLost, l.windowsSkippedBusy, l.cpuCores, l.passed ? "" : "  (\(l.reason))"))
+        }
+        if let a = accuracy {
+            func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", $0 * 100) } ?? "n/a" }
+            lines.append("accuracy     \(a.dataset), \(a.clips) clips: offline clips \(pct(a.clipAccuracy)); stream \(pct(a.stream.accuracy)) published, "
+                         + "\(pct(a.stream.rawAccuracy)) raw windows, \(pct(a.stream.clipVoteAccuracy)) clip vote")
+        }
+        lines += notes.map { "note         \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}

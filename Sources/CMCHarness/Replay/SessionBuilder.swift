@@ -1,0 +1,162 @@
+import CMCDaemon
+import CMCCore
+import CMCData
+import CMCStream
+import Foundation
+
+/// How recorded clips become continuous streams.
+public struct SessionOptions: Sendable, Equatable {
+    public enum Idle: String, Sendable, CaseIterable {
+        /// Sensors keep streaming between clips: values glide linearly from the end of one clip to the
+        /// start of the next (a subject at rest between activities). Windows never starve.
+        case hold
+        /// Sensors are silent between clips, as if switched off.
+        case silence
+    }
+
+    public enum Order: String, Sendable, CaseIterable {
+        /// Seeded shuffle: consecutive clips are usually different activities, as in real life.
+        case shuffled
+        /// The dataset's order (sorted by activity, subject, trial).
+        case dataset
+    }
+
+    /// Idle time before the first clip, between clips and after the last one.
+    public var gapSeconds = 1.0
+    public var idle = Idle.hold
+    public var order = Order.shuffled
+    public var seed: UInt64 = 0
+    /// Streams per dataset subject: its clips are dealt round-robin over them (more parallel subjects
+    /// on the wire, shorter sessions). Wire ids are then `subject × 100 + lane`.
+    public var lanes = 1
+    /// At most this many clips per stream.
+    public var limit: Int?
+
+    public init() {}
+}
+
+/// Turns dataset samples into `StreamScript`s: clips of one subject concatenated with idle gaps into a
+/// continuous stream with sensor timestamps, one stream per subject (or per lane).
+///
+/// Timing: the IMU runs at the dataset's nominal rate (UTD-MHAD: 50 Hz). Skeleton frame times are
+/// derived from the clip's IMU duration, so both modalities span the same time (UTD-MHAD's Kinect
+/// delivered ≈ 19 fps effective, not its nominal 30); an implausible result (outside 5–60 fps) falls
+/// back to the nominal frame rate. Values stay in the dataset's units; the sender labels them with
+/// the matching wire unit codes (UTD-MHAD: g and deg/s, metres) so the daemon converts them.
+public enum SessionBuilder {
+    public static func scripts(samples: [Sample], info: DatasetInfo, options: SessionOptions) -> [StreamScript] {
+        var scripts: [StreamScript] = []
+        for subject in Array(Set(samples.map(\.subject))).sorted() {
+            var clips = samples.filter { $0.subject == subject }
+            if options.order == .shuffled {
+                var rng = SeededRNG(seed: options.seed &+ UInt64(subject))
+                clips = rng.permutation(clips.count).map { clips[$0] }
+            }
+            let lanes = max(1, options.lanes)
+            for lane in 0..<lanes {
+                var mine = stride(from: lane, to: clips.count, by: lanes).map { clips[$0] }
+                if let limit = options.limit { mine = Array(mine.prefix(max(0, limit))) }
+                guard !mine.isEmpty else { continue }
+                scripts.append(script(subject: wireSubject(subject, lane: lane, lanes: lanes), clips: mine, info: info, options: options))
+            }
+        }
+        return scripts
+    }
+
+    /// The subject id a stream uses on the wire.
+    public static func wireSubject(_ subject: Int, lane: Int, lanes: Int) -> UInt32 {
+        UInt32(clamping: lanes > 1 ? subject * 100 + lane : subject)
+    }
+
+    /// Wire unit codes for a dataset's channels (unknown names are sent as "unspecified").
+    public static func wireUnits(_ info: DatasetInfo) -> (imu: [SensorUnit], skeleton: SensorUnit) {
+        (info.inertialChannels.map { ModelUnit($0.unit)?.wire ?? .unspecified },
+         info.skeletonUnit.flatMap(ModelUnit.init)?.wire ?? .unspecified)
+    }
+
+    public static func script(subject: UInt32, clips: [Sample], info: DatasetInfo, options: SessionOptions) -> StreamScript {
+        let units = wireUnits(info)
+        let imuPeriod = Int64((1e9 / (info.inertialSampleRate ?? 50)).rounded())
+        let nominalFrame = 1 / (info.skeletonFrameRate ?? 30)
+        let gap = Int64(max(0, options.gapSeconds) * 1e9)
+        let withIMU = clips.contains { $0.inertial != nil }, withSkeleton = clips.contains { $0.skeleton != nil }
+        var imu = withIMU ? ScriptedSamples(channels: info.inertialChannels.count, joints: 0, units: units.imu) : nil
+        var skeleton: ScriptedSamples? = withSkeleton
+            ? ScriptedSamples(channels: info.skeletonDimensions ?? 3, joints: info.jointCount ?? 0,
+                              units: Array(repeating: units.skeleton, count: info.skeletonDimensions ?? 3)) : nil
+        var placed: [ScriptedClip] = []
+        var nextIMU: Int64 = 0, nextSkeleton: Int64 = 0   // where each modality's next sample goes
+        var lastIMU: [Float]?, lastSkeleton: [Float]?     // the previous clip's final samples (for idle filler)
+        var cursor = gap                                  // the next clip starts here at the earliest
+
+        for clip in clips {
+            let rawI = clip.inertial, rawS = clip.skeleton
+            let imuCount = rawI?.shape[1] ?? 0, frames = rawS?.shape[1] ?? 0
+            let seconds = imuCount > 0 ? Double(imuCount) * Double(imuPeriod) * 1e-9 : Double(frames) * nominalFrame
+            var framePeriod = frames > 0 ? seconds / Double(frames) : nominalFrame
+            if !(1 / 60...1 / 5).contains(framePeriod) { framePeriod = nominalFrame }
+            // Rounded down, so a clip's frames never end after its IMU samples.
+            let framePeriodNs = Int64((framePeriod * 1e9).rounded(.down))
+            // The clip starts on the IMU's sample grid, so the IMU stream stays perfectly regular.
+            var start = cursor
+            if withIMU { start = nextIMU + max(0, (cursor - nextIMU + imuPeriod - 1) / imuPeriod) * imuPeriod }
+            let firstIMU = rawI.map { imuSample($0, 0) }, firstSkeleton = rawS.map { skeletonSample($0, 0) }
+            if options.idle == .hold {
+                if imu != nil, let to = firstIMU {
+                    fill(&imu!, from: &nextIMU, until: start, period: imuPeriod, a: lastIMU ?? to, b: to)
+                }
+                if skeleton != nil, let to = firstSkeleton {
+                    fill(&skeleton!, from: &nextSkeleton, until: start, period: framePeriodNs, a: lastSkeleton ?? to, b: to)
+                }
+            }
+            if let raw = rawI {
+                for k in 0..<imuCount { imu!.append(time: start + Int64(k) * imuPeriod, sample: imuSample(raw, k)) }
+                nextIMU = start + Int64(imuCount) * imuPeriod
+                lastIMU = imuSample(raw, imuCount - 1)
+            } else { nextIMU = max(nextIMU, start) }
+            if let raw = rawS {
+                for k in 0..<frames { skeleton!.append(time: start + Int64(k) * framePeriodNs, sample: skeletonSample(raw, k)) }
+                nextSkeleton = start + Int64(frames) * framePeriodNs
+                lastSkeleton = skeletonSample(raw, frames - 1)
+            } else { nextSkeleton = max(nextSkeleton, start) }
+            let end = start + Int64((seconds * 1e9).rounded())
+            placed.append(ScriptedClip(id: clip.id, label: clip.label,
+                                       className: info.classNames.indices.contains(clip.label) ? info.classNames[clip.label] : "class \(clip.label)",
+                                       start: Double(start) * 1e-9, end: Double(end) * 1e-9))
+            cursor = max(end, nextIMU, nextSkeleton) + gap
+        }
+        if options.idle == .hold {  // trailing idle: hold the last pose
+            if imu != nil, let last = lastIMU { fill(&imu!, from: &nextIMU, until: cursor, period: imuPeriod, a: last, b: last) }
+            if skeleton != nil, let last = lastSkeleton {
+                let period = skeleton!.count >= 2 ? skeleton!.times[skeleton!.count - 1] - skeleton!.times[skeleton!.count - 2] : Int64(nominalFrame * 1e9)
+                fill(&skeleton!, from: &nextSkeleton, until: cursor, period: period, a: last, b: last)
+            }
+        }
+        return StreamScript(subject: subject, clips: placed, imu: imu, skeleton: skeleton, duration: Double(cursor) * 1e-9)
+    }
+
+    /// Idle samples every `period` from `time` up to (excluding) `until`, gliding linearly from `a` to `b`.
+    private static func fill(_ samples: inout ScriptedSamples, from time: inout Int64, until: Int64, period: Int64, a: [Float], b: [Float]) {
+        let from = time
+        let span = Double(max(1, until - from))
+        while time < until {
+            let w = Float(Double(time - from) / span)
+            samples.append(time: time, sample: zip(a, b).map { $0 + ($1 - $0) * w })
+            time += period
+        }
+    }
+
+    /// IMU sample k of a `(C, T)` array, in wire order (channels).
+    static func imuSample(_ raw: DataArray, _ k: Int) -> [Float] {
+        let (c, t) = (raw.shape[0], raw.shape[1])
+        return (0..<c).map { raw.values[$0 * t + k] }
+    }
+
+    /// Skeleton frame k of a `(C, F, J)` array, in wire order (joint-major: x, y, z of joint 0, …).
+    static func skeletonSample(_ raw: DataArray, _ k: Int) -> [Float] {
+        let (c, f, j) = (raw.shape[0], raw.shape[1], raw.shape[2])
+        var out = [Float](repeating: 0, count: c * j)
+        for ji in 0..<j { for ci in 0..<c { out[ji * c + ci] = raw.values[(ci * f + k) * j + ji] } }
+        return out
+    }
+}
