@@ -11,7 +11,8 @@ struct CMCProxy: ParsableCommand {
             Publishers (sensors, cmcd label sockets) connect to the frontend; subscribers (cmcd frame
             sockets, label consumers) connect to the backend. Subscriptions flow upstream, so each
             sensor only sends the subjects some instance serves. See docs/deployment.md.
-            """)
+            """,
+        version: ToolVersion.text)
 
     @Option(help: "XSUB endpoints that publishers connect to (repeatable).") var frontend: [String] = [ProxyService.defaultFrontend]
     @Option(help: "XPUB endpoints that subscribers connect to (repeatable).") var backend: [String] = [ProxyService.defaultBackend]

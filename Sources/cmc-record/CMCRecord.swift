@@ -15,7 +15,8 @@ struct CMCRecord: ParsableCommand {
             message is written as it arrives (a crash loses at most the one being written); the file is
             fsynced on exit. With CURVE servers (docs/security.md) give --curve-server-key and
             --curve-secret-key; CURVE clients connect only.
-            """)
+            """,
+        version: ToolVersion.text)
 
     @Argument(help: "Output file (.cmcrec).") var output: String
     @Option(help: "IMU frame endpoint to subscribe to (repeatable).") var imu: [String] = []

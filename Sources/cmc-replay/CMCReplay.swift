@@ -24,7 +24,8 @@ struct CMCReplay: ParsableCommand {
             With --evaluate a window is scored when it ends inside a clip and covers at least
             --min-coverage of min(window, clip); windows ending in idle gaps or mostly covering the
             previous activity are reported but not scored (docs/deployment.md, "Stream accuracy").
-            """)
+            """,
+        version: ToolVersion.text)
 
     @Option(help: "Dataset: utd-mhad or smartfallmm.") var dataset = "utd-mhad"
     @Option(help: "Dataset root (default: $CMC_DATA_ROOT, else ../shared/data).") var root: String?

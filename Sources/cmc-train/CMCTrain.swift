@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMCModel
 
 @main
 struct CMCTrain: ParsableCommand {
@@ -10,6 +11,7 @@ struct CMCTrain: ParsableCommand {
         A whole experiment runs from one configuration file (configs/utd-mhad.json reproduces the paper's
         UTD-MHAD settings); each stage can also run alone. Runs resume from their output folder.
         """,
+        version: "cmc \(CMCVersion.string) (model bundle format \(BundleMetadata.currentVersion))",
         subcommands: [ExperimentCommand.self, SimCLRCommand.self, CMCCommand.self, CMKMCommand.self,
                       SupervisedCommand.self, FineTuneCommand.self, SemiSupervisedCommand.self, RetrievalCommand.self,
                       EvaluateCommand.self, ExportCommand.self, ModelInfoCommand.self, DataCommand.self])

@@ -20,6 +20,7 @@ struct CMCD: ParsableCommand {
             CURVE (authentication + encryption): `cmcd keygen NAME`, then --curve-secret-key,
             --curve-sensors, --curve-consumers. See docs/security.md.
             """,
+        version: ToolVersion.text,
         subcommands: [Keygen.self])
 
     @Option(help: "JSON configuration file (keys as printed by --print-config).") var config: String?
@@ -34,6 +35,8 @@ struct CMCD: ParsableCommand {
     @Option(help: "Windows averaged per published decision (1 = none).") var smoothing: Int?
     @Option(help: "Smoothed probability below which the label is \"unknown\".") var threshold: Double?
     @Option(help: "Prometheus /metrics port on 127.0.0.1 (0 = any free port).") var metricsPort: Int?
+    @Option(help: "Prometheus /metrics listen address, HOST:PORT (IPv4), e.g. 0.0.0.0:9557 for a scraper on the network.")
+    var metrics: String?
     @Flag(help: "No metrics endpoint.") var noMetrics = false
     @Option(help: "Sensor clocks: aligned (each mapped onto the daemon's) or shared (trusted as they are).") var clock: String?
     @Option(help: "Log lines as text or json.") var logFormat: String?
@@ -64,6 +67,12 @@ struct CMCD: ParsableCommand {
         if let smoothing { c.smoothingWindows = smoothing }
         if let threshold { c.unknownThreshold = threshold }
         if let metricsPort { c.metricsPort = metricsPort }
+        if let metrics {
+            let parts = metrics.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--metrics \(metrics): expected HOST:PORT") }
+            c.metricsAddress = String(parts[0])
+            c.metricsPort = port
+        }
         if noMetrics { c.metricsPort = -1 }
         if let clock { c.clock = clock }
         if let logFormat { c.logFormat = logFormat }

@@ -76,13 +76,53 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(try httpGet(port: server.port, path: "/other").status, "HTTP/1.0 404 Not Found")
     }
 
-    private func httpGet(port: UInt16, path: String) throws -> (status: String, body: String) {
+    func testScrapesSucceedWhileSlowlorisAndIdleConnectionsHoldOn() throws {
+        let r = MetricsRegistry()
+        r.counter("cmc_test_total", help: "T.").increment()
+        let server = try MetricsHTTPServer(registry: r, port: 0)
+        defer { server.stop() }
+        // 200 connections that never send anything, and one that sends a byte every 0.3 s.
+        let idle = (0..<200).map { _ in connected(port: server.port) }
+        defer { for fd in idle { close(fd) } }
+        let slow = connected(port: server.port)
+        defer { close(slow) }
+        let dribble = Thread {
+            for byte in Array("GET /metrics HTTP/1.1\r\n".utf8) {
+                var b = byte
+                if send(slow, &b, 1, Int32(MSG_NOSIGNAL)) <= 0 { return }
+                Thread.sleep(forTimeInterval: 0.3)
+            }
+        }
+        dribble.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        for _ in 0..<3 {
+            let started = Date()
+            let (status, body) = try httpGet(port: server.port, path: "/metrics")
+            XCTAssertEqual(status, "HTTP/1.0 200 OK")
+            XCTAssertTrue(body.contains("cmc_test_total 1\n"))
+            XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "a scrape must not wait behind other clients")
+        }
+    }
+
+    func testListenAddressIsConfigurableAndChecked() throws {
+        let server = try MetricsHTTPServer(registry: MetricsRegistry(), host: "0.0.0.0", port: 0)
+        defer { server.stop() }
+        XCTAssertEqual(try httpGet(port: server.port, path: "/metrics").status, "HTTP/1.0 200 OK")
+        XCTAssertThrowsError(try MetricsHTTPServer(registry: MetricsRegistry(), host: "localhost:80", port: 0))
+    }
+
+    private func connected(port: UInt16) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var a = sockaddr_in()
         a.sin_family = sa_family_t(AF_INET); a.sin_port = port.bigEndian; a.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         XCTAssertEqual(rc, 0)
+        return fd
+    }
+
+    private func httpGet(port: UInt16, path: String) throws -> (status: String, body: String) {
+        let fd = connected(port: port)
+        defer { close(fd) }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)

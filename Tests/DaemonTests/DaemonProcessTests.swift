@@ -1,5 +1,6 @@
 import CMCDaemon
 import CMCHarness
+import CMCModel
 import CMCStream
 import Foundation
 import XCTest
@@ -122,6 +123,15 @@ final class DaemonExitStatusTests: XCTestCase {
         for unit in ["cmcd.service", "cmcd@.service"] {
             let text = try String(contentsOf: Binaries.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
             XCTAssertTrue(text.contains("RestartPreventExitStatus=64 78"), unit)
+        }
+    }
+
+    func testEveryExecutableTellsItsVersion() throws {
+        for name in ["cmcd", "cmc-replay", "cmc-record", "cmc-proxy", "cmc-bench", "cmc-train"] {
+            let process = try ChildProcess(try Binaries.require(name), ["--version"])
+            XCTAssertEqual(process.waitForExit(timeout: 20), 0, name)
+            XCTAssertTrue(process.output.contains("cmc \(CMCVersion.string) (model bundle format \(BundleMetadata.currentVersion)"),
+                          "\(name): \(process.output)")
         }
     }
 }

@@ -42,8 +42,11 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     /// Action segmentation (docs/deployment.md, "Actions"): `{"enabled": false}` turns action events off
     /// and labels windows from their own data alone; any key of `SegmenterPolicy` may be given.
     public var segmentation = SegmenterPolicy()
-    /// Prometheus `/metrics` on 127.0.0.1; 0 picks a free port, negative disables it.
+    /// Prometheus `/metrics` port; 0 picks a free port, negative disables it.
     public var metricsPort = DaemonConfig.defaultMetricsPort
+    /// The IPv4 address `/metrics` listens on: loopback unless a scraper elsewhere needs it
+    /// (`0.0.0.0`, or one interface's address; widen the unit's `IPAddressAllow=` too).
+    public var metricsAddress = "127.0.0.1"
     /// "aligned" (map each sensor clock onto the daemon's) or "shared" (sensors and daemon share a clock).
     public var clock = "aligned"
     public var maxSubjects = 1024
@@ -69,7 +72,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, imu, skeleton, labels, subjects, workers, clock
         case hopSeconds = "hop_seconds", maxBatch = "max_batch", smoothingWindows = "smoothing_windows"
-        case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port"
+        case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port", metricsAddress = "metrics_address"
         case maxSubjects = "max_subjects", logFormat = "log_format", logLevel = "log_level", drainSeconds = "drain_seconds"
         case curveSecretKey = "curve_secret_key", curveSensors = "curve_sensors", curveConsumers = "curve_consumers"
         case curveServerKey = "curve_server_key", segmentation
@@ -90,6 +93,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         unknownThreshold = try c.decodeIfPresent(Double.self, forKey: .unknownThreshold) ?? d.unknownThreshold
         topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? d.topK
         metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
+        metricsAddress = try c.decodeIfPresent(String.self, forKey: .metricsAddress) ?? d.metricsAddress
         clock = try c.decodeIfPresent(String.self, forKey: .clock) ?? d.clock
         maxSubjects = try c.decodeIfPresent(Int.self, forKey: .maxSubjects) ?? d.maxSubjects
         logFormat = try c.decodeIfPresent(String.self, forKey: .logFormat) ?? d.logFormat
@@ -160,6 +164,8 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         if !(unknownThreshold >= 0 && unknownThreshold <= 1) { p.append("unknown_threshold: \(unknownThreshold) is not in [0, 1]") }
         if !(1...1000).contains(topK) { p.append("top_k: \(topK) is not in 1...1000") }
         if metricsPort > 65535 { p.append("metrics_port: \(metricsPort) is not a port") }
+        var probe = in_addr()
+        if inet_pton(AF_INET, metricsAddress, &probe) != 1 { p.append("metrics_address: \"\(metricsAddress)\" is not an IPv4 address") }
         if ClockMode(rawValue: clock) == nil { p.append("clock: \"\(clock)\" is not aligned or shared") }
         if !(1...1_000_000).contains(maxSubjects) { p.append("max_subjects: \(maxSubjects) is not in 1...1000000") }
         if !["text", "json"].contains(logFormat) { p.append("log_format: \"\(logFormat)\" is not text or json") }

@@ -56,7 +56,8 @@ public final class Daemon {
             return Self.configurationError
         }
         do {
-            if config.metricsPort >= 0 { metricsServer = try MetricsHTTPServer(registry: registry, port: UInt16(config.metricsPort)) }
+            if config.metricsPort >= 0 { metricsServer = try MetricsHTTPServer(registry: registry, host: config.metricsAddress,
+                                                                                           port: UInt16(config.metricsPort)) }
             let pipeline = try StreamPipeline(config: pipelineConfig, classifier: classifier, metrics: registry, logger: logger, notifier: notifier)
             self.pipeline = pipeline
             endpoints = try pipeline.start()
@@ -168,5 +169,5 @@ public final class Daemon {
     /// Public: clients need it as their server key. Nil without CURVE.
     private var curvePublicKey: String? { pipeline?.config.curve?.keys.publicKey.z85 }
 
-    private var metricsAddress: String { metricsServer.map { "127.0.0.1:\($0.port)" } ?? "off" }
+    private var metricsAddress: String { metricsServer.map { "\($0.host):\($0.port)" } ?? "off" }
 }

@@ -1,39 +1,53 @@
 import Foundation
 
-/// A tiny loopback HTTP/1.0 responder for Prometheus scrapes: `GET /metrics` returns the registry in
-/// text format, anything else 404. One thread, one request at a time, connection closed after each
-/// reply — a scraper every few seconds needs nothing more, and nothing more can go wrong.
+/// A tiny HTTP/1.0 responder for Prometheus scrapes: `GET /metrics` returns the registry in text
+/// format, anything else 404; the connection closes after each reply.
+///
+/// One thread runs a `poll(2)` loop over the listener and every open connection, all non-blocking, so
+/// no client can hold it up: each connection has `requestDeadline` from its accept to its complete
+/// request and reply (a client dribbling a byte a second is cut off), at most `maxConnections` are
+/// open (past that the oldest is closed to admit the newcomer, so idle connections cannot lock a
+/// scraper out), and requests are bounded to 8 KiB. That is all a scraper every few seconds needs;
+/// a full HTTP stack (swift-nio) would add start-up time and megabytes to the daemon for nothing it uses.
 public final class MetricsHTTPServer: Sendable {
+    public let host: String
     public let port: UInt16
+    public static let maxConnections = 64
+    public static let requestDeadlineSeconds = 2.0
     private let listener: Int32
     private let stopFlag = Locked(false)
     private let done = DispatchSemaphore(value: 0)
 
-    /// Binds 127.0.0.1:`port` (0 picks a free port, see `port`) and starts serving on its own thread.
-    public init(registry: MetricsRegistry, port: UInt16 = 0) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Self.posixError("socket") }
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+    /// Binds `host:port` (IPv4 dotted quad; 0 picks a free port, see `port`) and starts serving on its
+    /// own thread. The default is loopback: exposing metrics on a network is a decision.
+    public init(registry: MetricsRegistry, host: String = "127.0.0.1", port: UInt16 = 0) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian  // loopback only, never a public interface
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw NSError(domain: NSPOSIXErrorDomain, code: Int(EINVAL),
+                          userInfo: [NSLocalizedDescriptionKey: "metrics address \"\(host)\" is not an IPv4 address"])
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw Self.posixError("socket") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &address) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bind(fd, sa, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, sa, &length) == 0
+                bind(fd, sa, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, sa, &length) == 0
             }
         }
-        guard ok else { let e = Self.posixError("bind 127.0.0.1:\(port)"); close(fd); throw e }
+        guard ok else { let e = Self.posixError("bind \(host):\(port)"); close(fd); throw e }
         listener = fd
+        self.host = host
         self.port = UInt16(bigEndian: address.sin_port)
         let thread = Thread { [self] in serve(registry) }
         thread.name = "cmc-metrics-http"
         thread.start()
     }
 
-    /// Stops accepting and waits for the serving thread to finish (at most ~200 ms).
+    /// Stops accepting, closes every connection and waits for the serving thread (at most ~100 ms).
     public func stop() {
         let first = stopFlag.withLock { stopped in defer { stopped = true }; return !stopped }
         guard first else { return }
@@ -41,29 +55,72 @@ public final class MetricsHTTPServer: Sendable {
         close(listener)
     }
 
+    private struct Connection {
+        let fd: Int32
+        let deadline: Int64
+        var request: [UInt8] = []
+        var reply: ArraySlice<UInt8>?
+    }
+
     private func serve(_ registry: MetricsRegistry) {
-        defer { done.signal() }
+        var connections: [Connection] = []
+        defer {
+            for c in connections { close(c.fd) }
+            done.signal()
+        }
+        let deadline = Int64(Self.requestDeadlineSeconds * 1e9)
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while !stopFlag.current {
-            var p = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 200) > 0 else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            respond(client, registry)
-            close(client)
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            fds += connections.map { pollfd(fd: $0.fd, events: Int16($0.reply == nil ? POLLIN : POLLOUT), revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), 100)
+            let now = MonotonicClock.now()
+            var keep: [Connection] = []
+            for (i, var c) in connections.enumerated() {
+                let events = Int32(fds[i + 1].revents)
+                var open = now < c.deadline
+                if open && events & (POLLERR | POLLHUP | POLLNVAL) != 0 && c.reply == nil { open = false }
+                if open && c.reply == nil && events & POLLIN != 0 {
+                    let n = recv(c.fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
+                    if n <= 0 { open = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) } else {
+                        c.request += chunk[0..<n]
+                        if c.request.count > 8192 { open = false }
+                        else if Self.complete(c.request) { c.reply = Self.reply(to: c.request, registry)[...] }
+                    }
+                }
+                if open, var reply = c.reply, events & POLLOUT != 0 {
+                    let n = reply.withUnsafeBytes { send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                    if n > 0 { reply = reply.dropFirst(n) } else if !(errno == EAGAIN || errno == EWOULDBLOCK) { open = false }
+                    c.reply = reply
+                    if reply.isEmpty { open = false }
+                }
+                if open { keep.append(c) } else { close(c.fd) }
+            }
+            connections = keep
+            if Int32(fds[0].revents) & POLLIN != 0 {
+                while case let client = accept(listener, nil, nil), client >= 0 {
+                    _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                    if connections.count >= Self.maxConnections {
+                        // The oldest holds a slot longest without finishing: it gives way to the newcomer.
+                        close(connections.removeFirst().fd)
+                    }
+                    connections.append(Connection(fd: client, deadline: now + deadline))
+                }
+            }
         }
     }
 
-    private func respond(_ client: Int32, _ registry: MetricsRegistry) {
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var request: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1024)
-        while request.count < 8192 {
-            let n = recv(client, &chunk, chunk.count, 0)
-            if n <= 0 { break }
-            request += chunk[0..<n]
-            if request.count >= 4, request.suffix(4) == [13, 10, 13, 10] { break }
+    private static func complete(_ request: [UInt8]) -> Bool {
+        guard request.count >= 4 else { return false }
+        for i in 0...(request.count - 4) where request[i] == 13 && request[i + 1] == 10 && request[i + 2] == 13 && request[i + 3] == 10 {
+            return true
         }
+        // HTTP/0.9-style clients end with a single line.
+        return request.count >= 2 && request.suffix(2) == [10, 10]
+    }
+
+    private static func reply(to request: [UInt8], _ registry: MetricsRegistry) -> [UInt8] {
         let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
         let parts = line.split(separator: " ")
         let isMetrics = parts.count >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1].hasPrefix("/metrics?"))
@@ -71,12 +128,7 @@ public final class MetricsHTTPServer: Sendable {
         let status = isMetrics ? "200 OK" : "404 Not Found"
         let contentType = isMetrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain"
         let head = "HTTP/1.0 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-        var bytes = Array((head + body).utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { break }
-            bytes = bytes.dropFirst(n)
-        }
+        return Array((head + body).utf8)
     }
 
     private static func posixError(_ what: String) -> NSError {
