@@ -1,9 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds of the numeric code run with bounds checks off: the kernels index raw buffers whose
-// sizes are validated once at each op's entry (shape checks), not per element.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Release builds keep Swift's safety checks (bounds, overflow, preconditions) everywhere but in the
+// numeric kernels of CMCTensor, which index raw buffers whose sizes are validated once at each op's
+// entry: the frame decoder, the MAT/CSV/safetensors/config parsers and the daemon read untrusted input,
+// and a bug the fuzzer misses must trap (systemd restarts the daemon) instead of corrupting memory.
+// Measured with `cmc-bench engine` (docs/results/safety-checks.md): checks on in CMCTensor too cost
+// about 12 % of training throughput; off there alone, nothing measurable is lost.
+let kernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -26,34 +30,34 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),   // glibc mallopt
 
-        .target(name: "CMCCore", swiftSettings: fast),
-        .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc"], swiftSettings: fast),
-        .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"], swiftSettings: fast),
-        .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCData"], swiftSettings: fast),
-        .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCData"], swiftSettings: fast),
-        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"], swiftSettings: fast),
+        .target(name: "CMCCore"),
+        .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc"], swiftSettings: kernels),
+        // The safetensors decoder reads model bundles and checkpoints from disk: checked, apart from the kernels.
+        .target(name: "CMCSafeTensors", dependencies: ["CMCTensor"]),
+        .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"]),
+        .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCSafeTensors", "CMCData"]),
+        .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCSafeTensors", "CMCData"]),
+        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"]),
 
         // What cmcd runs: configuration, life cycle, the model-bundle classifier on top of CMCStream.
-        .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"], swiftSettings: fast),
+        .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"]),
         // What runs around cmcd, never linked into it: replay, evaluation, stream benchmark, soak.
-        .target(name: "CMCHarness", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore"],
-                swiftSettings: fast),
+        .target(name: "CMCHarness", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore"]),
 
-        .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", "CMCHarness", "CMCDaemon", argumentParser], swiftSettings: fast),
-        .executableTarget(name: "cmcd", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
-        .executableTarget(name: "cmc-replay", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser],
-                          swiftSettings: fast),
-        .executableTarget(name: "cmc-record", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
-        .executableTarget(name: "cmc-proxy", dependencies: ["CMCDaemon", "CMCStream", argumentParser], swiftSettings: fast),
-        .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCData", "CMCModel", argumentParser], swiftSettings: fast),
+        .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", "CMCHarness", "CMCDaemon", argumentParser]),
+        .executableTarget(name: "cmcd", dependencies: ["CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(name: "cmc-replay", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
+        .executableTarget(name: "cmc-record", dependencies: ["CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(name: "cmc-proxy", dependencies: ["CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCData", "CMCModel", argumentParser]),
 
-        .testTarget(name: "CMCTensorTests", dependencies: ["CMCTensor", "CMCModel", "CMCTraining"],
+        .testTarget(name: "CMCTensorTests", dependencies: ["CMCSafeTensors", "CMCTensor", "CMCModel", "CMCTraining"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CMCTrainingTests", dependencies: ["CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
+        .testTarget(name: "CMCTrainingTests", dependencies: ["CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore"]),
-        .testTarget(name: "DaemonTests", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
-        .testTarget(name: "FuzzTests", dependencies: ["CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
+        .testTarget(name: "DaemonTests", dependencies: ["CMCSafeTensors", "CMCHarness", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
+        .testTarget(name: "FuzzTests", dependencies: ["CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
                     resources: [.copy("Corpus")]),
     ]
 )

@@ -92,7 +92,8 @@ final class PythonInteropTests: XCTestCase {
         defer { pipeline.stop() }
 
         let labels = ["--endpoint", bound.labels[0], "--subject", "2", "--timeout", "8"]
-        let (listed, listedOut) = try launch("zmq_subscriber.py", labels + ["--count", "2", "--curve-server-key", server.pair.publicKey.z85,
+        // `=`: a Z85 key may start with "-", which argparse would take for an option.
+        let (listed, listedOut) = try launch("zmq_subscriber.py", labels + ["--count", "2", "--curve-server-key=" + server.pair.publicKey.z85,
                                                                             "--curve-secret-key", consumer.secretPath])
         let (unlisted, _) = try launch("zmq_subscriber.py", labels + ["--count", "1", "--timeout", "3.5", "--curve-server-key", server.publicPath,
                                                                       "--curve-secret-key", intruder.secretPath])

@@ -1,3 +1,4 @@
+import CMCSafeTensors
 import CMCTensor
 import Foundation
 import XCTest

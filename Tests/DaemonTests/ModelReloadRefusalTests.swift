@@ -1,3 +1,4 @@
+import CMCSafeTensors
 import CMCModel
 import CMCTensor
 import Foundation

@@ -1,3 +1,4 @@
+import CMCSafeTensors
 import CMCDaemon
 import CMCData
 import CMCTensor

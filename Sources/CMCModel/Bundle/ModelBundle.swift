@@ -1,3 +1,4 @@
+import CMCSafeTensors
 import CMCCore
 import CMCData
 import CMCTensor

@@ -1,3 +1,4 @@
+import CMCTensor
 import Foundation
 
 /// Reading and writing the safetensors format: an 8-byte little-endian header length N, N bytes of
