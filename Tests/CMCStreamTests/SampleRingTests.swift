@@ -6,6 +6,27 @@ final class SampleRingTests: XCTestCase {
         ring.insert(time: t, from: [Float(t), -Float(t)], offset: 0, reorderBound: bound)
     }
 
+    /// Growing from 64 slots to the capacity (and wrapping around after it) keeps exactly what a sorted
+    /// list of the newest `capacity` samples would, reordered inserts included.
+    func testGrowthKeepsOrderAgainstAReference() {
+        var ring = SampleRing(capacity: 300, stride: 2)
+        XCTAssertEqual(ring.allocated, 64)
+        var reference: [Int64] = []
+        for k in 0..<1000 {
+            var t = Int64(k) * 10
+            if k % 7 == 3 { t -= 15 }  // a little late: slotted in place
+            let result = ring.insert(time: t, from: [Float(t), -Float(t)], offset: 0, reorderBound: 100)
+            if result.accepted {
+                reference.append(t)
+                reference.sort()
+                if reference.count > 300 { reference.removeFirst(reference.count - 300) }
+            }
+        }
+        XCTAssertEqual(ring.allocated, 300)
+        XCTAssertEqual((0..<ring.count).map { ring.time(at: $0) }, reference)
+        XCTAssertEqual((0..<ring.count).map { ring.value(at: $0, component: 1) }, reference.map { -Float($0) })
+    }
+
     func testCapacityIsABoundAndEvictsOldest() {
         var ring = SampleRing(capacity: 4, stride: 2)
         for t in 1...10 { XCTAssertEqual(insert(&ring, Int64(t)), .appended) }

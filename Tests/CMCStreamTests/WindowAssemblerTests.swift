@@ -151,6 +151,36 @@ final class WindowAssemblerTests: XCTestCase {
         XCTAssertEqual(try a.ingest(Frames.imu(subject: 3, sequence: 0, start: 8 * second), arrival: 8 * second), .buffered(lost: 0, sequenceReset: false, clockResynced: false, refused: 0))
     }
 
+    func testSilentSubjectsGiveWayToNewOnesWhenTheTableIsFull() throws {
+        var a = assembler { $0.maxSubjects = 100 }
+        // A flood of invented ids, one frame each, fills every slot.
+        for s: UInt32 in 1000..<1100 { _ = try a.ingest(Frames.imu(subject: s, sequence: 0, start: second), arrival: second) }
+        XCTAssertEqual(a.activeSubjects, 100)
+        // A real subject streaming right after them waits (every squatter spoke within the stale limit)…
+        XCTAssertEqual(try a.ingest(Frames.imu(subject: 7, sequence: 0, start: second), arrival: second + second / 2), .dropped(.subjectLimit))
+        // …but once the squatters are silent for a second, it gets in, and keeps its slot while it streams.
+        var t = 3 * second
+        for k: UInt64 in 0..<20 {
+            XCTAssertEqual(try a.ingest(Frames.imu(subject: 7, sequence: k, start: t), arrival: t),
+                           .buffered(lost: 0, sequenceReset: false, clockResynced: false, refused: 0))
+            // The flood goes on with fresh ids, evicting its own silent ids, never subject 7.
+            _ = try a.ingest(Frames.imu(subject: 5000 + UInt32(k), sequence: 0, start: t), arrival: t)
+            t += 100_000_000
+        }
+        XCTAssertNotNil(a.bufferedCounts(subject: 7))
+        XCTAssertEqual(a.activeSubjects, 100)
+        XCTAssertEqual(Set(a.evictIdle(now: t)).count, 21, "evicted ids are reported for the daemon to forget")
+    }
+
+    func testRingMemoryGrowsWithUseNotWithSubjects() throws {
+        var a = assembler()
+        for s: UInt32 in 0..<1000 { _ = try a.ingest(Frames.imu(subject: s, sequence: 0, start: second), arrival: second) }
+        // 1,000 subjects of one 3-channel frame each: 64 samples apiece, not the 512 of a full ring.
+        XCTAssertEqual(a.allocatedFloats, 1000 * 64 * 3)
+        _ = try feed(&a, Frames.stream(subject: 1, end: 20 * second, seconds: 15, value: 1))
+        XCTAssertGreaterThan(a.allocatedFloats, 1000 * 64 * 3, "a streaming subject's rings grow")
+    }
+
     func testMemoryStaysBoundedOverALongStream() throws {
         var a = assembler { $0.capacityPerStream = 128 }
         _ = try feed(&a, Frames.stream(subject: 1, end: 100 * second, seconds: 60, value: 1))

@@ -1,6 +1,7 @@
 /// A bounded, time-ordered ring of the samples of one stream, indexed by sensor-clock time (ns).
 ///
-/// Memory is fixed at creation (`capacity × stride` floats); when full, the oldest sample is evicted.
+/// Memory grows with use, doubling from 64 samples up to `capacity × stride` floats (a sender that
+/// streams for a moment costs little); when full, the oldest sample is evicted.
 /// Samples normally arrive in order and are appended in O(1). A sample up to `reorderBound` older than
 /// the newest is inserted in place (a short backwards scan and shift: reordering is rare and shallow);
 /// anything older is refused as late, and an exact duplicate timestamp is refused as a duplicate.
@@ -24,11 +25,29 @@ public struct SampleRing: Sendable {
         precondition(capacity > 0 && stride > 0)
         self.capacity = capacity
         self.stride = stride
-        times = Array(repeating: 0, count: capacity)
-        values = Array(repeating: 0, count: capacity * stride)
+        let initial = min(capacity, 64)
+        times = Array(repeating: 0, count: initial)
+        values = Array(repeating: 0, count: initial * stride)
     }
 
-    private func physical(_ logical: Int) -> Int { (head + logical) % capacity }
+    /// Samples the ring has memory for right now (≤ `capacity`).
+    public var allocated: Int { times.count }
+
+    private func physical(_ logical: Int) -> Int { (head + logical) % times.count }
+
+    /// Doubles the storage (up to `capacity`), laying the samples out from slot 0.
+    private mutating func grow() {
+        let slots = min(capacity, times.count * 2)
+        var newTimes = [Int64](repeating: 0, count: slots), newValues = [Float](repeating: 0, count: slots * stride)
+        for l in 0..<count {
+            let p = physical(l)
+            newTimes[l] = times[p]
+            for k in 0..<stride { newValues[l * stride + k] = values[p * stride + k] }
+        }
+        times = newTimes
+        values = newValues
+        head = 0
+    }
 
     public func time(at logical: Int) -> Int64 { times[physical(logical)] }
     public func value(at logical: Int, component: Int) -> Float { values[physical(logical) * stride + component] }
@@ -53,7 +72,8 @@ public struct SampleRing: Sendable {
         var position = count
         while position > 0 && time(at: position - 1) >= t { position -= 1 }
         if position < count && time(at: position) == t { return .duplicate }
-        if count == capacity {
+        if count == times.count && times.count < capacity { grow() }
+        if count == times.count {
             if position == 0 { return .tooOld }  // older than everything we can still hold
             dropOldest(); position -= 1
         }
@@ -72,7 +92,7 @@ public struct SampleRing: Sendable {
 
     /// Drops every sample older than `t` (time-based retention on top of the capacity bound).
     public mutating func removeOlder(than t: Int64) {
-        while count > 0 && time(at: 0) < t { head = (head + 1) % capacity; count -= 1 }
+        while count > 0 && time(at: 0) < t { head = (head + 1) % times.count; count -= 1 }
     }
 
     /// Logical indices of samples with `after < time <= through` (binary search: times are sorted).
@@ -92,12 +112,13 @@ public struct SampleRing: Sendable {
     }
 
     private mutating func append(_ t: Int64, _ sample: [Float], _ offset: Int) {
-        if count == capacity { dropOldest(); evictedWhileFull += 1 }
+        if count == times.count && times.count < capacity { grow() }
+        if count == times.count { dropOldest(); evictedWhileFull += 1 }
         write(physical(count), t, sample, offset)
         count += 1
     }
 
-    private mutating func dropOldest() { head = (head + 1) % capacity; count -= 1 }
+    private mutating func dropOldest() { head = (head + 1) % times.count; count -= 1 }
 
     private mutating func write(_ slot: Int, _ t: Int64, _ sample: [Float], _ offset: Int) {
         times[slot] = t

@@ -53,6 +53,8 @@ public struct WindowAssembler: Sendable {
     public let segmentation: SegmenterPolicy
     public let hopNanoseconds: Int64
     private var subjects: [UInt32: Subject] = [:]
+    /// Subjects evicted to make room, not yet reported by `evictIdle`.
+    private var evictedForRoom: [UInt32] = []
 
     public init(spec: ClassifierSpec, buffer: BufferPolicy, clock: ClockPolicy, hopSeconds: Double,
                 segmentation: SegmenterPolicy = SegmenterPolicy()) {
@@ -78,7 +80,13 @@ public struct WindowAssembler: Sendable {
     public mutating func ingest(_ frame: SensorFrame, arrival: Int64) throws(WireError) -> IngestOutcome {
         guard let scales = try canonicalScales(for: frame) else { return .dropped(.unusedModality) }
         if subjects[frame.subject] == nil {
-            if subjects.count >= buffer.maxSubjects { return .dropped(.subjectLimit) }
+            if subjects.count >= buffer.maxSubjects {
+                // Full: a subject that has gone silent gives way, so ids invented by a flood (one frame
+                // each) cannot lock real subjects out; while every subject streams, newcomers wait.
+                guard let victim = stalestSilentSubject(now: arrival) else { return .dropped(.subjectLimit) }
+                subjects[victim] = nil
+                evictedForRoom.append(victim)
+            }
             var fresh = Subject()
             if segmentation.enabled {
                 fresh.segmenter = MotionSegmenter(policy: segmentation, gyroChannels: gyroChannels,
@@ -285,7 +293,25 @@ public struct WindowAssembler: Sendable {
     /// The subject's window has been classified (or failed): it may get the next one.
     public mutating func finished(subject id: UInt32) { subjects[id]?.inFlight = false }
 
-    /// Forgets subjects silent for `evictAfterSeconds`; returns their ids.
+    /// The subject silent longest, if it has been silent for `staleAfterSeconds` and has no window in flight.
+    private func stalestSilentSubject(now: Int64) -> UInt32? {
+        let stale = Int64(buffer.staleAfterSeconds * 1e9)
+        var best: (id: UInt32, last: Int64)?
+        for (id, s) in subjects where !s.inFlight && now &- s.lastArrival > stale {
+            if best == nil || s.lastArrival < best!.last { best = (id, s.lastArrival) }
+        }
+        return best?.id
+    }
+
+    /// Floats the subjects' ring buffers hold memory for (they grow with use up to their capacity).
+    public var allocatedFloats: Int {
+        subjects.values.reduce(0) { total, s in
+            total + [s.inertial, s.skeleton].compactMap { $0 }.reduce(0) { $0 + $1.ring.allocated * $1.ring.stride }
+        }
+    }
+
+    /// Forgets subjects silent for `evictAfterSeconds`; returns their ids, and those of subjects evicted
+    /// since the last call to make room for new ones.
     public mutating func evictIdle(now: Int64) -> [UInt32] {
         let limit = Int64(buffer.evictAfterSeconds * 1e9)
         let idle = subjects.filter { _, s in
@@ -293,7 +319,8 @@ public struct WindowAssembler: Sendable {
             !s.inFlight && ((s.inertial == nil && s.skeleton == nil) || now &- s.lastArrival > limit)
         }.map(\.key)
         for id in idle { subjects[id] = nil }
-        return idle
+        defer { evictedForRoom.removeAll() }
+        return idle + evictedForRoom
     }
 
     /// Adopts a new model's spec. Streams whose shape or units changed are discarded (their samples no
