@@ -79,6 +79,32 @@ final class CurveKeyTests: XCTestCase {
         }
     }
 
+    func testAllowListsBindSensorsToSubjectsAndRefuseLooseFiles() throws {
+        let a = try CurveKeys.generate().publicKey, b = try CurveKeys.generate().publicKey, c = try CurveKeys.generate().publicKey
+        let list = try CurveAllowList.parse("\(a.z85) wrist-7 subjects=7\n\(b.z85) subjects=1-3,9 kinect\n\(c.z85) any\n", source: "s.allow")
+        XCTAssertEqual(list.name(of: b), "kinect")
+        XCTAssertTrue(list.allows(user: "wrist-7", subject: 7))
+        XCTAssertFalse(list.allows(user: "wrist-7", subject: 8))
+        XCTAssertTrue(list.allows(user: "kinect", subject: 9))
+        XCTAssertFalse(list.allows(user: "kinect", subject: 4))
+        XCTAssertTrue(list.allows(user: "any", subject: 123_456), "no subjects= means any subject")
+        XCTAssertThrowsError(try CurveAllowList.parse("\(a.z85) w subjects=7\n\(b.z85) w\n", source: "d.allow")) {
+            XCTAssertTrue("\($0)".contains("used twice"), "\($0)")
+        }
+        XCTAssertThrowsError(try CurveAllowList.parse("\(a.z85) w subjects=9-1\n", source: "r.allow")) {
+            XCTAssertTrue("\($0)".contains("line 1"), "\($0)")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("allow-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("sensors.allow")
+        try Data("\(a.z85) wrist\n".utf8).write(to: file)
+        XCTAssertEqual(chmod(file.path, 0o644), 0)
+        XCTAssertEqual(try CurveAllowList.read(path: file.path).count, 1)
+        XCTAssertEqual(chmod(file.path, 0o666), 0)
+        XCTAssertThrowsError(try CurveAllowList.read(path: file.path)) { XCTAssertTrue("\($0)".contains("writable by group or others"), "\($0)") }
+    }
+
     func testZAPAnswersPerRFC27() throws {
         let sensor = try CurveKeys.generate().publicKey, stranger = try CurveKeys.generate().publicKey
         let lists = ["frames": CurveAllowList([sensor: "wrist"])]

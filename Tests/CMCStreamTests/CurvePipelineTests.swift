@@ -126,4 +126,37 @@ final class CurvePipelineTests: XCTestCase {
         while Date() < monitorDeadline { if try ZMQPoll.readable([sub], timeoutMilliseconds: 50)[0] { received = true } }
         XCTAssertFalse(received)
     }
+
+    /// Authentication is not authorisation: a sensor bound to subject 5 cannot feed subject 6.
+    func testASensorBoundToSubjectsCannotPublishForOthers() throws {
+        guard CurveKeys.isAvailable else { throw XCTSkip("libzmq without CURVE") }
+        let server = try CurveKeys.generate(), sensor = try CurveKeys.generate()
+        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
+                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.clock.mode = .shared
+        config.segmentation.enabled = false
+        config.curve = PipelineCurve(keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist-5"], subjects: ["wrist-5": [5]]),
+                                     consumers: CurveAllowList([:]))
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger)
+        let bound = try pipeline.start()
+        defer { pipeline.stop() }
+        let context = try ZMQContext()
+        let pub = try ZMQSocket(context: context, type: .pub)
+        defer { pub.close() }
+        try pub.attach([.connect(bound.imu[0])], curve: CurveClient(serverKey: server.publicKey, keys: sensor))
+        let m = pipeline.metrics
+        let start = MonotonicClock.now() - 10_000_000_000
+        var sequence: UInt64 = 0
+        eventually(timeout: 5, "frames of both subjects arrive") {
+            sequence += 1
+            for subject: UInt32 in [5, 6] {
+                _ = try? pub.send(FrameCodec.message(Frames.imu(subject: subject, sequence: sequence, start: start + Int64(sequence) * 100_000_000)))
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+            return m.dropped(.inertial, .unauthorized).current >= 3 && m.received(.inertial).current >= 6
+        }
+        XCTAssertGreaterThanOrEqual(m.dropped(.inertial, .unauthorized).current, 3)
+        XCTAssertEqual(m.malformed(.inertial, "model_mismatch").current, 0)
+        eventually(timeout: 2, "only subject 5 buffered") { m.subjectsActive.current == 1 }
+    }
 }

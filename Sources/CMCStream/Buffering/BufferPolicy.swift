@@ -31,6 +31,8 @@ public enum DropReason: String, Sendable, CaseIterable {
     case subjectLimit = "subject_limit"
     /// The loaded model has no branch for this modality.
     case unusedModality = "unused_modality"
+    /// The sender's CURVE key is bound to other subjects (`subjects=` on its allow-list line).
+    case unauthorized
 }
 
 /// Why a due window was not classified (the `reason` label of `cmc_windows_skipped_total`).

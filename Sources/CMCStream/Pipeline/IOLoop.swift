@@ -124,7 +124,7 @@ final class IOLoop {
     private func readFrames(_ socket: ZMQSocket, nominal: Modality) throws {
         let m = shared.metrics
         for _ in 0..<shared.config.maxMessagesPerPoll {
-            guard let parts = try socket.receive(dontWait: true) else { return }
+            guard let (parts, user) = try socket.receiveWithSender(dontWait: true) else { return }
             let arrival = MonotonicClock.now()
             m.received(nominal).increment()
             let frame: SensorFrame
@@ -133,6 +133,14 @@ final class IOLoop {
             } catch {
                 m.malformed(nominal, error.metricReason).increment()
                 shared.logger.rateLimited("malformed.\(nominal).\(error.metricReason)", .warning, "malformed \(nominal) frame: \(error)")
+                continue
+            }
+            // Authentication says who sent it; the sensors' allow-list says for which subjects it may.
+            if let user, let sensors = shared.zap.current?.allowList(domain: PipelineCurve.framesDomain),
+               !sensors.allows(user: user, subject: frame.subject) {
+                m.dropped(nominal, .unauthorized).increment()
+                shared.logger.rateLimited("unauthorized.\(nominal)", .warning,
+                                          "sensor \(user) may not publish \(nominal) frames for subject \(frame.subject): dropped")
                 continue
             }
             let outcome: WindowAssembler.IngestOutcome

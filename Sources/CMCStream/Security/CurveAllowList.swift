@@ -1,22 +1,30 @@
 import Foundation
 
-/// The client public keys a CURVE server accepts, each with a name (the ZAP user id, used in logs).
+/// The client public keys a CURVE server accepts, each with a name (the ZAP user id, used in logs) and,
+/// for sensors, optionally the subjects it may publish frames for.
 ///
-/// File format, one client per line: `<Z85 public key> [name]`; blank lines and `#` comments are
-/// ignored; a missing name defaults to the key's first 8 characters.
+/// File format, one client per line: `<Z85 public key> [name] [subjects=IDS]`; blank lines and `#`
+/// comments are ignored; a missing name defaults to the key's first 8 characters. `subjects=1-4,7`
+/// binds a sensor key to those subject ids: its frames for any other subject are dropped and counted
+/// (`cmc_frames_dropped_total{reason="unauthorized"}`); a key without it may publish for any subject.
+/// Names that carry a restriction must be unique in the file (the restriction is looked up by the name
+/// libzmq attaches to each message).
 ///
 /// ```
 /// # sensors allowed to publish frames to cmcd
-/// rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7  wrist-7
-/// Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID  kinect-ward-2
+/// rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7  wrist-7        subjects=7
+/// Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID  kinect-ward-2  subjects=1-40
 /// ```
 public struct CurveAllowList: Sendable, Equatable {
     public private(set) var names: [CurvePublicKey: String]
+    /// Subjects each restricted client (by name) may publish frames for; absent names are unrestricted.
+    public private(set) var subjects: [String: Set<UInt32>]
     /// Where it was read from, for logs ("inline" when built in code).
     public let source: String
 
-    public init(_ entries: [CurvePublicKey: String], source: String = "inline") {
+    public init(_ entries: [CurvePublicKey: String], subjects: [String: Set<UInt32>] = [:], source: String = "inline") {
         names = entries
+        self.subjects = subjects
         self.source = source
     }
 
@@ -25,28 +33,58 @@ public struct CurveAllowList: Sendable, Equatable {
     /// The client's name if its key is listed.
     public func name(of key: CurvePublicKey) -> String? { names[key] }
 
+    /// Whether the client named `user` (the ZAP user id of a message) may publish frames for `subject`.
+    public func allows(user: String, subject: UInt32) -> Bool {
+        subjects[user].map { $0.contains(subject) } ?? true
+    }
+
     /// Reads an allow-list file; throws naming the file and the line of every problem. Lines are not
-    /// echoed back: whatever was pasted there by mistake stays out of the logs.
+    /// echoed back: whatever was pasted there by mistake stays out of the logs. A file that others
+    /// may write is refused: whoever can edit it can let themselves in.
     public static func read(path: String) throws -> CurveAllowList {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw CurveKeyError(path, "cannot read the allow-list") }
+        let mode = info.st_mode & 0o777
+        if mode & 0o022 != 0 {
+            throw CurveKeyError(path, "allow-list is writable by group or others (mode \(String(mode, radix: 8))); chmod go-w it")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw CurveKeyError(path, "cannot read the allow-list") }
         return try parse(String(decoding: data, as: UTF8.self), source: path)
     }
 
     public static func parse(_ text: String, source: String) throws -> CurveAllowList {
         var names: [CurvePublicKey: String] = [:]
+        var subjects: [String: Set<UInt32>] = [:]
         var problems: [String] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
-            guard let key = CurvePublicKey(z85: String(fields[0])) else {
+            var fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let key = CurvePublicKey(z85: fields.removeFirst()) else {
                 problems.append("line \(index + 1): not a Z85 public key (40 characters)")
                 continue
             }
-            let name = fields.count > 1 ? fields[1].trimmingCharacters(in: .whitespaces) : String(key.z85.prefix(8))
+            var allowed: Set<UInt32>?
+            if let i = fields.firstIndex(where: { $0.hasPrefix("subjects=") }) {
+                do { allowed = Set(try SubjectList(parsing: String(fields.remove(at: i).dropFirst(9))).ids) } catch {
+                    problems.append("line \(index + 1): \(error)")
+                    continue
+                }
+            }
+            let name = fields.isEmpty ? String(key.z85.prefix(8)) : fields.joined(separator: " ")
+            if let allowed {
+                if subjects[name] != nil || names.values.contains(name) {
+                    problems.append("line \(index + 1): name \"\(name)\" is used twice; a restricted client's name must be unique")
+                    continue
+                }
+                subjects[name] = allowed
+            } else if subjects[name] != nil {
+                problems.append("line \(index + 1): name \"\(name)\" is used twice; a restricted client's name must be unique")
+                continue
+            }
             names[key] = name
         }
         guard problems.isEmpty else { throw CurveKeyError(source, problems.joined(separator: "; ")) }
-        return CurveAllowList(names, source: source)
+        return CurveAllowList(names, subjects: subjects, source: source)
     }
 }

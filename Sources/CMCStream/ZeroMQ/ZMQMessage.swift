@@ -39,6 +39,14 @@ struct ZMQMessage: ~Copyable {
         return Array(UnsafeRawBufferPointer(start: data, count: count))
     }
 
+    /// The ZAP user id libzmq attached to the message (the name the authentication handler gave the
+    /// sender's key); nil without authentication.
+    var userID: String? {
+        guard let value = zmq_msg_gets(pointer, "User-Id") else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
+
     /// True when more parts of the same multipart message follow.
     var hasMore: Bool { zmq_msg_more(pointer) != 0 }
 }

@@ -143,15 +143,22 @@ public final class ZMQSocket {
 
     /// Receives one whole multipart message, or nil when none is ready (`dontWait`, or a receive timeout).
     public func receive(dontWait: Bool = false) throws(ZMQError) -> [[UInt8]]? {
+        try receiveWithSender(dontWait: dontWait)?.parts
+    }
+
+    /// A whole multipart message and the ZAP user id its sender authenticated as (nil without CURVE).
+    public func receiveWithSender(dontWait: Bool = false) throws(ZMQError) -> (parts: [[UInt8]], user: String?)? {
         let h = try live("recv")
         var parts: [[UInt8]] = []
+        var user: String?
         while true {
             var message = ZMQMessage()
             // Only the first part may be "not ready": later parts of a multipart message arrive with it.
             let flags: Int32 = (dontWait && parts.isEmpty) ? ZMQ_DONTWAIT : 0
             guard try message.receive(from: h, flags: flags) else { return nil }
+            if parts.isEmpty { user = message.userID }
             parts.append(message.bytes)
-            if !message.hasMore { return parts }
+            if !message.hasMore { return (parts, user) }
         }
     }
 
