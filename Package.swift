@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "CMCSafeTensors", dependencies: ["CMCTensor"]),
         .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"]),
         .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCSafeTensors", "CMCData"]),
-        .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCSafeTensors", "CMCData"]),
+        .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCSafeTensors", "CMCData", "CMCCore"]),
         .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"]),
 
         // What cmcd runs: configuration, life cycle, the model-bundle classifier on top of CMCStream.

@@ -43,6 +43,27 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertThrowsError(try DaemonConfig.load(path: wrongType.path)) { XCTAssertTrue("\($0)".contains("workers"), "\($0)") }
     }
 
+    func testConfigFileErrorsNameTheFileTheLineAndTheReason() throws {
+        let dir = try temporaryDirectory(self)
+        let syntax = dir.appendingPathComponent("syntax.json")
+        try Data("{\n  \"hop_seconds\": 0.5,\n  \"workers\": x\n}\n".utf8).write(to: syntax)
+        XCTAssertThrowsError(try DaemonConfig.load(path: syntax.path)) {
+            XCTAssertTrue("\($0)".contains("syntax.json: not valid JSON: unexpected \"x\" at line 3, column 14"), "\($0)")
+        }
+        let truncated = dir.appendingPathComponent("truncated.json")
+        try Data("{\"workers\": 2,".utf8).write(to: truncated)
+        XCTAssertThrowsError(try DaemonConfig.load(path: truncated.path)) {
+            XCTAssertTrue("\($0)".contains("unexpected the end of the file at line 1, column 15"), "\($0)")
+        }
+        XCTAssertThrowsError(try DaemonConfig.load(path: dir.appendingPathComponent("absent.json").path)) {
+            XCTAssertTrue("\($0)".contains("absent.json: cannot read it: No such file or directory"), "\($0)")
+        }
+        XCTAssertThrowsError(try DaemonConfig.load(path: dir.path)) { XCTAssertTrue("\($0)".contains("is a folder"), "\($0)") }
+        let array = dir.appendingPathComponent("array.json")
+        try Data("[1, 2]".utf8).write(to: array)
+        XCTAssertThrowsError(try DaemonConfig.load(path: array.path)) { XCTAssertTrue("\($0)".contains("top level must be a JSON object"), "\($0)") }
+    }
+
     func testProblemsAreNamed() {
         var c = DaemonConfig()
         c.imu = ["tcp://nowhere"]

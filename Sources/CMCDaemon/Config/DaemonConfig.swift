@@ -1,3 +1,4 @@
+import CMCCore
 import CMCStream
 import Foundation
 
@@ -113,17 +114,14 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
 
     /// Reads a JSON config file; throws naming the file and every problem (syntax, unknown keys, types).
     public static func load(path: String) throws -> DaemonConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw Invalid(source: path, problems: ["cannot read the file"]) }
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw Invalid(source: path, problems: ["not valid JSON: \(error.localizedDescription)"])
-        }
-        guard let keys = (object as? [String: Any]).map({ Array($0.keys) }) else {
-            throw Invalid(source: path, problems: ["the top level must be a JSON object"])
-        }
+        let data: Data, object: [String: Any]
+        do {
+            data = try JSONFile.read(path)
+            object = try JSONFile.object(data, source: path)
+        } catch { throw Invalid(source: error.file, problems: [error.reason]) }
         let known = Set(CodingKeys.allCases.map(\.rawValue))
-        var unknown = keys.filter { !known.contains($0) }.sorted()
-        if let nested = (object as? [String: Any])?["segmentation"] as? [String: Any] {
+        var unknown = object.keys.filter { !known.contains($0) }.sorted()
+        if let nested = object["segmentation"] as? [String: Any] {
             let segmenterKeys = Set(SegmenterPolicy.CodingKeys.allCases.map(\.rawValue))
             unknown += nested.keys.filter { !segmenterKeys.contains($0) }.sorted().map { "segmentation.\($0)" }
         }
@@ -131,7 +129,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
             throw Invalid(source: path, problems: ["unknown key(s) \(unknown.joined(separator: ", ")); known: \(known.sorted().joined(separator: ", "))"])
         }
         do { return try JSONDecoder().decode(DaemonConfig.self, from: data) } catch let error as DecodingError {
-            throw Invalid(source: path, problems: [Self.describe(error)])
+            throw Invalid(source: path, problems: [JSONFile.explain(error)])
         }
     }
 
@@ -192,19 +190,5 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         config.drainTimeoutSeconds = drainSeconds
         config.segmentation = segmentation
         return config
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ c: DecodingError.Context) -> String {
-            let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return p.isEmpty ? "" : "\(p): "
-        }
-        switch error {
-        case let .typeMismatch(type, c): return "\(path(c))expected \(type)"
-        case let .valueNotFound(type, c): return "\(path(c))expected \(type), found null"
-        case let .keyNotFound(key, c): return "\(path(c))missing \(key.stringValue)"
-        case let .dataCorrupted(c): return "\(path(c))\(c.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }

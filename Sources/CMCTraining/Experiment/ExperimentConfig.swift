@@ -1,3 +1,4 @@
+import CMCCore
 import CMCData
 import CMCModel
 import Foundation
@@ -79,14 +80,13 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     /// unknown field is an error, so a typo never silently falls back to a default.
     public static func load(_ url: URL) throws -> ExperimentConfig {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw ConfigError(file: url.path, reason: "cannot read: \(error.localizedDescription)") }
+        do { data = try JSONFile.read(url.path) } catch { throw ConfigError(file: error.file, reason: error.reason) }
         return try decode(data, source: url.path, defaultName: url.deletingPathExtension().lastPathComponent)
     }
 
     public static func decode(_ data: Data, source: String, defaultName: String = "experiment") throws -> ExperimentConfig {
-        guard let user = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw ConfigError(file: source, reason: "not a JSON object")
-        }
+        let user: [String: Any]
+        do { user = try JSONFile.object(data, source: source) } catch { throw ConfigError(file: error.file, reason: error.reason) }
         guard let ds = user["dataset"] as? String else { throw ConfigError(file: source, reason: "missing field dataset") }
         guard let kind = DatasetKind(rawValue: ds) else {
             throw ConfigError(file: source, reason: "field dataset: unknown dataset \"\(ds)\" (one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -97,7 +97,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         do {
             return try JSONDecoder().decode(ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch let e as DecodingError {
-            throw ConfigError(file: source, reason: ConfigError.explain(e))
+            throw ConfigError(file: source, reason: JSONFile.explain(e))
         }
     }
 
@@ -146,16 +146,4 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
 public struct ConfigError: Error, CustomStringConvertible {
     public let file: String, reason: String
     public var description: String { "\(file): \(reason)" }
-
-    static func explain(_ e: DecodingError) -> String {
-        func path(_ c: DecodingError.Context) -> String {
-            c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch e {
-        case .keyNotFound(let k, let c): return "missing field \(path(c).isEmpty ? "" : path(c) + ".")\(k.stringValue)"
-        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "field \(path(c)): \(c.debugDescription)"
-        case .dataCorrupted(let c): return "\(path(c).isEmpty ? "" : "field \(path(c)): ")\(c.debugDescription)"
-        @unknown default: return "\(e)"
-        }
-    }
 }
