@@ -39,6 +39,10 @@ final class DaemonProcessTests: XCTestCase {
         let scrape = try httpGet("http://\(metrics)/metrics")
         XCTAssertTrue(scrape.contains("cmc_labels_published_total"), scrape)
         XCTAssertTrue(scrape.contains("cmc_model_reload_failures_total 0"), scrape)
+        XCTAssertTrue(scrape.contains("cmc_build_info{version=\"\(CMCVersion.string)\""), scrape)
+        XCTAssertTrue(scrape.contains("cmc_model_info{path=\"\(model.path)\""), scrape)
+        let resident = scrape.split(separator: "\n").first { $0.hasPrefix("process_resident_memory_bytes ") }
+        XCTAssertGreaterThan(Double(resident?.split(separator: " ").last ?? "") ?? 0, 1_000_000, scrape)
 
         // A broken model file on SIGHUP is rejected; the old model keeps serving.
         let good = try Data(contentsOf: model)
@@ -58,7 +62,10 @@ final class DaemonProcessTests: XCTestCase {
         let renamed = try LiveStreams.run(subjects: [3], seconds: 2.2, imu: imu, skeleton: skeleton, labels: labels)
         XCTAssertGreaterThanOrEqual(renamed.count, 2, daemon.output)
         XCTAssertTrue(renamed.allSatisfy { $0.label.hasPrefix("new_") }, "\(renamed.map(\.label))")
-        XCTAssertTrue(try httpGet("http://\(metrics)/metrics").contains("cmc_model_reload_failures_total 1"))
+        let after = try httpGet("http://\(metrics)/metrics")
+        XCTAssertTrue(after.contains("cmc_model_reload_failures_total 1"), after)
+        XCTAssertTrue(after.contains("cmc_model_last_reload_success 1"), after)
+        XCTAssertTrue(after.contains("cmc_model_info{path=\"\(model.path)\",dataset=\"utd-mhad\""), after)
 
         // SIGTERM: STOPPING=1 and a clean exit.
         daemon.signal(SIGTERM)

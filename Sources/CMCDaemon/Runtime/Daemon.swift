@@ -32,6 +32,25 @@ public final class Daemon {
         self.logger = logger
         self.notifier = notifier
         reloadFailures = registry.counter("cmc_model_reload_failures_total", help: "SIGHUP reloads rejected (the previous model kept serving).")
+        lastReloadTime = registry.gauge("cmc_model_last_reload_timestamp_seconds", help: "When the last SIGHUP reload was tried (Unix time; 0: never).")
+        lastReloadSuccess = registry.gauge("cmc_model_last_reload_success", help: "1 if the last SIGHUP reload was accepted, 0 if rejected.")
+        lastReloadSuccess.set(1)
+        ProcessMetrics.register(in: registry)
+    }
+
+    private let lastReloadTime: Gauge
+    private let lastReloadSuccess: Gauge
+    /// The `cmc_model_info` series of the model now serving (set to 0 when another replaces it).
+    private var modelInfo: Gauge?
+
+    /// `cmc_model_info{path,dataset,method,classes,created} 1` for the model serving now.
+    private func publishModelInfo(_ classifier: BundleClassifier) {
+        let meta = classifier.recognizer.bundle.metadata
+        modelInfo?.set(0)
+        modelInfo = registry.gauge("cmc_model_info", help: "Always 1 for the model serving now (0 for models it replaced).",
+                                   labels: [("path", classifier.source), ("dataset", meta.dataset.name), ("method", meta.method),
+                                            ("classes", "\(meta.dataset.classNames.count)"), ("created", meta.created)])
+        modelInfo?.set(1)
     }
 
     /// Exit status when the configuration, its key files or the model cannot be used (EX_CONFIG):
@@ -121,13 +140,16 @@ public final class Daemon {
         notifier?.reloading()
         reloadAllowLists()
         defer { trimAt = MonotonicClock.now() + 2_000_000_000 }
+        lastReloadTime.set(Date().timeIntervalSince1970)
         do {
             let classifier = try loadModel()
             try pipeline?.replaceClassifier(classifier)
             logger.log(.notice, "model reloaded " + DaemonLog.fields(["path": config.model]))
+            lastReloadSuccess.set(1)
             announce(classifier)
         } catch {
             reloadFailures.increment()
+            lastReloadSuccess.set(0)
             let current = (pipeline?.currentClassifier as? BundleClassifier)?.source ?? "the previous model"
             logger.log(.error, "model reload rejected, still serving the previous model " + DaemonLog.fields(["serving": current, "problem": "\(error)"]))
             notifier?.ready(status: status(serving: pipeline?.currentClassifier) + "; last reload rejected")
@@ -154,6 +176,7 @@ public final class Daemon {
     }
 
     private func announce(_ classifier: BundleClassifier) {
+        publishModelInfo(classifier)
         notifier?.ready(status: status(serving: classifier))
     }
 

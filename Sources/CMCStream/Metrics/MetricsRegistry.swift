@@ -4,6 +4,8 @@ import Foundation
 public final class Counter: Sendable {
     private let value = Locked<Double>(0)
     public func increment(by amount: Double = 1) { value.withLock { $0 += amount } }
+    /// For totals read from elsewhere (the kernel's CPU time): never goes backwards.
+    public func advance(to total: Double) { value.withLock { $0 = max($0, total) } }
     public var current: Double { value.current }
 }
 
@@ -73,8 +75,12 @@ public final class MetricsRegistry: Sendable {
     }
 
     private let families = Locked([String: Family]())
+    private let collectors = Locked([@Sendable () -> Void]())
 
     public init() {}
+
+    /// Runs `update` before every render, for values read at scrape time (process memory, CPU time).
+    public func collect(_ update: @escaping @Sendable () -> Void) { collectors.withLock { $0.append(update) } }
 
     public func counter(_ name: String, help: String, labels: [(String, String)] = []) -> Counter {
         guard case let .counter(c) = series(name, help, "counter", labels, { .counter(Counter()) }) else { fatalError("\(name) is not a counter") }
@@ -108,6 +114,7 @@ public final class MetricsRegistry: Sendable {
 
     /// The whole registry in Prometheus text format, families and series in a stable order.
     public func render() -> String {
+        for update in collectors.current { update() }
         let snapshot = families.current
         var out = ""
         for name in snapshot.keys.sorted() {
