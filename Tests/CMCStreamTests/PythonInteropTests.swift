@@ -159,4 +159,45 @@ final class PythonInteropTests: XCTestCase {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(text.contains("4 golden events decode"), text)
     }
+
+    private static let client = tools.deletingLastPathComponent().appendingPathComponent("clients/python")
+
+    /// The Python client package (clients/python): its offline tests under every interpreter at hand, and
+    /// its Publisher and Subscriber against a live pipeline.
+    func testThePythonClientPackage() throws {
+        for interpreter in ["/usr/bin/python3", "/usr/bin/env"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: interpreter)
+            process.arguments = (interpreter == "/usr/bin/env" ? ["python3"] : [])
+                + ["-m", "unittest", "discover", "-s", Self.client.appendingPathComponent("tests").path]
+            let err = Pipe()
+            process.standardError = err
+            try process.run()
+            wait(process, timeout: 60)
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(process.terminationStatus, 0, "\(interpreter): \(text)")
+            XCTAssertTrue(text.contains("OK"), text)
+        }
+
+        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
+                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.clock.mode = .shared
+        config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 3)
+        config.segmentation.enabled = false  // constant test signals: every window would be idle
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger)
+        let bound = try pipeline.start()
+        defer { pipeline.stop() }
+        let script = Self.client.appendingPathComponent("tests/live_roundtrip.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [script.path, bound.imu[0], bound.skeleton[0], bound.labels[0], "2"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        wait(process, timeout: 20)
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(process.terminationStatus, 0, "\(lines)")
+        // TestClassifier names a window by its channel-0 mean: subject 2 sends 2 → "wave".
+        XCTAssertTrue(lines.count >= 2 && lines.allSatisfy { $0.contains(#""label": "wave""#) && $0.contains(#""subject": 2"#) }, "\(lines)")
+    }
 }

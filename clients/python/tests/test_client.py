@@ -1,0 +1,81 @@
+"""Offline tests of the cmc Python client: frames, events (the golden events the Swift tests use too),
+recordings. `python3 -m unittest discover -s clients/python/tests`"""
+import json
+import os
+import struct
+import sys
+import tempfile
+import unittest
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "src"))
+GOLDEN = os.path.join(HERE, "..", "..", "..", "Tests", "Golden", "events.json")
+
+from cmc_client import ActionEvent, LabelEvent, ProtocolError, decode, decode_frame, encode_frame, read_recording  # noqa: E402
+from cmc_client import protocol  # noqa: E402
+
+
+class FrameTests(unittest.TestCase):
+    def test_round_trip_with_period_and_explicit_times(self):
+        samples = [[0.5, -1.0, 9.75], [0.25, 2.0, -3.5]]
+        payload = encode_frame(protocol.TYPE_IMU, 7, 3, 3, 0, samples, [1, 1, 1], 1000, period_ns=20)
+        f = decode_frame(payload)
+        self.assertEqual((f["subject"], f["sequence"], f["timestamps_ns"], f["values"]), (7, 3, [1000, 1020], samples))
+        payload = encode_frame(protocol.TYPE_IMU, 7, 4, 3, 0, samples, [1, 1, 1], None, timestamps_ns=[5, 9])
+        self.assertEqual(decode_frame(payload)["timestamps_ns"], [5, 9])
+
+    def test_malformed_frames_name_the_field(self):
+        payload = encode_frame(protocol.TYPE_IMU, 1, 0, 3, 0, [[1, 2, 3]], [1, 1, 1], 0, period_ns=20)
+        with self.assertRaises(ProtocolError):
+            decode_frame(payload[:-1])
+        with self.assertRaises(ProtocolError):
+            decode_frame(b"XXXX" + payload[4:])
+
+
+class EventTests(unittest.TestCase):
+    def test_golden_events_decode_to_typed_objects(self):
+        with open(GOLDEN) as f:
+            messages = json.load(f)
+        decoded = [decode(m["topic"].encode(), json.dumps(m["payload"]).encode()) for m in messages]
+        self.assertEqual([type(e).__name__ for e in decoded], ["LabelEvent", "LabelEvent", "LabelEvent", "ActionEvent"])
+        wave, idle, unknown, action = decoded
+        self.assertEqual((wave.label, wave.action, wave.top_k[0].label), ("wave", 12, "wave"))
+        self.assertTrue(idle.is_idle)
+        self.assertTrue(unknown.is_unknown)
+        self.assertEqual(idle.label_time_ns, 125_750_000_000)
+        self.assertIsInstance(action, ActionEvent)
+        self.assertAlmostEqual(action.seconds, 3.1)
+
+    def test_events_that_break_the_protocol_are_refused(self):
+        with open(GOLDEN) as f:
+            payload = json.load(f)[0]["payload"]
+        with self.assertRaises(ProtocolError):
+            decode(b"label/8/", json.dumps(payload).encode())  # topic of another subject
+        with self.assertRaises(ProtocolError):
+            decode(b"label/7/", json.dumps(dict(payload, v=2)).encode())
+        extra = decode(b"label/7/", json.dumps(dict(payload, future_key=1)).encode())
+        self.assertIsInstance(extra, LabelEvent)  # unknown keys are ignored
+
+
+class RecordingTests(unittest.TestCase):
+    def test_records_are_read_until_a_damaged_one(self):
+        def record(channel, parts):
+            body = struct.pack("<qqBBH", 10, 20, channel, 0, len(parts))
+            for p in parts:
+                body += struct.pack("<I", len(p)) + p
+            length = struct.pack("<I", len(body))
+            return length + struct.pack("<I", zlib.crc32(length + body) & 0xFFFFFFFF) + body
+
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "r.cmcrec")
+            with open(path, "wb") as f:
+                f.write(b"CMCREC1\n" + struct.pack("<II", 1, 0))
+                f.write(record(1, [b"imu/1/", b"frame"]) + record(3, [b"label/1/", b"{}"]))
+                f.write(record(2, [b"skel/1/", b"x"])[:-1])  # torn tail
+            got = list(read_recording(path))
+        self.assertEqual([(c, p) for _, _, c, p in got], [("imu", [b"imu/1/", b"frame"]), ("labels", [b"label/1/", b"{}"])])
+
+
+if __name__ == "__main__":
+    unittest.main()
