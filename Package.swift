@@ -44,11 +44,14 @@ let package = Package(
         // What runs around cmcd, never linked into it: replay, evaluation, stream benchmark, soak.
         .target(name: "CMCHarness", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore"]),
 
-        .executableTarget(name: "cmc-bench", dependencies: ["CMCTraining", "CMCHarness", "CMCDaemon", argumentParser]),
+        // What the executables share: typed arguments and option groups.
+        .target(name: "CMCCommandLine", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
+
+        .executableTarget(name: "cmc-bench", dependencies: ["CMCCommandLine", "CMCTraining", "CMCHarness", "CMCDaemon", argumentParser]),
         .executableTarget(name: "cmcd", dependencies: ["CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-replay", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
-        .executableTarget(name: "cmc-record", dependencies: ["CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-proxy", dependencies: ["CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(name: "cmc-replay", dependencies: ["CMCCommandLine", "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
+        .executableTarget(name: "cmc-record", dependencies: ["CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(name: "cmc-proxy", dependencies: ["CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
         .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCData", "CMCModel", argumentParser]),
 
         .testTarget(name: "CMCTensorTests", dependencies: ["CMCSafeTensors", "CMCTensor", "CMCModel", "CMCTraining"],

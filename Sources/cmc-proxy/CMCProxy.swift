@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMCCommandLine
 import CMCDaemon
 import CMCStream
 
@@ -14,22 +15,22 @@ struct CMCProxy: ParsableCommand {
             """,
         version: ToolVersion.text)
 
-    @Option(help: "XSUB endpoints that publishers connect to (repeatable).") var frontend: [String] = [ProxyService.defaultFrontend]
-    @Option(help: "XPUB endpoints that subscribers connect to (repeatable).") var backend: [String] = [ProxyService.defaultBackend]
-    @Option(help: "Log lines as text or json.") var logFormat = "text"
+    @Option(help: "XSUB endpoints that publishers connect to (repeatable).") var frontend: [Endpoint] = [Endpoint(parsing: ProxyService.defaultFrontend)!]
+    @Option(help: "XPUB endpoints that subscribers connect to (repeatable).") var backend: [Endpoint] = [Endpoint(parsing: ProxyService.defaultBackend)!]
+    @Option(help: "Log lines as text or json.") var logFormat = DaemonLog.Format.text
+    @Option(help: "Lowest priority logged: debug, info, notice, warning or error.") var logLevel = "info"
     @Option(help: "CURVE: the proxy's secret key file (mode 0600); enables CURVE on both sockets.") var curveSecretKey: String?
     @Option(help: "CURVE: allow-list file of the publishers (sensors, cmcd label sockets) admitted to the frontend.") var curvePublishers: String?
     @Option(help: "CURVE: allow-list file of the subscribers (cmcd frame sockets, label consumers) admitted to the backend.") var curveSubscribers: String?
 
     func run() throws {
         ProcessSignals.block()
-        let f = frontend.compactMap(Endpoint.init(parsing:)), b = backend.compactMap(Endpoint.init(parsing:))
-        guard f.count == frontend.count, b.count == backend.count, !f.isEmpty, !b.isEmpty else {
-            throw ValidationError("endpoints must be bind:ADDRESS or connect:ADDRESS")
-        }
-        guard let format = DaemonLog.Format(rawValue: logFormat) else { throw ValidationError("--log-format: text or json") }
-        let logger = DaemonLog.logger(format: format, minimum: .info)
-        var service = ProxyService(frontend: f, backend: b)
+        guard !frontend.isEmpty, !backend.isEmpty else { throw ValidationError("give at least one --frontend and one --backend") }
+        var level = DaemonConfig()
+        level.logLevel = logLevel
+        guard let minimum = level.logPriority else { throw ValidationError("--log-level: debug, info, notice, warning or error") }
+        let logger = DaemonLog.logger(format: logFormat, minimum: minimum)
+        var service = ProxyService(frontend: frontend, backend: backend)
         switch (curveSecretKey, curvePublishers, curveSubscribers) {
         case (nil, nil, nil): break
         case let (secret?, publishers?, subscribers?):

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CMCCommandLine
+import CMCHarness
 import CMCDaemon
 import CMCStream
 
@@ -19,30 +21,22 @@ struct CMCRecord: ParsableCommand {
         version: ToolVersion.text)
 
     @Argument(help: "Output file (.cmcrec).") var output: String
-    @Option(help: "IMU frame endpoint to subscribe to (repeatable).") var imu: [String] = []
-    @Option(help: "Skeleton frame endpoint to subscribe to (repeatable).") var skeleton: [String] = []
-    @Option(help: "Label endpoint to subscribe to (repeatable).") var labels: [String] = []
+    @Option(help: "IMU frame endpoint to subscribe to (repeatable).") var imu: [Endpoint] = []
+    @Option(help: "Skeleton frame endpoint to subscribe to (repeatable).") var skeleton: [Endpoint] = []
+    @Option(help: "Label endpoint to subscribe to (repeatable; default connect:tcp://127.0.0.1:5557 when no endpoint is given).")
+    var labels: [Endpoint] = []
     @Option(help: "Stop after this many seconds.") var seconds: Double?
     @Option(help: "Stop after this many messages.") var count: Int?
-    @Option(help: "CURVE: the server's public key (Z85 text or key file).") var curveServerKey: String?
-    @Option(help: "CURVE: this client's secret key file (mode 0600).") var curveSecretKey: String?
+    @OptionGroup var curve: CurveClientArguments
 
     func run() throws {
         ProcessSignals.block()
-        func parse(_ list: [String], _ name: String) throws -> [Endpoint] {
-            try list.map { text in
-                guard let e = Endpoint(parsing: text) else { throw ValidationError("--\(name) \(text): expected bind:ADDRESS or connect:ADDRESS") }
-                return e
-            }
-        }
         var config = RecorderConfig(path: output)
-        config.imuEndpoints = try parse(imu, "imu")
-        config.skeletonEndpoints = try parse(skeleton, "skeleton")
-        config.labelEndpoints = try parse(labels, "labels")
-        if imu.isEmpty && skeleton.isEmpty && labels.isEmpty { config.labelEndpoints = [.connect("tcp://127.0.0.1:5557")] }
-        do { config.curve = try CurveClientOptions.load(serverKey: curveServerKey, secretKeyFile: curveSecretKey) } catch {
-            throw ValidationError("\(error)")
-        }
+        config.imuEndpoints = imu
+        config.skeletonEndpoints = skeleton
+        config.labelEndpoints = labels
+        if imu.isEmpty && skeleton.isEmpty && labels.isEmpty { config.labelEndpoints = ReplayTargets.localDaemon.labels }
+        config.curve = try curve.load()
         let logger = DaemonLog.logger(format: .text, minimum: .info)
         let status = RecordService.run(config: config, seconds: seconds, count: count, logger: logger) { n in logger.log(.info, "\(n) messages") }
         if status != 0 { throw ExitCode(status) }

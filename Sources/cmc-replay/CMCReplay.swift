@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMCCommandLine
 import CMCData
 import CMCDaemon
 import CMCHarness
@@ -27,15 +28,15 @@ struct CMCReplay: ParsableCommand {
             """,
         version: ToolVersion.text)
 
-    @Option(help: "Dataset: utd-mhad or smartfallmm.") var dataset = "utd-mhad"
+    @Option(help: "Dataset.") var dataset = DatasetKind.utdMHAD
     @Option(help: "Dataset root (default: $CMC_DATA_ROOT, else ../shared/data).") var root: String?
-    @Option(help: "Part of the dataset's default subject split: train, val or test.") var split = "val"
+    @Option(help: "Part of the dataset's default subject split.") var split = SplitName.val
     @Option(help: "Subjects to replay instead of a split, e.g. 7 or 1,3.") var subjects: String?
     @Option(help: "Streams per subject (wire ids become subject×100+lane).") var lanes = 1
     @Option(help: "At most this many clips per stream.") var limit: Int?
     @Option(help: "Idle seconds before, between and after clips.") var gap = 1.0
-    @Option(help: "Between clips: hold (sensors keep streaming a resting signal) or silence.") var idle = "hold"
-    @Option(help: "Clip order: shuffled (seeded) or dataset.") var order = "shuffled"
+    @Option(help: "Between clips: hold (sensors keep streaming a resting signal) or silence.") var idle = SessionOptions.Idle.hold
+    @Option(help: "Clip order: shuffled (seeded) or dataset.") var order = SessionOptions.Order.shuffled
     @Option(help: "Shuffle seed.") var seed: UInt64 = 0
     @Option(help: ".cmcrec recording to replay instead of a dataset (repeatable).") var recording: [String] = []
     @Option(help: "Demo clips file to replay instead of a dataset (no dataset needed; e.g. demo/utd-mhad-subject7.safetensors).")
@@ -44,13 +45,12 @@ struct CMCReplay: ParsableCommand {
     @Flag(help: "Recordings: restamp sensor times as if taken now (for a cmcd in shared clock mode).") var retime = false
 
     @Option(help: "Replay speed: 1 = real time, 4 = four times faster, 0 = as fast as possible.") var speed = 1.0
-    @Option(help: "IMU frames to (repeatable).") var imu: [String] = ["connect:tcp://127.0.0.1:5555"]
-    @Option(help: "Skeleton frames to (repeatable).") var skeleton: [String] = ["connect:tcp://127.0.0.1:5556"]
-    @Option(help: "Label events from, with --evaluate (repeatable).") var labels: [String] = ["connect:tcp://127.0.0.1:5557"]
+    @Option(help: "IMU frames to (repeatable).") var imu: [Endpoint] = ReplayTargets.localDaemon.imu
+    @Option(help: "Skeleton frames to (repeatable).") var skeleton: [Endpoint] = ReplayTargets.localDaemon.skeleton
+    @Option(help: "Label events from, with --evaluate (repeatable).") var labels: [Endpoint] = ReplayTargets.localDaemon.labels
     @Option(help: "IMU samples per frame.") var imuChunk = 5
     @Option(help: "Skeleton frames per message.") var skeletonChunk = 2
-    @Option(help: "CURVE: the daemon's public key (Z85 text or key file).") var curveServerKey: String?
-    @Option(help: "CURVE: this client's secret key file (mode 0600); its key must be on the daemon's allow-lists.") var curveSecretKey: String?
+    @OptionGroup var curve: CurveClientArguments
 
     @Flag(help: "Subscribe to the daemon's labels and report stream accuracy and latency.") var evaluate = false
     @Option(help: "Scored windows cover at least this fraction of min(window, clip).") var minCoverage = 0.75
@@ -64,16 +64,7 @@ struct CMCReplay: ParsableCommand {
     func run() throws {
         ProcessSignals.block()
         let stop = ProcessSignals.stopFlag()
-        func endpoints(_ list: [String], _ name: String) throws -> [Endpoint] {
-            try list.map { text in
-                guard let e = Endpoint(parsing: text) else { throw ValidationError("--\(name) \(text): expected bind:ADDRESS or connect:ADDRESS") }
-                return e
-            }
-        }
-        let curve: CurveClient?
-        do { curve = try CurveClientOptions.load(serverKey: curveServerKey, secretKeyFile: curveSecretKey) } catch { throw ValidationError("\(error)") }
-        let targets = ReplayTargets(imu: try endpoints(imu, "imu"), skeleton: try endpoints(skeleton, "skeleton"), labels: try endpoints(labels, "labels"),
-                                    curve: curve)
+        let targets = ReplayTargets(imu: imu, skeleton: skeleton, labels: labels, curve: try curve.load())
         let context = try ZMQContext()
         let report: ReplayReport
         if !recording.isEmpty {
@@ -89,12 +80,10 @@ struct CMCReplay: ParsableCommand {
     }
 
     private func replayDataset(targets: ReplayTargets, context: ZMQContext, stop: Locked<Bool>) throws -> ReplayReport {
-        guard let kind = DatasetKind(rawValue: dataset), kind != .basicMotions else { throw ValidationError("--dataset: utd-mhad or smartfallmm") }
-        guard let part = SplitName(rawValue: split) else { throw ValidationError("--split: train, val or test") }
-        guard let idleMode = SessionOptions.Idle(rawValue: idle) else { throw ValidationError("--idle: hold or silence") }
-        guard let clipOrder = SessionOptions.Order(rawValue: order) else { throw ValidationError("--order: shuffled or dataset") }
+        let kind = dataset, part = split
+        guard kind != .basicMotions else { throw ValidationError("--dataset: BasicMotions has no skeleton to stream; use utd-mhad or smartfallmm") }
         var session = SessionOptions()
-        session.gapSeconds = gap; session.idle = idleMode; session.order = clipOrder; session.seed = seed
+        session.gapSeconds = gap; session.idle = idle; session.order = order; session.seed = seed
         session.lanes = max(1, lanes); session.limit = limit
         let ids = try subjects.map { try SubjectList(parsing: $0).ids.map(Int.init) }
         let loaded: DatasetReplay.Loaded
