@@ -18,16 +18,23 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Divide every epoch count by this (a quick smoke run of the same pipeline).")
     var quick: Int?
 
-    func runner() throws -> ExperimentRunner {
+    /// The configuration (quick-scaled), the dataset root and the output folder, with the effective
+    /// configuration saved there.
+    func prepared(suffix: String = "") throws -> (config: ExperimentConfig, root: String, out: URL) {
         var config = try ExperimentConfig.load(URL(fileURLWithPath: self.config))
         if let q = quick, q > 1 { config = config.quick(epochDivisor: q); config.name += "-quick\(q)" }
         guard let root = DataRoot.resolve(explicit: root) else {
             throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable) (UTD-MHAD: http://www.utdallas.edu/~kehtar/UTD-MAD/Inertial.zip and Skeleton.zip)")
         }
-        let outURL = URL(fileURLWithPath: out ?? "runs/\(config.name)")
+        let outURL = URL(fileURLWithPath: out ?? "runs/\(config.name)\(suffix)")
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
         try config.jsonString().write(to: outURL.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        return try ExperimentRunner(config: config, dataRoot: root, out: outURL)
+        return (config, root, outURL)
+    }
+
+    func runner() throws -> ExperimentRunner {
+        let (config, root, out) = try prepared()
+        return try ExperimentRunner(config: config, dataRoot: root, out: out)
     }
 }
 
@@ -37,13 +44,22 @@ struct ExperimentCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
     @Option(parsing: .upToNextOption, help: "Only these stages (\(ExperimentConfig.Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
     var stages: [String] = []
+    @Option(help: ArgumentHelp("Cross-validation: loso runs one fold per subject of the split's train and validation parts.",
+                               discussion: "Folds in OUT/fold-s<N>/ (resumable); mean ± spread per stage in OUT/cv-summary.{json,txt}."))
+    var cv: String?
 
     func run() throws {
         let stages = try stages.map { s -> ExperimentConfig.Stage in
             guard let st = ExperimentConfig.Stage(rawValue: s) else { throw ValidationError("unknown stage \(s)") }
             return st
         }
-        try options.runner().run(only: stages.isEmpty ? nil : stages)
+        switch cv {
+        case nil: try options.runner().run(only: stages.isEmpty ? nil : stages)
+        case "loso"?:
+            let (config, root, out) = try options.prepared(suffix: "-loso")
+            _ = try CrossValidation.run(config: config, dataRoot: root, out: out, only: stages.isEmpty ? nil : stages)
+        case let other?: throw ValidationError("--cv \(other): the one scheme is loso")
+        }
     }
 }
 

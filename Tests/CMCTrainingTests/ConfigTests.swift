@@ -34,3 +34,36 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(message(#"{"dataset": "utd-mhad", "windowSeconds": 2.5, "split": {"name": "s", "train": [1], "val": [2], "test": []}}"#), "")
     }
 }
+
+final class CrossValidationTests: XCTestCase {
+    func testLeaveOneSubjectOutFoldsCoverTrainAndValidationSubjectsOnce() {
+        let folds = CrossValidation.folds(of: .utdMHADCrossSubject)
+        XCTAssertEqual(folds.map(\.val), [[1], [3], [5], [7]])
+        XCTAssertEqual(folds.map(\.train), [[3, 5, 7], [1, 5, 7], [1, 3, 7], [1, 3, 5]])
+        XCTAssertTrue(folds.allSatisfy { $0.test == [2, 4, 6, 8] }, "test subjects stay out of every fold")
+    }
+
+    func testSummaryAggregatesValidationScoresPerStage() throws {
+        func results(_ subject: Int, _ accuracy: Double) -> ExperimentResults {
+            var r = ExperimentResults(name: "x", dataset: "utd-mhad", split: CrossValidation.folds(of: .utdMHADCrossSubject)[0], counts: [:])
+            var stage = StageResult(stage: "cmc", wallSeconds: 60)
+            // 100 clips of 2 classes, the first `wrong` of them misclassified.
+            let wrong = Int(((1 - accuracy) * 100).rounded())
+            let targets = (0..<100).map { $0 % 2 }
+            stage.val = ClassificationMetrics(predictions: targets.enumerated().map { $0.offset < wrong ? 1 - $0.element : $0.element },
+                                              targets: targets, classCount: 2)
+            r.stages["cmc"] = stage
+            return r
+        }
+        let summary = CrossValidation.Summary([1: results(1, 0.90), 3: results(3, 0.94), 5: results(5, 0.96), 7: results(7, 1.0)])
+        let cmc = try XCTUnwrap(summary.stages["cmc"])
+        XCTAssertEqual(cmc.meanAccuracy, 0.95, accuracy: 1e-12)
+        XCTAssertEqual(cmc.stdAccuracy, (((0.05 * 0.05) + (0.01 * 0.01) + (0.01 * 0.01) + (0.05 * 0.05)) / 3).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(cmc.minAccuracy, 0.90)
+        XCTAssertEqual(cmc.meanMacroF1, cmc.macroF1.values.reduce(0, +) / 4, accuracy: 1e-12)
+        XCTAssertEqual(cmc.clips, 400)
+        XCTAssertEqual(cmc.accuracy["7"], 1.0)
+        XCTAssertTrue(summary.table.contains("95.00 ± 4.16"), summary.table)
+        XCTAssertEqual(summary.folds, [1, 3, 5, 7])
+    }
+}

@@ -1,0 +1,112 @@
+import CMCData
+import Foundation
+
+/// Leave-one-subject-out cross-validation: every subject of the configured split's train and validation
+/// parts is the validation subject of one fold, trained on the others (the test subjects stay out of
+/// every fold). A choice made on the mean over folds rests on every clip at hand instead of one subject.
+///
+/// Each fold is an ordinary experiment in `out/fold-s<N>/` (resumable: finished stages are skipped,
+/// running ones restart from their last epoch); `out/cv-summary.json` and `cv-summary.txt` aggregate
+/// the validation scores per stage.
+public enum CrossValidation {
+    /// The folds of `split`: one per subject of train ∪ val, in ascending order.
+    public static func folds(of split: SubjectSplit) -> [SubjectSplit] {
+        let subjects = Array(Set(split.train + split.val)).sorted()
+        return subjects.map { s in
+            SubjectSplit(name: "\(split.name)-loso-s\(s)", train: subjects.filter { $0 != s }, val: [s], test: split.test)
+        }
+    }
+
+    /// Runs every fold (the stages in `only`, or all the configuration lists) and writes the summary.
+    public static func run(config: ExperimentConfig, dataRoot: String, out: URL, only: [ExperimentConfig.Stage]? = nil,
+                           log: @escaping (String) -> Void = ExperimentRunner.standardLog) throws -> Summary {
+        let folds = Self.folds(of: config.split ?? config.dataset.defaultSplit)
+        var results: [Int: ExperimentResults] = [:]
+        for (k, fold) in folds.enumerated() {
+            let subject = fold.val[0]
+            log("── fold \(k + 1) of \(folds.count): validation subject \(subject), training on \(fold.train) ──")
+            var foldConfig = config
+            foldConfig.split = fold
+            foldConfig.name = "\(config.name)-s\(subject)"
+            let dir = out.appendingPathComponent("fold-s\(subject)")
+            let runner = try ExperimentRunner(config: foldConfig, dataRoot: dataRoot, out: dir, log: log)
+            try runner.run(only: only)
+            results[subject] = runner.results
+        }
+        let summary = Summary(results)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(summary).write(to: out.appendingPathComponent("cv-summary.json"))
+        try summary.table.write(to: out.appendingPathComponent("cv-summary.txt"), atomically: true, encoding: .utf8)
+        log(summary.table)
+        return summary
+    }
+
+    /// Validation scores per stage over the folds.
+    public struct Summary: Codable, Sendable, Equatable {
+        public struct Stage: Codable, Sendable, Equatable {
+            /// Validation accuracy and macro-F1 per fold, by validation subject.
+            public var accuracy: [String: Double]
+            public var macroF1: [String: Double]
+            public var meanAccuracy: Double
+            /// Sample standard deviation over the folds (0 with one fold).
+            public var stdAccuracy: Double
+            public var minAccuracy: Double
+            public var meanMacroF1: Double
+            /// Clips scored over all folds.
+            public var clips: Int
+            public var wallSeconds: Double
+
+            enum CodingKeys: String, CodingKey {
+                case accuracy, clips
+                case macroF1 = "macro_f1", meanAccuracy = "mean_accuracy", stdAccuracy = "std_accuracy", minAccuracy = "min_accuracy"
+                case meanMacroF1 = "mean_macro_f1", wallSeconds = "wall_seconds"
+            }
+        }
+
+        public var folds: [Int]
+        public var stages: [String: Stage]
+
+        public init(_ results: [Int: ExperimentResults]) {
+            folds = results.keys.sorted()
+            var stages: [String: Stage] = [:]
+            let names = Set(results.values.flatMap { $0.stages.keys })
+            for name in names {
+                var accuracy: [String: Double] = [:], f1: [String: Double] = [:]
+                var clips = 0, wall = 0.0
+                for (subject, r) in results {
+                    guard let stage = r.stages[name], let val = stage.val else { continue }
+                    accuracy["\(subject)"] = val.accuracy
+                    f1["\(subject)"] = val.macro_f1
+                    clips += val.count
+                    wall += stage.wallSeconds
+                }
+                guard !accuracy.isEmpty else { continue }
+                let values = Array(accuracy.values), n = Double(values.count)
+                let mean = values.reduce(0, +) / n
+                let std = values.count > 1 ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)).squareRoot() : 0
+                stages[name] = Stage(accuracy: accuracy, macroF1: f1, meanAccuracy: mean, stdAccuracy: std, minAccuracy: values.min() ?? 0,
+                                     meanMacroF1: f1.values.reduce(0, +) / n, clips: clips, wallSeconds: wall)
+            }
+            self.stages = stages
+        }
+
+        /// One screen: a row per stage, mean ± spread and the per-subject figures.
+        public var table: String {
+            func pct(_ x: Double) -> String { String(format: "%.2f", x * 100) }
+            var lines = ["leave-one-subject-out over subjects \(folds.map(String.init).joined(separator: ", ")) (validation accuracy %)",
+                         "stage".padding(toLength: 22, withPad: " ", startingAt: 0) + "mean ± sd       min     F1     "
+                            + folds.map { "s\($0)".padding(toLength: 8, withPad: " ", startingAt: 0) }.joined() + "clips  wall"]
+            for name in stages.keys.sorted() {
+                let s = stages[name]!
+                let perFold = folds.map { (s.accuracy["\($0)"].map(pct) ?? "–").padding(toLength: 8, withPad: " ", startingAt: 0) }.joined()
+                lines.append(name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                             + "\(pct(s.meanAccuracy)) ± \(pct(s.stdAccuracy))".padding(toLength: 16, withPad: " ", startingAt: 0)
+                             + pct(s.minAccuracy).padding(toLength: 8, withPad: " ", startingAt: 0)
+                             + pct(s.meanMacroF1).padding(toLength: 7, withPad: " ", startingAt: 0) + perFold
+                             + "\(s.clips)".padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: "%.0f min", s.wallSeconds / 60))
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
