@@ -221,10 +221,10 @@ public struct WindowAssembler: Sendable {
         let actions = subject.pendingActions
         subject.pendingActions.removeAll()
         subjects[id] = subject
-        let pad = Int64(segmentation.paddingSeconds * 1e9)
         let present = presentModalities(subject, now: now, stale: stale)
         return actions.compactMap { action in
-            guard var window = cutWindow(id, subject, present: present, start: action.start &- pad, end: action.end &+ pad, now: now) else {
+            let span = segmentation.padded(start: action.start, end: action.end)
+            guard var window = cutWindow(id, subject, present: present, start: span.start, end: span.end, now: now) else {
                 return nil
             }
             window.purpose = .action(action)

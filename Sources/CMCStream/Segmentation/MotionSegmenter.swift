@@ -15,7 +15,7 @@ public struct ActionSegment: Sendable, Equatable {
 public enum SegmentPhase: Sendable, Equatable {
     /// Between actions.
     case idle
-    /// Inside an action: the span to classify (motion ± `paddingSeconds`); `end` is nil while it is open.
+    /// Inside an action: the span to classify (motion plus the policy's padding); `end` is nil while it is open.
     case action(id: UInt64, start: Int64, end: Int64?)
 }
 
@@ -83,10 +83,11 @@ public struct MotionSegmenter: Sendable {
     /// The phase at `time`, or nil when the segmenter has not evaluated that far (or is disabled).
     public func phase(at time: Int64) -> SegmentPhase? {
         guard policy.enabled, let through = evaluatedThrough, time <= through else { return nil }
-        let claim = Int64(policy.phasePaddingSeconds * 1e9), pad = Int64(policy.paddingSeconds * 1e9)
-        if let o = open, time >= o.start &- claim { return .action(id: o.id, start: o.start &- pad, end: nil) }
+        let claim = Int64(policy.phasePaddingSeconds * 1e9)
+        if let o = open, time >= o.start &- claim { return .action(id: o.id, start: policy.padded(start: o.start, end: o.start).start, end: nil) }
         for s in recent.reversed() where time >= s.start &- claim && time <= s.end &+ claim {
-            return .action(id: s.id, start: s.start &- pad, end: s.end &+ pad)
+            let span = policy.padded(start: s.start, end: s.end)
+            return .action(id: s.id, start: span.start, end: span.end)
         }
         return .idle
     }
