@@ -1,3 +1,4 @@
+import CMCCore
 import ArgumentParser
 import CMCCommandLine
 import CMCData

@@ -1,3 +1,4 @@
+import CMCCore
 import XCTest
 @testable import CMCStream
 

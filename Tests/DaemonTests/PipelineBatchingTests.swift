@@ -1,3 +1,4 @@
+import CMCCore
 import CMCData
 import CMCDaemon
 import CMCHarness

@@ -1,3 +1,4 @@
+import CMCCore
 import CMCStream
 import Foundation
 

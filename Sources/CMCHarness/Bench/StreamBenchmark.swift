@@ -1,3 +1,4 @@
+import CMCCore
 import CMCDaemon
 import CMCData
 import CMCModel

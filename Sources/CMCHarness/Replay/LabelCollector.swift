@@ -1,3 +1,4 @@
+import CMCCore
 import CMCDaemon
 import CMCStream
 import Foundation

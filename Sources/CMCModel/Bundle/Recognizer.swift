@@ -66,13 +66,13 @@ public struct Recognizer: Sendable {
                 let logits: Tensor
                 switch modalities {
                 case .both:
-                    let fi = bundle.inertialEncoder(Variable(stack(idx.map { inputsI[$0]! })))
-                    let fs = bundle.skeletonEncoder(Variable(stack(idx.map { inputsS[$0]! })))
+                    let fi = bundle.inertialEncoder(Variable(Tensor.stacked(idx.map { inputsI[$0]! })))
+                    let fs = bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
                     logits = bundle.classifier(inertial: fi, skeleton: fs).value
                 case .inertial:
-                    logits = bundle.inertialClassifier(bundle.inertialEncoder(Variable(stack(idx.map { inputsI[$0]! })))).value
+                    logits = bundle.inertialClassifier(bundle.inertialEncoder(Variable(Tensor.stacked(idx.map { inputsI[$0]! })))).value
                 case .skeleton:
-                    logits = bundle.skeletonClassifier(bundle.skeletonEncoder(Variable(stack(idx.map { inputsS[$0]! })))).value
+                    logits = bundle.skeletonClassifier(bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))).value
                 }
                 let probs = Kernels.softmax(logits, axis: 1)
                 let c = probs.shape[1]
@@ -85,15 +85,17 @@ public struct Recognizer: Sendable {
     }
 }
 
-/// Stacks same-shape arrays into a batch tensor (B, …).
-public func stack(_ arrays: [DataArray]) -> Tensor {
-    precondition(!arrays.isEmpty, "stack of nothing")
-    let shape = arrays[0].shape
-    var values = [Float]()
-    values.reserveCapacity(arrays.count * arrays[0].count)
-    for a in arrays {
-        precondition(a.shape == shape, "stack: shape \(a.shape) differs from \(shape)")
-        values.append(contentsOf: a.values)
+extension Tensor {
+    /// Stacks same-shape arrays into a batch tensor (B, …).
+    public static func stacked(_ arrays: [DataArray]) -> Tensor {
+        precondition(!arrays.isEmpty, "stack of nothing")
+        let shape = arrays[0].shape
+        var values = [Float]()
+        values.reserveCapacity(arrays.count * arrays[0].count)
+        for a in arrays {
+            precondition(a.shape == shape, "stack: shape \(a.shape) differs from \(shape)")
+            values.append(contentsOf: a.values)
+        }
+        return Tensor(shape: [arrays.count] + shape, storage: values)
     }
-    return Tensor(shape: [arrays.count] + shape, storage: values)
 }

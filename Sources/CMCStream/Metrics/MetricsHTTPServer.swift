@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// A tiny HTTP/1.0 responder for Prometheus scrapes: `GET /metrics` returns the registry in text

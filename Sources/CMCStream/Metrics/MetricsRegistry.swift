@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// A monotonically increasing count.

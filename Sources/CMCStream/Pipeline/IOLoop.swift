@@ -1,3 +1,4 @@
+import CMCCore
 /// State shared between the pipeline facade, the I/O thread and the workers (all of it `Sendable`).
 struct PipelineShared: Sendable {
     let config: PipelineConfig

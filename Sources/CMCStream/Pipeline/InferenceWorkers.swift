@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// A window on its way to a worker, with the classifier it was cut for.

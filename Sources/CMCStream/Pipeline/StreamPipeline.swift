@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// The real-time recognition pipeline of `cmcd`: ZeroMQ frames in, label events out.

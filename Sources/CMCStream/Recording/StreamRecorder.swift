@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// What `cmc-record` subscribes to and where it writes.

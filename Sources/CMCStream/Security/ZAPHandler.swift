@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// The ZeroMQ authentication handler (ZAP, RFC 27) of one context: a thread owning a `REP` socket bound

@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// syslog priorities, as journald reads them from `<N>` line prefixes.

@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// `sd_notify` in pure Swift: one `AF_UNIX`/`SOCK_DGRAM` datagram to `$NOTIFY_SOCKET` per state change.

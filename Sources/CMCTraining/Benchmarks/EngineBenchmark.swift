@@ -54,7 +54,7 @@ public struct EngineBenchmark: Codable, Sendable {
         let a = Tensor.uniform([1024, 1024], low: -1, high: 1, rng: &rng)
         let b = Tensor.uniform([1024, 1024], low: -1, high: 1, rng: &rng)
         _ = Kernels.matmul(a, b)
-        let times = (0..<repeats).map { _ in Clock.seconds { _ = Kernels.matmul(a, b) } }
+        let times = (0..<repeats).map { _ in MonotonicClock.measure { _ = Kernels.matmul(a, b) } }
         return 2 * pow(1024, 3) / median(times) / 1e9
     }
 
@@ -65,7 +65,7 @@ public struct EngineBenchmark: Codable, Sendable {
         let xi = Variable(.normal([1, 6, 50], rng: &rng)), xs = Variable(.normal([1, 3, 50, 20], rng: &rng))
         func time(_ body: () -> Void) -> Percentiles {
             for _ in 0..<max(iterations / 10, 5) { body() }
-            let ms = (0..<iterations).map { _ in Clock.seconds(body) * 1000 }
+            let ms = (0..<iterations).map { _ in MonotonicClock.measure(body) * 1000 }
             return Percentiles(p50: median(ms), p99: percentile(ms, 0.99))
         }
         return GradMode.withoutGrad {
@@ -91,7 +91,7 @@ public struct EngineBenchmark: Codable, Sendable {
             adam.step()
         }
         step(); step()
-        return median((0..<steps).map { _ in Clock.seconds(step) })
+        return median((0..<steps).map { _ in MonotonicClock.measure(step) })
     }
 
     public var summary: String {

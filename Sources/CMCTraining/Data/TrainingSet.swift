@@ -50,7 +50,7 @@ public struct TrainingSet: Sendable {
                 views.append(preprocessor.augment(inputs[i], augmentations: aug, rng: &rng))
             }
         }
-        return Batch(inertial: stack(views.map { $0.inertial! }), skeleton: stack(views.map { $0.skeleton! }),
+        return Batch(inertial: Tensor.stacked(views.map { $0.inertial! }), skeleton: Tensor.stacked(views.map { $0.skeleton! }),
                      labels: views.map(\.label), indices: indices)
     }
 

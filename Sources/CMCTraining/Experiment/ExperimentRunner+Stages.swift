@@ -29,7 +29,7 @@ extension ExperimentRunner {
         let features = FeatureSplits(encoders: [(encoder, m)], train: train, val: val, test: test)
         var rng = SeededRNG(seed: seed(stage) &+ 7)
         let head = Linear(encoder.outputSize, classCount, rng: &rng)
-        let outcome = Protocols.frozenClassifier(stage: "\(stage.rawValue) linear eval", head: head, features: features,
+        let outcome = EvaluationProtocols.frozenClassifier(stage: "\(stage.rawValue) linear eval", head: head, features: features,
                                                  classCount: classCount, schedule: config.linearEvaluation,
                                                  seed: seed(stage) &+ 8) { head($0[0]) }
         return result(stage, outcome, history)
@@ -69,7 +69,7 @@ extension ExperimentRunner {
         var rng = SeededRNG(seed: s)
         let clf = MultiModalClassifier(inertialFeatures: f.train[0].shape[1], skeletonFeatures: f.train[1].shape[1],
                                        hidden: config.classifierHidden, classes: classCount, rng: &rng)
-        let outcome = Protocols.frozenClassifier(stage: stage, head: clf, features: f, classCount: classCount,
+        let outcome = EvaluationProtocols.frozenClassifier(stage: stage, head: clf, features: f, classCount: classCount,
                                                  schedule: config.classifier, seed: s &+ 1) {
             clf(inertial: $0[0], skeleton: $0[1])
         }
@@ -90,7 +90,7 @@ extension ExperimentRunner {
             for (i, m) in Modality.allCases.enumerated() {
                 var rng = SeededRNG(seed: seed(stage) &+ 20 &+ UInt64(i))
                 let head = UnimodalClassifier(features: f.train[i].shape[1], hidden: config.classifierHidden, classes: classCount, rng: &rng)
-                let o = Protocols.frozenClassifier(stage: "\(m.rawValue) fallback classifier", head: head, features: f.selecting([i]),
+                let o = EvaluationProtocols.frozenClassifier(stage: "\(m.rawValue) fallback classifier", head: head, features: f.selecting([i]),
                                                    classCount: classCount, schedule: config.classifier, seed: seed(stage) &+ 30) { head($0[0]) }
                 r.notes.append(String(format: "%@-only fallback: val accuracy %.2f %%%@", m.rawValue, (o.val?.accuracy ?? .nan) * 100,
                                       o.test.map { String(format: ", test %.2f %%", $0.accuracy * 100) } ?? ""))
@@ -113,7 +113,7 @@ extension ExperimentRunner {
         let clf = MultiModalClassifier(inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize,
                                        hidden: config.classifierHidden, classes: classCount, rng: &rng)
         let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
-        let o = Protocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: test,
+        let o = EvaluationProtocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: test,
                                    augmentation: aug, schedule: config.supervised, seed: seed(.supervised) &+ 1) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
         }
@@ -127,7 +127,7 @@ extension ExperimentRunner {
         let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test)
         let (clf, _) = fusionClassifier(f, stage: "fine-tune: head warm-up", seed: seed(.fineTune))
         let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
-        let o = Protocols.endToEnd(stage: "fine-tune", modules: [ei, es, clf], train: train, val: val, test: test,
+        let o = EvaluationProtocols.endToEnd(stage: "fine-tune", modules: [ei, es, clf], train: train, val: val, test: test,
                                    augmentation: aug, schedule: config.fineTune, seed: seed(.fineTune) &+ 1) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
         }

@@ -94,7 +94,7 @@ public final class ExperimentRunner {
                 log("\(stage.rawValue): done in an earlier run (results.json), skipped")
                 continue
             }
-            let t0 = Clock.now
+            let t0 = MonotonicClock.seconds
             log("── \(stage.rawValue) ──")
             switch stage {
             case .simclrInertial: try record(runSimCLR(.inertial), t0)
@@ -115,7 +115,7 @@ public final class ExperimentRunner {
 
     func record(_ r: StageResult, _ t0: Double) throws {
         var r = r
-        r.wallSeconds = Clock.now - t0
+        r.wallSeconds = MonotonicClock.seconds - t0
         results.stages[r.stage] = r
         for (name, m) in [("val", r.val), ("test", r.test)] {
             guard let m else { continue }
@@ -128,7 +128,7 @@ public final class ExperimentRunner {
         log(String(format: "%@: val accuracy %.2f %%, macro-F1 %.2f %%%@ (%@)", r.stage, (r.val?.accuracy ?? .nan) * 100,
                    (r.val?.macro_f1 ?? .nan) * 100,
                    r.test.map { String(format: "; test accuracy %.2f %%, macro-F1 %.2f %%", $0.accuracy * 100, $0.macro_f1 * 100) } ?? "",
-                   Progress.format(r.wallSeconds)))
+                   ProgressReporter.format(r.wallSeconds)))
     }
 
     func save() throws { try results.write(to: out.appendingPathComponent("results.json")) }

@@ -13,7 +13,7 @@ public enum ExperimentSummary {
             // %@ ignores field widths on Linux: pad by hand.
             s += key.padding(toLength: 18, withPad: " ", startingAt: 0)
             s += String(format: " %@  %@  %@  %@     %@  %@\n", pct(st.val?.accuracy), pct(st.val?.macro_f1),
-                        pct(st.test?.accuracy), pct(st.test?.macro_f1), pct(paper), Progress.format(st.wallSeconds))
+                        pct(st.test?.accuracy), pct(st.test?.macro_f1), pct(paper), ProgressReporter.format(st.wallSeconds))
             for n in st.notes { s += "    \(n)\n" }
         }
         for (method, rows) in r.semiSupervised.sorted(by: { $0.key < $1.key }) {

@@ -63,7 +63,7 @@ struct ClassifierLoop {
         var history: [EpochRecord] = []
         // Batches per epoch as built below: ceil(n / batch), less a trailing batch of one.
         let steps = max((trainCount + schedule.batchSize - 1) / schedule.batchSize - (trainCount % schedule.batchSize == 1 && trainCount > 1 ? 1 : 0), 1)
-        let progress = Progress(stage, total: schedule.epochs * steps)
+        let progress = ProgressReporter(stage, total: schedule.epochs * steps)
 
         func evaluate(_ split: Int, count: Int, labels: [Int]) -> (ClassificationMetrics, Double) {
             for m in trainable { m.eval() }
@@ -79,7 +79,7 @@ struct ClassifierLoop {
         }
 
         for epoch in 1...max(schedule.epochs, 1) {
-            let t0 = Clock.now
+            let t0 = MonotonicClock.seconds
             for m in trainable { m.train() }
             var total = 0.0, n = 0
             let order = rng.permutation(trainCount)
@@ -104,7 +104,7 @@ struct ClassifierLoop {
                 if var p = plateau { p.step(Float(m.accuracy), optimizer: adam); plateau = p }
                 if loss < bestLoss { bestLoss = loss; sinceBestLoss = 0 } else { sinceBestLoss += 1 }
             }
-            record.seconds = Clock.now - t0
+            record.seconds = MonotonicClock.seconds - t0
             history.append(record)
             if valCount > 0 && sinceBestLoss > schedule.earlyStoppingPatience {
                 Log.info("\(stage): early stop after epoch \(epoch) (validation loss flat for \(schedule.earlyStoppingPatience) epochs)")

@@ -68,9 +68,9 @@ struct ContrastiveLoop {
         }
         var rng = SeededRNG(state: state.rng) ?? SeededRNG(seed: seed)
         let stepsPerEpoch = set.count / schedule.batchSize
-        let progress = Progress(stage, total: (schedule.epochs - state.epoch) * stepsPerEpoch)
+        let progress = ProgressReporter(stage, total: (schedule.epochs - state.epoch) * stepsPerEpoch)
         while state.epoch < schedule.epochs {
-            let t0 = Clock.now
+            let t0 = MonotonicClock.seconds
             for m in trainable { m.train() }
             var total = 0.0, n = 0
             for idx in set.epoch(batchSize: schedule.batchSize, shuffle: true, dropLast: true, rng: &rng) {
@@ -99,7 +99,7 @@ struct ContrastiveLoop {
             state.scheduler.step(Float(trainLoss), optimizer: adam)
             state.epoch += 1
             state.history.append(EpochRecord(epoch: state.epoch, trainLoss: trainLoss, valLoss: valLossValue, valAccuracy: nil,
-                                             learningRate: adam.learningRate, seconds: Clock.now - t0))
+                                             learningRate: adam.learningRate, seconds: MonotonicClock.seconds - t0))
             state.rng = rng.state
             state.done = state.epoch == schedule.epochs
             if let checkpoint { try Checkpoint.save(checkpoint, modules: modules, optimizer: adam, state: state) }

@@ -62,7 +62,7 @@ public struct FeatureSplits {
 }
 
 /// The evaluation protocols of method.md §5.3 and §6, plus fine-tuning (which the paper's code lacks).
-public enum Protocols {
+public enum EvaluationProtocols {
     /// Trains a head on cached frozen features. `head` maps one feature batch per modality to logits.
     public static func frozenClassifier(stage: String, head: Module, features f: FeatureSplits, classCount: Int,
                                         schedule: ClassifierSchedule, seed: UInt64,

@@ -3,10 +3,10 @@ import Foundation
 
 /// A progress line with rate and ETA for long jobs, redrawn in place on a terminal and printed at
 /// most every few seconds otherwise (so logs stay readable).
-public final class Progress {
+public final class ProgressReporter {
     public let title: String
     public let total: Int
-    private let start = Clock.now
+    private let start = MonotonicClock.seconds
     private var lastPrint = -Double.infinity
     private let interactive = isatty(STDERR_FILENO) != 0
     public private(set) var done = 0
@@ -19,18 +19,18 @@ public final class Progress {
     /// Advances by `n` units and redraws when due; `status` is appended (e.g. the current loss).
     public func advance(_ n: Int = 1, status: @autoclosure () -> String = "") {
         done += n
-        let now = Clock.now
+        let now = MonotonicClock.seconds
         guard done >= total || now - lastPrint >= (interactive ? 0.2 : 10) else { return }
         lastPrint = now
         let elapsed = now - start
         let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
         let pct = Double(done) / Double(total) * 100
         let line = String(format: "%@ %5.1f%% (%d/%d) %@ elapsed, ETA %@ %@", title, pct, done, total,
-                          Progress.format(elapsed), Progress.format(eta), status())
+                          ProgressReporter.format(elapsed), ProgressReporter.format(eta), status())
         FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive && done < total ? "" : "\n")).utf8))
     }
 
-    public var elapsed: Double { Clock.now - start }
+    public var elapsed: Double { MonotonicClock.seconds - start }
 
     public static func format(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
