@@ -35,7 +35,7 @@ let package = Package(
         // The safetensors decoder reads model bundles and checkpoints from disk: checked, apart from the kernels.
         .target(name: "CMCSafeTensors", dependencies: ["CMCTensor"]),
         .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"]),
-        .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCSafeTensors", "CMCData"]),
+        .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCSafeTensors", "CMCData", "CMCCore"]),
         .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCSafeTensors", "CMCData", "CMCCore"]),
         .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"]),
 

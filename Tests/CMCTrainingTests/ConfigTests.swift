@@ -35,6 +35,18 @@ final class ConfigTests: XCTestCase {
     }
 }
 
+final class TemperatureConfigTests: XCTestCase {
+    func testTheCMKMTemperatureHasOneHome() throws {
+        XCTAssertNoThrow(try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkmLoss": {"temperature": 0.1}}"#.utf8), source: "t"))
+        XCTAssertThrowsError(try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkmLoss": {"temperature": 0.2}}"#.utf8),
+                                                       source: "t.json")) {
+            XCTAssertTrue("\($0)".contains("cmkm.temperature"), "\($0)")
+        }
+        let ok = try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkm": {"temperature": 0.2}}"#.utf8), source: "t.json")
+        XCTAssertEqual(ok.cmkm.temperature, 0.2)
+    }
+}
+
 final class CrossValidationTests: XCTestCase {
     func testLeaveOneSubjectOutFoldsCoverTrainAndValidationSubjectsOnce() {
         let folds = CrossValidation.folds(of: .utdMHADCrossSubject)

@@ -29,12 +29,11 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     /// The subjects this instance serves; nil serves every subject.
     public var subjects: SubjectList?
     /// A window is classified every `hop_seconds` of data per subject.
-    public var hopSeconds = 0.5
-    /// Inference threads (OpenBLAS runs single-threaded inside each). Two on a 2-core machine: the
-    /// I/O thread is light, inference is the load, and a second worker doubles the subjects served.
-    public var workers = 2
+    public var hopSeconds = PipelineConfig.defaults.hopSeconds
+    /// Inference threads (OpenBLAS single-threaded in each); the default and its reason: `PipelineConfig.workers`.
+    public var workers = PipelineConfig.defaults.workers
     /// Most windows per batched classifier call.
-    public var maxBatch = 32
+    public var maxBatch = PipelineConfig.defaults.maxBatch
     /// Windows averaged per decision (1 = no smoothing); the default and its reason: `SmoothingPolicy`.
     public var smoothingWindows = SmoothingPolicy().windows
     /// Below this smoothed probability the label is "unknown" (`SmoothingPolicy.unknownThreshold`).
@@ -50,13 +49,13 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public var metricsAddress = "127.0.0.1"
     /// "aligned" (map each sensor clock onto the daemon's) or "shared" (sensors and daemon share a clock).
     public var clock = "aligned"
-    public var maxSubjects = 1024
+    public var maxSubjects = PipelineConfig.defaults.buffer.maxSubjects
     /// "text" or "json" lines on stderr (with `<N>` priority prefixes under journald).
     public var logFormat = "text"
     /// "debug", "info", "notice", "warning" or "error".
     public var logLevel = "info"
     /// On stop, how long windows already in inference may take to be published.
-    public var drainSeconds = 2.0
+    public var drainSeconds = PipelineConfig.defaults.drainTimeoutSeconds
     /// CURVE (docs/security.md): this daemon's secret key file, mode 0600. Set, every socket uses
     /// CURVE; keys are referenced by path only, so no secret ever appears in a config or a log.
     public var curveSecretKey: String?

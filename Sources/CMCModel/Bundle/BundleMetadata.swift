@@ -1,3 +1,4 @@
+import CMCCore
 import CMCData
 import Foundation
 
@@ -59,7 +60,7 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
         if inertialEncoder.length != preprocessing.length || skeletonEncoder.length != preprocessing.length {
             p.append("encoders expect \(inertialEncoder.length)/\(skeletonEncoder.length) steps, preprocessing resamples to \(preprocessing.length)")
         }
-        if !(windowSeconds > 0 && windowSeconds < 600) { p.append("window length \(windowSeconds) s is not usable") }
+        if !(windowSeconds > 0 && windowSeconds <= Limits.maxWindowSeconds) { p.append("window length \(windowSeconds) s is not usable") }
         return p + architectureProblems()
     }
 

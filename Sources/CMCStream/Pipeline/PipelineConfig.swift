@@ -44,9 +44,9 @@ public struct PipelineConfig: Sendable {
     public var smoothing = SmoothingPolicy()
     /// Action segmentation: action events, and periodic windows narrowed to the action at their centre.
     public var segmentation = SegmenterPolicy()
-    /// Inference threads. `cmcd` runs 2 on 2 cores (`DaemonConfig.workers`): the I/O thread is light and
-    /// inference is the load.
-    public var workers: Int = 1
+    /// Inference threads (OpenBLAS single-threaded in each). Two on a 2-core machine: the I/O thread is
+    /// light, inference is the load, and a second worker doubles the subjects served.
+    public var workers: Int = 2
     /// Most windows one worker classifies in one call (`WindowClassifier.classify(batch:)`). Batches
     /// only hold what is already queued, so this bounds the work per call, never adds waiting.
     public var maxBatch: Int = 32
@@ -64,6 +64,9 @@ public struct PipelineConfig: Sendable {
     public var tickSeconds: Double = 0.25
     /// CURVE authentication and encryption on the network sockets; nil: plain text (loopback use).
     public var curve: PipelineCurve?
+
+    /// The settings with no endpoints: where `cmcd`'s configuration takes its defaults from.
+    public static let defaults = PipelineConfig(imuEndpoints: [], skeletonEndpoints: [], labelEndpoints: [])
 
     public init(imuEndpoints: [Endpoint], skeletonEndpoints: [Endpoint], labelEndpoints: [Endpoint]) {
         self.imuEndpoints = imuEndpoints

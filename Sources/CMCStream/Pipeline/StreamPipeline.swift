@@ -170,7 +170,9 @@ public final class StreamPipeline: Sendable {
     private static func validate(_ spec: ClassifierSpec) throws {
         func fail(_ why: String) -> WireError { WireError("classifier.spec", .invalid(why)) }
         if spec.classNames.isEmpty { throw fail("no classes") }
-        if !(spec.windowSeconds > 0 && spec.windowSeconds <= 60) { throw fail("window must be in (0, 60] s") }
+        if !(spec.windowSeconds > 0 && spec.windowSeconds <= Limits.maxWindowSeconds) {
+            throw fail("window must be in (0, \(Limits.maxWindowSeconds)] s")
+        }
         if spec.inertialChannels == nil && spec.skeletonJoints == nil { throw fail("no input modality") }
         if (spec.skeletonJoints == nil) != (spec.skeletonCoordinates == nil) { throw fail("skeleton needs both joints and coordinates") }
         if let units = spec.inertialUnits, units.count != spec.inertialChannels { throw fail("one unit per IMU channel") }

@@ -50,7 +50,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     public var simclrInertial = SSLSchedule(epochs: 300, batchSize: 128, temperature: 0.05)
     public var simclrSkeleton = SSLSchedule(epochs: 300, batchSize: 32, temperature: 0.5)
     public var cmc = SSLSchedule(epochs: 100, batchSize: 64, temperature: 0.1)
-    public var cmkm = SSLSchedule(epochs: 100, batchSize: 64, temperature: 0.1)
+    public var cmkm = SSLSchedule(epochs: 100, batchSize: 64, temperature: SSLSchedule.defaultCMKMTemperature)
     public var cmkmLoss = CMKMLoss.Options()
     /// The evaluation classifier on frozen encoders (§5.3).
     public var classifier = ClassifierSchedule()
@@ -88,6 +88,16 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         let user: [String: Any]
         do { user = try JSONFile.object(data, source: source) } catch { throw ConfigError(file: error.file, reason: error.reason) }
         guard let ds = user["dataset"] as? String else { throw ConfigError(file: source, reason: "missing field dataset") }
+        // The CMC-CMKM temperature has one home, the stage schedule (`cmkm.temperature`): the loss options'
+        // copy is overwritten from it, so a different value there would be silently ignored. (Saved
+        // configurations carry the copy, equal to the schedule's: those are fine.)
+        if let loss = user["cmkmLoss"] as? [String: Any], let given = loss["temperature"] as? Double {
+            let stage = ((user["cmkm"] as? [String: Any])?["temperature"] as? Double).map(Float.init) ?? SSLSchedule.defaultCMKMTemperature
+            if Float(given) != stage {
+                throw ConfigError(file: source, reason: "field cmkmLoss.temperature (\(given)) differs from cmkm.temperature (\(stage)): "
+                                  + "set the CMC-CMKM temperature as cmkm.temperature")
+            }
+        }
         guard let kind = DatasetKind(rawValue: ds) else {
             throw ConfigError(file: source, reason: "field dataset: unknown dataset \"\(ds)\" (one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }

@@ -8,7 +8,7 @@ import CMCCore
 /// through the same one — and the remaining same-modality samples become extra negatives.
 public struct CMKMLoss: Sendable {
     public struct Options: Codable, Sendable, Equatable {
-        public var temperature: Float = 0.1
+        public var temperature: Float = SSLSchedule.defaultCMKMTemperature  // overwritten by the stage schedule
         /// Mined positives per anchor (k of top-k).
         public var k = 1
         /// Weight λ of the intra-modal negatives.

@@ -5,6 +5,9 @@ import Foundation
 
 /// Settings shared by the self-supervised stages (method.md §5.1–5.2).
 public struct SSLSchedule: Codable, Sendable, Equatable {
+    /// The paper's CMC-CMKM temperature (method.md): the one default, also of `CMKMLoss.Options`.
+    public static let defaultCMKMTemperature: Float = 0.1
+
     public var epochs: Int
     public var batchSize: Int
     public var temperature: Float
