@@ -22,8 +22,8 @@ public struct SoakLabels: Codable, Sendable {
     }
 }
 
-/// Subscribes to every label event on its own thread and keeps only counts and latencies (bounded
-/// memory however long the soak).
+/// Subscribes to every label event on its own thread and keeps counts, the last sequence number per
+/// subject, and every event's latency (8 bytes each: a 10-minute soak at 64 events/s keeps ~300 KB).
 final class SoakLabelTap: Sendable {
     private struct State {
         var labels = SoakLabels()

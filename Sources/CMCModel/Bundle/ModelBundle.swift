@@ -11,7 +11,8 @@ import Foundation
 /// `inertial_classifier.…`, `skeleton_classifier.…` (PyTorch state-dict names below the prefix).
 public final class ModelBundle: @unchecked Sendable {
     // @unchecked: the modules are classes, but a loaded bundle is used only in eval mode, whose
-    // forward pass reads the weights and mutates nothing; nothing writes them after loading.
+    // forward pass reads the weights; nothing writes them after loading. The one thing it writes is
+    // the BatchNorm-folded weight cache of each convolution, which is behind its own `Mutex`.
     public let metadata: BundleMetadata
     public let inertialEncoder: InertialEncoder
     public let skeletonEncoder: SkeletonEncoder
