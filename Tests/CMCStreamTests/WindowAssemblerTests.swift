@@ -113,6 +113,22 @@ final class WindowAssemblerTests: XCTestCase {
         }
     }
 
+    func testPixelSkeletonsAndOverflowingConversionsAreRefusedByField() throws {
+        let spec = ClassifierSpec(classNames: ["a"], windowSeconds: 1, inertialChannels: 3,
+                                  inertialUnits: [.metresPerSecondSquared, .metresPerSecondSquared, .metresPerSecondSquared],
+                                  skeletonCoordinates: 3, skeletonJoints: 4, skeletonUnit: .metres)
+        var a = WindowAssembler(spec: spec, buffer: BufferPolicy(), clock: ClockPolicy(), hopSeconds: 0.5)
+        var pixels = Frames.skeleton(subject: 1, sequence: 0, start: second)
+        pixels.units = [.pixels, .pixels, .pixels]
+        XCTAssertThrowsError(try a.ingest(pixels, arrival: second)) { XCTAssertTrue("\($0)".contains("units[0]"), "\($0)") }
+        var millimetres = pixels
+        millimetres.units = [.millimetres, .millimetres, .millimetres]
+        XCTAssertNoThrow(try a.ingest(millimetres, arrival: second))
+        var huge = Frames.imu(subject: 1, sequence: 0, start: second, value: 3e38, units: [.standardGravity, .standardGravity, .standardGravity])
+        huge.sequence = 1
+        XCTAssertThrowsError(try a.ingest(huge, arrival: second)) { XCTAssertTrue("\($0)".contains("overflows"), "\($0)") }
+    }
+
     func testValuesAreConvertedToCanonicalUnits() throws {
         var a = assembler()
         let frames = Frames.stream(subject: 1, end: 10 * second, seconds: 2, value: 1, skeleton: false).map { f -> SensorFrame in

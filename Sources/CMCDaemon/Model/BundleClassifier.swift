@@ -53,6 +53,7 @@ public struct BundleClassifier: WindowClassifier {
             inertialUnits: hasInertial && known ? units.map { $0!.canonical } : nil,
             skeletonCoordinates: hasSkeleton ? m.skeletonEncoder.inChannels : nil,
             skeletonJoints: hasSkeleton ? m.skeletonEncoder.joints : nil,
+            skeletonUnit: hasSkeleton ? info.skeletonUnit.flatMap(ModelUnit.init)?.canonical : nil,
             // The bundle always carries one fallback classifier per modality.
             inertialOnly: hasInertial, skeletonOnly: hasSkeleton)
         try StreamPipeline.check(spec)

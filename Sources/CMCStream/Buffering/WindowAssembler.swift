@@ -124,6 +124,11 @@ public struct WindowAssembler: Sendable {
         var values = frame.values
         if scales.contains(where: { $0 != 1 }) {
             for i in values.indices { values[i] *= scales[i % scales.count] }
+            // A finite value can overflow on conversion (3e38 g): refuse the frame here, naming it, rather
+            // than let an infinity reach the model and fail every window of the subject.
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw WireError("data[\(bad / frame.stride)][\(bad % frame.stride)]", .invalid("overflows when converted to canonical units"))
+            }
         }
         let reorder = Int64(buffer.reorderSeconds * 1e9)
         var late = 0, duplicate = 0
@@ -352,6 +357,9 @@ public struct WindowAssembler: Sendable {
             let (canonical, scale) = unit.canonical
             if frame.modality == .inertial, let expected = spec.inertialUnits, c < expected.count, unit != .unspecified, canonical != expected[c] {
                 throw WireError("units[\(c)]", .invalid("channel \(c) is in \(canonical), the model expects \(expected[c])"))
+            }
+            if frame.modality == .skeleton, let expected = spec.skeletonUnit, unit != .unspecified, canonical != expected {
+                throw WireError("units[\(c)]", .invalid("skeleton coordinate \(c) is in \(canonical), the model expects \(expected)"))
             }
             scales.append(scale)
         }

@@ -76,18 +76,22 @@ public struct ClassifierSpec: Sendable, Equatable {
     /// Skeleton coordinates per joint and joints per body; nil if the model has no skeleton branch.
     public var skeletonCoordinates: Int?
     public var skeletonJoints: Int?
+    /// Canonical unit of the skeleton coordinates (metres for a model trained on m or mm); nil accepts any.
+    public var skeletonUnit: SensorUnit?
     /// Whether a window with only that modality can be classified (the unimodal fallback).
     public var inertialOnly: Bool
     public var skeletonOnly: Bool
 
     public init(classNames: [String], windowSeconds: Double, inertialChannels: Int?, inertialUnits: [SensorUnit]? = nil,
-                skeletonCoordinates: Int?, skeletonJoints: Int?, inertialOnly: Bool = true, skeletonOnly: Bool = true) {
+                skeletonCoordinates: Int?, skeletonJoints: Int?, skeletonUnit: SensorUnit? = nil, inertialOnly: Bool = true,
+                skeletonOnly: Bool = true) {
         self.classNames = classNames
         self.windowSeconds = windowSeconds
         self.inertialChannels = inertialChannels
         self.inertialUnits = inertialUnits
         self.skeletonCoordinates = skeletonCoordinates
         self.skeletonJoints = skeletonJoints
+        self.skeletonUnit = skeletonUnit
         self.inertialOnly = inertialOnly
         self.skeletonOnly = skeletonOnly
     }
