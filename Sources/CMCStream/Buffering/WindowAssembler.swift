@@ -55,6 +55,8 @@ public struct WindowAssembler: Sendable {
     private var subjects: [UInt32: Subject] = [:]
     /// Subjects evicted to make room, not yet reported by `evictIdle`.
     private var evictedForRoom: [UInt32] = []
+    /// Frames that arrived after being counted lost (reordering): `cmc_frames_recovered_total`.
+    public private(set) var recoveredFrames: UInt64 = 0
 
     public init(spec: ClassifierSpec, buffer: BufferPolicy, clock: ClockPolicy, hopSeconds: Double,
                 segmentation: SegmenterPolicy = SegmenterPolicy()) {
@@ -103,6 +105,7 @@ public struct WindowAssembler: Sendable {
         // limiter refuses was received, and must not show up later as a gap "lost upstream".
         let sequence = stream.sequence.observe(frame.sequence)
         if case let .gap(missing) = sequence { stream.unreportedLost &+= missing }
+        if sequence == .straggler { recoveredFrames &+= 1 }
         if !stream.admit(now: arrival, rate: buffer.maxFramesPerSecond) { return .dropped(.rateLimit) }
         let n = frame.sampleCount
         var resynced = false

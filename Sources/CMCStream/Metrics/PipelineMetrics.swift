@@ -17,6 +17,7 @@ public struct PipelineMetrics: Sendable {
     public let actionsPublished: Counter
     public let unknownActions: Counter
     public let classifierReloads: Counter
+    public let recoveredFrames: Counter
 
     /// Latency buckets in seconds: fine below 100 ms, where the target lies.
     public static let latencyBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5]
@@ -48,6 +49,8 @@ public struct PipelineMetrics: Sendable {
         idleLabels = registry.counter("cmc_labels_idle_total", help: "Label events whose window centre lay between actions (\"idle\", no inference).")
         actionsPublished = registry.counter("cmc_actions_published_total", help: "Action events published (whole actions found by the segmenter).")
         unknownActions = registry.counter("cmc_actions_unknown_total", help: "Action events whose label was \"unknown\" (below threshold).")
+        recoveredFrames = registry.counter("cmc_frames_recovered_total",
+                                           help: "Frames counted in cmc_frames_lost_total that arrived after all (reordered); lost − recovered never arrived.")
         classifierReloads = registry.counter("cmc_classifier_reloads_total", help: "Classifier swaps at runtime.")
         // Touch the label-dependent families so they render (at 0) before the first event.
         for m in Modality.allCases { _ = windowsInferred(m == .inertial ? [.inertial] : [.skeleton]); _ = malformed(m, "truncated") }

@@ -319,6 +319,7 @@ final class IOLoop {
         for window in assembler.closeSilentActions(now: now) { enqueue(window) }
         for id in assembler.evictIdle(now: now) { subjects[id] = nil }
         shared.metrics.subjectsActive.set(Double(assembler.activeSubjects))
+        shared.metrics.recoveredFrames.advance(to: Double(assembler.recoveredFrames))
         let (newGeneration, newClassifier) = shared.classifier.current
         if newGeneration != generation {
             if newClassifier.spec.classNames != classifier.spec.classNames {
