@@ -35,7 +35,9 @@ else
 fi
 
 log=runs/cmcd.log
-"$bin/cmcd" --model "$model" 2> >(tee "$log" >&2) &
+ready=runs/cmcd.ready
+rm -f "$ready"
+"$bin/cmcd" --model "$model" --ready-file "$ready" 2> >(tee "$log" >&2) &
 cmcd=$!
 stop_cmcd() {
   if kill -0 "$cmcd" 2>/dev/null; then
@@ -44,8 +46,8 @@ stop_cmcd() {
   fi
 }
 trap stop_cmcd EXIT
-for _ in $(seq 1 300); do
-  grep -q "started " "$log" 2>/dev/null && break
+for _ in $(seq 1 300); do   # the ready file appears once every socket is bound
+  [ -f "$ready" ] && break
   kill -0 "$cmcd" 2>/dev/null || { echo "cmcd failed to start (see $log)" >&2; exit 1; }
   sleep 0.1
 done

@@ -45,6 +45,7 @@ struct CMCD: ParsableCommand {
     @Option(help: "CURVE: allow-list file of the sensor keys that may publish frames.") var curveSensors: String?
     @Option(help: "CURVE: allow-list file of the consumer keys that may read labels.") var curveConsumers: String?
     @Option(help: "CURVE: public key (Z85 or key file) of the server that connect-only sockets dial (cmc-proxy).") var curveServerKey: String?
+    @Option(help: "Outside systemd: create this file (bound endpoints as JSON) once serving; removed on stop.") var readyFile: String?
     @Flag(help: "Print the effective configuration as JSON and exit.") var printConfig = false
 
     func run() throws {
@@ -81,6 +82,7 @@ struct CMCD: ParsableCommand {
         if let curveSensors { c.curveSensors = curveSensors }
         if let curveConsumers { c.curveConsumers = curveConsumers }
         if let curveServerKey { c.curveServerKey = curveServerKey }
+        if let readyFile { c.readyFile = readyFile }
         let problems = c.problems()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
         if printConfig { print(c.json()); return }

@@ -133,6 +133,26 @@ final class DaemonExitStatusTests: XCTestCase {
         }
     }
 
+    func testTheReadyFileSaysWhereTheDaemonServesAndGoesAwayOnStop() throws {
+        let cmcd = try Binaries.require("cmcd")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmcd-ready-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try TinyBundle.file(in: dir, name: "model.safetensors")
+        let ready = dir.appendingPathComponent("cmcd.ready")
+        let daemon = try ChildProcess(cmcd, ["--model", model.path, "--no-metrics", "--imu", "bind:tcp://127.0.0.1:*",
+                                             "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*", "--ready-file", ready.path])
+        XCTAssertTrue(daemon.waitForOutput("started", timeout: 20), daemon.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ready.path), "written before the daemon says it started serving")
+        let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: ready)) as? [String: Any])
+        let labels = try XCTUnwrap((info["labels"] as? [String])?.first)
+        XCTAssertTrue(labels.hasPrefix("tcp://127.0.0.1:") && !labels.hasSuffix(":*"), "the bound port, not the wildcard: \(labels)")
+        XCTAssertEqual(info["pid"] as? Int, Int(daemon.process.processIdentifier))
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(timeout: 20), 0, daemon.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ready.path))
+    }
+
     func testEveryExecutableTellsItsVersion() throws {
         for name in ["cmcd", "cmc-replay", "cmc-record", "cmc-proxy", "cmc-bench", "cmc-train"] {
             let process = try ChildProcess(try Binaries.require(name), ["--version"])

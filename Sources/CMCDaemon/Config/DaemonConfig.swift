@@ -66,6 +66,9 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     /// Public key (Z85 text or key file) of the CURVE server that connect-only sockets dial: the
     /// `cmc-proxy` in front of this instance. Those sockets are then CURVE clients.
     public var curveServerKey: String?
+    /// Outside systemd: a file created once the daemon serves (its bound endpoints as JSON) and removed
+    /// when it stops; nil for none.
+    public var readyFile: String?
 
     public init() {}
 
@@ -75,7 +78,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port", metricsAddress = "metrics_address"
         case maxSubjects = "max_subjects", logFormat = "log_format", logLevel = "log_level", drainSeconds = "drain_seconds"
         case curveSecretKey = "curve_secret_key", curveSensors = "curve_sensors", curveConsumers = "curve_consumers"
-        case curveServerKey = "curve_server_key", segmentation
+        case curveServerKey = "curve_server_key", segmentation, readyFile = "ready_file"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -104,6 +107,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         curveConsumers = try c.decodeIfPresent(String.self, forKey: .curveConsumers)
         curveServerKey = try c.decodeIfPresent(String.self, forKey: .curveServerKey)
         segmentation = try c.decodeIfPresent(SegmenterPolicy.self, forKey: .segmentation) ?? d.segmentation
+        readyFile = try c.decodeIfPresent(String.self, forKey: .readyFile)
     }
 
     public struct Invalid: Error, CustomStringConvertible {

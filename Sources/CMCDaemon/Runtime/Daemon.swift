@@ -87,6 +87,7 @@ public final class Daemon {
             metricsServer?.stop()
             return 1
         }
+        writeReadyFile()
         logger.log(.info, "started " + DaemonLog.fields(["imu": endpoints.imu.joined(separator: ","), "skeleton": endpoints.skeleton.joined(separator: ","),
                                                          "labels": endpoints.labels.joined(separator: ","), "metrics": metricsAddress,
                                                          "subjects": config.subjects?.description ?? "all", "workers": "\(config.workers)",
@@ -95,10 +96,27 @@ public final class Daemon {
         announce(classifier)
         trimAt = MonotonicClock.now() + Self.trimInterval
         let status = serve()
+        if let path = config.readyFile { unlink(path) }
         pipeline?.stop()
         metricsServer?.stop()
         logger.log(.info, "stopped " + DaemonLog.fields(["exit": "\(status)"]))
         return status
+    }
+
+    /// Outside systemd, the ready signal: `ready_file` appears (written aside, then renamed: readers never
+    /// see half a file) once every socket is bound, holding the bound endpoints as JSON; it is removed on
+    /// stop. A script waits for the file instead of polling `/metrics` or parsing logs.
+    private func writeReadyFile() {
+        guard let path = config.readyFile else { return }
+        let info: [String: Any] = ["pid": Int(getpid()), "imu": endpoints.imu, "skeleton": endpoints.skeleton, "labels": endpoints.labels,
+                                   "metrics": metricsAddress, "model": config.model]
+        let temporary = path + ".tmp-\(getpid())"
+        do {
+            try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        } catch {
+            logger.log(.warning, "cannot write the ready file " + DaemonLog.fields(["path": path, "problem": "\(error)"]))
+        }
     }
 
     /// The signal loop: runs on the calling (main) thread until a stop is requested or the pipeline dies.
