@@ -105,7 +105,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as! [String: Any]
         let merged = try merge(base, user, path: "", source: source)
         do {
-            return try JSONDecoder().decode(ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: merged))
+            var config = try JSONDecoder().decode(ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: merged))
+            config.cmkmLoss.temperature = config.cmkm.temperature  // the copy follows its home (saved configs stay consistent)
+            return config
         } catch let e as DecodingError {
             throw ConfigError(file: source, reason: JSONFile.explain(e))
         }
