@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
+# The monitoring tests run a real Prometheus server and promtool (Debian prometheus; tests only).
+if ! command -v promtool >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+fi
 build=(swift build -c release --build-tests -Xswiftc -enable-testing --scratch-path .build-tests)
 if "${build[@]}" > .build-tests.log 2>&1; then
   if grep -E "warning:" .build-tests.log; then echo "the build produced warnings (see above)" >&2; exit 1; fi
