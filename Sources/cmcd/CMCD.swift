@@ -14,7 +14,9 @@ struct CMCD: ParsableCommand {
               skeleton frames bind:tcp://127.0.0.1:5556   (topic skel/<subject>/)
               label events    bind:tcp://127.0.0.1:5557   (topic label/<subject>/)
               metrics         http://127.0.0.1:9557/metrics
-            Settings: the defaults, then --config FILE (JSON, snake_case keys), then flags.
+            Settings: the defaults, then --config FILE (JSON, snake_case keys), then CMC_<KEY> environment
+            variables (CMC_MODEL, CMC_METRICS_PORT, CMC_IMU=a,b, …), then flags; --print-config shows
+            the result and, on stderr, where each value came from.
             SIGHUP reloads the model; a bad file is rejected and the old model keeps serving.
             SIGTERM/SIGINT drain, publish in-flight windows, exit 0. See docs/deployment.md.
             CURVE (authentication + encryption): `cmcd keygen NAME`, then --curve-secret-key,
@@ -52,9 +54,17 @@ struct CMCD: ParsableCommand {
         // First, before any thread exists: signals are then collected synchronously by the main thread.
         ProcessSignals.block()
         var c = DaemonConfig()
+        var sources: [String: String] = [:]
         if let config {
             do { c = try DaemonConfig.load(path: config) } catch { throw ValidationError("\(error)") }
+            for key in DaemonConfig.keys(inFile: config) ?? [] { sources[key] = "file \(config)" }
         }
+        do {
+            let (overlaid, keys) = try c.overlaid(environment: ProcessInfo.processInfo.environment)
+            c = overlaid
+            for key in keys { sources[key] = "environment \(DaemonConfig.environmentName(of: key))" }
+        } catch { throw ValidationError("\(error)") }
+        let before = c
         if let model { c.model = model }
         if !imu.isEmpty { c.imu = imu }
         if !skeleton.isEmpty { c.skeleton = skeleton }
@@ -85,7 +95,19 @@ struct CMCD: ParsableCommand {
         if let readyFile { c.readyFile = readyFile }
         let problems = c.problems()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
-        if printConfig { print(c.json()); return }
+        // Whatever the flags changed came from the flags.
+        if let a = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(before)) as? NSDictionary,
+           let b = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? NSDictionary {
+            for key in DaemonConfig.CodingKeys.allCases.map(\.rawValue) where a[key] as? NSObject != b[key] as? NSObject {
+                sources[key] = "flag"
+            }
+        }
+        if printConfig {
+            print(c.json())
+            let origin = DaemonConfig.CodingKeys.allCases.map(\.rawValue).sorted().map { "  \($0): \(sources[$0] ?? "default")" }
+            FileHandle.standardError.write(Data(("where each value came from:\n" + origin.joined(separator: "\n") + "\n").utf8))
+            return
+        }
 
         let logger = DaemonLog.logger(format: DaemonLog.Format(rawValue: c.logFormat) ?? .text, minimum: c.logPriority ?? .info)
         let status = Daemon(config: c, logger: logger).run()

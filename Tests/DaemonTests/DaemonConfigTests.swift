@@ -64,6 +64,23 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertThrowsError(try DaemonConfig.load(path: array.path)) { XCTAssertTrue("\($0)".contains("top level must be a JSON object"), "\($0)") }
     }
 
+    func testEnvironmentOverridesTheFileAndNamesWhatItSet() throws {
+        var file = DaemonConfig()
+        file.workers = 1
+        let (c, keys) = try file.overlaid(environment: ["CMC_MODEL": "/m.safetensors", "CMC_METRICS_PORT": "9999", "CMC_HOP_SECONDS": "0.25",
+                                                        "CMC_IMU": "bind:tcp://0.0.0.0:7000, connect:tcp://127.0.0.1:1",
+                                                        "CMC_SUBJECTS": "1-3", "PATH": "/usr/bin", "CMC_UNRELATED_THING": "x"])
+        XCTAssertEqual(Set(keys), ["model", "metrics_port", "hop_seconds", "imu", "subjects"])
+        XCTAssertEqual(c.model, "/m.safetensors")
+        XCTAssertEqual(c.metricsPort, 9999)
+        XCTAssertEqual(c.hopSeconds, 0.25)
+        XCTAssertEqual(c.imu, ["bind:tcp://0.0.0.0:7000", "connect:tcp://127.0.0.1:1"])
+        XCTAssertEqual(c.subjects?.ids, [1, 2, 3])
+        XCTAssertEqual(c.workers, 1, "what the environment does not name keeps the file's value")
+        XCTAssertThrowsError(try file.overlaid(environment: ["CMC_WORKERS": "two"])) { XCTAssertTrue("\($0)".contains("CMC_WORKERS"), "\($0)") }
+        XCTAssertEqual(try file.overlaid(environment: [:]).config, file)
+    }
+
     func testProblemsAreNamed() {
         var c = DaemonConfig()
         c.imu = ["tcp://nowhere"]

@@ -72,7 +72,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case model, imu, skeleton, labels, subjects, workers, clock
         case hopSeconds = "hop_seconds", maxBatch = "max_batch", smoothingWindows = "smoothing_windows"
         case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port", metricsAddress = "metrics_address"
@@ -133,6 +133,44 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         }
         do { return try JSONDecoder().decode(DaemonConfig.self, from: data) } catch let error as DecodingError {
             throw Invalid(source: path, problems: [JSONFile.explain(error)])
+        }
+    }
+
+    /// The keys a configuration file sets (for `--print-config`'s sources); nil when it cannot be read.
+    public static func keys(inFile path: String) -> [String]? {
+        guard let data = try? JSONFile.read(path), let object = try? JSONFile.object(data, source: path) else { return nil }
+        return Array(object.keys)
+    }
+
+    /// The environment variable that overrides a key: `CMC_` and the key in capitals (`CMC_METRICS_PORT`).
+    public static func environmentName(of key: String) -> String { "CMC_" + key.uppercased() }
+
+    /// This configuration with every `CMC_<KEY>` variable of `environment` applied (containers set their
+    /// settings that way), and the keys they set. Lists (`imu`, `skeleton`, `labels`) are
+    /// comma-separated; numbers and strings as on the command line; `segmentation` is not settable here.
+    public func overlaid(environment: [String: String]) throws -> (config: DaemonConfig, keys: [String]) {
+        let lists: Set<String> = [CodingKeys.imu.rawValue, CodingKeys.skeleton.rawValue, CodingKeys.labels.rawValue]
+        var object = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any]) ?? [:]
+        var applied: [String] = []
+        for key in CodingKeys.allCases.map(\.rawValue) where key != CodingKeys.segmentation.rawValue {
+            guard let text = environment[Self.environmentName(of: key)] else { continue }
+            if lists.contains(key) {
+                object[key] = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            } else if object[key] is NSNumber, !(object[key] is String) {
+                guard let number = Int(text).map(NSNumber.init(value:)) ?? Double(text).map(NSNumber.init(value:)) else {
+                    throw Invalid(source: "environment", problems: ["\(Self.environmentName(of: key))=\(text): expected a number"])
+                }
+                object[key] = number
+            } else {
+                object[key] = text
+            }
+            applied.append(key)
+        }
+        guard !applied.isEmpty else { return (self, []) }
+        do {
+            return (try JSONDecoder().decode(DaemonConfig.self, from: JSONSerialization.data(withJSONObject: object)), applied)
+        } catch let error as DecodingError {
+            throw Invalid(source: "environment", problems: [JSONFile.explain(error)])
         }
     }
 
