@@ -204,6 +204,8 @@ final class DemoClipsTests: XCTestCase {
         XCTAssertTrue(outcome.labels.contains { $0.event.label == LabelEvent.idleLabel })
         XCTAssertTrue(outcome.labels.contains { loaded.info.classNames.contains($0.event.label) })
         XCTAssertGreaterThanOrEqual(outcome.actions.count, 3, "one event per clip, give or take a split")
+        XCTAssertTrue(outcome.actions.allSatisfy { $0.event.model?.hasPrefix("utd-mhad-cmkm.safetensors@fnv1a64:") ?? false },
+                      "events say which model decided")
         let scores = try XCTUnwrap(outcome.evaluation?.stream)
         XCTAssertEqual(scores.clips, 4)
         XCTAssertNotNil(scores.windowAccuracy)

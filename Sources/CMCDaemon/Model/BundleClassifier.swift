@@ -23,7 +23,7 @@ import Foundation
 /// cost far less per window than single ones. Thread-safe: the bundle is only read (eval mode).
 public struct BundleClassifier: WindowClassifier {
     public let recognizer: Recognizer
-    public let spec: ClassifierSpec
+    public private(set) var spec: ClassifierSpec
     /// Where the bundle came from (for logs).
     public let source: String
     /// Per IMU channel: canonical value × factor = training unit.
@@ -60,12 +60,23 @@ public struct BundleClassifier: WindowClassifier {
     }
 
     /// Loads, checks and smoke-tests a bundle file; throws naming every problem found.
+    /// FNV-1a (64-bit) of a file's bytes: tells models apart in events and logs (an identity, not a
+    /// signature: integrity comes from the file's place and permissions).
+    static func fingerprint(_ data: Data) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "fnv1a64:" + String(hash, radix: 16)
+    }
+
     public static func load(path: String) throws -> BundleClassifier {
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelBundle.LoadError(source: path, problems: ["file not found"])
         }
-        let classifier = try BundleClassifier(bundle: try ModelBundle.load(url), source: path)
+        var classifier = try BundleClassifier(bundle: try ModelBundle.load(url), source: path)
+        if let data = FileManager.default.contents(atPath: path) {
+            classifier.spec.modelID = url.lastPathComponent + "@" + fingerprint(data)
+        }
         try classifier.selfTest()
         return classifier
     }

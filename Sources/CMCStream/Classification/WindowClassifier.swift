@@ -78,6 +78,8 @@ public struct ClassifierSpec: Sendable, Equatable {
     public var skeletonJoints: Int?
     /// Canonical unit of the skeleton coordinates (metres for a model trained on m or mm); nil accepts any.
     public var skeletonUnit: SensorUnit?
+    /// Which model this is, carried by every event (`model`): e.g. `utd-mhad-cmkm.safetensors@fnv1a64:…`.
+    public var modelID: String?
     /// Whether a window with only that modality can be classified (the unimodal fallback).
     public var inertialOnly: Bool
     public var skeletonOnly: Bool

@@ -242,7 +242,7 @@ final class IOLoop {
                 label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence, topK: decision.topK,
                 modalities: window.modalities.map(\.description), fallback: fallback, truncated: action.truncated,
                 inferenceMilliseconds: result.inferenceSeconds * 1e3, endToEndMilliseconds: Double(now - window.readyAt) * 1e-6,
-                publishedUnixNanoseconds: MonotonicClock.unixNow())
+                publishedUnixNanoseconds: MonotonicClock.unixNow(), model: result.modelID)
             try labels.send(event.message(), dontWait: true)
             m.actionsPublished.increment()
             if decision.labelIndex < 0 { m.unknownActions.increment() }
@@ -263,7 +263,7 @@ final class IOLoop {
                 inferenceMilliseconds: result.inferenceSeconds * 1e3,
                 endToEndMilliseconds: Double(now - window.readyAt) * 1e-6,
                 publishedUnixNanoseconds: MonotonicClock.unixNow(),
-                windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset, action: actionID)
+                windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset, action: actionID, model: result.modelID)
             state.sequence += 1
             try labels.send(event.message(), dontWait: true)
             m.labelsPublished.increment()

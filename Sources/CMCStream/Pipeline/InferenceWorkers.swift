@@ -13,6 +13,7 @@ struct WorkItem: Sendable {
 struct WorkResult: Sendable {
     var window: Window
     var classNames: [String]
+    var modelID: String?
     /// Normalised probabilities, or why there are none.
     var probabilities: Result<[Float], ClassifierFailure>
     var inferenceSeconds: Double
@@ -130,7 +131,8 @@ final class InferenceWorkers: Sendable {
             case let .failure(error):
                 outcome = .failure(ClassifierFailure(message: "\(error)"))
             }
-            return WorkResult(window: item.window, classNames: names, probabilities: outcome, inferenceSeconds: seconds)
+            return WorkResult(window: item.window, classNames: names, modelID: classifier.spec.modelID, probabilities: outcome,
+                              inferenceSeconds: seconds)
         }
     }
 }

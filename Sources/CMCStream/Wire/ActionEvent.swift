@@ -35,6 +35,8 @@ public struct ActionEvent: JSONEvent, Equatable {
     /// From the moment the segmenter closed the action to the moment this event was published.
     public var endToEndMilliseconds: Double
     public var publishedUnixNanoseconds: Int64
+    /// The model that decided (as in `LabelEvent.model`).
+    public var model: String?
 
     enum CodingKeys: String, CodingKey {
         case version = "v", subject, action, clock
@@ -42,7 +44,7 @@ public struct ActionEvent: JSONEvent, Equatable {
         case startSensorNanoseconds = "start_sensor_ns", endSensorNanoseconds = "end_sensor_ns"
         case label, labelIndex = "label_index", confidence, topK = "top_k", modalities, fallback, truncated
         case inferenceMilliseconds = "inference_ms", endToEndMilliseconds = "end_to_end_ms"
-        case publishedUnixNanoseconds = "published_unix_ns"
+        case publishedUnixNanoseconds = "published_unix_ns", model
     }
 
     public var topic: String { Topic.action(subject: subject) }

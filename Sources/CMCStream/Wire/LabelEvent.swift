@@ -53,6 +53,8 @@ public struct LabelEvent: JSONEvent, Equatable {
     public var windowEndSensorNanoseconds: Int64?
     /// The action (`ActionEvent.action`) the window's centre lies in; absent when idle or unsegmented.
     public var action: UInt64?
+    /// The model that decided: file name and a hash of its bytes (absent for idle labels and test models).
+    public var model: String?
 
     enum CodingKeys: String, CodingKey {
         case version = "v", subject, sequence = "seq", clock
@@ -60,7 +62,7 @@ public struct LabelEvent: JSONEvent, Equatable {
         case label, labelIndex = "label_index", confidence, topK = "top_k", modalities, fallback, raw
         case inferenceMilliseconds = "inference_ms", endToEndMilliseconds = "end_to_end_ms"
         case publishedUnixNanoseconds = "published_unix_ns"
-        case windowEndSensorNanoseconds = "window_end_sensor_ns", action
+        case windowEndSensorNanoseconds = "window_end_sensor_ns", action, model
     }
 
     /// The instant the label describes: the window's centre (docs/protocol.md §5.1).

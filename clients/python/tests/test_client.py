@@ -46,6 +46,7 @@ class EventTests(unittest.TestCase):
         self.assertEqual(idle.label_time_ns, 125_750_000_000)
         self.assertIsInstance(action, ActionEvent)
         self.assertAlmostEqual(action.seconds, 3.1)
+        self.assertTrue(action.model.startswith("utd-mhad-cmkm.safetensors@fnv1a64:"))
 
     def test_events_that_break_the_protocol_are_refused(self):
         with open(GOLDEN) as f:

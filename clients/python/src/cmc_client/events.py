@@ -34,6 +34,7 @@ class LabelEvent:
     published_unix_ns: int
     window_end_sensor_ns: Optional[int] = None
     action: Optional[int] = None
+    model: Optional[str] = None
 
     @property
     def is_idle(self):
@@ -69,6 +70,7 @@ class ActionEvent:
     inference_ms: float
     end_to_end_ms: float
     published_unix_ns: int
+    model: Optional[str] = None
 
     @property
     def seconds(self):
