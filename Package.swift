@@ -19,6 +19,8 @@ let package = Package(
         .executable(name: "cmc-replay", targets: ["cmc-replay"]),
         .executable(name: "cmc-record", targets: ["cmc-record"]),
         .executable(name: "cmc-proxy", targets: ["cmc-proxy"]),
+        // For sensor gateways written in Swift: publish frames, receive labels and action events.
+        .library(name: "CMCClient", targets: ["CMCClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +46,7 @@ let package = Package(
         // What runs around cmcd, never linked into it: replay, evaluation, stream benchmark, soak.
         .target(name: "CMCHarness", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore"]),
 
+        .target(name: "CMCClient", dependencies: ["CMCStream", "CMCCore"]),
         // What the executables share: typed arguments and option groups.
         .target(name: "CMCCommandLine", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
 
@@ -58,7 +61,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCTrainingTests", dependencies: ["CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore"]),
+        .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore", "CMCClient"]),
         .testTarget(name: "DaemonTests", dependencies: ["CMCSafeTensors", "CMCHarness", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
                     resources: [.copy("Corpus")]),
