@@ -49,15 +49,10 @@ struct TimedSeries {
     /// channel-major values.
     func interpolate(onto grid: [Double]) -> [Float] {
         var out = [Float](repeating: 0, count: channels * grid.count)
-        var k = 0
-        for (g, t) in grid.enumerated() {
-            while k + 1 < times.count - 1 && times[k + 1] < t { k += 1 }
-            let k1 = min(k + 1, times.count - 1)
-            let span = times[k1] - times[k]
-            let w = span > 0 ? min(max((t - times[k]) / span, 0), 1) : 0
+        for (g, b) in LinearInterpolation.brackets(times: times, grid: grid).enumerated() {
             for c in 0..<channels {
-                let a = values[k * channels + c], b = values[k1 * channels + c]
-                out[c * grid.count + g] = Float(a + (b - a) * w)
+                let lo = values[b.lower * channels + c], hi = values[b.upper * channels + c]
+                out[c * grid.count + g] = Float(lo + (hi - lo) * b.weight)
             }
         }
         return out

@@ -94,3 +94,13 @@ final class SamplePlotTests: XCTestCase {
         XCTAssertFalse(try SamplePlot.svg(sample: imuOnly, info: UTDMHAD.info, preprocessor: .utdMHAD).contains("joint trajectories"))
     }
 }
+
+final class LinearInterpolationTests: XCTestCase {
+    func testBracketsHoldTheEndsAndWeighTheMiddle() {
+        let b = LinearInterpolation.brackets(times: [0, 1, 3], grid: [-1, 0, 0.5, 2, 3, 4])
+        XCTAssertEqual(b.map(\.lower), [0, 0, 0, 1, 1, 1])
+        XCTAssertEqual(b.map(\.upper), [1, 1, 1, 2, 2, 2])
+        XCTAssertEqual(b.map(\.weight), [0, 0, 0.5, 0.5, 1, 1])
+        XCTAssertEqual(LinearInterpolation.brackets(times: [2], grid: [0, 5]).map(\.weight), [0, 0], "one sample: held")
+    }
+}

@@ -1,3 +1,4 @@
+import CMCData
 import CMCStream
 
 /// Puts a window's samples on a uniform time grid when the sensor did not deliver them that way.
@@ -31,15 +32,11 @@ enum WindowGrid {
         let t = times.count, n = grid.count
         precondition(t >= 1 && values.count == channels * t * inner, "interpolate: \(values.count) values for (\(channels), \(t), \(inner))")
         var out = [Float](repeating: 0, count: channels * n * inner)
-        var k = 0
-        for (g, x) in grid.enumerated() {
-            while k + 1 < t - 1 && times[k + 1] < x { k += 1 }
-            let k1 = min(k + 1, t - 1)
-            let span = times[k1] - times[k]
-            let w = Float(span > 0 ? min(max((x - times[k]) / span, 0), 1) : 0)
+        for (g, b) in LinearInterpolation.brackets(times: times, grid: grid).enumerated() {
+            let w = Float(b.weight)
             for c in 0..<channels {
-                let a = (c * t + k) * inner, b = (c * t + k1) * inner, o = (c * n + g) * inner
-                for i in 0..<inner { out[o + i] = values[a + i] + (values[b + i] - values[a + i]) * w }
+                let lo = (c * t + b.lower) * inner, hi = (c * t + b.upper) * inner, o = (c * n + g) * inner
+                for i in 0..<inner { out[o + i] = values[lo + i] + (values[hi + i] - values[lo + i]) * w }
             }
         }
         return out
