@@ -19,6 +19,7 @@ public final class LabelCollector: Sendable {
     private let endpoints: [Endpoint]
     private let context: ZMQContext
     private let curve: CurveClient?
+    private let keep: Bool
     private let onEvent: (@Sendable (Received) -> Void)?
     private let onAction: (@Sendable (ReceivedAction) -> Void)?
     private let events = Locked([Received]())
@@ -31,11 +32,13 @@ public final class LabelCollector: Sendable {
     /// - Parameter onEvent: called on the collector's thread for each event (live printing).
     /// - Parameter curve: CURVE client settings when the label socket is a CURVE server.
     /// - Parameter onAction: likewise for each action event.
-    public init(endpoints: [Endpoint], context: ZMQContext, curve: CurveClient? = nil, onEvent: (@Sendable (Received) -> Void)? = nil,
-                onAction: (@Sendable (ReceivedAction) -> Void)? = nil) {
+    /// - Parameter keep: false hands events to the callbacks only (bounded memory for long runs).
+    public init(endpoints: [Endpoint], context: ZMQContext, curve: CurveClient? = nil, keep: Bool = true,
+                onEvent: (@Sendable (Received) -> Void)? = nil, onAction: (@Sendable (ReceivedAction) -> Void)? = nil) {
         self.endpoints = endpoints
         self.context = context
         self.curve = curve
+        self.keep = keep
         self.onEvent = onEvent
         self.onAction = onAction
     }
@@ -68,11 +71,11 @@ public final class LabelCollector: Sendable {
                         switch try? PublishedEvent.decode(message: parts) {
                         case let .label(event)?:
                             let received = Received(event: event, receivedAt: now)
-                            events.withLock { $0.append(received) }
+                            if keep { events.withLock { $0.append(received) } }
                             onEvent?(received)
                         case let .action(event)?:
                             let received = ReceivedAction(event: event, receivedAt: now)
-                            actionEvents.withLock { $0.append(received) }
+                            if keep { actionEvents.withLock { $0.append(received) } }
                             onAction?(received)
                         case nil:
                             undecodable.withLock { $0 += 1 }

@@ -22,8 +22,9 @@ public struct SoakLabels: Codable, Sendable {
     }
 }
 
-/// Subscribes to every label event on its own thread and keeps counts, the last sequence number per
-/// subject, and every event's latency (8 bytes each: a 10-minute soak at 64 events/s keeps ~300 KB).
+/// Counts every label event (a `LabelCollector` that keeps nothing but these counts, the last sequence
+/// number per subject and every event's latency: 8 bytes each, ~300 KB for a 10-minute soak at 64
+/// events/s).
 final class SoakLabelTap: Sendable {
     private struct State {
         var labels = SoakLabels()
@@ -31,57 +32,34 @@ final class SoakLabelTap: Sendable {
         var endToEnd: [Double] = [], inference: [Double] = []
     }
 
-    private let state = Locked(State())
-    private let stopRequested = Locked(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let state: Locked<State>
+    private let collector: LabelCollector
 
     init(endpoint: String, curve: CurveClient?, context: ZMQContext) throws {
-        let ready = DispatchSemaphore(value: 0)
-        let failure = Locked<(any Error)?>(nil)
-        let thread = Thread { [state, stopRequested, finished] in
-            defer { finished.signal() }
-            let socket: ZMQSocket
-            do {
-                socket = try ZMQSocket(context: context, type: .sub)
-                try socket.setHighWaterMarks(receive: 100_000)
-                try socket.subscribe(Topic.allLabels)
-                try socket.attach([.connect(endpoint)], curve: curve)
-            } catch {
-                failure.withLock { $0 = error }
-                ready.signal()
-                return
-            }
-            defer { socket.close() }
-            ready.signal()
-            while !stopRequested.current {
-                guard (try? ZMQPoll.readable([socket], timeoutMilliseconds: 100))?.first == true else { continue }
-                while let parts = try? socket.receive(dontWait: true) {
-                    state.withLock { s in
-                        guard let e = try? LabelEvent.decode(message: parts) else { s.labels.undecodable += 1; return }
-                        s.labels.received += 1
-                        if let last = s.lastSequence[e.subject], e.sequence > last + 1 { s.labels.sequenceGaps += 1 }
-                        s.lastSequence[e.subject] = e.sequence
-                        if e.fallback { s.labels.fallback += 1 }
-                        if e.labelIndex < 0 { s.labels.unknown += 1 }
-                        s.endToEnd.append(e.endToEndMilliseconds)
-                        s.inference.append(e.inferenceMilliseconds)
-                    }
-                }
+        let state = Locked(State())
+        self.state = state
+        collector = LabelCollector(endpoints: [.connect(endpoint)], context: context, curve: curve, keep: false) { received in
+            let e = received.event
+            state.withLock { s in
+                s.labels.received += 1
+                if let last = s.lastSequence[e.subject], e.sequence > last + 1 { s.labels.sequenceGaps += 1 }
+                s.lastSequence[e.subject] = e.sequence
+                if e.fallback { s.labels.fallback += 1 }
+                if e.labelIndex == -1 { s.labels.unknown += 1 }  // "unknown"; idle (-2) is a decision
+                s.endToEnd.append(e.endToEndMilliseconds)
+                s.inference.append(e.inferenceMilliseconds)
             }
         }
-        thread.name = "soak-labels"
-        thread.start()
-        ready.wait()
-        if let error = failure.current { finished.wait(); throw error }
+        try collector.start()
     }
 
     var received: Int { state.current.labels.received }
 
     func stop() -> SoakLabels {
-        stopRequested.withLock { $0 = true }
-        finished.wait()
+        collector.stop()
         return state.withLock { s in
             var out = s.labels
+            out.undecodable = collector.rejected
             out.subjects = s.lastSequence.count
             out.endToEndMs = LatencyStats(s.endToEnd)
             out.inferenceMs = LatencyStats(s.inference)
