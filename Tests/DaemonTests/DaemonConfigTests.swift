@@ -81,6 +81,16 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(try file.overlaid(environment: [:]).config, file)
     }
 
+    func testMaxSubjectsMustFitInMemory() throws {
+        let memory = try XCTUnwrap(DaemonConfig.memoryLimitBytes())
+        var c = DaemonConfig()
+        XCTAssertEqual(c.problems(), [], "the default (1024 subjects, ~160 MiB) fits")
+        c.maxSubjects = min(1_000_000, Int(Double(memory) / DaemonConfig.bytesPerStreamingSubject) + 1)
+        if Double(c.maxSubjects) * DaemonConfig.bytesPerStreamingSubject > 0.75 * Double(memory) {
+            XCTAssertTrue(c.problems().contains { $0.hasPrefix("max_subjects:") && $0.contains("GiB") }, "\(c.problems())")
+        }
+    }
+
     func testProblemsAreNamed() {
         var c = DaemonConfig()
         c.imu = ["tcp://nowhere"]

@@ -207,11 +207,29 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         if inet_pton(AF_INET, metricsAddress, &probe) != 1 { p.append("metrics_address: \"\(metricsAddress)\" is not an IPv4 address") }
         if ClockMode(rawValue: clock) == nil { p.append("clock: \"\(clock)\" is not aligned or shared") }
         if !(1...1_000_000).contains(maxSubjects) { p.append("max_subjects: \(maxSubjects) is not in 1...1000000") }
+        else if let memory = Self.memoryLimitBytes(), Double(maxSubjects) * Self.bytesPerStreamingSubject > 0.75 * Double(memory) {
+            p.append(String(format: "max_subjects: %d streaming subjects would need %.1f GiB of buffers (%.0f KiB each), more than 3/4 of "
+                            + "the %.1f GiB this process may use", maxSubjects, Double(maxSubjects) * Self.bytesPerStreamingSubject / 1_073_741_824,
+                            Self.bytesPerStreamingSubject / 1024, Double(memory) / 1_073_741_824))
+        }
         if !["text", "json"].contains(logFormat) { p.append("log_format: \"\(logFormat)\" is not text or json") }
         if logPriority == nil { p.append("log_level: \"\(logLevel)\" is not debug, info, notice, warning or error") }
         if !(drainSeconds >= 0 && drainSeconds <= 60) { p.append("drain_seconds: \(drainSeconds) is not in [0, 60]") }
         p += segmentation.problems()
         return p + curveProblems()
+    }
+
+    /// Buffers of one subject streaming both modalities at full rings (512 IMU samples × 6 floats + 512
+    /// frames × 60 floats) plus its bookkeeping, as measured (docs/security.md): what `max_subjects` costs.
+    public static let bytesPerStreamingSubject = 160.0 * 1024
+
+    /// The memory this process may use: its cgroup's `memory.max` (a unit's `MemoryMax=`) when set,
+    /// else the machine's physical memory; nil when neither can be read.
+    public static func memoryLimitBytes() -> Int? {
+        if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
+           let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return limit }
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? pages * size : nil
     }
 
     /// The streaming pipeline's settings; throws if `problems()` is not empty.
