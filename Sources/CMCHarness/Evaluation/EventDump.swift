@@ -22,10 +22,10 @@ public enum EventDump {
         }
         func seconds(_ sensor: Int64) -> Double { Double(sensor &- log.origin) * 1e-9 }
         for r in labels {
-            guard let stream = streamOf[r.event.subject], let end = r.event.windowEndSensorNanoseconds else { continue }
+            guard let stream = streamOf[r.event.subject], let centre = r.event.labelTimeSensorNanoseconds else { continue }
             let e = r.event
             var line: [String: Any] = ["kind": "label", "stream": stream, "label": e.label, "raw": e.raw.label, "confidence": e.confidence,
-                                       "centre": seconds(end) - Double(e.windowEndNanoseconds &- e.windowStartNanoseconds) * 0.5e-9]
+                                       "centre": seconds(centre)]
             if let a = e.action { line["action"] = Int(a) }
             lines.append(line)
         }

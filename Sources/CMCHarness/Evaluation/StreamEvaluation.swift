@@ -82,9 +82,9 @@ public struct StreamEvaluation: Codable, Sendable {
             inference.append(e.inferenceMilliseconds)
             let placed = place(received, stream: stream, script: scripts[stream], tracks: tracks, origin: log.origin, minCoverage: minCoverage)
             if let l = placed.latencyMs { latencies.append(l) }
-            let half = Double(e.windowEndNanoseconds &- e.windowStartNanoseconds) * 0.5e-9
-            let end = e.windowEndSensorNanoseconds.map { Double($0 &- log.origin) * 1e-9 } ?? placed.end
-            centres.append(StreamScores.PlacedLabel(stream: stream, centre: end - half, label: e.label))
+            // `placed.end` is the window's end on the timeline; the label describes its centre.
+            let centre = placed.end - Double(e.windowEndNanoseconds &- e.labelTimeNanoseconds) * 1e-9
+            centres.append(StreamScores.PlacedLabel(stream: stream, centre: centre, label: e.label))
             switch placed.verdict {
             case .idle: result.idle += 1
             case .transition: result.transition += 1

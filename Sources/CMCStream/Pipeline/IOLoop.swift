@@ -226,9 +226,8 @@ final class IOLoop {
         let spec = result.classNames == classifier.spec.classNames ? classifier.spec : nil
         let bimodal = spec.map { $0.inertialChannels != nil && $0.skeletonJoints != nil } ?? true
         let fallback = bimodal && window.modalities.count == 1
-        let clock = shared.config.clock.mode == .shared ? "shared" : "monotonic"
         let now = MonotonicClock.now()
-        var state = subjects[window.subject] ?? SubjectLabels(smoother: LabelSmoother(policy: shared.config.smoothing))
+        var state = labelState(window.subject)
 
         switch window.purpose {
         case let .action(action):
@@ -236,7 +235,7 @@ final class IOLoop {
             let decision = LabelSmoother.decide(smoothed: probabilities.map(Double.init), raw: probabilities,
                                                 classNames: result.classNames, policy: shared.config.smoothing)
             let event = ActionEvent(
-                version: ActionEvent.currentVersion, subject: window.subject, action: action.id, clock: clock,
+                version: ActionEvent.currentVersion, subject: window.subject, action: action.id, clock: eventClock,
                 startNanoseconds: window.start, endNanoseconds: window.end,
                 startSensorNanoseconds: window.start &- window.sensorOffset, endSensorNanoseconds: window.end &- window.sensorOffset,
                 label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence, topK: decision.topK,
@@ -250,12 +249,10 @@ final class IOLoop {
             var actionID: UInt64?
             if case let .action(id, _, _)? = phase { actionID = id }
             // Smoothing never reaches across an action boundary: the history restarts with each action.
-            if actionID != state.action || phase == nil && state.segmented { state.smoother.reset() }
-            state.action = actionID
-            state.segmented = phase != nil
+            state.enter(actionID.map(SubjectLabels.Context.action) ?? .unsegmented)
             let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: result.classNames)
             let event = LabelEvent(
-                version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: clock,
+                version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: eventClock,
                 windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
                 label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence,
                 topK: decision.topK, modalities: window.modalities.map(\.description),
@@ -273,17 +270,23 @@ final class IOLoop {
         subjects[window.subject] = state
     }
 
+    /// The time base events name (`clock`): the sensors' shared clock, or the daemon's timeline.
+    private var eventClock: String { shared.config.clock.mode == .shared ? "shared" : "monotonic" }
+
+    /// What the I/O thread keeps for a subject's labels, fresh if it has none yet.
+    private func labelState(_ subject: UInt32) -> SubjectLabels {
+        subjects[subject] ?? SubjectLabels(smoother: LabelSmoother(policy: shared.config.smoothing))
+    }
+
     /// Publishes "idle" for a window whose centre lies between actions.
     private func publishIdle(_ window: Window, now: Int64) throws {
         guard case let .periodic(span, _) = window.purpose else { return }
-        var state = subjects[window.subject] ?? SubjectLabels(smoother: LabelSmoother(policy: shared.config.smoothing))
-        state.smoother.reset()
-        state.action = nil
-        state.segmented = true
+        var state = labelState(window.subject)
+        state.enter(.idle)
         let idle = LabelEvent.Candidate(label: LabelEvent.idleLabel, probability: 1)
         let event = LabelEvent(
             version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence,
-            clock: shared.config.clock.mode == .shared ? "shared" : "monotonic",
+            clock: eventClock,
             windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
             label: LabelEvent.idleLabel, labelIndex: LabelEvent.idleIndex, confidence: 1, topK: [idle], modalities: [],
             fallback: false, raw: idle, inferenceMilliseconds: 0, endToEndMilliseconds: Double(MonotonicClock.now() - now) * 1e-6,
@@ -365,12 +368,24 @@ final class IOLoop {
 
 /// What the I/O thread keeps per subject between label events.
 struct SubjectLabels {
+    /// What a window's centre lay in, as far as smoothing is concerned.
+    enum Context: Equatable {
+        /// The segmenter had no say (off, or not that far yet).
+        case unsegmented
+        case idle
+        case action(UInt64)
+    }
+
     var smoother: LabelSmoother
     var sequence: UInt64 = 0
-    /// The action the previous periodic window's centre lay in (nil: idle or unsegmented).
-    var action: UInt64?
-    /// Whether the segmenter had a say on the previous window.
-    var segmented = false
+    /// The context of the previous window.
+    var context = Context.unsegmented
+
+    /// Moves to the context of the next window; the smoothing history restarts when it changes.
+    mutating func enter(_ next: Context) {
+        if next != context { smoother.reset() }
+        context = next
+    }
 }
 
 /// The ZAP handler stopped: the pipeline closes its sockets rather than run unauthenticated.
