@@ -61,6 +61,9 @@ struct CMCReplay: ParsableCommand {
     @Option(help: "With --evaluate: the bundle the daemon serves, to classify the same clips whole offline (the stream scores' reference).")
     var model = "models/utd-mhad-cmkm.safetensors"
     @Flag(help: "Do not print each label as it arrives.") var quiet = false
+    @Flag(help: ArgumentHelp("Decide in this process, without a daemon: cmcd's own window assembler and event composer with the --model bundle, on a virtual clock (default settings).",
+                             discussion: "Scores like --evaluate in seconds instead of the session's length; no queueing or busy skips."))
+    var offline = false
 
     func run() throws {
         ProcessSignals.block()
@@ -68,7 +71,10 @@ struct CMCReplay: ParsableCommand {
         let targets = ReplayTargets(imu: imu, skeleton: skeleton, labels: labels, curve: try curve.load())
         let context = try ZMQContext()
         let report: ReplayReport
-        if !recording.isEmpty {
+        if offline {
+            guard recording.isEmpty else { throw ValidationError("--offline replays dataset or demo clips, not recordings (they carry no ground truth)") }
+            report = try simulate()
+        } else if !recording.isEmpty {
             report = try replayRecordings(targets: targets, context: context, stop: stop)
         } else {
             report = try replayDataset(targets: targets, context: context, stop: stop)
@@ -80,23 +86,44 @@ struct CMCReplay: ParsableCommand {
         }
     }
 
-    private func replayDataset(targets: ReplayTargets, context: ZMQContext, stop: Locked<Bool>) throws -> ReplayReport {
-        let kind = dataset, part = split
-        guard kind != .basicMotions else { throw ValidationError("--dataset: BasicMotions has no skeleton to stream; use utd-mhad or smartfallmm") }
+    /// `--offline`: the daemon's decisions on a virtual clock, scored.
+    private func simulate() throws -> ReplayReport {
+        let loaded = try load()
+        let classifier = try BundleClassifier.load(path: model)
+        let wallStart = MonotonicClock.now()
+        var simulation = StreamSimulation()
+        simulation.imuChunk = imuChunk; simulation.skeletonChunk = skeletonChunk
+        let output = simulation.run(scripts: loaded.scripts, classifier: classifier)
+        var scores = StreamSimulation.scores(scripts: loaded.scripts, output: output)
+        scores.clipAccuracy = try ClipReference.accuracy(bundle: model, samples: loaded.samples)
+        var report = ReplayReport(source: loaded.description + " (offline, \(model))", speed: 0, streams: loaded.scripts.count,
+                                  clips: loaded.scripts.reduce(0) { $0 + $1.clips.count },
+                                  timelineSeconds: loaded.scripts.map(\.duration).max() ?? 0,
+                                  wallSeconds: Double(MonotonicClock.now() - wallStart) * 1e-9, framesSent: output.frames,
+                                  labelsReceived: output.events.count, evaluation: nil,
+                                  notes: ["offline simulation: event latency excludes queueing (windows never wait for a worker)"]
+                                    + (output.failures > 0 ? ["\(output.failures) windows failed to classify"] : []))
+        report.stream = scores
+        return report
+    }
+
+    /// The dataset or demo clips selected on the command line, as streams.
+    private func load() throws -> DatasetReplay.Loaded {
+        guard dataset != .basicMotions else { throw ValidationError("--dataset: BasicMotions has no skeleton to stream; use utd-mhad or smartfallmm") }
         var session = SessionOptions()
         session.gapSeconds = gap; session.idle = idle; session.order = order; session.seed = seed
         session.lanes = max(1, lanes); session.limit = limit
         let ids = try subjects.map { try SubjectList(parsing: $0).ids.map(Int.init) }
-        let loaded: DatasetReplay.Loaded
         do {
-            if let demo {
-                loaded = try DatasetReplay.loadDemo(URL(fileURLWithPath: demo), session: session)
-            } else {
-                loaded = try DatasetReplay.load(DatasetSelection(kind: kind, root: root, split: part, subjects: ids), session: session)
-            }
+            if let demo { return try DatasetReplay.loadDemo(URL(fileURLWithPath: demo), session: session) }
+            return try DatasetReplay.load(DatasetSelection(kind: dataset, root: root, split: split, subjects: ids), session: session)
         } catch {
             throw ValidationError("\(error)")
         }
+    }
+
+    private func replayDataset(targets: ReplayTargets, context: ZMQContext, stop: Locked<Bool>) throws -> ReplayReport {
+        let loaded = try load()
         if let writeDemo {
             try DemoClips.write(loaded.samples, info: loaded.info, to: URL(fileURLWithPath: writeDemo))
             let bytes = (try? FileManager.default.attributesOfItem(atPath: writeDemo)[.size] as? Int) ?? 0

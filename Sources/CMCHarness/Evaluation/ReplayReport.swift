@@ -59,21 +59,21 @@ public struct ReplayReport: Codable, Sendable {
             lines.append("unknown     \(pct(e.unknownRate)) of scored windows;  fallback (one modality) \(e.fallbackLabels) windows")
             lines.append("latency     \(e.latencyMs.line)  (last frame sent → label received)")
             lines.append("daemon      end-to-end \(e.daemonEndToEndMs.line);  inference p50 \(String(format: "%.1f", e.inferenceMs.p50)) ms")
-            if let st = e.stream {
-                lines.append("windows     \(pct(st.windowAccuracy)) right at the window centre (\(st.windowsScored) scored, "
-                             + "\(st.idleWindows) of them idle)")
-                lines.append("actions     \(st.events) events for \(st.clips) clips: precision \(pct(st.eventPrecision)), recall "
-                             + "\(pct(st.eventRecall)), F1 \(pct(st.eventF1)) (IoU ≥ \(st.iouThreshold), same label); "
-                             + "\(st.clipsDetected) clips found")
-                lines.append("idle        " + (st.idleFalseEventsPerMin.map { String(format: "%.2f false events per minute", $0) } ?? "n/a")
-                             + String(format: " over %.1f idle minutes", st.idleMinutes))
-                lines.append("event lat.  \(st.eventLatencyMs.line)  (clip's last frame sent → action event received)")
-                if let c = st.clipAccuracy { lines.append("clips       \(pct(c)) of the same clips classified whole, offline") }
-            }
             lines.append(String(format: "rules       scored = window ends inside a clip and covers ≥ %.0f %% of min(window, clip)", e.minCoverage * 100))
             lines += e.notes.map { "note        \($0)" }
         } else if let n = labelsReceived {
             lines.append("labels      \(n) received")
+        }
+        if let st = stream {
+            lines.append("windows     \(pct(st.windowAccuracy)) right at the window centre (\(st.windowsScored) scored, "
+                         + "\(st.idleWindows) of them idle)")
+            lines.append("actions     \(st.events) events for \(st.clips) clips: precision \(pct(st.eventPrecision)), recall "
+                         + "\(pct(st.eventRecall)), F1 \(pct(st.eventF1)) (IoU ≥ \(st.iouThreshold), same label); "
+                         + "\(st.clipsDetected) clips found")
+            lines.append("idle        " + (st.idleFalseEventsPerMin.map { String(format: "%.2f false events per minute", $0) } ?? "n/a")
+                         + String(format: " over %.1f idle minutes", st.idleMinutes))
+            lines.append("event lat.  \(st.eventLatencyMs.line)  (clip's last frame sent → action event received)")
+            if let c = st.clipAccuracy { lines.append("clips       \(pct(c)) of the same clips classified whole, offline") }
         }
         lines += notes.map { "note        \($0)" }
         return lines.joined(separator: "\n")

@@ -20,6 +20,9 @@ public struct ClockPolicy: Sendable, Equatable {
     public var maxFutureSeconds: Double = 0.5
 
     public init() {}
+
+    /// The time base events name in their `clock` field.
+    public var eventClock: String { mode == .shared ? "shared" : "monotonic" }
 }
 
 /// Maps one stream's sensor timestamps onto the daemon's monotonic clock.

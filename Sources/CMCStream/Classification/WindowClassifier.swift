@@ -80,6 +80,9 @@ public struct ClassifierSpec: Sendable, Equatable {
     public var skeletonUnit: SensorUnit?
     /// Which model this is, carried by every event (`model`): e.g. `utd-mhad-cmkm.safetensors@fnv1a64:…`.
     public var modelID: String?
+    /// Classes that mean "no action" (e.g. `idle`): published as `idle`, and an action the model calls
+    /// one of them gets no action event.
+    public var backgroundClasses: [String] = []
     /// Whether a window with only that modality can be classified (the unimodal fallback).
     public var inertialOnly: Bool
     public var skeletonOnly: Bool

@@ -16,6 +16,7 @@ public struct PipelineMetrics: Sendable {
     public let idleLabels: Counter
     public let actionsPublished: Counter
     public let unknownActions: Counter
+    public let backgroundActions: Counter
     public let classifierReloads: Counter
     public let recoveredFrames: Counter
 
@@ -46,9 +47,12 @@ public struct PipelineMetrics: Sendable {
         windowsInFlight = registry.gauge("cmc_windows_in_flight", help: "Windows queued or being classified.")
         labelsPublished = registry.counter("cmc_labels_published_total", help: "Label events published.")
         unknownLabels = registry.counter("cmc_labels_unknown_total", help: "Label events whose label was \"unknown\" (below threshold).")
-        idleLabels = registry.counter("cmc_labels_idle_total", help: "Label events whose window centre lay between actions (\"idle\", no inference).")
+        idleLabels = registry.counter("cmc_labels_idle_total",
+                                      help: "Label events \"idle\": the window centre lay between actions, or the model said no action.")
         actionsPublished = registry.counter("cmc_actions_published_total", help: "Action events published (whole actions found by the segmenter).")
         unknownActions = registry.counter("cmc_actions_unknown_total", help: "Action events whose label was \"unknown\" (below threshold).")
+        backgroundActions = registry.counter("cmc_actions_background_total",
+                                             help: "Segmented actions the model called background (e.g. idle): no action event.")
         recoveredFrames = registry.counter("cmc_frames_recovered_total",
                                            help: "Frames counted in cmc_frames_lost_total that arrived after all (reordered); lost − recovered never arrived.")
         classifierReloads = registry.counter("cmc_classifier_reloads_total", help: "Classifier swaps at runtime.")

@@ -39,7 +39,7 @@ final class IOLoop {
     private var assembler: WindowAssembler
     private var classifier: any WindowClassifier
     private var generation: Int
-    private var subjects: [UInt32: SubjectLabels] = [:]
+    private var composer: EventComposer
     /// Action windows queued or being classified (they never wait for a subject's periodic window).
     private var actionsInFlight = 0
     /// Subject → CLOCK_MONOTONIC ns its window was handed to a worker (for the watchdog's health check).
@@ -54,6 +54,7 @@ final class IOLoop {
         (generation, classifier) = shared.classifier.current
         assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock, hopSeconds: config.hopSeconds,
                                     segmentation: config.segmentation)
+        composer = EventComposer(smoothing: config.smoothing, clock: config.clock.eventClock)
         var bound = BoundEndpoints()
         var monitors: [(HandshakeMonitor, String)] = []
         // CURVE role and handshake monitor first: both apply to connections made after they are set.
@@ -224,75 +225,27 @@ final class IOLoop {
         }
         m.windowsInferred(window.modalities).increment()
         let spec = result.classNames == classifier.spec.classNames ? classifier.spec : nil
-        let bimodal = spec.map { $0.inertialChannels != nil && $0.skeletonJoints != nil } ?? true
-        let fallback = bimodal && window.modalities.count == 1
-        let now = MonotonicClock.now()
-        var state = labelState(window.subject)
-
-        switch window.purpose {
-        case let .action(action):
-            // One decision for the whole action: no smoothing with its neighbours.
-            let decision = LabelSmoother.decide(smoothed: probabilities.map(Double.init), raw: probabilities,
-                                                classNames: result.classNames, policy: shared.config.smoothing)
-            let event = ActionEvent(
-                version: ActionEvent.currentVersion, subject: window.subject, action: action.id, clock: eventClock,
-                startNanoseconds: window.start, endNanoseconds: window.end,
-                startSensorNanoseconds: window.start &- window.sensorOffset, endSensorNanoseconds: window.end &- window.sensorOffset,
-                label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence, topK: decision.topK,
-                modalities: window.modalities.map(\.description), fallback: fallback, truncated: action.truncated,
-                inferenceMilliseconds: result.inferenceSeconds * 1e3, endToEndMilliseconds: Double(now - window.readyAt) * 1e-6,
-                publishedUnixNanoseconds: MonotonicClock.unixNow(), model: result.modelID)
+        let timing = EventComposer.Timing(inferenceSeconds: result.inferenceSeconds, now: MonotonicClock.now())
+        switch composer.event(for: window, probabilities: probabilities, classNames: result.classNames, spec: spec,
+                              modelID: result.modelID, timing: timing) {
+        case nil:
+            m.backgroundActions.increment()
+        case let .action(event)?:
             try labels.send(event.message(), dontWait: true)
             m.actionsPublished.increment()
-            if decision.labelIndex < 0 { m.unknownActions.increment() }
-        case let .periodic(span, phase):
-            var actionID: UInt64?
-            if case let .action(id, _, _)? = phase { actionID = id }
-            // Smoothing never reaches across an action boundary: the history restarts with each action.
-            state.enter(actionID.map(SubjectLabels.Context.action) ?? .unsegmented)
-            let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: result.classNames)
-            let event = LabelEvent(
-                version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: eventClock,
-                windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
-                label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence,
-                topK: decision.topK, modalities: window.modalities.map(\.description),
-                fallback: fallback, raw: decision.raw,
-                inferenceMilliseconds: result.inferenceSeconds * 1e3,
-                endToEndMilliseconds: Double(now - window.readyAt) * 1e-6,
-                publishedUnixNanoseconds: MonotonicClock.unixNow(),
-                windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset, action: actionID, model: result.modelID)
-            state.sequence += 1
+            if event.labelIndex == -1 { m.unknownActions.increment() }
+        case let .label(event)?:
             try labels.send(event.message(), dontWait: true)
             m.labelsPublished.increment()
-            if decision.labelIndex < 0 { m.unknownLabels.increment() }
+            if event.labelIndex == -1 { m.unknownLabels.increment() }
+            if event.labelIndex == LabelEvent.idleIndex { m.idleLabels.increment() }
             m.endToEndSeconds.observe(Double(MonotonicClock.now() - window.readyAt) * 1e-9)
         }
-        subjects[window.subject] = state
-    }
-
-    /// The time base events name (`clock`): the sensors' shared clock, or the daemon's timeline.
-    private var eventClock: String { shared.config.clock.mode == .shared ? "shared" : "monotonic" }
-
-    /// What the I/O thread keeps for a subject's labels, fresh if it has none yet.
-    private func labelState(_ subject: UInt32) -> SubjectLabels {
-        subjects[subject] ?? SubjectLabels(smoother: LabelSmoother(policy: shared.config.smoothing))
     }
 
     /// Publishes "idle" for a window whose centre lies between actions.
     private func publishIdle(_ window: Window, now: Int64) throws {
-        guard case let .periodic(span, _) = window.purpose else { return }
-        var state = labelState(window.subject)
-        state.enter(.idle)
-        let idle = LabelEvent.Candidate(label: LabelEvent.idleLabel, probability: 1)
-        let event = LabelEvent(
-            version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence,
-            clock: eventClock,
-            windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
-            label: LabelEvent.idleLabel, labelIndex: LabelEvent.idleIndex, confidence: 1, topK: [idle], modalities: [],
-            fallback: false, raw: idle, inferenceMilliseconds: 0, endToEndMilliseconds: Double(MonotonicClock.now() - now) * 1e-6,
-            publishedUnixNanoseconds: MonotonicClock.unixNow(), windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset)
-        state.sequence += 1
-        subjects[window.subject] = state
+        guard let event = composer.idle(for: window, now: now) else { return }
         try labels.send(event.message(), dontWait: true)
         shared.metrics.labelsPublished.increment()
         shared.metrics.idleLabels.increment()
@@ -320,14 +273,12 @@ final class IOLoop {
             throw AuthenticationDown(reason: why)
         }
         for window in assembler.closeSilentActions(now: now) { enqueue(window) }
-        for id in assembler.evictIdle(now: now) { subjects[id] = nil }
+        for id in assembler.evictIdle(now: now) { composer.forget(subject: id) }
         shared.metrics.subjectsActive.set(Double(assembler.activeSubjects))
         shared.metrics.recoveredFrames.advance(to: Double(assembler.recoveredFrames))
         let (newGeneration, newClassifier) = shared.classifier.current
         if newGeneration != generation {
-            if newClassifier.spec.classNames != classifier.spec.classNames {
-                subjects = subjects.mapValues { SubjectLabels(smoother: LabelSmoother(policy: shared.config.smoothing), sequence: $0.sequence) }
-            }
+            if newClassifier.spec.classNames != classifier.spec.classNames { composer.restartSmoothing() }
             generation = newGeneration
             classifier = newClassifier
             assembler.replaceSpec(newClassifier.spec)
@@ -363,28 +314,6 @@ final class IOLoop {
             _ = try ZMQPoll.readable([wake], timeoutMilliseconds: Int(min(left / 1_000_000, 100)))
             try publishResults()  // also picks up results whose wake-up was dropped
         }
-    }
-}
-
-/// What the I/O thread keeps per subject between label events.
-struct SubjectLabels {
-    /// What a window's centre lay in, as far as smoothing is concerned.
-    enum Context: Equatable {
-        /// The segmenter had no say (off, or not that far yet).
-        case unsegmented
-        case idle
-        case action(UInt64)
-    }
-
-    var smoother: LabelSmoother
-    var sequence: UInt64 = 0
-    /// The context of the previous window.
-    var context = Context.unsegmented
-
-    /// Moves to the context of the next window; the smoothing history restarts when it changes.
-    mutating func enter(_ next: Context) {
-        if next != context { smoother.reset() }
-        context = next
     }
 }
 

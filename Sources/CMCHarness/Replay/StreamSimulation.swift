@@ -1,0 +1,138 @@
+import CMCCore
+import CMCDaemon
+import CMCModel
+import CMCStream
+import Foundation
+
+/// Runs scripted streams through the daemon's own `WindowAssembler` and `EventComposer` on a virtual
+/// clock: no sockets, no threads, no waiting. Every frame arrives exactly when its last sample was
+/// taken (plus `transportSeconds`), every window is classified the moment it is cut, bookkeeping runs
+/// every `PipelineConfig.tickSeconds` of virtual time — so a session of minutes is decided in seconds,
+/// with the daemon's decisions, for evaluation (`cmc-replay --offline`) and for cutting training
+/// windows (`cmc-train stream-head`) with the very code that cuts them in `cmcd`.
+///
+/// What it cannot show: queueing and the busy skips of a loaded daemon (inference time is measured and
+/// added to the event's arrival, but windows never wait for a worker).
+public struct StreamSimulation: Sendable {
+    public var config: PipelineConfig
+    public var imuChunk = SendOptions().imuChunk
+    public var skeletonChunk = SendOptions().skeletonChunk
+    /// Delay between a frame's last sample and its arrival.
+    public var transportSeconds = 0.001
+
+    public init(config: PipelineConfig = .defaults) { self.config = config }
+
+    /// Sensor clock at timeline 0 (an arbitrary instant well clear of zero, as on a real sensor).
+    public static let origin: Int64 = 1_000_000_000_000
+
+    public struct Output: Sendable {
+        /// Every published event, in publication order, with the index of its script.
+        public var events: [(stream: Int, event: PublishedEvent, publishedAt: Int64)] = []
+        /// Windows the classifier failed on.
+        public var failures = 0
+        /// Per script and modality (0 IMU, 1 skeleton): the timeline ns each frame's last sample was taken.
+        var dues: [[[Int64]]] = []
+
+        /// Frames delivered per modality.
+        public var frames: [Modality: Int] {
+            [.inertial: dues.reduce(0) { $0 + $1[0].count }, .skeleton: dues.reduce(0) { $0 + $1[1].count }]
+        }
+
+        /// Virtual arrival time of the data of `stream` up to timeline second `t` (all its modalities).
+        public func completion(stream: Int, timelineSeconds t: Double) -> Int64? {
+            let target = Int64((t * 1e9).rounded(.down))
+            var latest: Int64?
+            for dues in self.dues[stream] where !dues.isEmpty {
+                // The first frame whose last sample is at or after `target`.
+                var lo = 0, hi = dues.count
+                while lo < hi { let mid = (lo + hi) / 2; if dues[mid] < target { lo = mid + 1 } else { hi = mid } }
+                guard lo < dues.count else { return nil }
+                latest = max(latest ?? .min, dues[lo])
+            }
+            return latest.map { $0 + StreamSimulation.origin }
+        }
+    }
+
+    /// Runs every script; `observe` sees each classified window with its probabilities (or the error).
+    public func run(scripts: [StreamScript], classifier: any WindowClassifier,
+                    observe: ((Window, Result<[Float], any Error>) -> Void)? = nil) -> Output {
+        var assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock,
+                                        hopSeconds: config.hopSeconds, segmentation: config.segmentation)
+        var composer = EventComposer(smoothing: config.smoothing, clock: config.clock.eventClock)
+        var output = Output()
+        output.dues = Array(repeating: [[], []], count: scripts.count)
+        let streamOf = Dictionary(scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        let transport = Int64(transportSeconds * 1e9)
+        let tick = Int64(config.tickSeconds * 1e9)
+        var nextTick = Self.origin
+
+        func classify(_ window: Window, now: Int64) {
+            let started = MonotonicClock.now()
+            let result = Result<[Float], any Error> {
+                let c = try classifier.classify(window)
+                guard let p = c.validated(classCount: classifier.spec.classNames.count) else {
+                    throw Recognizer.RecognitionError.shape("classifier returned no probability vector")
+                }
+                return p
+            }
+            let elapsed = MonotonicClock.now() - started
+            if case .periodic = window.purpose { assembler.finished(subject: window.subject) }
+            observe?(window, result)
+            guard case let .success(p) = result else { output.failures += 1; return }
+            let timing = EventComposer.Timing(inferenceSeconds: Double(elapsed) * 1e-9, now: now + elapsed)
+            if let event = composer.event(for: window, probabilities: p, classNames: classifier.spec.classNames,
+                                          spec: classifier.spec, modelID: classifier.spec.modelID, timing: timing),
+               let stream = streamOf[window.subject] {
+                output.events.append((stream, event, now + elapsed))
+            }
+        }
+        func housekeeping(until now: Int64) {
+            while nextTick <= now {
+                for window in assembler.closeSilentActions(now: nextTick) { classify(window, now: nextTick) }
+                for id in assembler.evictIdle(now: nextTick) { composer.forget(subject: id) }
+                nextTick += tick
+            }
+        }
+
+        for scheduled in FrameSchedule.frames(scripts, imuChunk: imuChunk, skeletonChunk: skeletonChunk) {
+            var frame = scheduled.frame
+            if case let .regular(t0, period) = frame.timing { frame.timing = .regular(start: t0 + Self.origin, periodNanoseconds: period) }
+            output.dues[Int(scheduled.stream)][frame.modality == .inertial ? 0 : 1].append(scheduled.due)
+            let arrival = Self.origin + scheduled.due + transport
+            housekeeping(until: arrival)
+            guard case .buffered = (try? assembler.ingest(frame, arrival: arrival)) else { continue }
+            for action in assembler.cutActions(subject: frame.subject, now: arrival) { classify(action, now: arrival) }
+            if case let .window(window) = assembler.cut(subject: frame.subject, now: arrival) {
+                if window.modalities.isEmpty {
+                    if let event = composer.idle(for: window, now: arrival), let stream = streamOf[window.subject] {
+                        output.events.append((stream, .label(event), arrival))
+                    }
+                } else {
+                    classify(window, now: arrival)
+                }
+            }
+        }
+        // The streams end: the daemon notices the silence and closes the last actions.
+        let end = Self.origin + Int64(((scripts.map(\.duration).max() ?? 0) + config.segmentation.offsetSeconds + 1) * 1e9)
+        housekeeping(until: end)
+        return output
+    }
+
+    /// The window and event scores of a simulated run (`StreamScores`, as `cmc-replay --evaluate`).
+    public static func scores(scripts: [StreamScript], output: Output) -> StreamScores {
+        var labels: [StreamScores.PlacedLabel] = [], actions: [StreamScores.PlacedAction] = []
+        for (stream, event, publishedAt) in output.events {
+            switch event {
+            case let .label(e):
+                guard let t = e.labelTimeSensorNanoseconds else { continue }
+                labels.append(.init(stream: stream, centre: Double(t - origin) * 1e-9, label: e.label))
+            case let .action(a):
+                actions.append(.init(stream: stream, start: Double(a.startSensorNanoseconds - origin) * 1e-9,
+                                     end: Double(a.endSensorNanoseconds - origin) * 1e-9, label: a.label, receivedAt: publishedAt))
+            }
+        }
+        return StreamScores.score(scripts: scripts, labels: labels, actions: actions) { stream, t in
+            output.completion(stream: stream, timelineSeconds: t)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import CMCCore
+
+/// Turns classified windows into the events the pipeline publishes: per-subject smoothing, the
+/// unknown threshold, idle, and one decision per whole action.
+///
+/// Socket-free on purpose: the daemon's I/O thread and the offline simulation that `cmc-replay
+/// --offline` and `cmc-train stream-head` run (`StreamSimulation`) decide with this one definition,
+/// so what training and evaluation see is what the daemon publishes.
+public struct EventComposer: Sendable {
+    public let smoothing: SmoothingPolicy
+    /// The time base events name (`clock`): "shared" or "monotonic".
+    public let clock: String
+    private var subjects: [UInt32: SubjectLabels] = [:]
+
+    public init(smoothing: SmoothingPolicy, clock: String) {
+        self.smoothing = smoothing
+        self.clock = clock
+    }
+
+    /// What the pipeline measured around one classification (for the event's timing fields).
+    public struct Timing: Sendable {
+        public var inferenceSeconds: Double
+        /// CLOCK_MONOTONIC ns (or the simulation's clock) at which the event goes out.
+        public var now: Int64
+        public init(inferenceSeconds: Double, now: Int64) {
+            self.inferenceSeconds = inferenceSeconds
+            self.now = now
+        }
+    }
+
+    /// The event for a classified window: an action event for an action window, a label event for a
+    /// periodic one. Nil when the model calls a whole action background (e.g. `idle`): the segmenter
+    /// fired on something that is no action, and no action event is better than a false one.
+    ///
+    /// - Parameters:
+    ///   - classNames: the classes `probabilities` are over (validated: one each, summing to 1).
+    ///   - spec: the spec of the model that decided, if it is still the current one (nil after a reload
+    ///     changed the classes): tells whether a one-modality window was a fallback.
+    public mutating func event(for window: Window, probabilities: [Float], classNames: [String], spec: ClassifierSpec?,
+                               modelID: String?, timing: Timing) -> PublishedEvent? {
+        let bimodal = spec.map { $0.inertialChannels != nil && $0.skeletonJoints != nil } ?? true
+        let fallback = bimodal && window.modalities.count == 1
+        let background = Set(spec?.backgroundClasses ?? [])
+        switch window.purpose {
+        case let .action(action):
+            // One decision for the whole action: no smoothing with its neighbours.
+            let decision = LabelSmoother.decide(smoothed: probabilities.map(Double.init), raw: probabilities,
+                                                classNames: classNames, policy: smoothing, background: background)
+            if decision.labelIndex == LabelEvent.idleIndex { return nil }
+            return .action(ActionEvent(
+                version: ActionEvent.currentVersion, subject: window.subject, action: action.id, clock: clock,
+                startNanoseconds: window.start, endNanoseconds: window.end,
+                startSensorNanoseconds: window.start &- window.sensorOffset, endSensorNanoseconds: window.end &- window.sensorOffset,
+                label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence, topK: decision.topK,
+                modalities: window.modalities.map(\.description), fallback: fallback, truncated: action.truncated,
+                inferenceMilliseconds: timing.inferenceSeconds * 1e3,
+                endToEndMilliseconds: Double(timing.now - window.readyAt) * 1e-6,
+                publishedUnixNanoseconds: MonotonicClock.unixNow(), model: modelID))
+        case let .periodic(span, phase):
+            var state = labelState(window.subject)
+            var actionID: UInt64?
+            if case let .action(id, _, _)? = phase { actionID = id }
+            // Smoothing never reaches across an action boundary: the history restarts with each action.
+            state.enter(actionID.map(SubjectLabels.Context.action) ?? .unsegmented)
+            let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: classNames, background: background)
+            let event = LabelEvent(
+                version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: clock,
+                windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
+                label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence,
+                topK: decision.topK, modalities: window.modalities.map(\.description),
+                fallback: fallback, raw: decision.raw,
+                inferenceMilliseconds: timing.inferenceSeconds * 1e3,
+                endToEndMilliseconds: Double(timing.now - window.readyAt) * 1e-6,
+                publishedUnixNanoseconds: MonotonicClock.unixNow(),
+                windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset, action: actionID, model: modelID)
+            state.sequence += 1
+            subjects[window.subject] = state
+            return .label(event)
+        }
+    }
+
+    /// "idle" for a periodic window whose centre lies between actions (decided without inference).
+    public mutating func idle(for window: Window, now: Int64) -> LabelEvent? {
+        guard case let .periodic(span, _) = window.purpose else { return nil }
+        var state = labelState(window.subject)
+        state.enter(.idle)
+        let idle = LabelEvent.Candidate(label: LabelEvent.idleLabel, probability: 1)
+        let event = LabelEvent(
+            version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: clock,
+            windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
+            label: LabelEvent.idleLabel, labelIndex: LabelEvent.idleIndex, confidence: 1, topK: [idle], modalities: [],
+            fallback: false, raw: idle, inferenceMilliseconds: 0, endToEndMilliseconds: Double(MonotonicClock.now() - now) * 1e-6,
+            publishedUnixNanoseconds: MonotonicClock.unixNow(), windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset)
+        state.sequence += 1
+        subjects[window.subject] = state
+        return event
+    }
+
+    /// Forgets an evicted subject.
+    public mutating func forget(subject: UInt32) { subjects[subject] = nil }
+
+    /// A new model with other classes: smoothing histories restart, sequence numbers go on.
+    public mutating func restartSmoothing() {
+        subjects = subjects.mapValues { SubjectLabels(smoother: LabelSmoother(policy: smoothing), sequence: $0.sequence) }
+    }
+
+    private func labelState(_ subject: UInt32) -> SubjectLabels {
+        subjects[subject] ?? SubjectLabels(smoother: LabelSmoother(policy: smoothing))
+    }
+}
+
+/// What the composer keeps per subject between label events.
+struct SubjectLabels: Sendable {
+    /// What a window's centre lay in, as far as smoothing is concerned.
+    enum Context: Equatable, Sendable {
+        /// The segmenter had no say (off, or not that far yet).
+        case unsegmented
+        case idle
+        case action(UInt64)
+    }
+
+    var smoother: LabelSmoother
+    var sequence: UInt64 = 0
+    /// The context of the previous window.
+    var context = Context.unsegmented
+
+    /// Moves to the context of the next window; the smoothing history restarts when it changes.
+    mutating func enter(_ next: Context) {
+        if next != context { smoother.reset() }
+        context = next
+    }
+}
