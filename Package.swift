@@ -46,6 +46,9 @@ let package = Package(
         // What runs around cmcd, never linked into it: replay, evaluation, stream benchmark, soak.
         .target(name: "CMCHarness", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore"]),
 
+        // Training for what cmcd sees: windows cut by the daemon's own code from simulated sessions.
+        .target(name: "CMCStreamTraining", dependencies: ["CMCHarness", "CMCTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData",
+                                                          "CMCTensor", "CMCCore"]),
         .target(name: "CMCClient", dependencies: ["CMCStream", "CMCCore"]),
         // What the executables share: typed arguments and option groups.
         .target(name: "CMCCommandLine", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
@@ -55,14 +58,15 @@ let package = Package(
         .executableTarget(name: "cmc-replay", dependencies: ["CMCCommandLine", "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
         .executableTarget(name: "cmc-record", dependencies: ["CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
         .executableTarget(name: "cmc-proxy", dependencies: ["CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCData", "CMCModel", argumentParser]),
+        .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCStreamTraining", "CMCHarness", "CMCDaemon", "CMCData", "CMCModel",
+                                                            argumentParser]),
 
         .testTarget(name: "CMCTensorTests", dependencies: ["CMCSafeTensors", "CMCTensor", "CMCModel", "CMCTraining"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCTrainingTests", dependencies: ["CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore", "CMCClient"]),
-        .testTarget(name: "DaemonTests", dependencies: ["CMCSafeTensors", "CMCHarness", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
+        .testTarget(name: "DaemonTests", dependencies: ["CMCSafeTensors", "CMCHarness", "CMCStreamTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
                     resources: [.copy("Corpus")]),
     ]

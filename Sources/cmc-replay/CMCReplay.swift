@@ -56,14 +56,16 @@ struct CMCReplay: ParsableCommand {
     @Flag(help: "Subscribe to the daemon's labels and report stream accuracy and latency.") var evaluate = false
     @Option(help: "Scored windows cover at least this fraction of min(window, clip).") var minCoverage = 0.75
     @Option(help: "Write the report as JSON to this file.") var json: String?
-    @Option(help: "With --evaluate: write the ground truth and every event, placed on the timelines, as JSON lines to this file.")
+    @Option(help: "With --evaluate or --offline: write the ground truth and every event, placed on the timelines, as JSON lines to this file.")
     var events: String?
-    @Option(help: "With --evaluate: the bundle the daemon serves, to classify the same clips whole offline (the stream scores' reference).")
+    @Option(help: "With --evaluate: the bundle the daemon serves, to classify the same clips whole offline (the stream scores' reference); with --offline: the bundle that decides.")
     var model = "models/utd-mhad-cmkm.safetensors"
     @Flag(help: "Do not print each label as it arrives.") var quiet = false
     @Flag(help: ArgumentHelp("Decide in this process, without a daemon: cmcd's own window assembler and event composer with the --model bundle, on a virtual clock (default settings).",
                              discussion: "Scores like --evaluate in seconds instead of the session's length; no queueing or busy skips."))
     var offline = false
+    @Option(help: "With --offline: cmcd's configuration file whose hop, smoothing and segmentation settings to simulate (default: cmcd's defaults).")
+    var daemonConfig: String?
 
     func run() throws {
         ProcessSignals.block()
@@ -92,8 +94,14 @@ struct CMCReplay: ParsableCommand {
         let classifier = try BundleClassifier.load(path: model)
         let wallStart = MonotonicClock.now()
         var simulation = StreamSimulation()
+        if let daemonConfig {
+            var settings = try DaemonConfig.load(path: daemonConfig).pipelineConfig()
+            settings.imuEndpoints = []; settings.skeletonEndpoints = []; settings.labelEndpoints = []
+            simulation.config = settings
+        }
         simulation.imuChunk = imuChunk; simulation.skeletonChunk = skeletonChunk
         let output = simulation.run(scripts: loaded.scripts, classifier: classifier)
+        if let events { try EventDump.write(to: events, scripts: loaded.scripts, simulated: output) }
         var scores = StreamSimulation.scores(scripts: loaded.scripts, output: output)
         scores.clipAccuracy = try ClipReference.accuracy(bundle: model, samples: loaded.samples)
         var report = ReplayReport(source: loaded.description + " (offline, \(model))", speed: 0, streams: loaded.scripts.count,

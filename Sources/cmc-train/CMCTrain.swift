@@ -14,5 +14,5 @@ struct CMCTrain: ParsableCommand {
         version: "cmc \(CMCVersion.string) (model bundle format \(BundleMetadata.currentVersion))",
         subcommands: [ExperimentCommand.self, SimCLRCommand.self, CMCCommand.self, CMKMCommand.self,
                       SupervisedCommand.self, FineTuneCommand.self, SemiSupervisedCommand.self, RetrievalCommand.self,
-                      EvaluateCommand.self, ExportCommand.self, ModelInfoCommand.self, DataCommand.self])
+                      StreamHeadCommand.self, EvaluateCommand.self, ExportCommand.self, ModelInfoCommand.self, DataCommand.self])
 }

@@ -56,6 +56,7 @@ public struct BundleClassifier: WindowClassifier {
             skeletonUnit: hasSkeleton ? info.skeletonUnit.flatMap(ModelUnit.init)?.canonical : nil,
             // The bundle always carries one fallback classifier per modality.
             inertialOnly: hasInertial, skeletonOnly: hasSkeleton)
+        spec.backgroundClasses = m.backgroundClasses ?? []
         try StreamPipeline.check(spec)
     }
 

@@ -9,7 +9,12 @@ public enum ClipReference {
     /// Fraction of `samples` whose whole-clip class is right; nil when there are none.
     public static func accuracy(bundle path: String, samples: [Sample]) throws -> Double? {
         guard !samples.isEmpty else { return nil }
-        let recognizer = Recognizer(bundle: try ModelBundle.load(URL(fileURLWithPath: path)))
+        return try accuracy(bundle: try ModelBundle.load(URL(fileURLWithPath: path)), samples: samples)
+    }
+
+    public static func accuracy(bundle: ModelBundle, samples: [Sample]) throws -> Double? {
+        guard !samples.isEmpty else { return nil }
+        let recognizer = Recognizer(bundle: bundle)
         var right = 0
         var start = 0
         while start < samples.count {

@@ -12,6 +12,23 @@ import Foundation
 public enum EventDump {
     public static func write(to path: String, scripts: [StreamScript], log: SendLog, labels: [LabelCollector.Received],
                              actions: [LabelCollector.ReceivedAction]) throws {
+        try write(to: path, scripts: scripts, origin: log.origin, labels: labels.map(\.event), actions: actions.map(\.event))
+    }
+
+    /// The events of an offline simulation (`StreamSimulation`), placed the same way.
+    public static func write(to path: String, scripts: [StreamScript], simulated output: StreamSimulation.Output) throws {
+        var labels: [LabelEvent] = [], actions: [ActionEvent] = []
+        for (_, event, _) in output.events {
+            switch event {
+            case let .label(e): labels.append(e)
+            case let .action(e): actions.append(e)
+            }
+        }
+        try write(to: path, scripts: scripts, origin: StreamSimulation.origin, labels: labels, actions: actions)
+    }
+
+    /// - Parameter origin: the sender clock at timeline 0.
+    static func write(to path: String, scripts: [StreamScript], origin: Int64, labels: [LabelEvent], actions: [ActionEvent]) throws {
         let streamOf = Dictionary(scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
         var lines: [[String: Any]] = []
         for (i, script) in scripts.enumerated() {
@@ -20,18 +37,16 @@ public enum EventDump {
                               "label": clip.className])
             }
         }
-        func seconds(_ sensor: Int64) -> Double { Double(sensor &- log.origin) * 1e-9 }
-        for r in labels {
-            guard let stream = streamOf[r.event.subject], let centre = r.event.labelTimeSensorNanoseconds else { continue }
-            let e = r.event
+        func seconds(_ sensor: Int64) -> Double { Double(sensor &- origin) * 1e-9 }
+        for e in labels {
+            guard let stream = streamOf[e.subject], let centre = e.labelTimeSensorNanoseconds else { continue }
             var line: [String: Any] = ["kind": "label", "stream": stream, "label": e.label, "raw": e.raw.label, "confidence": e.confidence,
                                        "centre": seconds(centre)]
             if let a = e.action { line["action"] = Int(a) }
             lines.append(line)
         }
-        for r in actions {
-            guard let stream = streamOf[r.event.subject] else { continue }
-            let e = r.event
+        for e in actions {
+            guard let stream = streamOf[e.subject] else { continue }
             lines.append(["kind": "action", "stream": stream, "start": seconds(e.startSensorNanoseconds), "end": seconds(e.endSensorNanoseconds),
                           "label": e.label, "confidence": e.confidence, "action": Int(e.action),
                           "top": e.topK.first?.label ?? ""])

@@ -12,6 +12,9 @@ public struct SessionOptions: Sendable, Equatable {
         case hold
         /// Sensors are silent between clips, as if switched off.
         case silence
+        /// As `hold`, plus the sensors' own noise at rest: Gaussian, per channel as large as the
+        /// median spread of the clips' first 0.2 s (the subject standing still before acting).
+        case noise
     }
 
     public enum Order: String, Sendable, CaseIterable {
@@ -23,6 +26,8 @@ public struct SessionOptions: Sendable, Equatable {
 
     /// Idle time before the first clip, between clips and after the last one.
     public var gapSeconds = 1.0
+    /// If set, each idle gap is drawn from this range instead (seeded): sessions with irregular pauses.
+    public var gapRange: ClosedRange<Double>?
     public var idle = Idle.hold
     public var order = Order.shuffled
     public var seed: UInt64 = 0
@@ -78,7 +83,11 @@ public enum SessionBuilder {
         let units = wireUnits(info)
         let imuPeriod = Int64((1e9 / (info.inertialSampleRate ?? 50)).rounded())
         let nominalFrame = 1 / (info.skeletonFrameRate ?? 30)
-        let gap = Int64(max(0, options.gapSeconds) * 1e9)
+        var rng = SeededRNG(seed: options.seed &+ UInt64(subject) &* 7919)
+        func gap() -> Int64 {
+            Int64(max(0, options.gapRange.map { rng.uniform($0.lowerBound, $0.upperBound) } ?? options.gapSeconds) * 1e9)
+        }
+        let noise = options.idle == .noise ? restNoise(clips) : (imu: [Float](), skeleton: [Float]())
         let withIMU = clips.contains { $0.inertial != nil }, withSkeleton = clips.contains { $0.skeleton != nil }
         var imu = withIMU ? ScriptedSamples(channels: info.inertialChannels.count, joints: 0, units: units.imu) : nil
         var skeleton: ScriptedSamples? = withSkeleton
@@ -87,7 +96,7 @@ public enum SessionBuilder {
         var placed: [ScriptedClip] = []
         var nextIMU: Int64 = 0, nextSkeleton: Int64 = 0   // where each modality's next sample goes
         var lastIMU: [Float]?, lastSkeleton: [Float]?     // the previous clip's final samples (for idle filler)
-        var cursor = gap                                  // the next clip starts here at the earliest
+        var cursor = gap()                                // the next clip starts here at the earliest
 
         for clip in clips {
             let rawI = clip.inertial, rawS = clip.skeleton
@@ -101,12 +110,13 @@ public enum SessionBuilder {
             var start = cursor
             if withIMU { start = nextIMU + max(0, (cursor - nextIMU + imuPeriod - 1) / imuPeriod) * imuPeriod }
             let firstIMU = rawI.map { imuSample($0, 0) }, firstSkeleton = rawS.map { skeletonSample($0, 0) }
-            if options.idle == .hold {
+            if options.idle != .silence {
                 if imu != nil, let to = firstIMU {
-                    fill(&imu!, from: &nextIMU, until: start, period: imuPeriod, a: lastIMU ?? to, b: to)
+                    fill(&imu!, from: &nextIMU, until: start, period: imuPeriod, a: lastIMU ?? to, b: to, noise: noise.imu, rng: &rng)
                 }
                 if skeleton != nil, let to = firstSkeleton {
-                    fill(&skeleton!, from: &nextSkeleton, until: start, period: framePeriodNs, a: lastSkeleton ?? to, b: to)
+                    fill(&skeleton!, from: &nextSkeleton, until: start, period: framePeriodNs, a: lastSkeleton ?? to, b: to,
+                         noise: noise.skeleton, rng: &rng)
                 }
             }
             if let raw = rawI {
@@ -123,27 +133,54 @@ public enum SessionBuilder {
             placed.append(ScriptedClip(id: clip.id, label: clip.label,
                                        className: info.classNames.indices.contains(clip.label) ? info.classNames[clip.label] : "class \(clip.label)",
                                        start: Double(start) * 1e-9, end: Double(end) * 1e-9))
-            cursor = max(end, nextIMU, nextSkeleton) + gap
+            cursor = max(end, nextIMU, nextSkeleton) + gap()
         }
-        if options.idle == .hold {  // trailing idle: hold the last pose
-            if imu != nil, let last = lastIMU { fill(&imu!, from: &nextIMU, until: cursor, period: imuPeriod, a: last, b: last) }
+        if options.idle != .silence {  // trailing idle: hold the last pose
+            if imu != nil, let last = lastIMU {
+                fill(&imu!, from: &nextIMU, until: cursor, period: imuPeriod, a: last, b: last, noise: noise.imu, rng: &rng)
+            }
             if skeleton != nil, let last = lastSkeleton {
                 let period = skeleton!.count >= 2 ? skeleton!.times[skeleton!.count - 1] - skeleton!.times[skeleton!.count - 2] : Int64(nominalFrame * 1e9)
-                fill(&skeleton!, from: &nextSkeleton, until: cursor, period: period, a: last, b: last)
+                fill(&skeleton!, from: &nextSkeleton, until: cursor, period: period, a: last, b: last, noise: noise.skeleton, rng: &rng)
             }
         }
         return StreamScript(subject: subject, clips: placed, imu: imu, skeleton: skeleton, duration: Double(cursor) * 1e-9)
     }
 
-    /// Idle samples every `period` from `time` up to (excluding) `until`, gliding linearly from `a` to `b`.
-    private static func fill(_ samples: inout ScriptedSamples, from time: inout Int64, until: Int64, period: Int64, a: [Float], b: [Float]) {
+    /// Idle samples every `period` from `time` up to (excluding) `until`, gliding linearly from `a` to `b`,
+    /// plus Gaussian noise of `noise[i]` on value i (none if empty).
+    private static func fill(_ samples: inout ScriptedSamples, from time: inout Int64, until: Int64, period: Int64, a: [Float], b: [Float],
+                             noise: [Float], rng: inout SeededRNG) {
         let from = time
         let span = Double(max(1, until - from))
         while time < until {
             let w = Float(Double(time - from) / span)
-            samples.append(time: time, sample: zip(a, b).map { $0 + ($1 - $0) * w })
+            var sample = zip(a, b).map { $0 + ($1 - $0) * w }
+            if noise.count == sample.count {
+                for i in sample.indices where noise[i] > 0 { sample[i] += noise[i] * Float(rng.normal()) }
+            }
+            samples.append(time: time, sample: sample)
             time += period
         }
+    }
+
+    /// Per wire value (IMU channel; skeleton joint × coordinate): the median over clips of the standard
+    /// deviation of the clip's first 0.2 s, when the subject still stands at rest.
+    static func restNoise(_ clips: [Sample]) -> (imu: [Float], skeleton: [Float]) {
+        func spread(_ rows: [[Float]]) -> [Float] {
+            guard let width = rows.first?.count, rows.count > 1 else { return [] }
+            return (0..<width).map { i in
+                let xs = rows.map { $0[i] }, mean = xs.reduce(0, +) / Float(xs.count)
+                return (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(xs.count - 1)).squareRoot()
+            }
+        }
+        func median(_ perClip: [[Float]]) -> [Float] {
+            guard let width = perClip.first?.count else { return [] }
+            return (0..<width).map { i in perClip.map { $0[i] }.sorted()[perClip.count / 2] }
+        }
+        let imu = clips.compactMap { c in c.inertial.map { raw in spread((0..<min(10, raw.shape[1])).map { imuSample(raw, $0) }) } }
+        let skeleton = clips.compactMap { c in c.skeleton.map { raw in spread((0..<min(4, raw.shape[1])).map { skeletonSample(raw, $0) }) } }
+        return (median(imu.filter { !$0.isEmpty }), median(skeleton.filter { !$0.isEmpty }))
     }
 
     /// IMU sample k of a `(C, T)` array, in wire order (channels).

@@ -28,6 +28,9 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
     public var validation: [String: Double]
     public var created: String
     public var cmcVersion: String
+    /// Classes that mean "no action" (e.g. `idle`, learned from the gaps of continuous sessions by
+    /// `cmc-train stream-head`); absent in bundles trained on clips alone.
+    public var backgroundClasses: [String]?
 
     public init(dataset: DatasetInfo, preprocessing: Preprocessor, inertialEncoder: InertialEncoder.Config,
                 skeletonEncoder: SkeletonEncoder.Config, classifierHidden: Int, windowSeconds: Double, method: String,
@@ -48,6 +51,9 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
             p.append("bundle version \(version) is newer than this cmc understands (\(BundleMetadata.currentVersion))")
         }
         if dataset.classNames.isEmpty { p.append("no class names") }
+        for name in backgroundClasses ?? [] where !dataset.classNames.contains(name) {
+            p.append("background class \"\(name)\" is not among the class names")
+        }
         if inertialEncoder.inChannels != dataset.inertialChannels.count {
             p.append("inertial encoder takes \(inertialEncoder.inChannels) channels, the channel layout lists \(dataset.inertialChannels.count)")
         }

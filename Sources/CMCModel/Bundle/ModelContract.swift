@@ -39,6 +39,8 @@ public struct ModelContract: Codable, Sendable, Equatable {
     public var classes: [String]
     /// Labels the daemon publishes besides the classes: "idle" (index −2) and "unknown" (−1).
     public var backgroundLabels: [String: Int]
+    /// Classes the model learned as "no action" (published as idle, −2): e.g. `idle` after `cmc-train stream-head`.
+    public var backgroundClasses: [String]
     public var windowSeconds: Double
     public var inertial: Inertial?
     public var skeleton: Skeleton?
@@ -52,7 +54,7 @@ public struct ModelContract: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, method, classes, inertial, skeleton, validation, created
-        case backgroundLabels = "background_labels", windowSeconds = "window_seconds", resampleLength = "resample_length"
+        case backgroundLabels = "background_labels", backgroundClasses = "background_classes", windowSeconds = "window_seconds", resampleLength = "resample_length"
         case trainedOnSubjects = "trained_on_subjects", cmcVersion = "cmc_version", bundleFormatVersion = "bundle_format_version"
     }
 
@@ -62,6 +64,7 @@ public struct ModelContract: Codable, Sendable, Equatable {
         method = m.method
         classes = d.classNames
         backgroundLabels = ["idle": -2, "unknown": -1]
+        backgroundClasses = m.backgroundClasses ?? []
         windowSeconds = m.windowSeconds
         inertial = d.hasInertial ? Inertial(
             channels: d.inertialChannels.enumerated().map { Channel(index: $0.offset, name: $0.element.name, sensor: $0.element.sensor,
@@ -93,7 +96,8 @@ public struct ModelContract: Codable, Sendable, Equatable {
             }
         }
         lines.append("classes     " + classes.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", "))
-        lines.append("also        idle (label_index -2, between actions), unknown (-1, below the confidence threshold)")
+        let modelIdle = backgroundClasses.isEmpty ? "" : " or when the model says " + backgroundClasses.joined(separator: "/")
+        lines.append("also        idle (label_index -2, between actions\(modelIdle)), unknown (-1, below the confidence threshold)")
         lines.append("trained on  subjects \(trainedOnSubjects.map(String.init).joined(separator: ", ")); created \(created), cmc \(cmcVersion)")
         if !validation.isEmpty {
             lines.append("validation  " + validation.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))

@@ -9,6 +9,13 @@ public struct ActionSegment: Sendable, Equatable {
     public var truncated: Bool
 
     public var seconds: Double { Double(end &- start) * 1e-9 }
+
+    public init(id: UInt64, start: Int64, end: Int64, truncated: Bool) {
+        self.id = id
+        self.start = start
+        self.end = end
+        self.truncated = truncated
+    }
 }
 
 /// Where an instant of a subject's stream lies, as far as the segmenter has seen.

@@ -30,9 +30,12 @@ public struct BundleEvaluation: Codable, Sendable {
         let samples = split.samples(part, from: dataset.samples)
         let classes = bundle.metadata.dataset.classNames
         var notes: [String] = []
-        if classes != dataset.info.classNames {
+        // A stream-trained bundle appends its background classes (idle) to the dataset's.
+        let background = bundle.metadata.backgroundClasses ?? []
+        if classes != dataset.info.classNames && classes != dataset.info.classNames + background {
             throw ModelBundle.LoadError(source: modelPath, problems: ["the model's classes (\(classes.count)) differ from the dataset's (\(dataset.info.classNames.count))"])
         }
+        if !background.isEmpty { notes.append("background classes \(background): a clip called one of them counts as wrong") }
         if samples.isEmpty { notes.append("the \(part.rawValue) split (subjects \(split.subjects(part))) is empty under this dataset root") }
         var fused: [Int] = [], onlyI: [Int] = [], onlyS: [Int] = []
         for start in stride(from: 0, to: samples.count, by: batchSize) {

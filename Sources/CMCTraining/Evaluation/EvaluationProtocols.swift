@@ -43,7 +43,7 @@ public struct FeatureSplits {
         }
     }
 
-    init(train: [Tensor], val: [Tensor], test: [Tensor], trainLabels: [Int], valLabels: [Int], testLabels: [Int]) {
+    public init(train: [Tensor], val: [Tensor], test: [Tensor], trainLabels: [Int], valLabels: [Int], testLabels: [Int]) {
         self.train = train; self.val = val; self.test = test
         self.trainLabels = trainLabels; self.valLabels = valLabels; self.testLabels = testLabels
     }

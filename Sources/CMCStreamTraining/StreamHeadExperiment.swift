@@ -1,0 +1,124 @@
+import CMCCore
+import CMCData
+import CMCDaemon
+import CMCHarness
+import CMCModel
+import CMCStream
+import Foundation
+
+/// Trains stream heads on some subjects and scores them on others as `cmcd` would serve them
+/// (offline simulation of continuous sessions), alone or leave-one-subject-out.
+public struct StreamHeadExperiment: Sendable {
+    public var trainer = StreamHeadTrainer()
+    public var variants = StreamWindowSet.Variant.standard(seed: 0)
+    /// Also train on the subjects' whole clips.
+    public var includeClips = true
+    /// How evaluation sessions are laid out: `cmc-replay`'s defaults with four lanes per subject.
+    public var evaluationSession: SessionOptions = {
+        var s = SessionOptions()
+        s.lanes = 4
+        return s
+    }()
+    public var config = PipelineConfig.defaults
+
+    public init() {}
+
+    public struct Fold: Codable, Sendable {
+        public var trainSubjects: [Int]
+        public var evaluationSubjects: [Int]
+        public var examples: Int
+        public var classCounts: [String: Int]
+        public var fusedTrainAccuracy: Double?
+        /// The stream scores of the retrained bundle and, for comparison, of the bundle it started from
+        /// (`--evaluate`) or of heads trained the same way on the same subjects' whole clips only (`--loso`).
+        public var stream: StreamScores?
+        public var baseline: StreamScores?
+        public var baselineKind: String?
+
+        enum CodingKeys: String, CodingKey {
+            case trainSubjects = "train_subjects", evaluationSubjects = "evaluation_subjects", examples
+            case classCounts = "class_counts", fusedTrainAccuracy = "fused_train_accuracy", stream, baseline
+            case baselineKind = "baseline_kind"
+        }
+    }
+
+    /// The labelled windows and clips of `samples`, through `bundle`'s frozen encoders. Per subject, so
+    /// leave-one-subject-out folds reuse them (a subject's sessions do not depend on the others).
+    public func features(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> [Int: StreamHeadTrainer.Features] {
+        let classifier = try BundleClassifier(bundle: bundle)
+        var out: [Int: StreamHeadTrainer.Features] = [:]
+        for subject in Array(Set(samples.map(\.subject))).sorted() {
+            let mine = samples.filter { $0.subject == subject }
+            var set = StreamWindowSet(classNames: info.classNames)
+            set.collect(samples: mine, info: info, classifier: classifier, config: config, variants: variants)
+            if includeClips { set.addClips(mine) }
+            out[subject] = StreamHeadTrainer.features(bundle: bundle, examples: set.examples)
+        }
+        return out
+    }
+
+    /// Retrains `bundle`'s heads on the features of the given subjects (`clipsOnly`: their whole clips alone,
+    /// as the clip-trained classifiers learn — the fair baseline of a fold).
+    public func train(bundle: ModelBundle, features: [Int: StreamHeadTrainer.Features], subjects: [Int], info: DatasetInfo,
+                      clipsOnly: Bool = false) -> (ModelBundle, Fold) {
+        let classNames = info.classNames + [LabelEvent.idleLabel]
+        var f = StreamHeadTrainer.Features.concatenated(subjects.sorted().compactMap { features[$0] })
+        if clipsOnly { f = f.clipsOnly }
+        let outcome = trainer.train(bundle: bundle, features: f, classNames: classNames)
+        var counts: [String: Int] = [:]
+        for label in f.labels where classNames.indices.contains(label) { counts[classNames[label], default: 0] += 1 }
+        let fold = Fold(trainSubjects: subjects.sorted(), evaluationSubjects: [], examples: outcome.examples,
+                        classCounts: counts, fusedTrainAccuracy: outcome.fusedTrainAccuracy)
+        return (outcome.bundle, fold)
+    }
+
+    /// Retrains `bundle`'s heads on the clips of `samples` (their sessions and the clips themselves).
+    public func train(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> (ModelBundle, Fold) {
+        let f = try features(bundle: bundle, samples: samples, info: info)
+        return train(bundle: bundle, features: f, subjects: Array(f.keys), info: info)
+    }
+
+    /// Stream scores of `bundle` on continuous sessions of `samples`, as `cmc-replay --offline` measures them.
+    public func evaluate(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> StreamScores {
+        let classifier = try BundleClassifier(bundle: bundle)
+        let scripts = SessionBuilder.scripts(samples: samples, info: info, options: evaluationSession)
+        let output = StreamSimulation(config: config).run(scripts: scripts, classifier: classifier)
+        var scores = StreamSimulation.scores(scripts: scripts, output: output)
+        scores.clipAccuracy = try ClipReference.accuracy(bundle: bundle, samples: samples)
+        return scores
+    }
+
+    /// Each subject in turn is scored by heads trained on all the others (the encoders stay `bundle`'s).
+    public func leaveOneSubjectOut(bundle: ModelBundle, samples: [Sample], info: DatasetInfo,
+                                   log: (String) -> Void = { _ in }) throws -> [Fold] {
+        var folds: [Fold] = []
+        log("features of every subject's windows and clips")
+        let features = try features(bundle: bundle, samples: samples, info: info)
+        for subject in features.keys.sorted() {
+            log("fold: subject \(subject) held out")
+            let held = samples.filter { $0.subject == subject }
+            var (trained, fold) = train(bundle: bundle, features: features, subjects: features.keys.filter { $0 != subject }, info: info)
+            fold.evaluationSubjects = [subject]
+            fold.stream = try evaluate(bundle: trained, samples: held, info: info)
+            let (clipHeads, _) = train(bundle: bundle, features: features, subjects: features.keys.filter { $0 != subject }, info: info,
+                                       clipsOnly: true)
+            fold.baseline = try evaluate(bundle: clipHeads, samples: held, info: info)
+            fold.baselineKind = "heads trained on the same subjects' whole clips only"
+            log(Self.line(fold))
+            folds.append(fold)
+        }
+        return folds
+    }
+
+    /// One line per fold: the retrained heads against the bundle they started from.
+    public static func line(_ f: Fold) -> String {
+        func pct(_ x: Double?) -> String { x.map { String(format: "%5.1f", $0 * 100) } ?? "  n/a" }
+        let s = f.stream, b = f.baseline
+        return "subjects \(f.evaluationSubjects.map(String.init).joined(separator: ",")) (trained on "
+            + "\(f.trainSubjects.map(String.init).joined(separator: ","))): window \(pct(s?.windowAccuracy)) % (was \(pct(b?.windowAccuracy))), "
+            + "event F1 \(pct(s?.eventF1)) (was \(pct(b?.eventF1))), idle false/min "
+            + String(format: "%.2f (was %.2f)", s?.idleFalseEventsPerMin ?? .nan, b?.idleFalseEventsPerMin ?? .nan)
+            + ", latency p99 " + String(format: "%.0f", s?.eventLatencyMs.p99 ?? .nan) + " ms"
+            + ", clips \(pct(s?.clipAccuracy)) (was \(pct(b?.clipAccuracy)))"
+    }
+}

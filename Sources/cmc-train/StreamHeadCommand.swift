@@ -1,0 +1,95 @@
+import ArgumentParser
+import CMCData
+import CMCModel
+import CMCStreamTraining
+import Foundation
+
+struct StreamHeadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream-head",
+        abstract: "Retrain a bundle's classifiers on what cmcd classifies: stream windows, whole actions and an idle class.",
+        discussion: """
+            Training clips of --subjects are laid out as continuous sessions (seeded orders, 0.5–3 s idle
+            gaps with resting or noisy sensors) and cut into windows by cmcd's own assembler and
+            segmenter (offline, on a virtual clock). The fused and fallback heads are retrained on the
+            frozen encoders' features of those windows and of the whole clips, with "idle" as a
+            background class. Encoders, preprocessing and window length stay the bundle's.
+
+            Examples:
+              cmc-train stream-head --subjects 1,3,5 --out models/utd-mhad-cmkm-stream.safetensors --evaluate 7
+              cmc-train stream-head --subjects 1,3,5,7 --loso --json runs/stream-head-loso.json
+            """)
+
+    @Option(help: "Bundle whose encoders are kept.") var model = "models/utd-mhad-cmkm.safetensors"
+    @Option(help: "Dataset: \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset = "utd-mhad"
+    @Option(help: "Dataset root. Defaults to $\(DataRoot.environmentVariable), else ../shared/data.") var root: String?
+    @Option(help: "Subjects whose clips train the heads, e.g. 1,3,5 (default: the bundle's training split).") var subjects: String?
+    @Option(help: "Also score the result on these subjects' sessions, offline, e.g. 7.") var evaluate: String?
+    @Flag(help: "Leave-one-subject-out over --subjects: report each held-out subject; writes no bundle.") var loso = false
+    @Option(help: "Where to write the retrained bundle (float16).") var out: String?
+    @Option(help: "Epochs per head.") var epochs = 20
+    @Option(help: "Seed of the sessions and the heads.") var seed: UInt64 = 0
+    @Option(help: "Write the folds (stream scores, class counts) as JSON here.") var json: String?
+
+    func run() throws {
+        guard let kind = DatasetKind(rawValue: dataset) else { throw ValidationError("unknown dataset \(dataset)") }
+        guard let root = DataRoot.resolve(explicit: root) else {
+            throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable)")
+        }
+        guard loso || out != nil || evaluate != nil else { throw ValidationError("nothing to do: pass --out, --evaluate or --loso") }
+        let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
+        let data = try kind.load(root: root)
+        func parse(_ text: String) throws -> [Int] {
+            let ids = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !ids.isEmpty else { throw ValidationError("no subjects in \"\(text)\"") }
+            return ids
+        }
+        let trainIDs = try subjects.map(parse) ?? bundle.metadata.split["train"] ?? kind.defaultSplit.train
+        var experiment = StreamHeadExperiment()
+        experiment.trainer.schedule.epochs = epochs
+        experiment.trainer.seed = seed
+        experiment.variants = StreamWindowSet.Variant.standard(seed: seed)
+        let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        var folds: [StreamHeadExperiment.Fold] = []
+        if loso {
+            folds = try experiment.leaveOneSubjectOut(bundle: bundle, samples: data.samples.filter { trainIDs.contains($0.subject) },
+                                                       info: data.info, log: log)
+        } else {
+            log("training stream heads on subjects \(trainIDs.map(String.init).joined(separator: ","))")
+            var (trained, fold) = try experiment.train(bundle: bundle, samples: data.samples.filter { trainIDs.contains($0.subject) },
+                                                       info: data.info)
+            if let out {
+                try trained.save(to: URL(fileURLWithPath: out), dtype: .f16)
+                trained = try ModelBundle.load(URL(fileURLWithPath: out))  // score what was written (float16)
+                log("wrote \(out): \(trained.metadata.dataset.classNames.count) classes (background: idle)")
+            }
+            if let evaluate {
+                let ids = try parse(evaluate)
+                let held = data.samples.filter { ids.contains($0.subject) }
+                fold.evaluationSubjects = ids
+                fold.stream = try experiment.evaluate(bundle: trained, samples: held, info: data.info)
+                fold.baseline = try experiment.evaluate(bundle: bundle, samples: held, info: data.info)
+                fold.baselineKind = "the bundle it started from (\(model))"
+            }
+            folds = [fold]
+        }
+        print("── cmc-train stream-head " + String(repeating: "─", count: 47))
+        for fold in folds {
+            print(fold.stream == nil ? "trained on \(fold.trainSubjects), \(fold.examples) examples" : StreamHeadExperiment.line(fold))
+        }
+        if folds.count > 1 {
+            func mean(_ k: KeyPath<StreamHeadExperiment.Fold, Double?>) -> String {
+                let xs = folds.compactMap { $0[keyPath: k] }
+                return xs.isEmpty ? "n/a" : String(format: "%.1f", xs.reduce(0, +) / Double(xs.count) * 100)
+            }
+            print("mean over \(folds.count) folds: window \(mean(\.stream?.windowAccuracy)) % (was \(mean(\.baseline?.windowAccuracy))), "
+                  + "event F1 \(mean(\.stream?.eventF1)) (was \(mean(\.baseline?.eventF1)))")
+        }
+        if let json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try enc.encode(folds).write(to: URL(fileURLWithPath: json))
+            print("JSON written to \(json)")
+        }
+    }
+}
