@@ -10,6 +10,9 @@ import Foundation
 /// (offline simulation of continuous sessions), alone or leave-one-subject-out.
 public struct StreamHeadExperiment: Sendable {
     public var trainer = StreamHeadTrainer()
+    /// How a fold's clip-only heads are trained (the baseline, and the start of a warm-started trainer):
+    /// from scratch, as the experiment's classifier stage trains the bundle's heads.
+    public var clipTrainer = StreamHeadTrainer()
     public var variants = StreamWindowSet.Variant.standard(seed: 0)
     /// Also train on the subjects' whole clips.
     public var includeClips = true
@@ -34,11 +37,12 @@ public struct StreamHeadExperiment: Sendable {
         public var stream: StreamScores?
         public var baseline: StreamScores?
         public var baselineKind: String?
+        public var clipWeight = 1
 
         enum CodingKeys: String, CodingKey {
             case trainSubjects = "train_subjects", evaluationSubjects = "evaluation_subjects", examples
             case classCounts = "class_counts", fusedTrainAccuracy = "fused_train_accuracy", stream, baseline
-            case baselineKind = "baseline_kind"
+            case baselineKind = "baseline_kind", clipWeight = "clip_weight"
         }
     }
 
@@ -64,11 +68,13 @@ public struct StreamHeadExperiment: Sendable {
         let classNames = info.classNames + [LabelEvent.idleLabel]
         var f = StreamHeadTrainer.Features.concatenated(subjects.sorted().compactMap { features[$0] })
         if clipsOnly { f = f.clipsOnly }
+        let trainer = clipsOnly ? clipTrainer : self.trainer
         let outcome = trainer.train(bundle: bundle, features: f, classNames: classNames)
         var counts: [String: Int] = [:]
         for label in f.labels where classNames.indices.contains(label) { counts[classNames[label], default: 0] += 1 }
-        let fold = Fold(trainSubjects: subjects.sorted(), evaluationSubjects: [], examples: outcome.examples,
+        var fold = Fold(trainSubjects: subjects.sorted(), evaluationSubjects: [], examples: outcome.examples,
                         classCounts: counts, fusedTrainAccuracy: outcome.fusedTrainAccuracy)
+        fold.clipWeight = trainer.clipWeight
         return (outcome.bundle, fold)
     }
 
@@ -89,19 +95,23 @@ public struct StreamHeadExperiment: Sendable {
     }
 
     /// Each subject in turn is scored by heads trained on all the others (the encoders stay `bundle`'s).
+    /// - Parameter features: per-subject features from `features(bundle:samples:info:)`, to compare
+    ///   trainer settings on the same windows; computed here if nil.
     public func leaveOneSubjectOut(bundle: ModelBundle, samples: [Sample], info: DatasetInfo,
+                                   features precomputed: [Int: StreamHeadTrainer.Features]? = nil,
                                    log: (String) -> Void = { _ in }) throws -> [Fold] {
         var folds: [Fold] = []
-        log("features of every subject's windows and clips")
-        let features = try features(bundle: bundle, samples: samples, info: info)
+        if precomputed == nil { log("features of every subject's windows and clips") }
+        let features = try precomputed ?? features(bundle: bundle, samples: samples, info: info)
         for subject in features.keys.sorted() {
             log("fold: subject \(subject) held out")
             let held = samples.filter { $0.subject == subject }
-            var (trained, fold) = train(bundle: bundle, features: features, subjects: features.keys.filter { $0 != subject }, info: info)
+            let others = features.keys.filter { $0 != subject }
+            let (clipHeads, _) = train(bundle: bundle, features: features, subjects: others, info: info, clipsOnly: true)
+            // A warm start begins from this fold's clip heads, never from the bundle's (trained on every subject at hand).
+            var (trained, fold) = train(bundle: trainer.warmStart ? clipHeads : bundle, features: features, subjects: others, info: info)
             fold.evaluationSubjects = [subject]
             fold.stream = try evaluate(bundle: trained, samples: held, info: info)
-            let (clipHeads, _) = train(bundle: bundle, features: features, subjects: features.keys.filter { $0 != subject }, info: info,
-                                       clipsOnly: true)
             fold.baseline = try evaluate(bundle: clipHeads, samples: held, info: info)
             fold.baselineKind = "heads trained on the same subjects' whole clips only"
             log(Self.line(fold))

@@ -14,6 +14,12 @@ public struct StreamHeadTrainer: Sendable {
     /// Fixed length, no validation split: a subject held out for model selection would be tuned on.
     public var schedule: ClassifierSchedule
     public var seed: UInt64
+    /// Each whole clip counts this many times: a few hundred clips would otherwise drown among
+    /// thousands of stream windows, and whole actions are what action events classify.
+    public var clipWeight = 1
+    /// Start from the bundle's own (clip-trained) heads, the added classes' outputs fresh, instead of
+    /// from scratch: what they know of whole clips is kept unless the stream windows argue otherwise.
+    public var warmStart = false
 
     public init(seed: UInt64 = 0) {
         var s = ClassifierSchedule()
@@ -39,10 +45,17 @@ public struct StreamHeadTrainer: Sendable {
         }
 
         /// The rows that are whole clips: what a clip-trained head learns from.
-        public var clipsOnly: Features {
-            let rows = isClip.indices.filter { isClip[$0] }
+        public var clipsOnly: Features { selecting(isClip.indices.filter { isClip[$0] }) }
+
+        /// Every row, clip rows `clipWeight` times.
+        func weightingClips(_ clipWeight: Int) -> Features {
+            guard clipWeight > 1 else { return self }
+            return selecting(isClip.indices.flatMap { isClip[$0] ? Array(repeating: $0, count: clipWeight) : [$0] })
+        }
+
+        func selecting(_ rows: [Int]) -> Features {
             return Features(inertial: inertial.rows(rows), skeleton: skeleton.rows(rows), labels: rows.map { labels[$0] },
-                            isClip: rows.map { _ in true }, dropped: 0)
+                            isClip: rows.map { isClip[$0] }, dropped: dropped)
         }
     }
 
@@ -77,6 +90,21 @@ public struct StreamHeadTrainer: Sendable {
                         isClip: isClip, dropped: dropped)
     }
 
+    /// Copies `old`'s weights into `new`; an output layer with more classes keeps the old rows first and
+    /// its fresh initialisation for the rows added (the background classes come last).
+    static func warmStart(_ new: Module, from old: Module) {
+        var state = old.stateDict()
+        for (key, fresh) in new.stateDict() {
+            guard let o = state[key], o.shape != fresh.shape else { continue }
+            if o.shape.count == fresh.shape.count, Array(o.shape.dropFirst()) == Array(fresh.shape.dropFirst()), o.shape[0] < fresh.shape[0] {
+                state[key] = Tensor(shape: fresh.shape, storage: o.storage + fresh.storage[o.storage.count...])
+            } else {
+                state[key] = fresh
+            }
+        }
+        do { try new.load(stateDict: state) } catch { Log.warning("warm start skipped: \(error)") }
+    }
+
     public struct Outcome: Sendable {
         public var bundle: ModelBundle
         public var examples: Int
@@ -90,19 +118,22 @@ public struct StreamHeadTrainer: Sendable {
     }
 
     /// A new bundle from precomputed features (`classNames`: the dataset's classes, then `idle`).
-    public func train(bundle: ModelBundle, features f: Features, classNames: [String]) -> Outcome {
+    public func train(bundle: ModelBundle, features: Features, classNames: [String]) -> Outcome {
+        let f = features.weightingClips(clipWeight)
         let classes = classNames.count
         let hidden = bundle.metadata.classifierHidden
         let splits = FeatureSplits(train: [f.inertial, f.skeleton], val: [], test: [], trainLabels: f.labels, valLabels: [], testLabels: [])
         var rng = SeededRNG(seed: seed)
         let fused = MultiModalClassifier(inertialFeatures: f.inertial.shape[1], skeletonFeatures: f.skeleton.shape[1], hidden: hidden,
                                          classes: classes, rng: &rng)
+        if warmStart { Self.warmStart(fused, from: bundle.classifier) }
         let outcome = EvaluationProtocols.frozenClassifier(stage: "stream head (fused)", head: fused, features: splits, classCount: classes,
                                                            schedule: schedule, seed: seed &+ 1) { fused(inertial: $0[0], skeleton: $0[1]) }
         var fallbacks: [UnimodalClassifier] = []
         for (i, name) in ["inertial", "skeleton"].enumerated() {
             var r = SeededRNG(seed: seed &+ 10 &+ UInt64(i))
             let head = UnimodalClassifier(features: splits.train[i].shape[1], hidden: hidden, classes: classes, rng: &r)
+            if warmStart { Self.warmStart(head, from: i == 0 ? bundle.inertialClassifier : bundle.skeletonClassifier) }
             let one = FeatureSplits(train: [splits.train[i]], val: [], test: [], trainLabels: f.labels, valLabels: [], testLabels: [])
             _ = EvaluationProtocols.frozenClassifier(stage: "stream head (\(name) fallback)", head: head, features: one,
                                                      classCount: classes, schedule: schedule, seed: seed &+ 20 &+ UInt64(i)) { head($0[0]) }

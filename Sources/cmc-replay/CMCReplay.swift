@@ -36,7 +36,8 @@ struct CMCReplay: ParsableCommand {
     @Option(help: "Streams per subject (wire ids become subject×100+lane).") var lanes = 1
     @Option(help: "At most this many clips per stream.") var limit: Int?
     @Option(help: "Idle seconds before, between and after clips.") var gap = 1.0
-    @Option(help: "Between clips: hold (sensors keep streaming a resting signal) or silence.") var idle = SessionOptions.Idle.hold
+    @Option(help: "Between clips: hold (sensors keep streaming a resting signal), noise (hold plus the sensors' own rest noise) or silence.")
+    var idle = SessionOptions.Idle.hold
     @Option(help: "Clip order: shuffled (seeded) or dataset.") var order = SessionOptions.Order.shuffled
     @Option(help: "Shuffle seed.") var seed: UInt64 = 0
     @Option(help: ".cmcrec recording to replay instead of a dataset (repeatable).") var recording: [String] = []

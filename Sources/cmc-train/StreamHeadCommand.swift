@@ -28,6 +28,10 @@ struct StreamHeadCommand: ParsableCommand {
     @Flag(help: "Leave-one-subject-out over --subjects: report each held-out subject; writes no bundle.") var loso = false
     @Option(help: "Where to write the retrained bundle (float16).") var out: String?
     @Option(help: "Epochs per head.") var epochs = 20
+    @Option(help: "How many times each whole clip counts among the stream windows (with --loso, a list compares several: 1,5).")
+    var clipWeight = "1"
+    @Flag(help: "Start from the bundle's own heads (new classes fresh) instead of from scratch.") var warmStart = false
+    @Option(help: "Adam learning rate of the heads.") var learningRate: Float = 1e-3
     @Option(help: "Seed of the sessions and the heads.") var seed: UInt64 = 0
     @Option(help: "Write the folds (stream scores, class counts) as JSON here.") var json: String?
 
@@ -48,12 +52,23 @@ struct StreamHeadCommand: ParsableCommand {
         var experiment = StreamHeadExperiment()
         experiment.trainer.schedule.epochs = epochs
         experiment.trainer.seed = seed
+        experiment.trainer.warmStart = warmStart
+        experiment.trainer.schedule.learningRate = learningRate
+        let weights = clipWeight.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { max(1, $0) }
+        guard !weights.isEmpty, loso || weights.count == 1 else { throw ValidationError("--clip-weight: one number, or a list with --loso") }
+        experiment.trainer.clipWeight = weights[0]
         experiment.variants = StreamWindowSet.Variant.standard(seed: seed)
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         var folds: [StreamHeadExperiment.Fold] = []
         if loso {
-            folds = try experiment.leaveOneSubjectOut(bundle: bundle, samples: data.samples.filter { trainIDs.contains($0.subject) },
-                                                       info: data.info, log: log)
+            let samples = data.samples.filter { trainIDs.contains($0.subject) }
+            log("features of every subject's windows and clips")
+            let features = try experiment.features(bundle: bundle, samples: samples, info: data.info)
+            for weight in weights {
+                if weights.count > 1 { log("clip weight \(weight)") }
+                experiment.trainer.clipWeight = weight
+                folds += try experiment.leaveOneSubjectOut(bundle: bundle, samples: samples, info: data.info, features: features, log: log)
+            }
         } else {
             log("training stream heads on subjects \(trainIDs.map(String.init).joined(separator: ","))")
             var (trained, fold) = try experiment.train(bundle: bundle, samples: data.samples.filter { trainIDs.contains($0.subject) },
@@ -77,13 +92,16 @@ struct StreamHeadCommand: ParsableCommand {
         for fold in folds {
             print(fold.stream == nil ? "trained on \(fold.trainSubjects), \(fold.examples) examples" : StreamHeadExperiment.line(fold))
         }
-        if folds.count > 1 {
-            func mean(_ k: KeyPath<StreamHeadExperiment.Fold, Double?>) -> String {
-                let xs = folds.compactMap { $0[keyPath: k] }
+        let perSetting = folds.count / weights.count
+        for (k, weight) in weights.enumerated() where perSetting > 1 {
+            let mine = Array(folds[k * perSetting ..< (k + 1) * perSetting])
+            func mean(_ key: KeyPath<StreamHeadExperiment.Fold, Double?>) -> String {
+                let xs = mine.compactMap { $0[keyPath: key] }
                 return xs.isEmpty ? "n/a" : String(format: "%.1f", xs.reduce(0, +) / Double(xs.count) * 100)
             }
-            print("mean over \(folds.count) folds: window \(mean(\.stream?.windowAccuracy)) % (was \(mean(\.baseline?.windowAccuracy))), "
-                  + "event F1 \(mean(\.stream?.eventF1)) (was \(mean(\.baseline?.eventF1)))")
+            print("clip weight \(weight), mean over \(mine.count) folds: window \(mean(\.stream?.windowAccuracy)) % "
+                  + "(was \(mean(\.baseline?.windowAccuracy))), event F1 \(mean(\.stream?.eventF1)) (was \(mean(\.baseline?.eventF1))), "
+                  + "clips \(mean(\.stream?.clipAccuracy)) (was \(mean(\.baseline?.clipAccuracy)))")
         }
         if let json {
             let enc = JSONEncoder()

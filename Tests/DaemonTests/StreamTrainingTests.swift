@@ -1,10 +1,10 @@
 import CMCCore
 import CMCData
 import CMCDaemon
-import CMCHarness
+@testable import CMCHarness
 import CMCModel
 import CMCStream
-import CMCStreamTraining
+@testable import CMCStreamTraining
 import Foundation
 import XCTest
 
@@ -33,7 +33,8 @@ final class StreamTrainingTests: XCTestCase {
         let scores = StreamSimulation.scores(scripts: loaded.scripts, output: first)
         XCTAssertEqual(scores.clips, 8)
         XCTAssertGreaterThanOrEqual(scores.clipsDetected, 6, "the segmenter finds most clips")
-        XCTAssertGreaterThan(try XCTUnwrap(scores.eventF1), 0.5)
+        // Eight clips only, by the clip-trained model (0.82 over all 108 of subject 7): a floor, not a figure.
+        XCTAssertGreaterThan(try XCTUnwrap(scores.eventF1), 0.35)
         XCTAssertGreaterThan(try XCTUnwrap(scores.windowAccuracy), 0.5)
         // Latency is measured from the clip's last frame to the event, on the virtual clock: never before
         // the action closed by more than the clip's resting tail, never later than hangover + a tick + inference.
@@ -60,8 +61,16 @@ final class StreamTrainingTests: XCTestCase {
         XCTAssertGreaterThan(inGap.count, 10)
         let mean = inGap.reduce(0, +) / Float(inGap.count)
         let spread = (inGap.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(inGap.count)).squareRoot()
-        XCTAssertGreaterThan(spread, 0.01, "noisy")
-        XCTAssertLessThan(spread, 10, "deg/s at rest, not an action")
+        // As noisy as the clips' quietest stretches (UTD-MHAD's gyroscope: several °/s at rest), far
+        // quieter than the actions.
+        let rest = SessionBuilder.restNoise(clips).imu[3]
+        XCTAssertGreaterThan(spread, 0.6 * rest)
+        XCTAssertLessThan(spread, 1.5 * rest)
+        let action = clips.compactMap { $0.inertial }.map { raw -> Float in
+            let xs = (0..<raw.shape[1]).map { raw.values[3 * raw.shape[1] + $0] }, m = xs.reduce(0, +) / Float(xs.count)
+            return (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Float(xs.count)).squareRoot()
+        }.sorted()[clips.count / 2]
+        XCTAssertLessThan(rest, action / 4, "rest noise \(rest) °/s against \(action) °/s in the clips")
         options.idle = .hold
         let held = SessionBuilder.scripts(samples: clips, info: loaded.info, options: options)[0]
         let heldGap = held.imu!.times.indices.filter { Double(held.imu!.times[$0]) * 1e-9 < held.clips[0].start - 0.05 }
@@ -77,7 +86,8 @@ final class StreamTrainingTests: XCTestCase {
         XCTAssertEqual(StreamWindowSet.label(start: 3.05, end: 3.95, clips: clips, idle: 27), 27, "in the gap")
         XCTAssertEqual(StreamWindowSet.label(start: 2.8, end: 3.9, clips: clips, idle: 27), 27, "mostly gap: 0.2 s of 1.1 s in a clip")
         XCTAssertNil(StreamWindowSet.label(start: 2.2, end: 4.4, clips: clips, idle: 27), "two clips, neither half: unused")
-        XCTAssertNil(StreamWindowSet.label(start: 2.4, end: 3.6, clips: clips, idle: 27), "half rest, half action: unused")
+        XCTAssertNil(StreamWindowSet.label(start: 2.5, end: 3.7, clips: clips, idle: 27), "0.5 s of action, 0.7 s of rest: unused")
+        XCTAssertEqual(StreamWindowSet.label(start: 2.4, end: 3.6, clips: clips, idle: 27), 4, "exactly half: the clip")
     }
 
     /// Stream heads on a tiny model: the result has the idle class as background, loads and serves, and

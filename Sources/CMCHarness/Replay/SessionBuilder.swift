@@ -13,7 +13,7 @@ public struct SessionOptions: Sendable, Equatable {
         /// Sensors are silent between clips, as if switched off.
         case silence
         /// As `hold`, plus the sensors' own noise at rest: Gaussian, per channel as large as the
-        /// median spread of the clips' first 0.2 s (the subject standing still before acting).
+        /// median spread of the clips' quietest 0.2 s (the subject standing still).
         case noise
     }
 
@@ -165,21 +165,33 @@ public enum SessionBuilder {
     }
 
     /// Per wire value (IMU channel; skeleton joint × coordinate): the median over clips of the standard
-    /// deviation of the clip's first 0.2 s, when the subject still stands at rest.
+    /// deviation in the clip's quietest stretch (10 IMU samples, 4 skeleton frames: 0.2 s), where the
+    /// subject stands still. Not the clips' first samples: many subjects start moving at once.
     static func restNoise(_ clips: [Sample]) -> (imu: [Float], skeleton: [Float]) {
-        func spread(_ rows: [[Float]]) -> [Float] {
+        func spread(_ rows: ArraySlice<[Float]>) -> [Float] {
             guard let width = rows.first?.count, rows.count > 1 else { return [] }
             return (0..<width).map { i in
                 let xs = rows.map { $0[i] }, mean = xs.reduce(0, +) / Float(xs.count)
                 return (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(xs.count - 1)).squareRoot()
             }
         }
+        func quietest(_ rows: [[Float]], length: Int) -> [Float] {
+            guard rows.count >= length, length > 1 else { return [] }
+            var best: (total: Float, spread: [Float])?
+            for start in stride(from: 0, through: rows.count - length, by: max(1, length / 2)) {
+                let s = spread(rows[start..<start + length]), total = s.reduce(0, +)
+                if best == nil || total < best!.total { best = (total, s) }
+            }
+            return best?.spread ?? []
+        }
         func median(_ perClip: [[Float]]) -> [Float] {
             guard let width = perClip.first?.count else { return [] }
             return (0..<width).map { i in perClip.map { $0[i] }.sorted()[perClip.count / 2] }
         }
-        let imu = clips.compactMap { c in c.inertial.map { raw in spread((0..<min(10, raw.shape[1])).map { imuSample(raw, $0) }) } }
-        let skeleton = clips.compactMap { c in c.skeleton.map { raw in spread((0..<min(4, raw.shape[1])).map { skeletonSample(raw, $0) }) } }
+        let imu = clips.compactMap { c in c.inertial.map { raw in quietest((0..<raw.shape[1]).map { imuSample(raw, $0) }, length: 10) } }
+        let skeleton = clips.compactMap { c in
+            c.skeleton.map { raw in quietest((0..<raw.shape[1]).map { skeletonSample(raw, $0) }, length: 4) }
+        }
         return (median(imu.filter { !$0.isEmpty }), median(skeleton.filter { !$0.isEmpty }))
     }
 
