@@ -12,7 +12,7 @@ public struct StreamHeadExperiment: Sendable {
     public var trainer = StreamHeadTrainer()
     /// How a fold's clip-only heads are trained (the baseline, and the start of a warm-started trainer):
     /// from scratch, as the experiment's classifier stage trains the bundle's heads.
-    public var clipTrainer = StreamHeadTrainer()
+    public var clipTrainer = StreamHeadTrainer.fromScratch()
     public var variants = StreamWindowSet.Variant.standard(seed: 0)
     /// Also train on the subjects' whole clips.
     public var includeClips = true

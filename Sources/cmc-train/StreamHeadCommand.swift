@@ -13,7 +13,8 @@ struct StreamHeadCommand: ParsableCommand {
             gaps with resting or noisy sensors) and cut into windows by cmcd's own assembler and
             segmenter (offline, on a virtual clock). The fused and fallback heads are retrained on the
             frozen encoders' features of those windows and of the whole clips, with "idle" as a
-            background class. Encoders, preprocessing and window length stay the bundle's.
+            background class: fine-tuned from the bundle's own heads by default (--from-scratch for new
+            ones). Encoders, preprocessing and window length stay the bundle's.
 
             Examples:
               cmc-train stream-head --subjects 1,3,5 --out models/utd-mhad-cmkm-stream.safetensors --evaluate 7
@@ -27,11 +28,11 @@ struct StreamHeadCommand: ParsableCommand {
     @Option(help: "Also score the result on these subjects' sessions, offline, e.g. 7.") var evaluate: String?
     @Flag(help: "Leave-one-subject-out over --subjects: report each held-out subject; writes no bundle.") var loso = false
     @Option(help: "Where to write the retrained bundle (float16).") var out: String?
-    @Option(help: "Epochs per head.") var epochs = 20
+    @Option(help: "Epochs per head (default: 5 fine-tuning, 20 from scratch).") var epochs: Int?
     @Option(help: "How many times each whole clip counts among the stream windows (with --loso, a list compares several: 1,5).")
     var clipWeight = "1"
-    @Flag(help: "Start from the bundle's own heads (new classes fresh) instead of from scratch.") var warmStart = false
-    @Option(help: "Adam learning rate of the heads.") var learningRate: Float = 1e-3
+    @Flag(help: "Train new heads from scratch instead of fine-tuning the bundle's own (clip-trained) heads.") var fromScratch = false
+    @Option(help: "Adam learning rate of the heads (default: 1e-4 fine-tuning, 1e-3 from scratch).") var learningRate: Float?
     @Option(help: "Seed of the sessions and the heads.") var seed: UInt64 = 0
     @Option(help: "Write the folds (stream scores, class counts) as JSON here.") var json: String?
 
@@ -50,10 +51,9 @@ struct StreamHeadCommand: ParsableCommand {
         }
         let trainIDs = try subjects.map(parse) ?? bundle.metadata.split["train"] ?? kind.defaultSplit.train
         var experiment = StreamHeadExperiment()
-        experiment.trainer.schedule.epochs = epochs
-        experiment.trainer.seed = seed
-        experiment.trainer.warmStart = warmStart
-        experiment.trainer.schedule.learningRate = learningRate
+        experiment.trainer = fromScratch ? .fromScratch(seed: seed) : StreamHeadTrainer(seed: seed)
+        if let epochs { experiment.trainer.schedule.epochs = epochs }
+        if let learningRate { experiment.trainer.schedule.learningRate = learningRate }
         let weights = clipWeight.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { max(1, $0) }
         guard !weights.isEmpty, loso || weights.count == 1 else { throw ValidationError("--clip-weight: one number, or a list with --loso") }
         experiment.trainer.clipWeight = weights[0]
@@ -71,13 +71,9 @@ struct StreamHeadCommand: ParsableCommand {
             }
         } else {
             log("training stream heads on subjects \(trainIDs.map(String.init).joined(separator: ","))")
-            var (trained, fold) = try experiment.train(bundle: bundle, samples: data.samples.filter { trainIDs.contains($0.subject) },
-                                                       info: data.info)
-            if let out {
-                try trained.save(to: URL(fileURLWithPath: out), dtype: .f16)
-                trained = try ModelBundle.load(URL(fileURLWithPath: out))  // score what was written (float16)
-                log("wrote \(out): \(trained.metadata.dataset.classNames.count) classes (background: idle)")
-            }
+            let (trained, first) = try experiment.train(bundle: bundle, samples: data.samples.filter { trainIDs.contains($0.subject) },
+                                                        info: data.info)
+            var fold = first
             if let evaluate {
                 let ids = try parse(evaluate)
                 let held = data.samples.filter { ids.contains($0.subject) }
@@ -85,6 +81,23 @@ struct StreamHeadCommand: ParsableCommand {
                 fold.stream = try experiment.evaluate(bundle: trained, samples: held, info: data.info)
                 fold.baseline = try experiment.evaluate(bundle: bundle, samples: held, info: data.info)
                 fold.baselineKind = "the bundle it started from (\(model))"
+            }
+            if let out {
+                // The bundle's validation scores describe these heads now: what --evaluate measured, or nothing.
+                var meta = trained.metadata
+                meta.validation = [:]
+                if let s = fold.stream {
+                    meta.validation["accuracy"] = s.clipAccuracy
+                    meta.validation["stream_window_accuracy"] = s.windowAccuracy
+                    meta.validation["stream_event_f1"] = s.eventF1
+                    meta.split["val"] = fold.evaluationSubjects
+                }
+                meta.split["train"] = trainIDs
+                try ModelBundle(metadata: meta, inertialEncoder: trained.inertialEncoder, skeletonEncoder: trained.skeletonEncoder,
+                                classifier: trained.classifier, inertialClassifier: trained.inertialClassifier,
+                                skeletonClassifier: trained.skeletonClassifier).save(to: URL(fileURLWithPath: out), dtype: .f16)
+                let written = try ModelBundle.load(URL(fileURLWithPath: out))
+                log("wrote \(out): \(written.metadata.dataset.classNames.count) classes (background: idle)")
             }
             folds = [fold]
         }
