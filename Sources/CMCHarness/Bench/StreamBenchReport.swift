@@ -81,6 +81,11 @@ public struct StreamBenchReport: Codable, Sendable {
             func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", $0 * 100) } ?? "n/a" }
             lines.append("accuracy     \(a.dataset), \(a.clips) clips: offline clips \(pct(a.clipAccuracy)); stream \(pct(a.stream.accuracy)) published, "
                          + "\(pct(a.stream.rawAccuracy)) raw windows, \(pct(a.stream.clipVoteAccuracy)) clip vote")
+            if let st = a.stream.stream {
+                lines.append("events       window accuracy \(pct(st.windowAccuracy)) at the window centre; \(st.events) action events for "
+                             + "\(st.clips) clips: P \(pct(st.eventPrecision)), R \(pct(st.eventRecall)), F1 \(pct(st.eventF1)); "
+                             + "latency \(st.eventLatencyMs.line)")
+            }
         }
         lines += notes.map { "note         \($0)" }
         return lines.joined(separator: "\n")
