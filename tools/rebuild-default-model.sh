@@ -4,8 +4,12 @@
 #  2. CMC-CMKM with those teachers plus random temporal crops of the raw clips (robustness to windows
 #     cut from a live stream) and cropped copies in the classifier's training set
 #     (configs/utd-mhad-streaming.json),
-#  3. export as float16.
-# Subjects 1, 3, 5 train, subject 7 validates. About 50 min on 2 cores. Resumable: rerun after an
+#  3. export as float16 (the clip-trained heads),
+#  4. fine-tune the heads on what cmcd classifies (cmc-train stream-head: windows and whole actions cut
+#     by the daemon's own code from simulated sessions, plus an idle class; docs/training.md). The
+#     committed model's heads were fine-tuned on windows cut with the segmentation defaults of the day
+#     (0.3 s hangover, 0.1 s ticks); today's defaults (0.35 s, 0.05 s) give a model within a clip of it.
+# Subjects 1, 3, 5 train, subject 7 validates. About 55 min on 2 cores. Resumable: rerun after an
 # interruption and finished epochs are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +22,6 @@ for m in inertial skeleton; do
   [ -f runs/utd-mhad-streaming/simclr-$m.ckpt.safetensors ] || cp runs/utd-mhad/simclr-$m.ckpt.safetensors runs/utd-mhad-streaming/
 done
 "$bin" experiment --config configs/utd-mhad-streaming.json --root "$root" --out runs/utd-mhad-streaming --stages cmc-cmkm
-"$bin" export --run runs/utd-mhad-streaming --to models/utd-mhad-cmkm.safetensors
+"$bin" export --run runs/utd-mhad-streaming --to runs/utd-mhad-streaming/clip-heads.safetensors
+"$bin" stream-head --model runs/utd-mhad-streaming/clip-heads.safetensors --root "$root" --subjects 1,3,5 --evaluate 7 \
+  --out models/utd-mhad-cmkm.safetensors
