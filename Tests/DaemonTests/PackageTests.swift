@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// `tools/package-deb.sh`: the package holds what the units expect, depends on Debian libraries only,
+/// and its binaries run — and serve a short replay — with the Swift toolchain hidden from them.
+final class PackageTests: XCTestCase {
+    func testTheDebInstallsAndRunsWithoutTheSwiftToolchain() throws {
+        for tool in ["dpkg-deb", "unshare", "mount", "swift"] where which(tool) == nil {
+            throw XCTSkip("\(tool) is not on PATH")
+        }
+        let dir = try temporaryDirectory(self)
+        // Two executables keep the (static) build short; tools/install.sh installs all six the same way.
+        let build = try run("/bin/bash", [Binaries.repository.appendingPathComponent("tools/package-deb.sh").path, dir.path],
+                            environment: ["CMC_INSTALL_PRODUCTS": "cmcd cmc-replay"], timeout: 1200)
+        XCTAssertEqual(build.status, 0, build.output)
+        let deb = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasSuffix(".deb") })
+        let debPath = dir.appendingPathComponent(deb).path
+
+        let info = try run("/usr/bin/dpkg-deb", ["-I", debPath]).output
+        let depends = try XCTUnwrap(info.split(separator: "\n").first { $0.contains("Depends:") }.map(String.init))
+        XCTAssertTrue(depends.contains("libzmq5") && depends.contains("libopenblas0") && depends.contains("zlib1g"), depends)
+        XCTAssertFalse(depends.lowercased().contains("swift"), depends)
+
+        let root = dir.appendingPathComponent("root")
+        XCTAssertEqual(try run("/usr/bin/dpkg-deb", ["-x", debPath, root.path]).status, 0)
+        let unit = try String(contentsOf: root.appendingPathComponent("usr/lib/systemd/system/cmcd.service"), encoding: .utf8)
+        XCTAssertTrue(unit.contains("ExecStart=/usr/bin/cmcd --config /etc/cmc/cmcd.json"), "units point at the installed binaries")
+        let config = try String(contentsOf: root.appendingPathComponent("etc/cmc/cmcd.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("/usr/share/cmc/models/utd-mhad-cmkm.safetensors"), config)
+        let control = dir.appendingPathComponent("control")
+        XCTAssertEqual(try run("/usr/bin/dpkg-deb", ["-e", debPath, control.path]).status, 0)
+        XCTAssertTrue(try String(contentsOf: control.appendingPathComponent("conffiles"), encoding: .utf8).contains("/etc/cmc/cmcd.json"))
+
+        // No library of the installed binaries resolves into the Swift toolchain …
+        for tool in ["cmcd", "cmc-replay"] {
+            let libraries = try run("/usr/bin/ldd", [root.appendingPathComponent("usr/bin/\(tool)").path]).output
+            XCTAssertFalse(libraries.contains("swift") || libraries.contains("not found"), libraries)
+        }
+        // … and they run with it hidden by an empty tmpfs in a private mount namespace (root only; without
+        // that privilege the run below still proves they work from the package's own files).
+        let swift = try XCTUnwrap(which("swift")).resolvingSymlinksInPath()
+        let toolchain = swift.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let bin = root.appendingPathComponent("usr/bin").path, share = root.appendingPathComponent("usr/share/cmc").path
+        let ports = (0..<3).map { _ in Int.random(in: 30000...60000) }
+        let ready = dir.appendingPathComponent("ready").path, report = dir.appendingPathComponent("replay.json").path
+        let isolate = try run("/usr/bin/unshare", ["-m", "/bin/sh", "-c", "mount -t tmpfs none '\(toolchain)'"]).status == 0
+        let script = """
+            set -e
+            \(isolate ? "mount -t tmpfs none '\(toolchain)'" : "")
+            if \(isolate ? "true" : "false") && [ -e '\(swift.path)' ]; then echo "toolchain still visible"; exit 3; fi
+            '\(bin)/cmcd' --version
+            '\(bin)/cmcd' --model '\(share)/models/utd-mhad-cmkm.safetensors' --imu bind:tcp://127.0.0.1:\(ports[0]) \\
+              --skeleton bind:tcp://127.0.0.1:\(ports[1]) --labels bind:tcp://127.0.0.1:\(ports[2]) --metrics-port 0 \\
+              --ready-file '\(ready)' & pid=$!
+            for i in $(seq 100); do [ -e '\(ready)' ] && break; sleep 0.1; done
+            '\(bin)/cmc-replay' --demo '\(share)/demo/utd-mhad-subject7.safetensors' --limit 3 --speed 4 --evaluate --quiet \\
+              --imu connect:tcp://127.0.0.1:\(ports[0]) --skeleton connect:tcp://127.0.0.1:\(ports[1]) \\
+              --labels connect:tcp://127.0.0.1:\(ports[2]) --model '\(share)/models/utd-mhad-cmkm.safetensors' --json '\(report)'
+            kill $pid; wait $pid
+            """
+        let isolated = try isolate ? run("/usr/bin/unshare", ["-m", "/bin/sh", "-c", script], timeout: 120)
+                                   : run("/bin/sh", ["-c", script], timeout: 120)
+        XCTAssertEqual(isolated.status, 0, isolated.output)
+        XCTAssertTrue(isolated.output.contains("cmc 0.1"), isolated.output)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any]
+        let stream = try XCTUnwrap(json?["stream"] as? [String: Any], "the replay through the packaged daemon was scored")
+        XCTAssertEqual(stream["clips"] as? Int, 3)
+        XCTAssertGreaterThan(try XCTUnwrap(json?["labels_received"] as? Int), 5)
+    }
+
+    private func which(_ tool: String) -> URL? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .map { URL(fileURLWithPath: String($0)).appendingPathComponent(tool) }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    private func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                     timeout: Double = 60) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("cmc-package-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close(); try? FileManager.default.removeItem(at: log) }
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+}
