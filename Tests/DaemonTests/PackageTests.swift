@@ -27,6 +27,8 @@ final class PackageTests: XCTestCase {
         XCTAssertTrue(unit.contains("ExecStart=/usr/bin/cmcd --config /etc/cmc/cmcd.json"), "units point at the installed binaries")
         let config = try String(contentsOf: root.appendingPathComponent("etc/cmc/cmcd.json"), encoding: .utf8)
         XCTAssertTrue(config.contains("/usr/share/cmc/models/utd-mhad-cmkm.safetensors"), config)
+        let completion = try String(contentsOf: root.appendingPathComponent("usr/share/bash-completion/completions/cmcd"), encoding: .utf8)
+        XCTAssertTrue(completion.contains("--model") && completion.contains("complete"), "bash completion of cmcd's options")
         let control = dir.appendingPathComponent("control")
         XCTAssertEqual(try run("/usr/bin/dpkg-deb", ["-e", debPath, control.path]).status, 0)
         XCTAssertTrue(try String(contentsOf: control.appendingPathComponent("conffiles"), encoding: .utf8).contains("/etc/cmc/cmcd.json"))
