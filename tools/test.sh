@@ -11,6 +11,9 @@ if ! command -v promtool >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
     || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 fi
+# The Python client's LSL bridge is tested when pylsl (and pyzmq) can be had for the python3 on PATH;
+# best effort: Debian's own interpreter refuses pip installs, and its tests then skip with the reason.
+python3 -m pip install -q pyzmq pylsl >/dev/null 2>&1 || true
 build=(swift build -c release --build-tests -Xswiftc -enable-testing --scratch-path .build-tests)
 if "${build[@]}" > .build-tests.log 2>&1; then
   if grep -E "warning:" .build-tests.log; then echo "the build produced warnings (see above)" >&2; exit 1; fi

@@ -49,6 +49,13 @@ class LabelEvent:
         """The instant the label describes, on the daemon timeline: the window's centre."""
         return self.window_start_ns + (self.window_end_ns - self.window_start_ns) // 2
 
+    @property
+    def label_time_sensor_ns(self):
+        """The same instant on the sender's clock (None from daemons before protocol revision 2)."""
+        if self.window_end_sensor_ns is None:
+            return None
+        return self.window_end_sensor_ns - (self.window_end_ns - self.label_time_ns)
+
 
 @dataclass(frozen=True)
 class ActionEvent:
