@@ -1,3 +1,4 @@
+import CMCCore
 import ArgumentParser
 import CMCData
 import CMCDaemon
@@ -16,6 +17,7 @@ extension DatasetKind: ExpressibleByArgument {}
 extension SplitName: ExpressibleByArgument {}
 extension SessionOptions.Idle: ExpressibleByArgument {}
 extension SessionOptions.Order: ExpressibleByArgument {}
+extension SkeletonLayout: ExpressibleByArgument {}
 extension DaemonLog.Format: ExpressibleByArgument, CaseIterable {
     public static var allCases: [DaemonLog.Format] { [.text, .json] }
 }

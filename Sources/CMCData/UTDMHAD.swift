@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// Reader for UTD-MHAD (`Inertial/a{A}_s{S}_t{T}_inertial.mat` + `Skeleton/…_skeleton.mat`).
@@ -14,13 +15,7 @@ public enum UTDMHAD {
     ]
 
     /// Kinect v1 joint order (0-based), from `Skeleton/Skeleton_joint_order.txt`.
-    public static let jointNames = [
-        "head", "shoulder_center", "spine", "hip_center",
-        "l_shoulder", "l_elbow", "l_wrist", "l_hand",
-        "r_shoulder", "r_elbow", "r_wrist", "r_hand",
-        "l_hip", "l_knee", "l_ankle", "l_foot",
-        "r_hip", "r_knee", "r_ankle", "r_foot",
-    ]
+    public static let jointNames = SkeletonLayout.kinectV1.jointNames
 
     public static let bones: [[Int]] = [
         [0, 1], [1, 2], [2, 3],

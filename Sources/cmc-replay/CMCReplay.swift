@@ -41,6 +41,8 @@ struct CMCReplay: ParsableCommand {
     @Option(help: "Clip order: shuffled (seeded) or dataset.") var order = SessionOptions.Order.shuffled
     @Option(help: "Shuffle seed.") var seed: UInt64 = 0
     @Option(help: ".cmcrec recording to replay instead of a dataset (repeatable).") var recording: [String] = []
+    @Option(help: "Send skeletons in this layout (the daemon retargets it): \(SkeletonLayout.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var skeletonLayout = SkeletonLayout.kinectV1
     @Option(help: "Demo clips file to replay instead of a dataset (no dataset needed; e.g. demo/utd-mhad-subject7.safetensors).")
     var demo: String?
     @Option(help: "Write the selected dataset clips as a demo file (float16) and exit.") var writeDemo: String?
@@ -104,7 +106,9 @@ struct CMCReplay: ParsableCommand {
         let output = simulation.run(scripts: loaded.scripts, classifier: classifier)
         if let events { try EventDump.write(to: events, scripts: loaded.scripts, simulated: output) }
         var scores = StreamSimulation.scores(scripts: loaded.scripts, output: output)
-        scores.clipAccuracy = try ClipReference.accuracy(bundle: model, samples: loaded.samples)
+        // The reference sees the clips as the daemon does: through the skeleton layout and back.
+        scores.clipAccuracy = try ClipReference.accuracy(bundle: model,
+                                                         samples: loaded.samples.map { SessionBuilder.roundTrip($0, through: skeletonLayout) })
         var report = ReplayReport(source: loaded.description + " (offline, \(model))", speed: 0, streams: loaded.scripts.count,
                                   clips: loaded.scripts.reduce(0) { $0 + $1.clips.count },
                                   timelineSeconds: loaded.scripts.map(\.duration).max() ?? 0,
@@ -122,6 +126,7 @@ struct CMCReplay: ParsableCommand {
         var session = SessionOptions()
         session.gapSeconds = gap; session.idle = idle; session.order = order; session.seed = seed
         session.lanes = max(1, lanes); session.limit = limit
+        session.skeletonLayout = skeletonLayout
         let ids = try subjects.map { try SubjectList(parsing: $0).ids.map(Int.init) }
         do {
             if let demo { return try DatasetReplay.loadDemo(URL(fileURLWithPath: demo), session: session) }

@@ -1,3 +1,4 @@
+import CMCCore
 import CMCData
 import CMCModel
 import CMCStream
@@ -57,6 +58,9 @@ public struct BundleClassifier: WindowClassifier {
             // The bundle always carries one fallback classifier per modality.
             inertialOnly: hasInertial, skeletonOnly: hasSkeleton)
         spec.backgroundClasses = m.backgroundClasses ?? []
+        if hasSkeleton, info.jointNames == SkeletonLayout.kinectV1.jointNames, m.skeletonEncoder.inChannels == 3 {
+            spec.skeletonLayout = .kinectV1
+        }
         try StreamPipeline.check(spec)
     }
 

@@ -36,6 +36,9 @@ public struct SessionOptions: Sendable, Equatable {
     public var lanes = 1
     /// At most this many clips per stream.
     public var limit: Int?
+    /// Send Kinect v1 skeletons as this layout instead (its joint count and axes, missing joints from their
+    /// nearest Kinect v1 joint): what the daemon's retargeting costs is measured this way.
+    public var skeletonLayout = SkeletonLayout.kinectV1
 
     public init() {}
 }
@@ -89,9 +92,14 @@ public enum SessionBuilder {
         }
         let noise = options.idle == .noise ? restNoise(clips) : (imu: [Float](), skeleton: [Float]())
         let withIMU = clips.contains { $0.inertial != nil }, withSkeleton = clips.contains { $0.skeleton != nil }
+        let layout = options.skeletonLayout
+        func skeletonSample(_ raw: DataArray, _ k: Int) -> [Float] {
+            let v1 = Self.skeletonSample(raw, k)
+            return layout == .kinectV1 ? v1 : layout.fromKinectV1Samples(v1)
+        }
         var imu = withIMU ? ScriptedSamples(channels: info.inertialChannels.count, joints: 0, units: units.imu) : nil
         var skeleton: ScriptedSamples? = withSkeleton
-            ? ScriptedSamples(channels: info.skeletonDimensions ?? 3, joints: info.jointCount ?? 0,
+            ? ScriptedSamples(channels: info.skeletonDimensions ?? 3, joints: layout == .kinectV1 ? info.jointCount ?? 0 : layout.jointNames.count,
                               units: Array(repeating: units.skeleton, count: info.skeletonDimensions ?? 3)) : nil
         var placed: [ScriptedClip] = []
         var nextIMU: Int64 = 0, nextSkeleton: Int64 = 0   // where each modality's next sample goes
@@ -162,6 +170,21 @@ public enum SessionBuilder {
             samples.append(time: time, sample: sample)
             time += period
         }
+    }
+
+    /// A clip whose skeleton went to `layout` and back through the daemon's retargeting: what the model
+    /// sees of it when the sender streams that layout.
+    public static func roundTrip(_ sample: Sample, through layout: SkeletonLayout) -> Sample {
+        guard layout != .kinectV1, let raw = sample.skeleton, raw.shape.count == 3, raw.shape[0] == 3, raw.shape[2] == 20 else { return sample }
+        let (c, f, j) = (raw.shape[0], raw.shape[1], raw.shape[2])
+        var out = sample
+        var values = [Float](repeating: 0, count: raw.values.count)
+        for k in 0..<f {
+            let back = layout.retargetToKinectV1(layout.fromKinectV1Samples(skeletonSample(raw, k)))
+            for ji in 0..<j { for ci in 0..<c { values[(ci * f + k) * j + ji] = back[ji * c + ci] } }
+        }
+        out.skeleton = DataArray(shape: raw.shape, values: values)
+        return out
     }
 
     /// Per wire value (IMU channel; skeleton joint × coordinate): the median over clips of the standard

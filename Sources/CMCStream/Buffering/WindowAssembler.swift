@@ -1,3 +1,4 @@
+import CMCCore
 /// Per-subject buffers and the windower: frames go in, aligned multimodal windows come out.
 ///
 /// A plain value owned by the pipeline's I/O thread (no locks: one owner). Windows are cut from data
@@ -80,6 +81,7 @@ public struct WindowAssembler: Sendable {
     /// Buffers a decoded frame that arrived at `arrival` (CLOCK_MONOTONIC ns). Throws when the frame is
     /// well-formed but does not fit the loaded model (channel or joint counts, units).
     public mutating func ingest(_ frame: SensorFrame, arrival: Int64) throws(WireError) -> IngestOutcome {
+        let frame = retargeted(frame)
         guard let scales = try canonicalScales(for: frame) else { return .dropped(.unusedModality) }
         if subjects[frame.subject] == nil {
             if subjects.count >= buffer.maxSubjects {
@@ -341,6 +343,18 @@ public struct WindowAssembler: Sendable {
             if inertialChanged { subjects[id]?.inertial = nil }
             if skeletonChanged { subjects[id]?.skeleton = nil }
         }
+    }
+
+    /// A skeleton frame of another known layout (Azure Kinect 32, MediaPipe 33, OpenNI 15 joints) as the
+    /// model's layout, when the model's is one cmc retargets to; any other frame unchanged.
+    private func retargeted(_ frame: SensorFrame) -> SensorFrame {
+        guard frame.modality == .skeleton, spec.skeletonLayout == .kinectV1, frame.channels == 3,
+              frame.joints != spec.skeletonJoints, let layout = SkeletonLayout(jointCount: frame.joints), layout != .kinectV1
+        else { return frame }
+        var out = frame
+        out.joints = SkeletonLayout.kinectV1.jointNames.count
+        out.values = layout.retargetToKinectV1(frame.values)
+        return out
     }
 
     /// Per-channel factors to canonical units, after checking the frame fits the model; nil when the

@@ -1,3 +1,4 @@
+import CMCCore
 /// The raw samples of one modality inside one window, on the window's time base.
 public struct ModalityWindow: Sendable, Equatable {
     /// C: IMU channels, or coordinates per joint for skeletons.
@@ -80,6 +81,9 @@ public struct ClassifierSpec: Sendable, Equatable {
     public var skeletonUnit: SensorUnit?
     /// Which model this is, carried by every event (`model`): e.g. `utd-mhad-cmkm.safetensors@fnv1a64:…`.
     public var modelID: String?
+    /// The model's skeleton layout, when it is one cmc can retarget other layouts to (Kinect v1): frames
+    /// with another known layout's joint count are then retargeted on arrival (`SkeletonLayout`).
+    public var skeletonLayout: SkeletonLayout?
     /// Classes that mean "no action" (e.g. `idle`): published as `idle`, and an action the model calls
     /// one of them gets no action event.
     public var backgroundClasses: [String] = []

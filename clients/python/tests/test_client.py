@@ -80,3 +80,22 @@ class RecordingTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SkeletonTests(unittest.TestCase):
+    """The Python mirror of SkeletonLayout (the Swift tests check the same rules on the same pose)."""
+
+    def test_retargeting_matches_the_documented_rules(self):
+        from cmc_client.skeletons import LAYOUTS, layout_for_joint_count, retarget_to_kinect_v1
+        self.assertEqual({n: LAYOUTS[n][0] for n in LAYOUTS}, {"kinect-v1": 20, "azure-kinect": 32, "mediapipe-pose": 33, "openni": 15})
+        self.assertEqual(layout_for_joint_count(33), "mediapipe-pose")
+        openni = [float(v) for j in range(15) for v in (j, 10 + j, 100 + 2 * j)]
+        v1 = retarget_to_kinect_v1("openni", openni)
+        self.assertEqual(len(v1), 60)
+        self.assertEqual(v1[0:3], openni[0:3])                                   # head
+        self.assertEqual(v1[9:12], [(openni[27 + c] + openni[30 + c]) / 2 for c in range(3)])  # hip centre
+        self.assertAlmostEqual(v1[18], openni[12] + 0.85 * (openni[18] - openni[12]))      # l_wrist along the forearm
+        azure = [float(v) for j in range(32) for v in (j, 1, 2)]
+        self.assertEqual(retarget_to_kinect_v1("azure-kinect", azure)[0:3], [-26.0, -1.0, 2.0])  # head, x and y turned
+        with self.assertRaises(ValueError):
+            retarget_to_kinect_v1("openni", openni[:-3])
