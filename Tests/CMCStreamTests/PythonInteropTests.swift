@@ -200,4 +200,42 @@ final class PythonInteropTests: XCTestCase {
         // TestClassifier names a window by its channel-0 mean: subject 2 sends 2 → "wave".
         XCTAssertTrue(lines.count >= 2 && lines.allSatisfy { $0.contains(#""label": "wave""#) && $0.contains(#""subject": 2"#) }, "\(lines)")
     }
+
+    /// A phone app's UDP lines and an LSL outlet, each through its bridge in the Python client, drive a
+    /// live pipeline; the labels come back (through LSL markers in the LSL case). The LSL part needs pylsl
+    /// for the python3 on PATH and is skipped without it.
+    func testPhoneAndLSLBridgesDriveThePipeline() throws {
+        var classifier = TestClassifier()
+        classifier.spec.inertialChannels = 6
+        classifier.spec.skeletonCoordinates = nil
+        classifier.spec.skeletonJoints = nil
+        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
+                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.clock.mode = .shared
+        config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 3)
+        config.segmentation.enabled = false  // constant test signals: every window would be idle
+        let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: LogCapture().logger)
+        let bound = try pipeline.start()
+        defer { pipeline.stop() }
+        let script = Self.client.appendingPathComponent("tests/live_bridges.py")
+        var lslSkipped = false
+        for (mode, subject) in [("udp", 2), ("lsl", 2)] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: mode == "udp" ? Self.python : "/usr/bin/env")
+            process.arguments = (mode == "udp" ? [] : ["python3"]) + [script.path, mode, bound.imu[0], bound.labels[0], "\(subject)"]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            wait(process, timeout: 30)
+            let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            if mode == "lsl" && process.terminationStatus == 77 { lslSkipped = true; continue }
+            XCTAssertEqual(process.terminationStatus, 0, "\(mode): \(lines) \(errors.suffix(600))")
+            // TestClassifier names a window by its channel-0 mean: subject 2 sends 2 → "wave".
+            XCTAssertTrue(lines.count >= 2 && lines.allSatisfy { $0.contains(#""label": "wave""#) && $0.contains(#""via": "\#(mode)""#) },
+                          "\(mode): \(lines)")
+        }
+        if lslSkipped { throw XCTSkip("pylsl is not installed for python3 on PATH: the LSL bridge was not driven (the phone bridge was)") }
+    }
 }

@@ -99,3 +99,16 @@ class SkeletonTests(unittest.TestCase):
         self.assertEqual(retarget_to_kinect_v1("azure-kinect", azure)[0:3], [-26.0, -1.0, 2.0])  # head, x and y turned
         with self.assertRaises(ValueError):
             retarget_to_kinect_v1("openni", openni[:-3])
+
+
+class UDPIMUTests(unittest.TestCase):
+    """The phone bridge's parsing (the live part runs in the Swift suite against cmcd)."""
+
+    def test_columns_units_and_flips(self):
+        from cmc_client.udp_imu import LineParser
+        p = LineParser("t,gx,gy,gz,ax,ay,az,mag", time_unit="ms", flip={"ax"})
+        self.assertEqual(p.parse("1000.5,0.1,0.2,0.3,9.8,0,1,42"), (1_000_500_000, [-9.8, 0.0, 1.0, 0.1, 0.2, 0.3]))
+        self.assertIsNone(p.parse("time,gx,gy,gz,ax,ay,az,mag"))
+        self.assertIsNone(p.parse("1,2,3"))
+        with self.assertRaises(ValueError):
+            LineParser("t,ax,ay")
