@@ -175,3 +175,35 @@ final class GoldenEventTests: XCTestCase {
 extension SensorFrame {
     func with(timing: FrameTiming) -> SensorFrame { var f = self; f.timing = timing; return f }
 }
+
+/// The golden frames of Tests/Golden/frames.json (the first is docs/protocol.md §3.3, byte for byte),
+/// which the Python client's tests decode and re-encode too: the daemon, the clients and the document agree.
+final class GoldenFrameTests: XCTestCase {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Golden/frames.json")
+
+    func testGoldenFramesDecodeToTheirFieldsAndReencodeToTheSameBytes() throws {
+        let golden = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.file)) as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(golden.count, 2)
+        for entry in golden {
+            let name = entry["name"] as? String ?? "?"
+            let hex = try XCTUnwrap(entry["hex"] as? String)
+            let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                let a = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[a..<hex.index(a, offsetBy: 2)], radix: 16)!
+            }
+            let fields = try XCTUnwrap(entry["fields"] as? [String: Any])
+            let frame = try FrameCodec.decode(message: [Array((entry["topic"] as! String).utf8), bytes])
+            XCTAssertEqual(frame.modality == .inertial ? "imu" : "skeleton", fields["type"] as? String, name)
+            XCTAssertEqual(Int(frame.subject), fields["subject"] as? Int, name)
+            XCTAssertEqual(Int(frame.sequence), fields["sequence"] as? Int, name)
+            XCTAssertEqual(frame.channels, fields["channels"] as? Int, name)
+            XCTAssertEqual(frame.joints, fields["joints"] as? Int, name)
+            XCTAssertEqual(frame.units.map { Int($0.rawValue) }, fields["units"] as? [Int], name)
+            XCTAssertEqual((0..<frame.sampleCount).map { frame.timing.timestamp(ofSample: $0) }, (fields["timestamps_ns"] as? [Int])?.map(Int64.init), name)
+            let values = try XCTUnwrap(fields["values"] as? [[Double]]).flatMap { $0.map(Float.init) }
+            XCTAssertEqual(frame.values, values, name)
+            XCTAssertEqual(FrameCodec.encode(frame), bytes, "\(name): re-encoded byte for byte")
+        }
+    }
+}
