@@ -29,6 +29,8 @@ final class PackageTests: XCTestCase {
         XCTAssertTrue(config.contains("/usr/share/cmc/models/utd-mhad-cmkm.safetensors"), config)
         let completion = try String(contentsOf: root.appendingPathComponent("usr/share/bash-completion/completions/cmcd"), encoding: .utf8)
         XCTAssertTrue(completion.contains("--model") && completion.contains("complete"), "bash completion of cmcd's options")
+        let man = try run("/bin/sh", ["-c", "gzip -dc '\(root.path)/usr/share/man/man1/cmcd.1.gz'"]).output
+        XCTAssertTrue(man.contains(".TH \"CMCD\" 1") && man.contains("\\-\\-model"), "man page from the parser: \(man.prefix(200))")
         let control = dir.appendingPathComponent("control")
         XCTAssertEqual(try run("/usr/bin/dpkg-deb", ["-e", debPath, control.path]).status, 0)
         XCTAssertTrue(try String(contentsOf: control.appendingPathComponent("conffiles"), encoding: .utf8).contains("/etc/cmc/cmcd.json"))
