@@ -17,6 +17,8 @@ struct CMCProxy: ParsableCommand {
 
     @Option(help: "XSUB endpoints that publishers connect to (repeatable).") var frontend: [Endpoint] = [Endpoint(parsing: ProxyService.defaultFrontend)!]
     @Option(help: "XPUB endpoints that subscribers connect to (repeatable).") var backend: [Endpoint] = [Endpoint(parsing: ProxyService.defaultBackend)!]
+    @Option(help: "Prometheus /metrics port on --metrics-address (0: any free port, negative: none).") var metricsPort = 9560
+    @Option(help: "Address the metrics endpoint listens on.") var metricsAddress = "127.0.0.1"
     @Option(help: "Log lines as text or json.") var logFormat = DaemonLog.Format.text
     @Option(help: "Lowest priority logged: debug, info, notice, warning or error.") var logLevel = "info"
     @Option(help: "CURVE: the proxy's secret key file (mode 0600); enables CURVE on both sockets.") var curveSecretKey: String?
@@ -31,6 +33,8 @@ struct CMCProxy: ParsableCommand {
         guard let minimum = level.logPriority else { throw ValidationError("--log-level: debug, info, notice, warning or error") }
         let logger = DaemonLog.logger(format: logFormat, minimum: minimum)
         var service = ProxyService(frontend: frontend, backend: backend)
+        service.metricsPort = metricsPort
+        service.metricsAddress = metricsAddress
         switch (curveSecretKey, curvePublishers, curveSubscribers) {
         case (nil, nil, nil): break
         case let (secret?, publishers?, subscribers?):

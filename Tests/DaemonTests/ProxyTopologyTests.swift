@@ -9,7 +9,8 @@ final class ProxyTopologyTests: XCTestCase {
         let proxyBinary = try Binaries.require("cmc-proxy"), cmcd = try Binaries.require("cmcd"), recordBinary = try Binaries.require("cmc-record")
         let dir = try temporaryDirectory(self)
         let proxyNotify = try NotifySocket()
-        let proxy = try ChildProcess(proxyBinary, ["--frontend", "bind:tcp://127.0.0.1:*", "--backend", "bind:tcp://127.0.0.1:*"],
+        let proxy = try ChildProcess(proxyBinary, ["--frontend", "bind:tcp://127.0.0.1:*", "--backend", "bind:tcp://127.0.0.1:*",
+                                                   "--metrics-port", "0"],
                                      environment: ["NOTIFY_SOCKET": proxyNotify.path])
         let proxyStatus = try XCTUnwrap(proxyNotify.wait(for: "STATUS=proxying", timeout: 20), proxy.output)
         let frontend = try XCTUnwrap(statusField(proxyStatus, "frontend")), backend = try XCTUnwrap(statusField(proxyStatus, "backend"))
@@ -43,6 +44,20 @@ final class ProxyTopologyTests: XCTestCase {
             let ends = events.filter { $0.subject == subject }.map(\.windowEndNanoseconds)
             XCTAssertEqual(ends.count, Set(ends).count, "duplicate labels for subject \(subject)")
         }
+
+        // The proxy's own metrics count what it forwarded, by kind (frames and labels down, subscriptions up).
+        let metricsLine = try XCTUnwrap(proxy.output.split(separator: "\n").first { $0.contains("proxy running") }, proxy.output)
+        let address = try XCTUnwrap(metricsLine.split(separator: " ").first { $0.hasPrefix("metrics=") }?.dropFirst("metrics=".count))
+        let metrics = try httpGet("http://\(address)/metrics")
+        func value(_ series: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        XCTAssertGreaterThan(value(#"cmc_proxy_messages_total{kind="imu"}"#) ?? 0, 40, metrics)
+        XCTAssertGreaterThan(value(#"cmc_proxy_messages_total{kind="skeleton"}"#) ?? 0, 40, metrics)
+        XCTAssertGreaterThanOrEqual(value(#"cmc_proxy_messages_total{kind="labels"}"#) ?? 0, 8, metrics)
+        XCTAssertGreaterThanOrEqual(value(#"cmc_proxy_messages_total{kind="subscriptions"}"#) ?? 0, 3, "each subscriber's topics travel up")
+        XCTAssertGreaterThan(value(#"cmc_proxy_bytes_total{kind="imu"}"#) ?? 0, 40 * 64)
+        XCTAssertNotNil(value("process_resident_memory_bytes"), metrics)
 
         recorder.signal(SIGINT)
         XCTAssertEqual(recorder.waitForExit(timeout: 10), 0, recorder.output)

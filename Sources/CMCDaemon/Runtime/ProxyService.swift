@@ -21,6 +21,9 @@ public struct ProxyService: Sendable {
     public var highWaterMark: Int32 = 100_000
     /// CURVE on both sockets (nil: plain text). The proxy is the CURVE server of everyone around it.
     public var curve: ProxyCurve?
+    /// Prometheus `/metrics` on `metricsAddress`: this port, 0 for any free one, negative for none.
+    public var metricsPort = 9560
+    public var metricsAddress = "127.0.0.1"
 
     public static let defaultFrontend = "bind:tcp://127.0.0.1:5560"
     public static let defaultBackend = "bind:tcp://127.0.0.1:5561"
@@ -46,6 +49,30 @@ public struct ProxyService: Sendable {
             }
         }
         defer { zap?.stop() }
+        let registry = MetricsRegistry()
+        ProcessMetrics.register(in: registry)
+        let counts = ProxyTraffic(registry: registry)
+        var metricsServer: MetricsHTTPServer?
+        if metricsPort >= 0 {
+            do { metricsServer = try MetricsHTTPServer(registry: registry, host: metricsAddress, port: UInt16(metricsPort)) } catch {
+                logger.log(.error, "startup failed: metrics on \(metricsAddress):\(metricsPort): \(error)")
+                return 1
+            }
+        }
+        defer { metricsServer?.stop() }
+        // Every part the proxy forwards is copied to an inproc PUB; a counting thread reads the copies.
+        let captureAddress = "inproc://cmc-proxy-capture"
+        let counting = Thread {
+            guard let sub = try? ZMQSocket(context: context, type: .sub) else { return }
+            defer { sub.close() }
+            do {
+                try sub.subscribe("")
+                try sub.setHighWaterMarks(receive: 100_000)
+                try sub.connect(captureAddress)
+                while let parts = try sub.receive() { counts.count(parts) }
+            } catch {}  // the context was shut down
+        }
+        counting.name = "cmc-proxy-metrics"
         let setup = Locked<Result<(frontend: [String], backend: [String]), any Error>?>(nil)
         let ready = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
         let failure = Locked<String?>(nil)
@@ -67,10 +94,14 @@ public struct ProxyService: Sendable {
                     try xsub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.publishersDomain))
                     try xpub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.subscribersDomain))
                 }
+                let capture = try ZMQSocket(context: context, type: .pub)
+                sockets.append(capture)
+                try capture.setHighWaterMarks(send: 100_000)
+                try capture.bind(captureAddress)
                 let bound = (try xsub.attach(frontend), try xpub.attach(backend))
                 setup.withLock { $0 = .success(bound) }
                 ready.signal()
-                try ZMQProxy.run(frontend: xsub, backend: xpub)
+                try ZMQProxy.run(frontend: xsub, backend: xpub, capture: capture)
             } catch {
                 if setup.current == nil { setup.withLock { $0 = .failure(error) }; ready.signal() } else { failure.withLock { $0 = "\(error)" } }
             }
@@ -78,13 +109,15 @@ public struct ProxyService: Sendable {
         thread.name = "cmc-proxy"
         thread.start()
         ready.wait()
+        counting.start()
         guard case let .success(bound)? = setup.current else {
             if case let .failure(error)? = setup.current { logger.log(.error, "startup failed: \(error)") }
             finished.wait()
             return 1
         }
         logger.log(.info, "proxy running " + DaemonLog.fields(["frontend": bound.frontend.joined(separator: ","),
-                                                               "backend": bound.backend.joined(separator: ",")]))
+                                                               "backend": bound.backend.joined(separator: ","),
+                                                               "metrics": metricsServer.map { "\(metricsAddress):\($0.port)" } ?? "off"]))
         notifier?.ready(status: "proxying; frontend=\(bound.frontend.joined(separator: ",")) backend=\(bound.backend.joined(separator: ","))"
                         + (curve.map { " curve=\($0.keys.publicKey.z85)" } ?? ""))
         var status: Int32 = 0
@@ -110,5 +143,39 @@ public struct ProxyService: Sendable {
         finished.wait()
         logger.log(.info, "stopped " + DaemonLog.fields(["exit": "\(status)"]))
         return status
+    }
+}
+
+/// What `cmc-proxy` forwarded, from the copies of its capture socket: messages and bytes per kind.
+/// Frames and events travel downstream (frontend → backend), subscriptions upstream; a subscription is
+/// one part starting with byte 0 or 1 (unsubscribe / subscribe), everything else is named by its topic.
+final class ProxyTraffic: Sendable {
+    private let messages: [String: Counter]
+    private let bytes: [String: Counter]
+
+    static let kinds = ["imu", "skeleton", "labels", "actions", "subscriptions", "other"]
+
+    init(registry: MetricsRegistry) {
+        messages = Dictionary(uniqueKeysWithValues: Self.kinds.map {
+            ($0, registry.counter("cmc_proxy_messages_total", help: "Messages forwarded, by kind (subscriptions travel upstream).",
+                                  labels: [("kind", $0)]))
+        })
+        bytes = Dictionary(uniqueKeysWithValues: Self.kinds.map {
+            ($0, registry.counter("cmc_proxy_bytes_total", help: "Bytes forwarded (all parts), by kind.", labels: [("kind", $0)]))
+        })
+    }
+
+    /// Counts one captured message (the capture socket delivers whole messages to a SUB).
+    func count(_ parts: [[UInt8]]) {
+        guard let first = parts.first else { return }
+        let kind: String
+        if parts.count == 1, let b = first.first, b <= 1 { kind = "subscriptions" }
+        else if first.starts(with: Array("imu/".utf8)) { kind = "imu" }
+        else if first.starts(with: Array("skel/".utf8)) { kind = "skeleton" }
+        else if first.starts(with: Array("label/".utf8)) { kind = "labels" }
+        else if first.starts(with: Array("action/".utf8)) { kind = "actions" }
+        else { kind = "other" }
+        messages[kind]?.increment()
+        bytes[kind]?.increment(by: Double(parts.reduce(0) { $0 + $1.count }))
     }
 }
