@@ -42,7 +42,10 @@ let package = Package(
         .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"]),
 
         // What cmcd runs: configuration, life cycle, the model-bundle classifier on top of CMCStream.
-        .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"]),
+        // The BuildInfo plugin gives `--version` the git commit being built.
+        .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"],
+                plugins: ["BuildInfo"]),
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         // What runs around cmcd, never linked into it: replay, evaluation, stream benchmark, soak.
         .target(name: "CMCHarness", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore"]),
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMCDaemon
 import CMCModel
 
 @main
@@ -11,7 +12,7 @@ struct CMCTrain: ParsableCommand {
         A whole experiment runs from one configuration file (configs/utd-mhad.json reproduces the paper's
         UTD-MHAD settings); each stage can also run alone. Runs resume from their output folder.
         """,
-        version: "cmc \(CMCVersion.string) (model bundle format \(BundleMetadata.currentVersion))",
+        version: ToolVersion.text,
         subcommands: [ExperimentCommand.self, SimCLRCommand.self, CMCCommand.self, CMKMCommand.self,
                       SupervisedCommand.self, FineTuneCommand.self, SemiSupervisedCommand.self, RetrievalCommand.self,
                       StreamHeadCommand.self, EvaluateCommand.self, ExportCommand.self, ModelInfoCommand.self, DataCommand.self])

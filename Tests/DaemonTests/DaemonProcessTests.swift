@@ -157,8 +157,22 @@ final class DaemonExitStatusTests: XCTestCase {
         for name in ["cmcd", "cmc-replay", "cmc-record", "cmc-proxy", "cmc-bench", "cmc-train"] {
             let process = try ChildProcess(try Binaries.require(name), ["--version"])
             XCTAssertEqual(process.waitForExit(timeout: 20), 0, name)
-            XCTAssertTrue(process.output.contains("cmc \(CMCVersion.string) (model bundle format \(BundleMetadata.currentVersion)"),
-                          "\(name): \(process.output)")
+            XCTAssertTrue(process.output.contains("cmc \(CMCVersion.string) (commit ") &&
+                          process.output.contains("model bundle format \(BundleMetadata.currentVersion)"), "\(name): \(process.output)")
+            // The commit of this checkout (the BuildInfo plugin), when git can tell it.
+            let git = Process()
+            git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            git.arguments = ["git", "-C", Binaries.repository.path, "rev-parse", "--short=12", "HEAD"]
+            let out = Pipe()
+            git.standardOutput = out
+            git.standardError = FileHandle.nullDevice
+            if (try? git.run()) != nil {
+                git.waitUntilExit()
+                let head = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if git.terminationStatus == 0 && !head.isEmpty {
+                    XCTAssertTrue(process.output.contains("commit \(head)"), "\(name) names HEAD \(head): \(process.output)")
+                }
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 public enum ProcessMetrics {
     public static func register(in registry: MetricsRegistry) {
         registry.gauge("cmc_build_info", help: "Always 1; the labels say what is running.",
-                       labels: [("version", CMCVersion.string), ("bundle_format", "\(BundleMetadata.currentVersion)"),
+                       labels: [("version", CMCVersion.string), ("commit", ToolVersion.commit), ("bundle_format", "\(BundleMetadata.currentVersion)"),
                                 ("protocol", "1"), ("protocol_revision", "2")]).set(1)
         let started = Date().timeIntervalSince1970
         registry.gauge("process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds.").set(started)
