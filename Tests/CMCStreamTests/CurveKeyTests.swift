@@ -50,6 +50,20 @@ final class CurveKeyTests: XCTestCase {
         chmod(wrong, 0o600)
         XCTAssertThrowsError(try CurveKeyFiles.readSecret(path: wrong)) { XCTAssertFalse("\($0)".contains("not a key at all")) }
         XCTAssertThrowsError(try CurveKeyFiles.readPublic(dir + "/missing.key"))
+
+        // The two files swapped: a public key file made private still is no secret key (40 Z85 characters
+        // either way), and a secret key file is never accepted where a public key belongs.
+        chmod(made.publicPath, 0o600)
+        XCTAssertThrowsError(try CurveKeyFiles.readSecret(path: made.publicPath)) {
+            XCTAssertTrue("\($0)".contains("is a public key file"), "\($0)")
+        }
+        let renamed = dir + "/renamed"
+        try FileManager.default.copyItem(atPath: made.publicPath, toPath: renamed)
+        XCTAssertThrowsError(try CurveKeyFiles.readSecret(path: renamed), "known by its comment, whatever its name")
+        XCTAssertThrowsError(try CurveKeyFiles.readPublic(made.secretPath)) { error in
+            XCTAssertTrue("\(error)".contains("is a secret key file"), "\(error)")
+            XCTAssertFalse("\(error)".contains(secretText))
+        }
     }
 
     func testSecretKeysNeverPrint() throws {

@@ -55,7 +55,13 @@ public enum CurveKeyFiles {
             if n <= 0 { break }
             bytes += chunk[0..<n]
         }
-        guard let line = keyLine(String(decoding: bytes, as: UTF8.self)), let secret = CurveSecretKey(z85: line) else {
+        let text = String(decoding: bytes, as: UTF8.self)
+        // A public key is 40 Z85 characters too: without this check a public key file (chmod 600 to get
+        // past the mode check) would be taken for the secret, and every handshake would fail unexplained.
+        if path.hasSuffix(publicSuffix) || says(text, "public key") {
+            throw CurveKeyError(path, "is a public key file; give the secret key file (NAME\(secretSuffix)) here")
+        }
+        guard let line = keyLine(text), let secret = CurveSecretKey(z85: line) else {
             throw CurveKeyError(path, "does not hold a Z85 CURVE secret key (40 characters)")
         }
         return CurveKeyPair(secretKey: secret)
@@ -68,10 +74,20 @@ public enum CurveKeyFiles {
         guard let data = FileManager.default.contents(atPath: keyOrPath) else {
             throw CurveKeyError(keyOrPath, "neither a Z85 public key (40 characters) nor a readable key file")
         }
-        guard let line = keyLine(String(decoding: data, as: UTF8.self)), let key = CurvePublicKey(z85: line) else {
+        let text = String(decoding: data, as: UTF8.self)
+        // A secret key where a public one belongs would be handed to peers and allow-lists: refuse it.
+        if keyOrPath.hasSuffix(secretSuffix) || says(text, "secret key") {
+            throw CurveKeyError(keyOrPath, "is a secret key file; give the public key (NAME\(publicSuffix)) here, never the secret one")
+        }
+        guard let line = keyLine(text), let key = CurvePublicKey(z85: line) else {
             throw CurveKeyError(keyOrPath, "does not hold a Z85 CURVE public key (40 characters)")
         }
         return key
+    }
+
+    /// Whether a `#` comment line of a key file says `phrase` (the files `generate` writes name their kind).
+    static func says(_ text: String, _ phrase: String) -> Bool {
+        text.split(whereSeparator: \.isNewline).contains { $0.hasPrefix("#") && $0.lowercased().contains(phrase) }
     }
 
     /// The first line that is neither blank nor a `#` comment, trimmed.
