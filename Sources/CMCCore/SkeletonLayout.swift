@@ -65,7 +65,8 @@ public enum SkeletonLayout: String, Sendable, CaseIterable {
         case .openNI:
             // No wrists or ankles: 85 % of the way down the forearm and the shin.
             return [.joint(0), .joint(1), .joint(8), .mean([9, 10]), .joint(2), .joint(4), .along(from: 4, to: 6, t: 0.85), .joint(6),
-                    .joint(3), .joint(5), .along(from: 5, to: 7, t: 0.85), .joint(7), .joint(9), .joint(11), .along(from: 11, to: 13, t: 0.85),
+                    .joint(3), .joint(5), .along(from: 5, to: 7, t: 0.85), .joint(7), .joint(9), .joint(11),
+                    .along(from: 11, to: 13, t: 0.85),
                     .joint(13), .joint(10), .joint(12), .along(from: 12, to: 14, t: 0.85), .joint(14)]
         }
     }

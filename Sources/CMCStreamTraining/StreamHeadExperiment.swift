@@ -125,7 +125,8 @@ public struct StreamHeadExperiment: Sendable {
         func pct(_ x: Double?) -> String { x.map { String(format: "%5.1f", $0 * 100) } ?? "  n/a" }
         let s = f.stream, b = f.baseline
         return "subjects \(f.evaluationSubjects.map(String.init).joined(separator: ",")) (trained on "
-            + "\(f.trainSubjects.map(String.init).joined(separator: ","))): window \(pct(s?.windowAccuracy)) % (was \(pct(b?.windowAccuracy))), "
+            + "\(f.trainSubjects.map(String.init).joined(separator: ","))): "
+            + "window \(pct(s?.windowAccuracy)) % (was \(pct(b?.windowAccuracy))), "
             + "event F1 \(pct(s?.eventF1)) (was \(pct(b?.eventF1))), idle false/min "
             + String(format: "%.2f (was %.2f)", s?.idleFalseEventsPerMin ?? .nan, b?.idleFalseEventsPerMin ?? .nan)
             + ", latency p99 " + String(format: "%.0f", s?.eventLatencyMs.p99 ?? .nan) + " ms"

@@ -111,7 +111,8 @@ public struct StreamHeadTrainer: Sendable {
         var state = old.stateDict()
         for (key, fresh) in new.stateDict() {
             guard let o = state[key], o.shape != fresh.shape else { continue }
-            if o.shape.count == fresh.shape.count, Array(o.shape.dropFirst()) == Array(fresh.shape.dropFirst()), o.shape[0] < fresh.shape[0] {
+            let sameRows = o.shape.count == fresh.shape.count && Array(o.shape.dropFirst()) == Array(fresh.shape.dropFirst())
+            if sameRows, o.shape[0] < fresh.shape[0] {
                 state[key] = Tensor(shape: fresh.shape, storage: o.storage + fresh.storage[o.storage.count...])
             } else {
                 state[key] = fresh

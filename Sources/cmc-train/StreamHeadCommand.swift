@@ -55,7 +55,9 @@ struct StreamHeadCommand: ParsableCommand {
         if let epochs { experiment.trainer.schedule.epochs = epochs }
         if let learningRate { experiment.trainer.schedule.learningRate = learningRate }
         let weights = clipWeight.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { max(1, $0) }
-        guard !weights.isEmpty, loso || weights.count == 1 else { throw ValidationError("--clip-weight: one number, or a list with --loso") }
+        guard !weights.isEmpty, loso || weights.count == 1 else {
+            throw ValidationError("--clip-weight: one number, or a list with --loso")
+        }
         experiment.trainer.clipWeight = weights[0]
         experiment.variants = StreamWindowSet.Variant.standard(seed: seed)
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
