@@ -112,7 +112,7 @@ struct CMCReplay: ParsableCommand {
         var report = ReplayReport(source: loaded.description + " (offline, \(model))", speed: 0, streams: loaded.scripts.count,
                                   clips: loaded.scripts.reduce(0) { $0 + $1.clips.count },
                                   timelineSeconds: loaded.scripts.map(\.duration).max() ?? 0,
-                                  wallSeconds: Double(MonotonicClock.now() - wallStart) * 1e-9, framesSent: output.frames,
+                                  wallSeconds: Double(MonotonicClock.now() - wallStart) * 1e-9, framesSent: output.log.sent,
                                   labelsReceived: output.events.count, evaluation: nil,
                                   notes: ["offline simulation: event latency excludes queueing (windows never wait for a worker)"]
                                     + (output.failures > 0 ? ["\(output.failures) windows failed to classify"] : []))

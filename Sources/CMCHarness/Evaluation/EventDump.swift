@@ -24,7 +24,7 @@ public enum EventDump {
             case let .action(e): actions.append(e)
             }
         }
-        try write(to: path, scripts: scripts, origin: StreamSimulation.origin, labels: labels, actions: actions)
+        try write(to: path, scripts: scripts, origin: output.log.origin, labels: labels, actions: actions)
     }
 
     /// - Parameter origin: the sender clock at timeline 0.

@@ -1,6 +1,5 @@
 import CMCCore
 import CMCDaemon
-import CMCModel
 import CMCStream
 import Foundation
 
@@ -30,37 +29,19 @@ public struct StreamSimulation: Sendable {
         public var events: [(stream: Int, event: PublishedEvent, publishedAt: Int64)] = []
         /// Windows the classifier failed on.
         public var failures = 0
-        /// Per script and modality (0 IMU, 1 skeleton): the timeline ns each frame's last sample was taken.
-        var dues: [[[Int64]]] = []
-
-        /// Frames delivered per modality.
-        public var frames: [Modality: Int] {
-            [.inertial: dues.reduce(0) { $0 + $1[0].count }, .skeleton: dues.reduce(0) { $0 + $1[1].count }]
-        }
-
-        /// Virtual arrival time of the data of `stream` up to timeline second `t` (all its modalities).
-        public func completion(stream: Int, timelineSeconds t: Double) -> Int64? {
-            let target = Int64((t * 1e9).rounded(.down))
-            var latest: Int64?
-            for dues in self.dues[stream] where !dues.isEmpty {
-                // The first frame whose last sample is at or after `target`.
-                var lo = 0, hi = dues.count
-                while lo < hi { let mid = (lo + hi) / 2; if dues[mid] < target { lo = mid + 1 } else { hi = mid } }
-                guard lo < dues.count else { return nil }
-                latest = max(latest ?? .min, dues[lo])
-            }
-            return latest.map { $0 + StreamSimulation.origin }
-        }
+        /// Every frame as if sent: it arrives when its last sample is taken (plus transport), on the
+        /// sensor clock `StreamSimulation.origin` + timeline — what the live evaluation keeps too, so the
+        /// scores place events and measure latency with the same `SendTracks`.
+        public var log = SendLog(origin: StreamSimulation.origin, startedAt: StreamSimulation.origin, speed: 0)
     }
 
     /// Runs every script; `observe` sees each classified window with its probabilities (or the error).
     public func run(scripts: [StreamScript], classifier: any WindowClassifier,
-                    observe: ((Window, Result<[Float], any Error>) -> Void)? = nil) -> Output {
+                    observe: ((Window, Result<[Float], ClassifierFailure>) -> Void)? = nil) -> Output {
         var assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock,
                                         hopSeconds: config.hopSeconds, segmentation: config.segmentation)
         var composer = EventComposer(smoothing: config.smoothing, clock: config.clock.eventClock)
         var output = Output()
-        output.dues = Array(repeating: [[], []], count: scripts.count)
         let streamOf = Dictionary(scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
         let transport = Int64(transportSeconds * 1e9)
         let tick = Int64(config.tickSeconds * 1e9)
@@ -68,13 +49,7 @@ public struct StreamSimulation: Sendable {
 
         func classify(_ window: Window, now: Int64) {
             let started = MonotonicClock.now()
-            let result = Result<[Float], any Error> {
-                let c = try classifier.classify(window)
-                guard let p = c.validated(classCount: classifier.spec.classNames.count) else {
-                    throw Recognizer.RecognitionError.shape("classifier returned no probability vector")
-                }
-                return p
-            }
+            let result = classifier.checkedProbabilities(batch: [window])[0]
             let elapsed = MonotonicClock.now() - started
             if case .periodic = window.purpose { assembler.finished(subject: window.subject) }
             observe?(window, result)
@@ -97,8 +72,9 @@ public struct StreamSimulation: Sendable {
         for scheduled in FrameSchedule.frames(scripts, imuChunk: imuChunk, skeletonChunk: skeletonChunk) {
             var frame = scheduled.frame
             if case let .regular(t0, period) = frame.timing { frame.timing = .regular(start: t0 + Self.origin, periodNanoseconds: period) }
-            output.dues[Int(scheduled.stream)][frame.modality == .inertial ? 0 : 1].append(scheduled.due)
             let arrival = Self.origin + scheduled.due + transport
+            output.log.records.append(.init(stream: scheduled.stream, modality: frame.modality, sentAt: arrival, lastSample: scheduled.due))
+            output.log.sent[frame.modality, default: 0] += 1
             housekeeping(until: arrival)
             guard case .buffered = (try? assembler.ingest(frame, arrival: arrival)) else { continue }
             for action in assembler.cutActions(subject: frame.subject, now: arrival) { classify(action, now: arrival) }
@@ -115,6 +91,7 @@ public struct StreamSimulation: Sendable {
         // The streams end: the daemon notices the silence and closes the last actions.
         let end = Self.origin + Int64(((scripts.map(\.duration).max() ?? 0) + config.segmentation.offsetSeconds + 1) * 1e9)
         housekeeping(until: end)
+        output.log.finishedAt = end
         return output
     }
 
@@ -131,8 +108,9 @@ public struct StreamSimulation: Sendable {
                                      end: Double(a.endSensorNanoseconds - origin) * 1e-9, label: a.label, receivedAt: publishedAt))
             }
         }
+        let tracks = SendTracks(log: output.log, streams: scripts)
         return StreamScores.score(scripts: scripts, labels: labels, actions: actions) { stream, t in
-            output.completion(stream: stream, timelineSeconds: t)
+            tracks.completion(stream: stream, timelineEnd: Int64(t * 1e9))
         }
     }
 }

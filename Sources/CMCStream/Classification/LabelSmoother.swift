@@ -78,7 +78,7 @@ public struct LabelSmoother: Sendable {
 extension Classification {
     /// Checks the classifier's output before it reaches the smoother: one finite, non-negative value per
     /// class with a positive sum. Returns the probabilities normalised to sum to 1, or nil.
-    public func validated(classCount: Int) -> [Float]? {
+    func validated(classCount: Int) -> [Float]? {
         guard probabilities.count == classCount, classCount > 0,
               probabilities.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
         let sum = probabilities.reduce(0, +)

@@ -19,7 +19,34 @@ struct WorkResult: Sendable {
     var inferenceSeconds: Double
 }
 
-struct ClassifierFailure: Error, Sendable { var message: String }
+/// Why a window got no probabilities: the classifier threw, or answered something that is none.
+public struct ClassifierFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+extension WindowClassifier {
+    /// Classifies `windows` in one batch, as the pipeline's workers do, and checks every answer: one finite,
+    /// non-negative probability per class of `spec.classNames`, normalised; otherwise the failure says why.
+    /// (The offline `StreamSimulation` classifies with this too.)
+    public func checkedProbabilities(batch windows: [Window]) -> [Result<[Float], ClassifierFailure>] {
+        let names = spec.classNames
+        let answers = classify(batch: windows)
+        guard answers.count == windows.count else {
+            let failure = ClassifierFailure(message: "classifier returned \(answers.count) answers for \(windows.count) windows")
+            return Array(repeating: .failure(failure), count: windows.count)
+        }
+        return answers.map { answer in
+            switch answer {
+            case let .success(classification):
+                if let p = classification.validated(classCount: names.count) { return .success(p) }
+                return .failure(ClassifierFailure(message: "invalid probabilities (need \(names.count) finite, non-negative values with a positive sum)"))
+            case let .failure(error):
+                return .failure(ClassifierFailure(message: "\(error)"))
+            }
+        }
+    }
+}
 
 /// Bounded hand-off between the I/O thread and the workers. Bounded by construction: the assembler
 /// keeps at most one window per subject in flight.
@@ -116,23 +143,11 @@ final class InferenceWorkers: Sendable {
         let classifier = items[0].classifier
         let names = classifier.spec.classNames
         let started = MonotonicClock.now()
-        var answers = classifier.classify(batch: items.map(\.window))
+        let outcomes = classifier.checkedProbabilities(batch: items.map(\.window))
         let seconds = Double(MonotonicClock.now() - started) * 1e-9
-        if answers.count != items.count {
-            let failure = ClassifierFailure(message: "classifier returned \(answers.count) answers for \(items.count) windows")
-            answers = Array(repeating: .failure(failure), count: items.count)
-        }
-        return zip(items, answers).map { item, answer in
-            let outcome: Result<[Float], ClassifierFailure>
-            switch answer {
-            case let .success(classification):
-                if let p = classification.validated(classCount: names.count) { outcome = .success(p) }
-                else { outcome = .failure(ClassifierFailure(message: "invalid probabilities (need \(names.count) finite, non-negative values with a positive sum)")) }
-            case let .failure(error):
-                outcome = .failure(ClassifierFailure(message: "\(error)"))
-            }
-            return WorkResult(window: item.window, classNames: names, modelID: classifier.spec.modelID, probabilities: outcome,
-                              inferenceSeconds: seconds)
+        return zip(items, outcomes).map { item, outcome in
+            WorkResult(window: item.window, classNames: names, modelID: classifier.spec.modelID, probabilities: outcome,
+                       inferenceSeconds: seconds)
         }
     }
 }

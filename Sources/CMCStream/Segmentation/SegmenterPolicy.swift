@@ -25,8 +25,8 @@ public struct SegmenterPolicy: Sendable, Equatable, Codable {
     /// published this long after the motion stopped. 0.35 s with 0.05 s ticks, chosen with the stream
     /// model by offline simulation of subjects 1, 3, 5, 7 (`cmc-replay --offline --daemon-config`):
     /// event F1 0.894 / 0.981 / 0.968 / 0.885 against 0.894 / 0.963 / 0.968 / 0.860 with 0.3 s and 0.1 s
-    /// ticks (fewer actions split at their pauses), latency p50 / p95 on subject 7 302 / 454 ms against
-    /// 246 / 404 ms; 0.4–0.5 s split no fewer on subject 7 and cost 100–200 ms more.
+    /// ticks (fewer actions split at their pauses), latency p50 / p95 on subject 7 303 / 503 ms against
+    /// 303 / 404 ms; 0.4–0.5 s split no fewer on subject 7 and cost 100–200 ms more.
     public var offsetSeconds = 0.35
     /// Shorter actions are dropped as noise.
     public var minActionSeconds = 0.5
