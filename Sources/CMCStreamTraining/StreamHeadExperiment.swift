@@ -86,12 +86,9 @@ public struct StreamHeadExperiment: Sendable {
 
     /// Stream scores of `bundle` on continuous sessions of `samples`, as `cmc-replay --offline` measures them.
     public func evaluate(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> StreamScores {
-        let classifier = try BundleClassifier(bundle: bundle)
         let scripts = SessionBuilder.scripts(samples: samples, info: info, options: evaluationSession)
-        let output = StreamSimulation(config: config).run(scripts: scripts, classifier: classifier)
-        var scores = StreamSimulation.scores(scripts: scripts, output: output)
-        scores.clipAccuracy = try ClipReference.accuracy(bundle: bundle, samples: samples)
-        return scores
+        return try StreamSimulation(config: config).evaluate(scripts: scripts, samples: samples,
+                                                            classifier: try BundleClassifier(bundle: bundle)).scores
     }
 
     /// Each subject in turn is scored by heads trained on all the others (the encoders stay `bundle`'s).

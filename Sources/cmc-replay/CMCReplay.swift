@@ -103,12 +103,10 @@ struct CMCReplay: ParsableCommand {
             simulation.config = settings
         }
         simulation.imuChunk = imuChunk; simulation.skeletonChunk = skeletonChunk
-        let output = simulation.run(scripts: loaded.scripts, classifier: classifier)
-        if let events { try EventDump.write(to: events, scripts: loaded.scripts, simulated: output) }
-        var scores = StreamSimulation.scores(scripts: loaded.scripts, output: output)
         // The reference sees the clips as the daemon does: through the skeleton layout and back.
-        scores.clipAccuracy = try ClipReference.accuracy(bundle: model,
-                                                         samples: loaded.samples.map { SessionBuilder.roundTrip($0, through: skeletonLayout) })
+        let (output, scores) = try simulation.evaluate(
+            scripts: loaded.scripts, samples: loaded.samples.map { SessionBuilder.roundTrip($0, through: skeletonLayout) }, classifier: classifier)
+        if let events { try EventDump.write(to: events, scripts: loaded.scripts, simulated: output) }
         var report = ReplayReport(source: loaded.description + " (offline, \(model))", speed: 0, streams: loaded.scripts.count,
                                   clips: loaded.scripts.reduce(0) { $0 + $1.clips.count },
                                   timelineSeconds: loaded.scripts.map(\.duration).max() ?? 0,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CMCData
 import CMCModel
+import CMCStream
 import CMCStreamTraining
 import Foundation
 
@@ -44,11 +45,7 @@ struct StreamHeadCommand: ParsableCommand {
         guard loso || out != nil || evaluate != nil else { throw ValidationError("nothing to do: pass --out, --evaluate or --loso") }
         let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
         let data = try kind.load(root: root)
-        func parse(_ text: String) throws -> [Int] {
-            let ids = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !ids.isEmpty else { throw ValidationError("no subjects in \"\(text)\"") }
-            return ids
-        }
+        func parse(_ text: String) throws -> [Int] { try SubjectList(parsing: text).ids.map(Int.init) }
         let trainIDs = try subjects.map(parse) ?? bundle.metadata.split["train"] ?? kind.defaultSplit.train
         var experiment = StreamHeadExperiment()
         experiment.trainer = fromScratch ? .fromScratch(seed: seed) : StreamHeadTrainer(seed: seed)

@@ -1,5 +1,6 @@
 import CMCCore
 import CMCDaemon
+import CMCData
 import CMCStream
 import Foundation
 
@@ -93,6 +94,16 @@ public struct StreamSimulation: Sendable {
         housekeeping(until: end)
         output.log.finishedAt = end
         return output
+    }
+
+    /// Runs `scripts` through the daemon's code with `classifier` and scores them; the reference
+    /// `clip_accuracy` is `samples` (the clips as the daemon sees them) classified whole by the same bundle.
+    public func evaluate(scripts: [StreamScript], samples: [Sample], classifier: BundleClassifier) throws
+        -> (output: Output, scores: StreamScores) {
+        let output = run(scripts: scripts, classifier: classifier)
+        var scores = Self.scores(scripts: scripts, output: output)
+        scores.clipAccuracy = try ClipReference.accuracy(bundle: classifier.recognizer.bundle, samples: samples)
+        return (output, scores)
     }
 
     /// The window and event scores of a simulated run (`StreamScores`, as `cmc-replay --evaluate`).
