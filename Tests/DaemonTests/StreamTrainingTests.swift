@@ -64,6 +64,8 @@ final class StreamTrainingTests: XCTestCase {
         // As noisy as the clips' quietest stretches (UTD-MHAD's gyroscope: several °/s at rest), far
         // quieter than the actions.
         let rest = SessionBuilder.restNoise(clips).imu[3]
+        XCTAssertEqual(SessionBuilder.restNoise(clips).skeleton.count, 60, "Kinect v1: 20 joints × 3")
+        XCTAssertEqual(SessionBuilder.restNoise(clips, layout: .openNI).skeleton.count, 45, "measured in the layout sent: 15 joints × 3")
         XCTAssertGreaterThan(spread, 0.6 * rest)
         XCTAssertLessThan(spread, 1.5 * rest)
         let action = clips.compactMap { $0.inertial }.map { raw -> Float in

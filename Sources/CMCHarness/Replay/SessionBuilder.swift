@@ -90,13 +90,10 @@ public enum SessionBuilder {
         func gap() -> Int64 {
             Int64(max(0, options.gapRange.map { rng.uniform($0.lowerBound, $0.upperBound) } ?? options.gapSeconds) * 1e9)
         }
-        let noise = options.idle == .noise ? restNoise(clips) : (imu: [Float](), skeleton: [Float]())
+        let noise = options.idle == .noise ? restNoise(clips, layout: options.skeletonLayout) : (imu: [Float](), skeleton: [Float]())
         let withIMU = clips.contains { $0.inertial != nil }, withSkeleton = clips.contains { $0.skeleton != nil }
         let layout = options.skeletonLayout
-        func skeletonSample(_ raw: DataArray, _ k: Int) -> [Float] {
-            let v1 = Self.skeletonSample(raw, k)
-            return layout == .kinectV1 ? v1 : layout.fromKinectV1Samples(v1)
-        }
+        func skeletonSample(_ raw: DataArray, _ k: Int) -> [Float] { Self.skeletonSample(raw, k, as: layout) }
         var imu = withIMU ? ScriptedSamples(channels: info.inertialChannels.count, joints: 0, units: units.imu) : nil
         var skeleton: ScriptedSamples? = withSkeleton
             ? ScriptedSamples(channels: info.skeletonDimensions ?? 3, joints: layout == .kinectV1 ? info.jointCount ?? 0 : layout.jointNames.count,
@@ -190,7 +187,7 @@ public enum SessionBuilder {
     /// Per wire value (IMU channel; skeleton joint × coordinate): the median over clips of the standard
     /// deviation in the clip's quietest stretch (10 IMU samples, 4 skeleton frames: 0.2 s), where the
     /// subject stands still. Not the clips' first samples: many subjects start moving at once.
-    static func restNoise(_ clips: [Sample]) -> (imu: [Float], skeleton: [Float]) {
+    static func restNoise(_ clips: [Sample], layout: SkeletonLayout = .kinectV1) -> (imu: [Float], skeleton: [Float]) {
         func spread(_ rows: ArraySlice<[Float]>) -> [Float] {
             guard let width = rows.first?.count, rows.count > 1 else { return [] }
             return (0..<width).map { i in
@@ -213,7 +210,7 @@ public enum SessionBuilder {
         }
         let imu = clips.compactMap { c in c.inertial.map { raw in quietest((0..<raw.shape[1]).map { imuSample(raw, $0) }, length: 10) } }
         let skeleton = clips.compactMap { c in
-            c.skeleton.map { raw in quietest((0..<raw.shape[1]).map { skeletonSample(raw, $0) }, length: 4) }
+            c.skeleton.map { raw in quietest((0..<raw.shape[1]).map { skeletonSample(raw, $0, as: layout) }, length: 4) }
         }
         return (median(imu.filter { !$0.isEmpty }), median(skeleton.filter { !$0.isEmpty }))
     }
@@ -222,6 +219,12 @@ public enum SessionBuilder {
     static func imuSample(_ raw: DataArray, _ k: Int) -> [Float] {
         let (c, t) = (raw.shape[0], raw.shape[1])
         return (0..<c).map { raw.values[$0 * t + k] }
+    }
+
+    /// Skeleton frame k of a Kinect v1 `(C, F, J)` array as `layout` sends it (`SessionOptions.skeletonLayout`).
+    static func skeletonSample(_ raw: DataArray, _ k: Int, as layout: SkeletonLayout) -> [Float] {
+        let v1 = skeletonSample(raw, k)
+        return layout == .kinectV1 ? v1 : layout.fromKinectV1Samples(v1)
     }
 
     /// Skeleton frame k of a `(C, F, J)` array, in wire order (joint-major: x, y, z of joint 0, …).
