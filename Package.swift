@@ -9,6 +9,7 @@ import PackageDescription
 // about 12 % of training throughput; off there alone, nothing measurable is lost.
 let kernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "cmc",
@@ -24,6 +25,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libzmq3-dev, zlib1g-dev).
@@ -32,44 +34,44 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),   // glibc mallopt
 
-        .target(name: "CMCCore"),
+        .target(name: "CMCCore", dependencies: [logging]),
         .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc"], swiftSettings: kernels),
         // The safetensors decoder reads model bundles and checkpoints from disk: checked, apart from the kernels.
         .target(name: "CMCSafeTensors", dependencies: ["CMCTensor"]),
         .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"]),
         .target(name: "CMCModel", dependencies: ["CMCTensor", "CMCSafeTensors", "CMCData", "CMCCore"]),
-        .target(name: "CMCTraining", dependencies: ["CMCModel", "CMCSafeTensors", "CMCData", "CMCCore"]),
-        .target(name: "CMCStream", dependencies: ["CMCCore", "CZeroMQ", "CZlib"]),
+        .target(name: "CMCTraining", dependencies: [logging, "CMCModel", "CMCSafeTensors", "CMCData", "CMCCore"]),
+        .target(name: "CMCStream", dependencies: [logging, "CMCCore", "CZeroMQ", "CZlib"]),
 
         // What cmcd runs: configuration, life cycle, the model-bundle classifier on top of CMCStream.
         // The BuildInfo plugin gives `--version` the git commit being built.
-        .target(name: "CMCDaemon", dependencies: ["CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"],
+        .target(name: "CMCDaemon", dependencies: [logging, "CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"],
                 plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
         // What runs around cmcd, never linked into it: replay, evaluation, stream benchmark, soak.
-        .target(name: "CMCHarness", dependencies: ["CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore"]),
+        .target(name: "CMCHarness", dependencies: [logging, "CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore"]),
 
         // Training for what cmcd sees: windows cut by the daemon's own code from simulated sessions.
-        .target(name: "CMCStreamTraining", dependencies: ["CMCHarness", "CMCTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData",
+        .target(name: "CMCStreamTraining", dependencies: [logging, "CMCHarness", "CMCTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData",
                                                           "CMCTensor", "CMCCore"]),
         .target(name: "CMCClient", dependencies: ["CMCStream", "CMCCore"]),
         // What the executables share: typed arguments and option groups.
-        .target(name: "CMCCommandLine", dependencies: ["CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
+        .target(name: "CMCCommandLine", dependencies: [logging, "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
 
-        .executableTarget(name: "cmc-bench", dependencies: ["CMCCommandLine", "CMCTraining", "CMCHarness", "CMCDaemon", argumentParser]),
-        .executableTarget(name: "cmcd", dependencies: ["CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-replay", dependencies: ["CMCCommandLine", "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
-        .executableTarget(name: "cmc-record", dependencies: ["CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-proxy", dependencies: ["CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-train", dependencies: ["CMCTraining", "CMCStreamTraining", "CMCHarness", "CMCDaemon", "CMCData", "CMCModel",
+        .executableTarget(name: "cmc-bench", dependencies: [logging, "CMCCommandLine", "CMCTraining", "CMCHarness", "CMCDaemon", argumentParser]),
+        .executableTarget(name: "cmcd", dependencies: [logging, "CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(name: "cmc-replay", dependencies: [logging, "CMCCommandLine", "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
+        .executableTarget(name: "cmc-record", dependencies: [logging, "CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(name: "cmc-proxy", dependencies: [logging, "CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(name: "cmc-train", dependencies: [logging, "CMCTraining", "CMCStreamTraining", "CMCHarness", "CMCDaemon", "CMCData", "CMCModel",
                                                             argumentParser]),
 
         .testTarget(name: "CMCTensorTests", dependencies: ["CMCSafeTensors", "CMCTensor", "CMCModel", "CMCTraining"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCTrainingTests", dependencies: ["CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CMCStreamTests", dependencies: ["CMCStream", "CMCCore", "CMCClient"]),
-        .testTarget(name: "DaemonTests", dependencies: ["CMCSafeTensors", "CMCHarness", "CMCStreamTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
+        .testTarget(name: "CMCStreamTests", dependencies: [logging, "CMCStream", "CMCCore", "CMCClient"]),
+        .testTarget(name: "DaemonTests", dependencies: [logging, "CMCSafeTensors", "CMCHarness", "CMCStreamTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
                     resources: [.copy("Corpus")]),
     ]

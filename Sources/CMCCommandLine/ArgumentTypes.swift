@@ -1,5 +1,6 @@
 import CMCCore
 import ArgumentParser
+import Logging
 import CMCData
 import CMCDaemon
 import CMCHarness
@@ -18,6 +19,8 @@ extension SplitName: ExpressibleByArgument {}
 extension SessionOptions.Idle: ExpressibleByArgument {}
 extension SessionOptions.Order: ExpressibleByArgument {}
 extension SkeletonLayout: ExpressibleByArgument {}
-extension DaemonLog.Format: ExpressibleByArgument, CaseIterable {
-    public static var allCases: [DaemonLog.Format] { [.text, .json] }
+extension LineLogHandler.Format: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {
+    public init?(argument: String) { self.init(configured: argument) }
+    public static var allValueStrings: [String] { Logger.Level.configurable.map(\.rawValue) }
 }

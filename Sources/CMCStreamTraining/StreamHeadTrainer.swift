@@ -118,7 +118,7 @@ public struct StreamHeadTrainer: Sendable {
                 state[key] = fresh
             }
         }
-        do { try new.load(stateDict: state) } catch { Log.warning("warm start skipped: \(error)") }
+        do { try new.load(stateDict: state) } catch { trainingLog.warning("warm start skipped: \(error)") }
     }
 
     public struct Outcome: Sendable {

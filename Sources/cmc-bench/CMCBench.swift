@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMCCore
 import CMCDaemon
 
 @main
@@ -8,4 +9,10 @@ struct CMCBench: ParsableCommand {
         abstract: "Benchmarks of the cmc engine and daemon (release builds; medians and tails).",
         version: ToolVersion.text,
         subcommands: [EngineBench.self, StreamBench.self, SoakBench.self])
+
+    /// Logging is set up before any subcommand runs (swift-log allows one bootstrap per process).
+    static func main() {
+        CMCLogging.bootstrap()
+        main(nil)
+    }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import CMCCommandLine
 import CMCDaemon
+import CMCCore
 import CMCStream
+import Logging
 
 @main
 struct CMCProxy: ParsableCommand {
@@ -19,8 +21,8 @@ struct CMCProxy: ParsableCommand {
     @Option(help: "XPUB endpoints that subscribers connect to (repeatable).") var backend: [Endpoint] = [Endpoint(parsing: ProxyService.defaultBackend)!]
     @Option(help: "Prometheus /metrics port on --metrics-address (0: any free port, negative: none).") var metricsPort = 9560
     @Option(help: "Address the metrics endpoint listens on.") var metricsAddress = "127.0.0.1"
-    @Option(help: "Log lines as text or json.") var logFormat = DaemonLog.Format.text
-    @Option(help: "Lowest priority logged: debug, info, notice, warning or error.") var logLevel = "info"
+    @Option(help: "Log lines as text or json.") var logFormat = LineLogHandler.Format.text
+    @Option(help: "Lowest priority logged: debug, info, notice, warning or error.") var logLevel = Logger.Level.info
     @Option(help: "CURVE: the proxy's secret key file (mode 0600); enables CURVE on both sockets.") var curveSecretKey: String?
     @Option(help: "CURVE: allow-list file of the publishers (sensors, cmcd label sockets) admitted to the frontend.") var curvePublishers: String?
     @Option(help: "CURVE: allow-list file of the subscribers (cmcd frame sockets, label consumers) admitted to the backend.") var curveSubscribers: String?
@@ -28,10 +30,8 @@ struct CMCProxy: ParsableCommand {
     func run() throws {
         ProcessSignals.block()
         guard !frontend.isEmpty, !backend.isEmpty else { throw ValidationError("give at least one --frontend and one --backend") }
-        var level = DaemonConfig()
-        level.logLevel = logLevel
-        guard let minimum = level.logPriority else { throw ValidationError("--log-level: debug, info, notice, warning or error") }
-        let logger = DaemonLog.logger(format: logFormat, minimum: minimum)
+        CMCLogging.bootstrap(level: logLevel, format: logFormat)
+        let logger = Logger(label: "cmc-proxy")
         var service = ProxyService(frontend: frontend, backend: backend)
         service.metricsPort = metricsPort
         service.metricsAddress = metricsAddress
@@ -39,7 +39,7 @@ struct CMCProxy: ParsableCommand {
         case (nil, nil, nil): break
         case let (secret?, publishers?, subscribers?):
             do { service.curve = try ProxyCurve.load(secretKey: secret, publishers: publishers, subscribers: subscribers) } catch {
-                logger.log(.error, "startup failed: \(error)")
+                logger.error("startup failed: \(error)")
                 throw ExitCode(1)
             }
         default: throw ValidationError("CURVE needs --curve-secret-key, --curve-publishers and --curve-subscribers together")

@@ -2,7 +2,9 @@ import ArgumentParser
 import CMCCommandLine
 import CMCHarness
 import CMCDaemon
+import CMCCore
 import CMCStream
+import Logging
 
 @main
 struct CMCRecord: ParsableCommand {
@@ -37,8 +39,9 @@ struct CMCRecord: ParsableCommand {
         config.labelEndpoints = labels
         if imu.isEmpty && skeleton.isEmpty && labels.isEmpty { config.labelEndpoints = ReplayTargets.localDaemon.labels }
         config.curve = try curve.load()
-        let logger = DaemonLog.logger(format: .text, minimum: .info)
-        let status = RecordService.run(config: config, seconds: seconds, count: count, logger: logger) { n in logger.log(.info, "\(n) messages") }
+        CMCLogging.bootstrap()
+        let logger = Logger(label: "cmc-record")
+        let status = RecordService.run(config: config, seconds: seconds, count: count, logger: logger) { n in logger.info("\(n) messages") }
         if status != 0 { throw ExitCode(status) }
     }
 }

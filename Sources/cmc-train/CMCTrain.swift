@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMCCore
 import CMCDaemon
 import CMCModel
 
@@ -16,4 +17,10 @@ struct CMCTrain: ParsableCommand {
         subcommands: [ExperimentCommand.self, SimCLRCommand.self, CMCCommand.self, CMKMCommand.self,
                       SupervisedCommand.self, FineTuneCommand.self, SemiSupervisedCommand.self, RetrievalCommand.self,
                       StreamHeadCommand.self, EvaluateCommand.self, ExportCommand.self, ModelInfoCommand.self, DataCommand.self])
+
+    /// Logging is set up before any subcommand runs (swift-log allows one bootstrap per process).
+    static func main() {
+        CMCLogging.bootstrap()
+        main(nil)
+    }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import CMCCore
 import CMCDaemon
 import CMCStream
 import Foundation
+import Logging
 
 @main
 struct CMCD: ParsableCommand {
@@ -109,7 +111,9 @@ struct CMCD: ParsableCommand {
             return
         }
 
-        let logger = DaemonLog.logger(format: DaemonLog.Format(rawValue: c.logFormat) ?? .text, minimum: c.logPriority ?? .info)
+        // problems() vouched for both values.
+        CMCLogging.bootstrap(level: c.logLevelValue ?? .info, format: LineLogHandler.Format(rawValue: c.logFormat) ?? .text)
+        let logger = Logger(label: "cmcd")
         let status = Daemon(config: c, logger: logger).run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -17,7 +17,7 @@ final class CurvePipelineTests: XCTestCase {
         config.curve = PipelineCurve(keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist"]),
                                      consumers: CurveAllowList([consumer.publicKey: "dashboard"]))
         let logs = LogCapture()
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let context = try ZMQContext()
@@ -107,7 +107,7 @@ final class CurvePipelineTests: XCTestCase {
         config.curve = PipelineCurve(keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist"]),
                                      consumers: CurveAllowList([sensor.publicKey: "wrist"]))
         let logs = LogCapture()
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         XCTAssertNil(pipeline.failure)
@@ -138,7 +138,7 @@ final class CurvePipelineTests: XCTestCase {
         config.segmentation.enabled = false
         config.curve = PipelineCurve(keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist-5"], subjects: ["wrist-5": [5]]),
                                      consumers: CurveAllowList([:]))
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let context = try ZMQContext()

@@ -11,7 +11,7 @@ final class OversizeMessageTests: XCTestCase {
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared
         config.segmentation.enabled = false
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let context = try ZMQContext()

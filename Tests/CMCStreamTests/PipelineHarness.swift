@@ -25,7 +25,7 @@ final class PipelineHarness {
         config.segmentation.enabled = false  // constant test signals: every window would be idle
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 2)
         configure(&config)
-        pipeline = try StreamPipeline(config: config, classifier: classifier, logger: logs.logger, notifier: notifier, context: context)
+        pipeline = try StreamPipeline(config: config, classifier: classifier, logger: logs.logger(), notifier: notifier, context: context)
         try pipeline.start()
         imu = try ZMQSocket(context: context, type: .pub)
         try imu.connect("inproc://imu-\(id)")

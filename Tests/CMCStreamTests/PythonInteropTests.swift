@@ -42,7 +42,7 @@ final class PythonInteropTests: XCTestCase {
         config.smoothing = SmoothingPolicy(windows: 2, unknownThreshold: 0.5, topK: 3)
         config.segmentation.enabled = false  // constant test signals: every window would be idle
         let logs = LogCapture()
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
 
@@ -87,7 +87,7 @@ final class PythonInteropTests: XCTestCase {
         config.curve = PipelineCurve(keys: server.pair, sensors: CurveAllowList([sensor.pair.publicKey: "py-wrist"]),
                                      consumers: CurveAllowList([consumer.pair.publicKey: "py-dashboard"]))
         let logs = LogCapture()
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: logs.logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
 
@@ -184,7 +184,7 @@ final class PythonInteropTests: XCTestCase {
         config.clock.mode = .shared
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 3)
         config.segmentation.enabled = false  // constant test signals: every window would be idle
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let script = Self.client.appendingPathComponent("tests/live_roundtrip.py")
@@ -214,7 +214,7 @@ final class PythonInteropTests: XCTestCase {
         config.clock.mode = .shared
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 3)
         config.segmentation.enabled = false  // constant test signals: every window would be idle
-        let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: LogCapture().logger)
+        let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let script = Self.client.appendingPathComponent("tests/live_bridges.py")

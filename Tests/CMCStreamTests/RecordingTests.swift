@@ -79,7 +79,7 @@ final class RecordingTests: XCTestCase {
         try source.bind("inproc://rec-source")
         var config = RecorderConfig(path: path)
         config.imuEndpoints = [.connect("inproc://rec-source")]
-        let recorder = try StreamRecorder(config: config, logger: LogCapture().logger, context: context)
+        let recorder = try StreamRecorder(config: config, logger: LogCapture().logger(), context: context)
         try recorder.start()
         // Handshake: send probe frames until the recorder has one.
         let base = MonotonicClock.now() - 30_000_000_000
@@ -100,7 +100,7 @@ final class RecordingTests: XCTestCase {
         var pc = PipelineConfig(imuEndpoints: [.bind("inproc://replay-imu")], skeletonEndpoints: [], labelEndpoints: [.bind("inproc://replay-labels")])
         pc.clock.mode = .shared
         pc.segmentation.enabled = false  // constant test signals: every window would be idle
-        let pipeline = try StreamPipeline(config: pc, classifier: TestClassifier(), logger: LogCapture().logger, context: context)
+        let pipeline = try StreamPipeline(config: pc, classifier: TestClassifier(), logger: LogCapture().logger(), context: context)
         try pipeline.start()
         defer { pipeline.stop() }
         let labels = try ZMQSocket(context: context, type: .sub)

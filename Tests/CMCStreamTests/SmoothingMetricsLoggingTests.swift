@@ -1,4 +1,5 @@
 import CMCCore
+import Logging
 import XCTest
 @testable import CMCStream
 
@@ -138,32 +139,55 @@ final class MetricsTests: XCTestCase {
 final class LoggerTests: XCTestCase {
     func testRateLimitingCountsSuppressedLines() {
         let capture = LogCapture()
-        let log = capture.logger
-        XCTAssertTrue(log.rateLimited("k", .warning, interval: 10, now: 0, "bad frame"))
-        for i in 1...5 { XCTAssertFalse(log.rateLimited("k", .warning, interval: 10, now: Int64(i) * 1_000_000_000, "bad frame")) }
-        XCTAssertTrue(log.rateLimited("other", .warning, interval: 10, now: 1, "other key"))
-        XCTAssertTrue(log.rateLimited("k", .warning, interval: 10, now: 11_000_000_000, "bad frame"))
-        XCTAssertEqual(capture.lines.current, ["bad frame", "other key", "bad frame (5 similar suppressed)"])
+        let log = capture.logger(), limits = LogRateLimits()
+        XCTAssertTrue(log.rateLimited("k", .warning, in: limits, interval: 10, now: 0, "bad frame"))
+        for i in 1...5 {
+            XCTAssertFalse(log.rateLimited("k", .warning, in: limits, interval: 10, now: Int64(i) * 1_000_000_000, "bad frame"))
+        }
+        XCTAssertTrue(log.rateLimited("other", .warning, in: limits, interval: 10, now: 1, "other key"))
+        XCTAssertTrue(log.rateLimited("k", .warning, in: limits, interval: 10, now: 11_000_000_000, "bad frame"))
+        XCTAssertEqual(capture.lines.current, ["<4>bad frame", "<4>other key", "<4>bad frame (5 similar suppressed)"])
     }
 
     func testDistinctKeysFromTheWireCannotGrowTheLimitTableOrFloodTheLog() {
         let capture = LogCapture()
-        let logger = capture.logger
+        let logger = capture.logger(), limits = LogRateLimits()
         // 20,000 frames of invented subjects, each with its own key, within one interval.
         for subject in 0..<20_000 {
-            logger.rateLimited("mismatch.imu.\(subject)", .warning, now: 1_000, "frame of subject \(subject) does not fit")
+            logger.rateLimited("mismatch.imu.\(subject)", .warning, in: limits, now: 1_000,
+                               "frame of subject \(subject) does not fit")
         }
         let lines = capture.lines.current
-        XCTAssertLessThanOrEqual(lines.count, StreamLogger.maxKeys + 1, "one line per remembered key, then one for all the rest")
+        XCTAssertLessThanOrEqual(lines.count, LogRateLimits.maxKeys + 1,
+                                 "one line per remembered key, then one for all the rest")
         // Once the interval is over, old keys are forgotten and new ones log again.
-        XCTAssertTrue(logger.rateLimited("mismatch.imu.fresh", .warning, now: 1_000 + 11_000_000_000, "fresh"))
+        XCTAssertTrue(logger.rateLimited("mismatch.imu.fresh", .warning, in: limits, now: 1_000 + 11_000_000_000, "fresh"))
     }
 
-    func testJournalPriorityPrefix() {
-        let lines = Locked([String]())
-        let log = StreamLogger(minimum: .info, journal: true) { line in lines.withLock { $0.append(line) } }
-        log.log(.warning, "w")
-        log.log(.debug, "hidden")
-        XCTAssertEqual(lines.current, ["<4>w"])
+    func testLinesBelowTheLevelAreNeitherLoggedNorCountedAgainstTheLimit() {
+        let capture = LogCapture()
+        let log = capture.logger(level: .info), limits = LogRateLimits()
+        log.warning("w")
+        log.debug("hidden")
+        XCTAssertFalse(log.rateLimited("k", .debug, in: limits, now: 0, "hidden too"))
+        XCTAssertTrue(log.rateLimited("k", .notice, in: limits, now: 1, "shown"))
+        XCTAssertEqual(capture.lines.current, ["<4>w", "<5>shown"])
+    }
+
+    func testTextAndJSONLinesCarryLevelTimeAndFields() throws {
+        let handler = LineLogHandler(level: .info, format: .text, journal: false) { _ in }
+        let time = Date(timeIntervalSince1970: 1_764_694_800.25)
+        let text = handler.render(level: .notice, message: "model reloaded",
+                                  metadata: .fields(["path": "/var/lib/cmc/a b.safetensors", "n": "3"]), time: time)
+        XCTAssertEqual(text, #"2025-12-02T17:00:00.250Z notice model reloaded n=3 path="/var/lib/cmc/a b.safetensors""#)
+
+        let json = LineLogHandler(level: .info, format: .json, journal: false) { _ in }
+            .render(level: .error, message: "proxy failed", metadata: .fields(["reason": "x"]), time: time)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String])
+        XCTAssertEqual(object, ["level": "error", "msg": "proxy failed", "reason": "x", "ts": "2025-12-02T17:00:00.250Z"])
+
+        let journal = LineLogHandler(level: .info, format: .json, journal: true) { _ in }
+            .render(level: .warning, message: "m", metadata: [:], time: time)
+        XCTAssertEqual(journal, #"<4>{"level":"warning","msg":"m"}"#, "journald adds the time itself")
     }
 }

@@ -16,7 +16,7 @@ final class SwiftClientTests: XCTestCase {
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0, topK: 2)
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(spec: spec), logger: LogCapture().logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(spec: spec), logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
 

@@ -1,5 +1,6 @@
 import CMCCore
 import Foundation
+import Logging
 import XCTest
 @testable import CMCStream
 
@@ -93,8 +94,15 @@ func joinedSubscriber(context: ZMQContext, connect endpoint: String, prefix: Str
     throw ZMQError(code: ETIMEDOUT, operation: "subscriber handshake")
 }
 
-/// Collects every log line, for asserting on rate limiting.
+/// Collects every log line as journald would receive it (`<N>message key=value…`), for asserting on what
+/// the pipeline logs.
 final class LogCapture: Sendable {
     let lines = Locked([String]())
-    var logger: StreamLogger { StreamLogger(minimum: .debug, journal: false) { [lines] line in lines.withLock { $0.append(line) } } }
+
+    func logger(level: Logger.Level = .debug, format: LineLogHandler.Format = .text) -> Logger {
+        let lines = self.lines
+        return Logger(label: "test") { _ in
+            LineLogHandler(level: level, format: format, journal: true) { line in lines.withLock { $0.append(line) } }
+        }
+    }
 }

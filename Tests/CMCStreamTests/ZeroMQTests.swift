@@ -119,7 +119,7 @@ final class SystemdNotifierTests: XCTestCase {
         var config = PipelineConfig(imuEndpoints: [.bind("inproc://wd-imu")], skeletonEndpoints: [], labelEndpoints: [.bind("inproc://wd-labels")])
         config.tickSeconds = 0.02
         config.segmentation.enabled = false  // constant test signals: every window would be idle
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger, notifier: notifier)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger(), notifier: notifier)
         try pipeline.start()
         let messages = systemd.receive(for: 2) { $0.filter { $0 == "WATCHDOG=1" }.count >= 3 }
         pipeline.stop()

@@ -44,7 +44,7 @@ final class DaemonCurveTests: XCTestCase {
         XCTAssertEqual(daemon.curveKey, serverKey.z85, "STATUS= announces the public key")
         let labelRecorder = try ChildProcess(recordBinary, [dir.appendingPathComponent("labels.cmcrec").path, "--labels", "connect:" + daemon.labels,
                                                             "--curve-server-key", server.pub, "--curve-secret-key", recorder.secret])
-        XCTAssertTrue(labelRecorder.waitForOutput("recording file=", timeout: 10), labelRecorder.output)
+        XCTAssertTrue(labelRecorder.waitForOutput("info recording ", timeout: 10), labelRecorder.output)
 
         // An unlisted CURVE sensor and a plain-text one: not one frame processed, no labels, refusals counted.
         let stranger = CurveClient(serverKey: serverKey, keys: try CurveKeyFiles.readSecret(path: intruder.secret))

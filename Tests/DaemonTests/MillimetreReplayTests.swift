@@ -2,6 +2,8 @@ import CMCData
 import CMCDaemon
 import CMCHarness
 import Foundation
+import CMCCore
+import Logging
 import XCTest
 @testable import CMCStream
 
@@ -32,7 +34,7 @@ final class MillimetreReplayTests: XCTestCase {
         var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0)
-        let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: StreamLogger(minimum: .error))
+        let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         var send = SendOptions()

@@ -3,6 +3,7 @@ import CMCData
 import CMCDaemon
 import CMCHarness
 import Foundation
+import Logging
 import XCTest
 @testable import CMCStream
 
@@ -32,7 +33,7 @@ final class PipelineBatchingTests: XCTestCase {
         config.clock.mode = .shared
         config.maxBatch = 8
         config.segmentation.enabled = false  // constant test signals: every window would be idle
-        let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: StreamLogger(minimum: .error))
+        let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let scripts = SyntheticStreams.scripts(subjects: 12, seconds: 2.5, info: UTDMHAD.info, phaseSpread: 0.05)

@@ -22,8 +22,8 @@ final class RecordKillTests: XCTestCase {
         let binary = try Binaries.require("cmc-record")
         let path = try temporaryDirectory(self).appendingPathComponent("killed.cmcrec").path
         let recorder = try ChildProcess(binary, [path, "--imu", "bind:tcp://127.0.0.1:*"])
-        XCTAssertTrue(recorder.waitForOutput("recording file=", timeout: 10), recorder.output)
-        let line = try XCTUnwrap(recorder.output.split(separator: "\n").first { $0.contains("recording file=") })
+        XCTAssertTrue(recorder.waitForOutput("info recording ", timeout: 10), recorder.output)
+        let line = try XCTUnwrap(recorder.output.split(separator: "\n").first { $0.contains("info recording ") })
         let endpoint = try XCTUnwrap(line.split(separator: " ").first { $0.hasPrefix("endpoints=") }).dropFirst("endpoints=".count)
 
         let context = try ZMQContext()
@@ -93,8 +93,8 @@ extension RecordKillTests {
         XCTAssertGreaterThanOrEqual(reader, 0)
         defer { close(reader) }
         let recorder = try ChildProcess(binary, [fifo, "--imu", "bind:tcp://127.0.0.1:*"])
-        XCTAssertTrue(recorder.waitForOutput("recording file=", timeout: 10), recorder.output)
-        let line = try XCTUnwrap(recorder.output.split(separator: "\n").first { $0.contains("recording file=") })
+        XCTAssertTrue(recorder.waitForOutput("info recording ", timeout: 10), recorder.output)
+        let line = try XCTUnwrap(recorder.output.split(separator: "\n").first { $0.contains("info recording ") })
         let endpoint = try XCTUnwrap(line.split(separator: " ").first { $0.hasPrefix("endpoints=") }).dropFirst("endpoints=".count)
 
         var captured: [UInt8] = []

@@ -1,5 +1,7 @@
 import CMCData
 import Foundation
+import CMCCore
+import Logging
 import XCTest
 @testable import CMCDaemon
 @testable import CMCHarness
@@ -31,7 +33,7 @@ final class RecordingReplayTests: XCTestCase {
         var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared   // the recorded sensor times would be refused as they are: --retime
-        let pipeline = try StreamPipeline(config: config, classifier: try BundleClassifier.load(path: url.path), logger: StreamLogger(minimum: .error))
+        let pipeline = try StreamPipeline(config: config, classifier: try BundleClassifier.load(path: url.path), logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let context = try ZMQContext()

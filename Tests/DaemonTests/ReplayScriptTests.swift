@@ -1,5 +1,7 @@
 import CMCData
 @testable import CMCStream
+import CMCCore
+import Logging
 import XCTest
 @testable import CMCDaemon
 @testable import CMCHarness
@@ -190,7 +192,7 @@ final class DemoClipsTests: XCTestCase {
                                     labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.workers = 2
         let pipeline = try StreamPipeline(config: config, classifier: try BundleClassifier.load(path: model.path),
-                                          logger: StreamLogger(minimum: .error))
+                                          logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         var send = SendOptions()

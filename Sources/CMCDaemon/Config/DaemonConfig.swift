@@ -1,6 +1,7 @@
 import CMCCore
 import CMCStream
 import Foundation
+import Logging
 
 /// Everything `cmcd` can be told, with the defaults it runs on when told nothing: a standalone daemon
 /// on localhost that binds its three sockets and serves the committed default model.
@@ -183,9 +184,8 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
 
     // MARK: Validation
 
-    public var logPriority: LogPriority? {
-        switch logLevel { case "debug": .debug; case "info": .info; case "notice": .notice; case "warning": .warning; case "error": .error; default: nil }
-    }
+    /// `log_level` as a swift-log level; nil when it names none of `Logger.Level.configurable`.
+    public var logLevelValue: Logger.Level? { Logger.Level(configured: logLevel) }
 
     /// Every problem, named; empty when the configuration is usable.
     public func problems() -> [String] {
@@ -213,7 +213,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
                             Self.bytesPerStreamingSubject / 1024, Double(memory) / 1_073_741_824))
         }
         if !["text", "json"].contains(logFormat) { p.append("log_format: \"\(logFormat)\" is not text or json") }
-        if logPriority == nil { p.append("log_level: \"\(logLevel)\" is not debug, info, notice, warning or error") }
+        if logLevelValue == nil { p.append("log_level: \"\(logLevel)\" is not debug, info, notice, warning or error") }
         if !(drainSeconds >= 0 && drainSeconds <= 60) { p.append("drain_seconds: \(drainSeconds) is not in [0, 60]") }
         p += segmentation.problems()
         return p + curveProblems()

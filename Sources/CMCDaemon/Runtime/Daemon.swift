@@ -1,3 +1,4 @@
+import Logging
 import CMCCore
 import CMCStream
 import CMCTensor
@@ -16,7 +17,7 @@ import Foundation
 ///   restarted; an I/O thread that dies makes the daemon exit 1 (systemd's `Restart=on-failure`).
 public final class Daemon {
     public let config: DaemonConfig
-    private let logger: StreamLogger
+    private let logger: Logger
     private let notifier: SystemdNotifier?
     private let registry = MetricsRegistry()
     private let reloadFailures: Counter
@@ -28,7 +29,7 @@ public final class Daemon {
     private var trimAt: Int64?
     private static let trimInterval: Int64 = 60_000_000_000
 
-    public init(config: DaemonConfig, logger: StreamLogger, notifier: SystemdNotifier? = SystemdNotifier()) {
+    public init(config: DaemonConfig, logger: Logger, notifier: SystemdNotifier? = SystemdNotifier()) {
         self.config = config
         self.logger = logger
         self.notifier = notifier
@@ -71,7 +72,7 @@ public final class Daemon {
             pipelineConfig.curve = try config.loadCurve()
             classifier = try loadModel()
         } catch {
-            logger.log(.error, "startup failed: \(error)")
+            logger.error("startup failed: \(error)")
             notifier?.status("startup failed: \(error)")
             return Self.configurationError
         }
@@ -82,13 +83,13 @@ public final class Daemon {
             self.pipeline = pipeline
             endpoints = try pipeline.start()
         } catch {
-            logger.log(.error, "startup failed: \(error)")
+            logger.error("startup failed: \(error)")
             notifier?.status("startup failed: \(error)")
             metricsServer?.stop()
             return 1
         }
         writeReadyFile()
-        logger.log(.info, "started " + DaemonLog.fields(["imu": endpoints.imu.joined(separator: ","), "skeleton": endpoints.skeleton.joined(separator: ","),
+        logger.info("started", metadata: .fields(["imu": endpoints.imu.joined(separator: ","), "skeleton": endpoints.skeleton.joined(separator: ","),
                                                          "labels": endpoints.labels.joined(separator: ","), "metrics": metricsAddress,
                                                          "subjects": config.subjects?.description ?? "all", "workers": "\(config.workers)",
                                                          "hop_s": "\(config.hopSeconds)", "clock": config.clock]))
@@ -99,7 +100,7 @@ public final class Daemon {
         if let path = config.readyFile { unlink(path) }
         pipeline?.stop()
         metricsServer?.stop()
-        logger.log(.info, "stopped " + DaemonLog.fields(["exit": "\(status)"]))
+        logger.info("stopped", metadata: .fields(["exit": "\(status)"]))
         return status
     }
 
@@ -115,7 +116,7 @@ public final class Daemon {
             try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]).write(to: URL(fileURLWithPath: temporary))
             guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
-            logger.log(.warning, "cannot write the ready file " + DaemonLog.fields(["path": path, "problem": "\(error)"]))
+            logger.warning("cannot write the ready file", metadata: .fields(["path": path, "problem": "\(error)"]))
         }
     }
 
@@ -126,17 +127,17 @@ public final class Daemon {
             case SIGHUP?:
                 reload()
             case let signal? where ProcessSignals.shutdown.contains(signal):
-                logger.log(.notice, "stopping " + DaemonLog.fields(["signal": ProcessSignals.name(signal)]))
+                logger.notice("stopping", metadata: .fields(["signal": ProcessSignals.name(signal)]))
                 return 0
             default:
                 if let at = trimAt, MonotonicClock.now() >= at {
                     trimAt = MonotonicClock.now() + Self.trimInterval
                     let (before, after) = MemoryTrim.release()
-                    logger.log(.debug, "released freed memory " + DaemonLog.fields(["rss_kib_before": before.map { "\($0)" } ?? "?",
+                    logger.debug("released freed memory", metadata: .fields(["rss_kib_before": before.map { "\($0)" } ?? "?",
                                                                                      "rss_kib_after": after.map { "\($0)" } ?? "?"]))
                 }
                 if let failure = pipeline?.failure {
-                    logger.log(.error, "pipeline failed, exiting " + DaemonLog.fields(["reason": failure]))
+                    logger.error("pipeline failed, exiting", metadata: .fields(["reason": failure]))
                     return 1
                 }
             }
@@ -147,7 +148,7 @@ public final class Daemon {
         let started = Date()
         let classifier = try BundleClassifier.load(path: config.model)
         let meta = classifier.recognizer.bundle.metadata
-        logger.log(.info, "model loaded " + DaemonLog.fields([
+        logger.info("model loaded", metadata: .fields([
             "path": config.model, "method": meta.method, "dataset": meta.dataset.name, "classes": "\(meta.dataset.classNames.count)",
             "window_s": "\(meta.windowSeconds)", "imu_channels": "\(classifier.spec.inertialChannels ?? 0)",
             "joints": "\(classifier.spec.skeletonJoints ?? 0)", "load_ms": String(format: "%.0f", Date().timeIntervalSince(started) * 1e3)]))
@@ -163,21 +164,21 @@ public final class Daemon {
         do {
             let classifier = try loadModel()
             try pipeline?.replaceClassifier(classifier)
-            logger.log(.notice, "model reloaded " + DaemonLog.fields(["path": config.model]))
+            logger.notice("model reloaded", metadata: .fields(["path": config.model]))
             lastReloadSuccess.set(1)
             announce(classifier)
         } catch {
             reloadFailures.increment()
             lastReloadSuccess.set(0)
             let current = (pipeline?.currentClassifier as? BundleClassifier)?.source ?? "the previous model"
-            logger.log(.error, "model reload rejected, still serving the previous model " + DaemonLog.fields(["serving": current, "problem": "\(error)"]))
+            logger.error("model reload rejected, still serving the previous model", metadata: .fields(["serving": current, "problem": "\(error)"]))
             notifier?.ready(status: status(serving: pipeline?.currentClassifier) + "; last reload rejected")
         }
     }
 
     /// Keys by path and public key only: the secret key's text never reaches a log line.
     private func logCurve(_ curve: PipelineCurve) {
-        logger.log(.info, "CURVE on " + DaemonLog.fields([
+        logger.info("CURVE on", metadata: .fields([
             "public_key": curve.keys.publicKey.z85, "secret_key_file": config.curveSecretKey ?? "",
             "sensors": "\(curve.sensors.source) (\(curve.sensors.count) keys)", "consumers": "\(curve.consumers.source) (\(curve.consumers.count) keys)",
             "upstream_server_key": curve.upstreamServerKey?.z85 ?? "none"]))
@@ -188,9 +189,9 @@ public final class Daemon {
         do {
             guard let lists = try config.loadAllowLists() else { return }
             pipeline?.replaceAllowLists(sensors: lists.sensors, consumers: lists.consumers)
-            logger.log(.notice, "CURVE allow-lists reloaded " + DaemonLog.fields(["sensors": "\(lists.sensors.count)", "consumers": "\(lists.consumers.count)"]))
+            logger.notice("CURVE allow-lists reloaded", metadata: .fields(["sensors": "\(lists.sensors.count)", "consumers": "\(lists.consumers.count)"]))
         } catch {
-            logger.log(.error, "CURVE allow-list reload rejected, keeping the previous lists " + DaemonLog.fields(["problem": "\(error)"]))
+            logger.error("CURVE allow-list reload rejected, keeping the previous lists", metadata: .fields(["problem": "\(error)"]))
         }
     }
 

@@ -1,3 +1,5 @@
+import CMCCore
+import Logging
 import CMCStream
 
 /// CURVE for `cmc-proxy`: it is the server on both sides, authenticating publishers (sensors and the
@@ -23,14 +25,18 @@ public struct ProxyCurve: Sendable {
                    subscribers: try CurveAllowList.read(path: subscribers))
     }
 
-    func startZAP(context: ZMQContext, logger: StreamLogger) throws -> ZAPHandler {
-        logger.log(.info, "CURVE on " + DaemonLog.fields([
+    func startZAP(context: ZMQContext, logger: Logger) throws -> ZAPHandler {
+        let logLimits = LogRateLimits()
+        logger.info("CURVE on", metadata: .fields([
             "public_key": keys.publicKey.z85, "publishers": "\(publishers.source) (\(publishers.count) keys)",
             "subscribers": "\(subscribers.source) (\(subscribers.count) keys)"]))
         return try ZAPHandler(context: context, allowLists: [Self.publishersDomain: publishers, Self.subscribersDomain: subscribers]) { d in
             guard !d.accepted else { return }
-            logger.rateLimited("curve.refused.\(d.domain)", .warning, "CURVE client refused (not on the allow-list): "
-                               + DaemonLog.fields(["domain": d.domain, "address": d.address, "key": d.key?.z85 ?? "none", "mechanism": d.mechanism]))
+            let fields: Logger.Metadata = .fields([
+                "domain": d.domain, "address": d.address, "key": d.key?.z85 ?? "none", "mechanism": d.mechanism,
+            ])
+            logger.rateLimited("curve.refused.\(d.domain)", .warning, in: logLimits,
+                               "CURVE client refused (not on the allow-list)", metadata: fields)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import CMCCore
 import CMCStream
 import Foundation
@@ -34,17 +35,17 @@ public struct ProxyService: Sendable {
     }
 
     /// Runs until SIGTERM/SIGINT; returns the exit status. Call `ProcessSignals.block()` first.
-    public func run(logger: StreamLogger, notifier: SystemdNotifier? = SystemdNotifier()) -> Int32 {
+    public func run(logger: Logger, notifier: SystemdNotifier? = SystemdNotifier()) -> Int32 {
         let context: ZMQContext
         do { context = try ZMQContext() } catch {
-            logger.log(.error, "startup failed: \(error)")
+            logger.error("startup failed: \(error)")
             return 1
         }
         // The ZAP handler before the sockets: libzmq admits every CURVE client while none is bound.
         var zap: ZAPHandler?
         if let curve {
             do { zap = try curve.startZAP(context: context, logger: logger) } catch {
-                logger.log(.error, "startup failed: \(error)")
+                logger.error("startup failed: \(error)")
                 return 1
             }
         }
@@ -55,7 +56,7 @@ public struct ProxyService: Sendable {
         var metricsServer: MetricsHTTPServer?
         if metricsPort >= 0 {
             do { metricsServer = try MetricsHTTPServer(registry: registry, host: metricsAddress, port: UInt16(metricsPort)) } catch {
-                logger.log(.error, "startup failed: metrics on \(metricsAddress):\(metricsPort): \(error)")
+                logger.error("startup failed: metrics on \(metricsAddress):\(metricsPort): \(error)")
                 return 1
             }
         }
@@ -111,11 +112,11 @@ public struct ProxyService: Sendable {
         ready.wait()
         counting.start()
         guard case let .success(bound)? = setup.current else {
-            if case let .failure(error)? = setup.current { logger.log(.error, "startup failed: \(error)") }
+            if case let .failure(error)? = setup.current { logger.error("startup failed: \(error)") }
             finished.wait()
             return 1
         }
-        logger.log(.info, "proxy running " + DaemonLog.fields(["frontend": bound.frontend.joined(separator: ","),
+        logger.info("proxy running", metadata: .fields(["frontend": bound.frontend.joined(separator: ","),
                                                                "backend": bound.backend.joined(separator: ","),
                                                                "metrics": metricsServer.map { "\(metricsAddress):\($0.port)" } ?? "off"]))
         notifier?.ready(status: "proxying; frontend=\(bound.frontend.joined(separator: ",")) backend=\(bound.backend.joined(separator: ","))"
@@ -124,11 +125,11 @@ public struct ProxyService: Sendable {
         var lastPing = MonotonicClock.now()
         while true {
             if let signal = ProcessSignals.wait(ProcessSignals.shutdown, timeout: 0.25) {
-                logger.log(.notice, "stopping " + DaemonLog.fields(["signal": ProcessSignals.name(signal)]))
+                logger.notice("stopping", metadata: .fields(["signal": ProcessSignals.name(signal)]))
                 break
             }
             if let error = failure.current {
-                logger.log(.error, "proxy failed " + DaemonLog.fields(["reason": error]))
+                logger.error("proxy failed", metadata: .fields(["reason": error]))
                 status = 1
                 break
             }
@@ -141,7 +142,7 @@ public struct ProxyService: Sendable {
         notifier?.stopping()
         context.shutdown()
         finished.wait()
-        logger.log(.info, "stopped " + DaemonLog.fields(["exit": "\(status)"]))
+        logger.info("stopped", metadata: .fields(["exit": "\(status)"]))
         return status
     }
 }

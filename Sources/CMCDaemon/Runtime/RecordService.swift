@@ -1,3 +1,4 @@
+import Logging
 import CMCCore
 import CMCStream
 import Foundation
@@ -7,22 +8,22 @@ import Foundation
 /// SIGKILL) loses at most the one being written.
 public enum RecordService {
     /// Returns the exit status. Call `ProcessSignals.block()` first.
-    public static func run(config: RecorderConfig, seconds: Double?, count: Int?, logger: StreamLogger,
+    public static func run(config: RecorderConfig, seconds: Double?, count: Int?, logger: Logger,
                            progress: ((Int) -> Void)? = nil) -> Int32 {
         let recorder: StreamRecorder
         do {
             recorder = try StreamRecorder(config: config, logger: logger)
             let bound = try recorder.start()
-            logger.log(.info, "recording " + DaemonLog.fields(["file": config.path, "endpoints": bound.joined(separator: ",")]))
+            logger.info("recording", metadata: .fields(["file": config.path, "endpoints": bound.joined(separator: ",")]))
         } catch {
-            logger.log(.error, "cannot record: \(error)")
+            logger.error("cannot record: \(error)")
             return 1
         }
         let deadline = seconds.map { MonotonicClock.now() + Int64($0 * 1e9) }
         var lastProgress = MonotonicClock.now()
         while true {
             if let signal = ProcessSignals.wait(ProcessSignals.shutdown, timeout: 0.1) {
-                logger.log(.notice, "stopping " + DaemonLog.fields(["signal": ProcessSignals.name(signal)]))
+                logger.notice("stopping", metadata: .fields(["signal": ProcessSignals.name(signal)]))
                 break
             }
             if let deadline, MonotonicClock.now() >= deadline { break }
@@ -35,10 +36,10 @@ public enum RecordService {
         }
         let written = recorder.stop()
         if let error = recorder.error {
-            logger.log(.error, "recording failed " + DaemonLog.fields(["file": config.path, "messages": "\(written)", "error": error]))
+            logger.error("recording failed", metadata: .fields(["file": config.path, "messages": "\(written)", "error": error]))
             return 1
         }
-        logger.log(.info, "recorded " + DaemonLog.fields(["file": config.path, "messages": "\(written)"]))
+        logger.info("recorded", metadata: .fields(["file": config.path, "messages": "\(written)"]))
         return 0
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import CMCCore
 import CMCDaemon
 import CMCData
@@ -94,7 +95,8 @@ public enum StreamBenchmark {
         config.maxBatch = options.maxBatch
         config.hopSeconds = options.hopSeconds
         if let smoothing { config.smoothingWindows = smoothing }
-        let logger = StreamLogger(minimum: .warning)
+        var logger = Logger(label: "cmc.bench.stream")
+        logger.logLevel = .warning
         let pipeline = try StreamPipeline(config: try config.pipelineConfig(), classifier: classifier, logger: logger)
         return (pipeline, try pipeline.start())
     }

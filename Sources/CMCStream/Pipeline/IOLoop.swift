@@ -1,9 +1,12 @@
+import Logging
 import CMCCore
 /// State shared between the pipeline facade, the I/O thread and the workers (all of it `Sendable`).
 struct PipelineShared: Sendable {
     let config: PipelineConfig
     let metrics: PipelineMetrics
-    let logger: StreamLogger
+    let logger: Logger
+    /// Limits what remote peers can make the pipeline log.
+    let logLimits = LogRateLimits()
     let notifier: SystemdNotifier?
     let context: ZMQContext
     let classifier: Locked<(generation: Int, classifier: any WindowClassifier)>
@@ -114,10 +117,10 @@ final class IOLoop {
             try drain()
         } catch let error as ZMQError where error.isTerminated {
             shared.failure.withLock { $0 = "ZeroMQ context terminated" }
-            shared.logger.log(.notice, "ZeroMQ context terminated; I/O thread stops")
+            shared.logger.notice("ZeroMQ context terminated; I/O thread stops")
         } catch {
             shared.failure.withLock { $0 = "\(error)" }
-            shared.logger.log(.error, "I/O thread failed: \(error)")
+            shared.logger.error("I/O thread failed: \(error)")
         }
     }
 
@@ -134,14 +137,14 @@ final class IOLoop {
                 frame = try FrameCodec.decode(message: parts)
             } catch {
                 m.malformed(nominal, error.metricReason).increment()
-                shared.logger.rateLimited("malformed.\(nominal).\(error.metricReason)", .warning, "malformed \(nominal) frame: \(error)")
+                shared.logger.rateLimited("malformed.\(nominal).\(error.metricReason)", .warning, in: shared.logLimits, "malformed \(nominal) frame: \(error)")
                 continue
             }
             // Authentication says who sent it; the sensors' allow-list says for which subjects it may.
             if let user, let sensors = shared.zap.current?.allowList(domain: PipelineCurve.framesDomain),
                !sensors.allows(user: user, subject: frame.subject) {
                 m.dropped(nominal, .unauthorized).increment()
-                shared.logger.rateLimited("unauthorized.\(nominal)", .warning,
+                shared.logger.rateLimited("unauthorized.\(nominal)", .warning, in: shared.logLimits,
                                           "sensor \(user) may not publish \(nominal) frames for subject \(frame.subject): dropped")
                 continue
             }
@@ -151,22 +154,22 @@ final class IOLoop {
             } catch {
                 m.malformed(nominal, "model_mismatch").increment()
                 // Keyed by field, not subject: subject ids come from the wire (the logger bounds keys anyway).
-                shared.logger.rateLimited("mismatch.\(nominal).\(error.field)", .warning, "\(nominal) frame of subject \(frame.subject) does not fit the model: \(error)")
+                shared.logger.rateLimited("mismatch.\(nominal).\(error.field)", .warning, in: shared.logLimits, "\(nominal) frame of subject \(frame.subject) does not fit the model: \(error)")
                 continue
             }
             switch outcome {
             case let .dropped(reason):
                 m.dropped(nominal, reason).increment()
-                shared.logger.rateLimited("drop.\(nominal).\(reason.rawValue)", .warning, "dropped \(nominal) frame of subject \(frame.subject): \(reason.rawValue)")
+                shared.logger.rateLimited("drop.\(nominal).\(reason.rawValue)", .warning, in: shared.logLimits, "dropped \(nominal) frame of subject \(frame.subject): \(reason.rawValue)")
             case let .buffered(lost, reset, resynced, refused):
                 if lost > 0 {
                     m.lost(nominal).increment(by: Double(lost))
-                    shared.logger.rateLimited("lost.\(nominal)", .warning, "\(lost) \(nominal) frames of subject \(frame.subject) lost upstream (sequence gap)")
+                    shared.logger.rateLimited("lost.\(nominal)", .warning, in: shared.logLimits, "\(lost) \(nominal) frames of subject \(frame.subject) lost upstream (sequence gap)")
                 }
-                if reset { shared.logger.rateLimited("seqreset.\(nominal)", .notice, "\(nominal) sequence of subject \(frame.subject) restarted") }
+                if reset { shared.logger.rateLimited("seqreset.\(nominal)", .notice, in: shared.logLimits, "\(nominal) sequence of subject \(frame.subject) restarted") }
                 if resynced {
                     m.resyncs(nominal).increment()
-                    shared.logger.rateLimited("resync.\(nominal)", .notice, "\(nominal) clock of subject \(frame.subject) stepped; re-synchronised")
+                    shared.logger.rateLimited("resync.\(nominal)", .notice, in: shared.logLimits, "\(nominal) clock of subject \(frame.subject) stepped; re-synchronised")
                 }
                 if refused > 0 { m.refusedSamples(nominal).increment(by: Double(refused)) }
                 if !shared.stopRequested.current { cutIfDue(frame.subject, now: arrival) }
@@ -182,7 +185,7 @@ final class IOLoop {
         case let .window(window) where window.modalities.isEmpty:
             // The centre lies between actions: idle, decided by the segmenter without inference.
             do { try publishIdle(window, now: now) } catch {
-                shared.logger.rateLimited("publish", .error, "cannot publish: \(error)")
+                shared.logger.rateLimited("publish", .error, in: shared.logLimits, "cannot publish: \(error)")
             }
         case let .window(window):
             inFlight[subject] = now
@@ -220,7 +223,7 @@ final class IOLoop {
         case let .success(p): probabilities = p
         case let .failure(failure):
             m.skipped(.classifierError).increment()
-            shared.logger.rateLimited("classifier", .error, "classifier failed on subject \(window.subject): \(failure.message)")
+            shared.logger.rateLimited("classifier", .error, in: shared.logLimits, "classifier failed on subject \(window.subject): \(failure.message)")
             return
         }
         m.windowsInferred(window.modalities).increment()
@@ -259,7 +262,7 @@ final class IOLoop {
         for outcome in try monitor.drain() {
             shared.metrics.handshakes(socket: socket, outcome).increment()
             if outcome != .succeeded {
-                shared.logger.rateLimited("handshake.\(socket).\(outcome.rawValue)", .warning,
+                shared.logger.rateLimited("handshake.\(socket).\(outcome.rawValue)", .warning, in: shared.logLimits,
                                           "handshake failed on the \(socket) socket: \(outcome.explanation)")
             }
         }
@@ -282,7 +285,7 @@ final class IOLoop {
             generation = newGeneration
             classifier = newClassifier
             assembler.replaceSpec(newClassifier.spec)
-            shared.logger.log(.notice, "classifier replaced (generation \(generation), \(classifier.spec.classNames.count) classes)")
+            shared.logger.notice("classifier replaced (generation \(generation), \(classifier.spec.classNames.count) classes)")
         }
         feedWatchdog(now: now)
     }
@@ -293,7 +296,7 @@ final class IOLoop {
     private func feedWatchdog(now: Int64) {
         guard let notifier = shared.notifier, let interval = notifier.watchdogInterval else { return }
         if let oldest = inFlight.values.min(), now - oldest > Int64(shared.config.stallSeconds * 1e9) {
-            shared.logger.rateLimited("stall", .error, "a window has been in inference for over \(shared.config.stallSeconds) s; not feeding the watchdog")
+            shared.logger.rateLimited("stall", .error, in: shared.logLimits, "a window has been in inference for over \(shared.config.stallSeconds) s; not feeding the watchdog")
             return
         }
         if now - lastWatchdog >= Int64(interval / 2 * 1e9) {
@@ -308,7 +311,7 @@ final class IOLoop {
         while !inFlight.isEmpty || actionsInFlight > 0 {
             let left = deadline - MonotonicClock.now()
             if left <= 0 {
-                shared.logger.log(.warning, "stopping with \(inFlight.count + actionsInFlight) windows still in inference")
+                shared.logger.warning("stopping with \(inFlight.count + actionsInFlight) windows still in inference")
                 return
             }
             _ = try ZMQPoll.readable([wake], timeoutMilliseconds: Int(min(left / 1_000_000, 100)))

@@ -1,3 +1,4 @@
+import Logging
 import CMCCore
 import Foundation
 
@@ -94,7 +95,7 @@ final class InferenceWorkers: Sendable {
     private let count: Int
 
     init(count: Int, maxBatch: Int = 1, queue: WorkQueue, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String,
-         logger: StreamLogger) {
+         logger: Logger) {
         self.count = max(1, count)
         for index in 0..<self.count {
             let thread = Thread { [finished] in
@@ -110,13 +111,13 @@ final class InferenceWorkers: Sendable {
     func join() { for _ in 0..<count { finished.wait() } }
 
     private static func run(queue: WorkQueue, maxBatch: Int, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String,
-                            logger: StreamLogger) {
+                            logger: Logger) {
         let wake: ZMQSocket
         do {
             wake = try ZMQSocket(context: context, type: .push)
             try wake.connect(wakeAddress)
         } catch {
-            logger.log(.error, "inference worker cannot reach the I/O thread: \(error)")
+            logger.error("inference worker cannot reach the I/O thread: \(error)")
             return
         }
         defer { wake.close() }

@@ -1,3 +1,4 @@
+import Logging
 import CMCCore
 import Foundation
 
@@ -28,7 +29,7 @@ public final class StreamPipeline: Sendable {
     ///   - context: share one with test sockets to use `inproc://` endpoints; a private one otherwise.
     ///   - notifier: systemd notification (`READY=1`, watchdog, `STOPPING=1`); nil outside systemd.
     public init(config: PipelineConfig, classifier: any WindowClassifier, metrics: MetricsRegistry = MetricsRegistry(),
-                logger: StreamLogger = StreamLogger(), notifier: SystemdNotifier? = nil, context: ZMQContext? = nil) throws {
+                logger: Logger = CMCLogging.logger("stream"), notifier: SystemdNotifier? = nil, context: ZMQContext? = nil) throws {
         try Self.validate(classifier.spec)
         let id = Self.instanceCounter.withLock { n in n += 1; return n }
         let token = "\(getpid())-\(id)"
@@ -72,7 +73,7 @@ public final class StreamPipeline: Sendable {
                 return
             }
             // READY=1 from this thread, before its first watchdog ping can go out.
-            shared.logger.log(.info, "pipeline running: imu \(loop.bound.imu), skeleton \(loop.bound.skeleton), labels \(loop.bound.labels)")
+            shared.logger.info("pipeline running: imu \(loop.bound.imu), skeleton \(loop.bound.skeleton), labels \(loop.bound.labels)")
             shared.notifier?.ready(status: "listening")
             outcome.withLock { $0 = .success(loop.bound) }
             started.signal()
@@ -119,7 +120,7 @@ public final class StreamPipeline: Sendable {
     }
 
     private func startZAP(_ curve: PipelineCurve) throws -> ZAPHandler {
-        let metrics = self.metrics, logger = shared.logger
+        let metrics = self.metrics, logger = shared.logger, logLimits = shared.logLimits
         for domain in [PipelineCurve.framesDomain, PipelineCurve.labelsDomain] {
             for accepted in [true, false] { _ = metrics.curveClients(domain: domain, accepted: accepted) }   // render at 0
         }
@@ -128,9 +129,9 @@ public final class StreamPipeline: Sendable {
             let who = "domain=\(decision.domain) address=\(decision.address) key=\(decision.key?.z85 ?? "none") mechanism=\(decision.mechanism)"
             if let user = decision.user {
                 // A client reconnecting in a loop must not flood the log: once a minute per key.
-                logger.rateLimited("curve.accepted.\(decision.key?.z85 ?? "")", .info, interval: 60, "CURVE client accepted: user=\(user) \(who)")
+                logger.rateLimited("curve.accepted.\(decision.key?.z85 ?? "")", .info, in: logLimits, interval: 60, "CURVE client accepted: user=\(user) \(who)")
             } else {
-                logger.rateLimited("curve.refused.\(decision.domain)", .warning, "CURVE client refused (not on the allow-list): \(who)")
+                logger.rateLimited("curve.refused.\(decision.domain)", .warning, in: logLimits, "CURVE client refused (not on the allow-list): \(who)")
             }
         }
     }
@@ -162,7 +163,7 @@ public final class StreamPipeline: Sendable {
         shared.queue.close()
         workers.withLock { $0 }?.join()
         shared.zap.withLock { $0 }?.stop()  // after the sockets it vouches for are closed
-        shared.logger.log(.info, "pipeline stopped")
+        shared.logger.info("pipeline stopped")
     }
 
     deinit { stop() }

@@ -1,3 +1,4 @@
+import Logging
 import CMCCore
 import Foundation
 
@@ -20,13 +21,13 @@ public struct RecorderConfig: Sendable {
 public final class StreamRecorder: Sendable {
     private let config: RecorderConfig
     private let context: ZMQContext
-    private let logger: StreamLogger
+    private let logger: Logger
     private let stopRequested = Locked(false)
     private let finished = DispatchSemaphore(value: 0)
     private let written = Locked(0)
     private let failure = Locked<String?>(nil)
 
-    public init(config: RecorderConfig, logger: StreamLogger = StreamLogger(), context: ZMQContext? = nil) throws {
+    public init(config: RecorderConfig, logger: Logger = CMCLogging.logger("stream"), context: ZMQContext? = nil) throws {
         self.config = config
         self.logger = logger
         self.context = try context ?? ZMQContext()
@@ -105,7 +106,7 @@ public final class StreamRecorder: Sendable {
             }
         } catch {
             failure.withLock { $0 = "\(error)" }
-            logger.log(.error, "recording stopped: \(error)")
+            logger.error("recording stopped: \(error)")
         }
     }
 }

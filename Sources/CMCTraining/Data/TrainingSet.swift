@@ -23,7 +23,7 @@ public struct TrainingSet: Sendable {
         self.inputs = inputs
         self.preprocessor = preprocessor
         self.classCount = classCount
-        for p in problems { Log.warning("\(name): skipped \(p.file): \(p.message)") }
+        for p in problems { trainingLog.warning("\(name): skipped \(p.file): \(p.message)") }
     }
 
     public var count: Int { inputs.count }

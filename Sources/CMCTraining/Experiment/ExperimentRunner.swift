@@ -32,7 +32,7 @@ public final class ExperimentRunner {
         }
         sfOptions.sharedInertial = shared
         dataset = try config.dataset.load(root: dataRoot, smartFallMM: sfOptions)
-        for p in dataset.problems { Log.warning("\(p.file): \(p.message)") }
+        for p in dataset.problems { trainingLog.warning("\(p.file): \(p.message)") }
         split = config.split ?? config.dataset.defaultSplit
         let pre = Self.preprocessor(config)
         let classes = dataset.info.classCount

@@ -107,7 +107,7 @@ struct ClassifierLoop {
             record.seconds = MonotonicClock.seconds - t0
             history.append(record)
             if valCount > 0 && sinceBestLoss > schedule.earlyStoppingPatience {
-                Log.info("\(stage): early stop after epoch \(epoch) (validation loss flat for \(schedule.earlyStoppingPatience) epochs)")
+                trainingLog.info("\(stage): early stop after epoch \(epoch) (validation loss flat for \(schedule.earlyStoppingPatience) epochs)")
                 break
             }
         }

@@ -63,8 +63,8 @@ struct ContrastiveLoop {
                 throw TrainingError.checkpointMismatch(checkpoint.path, "belongs to stage \(saved.stage), not \(stage)")
             }
             state = saved
-            if state.epoch >= schedule.epochs { Log.info("\(stage): already trained (\(state.epoch) epochs), reusing \(checkpoint.lastPathComponent)"); return state.history }
-            Log.info("\(stage): resuming after epoch \(state.epoch) from \(checkpoint.lastPathComponent)")
+            if state.epoch >= schedule.epochs { trainingLog.info("\(stage): already trained (\(state.epoch) epochs), reusing \(checkpoint.lastPathComponent)"); return state.history }
+            trainingLog.info("\(stage): resuming after epoch \(state.epoch) from \(checkpoint.lastPathComponent)")
         }
         guard set.count >= schedule.batchSize else {
             throw TrainingError.tooFewSamples(stage, set.count, schedule.batchSize)
