@@ -1,10 +1,11 @@
+import CMCCore
 /// Parsing of one `miMATRIX` element's sub-elements: array flags, dimensions, name, real part.
 extension MATFile {
     /// Largest element count accepted for one array (guards against absurd dimension fields).
     static let maxElements = 1 << 31
 
     /// Returns nil for an empty `miMATRIX` (MATLAB writes these as placeholders inside cells).
-    static func parseMatrix(_ reader: inout ByteReader) throws -> MATVariable? {
+    static func parseMatrix(_ reader: inout MATByteReader) throws -> MATVariable? {
         if reader.remaining == 0 { return nil }
 
         // Array flags: miUINT32 × 2 — class in the low byte, flag bits in the next one.
@@ -61,7 +62,7 @@ extension MATFile {
         return MATVariable(name: name, content: .numeric(array))
     }
 
-    private static func readDimensions(_ reader: inout ByteReader) throws -> [Int] {
+    private static func readDimensions(_ reader: inout MATByteReader) throws -> [Int] {
         let element = try readElement(&reader)
         guard element.type == MATDataType.int32.rawValue, element.length % 4 == 0, element.length >= 8 else {
             throw reader.malformed("dimensions sub-element has type \(element.type), \(element.length) bytes (want miINT32, ≥ 2 dims)")
@@ -75,7 +76,7 @@ extension MATFile {
         return dims
     }
 
-    private static func readName(_ reader: inout ByteReader) throws -> String {
+    private static func readName(_ reader: inout MATByteReader) throws -> String {
         let element = try readElement(&reader)
         guard element.type == MATDataType.int8.rawValue || element.type == MATDataType.uint8.rawValue else {
             throw reader.malformed("array name sub-element has type \(element.type) (want miINT8)")
@@ -84,7 +85,7 @@ extension MATFile {
     }
 
     /// Widens `count` stored values of `type` starting at `start` to Double (bounds already checked).
-    static func decode(_ reader: ByteReader, start: Int, count: Int, type: MATDataType) -> [Double] {
+    static func decode(_ reader: MATByteReader, start: Int, count: Int, type: MATDataType) -> [Double] {
         var out = [Double](repeating: 0, count: count)
         let size = type.elementSize ?? 1
         for i in 0..<count {

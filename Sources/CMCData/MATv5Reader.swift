@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// A MATLAB MAT-file, level 5 (the `-v6`/`-v7` formats written by `save` and `scipy.io.savemat`).
@@ -49,8 +50,8 @@ public struct MATFile: Sendable {
                 "not a MAT v5 file (no endian indicator at bytes 126-127; MAT v4 or another format)")
         }
         headerText = text.trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
-        var reader = ByteReader(bytes: bytes, file: source, bigEndian: bigEndian, offset: 124)
-        let version = try reader.readUInt16()
+        var reader = MATByteReader(bytes: bytes, file: source, bigEndian: bigEndian, offset: 124)
+        let version = try reader.u16("version")
         if version == 0x0200 {
             throw DataError.unsupported(file: source, reason: "MAT v7.3 (HDF5) file (version field 0x0200)")
         }
@@ -88,9 +89,9 @@ public struct MATFile: Sendable {
     }
 
     /// Reads one element tag (normal 8-byte or packed small form) and advances past its payload.
-    static func readElement(_ reader: inout ByteReader) throws -> Element {
+    static func readElement(_ reader: inout MATByteReader) throws -> Element {
         let tagOffset = reader.offset
-        let first = try reader.readUInt32()
+        let first = try reader.u32("element tag")
         // Small-element form: the upper 16 bits of the first word hold the byte count (1…4) and
         // the data sits in the tag's second word.
         if first >> 16 != 0 {
@@ -102,10 +103,10 @@ public struct MATFile: Sendable {
             try reader.skip(4, "small element data")
             return Element(type: first & 0xFFFF, start: start, length: count)
         }
-        let length = Int(try reader.readUInt32())
+        let length = Int(try reader.u32("element length"))
         let start = reader.offset
         try reader.require(length, "element of type \(first) at offset \(tagOffset)")
-        try reader.skip(length)
+        try reader.skip(length, "element data")
         // Uncompressed payloads are padded to a multiple of 8 bytes; MATLAB writes compressed ones
         // unpadded. Padding is relative to the element, not the buffer: an element that follows an
         // unpadded compressed one need not start on an absolute 8-byte boundary.
@@ -113,7 +114,7 @@ public struct MATFile: Sendable {
         return Element(type: first, start: start, length: length)
     }
 
-    static func parseElements(_ reader: inout ByteReader, into vars: inout [MATVariable], allowCompressed: Bool) throws {
+    static func parseElements(_ reader: inout MATByteReader, into vars: inout [MATVariable], allowCompressed: Bool) throws {
         while reader.remaining >= 8 {
             let element = try readElement(&reader)
             switch MATDataType(rawValue: element.type) {
@@ -123,11 +124,10 @@ public struct MATFile: Sendable {
                 }
                 let inflated = try zlibInflate(reader.bytes[element.start ..< element.start + element.length],
                                                file: reader.file)
-                var inner = ByteReader(bytes: inflated, file: reader.file, bigEndian: reader.bigEndian)
+                var inner = reader.reading(inflated)
                 try parseElements(&inner, into: &vars, allowCompressed: false)
             case .matrix:
-                var sub = ByteReader(bytes: reader.bytes, file: reader.file, bigEndian: reader.bigEndian,
-                                     offset: element.start, end: element.start + element.length)
+                var sub = reader.window(offset: element.start, end: element.start + element.length)
                 if let variable = try parseMatrix(&sub) { vars.append(variable) }
             default:
                 // Top-level non-matrix elements carry no variables (MATLAB never writes them); skip.

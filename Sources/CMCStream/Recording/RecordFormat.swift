@@ -1,3 +1,4 @@
+import CMCCore
 import CZlib
 
 /// One ZeroMQ message as recorded by `cmc-record`, with when it arrived.

@@ -1,3 +1,4 @@
+import CMCCore
 import Foundation
 
 /// Reads a `.cmcrec` file record by record, in bounded memory.

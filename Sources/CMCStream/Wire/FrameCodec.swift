@@ -1,3 +1,4 @@
+import CMCCore
 /// Encoder and validating decoder for protocol v1 IMU and skeleton frames (docs/protocol.md §3).
 public enum FrameCodec {
     public static let magic: [UInt8] = Array("CMCF".utf8)

@@ -1,3 +1,4 @@
+import CMCCore
 /// Why a received message was rejected, naming the field at fault. Decoding never traps on hostile
 /// bytes: every length, count and value is checked before use and a failure becomes one of these.
 public struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -51,5 +52,13 @@ public struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notIncreasing: "\(field): timestamps must start at t0 and strictly increase"
         case let .trailingBytes(n): "\(field): \(n) unexpected trailing bytes"
         }
+    }
+}
+
+extension ByteReader where Failure == WireError {
+    /// A little-endian reader of protocol payloads and recordings: a short read is a `truncated` wire error
+    /// naming the field.
+    init(_ bytes: [UInt8]) {
+        self.init(bytes) { WireError($0.field, .truncated(needed: $0.needed, available: $0.available)) }
     }
 }
