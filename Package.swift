@@ -66,9 +66,13 @@ let package = Package(
         .executableTarget(name: "cmc-train", dependencies: [logging, "CMCTraining", "CMCStreamTraining", "CMCHarness", "CMCDaemon", "CMCData", "CMCModel",
                                                             argumentParser]),
 
-        .testTarget(name: "CMCTensorTests", dependencies: ["CMCSafeTensors", "CMCTensor", "CMCModel", "CMCTraining"],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "CMCTrainingTests", dependencies: ["CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
+        // Shared by the test targets: PyTorch fixtures (float64, tools/make_fixtures.py), the parity and
+        // finite-difference checkers, waiting on conditions.
+        .target(name: "CMCTestSupport", dependencies: ["CMCSafeTensors", "CMCTensor", "CMCCore"], path: "Tests/CMCTestSupport",
+                resources: [.copy("Fixtures")]),
+        .testTarget(name: "CMCTensorTests", dependencies: ["CMCTestSupport", "CMCSafeTensors", "CMCTensor", "CMCCore"]),
+        .testTarget(name: "CMCModelTests", dependencies: ["CMCTestSupport", "CMCModel", "CMCTensor", "CMCCore"]),
+        .testTarget(name: "CMCTrainingTests", dependencies: ["CMCTestSupport", "CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CMCStreamTests", dependencies: [logging, "CMCStream", "CMCCore", "CMCClient"]),
         .testTarget(name: "DaemonTests", dependencies: [logging, "CMCSafeTensors", "CMCHarness", "CMCStreamTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),

@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tools/make_fixtures.py [--out DIR] [--only CASE ...]
 
-Writes one safetensors file per case into Tests/CMCTensorTests/Fixtures/ (default) plus README.md
+Writes one safetensors file per case into Tests/CMCTestSupport/Fixtures/ (default) plus README.md
 describing every case. Everything is deterministic (torch.manual_seed(0) at the start of each case).
 
 Per case:
@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_models as tm  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_OUT = os.path.join(REPO, "Tests", "CMCTensorTests", "Fixtures")
+DEFAULT_OUT = os.path.join(REPO, "Tests", "CMCTestSupport", "Fixtures")
 MAX_FILE_BYTES = 200 * 1024
 MAX_TOTAL_BYTES = 3 * 1024 * 1024
 ZERO_GRAD = 1e-9  # g.* tensors below this are exactly zero mathematically (rounding noise only)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Tests/CMCTensorTests/Fixtures/optimizers.json: parameter trajectories of torch.optim.Adam
+"""Writes Tests/CMCTestSupport/Fixtures/optimizers.json: parameter trajectories of torch.optim.Adam
 (with and without weight decay), SGD with momentum, and ReduceLROnPlateau learning rates, for the
 Swift optimizer parity tests. Run with Debian's torch: /usr/bin/python3 tools/make_optimizer_fixtures.py
 """
@@ -46,7 +46,7 @@ for mode in ["min", "max"]:
 
 out = {"p0": p0.tolist(), "grads": [g.tolist() for g in grads], "trajectories": cases,
        "plateau": {"metrics": metrics, "factor": 0.5, "patience": 2, "lrs": lrs}}
-path = os.path.join(os.path.dirname(__file__), "..", "Tests", "CMCTensorTests", "Fixtures", "optimizers.json")
+path = os.path.join(os.path.dirname(__file__), "..", "Tests", "CMCTestSupport", "Fixtures", "optimizers.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=1)
 print("wrote", os.path.normpath(path))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Interop check between cmc's safetensors code and the official `safetensors` package (PyPI).
 
-  python3 tools/safetensors_interop.py write Tests/CMCTensorTests/Fixtures/interop_python.safetensors
+  python3 tools/safetensors_interop.py write Tests/CMCTestSupport/Fixtures/interop_python.safetensors
       writes the reference file the Swift tests read (committed; regenerate with this command)
   python3 tools/safetensors_interop.py check FILE
       reads a file written by Swift (SafeTensorsTests writes them) and verifies every tensor it holds

@@ -1,5 +1,6 @@
 import CMCCore
 import CMCTensor
+import CMCTestSupport
 import XCTest
 
 /// Every differentiable op against PyTorch (float64 reference), forward and backward.

@@ -1,5 +1,6 @@
 import CMCTensor
 import Foundation
+import CMCTestSupport
 import XCTest
 
 /// Adam, SGD and ReduceLROnPlateau against trajectories recorded from torch.optim
@@ -14,7 +15,7 @@ final class OptimizerTests: XCTestCase {
     }
 
     func load() throws -> Fixture {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "optimizers", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try CMCTestSupport.Fixture.url("optimizers", "json")
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 

@@ -1,6 +1,7 @@
 import CMCSafeTensors
 import CMCTensor
 import Foundation
+import CMCTestSupport
 import XCTest
 
 final class SafeTensorsTests: XCTestCase {
@@ -23,7 +24,7 @@ final class SafeTensorsTests: XCTestCase {
 
     /// A file written by Python's official `safetensors` package (tools/safetensors_interop.py).
     func testReadsFileWrittenByPythonSafetensors() throws {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "interop_python", withExtension: "safetensors", subdirectory: "Fixtures"))
+        let url = try Fixture.url("interop_python", "safetensors")
         let f = try SafeTensors.read(url)
         XCTAssertEqual(f.tensors["a"], a)
         XCTAssertEqual(f.tensors["b"], b)

@@ -3,19 +3,24 @@ import CMCTensor
 import Foundation
 import XCTest
 
-/// One PyTorch parity fixture (see Fixtures/README.md): inputs, parameters, outputs and gradients of
+/// One PyTorch parity fixture (see Tests/CMCTestSupport/Fixtures/README.md): inputs, parameters, outputs and gradients of
 /// `loss = sum(out * cot)`, computed in float64 by `tools/make_fixtures.py`.
-struct Fixture {
-    let name: String
-    let tensors: [String: Tensor]
-    let config: [String: Any]
-    let mode: String
+public struct Fixture {
+    public let name: String
+    public let tensors: [String: Tensor]
+    public let config: [String: Any]
+    public let mode: String
 
-    init(_ name: String) throws {
-        guard let url = Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Fixtures") else {
-            throw XCTSkip("fixture \(name).safetensors is missing from the test bundle")
+    /// The URL of a fixture file shipped with the test support bundle.
+    public static func url(_ name: String, _ ext: String) throws -> URL {
+        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures") else {
+            throw XCTSkip("fixture \(name).\(ext) is missing from the test bundle")
         }
-        let file = try SafeTensors.read(url)
+        return url
+    }
+
+    public init(_ name: String) throws {
+        let file = try SafeTensors.read(try Self.url(name, "safetensors"))
         self.name = name
         tensors = file.tensors
         let json = file.metadata["config"] ?? "{}"
@@ -23,20 +28,20 @@ struct Fixture {
         mode = file.metadata["mode"] ?? "train"
     }
 
-    subscript(_ key: String) -> Tensor {
+    public subscript(_ key: String) -> Tensor {
         guard let t = tensors[key] else { fatalError("fixture \(name) has no tensor \(key)") }
         return t
     }
 
-    func int(_ key: String) -> Int { (config[key] as? NSNumber)?.intValue ?? 0 }
-    func ints(_ key: String) -> [Int] { (config[key] as? [NSNumber])?.map(\.intValue) ?? [] }
-    func float(_ key: String) -> Float { (config[key] as? NSNumber)?.floatValue ?? 0 }
+    public func int(_ key: String) -> Int { (config[key] as? NSNumber)?.intValue ?? 0 }
+    public func ints(_ key: String) -> [Int] { (config[key] as? [NSNumber])?.map(\.intValue) ?? [] }
+    public func float(_ key: String) -> Float { (config[key] as? NSNumber)?.floatValue ?? 0 }
 
     /// Inputs as gradient-tracking leaves.
-    func input(_ name: String) -> Variable { Variable(self["in." + name], requiresGrad: true) }
+    public func input(_ name: String) -> Variable { Variable(self["in." + name], requiresGrad: true) }
 
     /// The `p.*` tensors keyed by their state-dict names.
-    var stateDict: [String: Tensor] {
+    public var stateDict: [String: Tensor] {
         var d: [String: Tensor] = [:]
         for (k, v) in tensors where k.hasPrefix("p.") { d[String(k.dropFirst(2))] = v }
         return d
@@ -44,7 +49,7 @@ struct Fixture {
 }
 
 /// Asserts max|a − b| ≤ rtol · max|b| (scale-aware: fixtures span many magnitudes).
-func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-4, _ what: String,
+public func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-4, _ what: String,
                  file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
     guard actual.shape == expected.shape else { return }
@@ -61,7 +66,7 @@ func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-4, _ wha
 extension XCTestCase {
     /// Runs `forward` on the fixture, backpropagates `cot`, and compares the output and the gradients
     /// of the given inputs with the fixture's.
-    func checkOp(_ name: String, inputs: [String], rtol: Float = 1e-4,
+    public func checkOp(_ name: String, inputs: [String], rtol: Float = 1e-4,
                  _ forward: ([String: Variable], Fixture) -> Variable,
                  file: StaticString = #filePath, line: UInt = #line) throws {
         let f = try Fixture(name)
@@ -78,7 +83,7 @@ extension XCTestCase {
 
     /// Loads a module from the fixture's parameters, runs it in the fixture's mode and compares output,
     /// input gradients, parameter gradients and updated buffers.
-    func checkModule(_ name: String, module: Module, inputs: [String], rtol: Float = 1e-4,
+    public func checkModule(_ name: String, module: Module, inputs: [String], rtol: Float = 1e-4,
                      _ forward: ([Variable]) -> Variable,
                      file: StaticString = #filePath, line: UInt = #line) throws {
         let f = try Fixture(name)
