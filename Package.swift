@@ -74,8 +74,8 @@ let package = Package(
         .testTarget(name: "CMCModelTests", dependencies: ["CMCTestSupport", "CMCModel", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCTrainingTests", dependencies: ["CMCTestSupport", "CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CMCStreamTests", dependencies: [logging, "CMCStream", "CMCCore", "CMCClient"]),
-        .testTarget(name: "DaemonTests", dependencies: [logging, "CMCSafeTensors", "CMCHarness", "CMCStreamTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
+        .testTarget(name: "CMCStreamTests", dependencies: ["CMCTestSupport", logging, "CMCStream", "CMCCore", "CMCClient"]),
+        .testTarget(name: "DaemonTests", dependencies: ["CMCTestSupport", logging, "CMCSafeTensors", "CMCHarness", "CMCStreamTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
         .testTarget(name: "FuzzTests", dependencies: ["CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
                     resources: [.copy("Corpus")]),
     ]

@@ -1,4 +1,5 @@
 import CMCCore
+import CMCTestSupport
 import XCTest
 @testable import CMCStream
 
@@ -29,7 +30,19 @@ final class OversizeMessageTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.01)
             return m.received(.inertial).current > 0
         }
-        Thread.sleep(forTimeInterval: 0.2)  // the attacker's subscription has arrived too
+        // The attacker has joined once one of its well-formed frames is counted too.
+        var attackerSequence: UInt64 = 0
+        let joined = m.received(.inertial).current
+        try eventually(timeout: 5, "attacker joined") {
+            attackerSequence += 1
+            let start = start + Int64(attackerSequence) * 100_000_000
+            try attacker.send(FrameCodec.message(Frames.imu(subject: 2, sequence: attackerSequence, start: start)))
+            Thread.sleep(forTimeInterval: 0.01)
+            return m.received(.inertial).current > joined
+        }
+        eventually(timeout: 5, "the attacker's frames drained") {
+            m.received(.inertial).current == joined + Double(attackerSequence)
+        }
         let big = [UInt8](repeating: 0x41, count: FrameCodec.maxInboundPartBytes + 1)
         for _ in 0..<3 { try attacker.send([Array("imu/1/".utf8), big]) }
         let before = m.received(.inertial).current
@@ -38,8 +51,7 @@ final class OversizeMessageTests: XCTestCase {
             try sensor.send(FrameCodec.message(Frames.imu(subject: 1, sequence: sequence, start: start + Int64(sequence) * 100_000_000)))
         }
         eventually(timeout: 5, "the sensor's frames") { m.received(.inertial).current >= before + 20 }
-        Thread.sleep(forTimeInterval: 0.3)
-        XCTAssertEqual(m.received(.inertial).current, before + 20, "only the sensor's frames arrive")
+        holdsThroughout(0.3, "only the sensor's frames arrive") { m.received(.inertial).current == before + 20 }
         XCTAssertEqual(m.malformed(.inertial, "invalid").current, 0, "the oversized messages never reached the decoder")
     }
 }

@@ -1,3 +1,4 @@
+import CMCTestSupport
 import XCTest
 @testable import CMCStream
 

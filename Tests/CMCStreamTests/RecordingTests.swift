@@ -1,4 +1,5 @@
 import CMCCore
+import CMCTestSupport
 import XCTest
 @testable import CMCStream
 

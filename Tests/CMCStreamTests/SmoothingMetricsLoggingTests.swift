@@ -1,5 +1,6 @@
 import CMCCore
 import Logging
+import CMCTestSupport
 import XCTest
 @testable import CMCStream
 
@@ -88,15 +89,17 @@ final class MetricsTests: XCTestCase {
         defer { for fd in idle { close(fd) } }
         let slow = connected(port: server.port)
         defer { close(slow) }
+        let dribbled = Locked(0)
         let dribble = Thread {
             for byte in Array("GET /metrics HTTP/1.1\r\n".utf8) {
                 var b = byte
                 if send(slow, &b, 1, Int32(MSG_NOSIGNAL)) <= 0 { return }
-                Thread.sleep(forTimeInterval: 0.3)
+                dribbled.withLock { $0 += 1 }
+                Thread.sleep(forTimeInterval: 0.3)   // the attack's pace, not a wait
             }
         }
         dribble.start()
-        Thread.sleep(forTimeInterval: 0.3)
+        eventually(timeout: 5, "the slow client under way") { dribbled.current >= 2 }
         for _ in 0..<3 {
             let started = Date()
             let (status, body) = try httpGet(port: server.port, path: "/metrics")

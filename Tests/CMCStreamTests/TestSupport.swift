@@ -67,17 +67,6 @@ enum Frames {
     }
 }
 
-/// Waits for `condition` with a deadline instead of sleeping a fixed time.
-func eventually(timeout: Double = 5, _ what: String = "condition", file: StaticString = #filePath, line: UInt = #line,
-                _ condition: () throws -> Bool) rethrows {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return }
-        Thread.sleep(forTimeInterval: 0.01)
-    }
-    XCTFail("timed out waiting for \(what)", file: file, line: line)
-}
-
 /// A SUB socket that has provably joined a PUB: sends probes on `probe` until one arrives.
 /// `probe` publishes one message whose topic matches `prefix`.
 func joinedSubscriber(context: ZMQContext, connect endpoint: String, prefix: String, probe: () throws -> Void) throws -> ZMQSocket {

@@ -1,4 +1,5 @@
 import CMCCore
+import CMCTestSupport
 import XCTest
 @testable import CMCStream
 
@@ -46,17 +47,20 @@ final class ZeroMQTests: XCTestCase {
     func testContextShutdownWakesABlockedReceiverWithETERM() throws {
         let context = try ZMQContext()
         let outcome = Locked<ZMQError?>(nil)
-        let done = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0), bound = DispatchSemaphore(value: 0)
         let thread = Thread {
             defer { done.signal() }
             do {
                 let pull = try ZMQSocket(context: context, type: .pull)   // owned by this thread
                 try pull.bind("inproc://eterm")
+                bound.signal()
+                // Blocks until the shutdown, or fails at once with ETERM if the shutdown came first:
+                // either way the call must end with ETERM.
                 _ = try pull.receive()
             } catch let error as ZMQError { outcome.withLock { $0 = error } } catch {}
         }
         thread.start()
-        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertEqual(bound.wait(timeout: .now() + 5), .success)
         context.shutdown()
         XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
         XCTAssertEqual(outcome.current?.isTerminated, true)

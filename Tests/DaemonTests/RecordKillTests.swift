@@ -1,5 +1,6 @@
 import CMCStream
 import Foundation
+import CMCTestSupport
 import XCTest
 
 /// `cmc-record` killed with SIGKILL while writing: everything it had recorded survives, at most the
@@ -31,7 +32,7 @@ final class RecordKillTests: XCTestCase {
         try small.connect(String(endpoint))
         // Slow joiner: probes until the first one is on disk (records are written as they arrive).
         var next: UInt64 = 0
-        try eventuallyThrowing(timeout: 10, "recorder joined") {
+        try eventually(timeout: 10, "recorder joined") {
             try small.send(message(next, bytes: 64)); next += 1
             Thread.sleep(forTimeInterval: 0.02)
             return (try? RecordReader.readAll(path: path).messages.count) ?? 0 > 0
@@ -131,7 +132,7 @@ extension RecordKillTests {
         let publisher = try ZMQSocket(context: context, type: .pub)
         try publisher.connect(String(endpoint))
         var next: UInt64 = 0
-        try eventuallyThrowing(timeout: 10, "recorder joined") {
+        try eventually(timeout: 10, "recorder joined") {
             try publisher.send(message(next, bytes: 64)); next += 1
             Thread.sleep(forTimeInterval: 0.02)
             step()
@@ -163,11 +164,4 @@ extension RecordKillTests {
         XCTAssertLessThan(discarded, bigSize, "only the record being written")
         XCTAssertTrue(reason.contains("cut short"), reason)
     }
-}
-
-/// `eventually` for conditions that may throw.
-private func eventuallyThrowing(timeout: Double, _ what: String, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline { if try condition() { return } }
-    XCTFail("timed out waiting for \(what)")
 }

@@ -2,6 +2,7 @@ import CMCData
 import Foundation
 import CMCCore
 import Logging
+import CMCTestSupport
 import XCTest
 @testable import CMCDaemon
 @testable import CMCHarness
@@ -42,7 +43,9 @@ final class RecordingReplayTests: XCTestCase {
         let result = try RecordingReplay.run(paths: [path], targets: ReplayTargets(imu: bound.imu.map(Endpoint.connect),
                                                                                   skeleton: bound.skeleton.map(Endpoint.connect), labels: []),
                                              speed: 1, retime: true, warmupSeconds: 0.3, context: context)
-        Thread.sleep(forTimeInterval: 0.5)
+        eventually(timeout: 5, "labels of both recorded subjects") {
+            Set(collector.labels.map(\.event.subject)) == [1, 2]
+        }
         let labels = collector.stop()
         XCTAssertEqual(result.skipped, 1, "the recorded label event is not republished")
         XCTAssertEqual(result.damaged, [])

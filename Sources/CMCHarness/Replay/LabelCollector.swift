@@ -94,6 +94,8 @@ public final class LabelCollector: Sendable {
     }
 
     public var count: Int { events.withLock { $0.count } }
+    /// The label events received so far (the collector keeps running).
+    public var labels: [Received] { events.current }
     /// Action events received so far.
     public var actions: [ReceivedAction] { actionEvents.current }
     /// Messages on the label topics that did not decode as version-1 label or action events.
