@@ -64,12 +64,12 @@ public struct StreamHeadExperiment: Sendable {
     /// Retrains `bundle`'s heads on the features of the given subjects (`clipsOnly`: their whole clips alone,
     /// as the clip-trained classifiers learn — the fair baseline of a fold).
     public func train(bundle: ModelBundle, features: [Int: StreamHeadTrainer.Features], subjects: [Int], info: DatasetInfo,
-                      clipsOnly: Bool = false) -> (ModelBundle, Fold) {
+                      clipsOnly: Bool = false) throws -> (ModelBundle, Fold) {
         let classNames = info.classNames + [LabelEvent.idleLabel]
         var f = StreamHeadTrainer.Features.concatenated(subjects.sorted().compactMap { features[$0] })
         if clipsOnly { f = f.clipsOnly }
         let trainer = clipsOnly ? clipTrainer : self.trainer
-        let outcome = trainer.train(bundle: bundle, features: f, classNames: classNames)
+        let outcome = try trainer.train(bundle: bundle, features: f, classNames: classNames)
         var counts: [String: Int] = [:]
         for label in f.labels where classNames.indices.contains(label) { counts[classNames[label], default: 0] += 1 }
         var fold = Fold(trainSubjects: subjects.sorted(), evaluationSubjects: [], examples: outcome.examples,
@@ -81,7 +81,7 @@ public struct StreamHeadExperiment: Sendable {
     /// Retrains `bundle`'s heads on the clips of `samples` (their sessions and the clips themselves).
     public func train(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> (ModelBundle, Fold) {
         let f = try features(bundle: bundle, samples: samples, info: info)
-        return train(bundle: bundle, features: f, subjects: Array(f.keys), info: info)
+        return try train(bundle: bundle, features: f, subjects: Array(f.keys), info: info)
     }
 
     /// Stream scores of `bundle` on continuous sessions of `samples`, as `cmc-replay --offline` measures them.
@@ -104,9 +104,9 @@ public struct StreamHeadExperiment: Sendable {
             log("fold: subject \(subject) held out")
             let held = samples.filter { $0.subject == subject }
             let others = features.keys.filter { $0 != subject }
-            let (clipHeads, _) = train(bundle: bundle, features: features, subjects: others, info: info, clipsOnly: true)
+            let (clipHeads, _) = try train(bundle: bundle, features: features, subjects: others, info: info, clipsOnly: true)
             // A warm start begins from this fold's clip heads, never from the bundle's (trained on every subject at hand).
-            var (trained, fold) = train(bundle: trainer.warmStart ? clipHeads : bundle, features: features, subjects: others, info: info)
+            var (trained, fold) = try train(bundle: trainer.warmStart ? clipHeads : bundle, features: features, subjects: others, info: info)
             fold.evaluationSubjects = [subject]
             fold.stream = try evaluate(bundle: trained, samples: held, info: info)
             fold.baseline = try evaluate(bundle: clipHeads, samples: held, info: info)

@@ -129,12 +129,12 @@ public struct StreamHeadTrainer: Sendable {
     }
 
     /// A new bundle: `bundle`'s encoders and metadata, heads trained on `set` (classes = `set.classNames`).
-    public func train(bundle: ModelBundle, set: StreamWindowSet) -> Outcome {
-        train(bundle: bundle, features: Self.features(bundle: bundle, examples: set.examples), classNames: set.classNames)
+    public func train(bundle: ModelBundle, set: StreamWindowSet) throws -> Outcome {
+        try train(bundle: bundle, features: Self.features(bundle: bundle, examples: set.examples), classNames: set.classNames)
     }
 
     /// A new bundle from precomputed features (`classNames`: the dataset's classes, then `idle`).
-    public func train(bundle: ModelBundle, features: Features, classNames: [String]) -> Outcome {
+    public func train(bundle: ModelBundle, features: Features, classNames: [String]) throws -> Outcome {
         let f = features.weightingClips(clipWeight)
         let classes = classNames.count
         let hidden = bundle.metadata.classifierHidden
@@ -143,7 +143,7 @@ public struct StreamHeadTrainer: Sendable {
         let fused = MultiModalClassifier(inertialFeatures: f.inertial.shape[1], skeletonFeatures: f.skeleton.shape[1], hidden: hidden,
                                          classes: classes, rng: &rng)
         if warmStart { Self.warmStart(fused, from: bundle.classifier) }
-        let outcome = EvaluationProtocols.frozenClassifier(stage: "stream head (fused)", head: fused, features: splits, classCount: classes,
+        let outcome = try EvaluationProtocols.frozenClassifier(stage: "stream head (fused)", head: fused, features: splits, classCount: classes,
                                                            schedule: schedule, seed: seed &+ 1) { fused(inertial: $0[0], skeleton: $0[1]) }
         var fallbacks: [UnimodalClassifier] = []
         for (i, name) in ["inertial", "skeleton"].enumerated() {
@@ -151,7 +151,7 @@ public struct StreamHeadTrainer: Sendable {
             let head = UnimodalClassifier(features: splits.train[i].shape[1], hidden: hidden, classes: classes, rng: &r)
             if warmStart { Self.warmStart(head, from: i == 0 ? bundle.inertialClassifier : bundle.skeletonClassifier) }
             let one = FeatureSplits(train: [splits.train[i]], val: [], test: [], trainLabels: f.labels, valLabels: [], testLabels: [])
-            _ = EvaluationProtocols.frozenClassifier(stage: "stream head (\(name) fallback)", head: head, features: one,
+            _ = try EvaluationProtocols.frozenClassifier(stage: "stream head (\(name) fallback)", head: head, features: one,
                                                      classCount: classes, schedule: schedule, seed: seed &+ 20 &+ UInt64(i)) { head($0[0]) }
             fallbacks.append(head)
         }

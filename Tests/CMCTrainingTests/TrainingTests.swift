@@ -65,7 +65,7 @@ final class TrainingTests: XCTestCase {
                                        classes: Synthetic.classes, rng: &rng)
         var schedule = ClassifierSchedule()
         schedule.epochs = 25; schedule.batchSize = 12
-        let outcome = EvaluationProtocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: val,
+        let outcome = try EvaluationProtocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: val,
                                          augmentation: nil, schedule: schedule, seed: 1) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
         }
@@ -74,7 +74,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThanOrEqual(outcome.bestEpoch, outcome.epochsRun)
     }
 
-    func testFrozenClassifierOnFeatures() {
+    func testFrozenClassifierOnFeatures() throws {
         var rng = SeededRNG(seed: 2)
         let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng), es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
         let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: val)
@@ -83,7 +83,7 @@ final class TrainingTests: XCTestCase {
                                        classes: 3, rng: &rng)
         var s = ClassifierSchedule(); s.epochs = 40; s.batchSize = 12
         let before = ei.stateDict()
-        let o = EvaluationProtocols.frozenClassifier(stage: "frozen", head: clf, features: f, classCount: 3, schedule: s, seed: 1) {
+        let o = try EvaluationProtocols.frozenClassifier(stage: "frozen", head: clf, features: f, classCount: 3, schedule: s, seed: 1) {
             clf(inertial: $0[0], skeleton: $0[1])
         }
         XCTAssertEqual(ei.stateDict(), before, "frozen encoders must not change")

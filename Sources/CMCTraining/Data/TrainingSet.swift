@@ -56,15 +56,7 @@ public struct TrainingSet: Sendable {
 
     /// The index batches of one epoch.
     public func epoch(batchSize: Int, shuffle: Bool, dropLast: Bool, rng: inout SeededRNG) -> [[Int]] {
-        let order = shuffle ? rng.permutation(count) : Array(0..<count)
-        var batches: [[Int]] = stride(from: 0, to: count, by: batchSize).map {
-            Array(order[$0..<Swift.min($0 + batchSize, count)])
-        }
-        if let last = batches.last, last.count < batchSize, dropLast || last.count < 2 {
-            // Contrastive losses need full batches; BatchNorm cannot train on a batch of one.
-            batches.removeLast()
-        }
-        return batches
+        OptimizationEpoch.batches(count: count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, rng: &rng)
     }
 
     /// Restricts the set to the given sample positions (e.g. a labelled fraction).

@@ -66,9 +66,9 @@ public enum EvaluationProtocols {
     /// Trains a head on cached frozen features. `head` maps one feature batch per modality to logits.
     public static func frozenClassifier(stage: String, head: Module, features f: FeatureSplits, classCount: Int,
                                         schedule: ClassifierSchedule, seed: UInt64,
-                                        forward: @escaping ([Variable]) -> Variable) -> ClassifierOutcome {
+                                        forward: @escaping ([Variable]) -> Variable) throws -> ClassifierOutcome {
         let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: classCount)
-        return loop.run(
+        return try loop.run(
             trainable: [head], trainCount: f.trainLabels.count, trainLabels: f.trainLabels,
             trainLogits: { idx, _ in forward(f.train.map { Variable($0.rows(idx)) }) },
             valCount: f.valLabels.count, valLabels: f.valLabels, testCount: f.testLabels.count, testLabels: f.testLabels,
@@ -79,9 +79,9 @@ public enum EvaluationProtocols {
     /// fine-tuning of pre-trained encoders.
     public static func endToEnd(stage: String, modules: [Module], train: TrainingSet, val: TrainingSet, test: TrainingSet,
                                 augmentation: AugmentationConfig?, schedule: ClassifierSchedule, seed: UInt64,
-                                forward: @escaping (TrainingSet.Batch) -> Variable) -> ClassifierOutcome {
+                                forward: @escaping (TrainingSet.Batch) -> Variable) throws -> ClassifierOutcome {
         let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: train.classCount)
-        return loop.run(
+        return try loop.run(
             trainable: modules, trainCount: train.count, trainLabels: train.labels,
             trainLogits: { idx, rng in forward(train.batch(idx, augmentation: augmentation, rng: &rng)) },
             valCount: val.count, valLabels: val.labels, testCount: test.count, testLabels: test.labels,

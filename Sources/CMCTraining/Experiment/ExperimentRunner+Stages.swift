@@ -29,7 +29,7 @@ extension ExperimentRunner {
         let features = FeatureSplits(encoders: [(encoder, m)], train: train, val: val, test: test)
         var rng = SeededRNG(seed: seed(stage) &+ 7)
         let head = Linear(encoder.outputSize, classCount, rng: &rng)
-        let outcome = EvaluationProtocols.frozenClassifier(stage: "\(stage.rawValue) linear eval", head: head, features: features,
+        let outcome = try EvaluationProtocols.frozenClassifier(stage: "\(stage.rawValue) linear eval", head: head, features: features,
                                                  classCount: classCount, schedule: config.linearEvaluation,
                                                  seed: seed(stage) &+ 8) { head($0[0]) }
         return result(stage, outcome, history)
@@ -65,11 +65,11 @@ extension ExperimentRunner {
         return (ei, es, history)
     }
 
-    func fusionClassifier(_ f: FeatureSplits, stage: String, seed s: UInt64) -> (MultiModalClassifier, ClassifierOutcome) {
+    func fusionClassifier(_ f: FeatureSplits, stage: String, seed s: UInt64) throws -> (MultiModalClassifier, ClassifierOutcome) {
         var rng = SeededRNG(seed: s)
         let clf = MultiModalClassifier(inertialFeatures: f.train[0].shape[1], skeletonFeatures: f.train[1].shape[1],
                                        hidden: config.classifierHidden, classes: classCount, rng: &rng)
-        let outcome = EvaluationProtocols.frozenClassifier(stage: stage, head: clf, features: f, classCount: classCount,
+        let outcome = try EvaluationProtocols.frozenClassifier(stage: stage, head: clf, features: f, classCount: classCount,
                                                  schedule: config.classifier, seed: s &+ 1) {
             clf(inertial: $0[0], skeleton: $0[1])
         }
@@ -83,14 +83,14 @@ extension ExperimentRunner {
         let (ei, es, history) = try multimodalEncoders(cmkm: cmkm)
         let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test,
                               crop: config.augmentation.temporalCrop.map { ($0, config.augmentation.classifierCropCopies, seed(stage) &+ 40) })
-        let (clf, outcome) = fusionClassifier(f, stage: "\(stage.rawValue) classifier", seed: seed(stage) &+ 11)
+        let (clf, outcome) = try fusionClassifier(f, stage: "\(stage.rawValue) classifier", seed: seed(stage) &+ 11)
         var r = result(stage, outcome, history)
         if cmkm {
             var fallbacks: [UnimodalClassifier] = []
             for (i, m) in Modality.allCases.enumerated() {
                 var rng = SeededRNG(seed: seed(stage) &+ 20 &+ UInt64(i))
                 let head = UnimodalClassifier(features: f.train[i].shape[1], hidden: config.classifierHidden, classes: classCount, rng: &rng)
-                let o = EvaluationProtocols.frozenClassifier(stage: "\(m.rawValue) fallback classifier", head: head, features: f.selecting([i]),
+                let o = try EvaluationProtocols.frozenClassifier(stage: "\(m.rawValue) fallback classifier", head: head, features: f.selecting([i]),
                                                    classCount: classCount, schedule: config.classifier, seed: seed(stage) &+ 30) { head($0[0]) }
                 r.notes.append(String(format: "%@-only fallback: val accuracy %.2f %%%@", m.rawValue, (o.val?.accuracy ?? .nan) * 100,
                                       o.test.map { String(format: ", test %.2f %%", $0.accuracy * 100) } ?? ""))
@@ -113,7 +113,7 @@ extension ExperimentRunner {
         let clf = MultiModalClassifier(inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize,
                                        hidden: config.classifierHidden, classes: classCount, rng: &rng)
         let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
-        let o = EvaluationProtocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: test,
+        let o = try EvaluationProtocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: test,
                                    augmentation: aug, schedule: config.supervised, seed: seed(.supervised) &+ 1) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
         }
@@ -125,9 +125,9 @@ extension ExperimentRunner {
     func runFineTune() throws -> StageResult {
         let (ei, es, _) = try multimodalEncoders(cmkm: true)
         let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test)
-        let (clf, _) = fusionClassifier(f, stage: "fine-tune: head warm-up", seed: seed(.fineTune))
+        let (clf, _) = try fusionClassifier(f, stage: "fine-tune: head warm-up", seed: seed(.fineTune))
         let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
-        let o = EvaluationProtocols.endToEnd(stage: "fine-tune", modules: [ei, es, clf], train: train, val: val, test: test,
+        let o = try EvaluationProtocols.endToEnd(stage: "fine-tune", modules: [ei, es, clf], train: train, val: val, test: test,
                                    augmentation: aug, schedule: config.fineTune, seed: seed(.fineTune) &+ 1) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
         }
@@ -153,7 +153,7 @@ extension ExperimentRunner {
                     let keep = Set(limited.map(\.id))
                     let positions = train.samples.indices.filter { keep.contains(train.samples[$0].id) }
                     n = positions.count
-                    let (_, o) = fusionClassifier(f.limitingTrain(to: positions), stage: "\(name) \(Int(fraction * 100)) % labels, rep \(rep + 1)",
+                    let (_, o) = try fusionClassifier(f.limitingTrain(to: positions), stage: "\(name) \(Int(fraction * 100)) % labels, rep \(rep + 1)",
                                                   seed: seed(.semiSupervised) &+ 100 &+ UInt64(rep))
                     if let v = o.val { va.append(v.accuracy); vf.append(v.macro_f1) }
                     if let t = o.test { ta.append(t.accuracy); tf.append(t.macro_f1) }

@@ -54,15 +54,16 @@ struct ClassifierLoop {
     func run(trainable: [Module], trainCount: Int, trainLabels: [Int],
              trainLogits: ([Int], inout SeededRNG) -> Variable,
              valCount: Int, valLabels: [Int], testCount: Int, testLabels: [Int],
-             evalLogits: (_ split: Int, _ positions: [Int]) -> Tensor) -> ClassifierOutcome {
+             evalLogits: (_ split: Int, _ positions: [Int]) -> Tensor) throws -> ClassifierOutcome {
         let adam = Adam(trainable.flatMap(\.parameters).filter(\.requiresGrad), learningRate: schedule.learningRate)
         var plateau = schedule.plateauPatience.map { ReduceLROnPlateau(mode: .max, factor: schedule.plateauFactor, patience: $0) }
         var rng = SeededRNG(seed: seed)
         var best: (epoch: Int, accuracy: Double, state: [[String: Tensor]])? = nil
         var bestLoss = Double.infinity, sinceBestLoss = 0
         var history: [EpochRecord] = []
-        // Batches per epoch as built below: ceil(n / batch), less a trailing batch of one.
-        let steps = max((trainCount + schedule.batchSize - 1) / schedule.batchSize - (trainCount % schedule.batchSize == 1 && trainCount > 1 ? 1 : 0), 1)
+        // Batches per epoch as OptimizationEpoch builds them: ceil(n / batch), less a trailing batch of one.
+        let trailingOne = trainCount % schedule.batchSize == 1 && trainCount > schedule.batchSize
+        let steps = max((trainCount + schedule.batchSize - 1) / schedule.batchSize - (trailingOne ? 1 : 0), 1)
         let progress = ProgressReporter(stage, total: schedule.epochs * steps)
 
         func evaluate(_ split: Int, count: Int, labels: [Int]) -> (ClassificationMetrics, Double) {
@@ -81,19 +82,13 @@ struct ClassifierLoop {
         for epoch in 1...max(schedule.epochs, 1) {
             let t0 = MonotonicClock.seconds
             for m in trainable { m.train() }
-            var total = 0.0, n = 0
-            let order = rng.permutation(trainCount)
-            var batches = stride(from: 0, to: trainCount, by: schedule.batchSize).map { Array(order[$0..<min($0 + schedule.batchSize, trainCount)]) }
-            if batches.count > 1, let last = batches.last, last.count < 2 { batches.removeLast() }   // BatchNorm needs ≥ 2
-            for idx in batches {
-                adam.zeroGrad()
-                let loss = crossEntropy(trainLogits(idx, &rng), targets: idx.map { trainLabels[$0] })
-                loss.backward()
-                adam.step()
-                total += Double(loss.value.scalar); n += 1
-                progress.advance(status: String(format: "epoch %d loss %.4f", epoch, total / Double(n)))
+            let batches = OptimizationEpoch.batches(count: trainCount, batchSize: schedule.batchSize, shuffle: true,
+                                                    dropLast: false, rng: &rng)
+            let trainLoss = try OptimizationEpoch.run(batches, optimizer: adam, stage: stage, epoch: epoch,
+                                                      status: "\(epoch)", progress: progress, rng: &rng) { idx, rng in
+                crossEntropy(trainLogits(idx, &rng), targets: idx.map { trainLabels[$0] })
             }
-            var record = EpochRecord(epoch: epoch, trainLoss: total / Double(max(n, 1)), valLoss: nil, valAccuracy: nil,
+            var record = EpochRecord(epoch: epoch, trainLoss: trainLoss, valLoss: nil, valAccuracy: nil,
                                      learningRate: adam.learningRate, seconds: 0)
             if valCount > 0 {
                 let (m, loss) = GradMode.withoutGrad { evaluate(0, count: valCount, labels: valLabels) }

@@ -75,17 +75,10 @@ struct ContrastiveLoop {
         while state.epoch < schedule.epochs {
             let t0 = MonotonicClock.seconds
             for m in trainable { m.train() }
-            var total = 0.0, n = 0
-            for idx in set.epoch(batchSize: schedule.batchSize, shuffle: true, dropLast: true, rng: &rng) {
-                adam.zeroGrad()
-                let loss = trainStep(idx, &rng)
-                guard loss.value.scalar.isFinite else { throw TrainingError.diverged(stage, state.epoch + 1) }
-                loss.backward()
-                adam.step()
-                total += Double(loss.value.scalar); n += 1
-                progress.advance(status: String(format: "epoch %d/%d loss %.4f", state.epoch + 1, schedule.epochs, total / Double(n)))
-            }
-            let trainLoss = total / Double(max(n, 1))
+            let batches = set.epoch(batchSize: schedule.batchSize, shuffle: true, dropLast: true, rng: &rng)
+            let trainLoss = try OptimizationEpoch.run(batches, optimizer: adam, stage: stage, epoch: state.epoch + 1,
+                                                      status: "\(state.epoch + 1)/\(schedule.epochs)",
+                                                      progress: progress, rng: &rng, loss: trainStep)
             var valLossValue: Double? = nil
             if let val, let valLoss, val.count >= 2 {
                 for m in trainable { m.eval() }
