@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "cmc-replay", dependencies: [logging, "CMCCommandLine", "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
         .executableTarget(name: "cmc-record", dependencies: [logging, "CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
         .executableTarget(name: "cmc-proxy", dependencies: [logging, "CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-train", dependencies: [logging, "CMCTraining", "CMCStreamTraining", "CMCHarness", "CMCDaemon", "CMCData", "CMCModel",
+        .executableTarget(name: "cmc-train", dependencies: [logging, "CMCCommandLine", "CMCTraining", "CMCStreamTraining", "CMCHarness", "CMCDaemon", "CMCData", "CMCModel",
                                                             argumentParser]),
 
         // Shared by the test targets: PyTorch fixtures (float64, tools/make_fixtures.py), the parity and

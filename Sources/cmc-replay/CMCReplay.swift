@@ -32,7 +32,7 @@ struct CMCReplay: ParsableCommand {
     @Option(help: "Dataset.") var dataset = DatasetKind.utdMHAD
     @Option(help: "Dataset root (default: $CMC_DATA_ROOT, else ../shared/data).") var root: String?
     @Option(help: "Part of the dataset's default subject split.") var split = SplitName.val
-    @Option(help: "Subjects to replay instead of a split, e.g. 7 or 1,3.") var subjects: String?
+    @Option(help: "Subjects to replay instead of a split, e.g. 7 or 1,3.") var subjects: SubjectList?
     @Option(help: "Streams per subject (wire ids become subject×100+lane).") var lanes = 1
     @Option(help: "At most this many clips per stream.") var limit: Int?
     @Option(help: "Idle seconds before, between and after clips.") var gap = 1.0
@@ -125,7 +125,7 @@ struct CMCReplay: ParsableCommand {
         session.gapSeconds = gap; session.idle = idle; session.order = order; session.seed = seed
         session.lanes = max(1, lanes); session.limit = limit
         session.skeletonLayout = skeletonLayout
-        let ids = try subjects.map { try SubjectList(parsing: $0).ids.map(Int.init) }
+        let ids = subjects.map { $0.ids.map(Int.init) }
         do {
             if let demo { return try DatasetReplay.loadDemo(URL(fileURLWithPath: demo), session: session) }
             return try DatasetReplay.load(DatasetSelection(kind: dataset, root: root, split: split, subjects: ids), session: session)

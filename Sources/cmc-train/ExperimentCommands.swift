@@ -73,15 +73,14 @@ extension StageCommand {
     func run() throws { try options.runner().run(only: [stage]) }
 }
 
+extension Modality: ExpressibleByArgument {}
+
 struct SimCLRCommand: StageCommand {
     static let configuration = CommandConfiguration(
         commandName: "simclr", abstract: "SimCLR pre-training of one modality (the CMKM teachers) and its linear evaluation.")
     @OptionGroup var options: RunOptions
-    @Option(help: "inertial or skeleton.") var modality: String
-    var stage: ExperimentConfig.Stage { modality == "skeleton" ? .simclrSkeleton : .simclrInertial }
-    func validate() throws {
-        guard ["inertial", "skeleton"].contains(modality) else { throw ValidationError("--modality must be inertial or skeleton") }
-    }
+    @Option(help: "The modality to pre-train.") var modality: Modality
+    var stage: ExperimentConfig.Stage { modality == .skeleton ? .simclrSkeleton : .simclrInertial }
 }
 
 struct CMCCommand: StageCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMCCommandLine
 import CMCData
 import CMCModel
 import CMCStream
@@ -25,8 +26,8 @@ struct StreamHeadCommand: ParsableCommand {
     @Option(help: "Bundle whose encoders are kept.") var model = "models/utd-mhad-cmkm.safetensors"
     @Option(help: "Dataset: \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset = "utd-mhad"
     @Option(help: "Dataset root. Defaults to $\(DataRoot.environmentVariable), else ../shared/data.") var root: String?
-    @Option(help: "Subjects whose clips train the heads, e.g. 1,3,5 (default: the bundle's training split).") var subjects: String?
-    @Option(help: "Also score the result on these subjects' sessions, offline, e.g. 7.") var evaluate: String?
+    @Option(help: "Subjects whose clips train the heads, e.g. 1,3,5 (default: the bundle's training split).") var subjects: SubjectList?
+    @Option(help: "Also score the result on these subjects' sessions, offline, e.g. 7.") var evaluate: SubjectList?
     @Flag(help: "Leave-one-subject-out over --subjects: report each held-out subject; writes no bundle.") var loso = false
     @Option(help: "Where to write the retrained bundle (float16).") var out: String?
     @Option(help: "Epochs per head (default: 5 fine-tuning, 20 from scratch).") var epochs: Int?
@@ -45,8 +46,8 @@ struct StreamHeadCommand: ParsableCommand {
         guard loso || out != nil || evaluate != nil else { throw ValidationError("nothing to do: pass --out, --evaluate or --loso") }
         let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
         let data = try kind.load(root: root)
-        func parse(_ text: String) throws -> [Int] { try SubjectList(parsing: text).ids.map(Int.init) }
-        let trainIDs = try subjects.map(parse) ?? bundle.metadata.split["train"] ?? kind.defaultSplit.train
+        func parse(_ list: SubjectList) -> [Int] { list.ids.map(Int.init) }
+        let trainIDs = subjects.map(parse) ?? bundle.metadata.split["train"] ?? kind.defaultSplit.train
         var experiment = StreamHeadExperiment()
         experiment.trainer = fromScratch ? .fromScratch(seed: seed) : StreamHeadTrainer(seed: seed)
         if let epochs { experiment.trainer.schedule.epochs = epochs }
@@ -74,7 +75,7 @@ struct StreamHeadCommand: ParsableCommand {
                                                         info: data.info)
             var fold = first
             if let evaluate {
-                let ids = try parse(evaluate)
+                let ids = parse(evaluate)
                 let held = data.samples.filter { ids.contains($0.subject) }
                 fold.evaluationSubjects = ids
                 fold.stream = try experiment.evaluate(bundle: trained, samples: held, info: data.info)
