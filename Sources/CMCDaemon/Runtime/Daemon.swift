@@ -71,6 +71,8 @@ public final class Daemon {
             pipelineConfig = try config.pipelineConfig()
             pipelineConfig.curve = try config.loadCurve()
             classifier = try loadModel()
+            // Loading decoded the file and ran the self-test: give those buffers back before serving.
+            MemoryTrim.release()
         } catch {
             logger.error("startup failed: \(error)")
             notifier?.status("startup failed: \(error)")
