@@ -44,6 +44,9 @@ final class IOLoop {
     private var actionsInFlight = 0
     /// Subject → CLOCK_MONOTONIC ns its window was handed to a worker (for the watchdog's health check).
     private var inFlight: [UInt32: Int64] = [:]
+    /// Subject → the publisher of its latest frame, charged for windows cut on a tick (closed actions).
+    /// Mirrors the assembler's subjects (set on buffering, cleared on eviction): bounded by `maxSubjects`.
+    private var publishers: [UInt32: Publisher] = [:]
     private var lastTick: Int64 = 0
     private var lastWatchdog: Int64 = 0
     let bound: BoundEndpoints
@@ -126,7 +129,7 @@ final class IOLoop {
     private func readFrames(_ socket: ZMQSocket, nominal: Modality) throws {
         let m = shared.metrics
         for _ in 0..<shared.config.maxMessagesPerPoll {
-            guard let (parts, user) = try socket.receiveWithSender(dontWait: true) else { return }
+            guard let (parts, origin) = try socket.receiveWithSender(dontWait: true) else { return }
             let arrival = MonotonicClock.now()
             m.received(nominal).increment()
             let frame: SensorFrame
@@ -138,7 +141,7 @@ final class IOLoop {
                 continue
             }
             // Authentication says who sent it; the sensors' allow-list says for which subjects it may.
-            if let user, let sensors = shared.zap.current?.allowList(domain: PipelineCurve.framesDomain),
+            if let user = origin.user, let sensors = shared.zap.current?.allowList(domain: PipelineCurve.framesDomain),
                !sensors.allows(user: user, subject: frame.subject) {
                 m.dropped(nominal, .unauthorized).increment()
                 shared.logger.rateLimited("unauthorized.\(nominal)", .warning,
@@ -169,13 +172,15 @@ final class IOLoop {
                     shared.logger.rateLimited("resync.\(nominal)", .notice, "\(nominal) clock of subject \(frame.subject) stepped; re-synchronised")
                 }
                 if refused > 0 { m.refusedSamples(nominal).increment(by: Double(refused)) }
-                if !shared.stopRequested.current { cutIfDue(frame.subject, now: arrival) }
+                let publisher = Publisher(origin)
+                publishers[frame.subject] = publisher
+                if !shared.stopRequested.current { cutIfDue(frame.subject, publisher: publisher, now: arrival) }
             }
         }
     }
 
-    private func cutIfDue(_ subject: UInt32, now: Int64) {
-        for action in assembler.cutActions(subject: subject, now: now) { enqueue(action) }
+    private func cutIfDue(_ subject: UInt32, publisher: Publisher, now: Int64) {
+        for action in assembler.cutActions(subject: subject, now: now) { enqueue(action, from: publisher) }
         switch assembler.cut(subject: subject, now: now) {
         case .notDue: break
         case let .skipped(reason): shared.metrics.skipped(reason).increment()
@@ -186,14 +191,33 @@ final class IOLoop {
             }
         case let .window(window):
             inFlight[subject] = now
-            enqueue(window)
+            enqueue(window, from: publisher)
         }
     }
 
-    private func enqueue(_ window: Window) {
+    /// Hands a window to the workers in its publisher's lane. When the lane is full its oldest window
+    /// is dropped (counted): its subject is free for its next window, which supersedes it anyway.
+    private func enqueue(_ window: Window, from publisher: Publisher) {
         if case .action = window.purpose { actionsInFlight += 1 }
+        let item = WorkItem(window: window, classifier: classifier, generation: generation)
+        if let dropped = shared.queue.put(item, from: publisher)?.window {
+            release(dropped)
+            shared.metrics.skipped(.queueFull).increment()
+            let limit = shared.config.maxQueuedWindowsPerPublisher
+            shared.logger.rateLimited("queue_full", .warning, "publisher \(publisher) has \(limit) windows waiting for "
+                                      + "inference; dropped its oldest (subject \(dropped.subject))")
+        }
         shared.metrics.windowsInFlight.set(Double(inFlight.count + actionsInFlight))
-        shared.queue.put(WorkItem(window: window, classifier: classifier, generation: generation))
+    }
+
+    /// The window is done with (published, failed or dropped): its subject may get the next one.
+    private func release(_ window: Window) {
+        if case .action = window.purpose {
+            actionsInFlight -= 1
+        } else {
+            assembler.finished(subject: window.subject)
+            inFlight[window.subject] = nil
+        }
     }
 
     // MARK: Output
@@ -208,12 +232,7 @@ final class IOLoop {
     private func publish(_ result: WorkResult) throws {
         let m = shared.metrics
         let window = result.window
-        if case .action = window.purpose {
-            actionsInFlight -= 1
-        } else {
-            assembler.finished(subject: window.subject)
-            inFlight[window.subject] = nil
-        }
+        release(window)
         m.inferenceSeconds.observe(result.inferenceSeconds)
         let probabilities: [Float]
         switch result.probabilities {
@@ -272,8 +291,13 @@ final class IOLoop {
             // Without a ZAP handler libzmq admits every CURVE client: close every socket instead.
             throw AuthenticationDown(reason: why)
         }
-        for window in assembler.closeSilentActions(now: now) { enqueue(window) }
-        for id in assembler.evictIdle(now: now) { composer.forget(subject: id) }
+        for window in assembler.closeSilentActions(now: now) {
+            enqueue(window, from: publishers[window.subject] ?? Publisher(MessageOrigin()))
+        }
+        for id in assembler.evictIdle(now: now) {
+            composer.forget(subject: id)
+            publishers[id] = nil
+        }
         shared.metrics.subjectsActive.set(Double(assembler.activeSubjects))
         shared.metrics.recoveredFrames.advance(to: Double(assembler.recoveredFrames))
         let (newGeneration, newClassifier) = shared.classifier.current
