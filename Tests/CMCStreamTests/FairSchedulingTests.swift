@@ -22,7 +22,8 @@ final class FairSchedulingTests: XCTestCase {
         config.maxBatch = 4
         config.curve = PipelineCurve(
             keys: server,
-            sensors: CurveAllowList([wrist.publicKey: "wrist-7", flooder.publicKey: "flood"], subjects: ["wrist-7": [7]]),
+            sensors: CurveAllowList([wrist.publicKey: "wrist-7", flooder.publicKey: "flood"],
+                                    subjects: ["wrist-7": [7]]),
             consumers: CurveAllowList([consumer.publicKey: "dashboard"]))
         let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(delaySeconds: 0.01),
                                           logger: LogCapture().logger)
@@ -52,13 +53,16 @@ final class FairSchedulingTests: XCTestCase {
         let end = next + 6_000_000_000
         while MonotonicClock.now() < end {
             if MonotonicClock.now() >= next {
-                try sensor.send(FrameCodec.message(Frames.imu(subject: 7, sequence: sequence, start: next - 80_000_000, value: 2)))
+                let frame = Frames.imu(subject: 7, sequence: sequence, start: next - 80_000_000, value: 2)
+                try sensor.send(FrameCodec.message(frame))
                 sequence += 1
                 next += 100_000_000
             }
             let wait = max(1, Int((next - MonotonicClock.now()) / 1_000_000))
             if try ZMQPoll.readable([labels], timeoutMilliseconds: wait)[0] {
-                while let parts = try labels.receive(dontWait: true) { events.append(try LabelEvent.decode(message: parts)) }
+                while let parts = try labels.receive(dontWait: true) {
+                    events.append(try LabelEvent.decode(message: parts))
+                }
             }
         }
         flood.stop()

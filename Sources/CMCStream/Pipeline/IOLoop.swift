@@ -82,7 +82,12 @@ final class IOLoop {
         }
         (imu, bound.imu) = try subscriber(config.imuEndpoints, .inertial)
         (skeleton, bound.skeleton) = try subscriber(config.skeletonEndpoints, .skeleton)
-        labels = try ZMQSocket(context: shared.context, type: .pub, lingerMilliseconds: config.labelLingerMilliseconds)
+        // XPUB in manual mode rather than PUB: each consumer's subscriptions pass through the I/O thread,
+        // which knows the consumer's key and applies only what its allow-list line grants. Subscribers
+        // cannot tell the difference.
+        labels = try ZMQSocket(context: shared.context, type: .xpub, lingerMilliseconds: config.labelLingerMilliseconds)
+        try labels.manageSubscriptions()
+        try labels.limitInboundMessages(toBytes: Topic.maxSubscriptionBytes)
         try labels.setHighWaterMarks(send: config.sendHighWaterMark)
         bound.labels = try attach(labels, config.labelEndpoints, domain: PipelineCurve.labelsDomain, name: "labels")
         wake = try ZMQSocket(context: shared.context, type: .pull)
@@ -101,7 +106,7 @@ final class IOLoop {
         }
         let inputs: [(socket: ZMQSocket, modality: Modality)] =
             [imu.map { ($0, .inertial) }, skeleton.map { ($0, .skeleton) }].compactMap { $0 }
-        let sockets = inputs.map(\.socket) + [wake, control] + monitors.map(\.monitor.socket)
+        let sockets = inputs.map(\.socket) + [wake, control, labels] + monitors.map(\.monitor.socket)
         let tick = Int64(shared.config.tickSeconds * 1e9)
         do {
             while !shared.stopRequested.current {
@@ -110,7 +115,10 @@ final class IOLoop {
                 for (i, input) in inputs.enumerated() where ready[i] { try readFrames(input.socket, nominal: input.modality) }
                 if ready[inputs.count] { try publishResults() }
                 if ready[inputs.count + 1] { while try control.receive(dontWait: true) != nil {} }
-                for (i, m) in monitors.enumerated() where ready[inputs.count + 2 + i] { try countHandshakes(m.monitor, socket: m.socket) }
+                if ready[inputs.count + 2] { try grantSubscriptions() }
+                for (i, m) in monitors.enumerated() where ready[inputs.count + 3 + i] {
+                    try countHandshakes(m.monitor, socket: m.socket)
+                }
                 let now = MonotonicClock.now()
                 if now - lastTick >= tick { try housekeeping(now: now); lastTick = now }
             }
@@ -271,6 +279,30 @@ final class IOLoop {
     }
 
     // MARK: Security
+
+    /// Applies consumers' subscriptions to the label socket, each as far as its key is granted: a key
+    /// bound to subjects on the consumers' allow-list gets those subjects' topics only, a key without
+    /// `subjects=` (or any subscriber without CURVE) gets what it asked for, and a key no longer listed
+    /// nothing more. A bounded batch per turn, like the frame sockets.
+    private func grantSubscriptions() throws {
+        for _ in 0..<shared.config.maxMessagesPerPoll {
+            guard let (parts, origin) = try labels.receiveWithSender(dontWait: true) else { return }
+            guard let request = LabelSubscription(message: parts) else { continue }
+            var grant = CurveAllowList.Grant.all
+            if let user = origin.user,
+               let consumers = shared.zap.current?.allowList(domain: PipelineCurve.labelsDomain) {
+                guard let granted = consumers.grant(of: user) else {
+                    shared.logger.rateLimited("subscription.unlisted", .warning,
+                                              "consumer \(user) is no longer on the allow-list: subscription ignored")
+                    continue
+                }
+                grant = granted
+            }
+            for topic in request.granted(to: grant) {
+                try labels.applySubscription(topic, subscribe: request.subscribe)
+            }
+        }
+    }
 
     /// Counts handshake outcomes per socket; failures are logged (rate-limited: a peer retries every
     /// 100 ms). Refused CURVE keys are also counted and named by the ZAP handler's observer.

@@ -97,6 +97,19 @@ public final class ZMQSocket {
         try setOption(ZMQ_UNSUBSCRIBE, bytes: Array(prefix.utf8), name: "unsubscribe \(prefix)")
     }
 
+    /// XPUB: stop applying subscriptions; the application reads each one and decides what to apply
+    /// (`applySubscription`) to the subscriber that sent it (`ZMQ_XPUB_MANUAL`).
+    public func manageSubscriptions() throws(ZMQError) {
+        try setOption(ZMQ_XPUB_MANUAL, 1, name: "xpub_manual")
+    }
+
+    /// XPUB in manual mode: (un)subscribes the subscriber whose subscription was received last to
+    /// messages whose first frame starts with `prefix`.
+    public func applySubscription(_ prefix: [UInt8], subscribe: Bool) throws(ZMQError) {
+        let option = subscribe ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE
+        try setOption(option, bytes: prefix, name: subscribe ? "subscribe" : "unsubscribe")
+    }
+
     // MARK: Endpoints
 
     public func bind(_ endpoint: String) throws(ZMQError) {
