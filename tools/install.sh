@@ -5,8 +5,9 @@
 # The executables are built with the Swift standard library and Foundation linked statically
 # (--static-swift-stdlib): at run time they need only libc, libzmq5, libopenblas0 and zlib1g.
 # Installed: PREFIX/bin/{cmcd,cmc-replay,cmc-record,cmc-proxy,cmc-train,cmc-bench},
-# PREFIX/share/cmc/{models,demo}/, PREFIX/share/doc/cmc/, man pages, bash/zsh/fish completions, the units in PREFIX/lib/systemd/system/ and
-# the example configurations in /etc/cmc/ (an existing file is never overwritten). Nothing else.
+# PREFIX/share/cmc/{models,demo}/, PREFIX/share/doc/cmc/, man pages, bash/zsh/fish completions, the units in
+# PREFIX/lib/systemd/system/, their optional drop-ins (CURVE, LAN) as examples in PREFIX/share/doc/cmc/systemd/,
+# and the example configurations in /etc/cmc/ (an existing file is never overwritten). Nothing else.
 # CMC_INSTALL_PRODUCTS="cmcd cmc-replay" installs a subset (the package test uses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,9 +43,11 @@ install -m 0644 models/*.safetensors "$dest$prefix/share/cmc/models/"
 install -m 0644 demo/*.safetensors demo/README.md "$dest$prefix/share/cmc/demo/"
 install -m 0644 README.md docs/*.md "$dest$prefix/share/doc/cmc/"
 for unit in systemd/*.service; do rewrite "$unit" > "$dest$prefix/lib/systemd/system/$(basename "$unit")"; done
+# Drop-ins are opt-in (curve.conf needs a key, lan.conf an operator's subnet): examples to copy to
+# /etc/systemd/system/UNIT.d/, never active in the vendor unit directory.
 for dropin in systemd/*.service.d; do
-  install -d "$dest$prefix/lib/systemd/system/$(basename "$dropin")"
-  for f in "$dropin"/*; do rewrite "$f" > "$dest$prefix/lib/systemd/system/$(basename "$dropin")/$(basename "$f")"; done
+  install -d "$dest$prefix/share/doc/cmc/systemd/$(basename "$dropin")"
+  for f in "$dropin"/*; do rewrite "$f" > "$dest$prefix/share/doc/cmc/systemd/$(basename "$dropin")/$(basename "$f")"; done
 done
 for conf in systemd/*.json; do
   target="$dest/etc/cmc/$(basename "$conf")"

@@ -34,6 +34,21 @@ final class PackageTests: XCTestCase {
         XCTAssertTrue(status.contains("Status: install ok installed") && status.contains("/etc/cmc/cmcd.json"), status)
         let unit = try String(contentsOf: root.appendingPathComponent("usr/lib/systemd/system/cmcd.service"), encoding: .utf8)
         XCTAssertTrue(unit.contains("ExecStart=/usr/bin/cmcd --config /etc/cmc/cmcd.json"), "units point at the installed binaries")
+        // Documentation= names what the package installs: each file: path and man: page.
+        let documentation = unit.split(separator: "\n").filter { $0.hasPrefix("Documentation=") }
+            .flatMap { $0.dropFirst("Documentation=".count).split(separator: " ") }
+        XCTAssertFalse(documentation.isEmpty)
+        for reference in documentation {
+            let path = reference.hasPrefix("file:") ? String(reference.dropFirst(5))
+                : "/usr/share/man/man1/" + reference.dropFirst(4).replacingOccurrences(of: "(1)", with: ".1.gz")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: root.path + path), "Documentation=\(reference): \(path) not installed")
+        }
+        // Drop-ins are examples to copy, never active: curve.conf would need a key the package cannot ship.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("usr/lib/systemd/system/cmcd.service.d").path))
+        for example in ["curve.conf", "lan.conf"] {
+            let path = root.appendingPathComponent("usr/share/doc/cmc/systemd/cmcd.service.d/\(example)").path
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path), path)
+        }
         let config = try String(contentsOf: root.appendingPathComponent("etc/cmc/cmcd.json"), encoding: .utf8)
         XCTAssertTrue(config.contains("/usr/share/cmc/models/utd-mhad-cmkm.safetensors"), config)
         let completion = try String(contentsOf: root.appendingPathComponent("usr/share/bash-completion/completions/cmcd"), encoding: .utf8)

@@ -90,7 +90,7 @@ public struct ProxyService: Sendable {
                 // Publishers' frames, and subscribers' subscription messages (topic prefixes), are bounded:
                 // an oversized part disconnects its sender before it is allocated.
                 try xsub.limitInboundMessages(toBytes: FrameCodec.maxInboundPartBytes)
-                try xpub.limitInboundMessages(toBytes: 64 << 10)
+                try xpub.limitInboundMessages(toBytes: Topic.maxSubscriptionBytes)
                 if let curve {
                     try xsub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.publishersDomain))
                     try xpub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.subscribersDomain))

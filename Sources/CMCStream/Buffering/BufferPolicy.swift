@@ -43,4 +43,7 @@ public enum SkipReason: String, Sendable, CaseIterable {
     case incomplete
     /// The classifier threw or returned invalid probabilities.
     case classifierError = "classifier_error"
+    /// Dropped unclassified: its publisher already had `maxQueuedWindowsPerPublisher` windows waiting for
+    /// the workers (the oldest goes), so a flooding publisher cannot take more than its turn.
+    case queueFull = "queue_full"
 }

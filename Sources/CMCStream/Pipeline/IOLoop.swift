@@ -47,6 +47,9 @@ final class IOLoop {
     private var actionsInFlight = 0
     /// Subject → CLOCK_MONOTONIC ns its window was handed to a worker (for the watchdog's health check).
     private var inFlight: [UInt32: Int64] = [:]
+    /// Subject → the publisher of its latest frame, charged for windows cut on a tick (closed actions).
+    /// Mirrors the assembler's subjects (set on buffering, cleared on eviction): bounded by `maxSubjects`.
+    private var publishers: [UInt32: Publisher] = [:]
     private var lastTick: Int64 = 0
     private var lastWatchdog: Int64 = 0
     let bound: BoundEndpoints
@@ -82,7 +85,12 @@ final class IOLoop {
         }
         (imu, bound.imu) = try subscriber(config.imuEndpoints, .inertial)
         (skeleton, bound.skeleton) = try subscriber(config.skeletonEndpoints, .skeleton)
-        labels = try ZMQSocket(context: shared.context, type: .pub, lingerMilliseconds: config.labelLingerMilliseconds)
+        // XPUB in manual mode rather than PUB: each consumer's subscriptions pass through the I/O thread,
+        // which knows the consumer's key and applies only what its allow-list line grants. Subscribers
+        // cannot tell the difference.
+        labels = try ZMQSocket(context: shared.context, type: .xpub, lingerMilliseconds: config.labelLingerMilliseconds)
+        try labels.manageSubscriptions()
+        try labels.limitInboundMessages(toBytes: Topic.maxSubscriptionBytes)
         try labels.setHighWaterMarks(send: config.sendHighWaterMark)
         bound.labels = try attach(labels, config.labelEndpoints, domain: PipelineCurve.labelsDomain, name: "labels")
         wake = try ZMQSocket(context: shared.context, type: .pull)
@@ -101,7 +109,7 @@ final class IOLoop {
         }
         let inputs: [(socket: ZMQSocket, modality: Modality)] =
             [imu.map { ($0, .inertial) }, skeleton.map { ($0, .skeleton) }].compactMap { $0 }
-        let sockets = inputs.map(\.socket) + [wake, control] + monitors.map(\.monitor.socket)
+        let sockets = inputs.map(\.socket) + [wake, control, labels] + monitors.map(\.monitor.socket)
         let tick = Int64(shared.config.tickSeconds * 1e9)
         do {
             while !shared.stopRequested.current {
@@ -110,7 +118,10 @@ final class IOLoop {
                 for (i, input) in inputs.enumerated() where ready[i] { try readFrames(input.socket, nominal: input.modality) }
                 if ready[inputs.count] { try publishResults() }
                 if ready[inputs.count + 1] { while try control.receive(dontWait: true) != nil {} }
-                for (i, m) in monitors.enumerated() where ready[inputs.count + 2 + i] { try countHandshakes(m.monitor, socket: m.socket) }
+                if ready[inputs.count + 2] { try grantSubscriptions() }
+                for (i, m) in monitors.enumerated() where ready[inputs.count + 3 + i] {
+                    try countHandshakes(m.monitor, socket: m.socket)
+                }
                 let now = MonotonicClock.now()
                 if now - lastTick >= tick { try housekeeping(now: now); lastTick = now }
             }
@@ -129,7 +140,7 @@ final class IOLoop {
     private func readFrames(_ socket: ZMQSocket, nominal: Modality) throws {
         let m = shared.metrics
         for _ in 0..<shared.config.maxMessagesPerPoll {
-            guard let (parts, user) = try socket.receiveWithSender(dontWait: true) else { return }
+            guard let (parts, origin) = try socket.receiveWithSender(dontWait: true) else { return }
             let arrival = MonotonicClock.now()
             m.received(nominal).increment()
             let frame: SensorFrame
@@ -141,7 +152,7 @@ final class IOLoop {
                 continue
             }
             // Authentication says who sent it; the sensors' allow-list says for which subjects it may.
-            if let user, let sensors = shared.zap.current?.allowList(domain: PipelineCurve.framesDomain),
+            if let user = origin.user, let sensors = shared.zap.current?.allowList(domain: PipelineCurve.framesDomain),
                !sensors.allows(user: user, subject: frame.subject) {
                 m.dropped(nominal, .unauthorized).increment()
                 shared.logger.rateLimited("unauthorized.\(nominal)", .warning, in: shared.logLimits,
@@ -172,13 +183,15 @@ final class IOLoop {
                     shared.logger.rateLimited("resync.\(nominal)", .notice, in: shared.logLimits, "\(nominal) clock of subject \(frame.subject) stepped; re-synchronised")
                 }
                 if refused > 0 { m.refusedSamples(nominal).increment(by: Double(refused)) }
-                if !shared.stopRequested.current { cutIfDue(frame.subject, now: arrival) }
+                let publisher = Publisher(origin)
+                publishers[frame.subject] = publisher
+                if !shared.stopRequested.current { cutIfDue(frame.subject, publisher: publisher, now: arrival) }
             }
         }
     }
 
-    private func cutIfDue(_ subject: UInt32, now: Int64) {
-        for action in assembler.cutActions(subject: subject, now: now) { enqueue(action) }
+    private func cutIfDue(_ subject: UInt32, publisher: Publisher, now: Int64) {
+        for action in assembler.cutActions(subject: subject, now: now) { enqueue(action, from: publisher) }
         switch assembler.cut(subject: subject, now: now) {
         case .notDue: break
         case let .skipped(reason): shared.metrics.skipped(reason).increment()
@@ -189,14 +202,33 @@ final class IOLoop {
             }
         case let .window(window):
             inFlight[subject] = now
-            enqueue(window)
+            enqueue(window, from: publisher)
         }
     }
 
-    private func enqueue(_ window: Window) {
+    /// Hands a window to the workers in its publisher's lane. When the lane is full its oldest window
+    /// is dropped (counted): its subject is free for its next window, which supersedes it anyway.
+    private func enqueue(_ window: Window, from publisher: Publisher) {
         if case .action = window.purpose { actionsInFlight += 1 }
+        let item = WorkItem(window: window, classifier: classifier, generation: generation)
+        if let dropped = shared.queue.put(item, from: publisher)?.window {
+            release(dropped)
+            shared.metrics.skipped(.queueFull).increment()
+            let limit = shared.config.maxQueuedWindowsPerPublisher
+            shared.logger.rateLimited("queue_full", .warning, "publisher \(publisher) has \(limit) windows waiting for "
+                                      + "inference; dropped its oldest (subject \(dropped.subject))")
+        }
         shared.metrics.windowsInFlight.set(Double(inFlight.count + actionsInFlight))
-        shared.queue.put(WorkItem(window: window, classifier: classifier, generation: generation))
+    }
+
+    /// The window is done with (published, failed or dropped): its subject may get the next one.
+    private func release(_ window: Window) {
+        if case .action = window.purpose {
+            actionsInFlight -= 1
+        } else {
+            assembler.finished(subject: window.subject)
+            inFlight[window.subject] = nil
+        }
     }
 
     // MARK: Output
@@ -211,12 +243,7 @@ final class IOLoop {
     private func publish(_ result: WorkResult) throws {
         let m = shared.metrics
         let window = result.window
-        if case .action = window.purpose {
-            actionsInFlight -= 1
-        } else {
-            assembler.finished(subject: window.subject)
-            inFlight[window.subject] = nil
-        }
+        release(window)
         m.inferenceSeconds.observe(result.inferenceSeconds)
         let probabilities: [Float]
         switch result.probabilities {
@@ -256,6 +283,30 @@ final class IOLoop {
 
     // MARK: Security
 
+    /// Applies consumers' subscriptions to the label socket, each as far as its key is granted: a key
+    /// bound to subjects on the consumers' allow-list gets those subjects' topics only, a key without
+    /// `subjects=` (or any subscriber without CURVE) gets what it asked for, and a key no longer listed
+    /// nothing more. A bounded batch per turn, like the frame sockets.
+    private func grantSubscriptions() throws {
+        for _ in 0..<shared.config.maxMessagesPerPoll {
+            guard let (parts, origin) = try labels.receiveWithSender(dontWait: true) else { return }
+            guard let request = LabelSubscription(message: parts) else { continue }
+            var grant = CurveAllowList.Grant.all
+            if let user = origin.user,
+               let consumers = shared.zap.current?.allowList(domain: PipelineCurve.labelsDomain) {
+                guard let granted = consumers.grant(of: user) else {
+                    shared.logger.rateLimited("subscription.unlisted", .warning,
+                                              "consumer \(user) is no longer on the allow-list: subscription ignored")
+                    continue
+                }
+                grant = granted
+            }
+            for topic in request.granted(to: grant) {
+                try labels.applySubscription(topic, subscribe: request.subscribe)
+            }
+        }
+    }
+
     /// Counts handshake outcomes per socket; failures are logged (rate-limited: a peer retries every
     /// 100 ms). Refused CURVE keys are also counted and named by the ZAP handler's observer.
     private func countHandshakes(_ monitor: HandshakeMonitor, socket: String) throws {
@@ -275,8 +326,13 @@ final class IOLoop {
             // Without a ZAP handler libzmq admits every CURVE client: close every socket instead.
             throw AuthenticationDown(reason: why)
         }
-        for window in assembler.closeSilentActions(now: now) { enqueue(window) }
-        for id in assembler.evictIdle(now: now) { composer.forget(subject: id) }
+        for window in assembler.closeSilentActions(now: now) {
+            enqueue(window, from: publishers[window.subject] ?? Publisher(MessageOrigin()))
+        }
+        for id in assembler.evictIdle(now: now) {
+            composer.forget(subject: id)
+            publishers[id] = nil
+        }
         shared.metrics.subjectsActive.set(Double(assembler.activeSubjects))
         shared.metrics.recoveredFrames.advance(to: Double(assembler.recoveredFrames))
         let (newGeneration, newClassifier) = shared.classifier.current

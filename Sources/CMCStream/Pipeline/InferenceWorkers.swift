@@ -49,42 +49,6 @@ extension WindowClassifier {
     }
 }
 
-/// Bounded hand-off between the I/O thread and the workers. Bounded by construction: the assembler
-/// keeps at most one window per subject in flight.
-final class WorkQueue: @unchecked Sendable {
-    // @unchecked: `items` and `closed` are only touched with `condition` locked.
-    private let condition = NSCondition()
-    private var items: [WorkItem] = []
-    private var head = 0
-    private var closed = false
-
-    func put(_ item: WorkItem) {
-        condition.lock(); defer { condition.unlock() }
-        items.append(item)
-        condition.signal()
-    }
-
-
-    /// Blocks until at least one item is available, then returns up to `max` of them (everything queued
-    /// so far, never waiting for more: batching must not add latency). Nil once closed and empty.
-    func take(max: Int) -> [WorkItem]? {
-        condition.lock(); defer { condition.unlock() }
-        while head == items.count && !closed { condition.wait() }
-        guard head < items.count else { return nil }
-        let end = min(items.count, head + Swift.max(1, max))
-        let taken = Array(items[head..<end])
-        head = end
-        if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
-        return taken
-    }
-
-    func close() {
-        condition.lock(); defer { condition.unlock() }
-        closed = true
-        condition.broadcast()
-    }
-}
-
 /// The inference threads. Each takes the windows queued so far (up to `maxBatch`), classifies them in
 /// one batched call per classifier generation, appends the results to `results` and wakes the I/O
 /// thread with a one-byte message on its own PUSH socket (sockets are never shared, so each worker owns

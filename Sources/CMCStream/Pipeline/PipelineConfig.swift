@@ -50,6 +50,12 @@ public struct PipelineConfig: Sendable {
     /// Most windows one worker classifies in one call (`WindowClassifier.classify(batch:)`). Batches
     /// only hold what is already queued, so this bounds the work per call, never adds waiting.
     public var maxBatch: Int = 32
+    /// Windows waiting for a worker per publisher (`Publisher`: a CURVE key, else a peer address); when
+    /// full the oldest is dropped (`cmc_windows_skipped_total{reason="queue_full"}`), so a publisher
+    /// flooding windows holds at most this many while the workers serve every publisher in turn.
+    /// A subject has at most one periodic window in flight, so 256 drops nothing of a publisher with up
+    /// to 256 subjects (without CURVE every sender on one host is one publisher).
+    public var maxQueuedWindowsPerPublisher: Int = 256
     /// Subjects this instance serves (nil: all). Subscribes to `imu/<s>/` and `skel/<s>/` per subject
     /// instead of `imu/`, so publishers (or an XPUB proxy) filter the other subjects out upstream: this
     /// is how several instances share the subjects of one sensor network.

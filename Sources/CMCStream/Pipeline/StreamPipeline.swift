@@ -37,7 +37,8 @@ public final class StreamPipeline: Sendable {
         self.metrics = PipelineMetrics(registry: metrics)
         shared = PipelineShared(
             config: config, metrics: self.metrics, logger: logger, notifier: notifier, context: try context ?? ZMQContext(),
-            classifier: Locked((0, classifier)), queue: WorkQueue(), results: Locked([]), stopRequested: Locked(false), failure: Locked(nil), zap: Locked(nil),
+            classifier: Locked((0, classifier)), queue: WorkQueue(capacityPerLane: config.maxQueuedWindowsPerPublisher),
+            results: Locked([]), stopRequested: Locked(false), failure: Locked(nil), zap: Locked(nil),
             controlAddress: "inproc://cmc-control-\(token)", resultsAddress: "inproc://cmc-results-\(token)",
             monitorAddress: "inproc://cmc-monitor-\(token)-")
     }

@@ -1,14 +1,15 @@
 import Foundation
 
 /// The client public keys a CURVE server accepts, each with a name (the ZAP user id, used in logs) and,
-/// for sensors, optionally the subjects it may publish frames for.
+/// optionally, the subjects it is granted.
 ///
 /// File format, one client per line: `<Z85 public key> [name] [subjects=IDS]`; blank lines and `#`
 /// comments are ignored; a missing name defaults to the key's first 8 characters. `subjects=1-4,7`
-/// binds a sensor key to those subject ids: its frames for any other subject are dropped and counted
-/// (`cmc_frames_dropped_total{reason="unauthorized"}`); a key without it may publish for any subject.
-/// Names that carry a restriction must be unique in the file (the restriction is looked up by the name
-/// libzmq attaches to each message).
+/// binds a key to those subject ids. On the sensors' list: its frames for any other subject are
+/// dropped and counted (`cmc_frames_dropped_total{reason="unauthorized"}`). On the consumers' list: it
+/// receives those subjects' labels and action events only, whatever it subscribes to. A key without
+/// it may publish, or receive, every subject. Names that carry a restriction must be unique in the file
+/// (the restriction is looked up by the name libzmq attaches to each message).
 ///
 /// ```
 /// # sensors allowed to publish frames to cmcd
@@ -17,13 +18,15 @@ import Foundation
 /// ```
 public struct CurveAllowList: Sendable, Equatable {
     public private(set) var names: [CurvePublicKey: String]
-    /// Subjects each restricted client (by name) may publish frames for; absent names are unrestricted.
+    /// Subjects each restricted client (by name) is granted; absent names are unrestricted.
     public private(set) var subjects: [String: Set<UInt32>]
+    private let listedNames: Set<String>
     /// Where it was read from, for logs ("inline" when built in code).
     public let source: String
 
     public init(_ entries: [CurvePublicKey: String], subjects: [String: Set<UInt32>] = [:], source: String = "inline") {
         names = entries
+        listedNames = Set(entries.values)
         self.subjects = subjects
         self.source = source
     }
@@ -32,6 +35,19 @@ public struct CurveAllowList: Sendable, Equatable {
 
     /// The client's name if its key is listed.
     public func name(of key: CurvePublicKey) -> String? { names[key] }
+
+    /// What a listed client is granted.
+    public enum Grant: Sendable, Equatable {
+        case all
+        case subjects(Set<UInt32>)
+    }
+
+    /// What the client named `user` (the ZAP user id of a message) is granted; nil when no key of that
+    /// name is listed (any more: a reload may have removed it while it stayed connected).
+    public func grant(of user: String) -> Grant? {
+        guard listedNames.contains(user) else { return nil }
+        return subjects[user].map(Grant.subjects) ?? .all
+    }
 
     /// Whether the client named `user` (the ZAP user id of a message) may publish frames for `subject`.
     public func allows(user: String, subject: UInt32) -> Bool {

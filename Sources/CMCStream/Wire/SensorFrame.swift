@@ -99,4 +99,6 @@ public enum Topic {
     public static let allLabels = "label/"
     public static func action(subject: UInt32) -> String { "action/\(subject)/" }
     public static let allActions = "action/"
+    /// The longest subscription a publishing socket (XPUB) reads; a longer one disconnects its sender.
+    public static let maxSubscriptionBytes = 64 << 10
 }

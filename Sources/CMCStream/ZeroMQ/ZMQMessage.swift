@@ -41,8 +41,13 @@ struct ZMQMessage: ~Copyable {
 
     /// The ZAP user id libzmq attached to the message (the name the authentication handler gave the
     /// sender's key); nil without authentication.
-    var userID: String? {
-        guard let value = zmq_msg_gets(pointer, "User-Id") else { return nil }
+    var userID: String? { property("User-Id") }
+
+    /// The IP address of the TCP peer the message came from; nil on other transports.
+    var peerAddress: String? { property("Peer-Address") }
+
+    private func property(_ name: String) -> String? {
+        guard let value = zmq_msg_gets(pointer, name) else { return nil }
         let text = String(cString: value)
         return text.isEmpty ? nil : text
     }

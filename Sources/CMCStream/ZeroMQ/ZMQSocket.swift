@@ -97,6 +97,19 @@ public final class ZMQSocket {
         try setOption(ZMQ_UNSUBSCRIBE, bytes: Array(prefix.utf8), name: "unsubscribe \(prefix)")
     }
 
+    /// XPUB: stop applying subscriptions; the application reads each one and decides what to apply
+    /// (`applySubscription`) to the subscriber that sent it (`ZMQ_XPUB_MANUAL`).
+    public func manageSubscriptions() throws(ZMQError) {
+        try setOption(ZMQ_XPUB_MANUAL, 1, name: "xpub_manual")
+    }
+
+    /// XPUB in manual mode: (un)subscribes the subscriber whose subscription was received last to
+    /// messages whose first frame starts with `prefix`.
+    public func applySubscription(_ prefix: [UInt8], subscribe: Bool) throws(ZMQError) {
+        let option = subscribe ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE
+        try setOption(option, bytes: prefix, name: subscribe ? "subscribe" : "unsubscribe")
+    }
+
     // MARK: Endpoints
 
     public func bind(_ endpoint: String) throws(ZMQError) {
@@ -146,22 +159,36 @@ public final class ZMQSocket {
         try receiveWithSender(dontWait: dontWait)?.parts
     }
 
-    /// A whole multipart message and the ZAP user id its sender authenticated as (nil without CURVE).
-    public func receiveWithSender(dontWait: Bool = false) throws(ZMQError) -> (parts: [[UInt8]], user: String?)? {
+    /// A whole multipart message and where it came from.
+    public func receiveWithSender(dontWait: Bool = false)
+        throws(ZMQError) -> (parts: [[UInt8]], origin: MessageOrigin)? {
         let h = try live("recv")
         var parts: [[UInt8]] = []
-        var user: String?
+        var origin = MessageOrigin()
         while true {
             var message = ZMQMessage()
             // Only the first part may be "not ready": later parts of a multipart message arrive with it.
             let flags: Int32 = (dontWait && parts.isEmpty) ? ZMQ_DONTWAIT : 0
             guard try message.receive(from: h, flags: flags) else { return nil }
-            if parts.isEmpty { user = message.userID }
+            if parts.isEmpty { origin = MessageOrigin(user: message.userID, peerAddress: message.peerAddress) }
             parts.append(message.bytes)
-            if !message.hasMore { return (parts, user) }
+            if !message.hasMore { return (parts, origin) }
         }
     }
 
     /// The raw handle, for `zmq_poll` only.
     var rawHandle: UnsafeMutableRawPointer? { handle }
+}
+
+/// Where a received message came from, as libzmq knows it.
+public struct MessageOrigin: Sendable, Equatable {
+    /// The ZAP user id the sender authenticated as (its allow-list name); nil without CURVE.
+    public var user: String?
+    /// The peer's IP address on a TCP connection; nil on `ipc://` and `inproc://`.
+    public var peerAddress: String?
+
+    public init(user: String? = nil, peerAddress: String? = nil) {
+        self.user = user
+        self.peerAddress = peerAddress
+    }
 }
