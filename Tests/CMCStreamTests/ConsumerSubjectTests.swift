@@ -1,5 +1,6 @@
 import CMCCore
 import Foundation
+import CMCTestSupport
 import XCTest
 @testable import CMCStream
 
@@ -22,7 +23,7 @@ final class ConsumerSubjectTests: XCTestCase {
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0, topK: 3)
         config.curve = PipelineCurve(keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist"]),
                                      consumers: consumers)
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger)
+        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let context = try ZMQContext()

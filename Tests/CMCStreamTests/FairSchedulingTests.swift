@@ -1,5 +1,6 @@
 import CMCCore
 import Foundation
+import CMCTestSupport
 import XCTest
 @testable import CMCStream
 
@@ -26,7 +27,7 @@ final class FairSchedulingTests: XCTestCase {
                                     subjects: ["wrist-7": [7]]),
             consumers: CurveAllowList([consumer.publicKey: "dashboard"]))
         let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(delaySeconds: 0.01),
-                                          logger: LogCapture().logger)
+                                          logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let m = pipeline.metrics

@@ -215,7 +215,7 @@ final class IOLoop {
             release(dropped)
             shared.metrics.skipped(.queueFull).increment()
             let limit = shared.config.maxQueuedWindowsPerPublisher
-            shared.logger.rateLimited("queue_full", .warning, "publisher \(publisher) has \(limit) windows waiting for "
+            shared.logger.rateLimited("queue_full", .warning, in: shared.logLimits, "publisher \(publisher) has \(limit) windows waiting for "
                                       + "inference; dropped its oldest (subject \(dropped.subject))")
         }
         shared.metrics.windowsInFlight.set(Double(inFlight.count + actionsInFlight))
@@ -295,7 +295,7 @@ final class IOLoop {
             if let user = origin.user,
                let consumers = shared.zap.current?.allowList(domain: PipelineCurve.labelsDomain) {
                 guard let granted = consumers.grant(of: user) else {
-                    shared.logger.rateLimited("subscription.unlisted", .warning,
+                    shared.logger.rateLimited("subscription.unlisted", .warning, in: shared.logLimits,
                                               "consumer \(user) is no longer on the allow-list: subscription ignored")
                     continue
                 }
