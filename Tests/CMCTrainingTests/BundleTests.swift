@@ -62,6 +62,27 @@ final class BundleTests: XCTestCase {
         for (x, y) in zip(a, b) { for (p, q) in zip(x.probabilities, y.probabilities) { XCTAssertEqual(p, q, accuracy: 2e-2) } }
     }
 
+    func testTheInputLengthIsStoredOnceAndFollowsThePreprocessing() throws {
+        var meta = makeBundle().metadata
+        let json = try JSONEncoder().encode(meta)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: json) as? [String: Any])
+        XCTAssertNil((object["inertialEncoder"] as? [String: Any])?["length"])
+        XCTAssertNil((object["skeletonEncoder"] as? [String: Any])?["length"])
+        XCTAssertEqual((object["preprocessing"] as? [String: Any])?["length"] as? Int, meta.preprocessing.length)
+        // Metadata written before (the length also in the encoder objects) still reads.
+        var legacy = object
+        for key in ["inertialEncoder", "skeletonEncoder"] {
+            var encoder = try XCTUnwrap(legacy[key] as? [String: Any])
+            encoder["length"] = meta.preprocessing.length
+            legacy[key] = encoder
+        }
+        let decoded = try JSONDecoder().decode(BundleMetadata.self, from: JSONSerialization.data(withJSONObject: legacy))
+        XCTAssertEqual(decoded, meta)
+        meta.preprocessing.length = 40
+        XCTAssertEqual(meta.inertialEncoder.length, 40)
+        XCTAssertEqual(meta.skeletonEncoder.length, 40)
+    }
+
     func testBadBundlesAreRefusedWithTheReason() throws {
         let bundle = makeBundle()
         let url = tmp("bad.safetensors")

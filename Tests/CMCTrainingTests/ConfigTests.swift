@@ -35,7 +35,21 @@ final class ConfigTests: XCTestCase {
     }
 }
 
-final class TemperatureConfigTests: XCTestCase {
+/// Values that have one home in a configuration: a copy elsewhere is accepted when equal, refused otherwise.
+final class SingleSourceConfigTests: XCTestCase {
+    func testTheEncodersInputLengthHasOneHome() throws {
+        // The dataset's resample length (50 for UTD-MHAD) is the encoders' input length; saved configurations
+        // that repeat it are read, a different value is refused instead of being ignored.
+        let same = #"{"dataset": "utd-mhad", "inertialEncoder": {"length": 50}, "skeletonEncoder": {"length": 50}}"#
+        XCTAssertNoThrow(try ExperimentConfig.decode(Data(same.utf8), source: "old.json"))
+        let other = #"{"dataset": "utd-mhad", "skeletonEncoder": {"length": 60}}"#
+        XCTAssertThrowsError(try ExperimentConfig.decode(Data(other.utf8), source: "cfg.json")) { error in
+            XCTAssert("\(error)".contains("skeletonEncoder.length (60)"), "\(error)")
+        }
+        let encoded = try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad"}"#.utf8), source: "x.json").jsonString()
+        XCTAssertFalse(encoded.contains("\"length\""), "the length is not written with the architecture")
+    }
+
     func testTheCMKMTemperatureHasOneHome() throws {
         XCTAssertNoThrow(try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkmLoss": {"temperature": 0.1}}"#.utf8), source: "t"))
         XCTAssertThrowsError(try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkmLoss": {"temperature": 0.2}}"#.utf8),

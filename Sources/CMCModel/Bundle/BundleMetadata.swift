@@ -12,10 +12,22 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
     public var version = BundleMetadata.currentVersion
     /// Class names, channel layout and units, joints, nominal rates.
     public var dataset: DatasetInfo
-    /// Resample length and skeleton normalisation — the exact preprocessing used in training.
+    /// Resample length and skeleton normalisation — the exact preprocessing used in training. Its length
+    /// is the one stored copy of the encoders' input length.
     public var preprocessing: Preprocessor
-    public var inertialEncoder: InertialEncoder.Config
-    public var skeletonEncoder: SkeletonEncoder.Config
+    private var inertialArchitecture: InertialEncoder.Config
+    private var skeletonArchitecture: SkeletonEncoder.Config
+
+    /// The encoders' configurations, with the input length of the preprocessing (setting one keeps the
+    /// architecture; the length comes from `preprocessing` always).
+    public var inertialEncoder: InertialEncoder.Config {
+        get { var c = inertialArchitecture; c.length = preprocessing.length; return c }
+        set { inertialArchitecture = newValue }
+    }
+    public var skeletonEncoder: SkeletonEncoder.Config {
+        get { var c = skeletonArchitecture; c.length = preprocessing.length; return c }
+        set { skeletonArchitecture = newValue }
+    }
     public var classifierHidden: Int
     /// Window length the daemon cuts from live streams, in seconds.
     public var windowSeconds: Double
@@ -32,11 +44,20 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
     /// `cmc-train stream-head`); absent in bundles trained on clips alone.
     public var backgroundClasses: [String]?
 
+    private enum CodingKeys: String, CodingKey {
+        case format, version, dataset, preprocessing, classifierHidden, windowSeconds, method, trainingConfig, split
+        case validation, created, cmcVersion, backgroundClasses
+        // Bundles written before the length had one home also carry it in these objects; it is ignored
+        // there (those bundles were refused at export unless it equalled the preprocessing's).
+        case inertialArchitecture = "inertialEncoder", skeletonArchitecture = "skeletonEncoder"
+    }
+
     public init(dataset: DatasetInfo, preprocessing: Preprocessor, inertialEncoder: InertialEncoder.Config,
                 skeletonEncoder: SkeletonEncoder.Config, classifierHidden: Int, windowSeconds: Double, method: String,
                 trainingConfig: String, split: [String: [Int]], validation: [String: Double]) {
         self.dataset = dataset; self.preprocessing = preprocessing
-        self.inertialEncoder = inertialEncoder; self.skeletonEncoder = skeletonEncoder
+        self.inertialArchitecture = inertialEncoder
+        self.skeletonArchitecture = skeletonEncoder
         self.classifierHidden = classifierHidden; self.windowSeconds = windowSeconds
         self.method = method; self.trainingConfig = trainingConfig; self.split = split; self.validation = validation
         self.created = ISO8601DateFormatter().string(from: Date())
@@ -62,9 +83,6 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
         }
         if let d = dataset.skeletonDimensions, d != skeletonEncoder.inChannels {
             p.append("skeleton encoder takes \(skeletonEncoder.inChannels) coordinates, the dataset has \(d)")
-        }
-        if inertialEncoder.length != preprocessing.length || skeletonEncoder.length != preprocessing.length {
-            p.append("encoders expect \(inertialEncoder.length)/\(skeletonEncoder.length) steps, preprocessing resamples to \(preprocessing.length)")
         }
         if !(windowSeconds > 0 && windowSeconds <= Limits.maxWindowSeconds) { p.append("window length \(windowSeconds) s is not usable") }
         return p + architectureProblems()

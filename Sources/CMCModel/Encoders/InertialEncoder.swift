@@ -16,8 +16,15 @@ public final class InertialEncoder: Module {
         public var layers = 2
         public var feedForward = 2048
         public var dropout: Float = 0.1
+        /// Time steps of the input: the preprocessor's resample length. Not stored with the architecture
+        /// (see `CodingKeys`): whoever owns both — the bundle metadata, the experiment runner — sets it from
+        /// the preprocessing, so the value has one home.
         public var length = 50
         public init() {}
+
+        private enum CodingKeys: String, CodingKey {
+            case inChannels, channels, kernel, padding, heads, layers, feedForward, dropout
+        }
 
         /// Sequence length after the convolutions.
         public var tokens: Int { channels.reduce(length) { l, _ in l + 2 * padding - kernel + 1 } }

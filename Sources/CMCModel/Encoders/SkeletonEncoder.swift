@@ -9,9 +9,13 @@ public final class SkeletonEncoder: Module {
     public struct Config: Codable, Sendable, Equatable {
         public var inChannels = 3
         public var joints = 20
+        /// Time steps of the input: the preprocessor's resample length, not stored with the architecture
+        /// (as `InertialEncoder.Config.length`).
         public var length = 50
         public var channels = [64, 32, 32, 64, 128, 256]
         public init() {}
+
+        private enum CodingKeys: String, CodingKey { case inChannels, joints, channels }
 
         /// Flattened output size, derived by following the shapes through the network.
         public var outputSize: Int {

@@ -85,7 +85,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     }
 
     public static func decode(_ data: Data, source: String, defaultName: String = "experiment") throws -> ExperimentConfig {
-        let user: [String: Any]
+        var user: [String: Any]
         do { user = try JSONFile.object(data, source: source) } catch { throw ConfigError(file: error.file, reason: error.reason) }
         guard let ds = user["dataset"] as? String else { throw ConfigError(file: source, reason: "missing field dataset") }
         // The CMC-CMKM temperature has one home, the stage schedule (`cmkm.temperature`): the loss options'
@@ -100,6 +100,17 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         }
         guard let kind = DatasetKind(rawValue: ds) else {
             throw ConfigError(file: source, reason: "field dataset: unknown dataset \"\(ds)\" (one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        // The encoders' input length has one home, the dataset's preprocessing. Configurations saved before
+        // carry it in the encoder objects: accepted when equal, refused when they would be ignored.
+        for encoder in ["inertialEncoder", "skeletonEncoder"] {
+            guard var object = user[encoder] as? [String: Any], let given = object["length"] else { continue }
+            guard (given as? Int) == kind.preprocessor.length else {
+                throw ConfigError(file: source, reason: "field \(encoder).length (\(given)): the input length is the "
+                                  + "dataset's resample length (\(kind.preprocessor.length)) and cannot be set here")
+            }
+            object["length"] = nil
+            user[encoder] = object
         }
         let defaults = ExperimentConfig(name: user["name"] as? String ?? defaultName, dataset: kind)
         let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as! [String: Any]

@@ -51,11 +51,8 @@ public final class ExperimentRunner {
         guard !train.isEmpty else { throw TrainingError.emptySplit("train") }
     }
 
-    static func preprocessor(_ c: ExperimentConfig) -> Preprocessor {
-        var p = c.dataset.preprocessor
-        p.length = c.inertialEncoder.length
-        return p
-    }
+    /// The dataset's preprocessing; its resample length is the encoders' input length (`inertialConfig`).
+    static func preprocessor(_ c: ExperimentConfig) -> Preprocessor { c.dataset.preprocessor }
 
     /// The contrastive augmentations of the configuration (inertial semantics, optional temporal crop).
     var sslAugmentation: AugmentationConfig {
@@ -68,6 +65,7 @@ public final class ExperimentRunner {
     var inertialConfig: InertialEncoder.Config {
         var c = config.inertialEncoder
         c.inChannels = dataset.info.inertialChannels.count
+        c.length = Self.preprocessor(config).length
         return c
     }
 
@@ -75,6 +73,7 @@ public final class ExperimentRunner {
         var c = config.skeletonEncoder
         c.inChannels = dataset.info.skeletonDimensions ?? c.inChannels
         c.joints = dataset.info.jointCount ?? c.joints
+        c.length = Self.preprocessor(config).length
         return c
     }
 
