@@ -15,26 +15,19 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class LabelEvent:
-    """One window label: what the subject did at the window's centre (a class, "idle" or "unknown")."""
+class _Decision:
+    """What label and action events share: who, what, how sure, from which inputs, how fast."""
     subject: int
-    seq: int
     clock: str
-    window_start_ns: int
-    window_end_ns: int
     label: str
     label_index: int
     confidence: float
     top_k: List[Candidate]
     modalities: List[str]
     fallback: bool
-    raw: Candidate
     inference_ms: float
     end_to_end_ms: float
     published_unix_ns: int
-    window_end_sensor_ns: Optional[int] = None
-    action: Optional[int] = None
-    model: Optional[str] = None
 
     @property
     def is_idle(self):
@@ -43,6 +36,18 @@ class LabelEvent:
     @property
     def is_unknown(self):
         return self.label_index == UNKNOWN_INDEX
+
+
+@dataclass(frozen=True)
+class LabelEvent(_Decision):
+    """One window label: what the subject did at the window's centre (a class, "idle" or "unknown")."""
+    seq: int
+    window_start_ns: int
+    window_end_ns: int
+    raw: Candidate
+    window_end_sensor_ns: Optional[int] = None
+    action: Optional[int] = None
+    model: Optional[str] = None
 
     @property
     def label_time_ns(self):
@@ -58,25 +63,14 @@ class LabelEvent:
 
 
 @dataclass(frozen=True)
-class ActionEvent:
+class ActionEvent(_Decision):
     """One whole action, classified whole, published once the subject was still after it."""
-    subject: int
     action: int
-    clock: str
     start_ns: int
     end_ns: int
     start_sensor_ns: int
     end_sensor_ns: int
-    label: str
-    label_index: int
-    confidence: float
-    top_k: List[Candidate]
-    modalities: List[str]
-    fallback: bool
     truncated: bool
-    inference_ms: float
-    end_to_end_ms: float
-    published_unix_ns: int
     model: Optional[str] = None
 
     @property
