@@ -4,6 +4,7 @@ import CMCDaemon
 import CMCHarness
 import CMCModel
 import CMCStream
+import CMCTensor
 import Foundation
 
 /// Trains stream heads on some subjects and scores them on others as `cmcd` would serve them
@@ -23,6 +24,10 @@ public struct StreamHeadExperiment: Sendable {
         return s
     }()
     public var config = PipelineConfig.defaults
+    /// When set, every fold also fits a calibration on its held-out subject's windows (`Calibrator`) and is
+    /// scored again with the calibration the *other* folds fit — what a calibrated model meets on a subject
+    /// nobody fitted on. The value is the target share of idle windows published as an action.
+    public var idleFalseLabelTarget: Double?
 
     public init() {}
 
@@ -38,12 +43,68 @@ public struct StreamHeadExperiment: Sendable {
         public var baseline: StreamScores?
         public var baselineKind: String?
         public var clipWeight = 1
+        /// With `idleFalseLabelTarget`: what this fold's held-out windows say of its heads, and the scores
+        /// with the other folds' calibration applied.
+        public var calibrationFit: CalibrationFit?
+        public var appliedCalibration: Calibration?
+        public var calibrated: StreamScores?
+        /// The held-out windows' logits (for pooling into a calibration; not written).
+        public var heldOut: Calibrator.HeldOut?
 
         enum CodingKeys: String, CodingKey {
             case trainSubjects = "train_subjects", evaluationSubjects = "evaluation_subjects", examples
             case classCounts = "class_counts", fusedTrainAccuracy = "fused_train_accuracy", stream, baseline
-            case baselineKind = "baseline_kind", clipWeight = "clip_weight"
+            case baselineKind = "baseline_kind", clipWeight = "clip_weight", calibrationFit = "calibration_fit"
+            case appliedCalibration = "applied_calibration", calibrated
         }
+    }
+
+    /// Per head: the NLL-optimal temperature on the held-out windows, and NLL and expected calibration error
+    /// before (T = 1) and after.
+    public struct CalibrationFit: Codable, Sendable {
+        public var temperature: [String: Double]
+        public var nll: [String: Double]
+        public var nllCalibrated: [String: Double]
+        public var ece: [String: Double]
+        public var eceCalibrated: [String: Double]
+
+        init(_ heldOut: Calibrator.HeldOut) {
+            temperature = [:]; nll = [:]; nllCalibrated = [:]; ece = [:]; eceCalibrated = [:]
+            for (head, logits) in heldOut.logits {
+                let t = Calibrator.temperature(logits: logits, labels: heldOut.labels)
+                temperature[head.rawValue] = t
+                nll[head.rawValue] = Calibrator.nll(logits: logits, labels: heldOut.labels, temperature: 1)
+                nllCalibrated[head.rawValue] = Calibrator.nll(logits: logits, labels: heldOut.labels, temperature: t)
+                ece[head.rawValue] = Calibrator.expectedCalibrationError(logits: logits, labels: heldOut.labels, temperature: 1)
+                eceCalibrated[head.rawValue] = Calibrator.expectedCalibrationError(logits: logits, labels: heldOut.labels,
+                                                                                   temperature: t)
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case temperature, nll, nllCalibrated = "nll_calibrated", ece, eceCalibrated = "ece_calibrated"
+        }
+    }
+
+    /// One calibration from held-out windows of several folds, pooled: per head the temperature that fits
+    /// them all, and the fused head's unknown threshold for `target` at that temperature.
+    public static func calibration(pooling heldOut: [Calibrator.HeldOut], target: Double, idleIndex: Int,
+                                   method: String) -> Calibration {
+        let labels = heldOut.flatMap(\.labels)
+        var temperatures: [String: Double] = [:]
+        var fusedLogits: Tensor?
+        for head in [Recognizer.Modalities.both, .inertial, .skeleton] {
+            let parts = heldOut.compactMap { $0.logits[head] }
+            guard parts.count == heldOut.count, !parts.isEmpty else { continue }
+            let logits = Kernels.concat(parts, axis: 0)
+            temperatures[head.rawValue] = Calibrator.temperature(logits: logits, labels: labels)
+            if head == .both { fusedLogits = logits }
+        }
+        let threshold = fusedLogits.map {
+            Calibrator.unknownThreshold(logits: $0, labels: labels, idle: idleIndex,
+                                        temperature: temperatures[Recognizer.Modalities.both.rawValue] ?? 1, target: target)
+        }
+        return Calibration(temperatures: temperatures, unknownThreshold: threshold, method: method)
     }
 
     /// The labelled windows and clips of `samples`, through `bundle`'s frozen encoders. Per subject, so
@@ -98,6 +159,7 @@ public struct StreamHeadExperiment: Sendable {
                                    features precomputed: [Int: StreamHeadTrainer.Features]? = nil,
                                    log: (String) -> Void = { _ in }) throws -> [Fold] {
         var folds: [Fold] = []
+        var trainedBundles: [Int: ModelBundle] = [:]
         if precomputed == nil { log("features of every subject's windows and clips") }
         let features = try precomputed ?? features(bundle: bundle, samples: samples, info: info)
         for subject in features.keys.sorted() {
@@ -111,16 +173,37 @@ public struct StreamHeadExperiment: Sendable {
             fold.stream = try evaluate(bundle: trained, samples: held, info: info)
             fold.baseline = try evaluate(bundle: clipHeads, samples: held, info: info)
             fold.baselineKind = "heads trained on the same subjects' whole clips only"
+            if idleFalseLabelTarget != nil, let windows = features[subject] {
+                fold.heldOut = Calibrator.heldOut(bundle: trained, features: windows)
+                fold.calibrationFit = fold.heldOut.map(CalibrationFit.init)
+                trainedBundles[subject] = trained
+            }
             log(Self.line(fold))
             folds.append(fold)
+        }
+        if let target = idleFalseLabelTarget {
+            let idle = info.classNames.count   // the background class follows the dataset's classes
+            for k in folds.indices {
+                let subject = folds[k].evaluationSubjects[0]
+                let others = folds.indices.filter { $0 != k }.compactMap { folds[$0].heldOut }
+                guard let trained = trainedBundles[subject], !others.isEmpty else { continue }
+                let applied = Self.calibration(pooling: others, target: target, idleIndex: idle,
+                                               method: "held-out windows of the other folds")
+                var meta = trained.metadata
+                meta.calibration = applied
+                folds[k].appliedCalibration = applied
+                folds[k].calibrated = try evaluate(bundle: trained.replacingMetadata(meta),
+                                                   samples: samples.filter { $0.subject == subject }, info: info)
+                log("fold \(subject) calibrated: " + Self.line(folds[k], scores: folds[k].calibrated))
+            }
         }
         return folds
     }
 
     /// One line per fold: the retrained heads against the bundle they started from.
-    public static func line(_ f: Fold) -> String {
+    public static func line(_ f: Fold, scores: StreamScores? = nil) -> String {
         func pct(_ x: Double?) -> String { x.map { String(format: "%5.1f", $0 * 100) } ?? "  n/a" }
-        let s = f.stream, b = f.baseline
+        let s = scores ?? f.stream, b = f.baseline
         return "subjects \(f.evaluationSubjects.map(String.init).joined(separator: ",")) (trained on "
             + "\(f.trainSubjects.map(String.init).joined(separator: ","))): "
             + "window \(pct(s?.windowAccuracy)) % (was \(pct(b?.windowAccuracy))), "

@@ -36,6 +36,13 @@ struct StreamHeadCommand: ParsableCommand {
     @Flag(help: "Train new heads from scratch instead of fine-tuning the bundle's own (clip-trained) heads.") var fromScratch = false
     @Option(help: "Adam learning rate of the heads (default: 1e-4 fine-tuning, 1e-3 from scratch).") var learningRate: Float?
     @Option(help: "Seed of the sessions and the heads.") var seed: UInt64 = 0
+    @Flag(help: """
+        Calibrate: fit softmax temperatures and the unknown threshold on held-out windows, leave-one-subject-out over \
+        --subjects. With --loso each fold is also scored with the other folds' calibration; with --out the bundle \
+        carries the calibration pooled over all folds.
+        """) var calibrate = false
+    @Option(help: "With --calibrate: the share of idle windows the unknown threshold may let through as an action.")
+    var idleFalseLabelRate = 0.05
     @Option(help: "Write the folds (stream scores, class counts) as JSON here.") var json: String?
 
     func run() throws {
@@ -58,6 +65,7 @@ struct StreamHeadCommand: ParsableCommand {
         }
         experiment.trainer.clipWeight = weights[0]
         experiment.variants = StreamWindowSet.Variant.standard(seed: seed)
+        if calibrate { experiment.idleFalseLabelTarget = idleFalseLabelRate }
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         var folds: [StreamHeadExperiment.Fold] = []
         if loso {
@@ -71,9 +79,23 @@ struct StreamHeadCommand: ParsableCommand {
             }
         } else {
             log("training stream heads on subjects \(trainIDs.map(String.init).joined(separator: ","))")
-            let (trained, first) = try experiment.train(bundle: bundle, samples: data.samples.filter { trainIDs.contains($0.subject) },
-                                                        info: data.info)
-            var fold = first
+            let samples = data.samples.filter { trainIDs.contains($0.subject) }
+            let features = try experiment.features(bundle: bundle, samples: samples, info: data.info)
+            var (trained, fold) = try experiment.train(bundle: bundle, features: features, subjects: Array(features.keys), info: data.info)
+            if calibrate {
+                log("calibration: leave-one-subject-out over \(trainIDs.map(String.init).joined(separator: ","))")
+                let calibrationFolds = try experiment.leaveOneSubjectOut(bundle: bundle, samples: samples, info: data.info,
+                                                                         features: features, log: log)
+                let pooled = StreamHeadExperiment.calibration(
+                    pooling: calibrationFolds.compactMap(\.heldOut), target: idleFalseLabelRate, idleIndex: data.info.classNames.count,
+                    method: "leave-one-subject-out over subjects \(trainIDs.map(String.init).joined(separator: ",")), "
+                        + "idle false-label target \(idleFalseLabelRate)")
+                var meta = trained.metadata
+                meta.calibration = pooled
+                trained = trained.replacingMetadata(meta)
+                fold.appliedCalibration = pooled
+                log("calibration: temperatures \(pooled.temperatures), unknown threshold \(pooled.unknownThreshold ?? .nan)")
+            }
             if let evaluate {
                 let ids = parse(evaluate)
                 let held = data.samples.filter { ids.contains($0.subject) }
@@ -93,9 +115,7 @@ struct StreamHeadCommand: ParsableCommand {
                     meta.split["val"] = fold.evaluationSubjects
                 }
                 meta.split["train"] = trainIDs
-                try ModelBundle(metadata: meta, inertialEncoder: trained.inertialEncoder, skeletonEncoder: trained.skeletonEncoder,
-                                classifier: trained.classifier, inertialClassifier: trained.inertialClassifier,
-                                skeletonClassifier: trained.skeletonClassifier).save(to: URL(fileURLWithPath: out), dtype: .f16)
+                try trained.replacingMetadata(meta).save(to: URL(fileURLWithPath: out), dtype: .f16)
                 let written = try ModelBundle.load(URL(fileURLWithPath: out))
                 log("wrote \(out): \(written.metadata.dataset.classNames.count) classes (background: idle)")
             }

@@ -37,8 +37,9 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public var maxBatch = PipelineConfig.defaults.maxBatch
     /// Windows averaged per decision (1 = no smoothing); the default and its reason: `SmoothingPolicy`.
     public var smoothingWindows = SmoothingPolicy().windows
-    /// Below this smoothed probability the label is "unknown" (`SmoothingPolicy.unknownThreshold`).
-    public var unknownThreshold = SmoothingPolicy().unknownThreshold
+    /// Below this smoothed probability the label is "unknown" (`SmoothingPolicy.unknownThreshold`); nil: the
+    /// model's calibrated threshold, else `SmoothingPolicy.defaultUnknownThreshold`.
+    public var unknownThreshold: Double? = SmoothingPolicy().unknownThreshold
     public var topK = SmoothingPolicy().topK
     /// Action segmentation (docs/deployment.md, "Actions"): `{"enabled": false}` turns action events off
     /// and labels windows from their own data alone; any key of `SegmenterPolicy` may be given.
@@ -200,7 +201,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         if !(1...64).contains(workers) { p.append("workers: \(workers) is not in 1...64") }
         if !(1...4096).contains(maxBatch) { p.append("max_batch: \(maxBatch) is not in 1...4096") }
         if !(1...100).contains(smoothingWindows) { p.append("smoothing_windows: \(smoothingWindows) is not in 1...100") }
-        if !(unknownThreshold >= 0 && unknownThreshold <= 1) { p.append("unknown_threshold: \(unknownThreshold) is not in [0, 1]") }
+        if let u = unknownThreshold, !(u >= 0 && u <= 1) { p.append("unknown_threshold: \(u) is not in [0, 1]") }
         if !(1...1000).contains(topK) { p.append("top_k: \(topK) is not in 1...1000") }
         if metricsPort > 65535 { p.append("metrics_port: \(metricsPort) is not a port") }
         var probe = in_addr()

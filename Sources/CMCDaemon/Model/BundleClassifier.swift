@@ -58,6 +58,7 @@ public struct BundleClassifier: WindowClassifier {
             // The bundle always carries one fallback classifier per modality.
             inertialOnly: hasInertial, skeletonOnly: hasSkeleton)
         spec.backgroundClasses = m.backgroundClasses ?? []
+        spec.unknownThreshold = m.calibration?.unknownThreshold
         if hasSkeleton, info.jointNames == SkeletonLayout.kinectV1.jointNames, m.skeletonEncoder.inChannels == 3 {
             spec.skeletonLayout = .kinectV1
         }

@@ -43,10 +43,13 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
     /// Classes that mean "no action" (e.g. `idle`, learned from the gaps of continuous sessions by
     /// `cmc-train stream-head`); absent in bundles trained on clips alone.
     public var backgroundClasses: [String]?
+    /// Temperatures and the unknown threshold fitted on held-out windows (`cmc-train stream-head --calibrate`);
+    /// absent: T = 1, the daemon's default threshold.
+    public var calibration: Calibration?
 
     private enum CodingKeys: String, CodingKey {
         case format, version, dataset, preprocessing, classifierHidden, windowSeconds, method, trainingConfig, split
-        case validation, created, cmcVersion, backgroundClasses
+        case validation, created, cmcVersion, backgroundClasses, calibration
         // Bundles written before the length had one home also carry it in these objects; it is ignored
         // there (those bundles were refused at export unless it equalled the preprocessing's).
         case inertialArchitecture = "inertialEncoder", skeletonArchitecture = "skeletonEncoder"
@@ -72,6 +75,7 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
             p.append("bundle version \(version) is newer than this cmc understands (\(BundleMetadata.currentVersion))")
         }
         if dataset.classNames.isEmpty { p.append("no class names") }
+        p += calibration?.problems() ?? []
         for name in backgroundClasses ?? [] where !dataset.classNames.contains(name) {
             p.append("background class \"\(name)\" is not among the class names")
         }

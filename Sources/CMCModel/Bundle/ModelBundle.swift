@@ -29,6 +29,12 @@ public final class ModelBundle: @unchecked Sendable {
         for m in parts.map(\.1) { m.eval(); m.freeze() }
     }
 
+    /// The same networks under other metadata (new scores, a calibration): the modules are shared.
+    public func replacingMetadata(_ metadata: BundleMetadata) -> ModelBundle {
+        ModelBundle(metadata: metadata, inertialEncoder: inertialEncoder, skeletonEncoder: skeletonEncoder, classifier: classifier,
+                    inertialClassifier: inertialClassifier, skeletonClassifier: skeletonClassifier)
+    }
+
     /// State-dict prefix of the fused classifier.
     static let fusedHeadPrefix = "classifier"
 

@@ -74,7 +74,9 @@ public struct Recognizer: Sendable {
                 case .skeleton:
                     logits = bundle.skeletonClassifier(bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))).value
                 }
-                let probs = Kernels.softmax(logits, axis: 1)
+                let temperature = Float(m.calibration?.temperature(modalities) ?? 1)
+                let scaled = temperature == 1 ? logits : Tensor(shape: logits.shape, storage: logits.storage.map { $0 / temperature })
+                let probs = Kernels.softmax(scaled, axis: 1)
                 let c = probs.shape[1]
                 for (row, i) in idx.enumerated() {
                     results[i] = Recognition(probabilities: Array(probs.storage[(row * c)..<((row + 1) * c)]), modalities: modalities)

@@ -45,7 +45,8 @@ public struct EventComposer: Sendable {
         case let .action(action):
             // One decision for the whole action: no smoothing with its neighbours.
             let decision = LabelSmoother.decide(smoothed: probabilities.map(Double.init), raw: probabilities,
-                                                classNames: classNames, policy: smoothing, background: background)
+                                                classNames: classNames, policy: smoothing, background: background,
+                                                modelThreshold: spec?.unknownThreshold)
             if decision.labelIndex == LabelEvent.idleIndex { return nil }
             return .action(ActionEvent(
                 version: ActionEvent.currentVersion, subject: window.subject, action: action.id, clock: clock,
@@ -62,7 +63,8 @@ public struct EventComposer: Sendable {
             if case let .action(id, _, _)? = phase { actionID = id }
             // Smoothing never reaches across an action boundary: the history restarts with each action.
             state.enter(actionID.map(SubjectLabels.Context.action) ?? .unsegmented)
-            let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: classNames, background: background)
+            let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: classNames, background: background,
+                                              modelThreshold: spec?.unknownThreshold)
             let event = LabelEvent(
                 version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: clock,
                 windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,

@@ -6,18 +6,25 @@ public struct SmoothingPolicy: Sendable, Equatable {
     /// Below this smoothed probability the published label (and an action event's) is "unknown". With
     /// 27 classes (chance 0.04) and idle decided by the segmenter, 0.1 scored best on replays of all
     /// four UTD-MHAD subjects at hand (window accuracy 0.804 vs 0.791 at 0.25, event F1 0.873 vs 0.862);
-    /// 0.5 turned most correct windows into "unknown".
-    public var unknownThreshold: Double = 0.1
+    /// 0.5 turned most correct windows into "unknown". nil: the model's calibrated threshold
+    /// (`ClassifierSpec.unknownThreshold`), else `defaultUnknownThreshold`.
+    public var unknownThreshold: Double?
+    public static let defaultUnknownThreshold = 0.1
     /// How many candidates a label event lists.
     public var topK: Int = 3
     /// Windows whose ends are further apart than this do not smooth together (the subject went away).
     public var maxHistorySeconds: Double = 5
 
-    public init(windows: Int = 2, unknownThreshold: Double = 0.1, topK: Int = 3, maxHistorySeconds: Double = 5) {
+    public init(windows: Int = 2, unknownThreshold: Double? = nil, topK: Int = 3, maxHistorySeconds: Double = 5) {
         self.windows = windows
         self.unknownThreshold = unknownThreshold
         self.topK = topK
         self.maxHistorySeconds = maxHistorySeconds
+    }
+
+    /// The threshold in force: the operator's, else the model's, else the default.
+    public func unknownThreshold(model: Double?) -> Double {
+        unknownThreshold ?? model ?? Self.defaultUnknownThreshold
     }
 }
 
@@ -43,7 +50,8 @@ public struct LabelSmoother: Sendable {
 
     /// Adds a window's probabilities (already validated: one per class, finite, summing to 1) and returns
     /// the smoothed decision.
-    public mutating func add(_ probabilities: [Float], windowEnd: Int64, classNames: [String], background: Set<String> = []) -> Decision {
+    public mutating func add(_ probabilities: [Float], windowEnd: Int64, classNames: [String], background: Set<String> = [],
+                             modelThreshold: Double? = nil) -> Decision {
         let horizon = windowEnd - Int64(policy.maxHistorySeconds * 1e9)
         if let last = history.last, last.probabilities.count != probabilities.count || last.end < horizon || last.end > windowEnd {
             history.removeAll()  // model changed, subject was away, or time went backwards
@@ -54,18 +62,19 @@ public struct LabelSmoother: Sendable {
         var mean = [Double](repeating: 0, count: probabilities.count)
         for entry in history { for (i, p) in entry.probabilities.enumerated() { mean[i] += Double(p) } }
         for i in mean.indices { mean[i] /= Double(history.count) }
-        return Self.decide(smoothed: mean, raw: probabilities, classNames: classNames, policy: policy, background: background)
+        return Self.decide(smoothed: mean, raw: probabilities, classNames: classNames, policy: policy, background: background,
+                           modelThreshold: modelThreshold)
     }
 
     /// The decision for (smoothed) probabilities. A best class among `background` (a model's "no action"
     /// classes, e.g. `idle`) is published as `idle` (index -2), whatever its probability.
     static func decide(smoothed: [Double], raw: [Float], classNames: [String], policy: SmoothingPolicy,
-                       background: Set<String> = []) -> Decision {
+                       background: Set<String> = [], modelThreshold: Double? = nil) -> Decision {
         let ranked = smoothed.indices.sorted { smoothed[$0] != smoothed[$1] ? smoothed[$0] > smoothed[$1] : $0 < $1 }
         let best = ranked[0]
         let rawBest = raw.indices.max { raw[$0] < raw[$1] } ?? 0
         let idle = background.contains(classNames[best])
-        let known = smoothed[best] >= policy.unknownThreshold
+        let known = smoothed[best] >= policy.unknownThreshold(model: modelThreshold)
         return Decision(
             label: idle ? LabelEvent.idleLabel : known ? classNames[best] : LabelEvent.unknownLabel,
             labelIndex: idle ? LabelEvent.idleIndex : known ? best : -1,

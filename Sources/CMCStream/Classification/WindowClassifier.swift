@@ -87,6 +87,9 @@ public struct ClassifierSpec: Sendable, Equatable {
     /// Classes that mean "no action" (e.g. `idle`): published as `idle`, and an action the model calls
     /// one of them gets no action event.
     public var backgroundClasses: [String] = []
+    /// The model's own unknown threshold (calibrated for a target false-label rate in idle), used when the
+    /// operator sets none; nil: `SmoothingPolicy.defaultUnknownThreshold`.
+    public var unknownThreshold: Double?
     /// Whether a window with only that modality can be classified (the unimodal fallback).
     public var inertialOnly: Bool
     public var skeletonOnly: Bool
