@@ -51,11 +51,14 @@ public struct ModelContract: Codable, Sendable, Equatable {
     public var created: String
     public var cmcVersion: String
     public var bundleFormatVersion: Int
+    /// Softmax temperatures per head and the model's unknown threshold (absent: T = 1, the daemon's 0.1).
+    public var calibration: Calibration?
 
     enum CodingKeys: String, CodingKey {
         case name, method, classes, inertial, skeleton, validation, created
         case backgroundLabels = "background_labels", backgroundClasses = "background_classes", windowSeconds = "window_seconds", resampleLength = "resample_length"
         case trainedOnSubjects = "trained_on_subjects", cmcVersion = "cmc_version", bundleFormatVersion = "bundle_format_version"
+        case calibration
     }
 
     public init(_ m: BundleMetadata) {
@@ -79,6 +82,7 @@ public struct ModelContract: Codable, Sendable, Equatable {
         created = m.created
         cmcVersion = m.cmcVersion
         bundleFormatVersion = m.version
+        calibration = m.calibration
     }
 
     /// One screen for a person.
@@ -99,6 +103,11 @@ public struct ModelContract: Codable, Sendable, Equatable {
         let modelIdle = backgroundClasses.isEmpty ? "" : " or when the model says " + backgroundClasses.joined(separator: "/")
         lines.append("also        idle (label_index -2, between actions\(modelIdle)), unknown (-1, below the confidence threshold)")
         lines.append("trained on  subjects \(trainedOnSubjects.map(String.init).joined(separator: ", ")); created \(created), cmc \(cmcVersion)")
+        if let c = calibration {
+            let temperatures = c.temperatures.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f", $0.key, $0.value) }
+            lines.append("calibrated  temperatures " + temperatures.joined(separator: ", ")
+                         + (c.unknownThreshold.map { String(format: "; unknown below %.2f", $0) } ?? "") + " (\(c.method))")
+        }
         if !validation.isEmpty {
             lines.append("validation  " + validation.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))
         }
