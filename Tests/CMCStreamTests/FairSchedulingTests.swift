@@ -35,7 +35,8 @@ final class FairSchedulingTests: XCTestCase {
         func client(_ keys: CurveKeyPair) -> CurveClient { CurveClient(serverKey: server.publicKey, keys: keys) }
 
         // The flood: 300 invented subjects, real-time IMU in 0.2 s frames, from its own thread and socket.
-        let flood = Flood(context: context, endpoint: bound.imu[0], curve: client(flooder), subjects: 1_000..<1_300)
+        let flood = Flood(context: context, endpoint: bound.imu[0], curve: client(flooder), subjects: 1_000..<1_300,
+                          periodNanoseconds: 200_000_000)
         defer { flood.stop() }
         eventually(timeout: 10, "the flood saturates the workers") { m.windowsInFlight.current >= 100 }
 
@@ -114,45 +115,6 @@ final class FairSchedulingTests: XCTestCase {
         XCTAssertEqual(Publisher(MessageOrigin(user: "wrist", peerAddress: "10.0.0.5")), wrist)
         XCTAssertEqual(Publisher(MessageOrigin(peerAddress: "10.0.0.5")).name, "address:10.0.0.5")
         XCTAssertEqual(local.name, "local")
-    }
-}
-
-/// A flooding sensor on its own thread (sockets belong to one thread): a frame for every subject of
-/// `subjects` every 0.2 s, until stopped.
-private final class Flood: Sendable {
-    private let stopped = Locked(false)
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(context: ZMQContext, endpoint: String, curve: CurveClient, subjects: Range<UInt32>) {
-        let thread = Thread { [stopped, finished] in
-            defer { finished.signal() }
-            guard let socket = try? ZMQSocket(context: context, type: .pub) else { return }
-            defer { socket.close() }
-            do {
-                try socket.setHighWaterMarks(send: 100_000)
-                try socket.attach([.connect(endpoint)], curve: curve)
-            } catch { return }
-            var sequence: UInt64 = 0
-            var next = MonotonicClock.now()
-            while !stopped.current {
-                for subject in subjects {
-                    let frame = Frames.imu(subject: subject, sequence: sequence, start: next - 180_000_000, samples: 10)
-                    _ = try? socket.send(FrameCodec.message(frame), dontWait: true)
-                }
-                sequence += 1
-                next += 200_000_000
-                let wait = Double(next - MonotonicClock.now()) * 1e-9
-                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-            }
-        }
-        thread.name = "test-flood"
-        thread.start()
-    }
-
-    /// Stops the thread and waits for it; idempotent.
-    func stop() {
-        let first = stopped.withLock { s in defer { s = true }; return !s }
-        if first { finished.wait() }
     }
 }
 

@@ -162,7 +162,7 @@ final class WindowAssemblerTests: XCTestCase {
         for s: UInt32 in 1...2 { _ = try a.ingest(Frames.imu(subject: s, sequence: 0, start: second), arrival: second) }
         XCTAssertEqual(try a.ingest(Frames.imu(subject: 3, sequence: 0, start: second), arrival: second), .dropped(.subjectLimit))
         XCTAssertEqual(a.activeSubjects, 2)
-        XCTAssertEqual(a.evictIdle(now: 7 * second).sorted(), [1, 2])
+        XCTAssertEqual(a.evictIdle(now: 7 * second).map(\.subject).sorted(), [1, 2])
         XCTAssertEqual(a.activeSubjects, 0)
         XCTAssertEqual(try a.ingest(Frames.imu(subject: 3, sequence: 0, start: 8 * second), arrival: 8 * second), .buffered(lost: 0, sequenceReset: false, clockResynced: false, refused: 0))
     }
@@ -185,7 +185,30 @@ final class WindowAssemblerTests: XCTestCase {
         }
         XCTAssertNotNil(a.bufferedCounts(subject: 7))
         XCTAssertEqual(a.activeSubjects, 100)
-        XCTAssertEqual(Set(a.evictIdle(now: t)).count, 21, "evicted ids are reported for the daemon to forget")
+        let evicted = a.evictIdle(now: t)
+        XCTAssertEqual(Set(evicted.map(\.subject)).count, 21, "evicted ids are reported for the daemon to forget")
+        XCTAssertEqual(Set(evicted.map(\.reason)), [.silent], "one publisher: only silent subjects give way")
+    }
+
+    /// The assembler applies the choice: a publisher streaming to every slot of a full table loses its
+    /// least recently active subject to another publisher's new one, and cannot take it back.
+    func testTheAssemblerEvictsFromThePublisherOverItsShare() throws {
+        var a = assembler { $0.maxSubjects = 4 }
+        let flood = Publisher(MessageOrigin(user: "flood")), wrist = Publisher(MessageOrigin(user: "wrist"))
+        func ingest(_ subject: UInt32, at t: Int64, from publisher: Publisher) throws -> WindowAssembler.IngestOutcome {
+            try a.ingest(Frames.imu(subject: subject, sequence: 0, start: t), arrival: t, from: publisher)
+        }
+        let buffered = WindowAssembler.IngestOutcome.buffered(lost: 0, sequenceReset: false, clockResynced: false,
+                                                              refused: 0)
+        for s: UInt32 in 100..<104 { XCTAssertEqual(try ingest(s, at: second + Int64(s), from: flood), buffered) }
+        let t = second + second / 2  // nobody silent yet (1 s)
+        XCTAssertEqual(try ingest(7, at: t, from: wrist), buffered)
+        XCTAssertEqual(a.publisher(of: 7), wrist)
+        XCTAssertNil(a.publisher(of: 100), "the flood's least recently active subject gave way")
+        XCTAssertEqual(try ingest(100, at: t, from: flood), .dropped(.subjectLimit))
+        XCTAssertEqual(a.evictIdle(now: t),
+                       [SubjectEviction(subject: 100, publisher: flood, reason: .overShare, newcomer: wrist)])
+        XCTAssertEqual(a.activeSubjects, 4)
     }
 
     func testRingMemoryGrowsWithUseNotWithSubjects() throws {

@@ -65,7 +65,7 @@ public struct StreamSimulation: Sendable {
         func housekeeping(until now: Int64) {
             while nextTick <= now {
                 for window in assembler.closeSilentActions(now: nextTick) { classify(window, now: nextTick) }
-                for id in assembler.evictIdle(now: nextTick) { composer.forget(subject: id) }
+                for eviction in assembler.evictIdle(now: nextTick) { composer.forget(subject: eviction.subject) }
                 nextTick += tick
             }
         }

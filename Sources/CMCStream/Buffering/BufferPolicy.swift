@@ -11,7 +11,9 @@ public struct BufferPolicy: Sendable, Equatable {
     public var staleAfterSeconds: Double = 1.0
     /// A subject with no frame at all for this long is forgotten (buffers and smoothing state freed).
     public var evictAfterSeconds: Double = 30
-    /// Bound on tracked subjects; frames of further subjects are dropped (counted) until some leave.
+    /// Bound on tracked subjects. When the table is full a newcomer takes the slot of a silent subject,
+    /// or of a streaming one whose publisher holds more than its fair share (`SlotShares`); otherwise
+    /// its frames are dropped (counted).
     public var maxSubjects: Int = 1024
     /// Per subject and modality; excess frames are dropped so a flooding sender cannot starve others.
     public var maxFramesPerSecond: Double = 400
@@ -33,6 +35,17 @@ public enum DropReason: String, Sendable, CaseIterable {
     case unusedModality = "unused_modality"
     /// The sender's CURVE key is bound to other subjects (`subjects=` on its allow-list line).
     case unauthorized
+}
+
+/// Why a subject was forgotten (the `reason` label of `cmc_subjects_evicted_total`).
+public enum EvictionReason: String, Sendable, CaseIterable {
+    /// No frame for `evictAfterSeconds`.
+    case idle
+    /// Silent for `staleAfterSeconds` (nothing in flight): gave its slot to a new subject, table full.
+    case silent
+    /// Still streaming, but its publisher held more than its fair share of slots when another
+    /// publisher's new subject needed one: the publisher's least recently active subject gave way.
+    case overShare = "over_share"
 }
 
 /// Why a due window was not classified (the `reason` label of `cmc_windows_skipped_total`).

@@ -31,6 +31,8 @@ public struct WindowAssembler: Sendable {
     }
 
     struct Subject: Sendable {
+        /// Who holds the slot: the publisher of the latest buffered frame (until then, of the first).
+        var publisher: Publisher
         var inertial: ModalityStream?
         var skeleton: ModalityStream?
         var lastWindowEnd: Int64?
@@ -54,8 +56,10 @@ public struct WindowAssembler: Sendable {
     public let segmentation: SegmenterPolicy
     public let hopNanoseconds: Int64
     private var subjects: [UInt32: Subject] = [:]
+    /// The subjects' slots per publisher: who gives way when the table is full.
+    private var shares: SlotShares
     /// Subjects evicted to make room, not yet reported by `evictIdle`.
-    private var evictedForRoom: [UInt32] = []
+    private var evictedForRoom: [SubjectEviction] = []
     /// Frames that arrived after being counted lost (reordering): `cmc_frames_recovered_total`.
     public private(set) var recoveredFrames: UInt64 = 0
 
@@ -66,6 +70,7 @@ public struct WindowAssembler: Sendable {
         self.clock = clock
         self.segmentation = segmentation
         self.hopNanoseconds = Int64(hopSeconds * 1e9)
+        self.shares = SlotShares(capacity: buffer.maxSubjects)
     }
 
     /// IMU channels the segmenter measures: those the model takes in rad/s (or, with no units known, the
@@ -78,25 +83,26 @@ public struct WindowAssembler: Sendable {
     public var activeSubjects: Int { subjects.count }
     public var subjectIDs: [UInt32] { Array(subjects.keys) }
 
-    /// Buffers a decoded frame that arrived at `arrival` (CLOCK_MONOTONIC ns). Throws when the frame is
-    /// well-formed but does not fit the loaded model (channel or joint counts, units).
-    public mutating func ingest(_ frame: SensorFrame, arrival: Int64) throws(WireError) -> IngestOutcome {
+    /// The publisher holding the subject's slot (nil for an unknown subject).
+    public func publisher(of subject: UInt32) -> Publisher? { subjects[subject]?.publisher }
+
+    /// Buffers a decoded frame that arrived at `arrival` (CLOCK_MONOTONIC ns) from `publisher`. Throws
+    /// when the frame is well-formed but does not fit the loaded model (channel or joint counts, units).
+    public mutating func ingest(_ frame: SensorFrame, arrival: Int64, from publisher: Publisher = .local)
+        throws(WireError) -> IngestOutcome {
         let frame = retargeted(frame)
         guard let scales = try canonicalScales(for: frame) else { return .dropped(.unusedModality) }
         if subjects[frame.subject] == nil {
-            if subjects.count >= buffer.maxSubjects {
-                // Full: a subject that has gone silent gives way, so ids invented by a flood (one frame
-                // each) cannot lock real subjects out; while every subject streams, newcomers wait.
-                guard let victim = stalestSilentSubject(now: arrival) else { return .dropped(.subjectLimit) }
-                subjects[victim] = nil
-                evictedForRoom.append(victim)
+            if subjects.count >= buffer.maxSubjects && !makeRoom(for: publisher, now: arrival) {
+                return .dropped(.subjectLimit)
             }
-            var fresh = Subject()
+            var fresh = Subject(publisher: publisher)
             if segmentation.enabled {
                 fresh.segmenter = MotionSegmenter(policy: segmentation, gyroChannels: gyroChannels,
                                                   skeletonCoordinates: spec.skeletonCoordinates ?? 3)
             }
             subjects[frame.subject] = fresh
+            shares.take(for: publisher)
         }
         var subject = subjects[frame.subject]!
         var stream = subject[frame.modality] ?? ModalityStream(
@@ -154,6 +160,10 @@ public struct WindowAssembler: Sendable {
         }
         if late + duplicate == n { return .dropped(late > 0 ? .late : .duplicate) }
         stream.lastArrival = arrival
+        if subject.publisher != publisher {
+            shares.transfer(from: subject.publisher, to: publisher)
+            subject.publisher = publisher
+        }
         // Time-based retention: nothing older than a window (or the longest action) plus margins is cut again.
         if let newest = stream.ring.newestTime {
             let history = max(spec.windowSeconds, segmentation.retentionSeconds)
@@ -303,14 +313,20 @@ public struct WindowAssembler: Sendable {
     /// The subject's window has been classified (or failed): it may get the next one.
     public mutating func finished(subject id: UInt32) { subjects[id]?.inFlight = false }
 
-    /// The subject silent longest, if it has been silent for `staleAfterSeconds` and has no window in flight.
-    private func stalestSilentSubject(now: Int64) -> UInt32? {
-        let stale = Int64(buffer.staleAfterSeconds * 1e9)
-        var best: (id: UInt32, last: Int64)?
-        for (id, s) in subjects where !s.inFlight && now &- s.lastArrival > stale {
-            if best == nil || s.lastArrival < best!.last { best = (id, s.lastArrival) }
+    /// Frees a slot for a new subject of `newcomer` in a full table, if its share allows (`SlotShares`).
+    private mutating func makeRoom(for newcomer: Publisher, now: Int64) -> Bool {
+        let candidates = subjects.lazy.filter { !$0.value.inFlight }.map { id, s in
+            SlotShares.Candidate(subject: id, publisher: s.publisher, lastArrival: s.lastArrival)
         }
-        return best?.id
+        let silentBefore = now &- Int64(buffer.staleAfterSeconds * 1e9)
+        let choice = shares.choose(for: newcomer, among: candidates, silentBefore: silentBefore)
+        guard case let .evict(victim, reason) = choice, let evicted = subjects.removeValue(forKey: victim) else {
+            return false
+        }
+        shares.release(from: evicted.publisher)
+        evictedForRoom.append(SubjectEviction(subject: victim, publisher: evicted.publisher, reason: reason,
+                                              newcomer: newcomer))
+        return true
     }
 
     /// Floats the subjects' ring buffers hold memory for (they grow with use up to their capacity).
@@ -320,17 +336,21 @@ public struct WindowAssembler: Sendable {
         }
     }
 
-    /// Forgets subjects silent for `evictAfterSeconds`; returns their ids, and those of subjects evicted
-    /// since the last call to make room for new ones.
-    public mutating func evictIdle(now: Int64) -> [UInt32] {
+    /// Forgets subjects silent for `evictAfterSeconds`; returns them, and the subjects evicted since the
+    /// last call to make room for new ones.
+    public mutating func evictIdle(now: Int64) -> [SubjectEviction] {
         let limit = Int64(buffer.evictAfterSeconds * 1e9)
         let idle = subjects.filter { _, s in
             // A subject left without streams (a reload changed the input layout) is idle too.
             !s.inFlight && ((s.inertial == nil && s.skeleton == nil) || now &- s.lastArrival > limit)
-        }.map(\.key)
-        for id in idle { subjects[id] = nil }
+        }
+        for (id, s) in idle {
+            subjects[id] = nil
+            shares.release(from: s.publisher)
+        }
         defer { evictedForRoom.removeAll() }
-        return idle + evictedForRoom
+        let forgotten = idle.map { SubjectEviction(subject: $0.key, publisher: $0.value.publisher, reason: .idle) }
+        return forgotten + evictedForRoom
     }
 
     /// Adopts a new model's spec. Streams whose shape or units changed are discarded (their samples no

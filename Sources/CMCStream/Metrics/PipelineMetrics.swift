@@ -7,6 +7,7 @@ public struct PipelineMetrics: Sendable {
     private let resyncs: [Modality: Counter]
     private let dropped: [Modality: [DropReason: Counter]]
     private let skipped: [SkipReason: Counter]
+    private let evicted: [EvictionReason: Counter]
     public let inferenceSeconds: Histogram
     public let endToEndSeconds: Histogram
     public let subjectsActive: Gauge
@@ -41,6 +42,10 @@ public struct PipelineMetrics: Sendable {
         skipped = Dictionary(uniqueKeysWithValues: SkipReason.allCases.map {
             ($0, registry.counter("cmc_windows_skipped_total", help: "Due windows not classified, by reason.", labels: [("reason", $0.rawValue)]))
         })
+        evicted = Dictionary(uniqueKeysWithValues: EvictionReason.allCases.map {
+            ($0, registry.counter("cmc_subjects_evicted_total", help: "Subjects forgotten, by reason.",
+                                  labels: [("reason", $0.rawValue)]))
+        })
         inferenceSeconds = registry.histogram("cmc_inference_seconds", help: "Classifier time per window.", buckets: Self.latencyBuckets)
         endToEndSeconds = registry.histogram("cmc_end_to_end_seconds", help: "From window data complete to label published.", buckets: Self.latencyBuckets)
         subjectsActive = registry.gauge("cmc_subjects_active", help: "Subjects with buffered data.")
@@ -67,6 +72,7 @@ public struct PipelineMetrics: Sendable {
     public func resyncs(_ m: Modality) -> Counter { resyncs[m]! }
     public func dropped(_ m: Modality, _ r: DropReason) -> Counter { dropped[m]![r]! }
     public func skipped(_ r: SkipReason) -> Counter { skipped[r]! }
+    public func subjectsEvicted(_ r: EvictionReason) -> Counter { evicted[r]! }
 
     /// Malformed frames by the kind of error (bounded set: `WireError.metricReason` or "model_mismatch").
     public func malformed(_ m: Modality, _ reason: String) -> Counter {

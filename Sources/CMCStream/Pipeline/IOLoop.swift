@@ -47,9 +47,6 @@ final class IOLoop {
     private var actionsInFlight = 0
     /// Subject → CLOCK_MONOTONIC ns its window was handed to a worker (for the watchdog's health check).
     private var inFlight: [UInt32: Int64] = [:]
-    /// Subject → the publisher of its latest frame, charged for windows cut on a tick (closed actions).
-    /// Mirrors the assembler's subjects (set on buffering, cleared on eviction): bounded by `maxSubjects`.
-    private var publishers: [UInt32: Publisher] = [:]
     private var lastTick: Int64 = 0
     private var lastWatchdog: Int64 = 0
     let bound: BoundEndpoints
@@ -159,9 +156,10 @@ final class IOLoop {
                                           "sensor \(user) may not publish \(nominal) frames for subject \(frame.subject): dropped")
                 continue
             }
+            let publisher = Publisher(origin)
             let outcome: WindowAssembler.IngestOutcome
             do {
-                outcome = try assembler.ingest(frame, arrival: arrival)
+                outcome = try assembler.ingest(frame, arrival: arrival, from: publisher)
             } catch {
                 m.malformed(nominal, "model_mismatch").increment()
                 // Keyed by field, not subject: subject ids come from the wire (the logger bounds keys anyway).
@@ -183,8 +181,6 @@ final class IOLoop {
                     shared.logger.rateLimited("resync.\(nominal)", .notice, in: shared.logLimits, "\(nominal) clock of subject \(frame.subject) stepped; re-synchronised")
                 }
                 if refused > 0 { m.refusedSamples(nominal).increment(by: Double(refused)) }
-                let publisher = Publisher(origin)
-                publishers[frame.subject] = publisher
                 if !shared.stopRequested.current { cutIfDue(frame.subject, publisher: publisher, now: arrival) }
             }
         }
@@ -327,11 +323,11 @@ final class IOLoop {
             throw AuthenticationDown(reason: why)
         }
         for window in assembler.closeSilentActions(now: now) {
-            enqueue(window, from: publishers[window.subject] ?? Publisher(MessageOrigin()))
+            enqueue(window, from: assembler.publisher(of: window.subject) ?? .local)
         }
-        for id in assembler.evictIdle(now: now) {
-            composer.forget(subject: id)
-            publishers[id] = nil
+        for eviction in assembler.evictIdle(now: now) {
+            composer.forget(subject: eviction.subject)
+            report(eviction)
         }
         shared.metrics.subjectsActive.set(Double(assembler.activeSubjects))
         shared.metrics.recoveredFrames.advance(to: Double(assembler.recoveredFrames))
@@ -344,6 +340,21 @@ final class IOLoop {
             shared.logger.notice("classifier replaced (generation \(generation), \(classifier.spec.classNames.count) classes)")
         }
         feedWatchdog(now: now)
+    }
+
+    /// Counts an eviction; logs those that took a slot for a new subject (rate-limited: a flood of new
+    /// ids makes one per frame), naming the publishers, which the operator can act on, not the ids.
+    private func report(_ eviction: SubjectEviction) {
+        shared.metrics.subjectsEvicted(eviction.reason).increment()
+        guard let newcomer = eviction.newcomer else { return }
+        let buffer = shared.config.buffer
+        let why = eviction.reason == .overShare
+            ? "its publisher \(eviction.publisher) held more than its fair share of the \(buffer.maxSubjects) slots"
+            : "silent for \(buffer.staleAfterSeconds) s (publisher \(eviction.publisher))"
+        let level: Logger.Level = eviction.reason == .overShare ? .warning : .notice
+        shared.logger.rateLimited("evict.\(eviction.reason.rawValue)", level, in: shared.logLimits,
+                                  "subject table full: subject \(eviction.subject) gave its slot to a new subject of "
+                                  + "\(newcomer), \(why)")
     }
 
     /// Pings systemd only while the pipeline makes progress: this loop is turning (we are here) and no

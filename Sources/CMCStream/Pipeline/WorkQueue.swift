@@ -1,31 +1,6 @@
 import CMCCore
 import Foundation
 
-/// Whom a window's inference time is charged to: the sender of the frame that made it due.
-///
-/// The identity must be one a flooding sender cannot multiply cheaply, or fair shares mean nothing:
-/// - with CURVE, the ZAP user id (the allow-list name of its key): a new identity needs the operator
-///   to list a new key;
-/// - without CURVE, the TCP peer's IP address: a sender gets one share per address it controls;
-/// - neither (`ipc://`, `inproc://`, or a socket connected to a proxy): one shared share, `local`.
-/// Not the subject id (the flood of issue 10 invented 3,000 of them for free), and not the ZeroMQ
-/// connection (SUB sockets do not expose it, and a sender opens as many as it likes).
-struct Publisher: Hashable, Sendable, CustomStringConvertible {
-    let name: String
-
-    init(_ origin: MessageOrigin) {
-        if let user = origin.user {
-            name = "key:" + user
-        } else if let address = origin.peerAddress {
-            name = "address:" + address
-        } else {
-            name = "local"
-        }
-    }
-
-    var description: String { name }
-}
-
 /// The hand-off between the I/O thread and the workers: one FIFO lane of windows per publisher,
 /// served round-robin one window at a time, so each publisher with windows waiting gets an equal share
 /// of the workers whatever the others queue. (Round-robin per window rather than deficit round-robin
