@@ -19,6 +19,7 @@ extension SplitName: ExpressibleByArgument {}
 extension SessionOptions.Idle: ExpressibleByArgument {}
 extension SessionOptions.Order: ExpressibleByArgument {}
 extension SkeletonLayout: ExpressibleByArgument {}
+extension SmartFallMM.SharedInertialPolicy: ExpressibleByArgument {}
 extension SubjectList: ExpressibleByArgument {
     /// `7`, `1,3,5` or ranges like `1-4`; anything else is refused with the option's help.
     public init?(argument: String) { try? self.init(parsing: argument) }

@@ -73,11 +73,20 @@ public struct DatasetInfo: Sendable, Codable, Equatable {
     public var skeletonUnit: String?
     /// Where the IMU is worn for each class (same order as `classNames`).
     public var imuPlacementByClass: [String]
+    /// The classes whose events matter most where the dataset's activities are watched for (SmartFallMM:
+    /// its falls); stream evaluations score their detection on their own (`cmc-replay --focus-classes`).
+    /// nil when none stand out.
+    public var focusClasses: [String]?
+    /// Whether each sample's IMU and skeleton span the same interval on one clock (nil: yes, as in
+    /// UTD-MHAD). SmartFallMM cut them separately: their lengths and the action's offset in each differ,
+    /// so a replay cannot derive one modality's rate from the other's length.
+    public var synchronisedModalities: Bool?
 
     public init(name: String, classNames: [String], inertialChannels: [ChannelInfo],
                 inertialSampleRate: Double?, skeletonDimensions: Int?, jointCount: Int?,
                 jointNames: [String]?, jointNamesNote: String? = nil, bones: [[Int]],
-                skeletonFrameRate: Double?, skeletonUnit: String?, imuPlacementByClass: [String]) {
+                skeletonFrameRate: Double?, skeletonUnit: String?, imuPlacementByClass: [String],
+                focusClasses: [String]? = nil, synchronisedModalities: Bool? = nil) {
         self.name = name
         self.classNames = classNames
         self.inertialChannels = inertialChannels
@@ -90,6 +99,8 @@ public struct DatasetInfo: Sendable, Codable, Equatable {
         self.skeletonFrameRate = skeletonFrameRate
         self.skeletonUnit = skeletonUnit
         self.imuPlacementByClass = imuPlacementByClass
+        self.focusClasses = focusClasses
+        self.synchronisedModalities = synchronisedModalities
     }
 
     public var classCount: Int { classNames.count }

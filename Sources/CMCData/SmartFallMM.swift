@@ -15,6 +15,9 @@ public enum SmartFallMM {
         "sit_stand", "back_fall", "front_fall", "left_fall", "right_fall", "rotate_fall",
     ]
 
+    /// The falls, by the dataset's own naming (`*_fall`): the events a fall detector exists for.
+    public static let fallClasses = classNames.filter { $0.hasSuffix("_fall") }
+
     /// Azure Kinect body-tracking joint order. Not documented by the dataset: inferred because 32
     /// joints match that layout and these bones keep a constant length within a recording.
     public static let jointNames = [
@@ -73,7 +76,8 @@ public enum SmartFallMM {
             skeletonDimensions: 3, jointCount: 32, jointNames: jointNames,
             jointNamesNote: "inferred (Azure Kinect body-tracking layout); not documented by the dataset",
             bones: bones, skeletonFrameRate: 30, skeletonUnit: "mm",
-            imuPlacementByClass: Array(repeating: "wrist (smartwatch)", count: classNames.count))
+            imuPlacementByClass: Array(repeating: "wrist (smartwatch)", count: classNames.count),
+            focusClasses: fallClasses, synchronisedModalities: false)
     }
 
     struct TrialKey: Hashable, Comparable {

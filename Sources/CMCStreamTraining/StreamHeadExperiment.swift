@@ -28,6 +28,8 @@ public struct StreamHeadExperiment: Sendable {
     /// scored again with the calibration the *other* folds fit — what a calibrated model meets on a subject
     /// nobody fitted on. The value is the target share of idle windows published as an action.
     public var idleFalseLabelTarget: Double?
+    /// Classes whose detection is also scored on their own (`FocusScores`; SmartFallMM: the falls).
+    public var focusClasses: [String] = []
 
     public init() {}
 
@@ -149,7 +151,7 @@ public struct StreamHeadExperiment: Sendable {
     public func evaluate(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> StreamScores {
         let scripts = SessionBuilder.scripts(samples: samples, info: info, options: evaluationSession)
         return try StreamSimulation(config: config).evaluate(scripts: scripts, samples: samples,
-                                                            classifier: try BundleClassifier(bundle: bundle)).scores
+                                                            classifier: try BundleClassifier(bundle: bundle), focus: focusClasses).scores
     }
 
     /// Each subject in turn is scored by heads trained on all the others (the encoders stay `bundle`'s).

@@ -58,6 +58,9 @@ struct CMCReplay: ParsableCommand {
 
     @Flag(help: "Subscribe to the daemon's labels and report stream accuracy and latency.") var evaluate = false
     @Option(help: "Scored windows cover at least this fraction of min(window, clip).") var minCoverage = 0.75
+    @Option(help: ArgumentHelp("Classes whose detection is also scored on its own, comma-separated, or none (default: the dataset's; SmartFallMM: its falls).",
+                               discussion: "Adds stream.focus to the report (docs/deployment.md, \"Stream scores\")."))
+    var focusClasses: String?
     @Option(help: "Write the report as JSON to this file.") var json: String?
     @Option(help: "With --evaluate or --offline: write the ground truth and every event, placed on the timelines, as JSON lines to this file.")
     var events: String?
@@ -105,7 +108,8 @@ struct CMCReplay: ParsableCommand {
         simulation.imuChunk = imuChunk; simulation.skeletonChunk = skeletonChunk
         // The reference sees the clips as the daemon does: through the skeleton layout and back.
         let (output, scores) = try simulation.evaluate(
-            scripts: loaded.scripts, samples: loaded.samples.map { SessionBuilder.roundTrip($0, through: skeletonLayout) }, classifier: classifier)
+            scripts: loaded.scripts, samples: loaded.samples.map { SessionBuilder.roundTrip($0, through: skeletonLayout) }, classifier: classifier,
+            focus: try focus(loaded.info))
         if let events { try EventDump.write(to: events, scripts: loaded.scripts, simulated: output) }
         var report = ReplayReport(source: loaded.description + " (offline, \(model))", speed: 0, streams: loaded.scripts.count,
                                   clips: loaded.scripts.reduce(0) { $0 + $1.clips.count },
@@ -116,6 +120,10 @@ struct CMCReplay: ParsableCommand {
                                     + (output.failures > 0 ? ["\(output.failures) windows failed to classify"] : []))
         report.stream = scores
         return report
+    }
+
+    private func focus(_ info: DatasetInfo) throws -> [String] {
+        do { return try FocusScores.classes(focusClasses, info: info) } catch { throw ValidationError("--focus-classes: \(error)") }
     }
 
     /// The dataset or demo clips selected on the command line, as streams.
@@ -152,7 +160,8 @@ struct CMCReplay: ParsableCommand {
         send.speed = speed; send.imuChunk = imuChunk; send.skeletonChunk = skeletonChunk
         let wallStart = Date()
         let outcome = try ReplaySession.run(
-            scripts: loaded.scripts, targets: targets, send: send, evaluate: evaluate, minCoverage: minCoverage, context: context,
+            scripts: loaded.scripts, targets: targets, send: send, evaluate: evaluate, minCoverage: minCoverage,
+            focusClasses: try focus(loaded.info), context: context,
             onLabel: labelPrinter, onAction: quiet ? nil : Self.printAction,
             progress: { fraction in
                 let elapsed = Date().timeIntervalSince(wallStart)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CMCCommandLine
 import CMCData
+import CMCHarness
 import CMCModel
 import CMCStream
 import CMCStreamTraining
@@ -26,6 +27,9 @@ struct StreamHeadCommand: ParsableCommand {
     @Option(help: "Bundle whose encoders are kept.") var model = "models/utd-mhad-cmkm.safetensors"
     @Option(help: "Dataset: \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset = "utd-mhad"
     @Option(help: "Dataset root. Defaults to $\(DataRoot.environmentVariable), else ../shared/data.") var root: String?
+    @Option(help: ArgumentHelp("SmartFallMM: trials whose IMU file is another trial's copy: \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               discussion: "Default as configs/smartfallmm.json trains its encoders: copies spanning several activities carry the wrong IMU for most of them."))
+    var sharedImu = SmartFallMM.SharedInertialPolicy.dropIfLabelsDiffer
     @Option(help: "Subjects whose clips train the heads, e.g. 1,3,5 (default: the bundle's training split).") var subjects: SubjectList?
     @Option(help: "Also score the result on these subjects' sessions, offline, e.g. 7.") var evaluate: SubjectList?
     @Flag(help: "Leave-one-subject-out over --subjects: report each held-out subject; writes no bundle.") var loso = false
@@ -44,6 +48,8 @@ struct StreamHeadCommand: ParsableCommand {
     @Option(help: "With --calibrate: the share of idle windows the unknown threshold may let through as an action.")
     var idleFalseLabelRate = 0.05
     @Option(help: "Write the folds (stream scores, class counts) as JSON here.") var json: String?
+    @Option(help: "Classes whose detection is also scored on its own, comma-separated, or none (default: the dataset's; SmartFallMM: its falls).")
+    var focusClasses: String?
 
     func run() throws {
         guard let kind = DatasetKind(rawValue: dataset) else { throw ValidationError("unknown dataset \(dataset)") }
@@ -52,10 +58,15 @@ struct StreamHeadCommand: ParsableCommand {
         }
         guard loso || out != nil || evaluate != nil else { throw ValidationError("nothing to do: pass --out, --evaluate or --loso") }
         let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
-        let data = try kind.load(root: root)
+        var options = SmartFallMM.Options()
+        options.sharedInertial = sharedImu
+        let data = try kind.load(root: root, smartFallMM: options)
         func parse(_ list: SubjectList) -> [Int] { list.ids.map(Int.init) }
         let trainIDs = subjects.map(parse) ?? bundle.metadata.split["train"] ?? kind.defaultSplit.train
         var experiment = StreamHeadExperiment()
+        do { experiment.focusClasses = try FocusScores.classes(focusClasses, info: data.info) } catch {
+            throw ValidationError("--focus-classes: \(error)")
+        }
         experiment.trainer = fromScratch ? .fromScratch(seed: seed) : StreamHeadTrainer(seed: seed)
         if let epochs { experiment.trainer.schedule.epochs = epochs }
         if let learningRate { experiment.trainer.schedule.learningRate = learningRate }

@@ -72,6 +72,11 @@ public struct ReplayReport: Codable, Sendable {
                          + "\(st.clipsDetected) clips found")
             lines.append("idle        " + (st.idleFalseEventsPerMin.map { String(format: "%.2f false events per minute", $0) } ?? "n/a")
                          + String(format: " over %.1f idle minutes", st.idleMinutes))
+            if let f = st.focus {
+                lines.append("focus       \(f.events) events for \(f.clips) clips of \(f.classes.joined(separator: ", ")): "
+                             + "precision \(pct(f.precision)) / recall \(pct(f.recall)) same label, "
+                             + "\(pct(f.lenient.precision)) / \(pct(f.lenient.recall)) any of them")
+            }
             lines.append("event lat.  \(st.eventLatencyMs.line)  (clip's last frame sent → action event received)")
             if let c = st.clipAccuracy { lines.append("clips       \(pct(c)) of the same clips classified whole, offline") }
         }

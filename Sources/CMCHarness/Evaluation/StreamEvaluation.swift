@@ -62,7 +62,8 @@ public struct StreamEvaluation: Codable, Sendable {
     }
 
     public static func evaluate(scripts: [StreamScript], log: SendLog, labels: [LabelCollector.Received],
-                                actions: [LabelCollector.ReceivedAction] = [], minCoverage: Double = 0.75) -> StreamEvaluation {
+                                actions: [LabelCollector.ReceivedAction] = [], minCoverage: Double = 0.75,
+                                focusClasses: [String] = []) -> StreamEvaluation {
         let tracks = SendTracks(log: log, streams: scripts)
         let streamOf = Dictionary(scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
         var result = StreamEvaluation(streams: scripts.count, clips: scripts.reduce(0) { $0 + $1.clips.count }, labels: 0, foreignLabels: 0,
@@ -128,7 +129,7 @@ public struct StreamEvaluation: Codable, Sendable {
                                              end: Double(a.event.endSensorNanoseconds &- log.origin) * 1e-9, label: a.event.label,
                                              receivedAt: a.receivedAt)
         }
-        result.stream = StreamScores.score(scripts: scripts, labels: centres, actions: placedActions) { stream, t in
+        result.stream = StreamScores.score(scripts: scripts, labels: centres, actions: placedActions, focus: focusClasses) { stream, t in
             tracks.completion(stream: stream, timelineEnd: Int64(t * 1e9))
         }
         result.latencyMs = LatencyStats(latencies)

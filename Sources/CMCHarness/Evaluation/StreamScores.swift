@@ -17,6 +17,8 @@ import CMCStream
 ///   moment the frame holding the clip's last sample left the replayer to the event's arrival
 ///   (negative when the action's motion ended early enough for the event to beat the clip's end).
 /// - `clip_accuracy`: the same clips classified whole, offline, by the same model (reference).
+/// - `focus`: with focus classes given (e.g. SmartFallMM's falls), detection restricted to them
+///   (`FocusScores`: strict and lenient about which focus label).
 public struct StreamScores: Codable, Sendable, Equatable {
     public var windowAccuracy: Double?
     public var windowsScored: Int
@@ -34,13 +36,15 @@ public struct StreamScores: Codable, Sendable, Equatable {
     public var eventLatencyMs: LatencyStats
     public var clipAccuracy: Double?
     public var iouThreshold: Double
+    /// Scores of the focus classes, when some were named.
+    public var focus: FocusScores?
 
     enum CodingKeys: String, CodingKey {
         case windowAccuracy = "window_accuracy", windowsScored = "windows_scored", idleWindows = "idle_windows"
         case eventPrecision = "event_precision", eventRecall = "event_recall", eventF1 = "event_f1", events
         case eventsMatched = "events_matched", clipsDetected = "clips_detected", clips
         case idleFalseEventsPerMin = "idle_false_events_per_min", idleMinutes = "idle_minutes"
-        case eventLatencyMs = "event_latency_ms", clipAccuracy = "clip_accuracy", iouThreshold = "iou_threshold"
+        case eventLatencyMs = "event_latency_ms", clipAccuracy = "clip_accuracy", iouThreshold = "iou_threshold", focus
     }
 
     /// Temporal IoU of two intervals (seconds).
@@ -66,9 +70,11 @@ public struct StreamScores: Codable, Sendable, Equatable {
         public var label: String
     }
 
-    /// - Parameter completion: when the data of a stream up to a timeline instant (s) had been sent.
+    /// - Parameters:
+    ///   - focus: classes whose detection is also scored on its own (`FocusScores`); none: no `focus`.
+    ///   - completion: when the data of a stream up to a timeline instant (s) had been sent.
     public static func score(scripts: [StreamScript], labels: [PlacedLabel], actions: [PlacedAction], iouThreshold: Double = 0.5,
-                             completion: (Int, Double) -> Int64?) -> StreamScores {
+                             focus: [String] = [], completion: (Int, Double) -> Int64?) -> StreamScores {
         var s = StreamScores(windowsScored: 0, idleWindows: 0, events: actions.count, eventsMatched: 0, clipsDetected: 0,
                              clips: scripts.reduce(0) { $0 + $1.clips.count }, idleMinutes: 0, eventLatencyMs: LatencyStats([]),
                              iouThreshold: iouThreshold)
@@ -93,37 +99,25 @@ public struct StreamScores: Codable, Sendable, Equatable {
             for c in script.clips { idle -= c.duration }
             s.idleMinutes += max(0, idle) / 60
 
-            var pairs: [(iou: Double, event: Int, clip: Int)] = []
-            for (e, a) in mine.enumerated() {
-                for (c, clip) in script.clips.enumerated() where clip.end > a.start && clip.start < a.end {
-                    let v = iou((a.start, a.end), (clip.start, clip.end))
-                    if v >= iouThreshold { pairs.append((v, e, c)) }
-                }
-            }
-            pairs.sort { $0.iou > $1.iou }
+            let pairs = TemporalMatching.candidates(events: mine, clips: script.clips, threshold: iouThreshold)
             // Detection (any label) for latency and segmentation quality; matching (same label) for P/R.
-            var detectedClips = Set<Int>(), detectingEvents = Set<Int>()
-            var matchedClips = Set<Int>(), matchingEvents = Set<Int>()
-            for p in pairs {
-                if !detectedClips.contains(p.clip) && !detectingEvents.contains(p.event) {
-                    detectedClips.insert(p.clip); detectingEvents.insert(p.event)
-                    // Negative when the event came before the clip's last frame (its end was rest).
-                    if let sent = completion(index, script.clips[p.clip].end) {
-                        latencies.append(Double(mine[p.event].receivedAt - sent) * 1e-6)
-                    }
-                }
-                if !matchedClips.contains(p.clip) && !matchingEvents.contains(p.event) && mine[p.event].label == script.clips[p.clip].className {
-                    matchedClips.insert(p.clip); matchingEvents.insert(p.event)
+            let detected = TemporalMatching.greedy(pairs)
+            for p in detected {
+                // Negative when the event came before the clip's last frame (its end was rest).
+                if let sent = completion(index, script.clips[p.clip].end) {
+                    latencies.append(Double(mine[p.event].receivedAt - sent) * 1e-6)
                 }
             }
-            s.clipsDetected += detectedClips.count
-            s.eventsMatched += matchedClips.count
+            let matched = TemporalMatching.greedy(pairs) { mine[$0.event].label == script.clips[$0.clip].className }
+            s.clipsDetected += detected.count
+            s.eventsMatched += matched.count
         }
         if s.events > 0 { s.eventPrecision = Double(s.eventsMatched) / Double(s.events) }
         if s.clips > 0 { s.eventRecall = Double(s.eventsMatched) / Double(s.clips) }
         if let p = s.eventPrecision, let r = s.eventRecall { s.eventF1 = p + r > 0 ? 2 * p * r / (p + r) : 0 }
         if s.idleMinutes > 0 { s.idleFalseEventsPerMin = Double(falseIdle) / s.idleMinutes }
         s.eventLatencyMs = LatencyStats(latencies)
+        if !focus.isEmpty { s.focus = FocusScores(classes: focus, scripts: scripts, actions: actions, iouThreshold: iouThreshold) }
         return s
     }
 }

@@ -37,10 +37,11 @@ public enum ReplaySession {
 
     /// - Parameters:
     ///   - evaluate: subscribe to `targets.labels` and score the events against the scripts.
+    ///   - focusClasses: classes also scored on their own (`FocusScores`).
     ///   - drainSeconds: after the last frame, wait this long at most for labels still coming (stops
     ///     earlier once no label arrived for a whole hop-and-a-half).
     public static func run(scripts: [StreamScript], targets: ReplayTargets, send: SendOptions, evaluate: Bool, minCoverage: Double = 0.75,
-                           drainSeconds: Double = 3, context: ZMQContext, onLabel: (@Sendable (LabelCollector.Received) -> Void)? = nil,
+                           focusClasses: [String] = [], drainSeconds: Double = 3, context: ZMQContext, onLabel: (@Sendable (LabelCollector.Received) -> Void)? = nil,
                            onAction: (@Sendable (LabelCollector.ReceivedAction) -> Void)? = nil, progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }) throws -> Outcome {
         var collector: LabelCollector?
         if evaluate {
@@ -65,7 +66,8 @@ public enum ReplaySession {
         }
         let labels = collector.stop()
         let actions = collector.actions
-        let evaluation = StreamEvaluation.evaluate(scripts: scripts, log: log, labels: labels, actions: actions, minCoverage: minCoverage)
+        let evaluation = StreamEvaluation.evaluate(scripts: scripts, log: log, labels: labels, actions: actions, minCoverage: minCoverage,
+                                                  focusClasses: focusClasses)
         return Outcome(log: log, labels: labels, actions: actions, evaluation: evaluation, rejectedLabels: collector.rejected)
     }
 }

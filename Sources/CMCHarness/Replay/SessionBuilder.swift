@@ -49,8 +49,12 @@ public struct SessionOptions: Sendable, Equatable {
 /// Timing: the IMU runs at the dataset's nominal rate (UTD-MHAD: 50 Hz). Skeleton frame times are
 /// derived from the clip's IMU duration, so both modalities span the same time (UTD-MHAD's Kinect
 /// delivered ≈ 19 fps effective, not its nominal 30); an implausible result (outside 5–60 fps) falls
-/// back to the nominal frame rate. Values stay in the dataset's units; the sender labels them with
-/// the matching wire unit codes (UTD-MHAD: g and deg/s, metres) so the daemon converts them.
+/// back to the nominal frame rate. Datasets whose modalities were cut separately
+/// (`DatasetInfo.synchronisedModalities` false, SmartFallMM) keep each modality at its own nominal
+/// rate instead: both start with the clip, which lasts as long as the longer of the two (the action's
+/// offset within each is unknown, so no other alignment would be better founded). Values stay in the
+/// dataset's units; the sender labels them with the matching wire unit codes (UTD-MHAD: g and deg/s,
+/// metres; SmartFallMM: m/s², rad/s, mm) so the daemon converts them.
 public enum SessionBuilder {
     public static func scripts(samples: [Sample], info: DatasetInfo, options: SessionOptions) -> [StreamScript] {
         var scripts: [StreamScript] = []
@@ -92,6 +96,7 @@ public enum SessionBuilder {
         }
         let noise = options.idle == .noise ? restNoise(clips, layout: options.skeletonLayout) : (imu: [Float](), skeleton: [Float]())
         let withIMU = clips.contains { $0.inertial != nil }, withSkeleton = clips.contains { $0.skeleton != nil }
+        let synchronised = info.synchronisedModalities ?? true
         let layout = options.skeletonLayout
         func skeletonSample(_ raw: DataArray, _ k: Int) -> [Float] { Self.skeletonSample(raw, k, as: layout) }
         var imu = withIMU ? ScriptedSamples(channels: info.inertialChannels.count, joints: 0, units: units.imu) : nil
@@ -106,11 +111,13 @@ public enum SessionBuilder {
         for clip in clips {
             let rawI = clip.inertial, rawS = clip.skeleton
             let imuCount = rawI?.shape[1] ?? 0, frames = rawS?.shape[1] ?? 0
-            let seconds = imuCount > 0 ? Double(imuCount) * Double(imuPeriod) * 1e-9 : Double(frames) * nominalFrame
-            var framePeriod = frames > 0 ? seconds / Double(frames) : nominalFrame
+            let imuSeconds = Double(imuCount) * Double(imuPeriod) * 1e-9
+            var framePeriod = synchronised && imuCount > 0 && frames > 0 ? imuSeconds / Double(frames) : nominalFrame
             if !(1 / 60...1 / 5).contains(framePeriod) { framePeriod = nominalFrame }
-            // Rounded down, so a clip's frames never end after its IMU samples.
+            // Rounded down, so a synchronised clip's frames never end after its IMU samples.
             let framePeriodNs = Int64((framePeriod * 1e9).rounded(.down))
+            let skeletonSeconds = Double(Int64(frames) * framePeriodNs) * 1e-9
+            let seconds = synchronised && imuCount > 0 ? imuSeconds : max(imuSeconds, skeletonSeconds)
             // The clip starts on the IMU's sample grid, so the IMU stream stays perfectly regular.
             var start = cursor
             if withIMU { start = nextIMU + max(0, (cursor - nextIMU + imuPeriod - 1) / imuPeriod) * imuPeriod }

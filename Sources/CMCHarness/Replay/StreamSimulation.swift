@@ -97,17 +97,18 @@ public struct StreamSimulation: Sendable {
     }
 
     /// Runs `scripts` through the daemon's code with `classifier` and scores them; the reference
-    /// `clip_accuracy` is `samples` (the clips as the daemon sees them) classified whole by the same bundle.
-    public func evaluate(scripts: [StreamScript], samples: [Sample], classifier: BundleClassifier) throws
+    /// `clip_accuracy` is `samples` (the clips as the daemon sees them) classified whole by the same bundle;
+    /// `focus` classes are also scored on their own (`FocusScores`).
+    public func evaluate(scripts: [StreamScript], samples: [Sample], classifier: BundleClassifier, focus: [String] = []) throws
         -> (output: Output, scores: StreamScores) {
         let output = run(scripts: scripts, classifier: classifier)
-        var scores = Self.scores(scripts: scripts, output: output)
+        var scores = Self.scores(scripts: scripts, output: output, focus: focus)
         scores.clipAccuracy = try ClipReference.accuracy(bundle: classifier.recognizer.bundle, samples: samples)
         return (output, scores)
     }
 
     /// The window and event scores of a simulated run (`StreamScores`, as `cmc-replay --evaluate`).
-    public static func scores(scripts: [StreamScript], output: Output) -> StreamScores {
+    public static func scores(scripts: [StreamScript], output: Output, focus: [String] = []) -> StreamScores {
         var labels: [StreamScores.PlacedLabel] = [], actions: [StreamScores.PlacedAction] = []
         for (stream, event, publishedAt) in output.events {
             switch event {
@@ -120,7 +121,7 @@ public struct StreamSimulation: Sendable {
             }
         }
         let tracks = SendTracks(log: output.log, streams: scripts)
-        return StreamScores.score(scripts: scripts, labels: labels, actions: actions) { stream, t in
+        return StreamScores.score(scripts: scripts, labels: labels, actions: actions, focus: focus) { stream, t in
             tracks.completion(stream: stream, timelineEnd: Int64(t * 1e9))
         }
     }
