@@ -8,8 +8,9 @@ import Foundation
 /// no client can hold it up: each connection has `requestDeadline` from its accept to its complete
 /// request and reply (a client dribbling a byte a second is cut off), at most `maxConnections` are
 /// open (past that the oldest is closed to admit the newcomer, so idle connections cannot lock a
-/// scraper out), and requests are bounded to 8 KiB. That is all a scraper every few seconds needs;
-/// a full HTTP stack (swift-nio) would add start-up time and megabytes to the daemon for nothing it uses.
+/// scraper out), and requests are bounded to 8 KiB (`MetricsRequest` decides what a request is). That
+/// is all a scraper every few seconds needs; a full HTTP stack (swift-nio) would add start-up time and
+/// megabytes to the daemon for nothing it uses.
 public final class MetricsHTTPServer: Sendable {
     public let host: String
     public let port: UInt16
@@ -85,8 +86,11 @@ public final class MetricsHTTPServer: Sendable {
                     let n = recv(c.fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
                     if n <= 0 { open = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) } else {
                         c.request += chunk[0..<n]
-                        if c.request.count > 8192 { open = false }
-                        else if Self.complete(c.request) { c.reply = Self.reply(to: c.request, registry)[...] }
+                        switch MetricsRequest.parse(c.request) {
+                        case .incomplete: break
+                        case .tooLarge: open = false
+                        case let request: c.reply = request.reply(metrics: registry.render)[...]
+                        }
                     }
                 }
                 if open, var reply = c.reply, events & POLLOUT != 0 {
@@ -110,26 +114,6 @@ public final class MetricsHTTPServer: Sendable {
                 }
             }
         }
-    }
-
-    private static func complete(_ request: [UInt8]) -> Bool {
-        guard request.count >= 4 else { return false }
-        for i in 0...(request.count - 4) where request[i] == 13 && request[i + 1] == 10 && request[i + 2] == 13 && request[i + 3] == 10 {
-            return true
-        }
-        // HTTP/0.9-style clients end with a single line.
-        return request.count >= 2 && request.suffix(2) == [10, 10]
-    }
-
-    private static func reply(to request: [UInt8], _ registry: MetricsRegistry) -> [UInt8] {
-        let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
-        let parts = line.split(separator: " ")
-        let isMetrics = parts.count >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1].hasPrefix("/metrics?"))
-        let body = isMetrics ? registry.render() : "not found\n"
-        let status = isMetrics ? "200 OK" : "404 Not Found"
-        let contentType = isMetrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain"
-        let head = "HTTP/1.0 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-        return Array((head + body).utf8)
     }
 
     private static func posixError(_ what: String) -> NSError {
