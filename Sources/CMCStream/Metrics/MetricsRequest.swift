@@ -14,23 +14,24 @@ public enum MetricsRequest: Equatable, Sendable {
     /// A scrape request is one short line and a few headers; anything longer is not a scraper.
     public static let maxBytes = 8192
 
+    /// Decided by the request's head alone (up to its blank line), so the answer does not depend on how
+    /// TCP split the bytes or on what a client sent after the head.
     public static func parse(_ request: [UInt8]) -> MetricsRequest {
-        if request.count > maxBytes { return .tooLarge }
-        guard isComplete(request) else { return .incomplete }
-        let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
+        guard let end = headEnd(request) else { return request.count > maxBytes ? .tooLarge : .incomplete }
+        let line = String(decoding: request[..<end].prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
         let parts = line.split(separator: " ")
         guard parts.count >= 2, parts[0] == "GET" else { return .notFound }
         return parts[1] == "/metrics" || parts[1].hasPrefix("/metrics?") ? .metrics : .notFound
     }
 
-    private static func isComplete(_ request: [UInt8]) -> Bool {
-        guard request.count >= 4 else { return false }
-        for i in 0...(request.count - 4)
-        where request[i] == 13 && request[i + 1] == 10 && request[i + 2] == 13 && request[i + 3] == 10 {
-            return true
+    /// Where the head ends, if within `maxBytes`: after the first byte that completes a blank line,
+    /// CRLF CRLF or (HTTP/0.9-style clients) LF LF.
+    private static func headEnd(_ request: [UInt8]) -> Int? {
+        for i in 1..<max(1, min(request.count, maxBytes)) where request[i] == 10 {
+            if request[i - 1] == 10 { return i + 1 }
+            if i >= 3 && request[i - 3] == 13 && request[i - 2] == 10 && request[i - 1] == 13 { return i + 1 }
         }
-        // HTTP/0.9-style clients end with a single line.
-        return request.count >= 2 && request.suffix(2) == [10, 10]
+        return nil
     }
 
     /// The whole HTTP/1.0 reply to a complete request; `body` renders the metrics (called for `.metrics` only).
