@@ -106,6 +106,16 @@ final class FuzzStreamFindingsTests: XCTestCase {
         XCTAssertThrowsError(try CurveAllowList.parse("\(Self.keyA) w subjects=1 subjects=2\n", source: "s"))
     }
 
+    /// Found by fuzz-allowlist: a bad `subjects=` value was quoted in the error (and so in the log),
+    /// though the allow-list promises never to echo its lines — a key pasted there would have leaked.
+    func testAllowListErrorDoesNotQuoteASubjectsValue() {
+        let line = "\(Self.keyA) wrist subjects=1\(Self.keyB)\n"
+        XCTAssertThrowsError(try CurveAllowList.parse(line, source: "f")) { error in
+            XCTAssert("\(error)".contains("line 1: subjects= must list subject ids"), "\(error)")
+            XCTAssertFalse("\(error)".contains(Self.keyB), "\(error)")
+        }
+    }
+
     /// Found by fuzz-allowlist: names (written into log lines) could carry control characters.
     func testAllowListRefusesControlCharactersInNames() {
         XCTAssertThrowsError(try CurveAllowList.parse("\(Self.keyA) evil\u{1B}[2Jname\n", source: "esc")) { error in

@@ -79,7 +79,9 @@ public struct CurveAllowList: Sendable, Equatable {
             var allowed: Set<UInt32>?
             if let i = fields.firstIndex(where: { $0.hasPrefix("subjects=") }) {
                 do { allowed = Set(try SubjectList(parsing: String(fields.remove(at: i).dropFirst(9))).ids) } catch {
-                    problems.append("line \(index + 1): \(error)")
+                    // Not the parser's message: it quotes the text, and nothing from the file is echoed.
+                    problems.append("line \(index + 1): subjects= must list subject ids and ranges a-b (e.g. 1-4,7), "
+                                    + "at most \(SubjectList.maxCount)")
                     continue
                 }
             }
