@@ -61,7 +61,9 @@ public enum SoakRunner {
 
         let attacks = Locked(SoakAttacks())
         let attackFailures = Locked([String]())
+        var threads = 2   // the sensors and the flooder
         func attack(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+            threads += 1
             spawn("soak-\(name)", done) {
                 do { try body() } catch { attackFailures.withLock { $0.append("\(name) attacker failed: \(error)") } }
             }
@@ -88,7 +90,6 @@ public enum SoakRunner {
             a.run(start: start, end: end, shouldStop: { abort.current })
             attacks.withLock { $0.scrapes = a.counts }
         }
-        let threads = 6
 
         var problems: [String] = []
         var samples: [[Double]] = []
