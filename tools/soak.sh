@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Soak test of cmcd: a real daemon process under many simulated subjects for a sustained period, with
 # sensors dropping out and reconnecting, clock jumps, reordered and duplicated frames, a flooding
-# publisher (with malformed messages) and SIGHUP reloads (good, truncated, good). Prints a one-screen
-# summary and writes JSON; fails (exit 1) if cmcd died, lost labels, mishandled a reload or its memory
-# grew. The logic is `cmc-bench soak` (Sources/CMCDaemon/Soak); this script builds and runs it niced,
-# so a training job on the same machine keeps its share of the CPU.
+# publisher (with malformed messages), SIGHUP reloads (good, truncated, good) and attackers: messages
+# beyond cmcd's size limit, thousands of invented subject ids, idle and slowloris connections to
+# /metrics while it is scraped. Prints a one-screen summary and writes JSON; fails (exit 1) if cmcd
+# died, lost labels, locked a well-behaved subject out, kept an oversize sender, failed a scrape,
+# mishandled a reload or its memory grew. The logic is `cmc-bench soak` (Sources/CMCHarness/Soak);
+# this script builds and runs it niced, so a training job on the same machine keeps its share of the CPU.
 #
 # Usage: tools/soak.sh [--quick] [--minutes N] [any cmc-bench soak option, e.g. --subjects 64 --curve]
 # Settings (environment): CMC_BIN_DIR (binaries; default: build .build/release), CMC_MODEL (default

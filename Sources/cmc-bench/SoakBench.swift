@@ -12,7 +12,9 @@ struct SoakBench: ParsableCommand {
             Starts the cmcd next to this executable (--cmcd) from a config in --work-dir, then streams
             --subjects simulated subjects at --speed times real time for --minutes, while sensors drop
             out and reconnect, clocks jump, frames arrive reordered and duplicated, a publisher floods
-            (with malformed messages), and the model is reloaded by SIGHUP (good, truncated, good again).
+            (with malformed messages), the model is reloaded by SIGHUP (good, truncated, good again), and
+            attackers send messages beyond cmcd's size limit, invent thousands of subject ids, and hold
+            idle and slowloris connections to /metrics while it is scraped (each attack: its option, 0 = off).
             Reports frames sent, processed and dropped (by reason, from cmcd's metrics), windows inferred,
             label latency percentiles and cmcd's RSS at start and end. tools/soak.sh wraps this.
             """)
@@ -28,6 +30,10 @@ struct SoakBench: ParsableCommand {
     @Option(help: "Work directory: config, model copy, keys, cmcd.log.") var workDir = "runs/soak/work"
     @Option(help: "cmcd inference threads.") var workers = 2
     @Option(help: "Flood rate during bursts (frames/s).") var floodRate = 2000.0
+    @Option(help: "Seconds between oversized messages (0: none).") var oversizeEvery = 5.0
+    @Option(help: "Invented subject ids per second during the squatters' bursts (0: none).") var squatRate = 2000.0
+    @Option(help: "Idle connections held open to /metrics (0: none).") var idleConnections = 500
+    @Option(help: "Slowloris clients on /metrics (0: none).") var slowloris = 8
     @Flag(help: "CURVE on every socket (keys generated in the work directory).") var curve = false
     @Option(help: "Random seed of the trouble schedule.") var seed: UInt64 = 1
     @Option(help: "Write the report as JSON to this file.") var json: String?
@@ -52,6 +58,10 @@ struct SoakBench: ParsableCommand {
         options.clock = clockMode
         options.workers = workers
         options.floodRate = floodRate
+        options.oversizeEverySeconds = oversizeEvery
+        options.squatRate = squatRate
+        options.idleConnections = idleConnections
+        options.slowlorisClients = slowloris
         options.curve = curve
         options.seed = seed
         // Unbuffered, so progress shows live through a pipe.

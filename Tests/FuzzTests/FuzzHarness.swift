@@ -61,4 +61,7 @@ final class FuzzTests: XCTestCase {
     func testLabelEvent() throws { try FuzzHarness.run(LabelTarget.self, iterations: 50_000) }
     func testRecordReader() throws { try FuzzHarness.run(RecordTarget.self, iterations: 20_000) }
     func testSmartFallMMCSV() throws { try FuzzHarness.run(CSVTarget.self, iterations: 200_000) }
+    func testWindowAssemblerPrograms() throws { try FuzzHarness.run(AssemblerTarget.self, iterations: 5_000) }
+    func testMetricsHTTPRequest() throws { try FuzzHarness.run(HTTPTarget.self, iterations: 200_000) }
+    func testCurveAllowListAndKeyFiles() throws { try FuzzHarness.run(AllowListTarget.self, iterations: 100_000) }
 }

@@ -4,6 +4,7 @@ import CMCTensor
 import CMCTraining
 import Foundation
 import XCTest
+import CMCStream
 
 /// Minimal reproducers of the bugs the fuzzers found (docs/fuzzing.md lists them). The inputs are
 /// also committed as Corpus/<target>/crash-* files, which FuzzTests replays.
@@ -66,5 +67,62 @@ final class FuzzFixedFindingsTests: XCTestCase {
         XCTAssertNil(config.classifier.plateauPatience)
         let again = try ExperimentConfig.decode(Data(config.jsonString().utf8), source: "written")
         XCTAssertNil(again.classifier.plateauPatience, "jsonString() lost the explicit null")
+    }
+}
+
+/// Findings of the stateful and text targets added for issue 10 (assembler, http, allowlist); each input
+/// is also committed as Corpus/<target>/crash-*.
+final class FuzzStreamFindingsTests: XCTestCase {
+    static let keyA = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", keyB = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+
+    /// Found by fuzz-http: a request ending in LF LF counted as complete only while nothing followed it,
+    /// and a complete head followed by more than 8 KiB was refused as too large, so the answer depended
+    /// on how TCP split the bytes.
+    func testMetricsRequestIsDecidedByItsHeadAlone() {
+        XCTAssertEqual(MetricsRequest.parse(Array("GET /metrics\n\nX".utf8)), .metrics)
+        XCTAssertEqual(MetricsRequest.parse(Array("GET /metrics\n\n".utf8)), .metrics)
+        let head = Array("GET /metrics HTTP/1.0\r\n\r\n".utf8)
+        XCTAssertEqual(MetricsRequest.parse(head + [UInt8](repeating: 0x61, count: 9000)), .metrics)
+        XCTAssertEqual(MetricsRequest.parse([UInt8](repeating: 0x61, count: MetricsRequest.maxBytes + 1)), .tooLarge)
+        XCTAssertEqual(MetricsRequest.parse(Array("GET /metrics HTTP/1.0\r\n".utf8)), .incomplete)
+    }
+
+    /// Found by fuzz-allowlist: Swift reads "\r\n" as one character, so a file saved with CRLF line
+    /// endings was one line: the first key got a name holding the rest of the file, the others nothing.
+    func testAllowListWithCRLFLineEndingsListsEveryKey() throws {
+        let list = try CurveAllowList.parse("\(Self.keyA) wrist-7\r\n\(Self.keyB) kinect-2\r\n", source: "crlf")
+        XCTAssertEqual(list.count, 2)
+        XCTAssertEqual(list.name(of: CurvePublicKey(z85: Self.keyA)!), "wrist-7")
+        XCTAssertEqual(list.name(of: CurvePublicKey(z85: Self.keyB)!), "kinect-2")
+    }
+
+    /// Found by fuzz-allowlist: a second line for the same key replaced the first, and with it the
+    /// first line's subject restriction (the key could then publish for every subject).
+    func testAllowListRefusesAKeyListedTwice() {
+        let text = "\(Self.keyA) wrist-7 subjects=7\n\(Self.keyA) other\n"
+        XCTAssertThrowsError(try CurveAllowList.parse(text, source: "twice")) { error in
+            XCTAssert("\(error)".contains("line 2: the key is listed twice"), "\(error)")
+        }
+        XCTAssertThrowsError(try CurveAllowList.parse("\(Self.keyA) w subjects=1 subjects=2\n", source: "s"))
+    }
+
+    /// Found by fuzz-allowlist: a bad `subjects=` value was quoted in the error (and so in the log),
+    /// though the allow-list promises never to echo its lines — a key pasted there would have leaked.
+    func testAllowListErrorDoesNotQuoteASubjectsValue() {
+        let line = "\(Self.keyA) wrist subjects=1\(Self.keyB)\n"
+        XCTAssertThrowsError(try CurveAllowList.parse(line, source: "f")) { error in
+            XCTAssert("\(error)".contains("line 1: subjects= must list subject ids"), "\(error)")
+            XCTAssertFalse("\(error)".contains(Self.keyB), "\(error)")
+        }
+    }
+
+    /// Found by fuzz-allowlist: names (written into log lines) could carry control characters.
+    func testAllowListRefusesControlCharactersInNames() {
+        XCTAssertThrowsError(try CurveAllowList.parse("\(Self.keyA) evil\u{1B}[2Jname\n", source: "esc")) { error in
+            XCTAssert("\(error)".contains("control characters"), "\(error)")
+        }
+        // Any white space (here a tab and an em space) separates the fields a name is made of.
+        let list = try? CurveAllowList.parse("\(Self.keyA)\tnamed\u{2003}in  parts\n", source: "spaces")
+        XCTAssertEqual(list?.name(of: CurvePublicKey(z85: Self.keyA)!), "named in parts")
     }
 }

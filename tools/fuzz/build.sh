@@ -2,8 +2,8 @@
 # Builds one libFuzzer target: tools/fuzz/build.sh TARGET  →  prints .build-fuzz/bin/fuzz-TARGET
 #
 # The library modules are compiled straight from Sources/ with swiftc rather than through SwiftPM:
-# the package's release settings add -Ounchecked, which strips exactly the bounds and overflow checks
-# a fuzzer relies on to notice a bug. Here each module gets -O (checks kept), AddressSanitizer and
+# the package's release settings put -Ounchecked on CMCTensor, which strips exactly the bounds and
+# overflow checks a fuzzer relies on to notice a bug. Here each module gets -O (checks kept), AddressSanitizer and
 # libFuzzer's coverage instrumentation, as a static library cached until its sources change.
 # Every swiftc call holds /tmp/cmc-swift-build.lock, so it never runs beside another Swift build.
 set -euo pipefail
@@ -14,26 +14,31 @@ target=${1:?usage: tools/fuzz/build.sh TARGET}
 case $target in
     mat) modules=(CMCCore CMCData); oracles=(MATTarget) ;;
     csv) modules=(CMCCore CMCData); oracles=(CSVTarget) ;;
-    safetensors) modules=(CMCCore CMCTensor); oracles=(SafeTensorsTarget) ;;
-    bundle) modules=(CMCCore CMCTensor CMCData CMCModel); oracles=(BundleTarget) ;;
-    config) modules=(CMCCore CMCTensor CMCData CMCModel CMCTraining); oracles=(ConfigTarget) ;;
-    frame) modules=(CMCCore CMCTensor CMCData CMCModel CMCStream); oracles=(FrameTarget) ;;
-    label) modules=(CMCCore CMCTensor CMCData CMCModel CMCStream); oracles=(LabelTarget) ;;
-    record) modules=(CMCCore CMCTensor CMCData CMCModel CMCStream); oracles=(RecordTarget FrameTarget LabelTarget) ;;
-    *) echo "unknown fuzz target '$target' (mat csv safetensors bundle config frame label record)" >&2; exit 2 ;;
+    safetensors) modules=(CMCCore CMCTensor CMCSafeTensors); oracles=(SafeTensorsTarget) ;;
+    bundle) modules=(CMCCore CMCTensor CMCSafeTensors CMCData CMCModel); oracles=(BundleTarget) ;;
+    config) modules=(CMCCore CMCTensor CMCSafeTensors CMCData CMCModel CMCTraining); oracles=(ConfigTarget) ;;
+    frame) modules=(CMCCore CMCStream); oracles=(FrameTarget) ;;
+    label) modules=(CMCCore CMCStream); oracles=(LabelTarget) ;;
+    record) modules=(CMCCore CMCStream); oracles=(RecordTarget FrameTarget LabelTarget) ;;
+    assembler) modules=(CMCCore CMCStream); oracles=(AssemblerTarget) ;;
+    http) modules=(CMCCore CMCStream); oracles=(HTTPTarget) ;;
+    allowlist) modules=(CMCCore CMCStream); oracles=(AllowListTarget) ;;
+    *) echo "unknown fuzz target '$target' (mat csv safetensors bundle config frame label record assembler http allowlist)" >&2
+       exit 2 ;;
 esac
 
 out=.build-fuzz/libfuzzer
 mkdir -p "$out" .build-fuzz/bin
-# -enable-testing: the record, label and csv oracles use @testable import for internal encoders.
+# -enable-testing: the record, label, csv and allowlist oracles use @testable import for internal encoders.
 flags=(-O -parse-as-library -sanitize=fuzzer,address -enable-testing -swift-version 6 -wmo -num-threads 0
        -I "$out" -I Sources/CZlib -I Sources/CBLAS -I Sources/CZeroMQ -I Sources/CMalloc)
 swiftc_locked() { nice -n 19 flock /tmp/cmc-swift-build.lock swiftc "$@"; }
 
 # Each module's direct dependencies (as in Package.swift): a module is rebuilt when its sources or a
 # dependency's change, and its cache key does not depend on which target asked for it.
-declare -A deps=([CMCCore]="" [CMCTensor]="CMCCore" [CMCData]="CMCCore" [CMCModel]="CMCTensor CMCData"
-                 [CMCTraining]="CMCModel CMCData" [CMCStream]="CMCCore CMCModel CMCData")
+declare -A deps=([CMCCore]="" [CMCTensor]="CMCCore" [CMCSafeTensors]="CMCTensor" [CMCData]="CMCCore"
+                 [CMCModel]="CMCTensor CMCSafeTensors CMCData" [CMCTraining]="CMCModel CMCSafeTensors CMCData"
+                 [CMCStream]="CMCCore")
 declare -A hashes=()
 libs=()
 for m in "${modules[@]}"; do

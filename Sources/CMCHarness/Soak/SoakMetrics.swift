@@ -40,6 +40,42 @@ enum SoakMetrics {
     }
 }
 
+extension SoakMetrics {
+    /// What makes the attacks a failure: an attack that did not happen (nothing was tested), an oversized
+    /// message whose sender was not dropped, a scrape that failed under the /metrics attack, and a
+    /// well-behaved subject that lost labels or went without them longer than a dropout explains.
+    static func problems(_ a: SoakAttacks, labels: SoakLabels, options o: SoakOptions) -> [String] {
+        var p: [String] = []
+        if o.oversizeEverySeconds > 0 {
+            let o = a.oversize
+            if o.peers == 0 { p.append("no oversized message was sent (\(o.notJoined) publishers never joined)") }
+            if o.dropped < o.peers { p.append("\(o.peers - o.dropped) of \(o.peers) oversize senders were not dropped") }
+        }
+        if o.squatRate > 0 && o.floodBurstSeconds > 0 && a.squat.frames == 0 { p.append("the squatters sent nothing") }
+        if o.scrapeEverySeconds > 0 {
+            if a.scrapes.scrapes == 0 { p.append("/metrics was never scraped") }
+            if a.scrapes.failures > 0 {
+                p.append("\(a.scrapes.failures) of \(a.scrapes.scrapes) scrapes failed under the /metrics attack "
+                         + "(\(a.scrapes.errors.joined(separator: ", ")))")
+            }
+        }
+        if o.slowlorisClients > 0 && a.http.slowlorisCutOff == 0 {
+            p.append("the slowloris clients were never cut off")
+        }
+        if labels.wellBehavedSubjects < o.subjects {
+            p.append("only \(labels.wellBehavedSubjects) of \(o.subjects) well-behaved subjects got labels")
+        }
+        if labels.wellBehavedSequenceGaps > 0 {
+            p.append("\(labels.wellBehavedSequenceGaps) label gaps for well-behaved subjects")
+        }
+        if labels.longestSilenceSeconds > o.labelSilenceLimitSeconds {
+            p.append(String(format: "subject %u went %.1f s without a label (limit %.0f s)",
+                            labels.longestSilenceSubject, labels.longestSilenceSeconds, o.labelSilenceLimitSeconds))
+        }
+        return p
+    }
+}
+
 /// Whether cmcd's resident memory grew over the soak, beyond filling its buffers.
 enum SoakMemory {
     /// Judged on the second half of the run — after the warm-up filled the buffers and after the reloads

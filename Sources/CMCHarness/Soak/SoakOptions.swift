@@ -33,6 +33,25 @@ public struct SoakOptions: Sendable {
     public var floodPauseSeconds = 10.0
     /// Share of the flood that is malformed (garbage, truncated, bad version, NaN).
     public var malformedFraction = 0.05
+    /// Oversized messages: every `oversizeEverySeconds` (0: never) a fresh publisher connects to the IMU,
+    /// then the skeleton socket, and sends one message part of `oversizeBytes`, beyond the largest legal
+    /// frame (cmcd's `ZMQ_MAXMSGSIZE`): libzmq must drop the peer before allocating the message.
+    public var oversizeEverySeconds = 5.0
+    public var oversizeBytes = 16 << 20
+    /// Subject-id flood: in bursts between the flooder's, one publisher sends well-formed IMU frames for
+    /// ids it invents, `squatRate` frames a second (0: never), cycling through `squatIDs` ids — more than
+    /// cmcd's `max_subjects`, each silent between its frames, as squatters are.
+    public var squatRate = 2000.0
+    public var squatIDs = 5000
+    /// Against the /metrics listener, for the whole run: `idleConnections` connections that never send a
+    /// byte (each reopened a second after cmcd closes it) and `slowlorisClients` that send a request a byte
+    /// every 0.9 s; meanwhile the soak scrapes every `scrapeEverySeconds` and every scrape must succeed.
+    public var idleConnections = 500
+    public var slowlorisClients = 8
+    public var scrapeEverySeconds = 1.0
+    /// A well-behaved subject whose clocks never stepped may go this long without a label (its longest
+    /// dropout is 6 s; re-joining and filling a window take the rest); longer means it was locked out.
+    public var labelSilenceLimitSeconds = 12.0
     /// Run every socket with CURVE (keys generated in the work directory).
     public var curve = false
     public var rssSampleSeconds = 5.0

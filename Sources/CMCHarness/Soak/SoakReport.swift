@@ -65,6 +65,7 @@ public struct SoakReport: Codable, Sendable {
     public var curve: Bool
     public var model: String
     public var sent: SoakSendCounts
+    public var attacks: SoakAttacks
     public var daemon: Daemon
     public var labels: SoakLabels
     public var reloads: [Reload]
@@ -74,7 +75,8 @@ public struct SoakReport: Codable, Sendable {
     public var problems: [String]
 
     enum CodingKeys: String, CodingKey {
-        case seconds, subjects, speed, clock, curve, model, sent, daemon, labels, reloads, memory, passed, problems
+        case seconds, subjects, speed, clock, curve, model, sent, attacks, daemon, labels, reloads, memory, passed
+        case problems
         case cpuCores = "cmcd_cpu_cores"
     }
 
@@ -96,6 +98,16 @@ public struct SoakReport: Codable, Sendable {
                      + " + \(n(Double(sent.floodMalformed))) malformed in \(sent.floodBursts) bursts")
         lines.append("  trouble    \(sent.dropouts) dropouts (\(sent.reconnects) reconnects, \(sent.sequenceRestarts) sequence restarts), "
                      + "\(sent.clockJumps) clock jumps, \(sent.reordered) reordered, \(sent.duplicates) duplicated")
+        let o = attacks.oversize, h = attacks.http, sc = attacks.scrapes
+        lines.append("attacks      oversize: \(o.peers) publishers sent \(mib(o.messageBytes / 1024)) messages, "
+                     + "\(o.dropped) dropped by cmcd (\(o.notJoined) never joined)")
+        let squat = attacks.squat, refused = n(daemon.dropped["subject_limit"] ?? 0)
+        lines.append("             squatters: \(n(Double(squat.frames))) frames for \(squat.ids) invented ids in "
+                     + "\(squat.bursts) bursts; cmcd refused \(refused) (subject_limit)")
+        lines.append("             /metrics: \(h.idleConnections) idle connections (\(n(Double(h.idleOpened))) opened), "
+                     + "\(h.slowlorisClients) slowloris clients (\(h.slowlorisBytes) bytes, "
+                     + "cut off \(h.slowlorisCutOff) times)")
+        lines.append("  scrapes    \(sc.scrapes - sc.failures) of \(sc.scrapes) succeeded under attack; \(sc.milliseconds.line)")
         lines.append("cmcd         received \(list(daemon.received)); buffered \(n(daemon.buffered))")
         lines.append("  dropped    \(list(daemon.dropped))")
         lines.append("  malformed  \(list(daemon.malformed))")
@@ -104,6 +116,10 @@ public struct SoakReport: Codable, Sendable {
         lines.append("windows      inferred \(list(daemon.windowsInferred)); skipped \(list(daemon.windowsSkipped))")
         lines.append("labels       published \(n(daemon.labelsPublished)), received \(labels.received) for \(labels.subjects) subjects "
                      + "(\(labels.fallback) fallback, \(labels.unknown) unknown, \(labels.sequenceGaps) seq gaps)")
+        lines.append(String(format: "well-behaved %d of %d subjects labelled, %d label gaps, longest silence %.1f s "
+                            + "(subject %u; %.1f s with a clock step); %d invented ids labelled", labels.wellBehavedSubjects,
+                            subjects, labels.wellBehavedSequenceGaps, labels.longestSilenceSeconds,
+                            labels.longestSilenceSubject, labels.longestSilenceAfterClockJumpSeconds, labels.otherSubjects))
         lines.append("latency      end-to-end \(labels.endToEndMs.line)")
         lines.append("             inference  \(labels.inferenceMs.line)")
         lines.append("reloads      " + reloads.map { String(format: "%@ at %.0f s: %@ (%.1f s)", $0.kind, $0.at, $0.outcome, $0.seconds) }.joined(separator: "; ")

@@ -7,8 +7,10 @@ import Foundation
 /// `cmc-bench soak`: runs a real `cmcd` process for a sustained period under many simulated subjects
 /// and every kind of trouble the brief lists, then reports what it did and whether it held up.
 ///
-/// Timeline: cmcd starts from a config in the work directory; the label consumer, the sensors and the
-/// flooding publisher start; at 30 % of the run the model is replaced and reloaded (SIGHUP), at 40 %
+/// Timeline: cmcd starts from a config in the work directory; the label consumer, the sensors, the
+/// flooding publisher and the attackers (oversized messages, subject squatters, idle and slowloris
+/// connections to /metrics, with a scraper that must keep succeeding) start; at 30 % of the run the
+/// model is replaced and reloaded (SIGHUP), at 40 %
 /// a truncated model is put in its place (the reload must be rejected), at 45 % the good one comes
 /// back; RSS is sampled every few seconds (the second half is the steady state memory is judged on); at the end the publishers stop, the last labels drain,
 /// cmcd's metrics are scraped and it is stopped with SIGTERM.
@@ -29,7 +31,8 @@ public enum SoakRunner {
         progress("cmcd \(daemon.pid) serving: imu \(endpoints.imu), skeleton \(endpoints.skeleton), labels \(endpoints.labels), "
                  + "metrics 127.0.0.1:\(endpoints.metricsPort); RSS \(startRSS / 1024) MiB")
         let context = try ZMQContext()
-        let tap = try SoakLabelTap(endpoint: endpoints.labels, curve: client, context: context)
+        let tap = try SoakLabelTap(endpoint: endpoints.labels, curve: client, context: context,
+                                   wellBehaved: 1...UInt32(max(1, o.subjects)))
 
         let start = MonotonicClock.now() + 300_000_000
         let end = start + Int64(o.seconds * 1e9)
@@ -56,6 +59,38 @@ public enum SoakRunner {
             } }
         }
 
+        let attacks = Locked(SoakAttacks())
+        let attackFailures = Locked([String]())
+        var threads = 2   // the sensors and the flooder
+        func attack(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+            threads += 1
+            spawn("soak-\(name)", done) {
+                do { try body() } catch { attackFailures.withLock { $0.append("\(name) attacker failed: \(error)") } }
+            }
+        }
+        let frameEndpoints = [Modality.inertial: endpoints.imu, .skeleton: endpoints.skeleton]
+        attack("oversize") {
+            let a = SoakOversize(options: o, endpoints: frameEndpoints, curve: client, context: context)
+            defer { attacks.withLock { $0.oversize = a.counts } }
+            try a.run(start: start, end: end, shouldStop: { abort.current })
+        }
+        attack("squat") {
+            let a = try SoakSquatter(options: o, signals: signals, endpoint: endpoints.imu, curve: client,
+                                     context: context)
+            defer { attacks.withLock { $0.squat = a.counts } }
+            try a.run(start: start, end: end, shouldStop: { abort.current })
+        }
+        attack("http") {
+            let a = SoakHTTPAttack(options: o, port: endpoints.metricsPort)
+            a.run(end: end, shouldStop: { abort.current })
+            attacks.withLock { $0.http = a.counts }
+        }
+        attack("scrape") {
+            let a = SoakScraper(options: o, port: endpoints.metricsPort)
+            a.run(start: start, end: end, shouldStop: { abort.current })
+            attacks.withLock { $0.scrapes = a.counts }
+        }
+
         var problems: [String] = []
         var samples: [[Double]] = []
         var reloads: [SoakReport.Reload] = []
@@ -80,13 +115,14 @@ public enum SoakRunner {
                 nextProgress += 0.1
             }
         }
-        done.wait(); done.wait()
+        for _ in 0..<threads { done.wait() }
         ReplaySender.sleep(seconds: 2)   // windows in inference publish, the last labels arrive
         let wall = Double(MonotonicClock.now() - start) * 1e-9
         let scrape = try? PrometheusScrape.fetch(port: endpoints.metricsPort)
         let endRSS = daemon.residentKiB() ?? 0, peakRSS = daemon.peakResidentKiB() ?? 0
         let cpu = ((daemon.cpuSeconds() ?? cpuAtStart) - cpuAtStart) / wall
-        let labels = tap.stop()
+        let jumped = Set((try? sender.current?.get())?.clockJumpSubjects ?? [])
+        let labels = tap.stop(clockJumped: jumped)
         let exit = daemon.stop(timeout: 20)
 
         var sent = SoakSendCounts()
@@ -103,10 +139,13 @@ public enum SoakRunner {
         let memory = SoakMemory.assess(start: startRSS, end: endRSS, peak: peakRSS, samples: samples, warmup: o.warmupSeconds, seconds: o.seconds)
         let stats = scrape.map { SoakMetrics.daemon(from: $0, exit: exit) } ?? SoakMetrics.empty(exit: exit)
         if scrape == nil { problems.append("could not scrape cmcd's metrics") }
+        problems += attackFailures.current
         problems += SoakMetrics.problems(stats, sent: sent, labels: labels, reloads: reloads, memory: memory)
+        problems += SoakMetrics.problems(attacks.current, labels: labels, options: o)
         return SoakReport(seconds: o.seconds, subjects: o.subjects, speed: o.speed, clock: o.clock.rawValue, curve: o.curve,
-                          model: "\(metadata.method) \(metadata.dataset.name) (\(o.modelPath))", sent: sent, daemon: stats, labels: labels,
-                          reloads: reloads, memory: memory, cpuCores: cpu, passed: problems.isEmpty, problems: problems)
+                          model: "\(metadata.method) \(metadata.dataset.name) (\(o.modelPath))", sent: sent,
+                          attacks: attacks.current, daemon: stats, labels: labels, reloads: reloads, memory: memory,
+                          cpuCores: cpu, passed: problems.isEmpty, problems: problems)
     }
 
     private static func spawn(_ name: String, _ done: DispatchSemaphore, _ body: @escaping @Sendable () -> Void) {

@@ -15,12 +15,15 @@ public struct SoakSendCounts: Codable, Sendable {
     /// Reconnections that restarted the sequence number at 0 (a sensor reboot).
     public var sequenceRestarts = 0
     public var clockJumps = 0
+    /// Subjects one of whose sensor clocks stepped (sorted).
+    public var clockJumpSubjects: [UInt32] = []
     public var floodFrames = 0
     public var floodMalformed = 0
     public var floodBursts = 0
 
     enum CodingKeys: String, CodingKey {
         case frames, duplicates, reordered, dropouts, reconnects, clockJumps = "clock_jumps"
+        case clockJumpSubjects = "clock_jump_subjects"
         case sequenceRestarts = "sequence_restarts", floodFrames = "flood_frames", floodMalformed = "flood_malformed", floodBursts = "flood_bursts"
     }
 }
@@ -152,6 +155,7 @@ final class SoakSender {
             guard let i = streams.firstIndex(where: { $0.subject == subject && $0.modality == modality }) else { return }
             streams[i].sensorTime += nanoseconds
             counts.clockJumps += 1
+            counts.clockJumpSubjects = Array(Set(counts.clockJumpSubjects + [subject])).sorted()
         }
     }
 

@@ -7,9 +7,11 @@ import Foundation
 /// One thread runs a `poll(2)` loop over the listener and every open connection, all non-blocking, so
 /// no client can hold it up: each connection has `requestDeadline` from its accept to its complete
 /// request and reply (a client dribbling a byte a second is cut off), at most `maxConnections` are
-/// open (past that the oldest is closed to admit the newcomer, so idle connections cannot lock a
-/// scraper out), and requests are bounded to 8 KiB. That is all a scraper every few seconds needs;
-/// a full HTTP stack (swift-nio) would add start-up time and megabytes to the daemon for nothing it uses.
+/// open (past that the oldest connection with no reply queued is closed to admit the newcomer, and a
+/// newcomer's request is read as it is accepted, so idle connections, even reopened as fast as they
+/// are closed, cannot lock a scraper out), and requests are bounded to 8 KiB (`MetricsRequest` decides
+/// what a request is). That is all a scraper every few seconds needs; a full HTTP stack (swift-nio)
+/// would add start-up time and megabytes to the daemon for nothing it uses.
 public final class MetricsHTTPServer: Sendable {
     public let host: String
     public let port: UInt16
@@ -81,14 +83,7 @@ public final class MetricsHTTPServer: Sendable {
                 let events = Int32(fds[i + 1].revents)
                 var open = now < c.deadline
                 if open && events & (POLLERR | POLLHUP | POLLNVAL) != 0 && c.reply == nil { open = false }
-                if open && c.reply == nil && events & POLLIN != 0 {
-                    let n = recv(c.fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
-                    if n <= 0 { open = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) } else {
-                        c.request += chunk[0..<n]
-                        if c.request.count > 8192 { open = false }
-                        else if Self.complete(c.request) { c.reply = Self.reply(to: c.request, registry)[...] }
-                    }
-                }
+                if open && c.reply == nil && events & POLLIN != 0 { open = Self.read(&c, &chunk, registry) }
                 if open, var reply = c.reply, events & POLLOUT != 0 {
                     let n = reply.withUnsafeBytes { send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
                     if n > 0 { reply = reply.dropFirst(n) } else if !(errno == EAGAIN || errno == EWOULDBLOCK) { open = false }
@@ -98,38 +93,44 @@ public final class MetricsHTTPServer: Sendable {
                 if open { keep.append(c) } else { close(c.fd) }
             }
             connections = keep
-            if Int32(fds[0].revents) & POLLIN != 0 {
-                while case let client = accept(listener, nil, nil), client >= 0 {
-                    _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                    if connections.count >= Self.maxConnections {
-                        // The oldest holds a slot longest without finishing: it gives way to the newcomer.
-                        close(connections.removeFirst().fd)
-                    }
-                    connections.append(Connection(fd: client, deadline: now + deadline))
+            // At most half the slots' worth of newcomers per round: the connections accepted in one round
+            // are read (and their replies queued) in the next, before newcomers can push them out.
+            var admitted = 0
+            while Int32(fds[0].revents) & POLLIN != 0, admitted < Self.maxConnections / 2,
+                  case let client = accept(listener, nil, nil), client >= 0 {
+                admitted += 1
+                _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                // A scraper sends its request as soon as it is connected: read it now, so that its
+                // connection has a reply queued and is not the one that gives way below.
+                var fresh = Connection(fd: client, deadline: now + deadline)
+                guard Self.read(&fresh, &chunk, registry) else {
+                    close(client)
+                    continue
                 }
+                if connections.count >= Self.maxConnections {
+                    // The oldest connection with nothing to answer yet (idle, or dribbling its request)
+                    // gives way to the newcomer; one with a reply queued finishes first.
+                    close(connections.remove(at: connections.firstIndex { $0.reply == nil } ?? 0).fd)
+                }
+                connections.append(fresh)
             }
         }
     }
 
-    private static func complete(_ request: [UInt8]) -> Bool {
-        guard request.count >= 4 else { return false }
-        for i in 0...(request.count - 4) where request[i] == 13 && request[i + 1] == 10 && request[i + 2] == 13 && request[i + 3] == 10 {
+    /// Reads what the client has sent; false when the connection is to be closed (hung up, request
+    /// too large). A complete request gets its reply queued.
+    private static func read(_ c: inout Connection, _ chunk: inout [UInt8], _ registry: MetricsRegistry) -> Bool {
+        let n = recv(c.fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
+        if n <= 0 { return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) }
+        c.request += chunk[0..<n]
+        switch MetricsRequest.parse(c.request) {
+        case .incomplete: return true
+        case .tooLarge: return false
+        case let request:
+            c.reply = request.reply(metrics: registry.render)[...]
             return true
         }
-        // HTTP/0.9-style clients end with a single line.
-        return request.count >= 2 && request.suffix(2) == [10, 10]
-    }
-
-    private static func reply(to request: [UInt8], _ registry: MetricsRegistry) -> [UInt8] {
-        let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
-        let parts = line.split(separator: " ")
-        let isMetrics = parts.count >= 2 && parts[0] == "GET" && (parts[1] == "/metrics" || parts[1].hasPrefix("/metrics?"))
-        let body = isMetrics ? registry.render() : "not found\n"
-        let status = isMetrics ? "200 OK" : "404 Not Found"
-        let contentType = isMetrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain"
-        let head = "HTTP/1.0 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-        return Array((head + body).utf8)
     }
 
     private static func posixError(_ what: String) -> NSError {

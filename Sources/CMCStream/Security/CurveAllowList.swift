@@ -4,7 +4,8 @@ import Foundation
 /// optionally, the subjects it is granted.
 ///
 /// File format, one client per line: `<Z85 public key> [name] [subjects=IDS]`; blank lines and `#`
-/// comments are ignored; a missing name defaults to the key's first 8 characters. `subjects=1-4,7`
+/// comments are ignored; a missing name defaults to the key's first 8 characters. A key may have one
+/// line only, and a name no control characters (it is written into log lines). `subjects=1-4,7`
 /// binds a key to those subject ids. On the sensors' list: its frames for any other subject are
 /// dropped and counted (`cmc_frames_dropped_total{reason="unauthorized"}`). On the consumers' list: it
 /// receives those subjects' labels and action events only, whatever it subscribes to. A key without
@@ -72,22 +73,40 @@ public struct CurveAllowList: Sendable, Equatable {
         var names: [CurvePublicKey: String] = [:]
         var subjects: [String: Set<UInt32>] = [:]
         var problems: [String] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Any line break ends a line (a file saved with CRLF endings is one line per key, not one in all: Swift
+        // reads "\r\n" as one character) and any white space separates fields, so a name holds single spaces only.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            var fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            var fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
             guard let key = CurvePublicKey(z85: fields.removeFirst()) else {
                 problems.append("line \(index + 1): not a Z85 public key (40 characters)")
+                continue
+            }
+            // A second line for a key would silently replace the first, and with it any restriction.
+            if names[key] != nil {
+                problems.append("line \(index + 1): the key is listed twice; give each key one line")
+                continue
+            }
+            if fields.filter({ $0.hasPrefix("subjects=") }).count > 1 {
+                problems.append("line \(index + 1): subjects= is given twice")
                 continue
             }
             var allowed: Set<UInt32>?
             if let i = fields.firstIndex(where: { $0.hasPrefix("subjects=") }) {
                 do { allowed = Set(try SubjectList(parsing: String(fields.remove(at: i).dropFirst(9))).ids) } catch {
-                    problems.append("line \(index + 1): \(error)")
+                    // Not the parser's message: it quotes the text, and nothing from the file is echoed.
+                    problems.append("line \(index + 1): subjects= must list subject ids and ranges a-b (e.g. 1-4,7), "
+                                    + "at most \(SubjectList.maxCount)")
                     continue
                 }
             }
             let name = fields.isEmpty ? String(key.z85.prefix(8)) : fields.joined(separator: " ")
+            // Names go into log lines: control characters could forge or garble them.
+            if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                problems.append("line \(index + 1): the name contains control characters")
+                continue
+            }
             if let allowed {
                 if subjects[name] != nil || names.values.contains(name) {
                     problems.append("line \(index + 1): name \"\(name)\" is used twice; a restricted client's name must be unique")

@@ -55,17 +55,25 @@ public enum CurveKeyFiles {
             if n <= 0 { break }
             bytes += chunk[0..<n]
         }
-        let text = String(decoding: bytes, as: UTF8.self)
+        if path.hasSuffix(publicSuffix) { throw CurveKeyError(path, publicGivenAsSecret) }
+        return try parseSecret(String(decoding: bytes, as: UTF8.self), source: path)
+    }
+
+    /// The key pair of a secret key file's text (`source` names it in errors, which never quote the text).
+    public static func parseSecret(_ text: String, source: String) throws -> CurveKeyPair {
+        guard CurveKeys.isAvailable else { throw CurveKeyError(source, "this libzmq was built without CURVE support") }
         // A public key is 40 Z85 characters too: without this check a public key file (chmod 600 to get
         // past the mode check) would be taken for the secret, and every handshake would fail unexplained.
-        if path.hasSuffix(publicSuffix) || says(text, "public key") {
-            throw CurveKeyError(path, "is a public key file; give the secret key file (NAME\(secretSuffix)) here")
-        }
+        if says(text, "public key") { throw CurveKeyError(source, publicGivenAsSecret) }
         guard let line = keyLine(text), let secret = CurveSecretKey(z85: line) else {
-            throw CurveKeyError(path, "does not hold a Z85 CURVE secret key (40 characters)")
+            throw CurveKeyError(source, "does not hold a Z85 CURVE secret key (40 characters)")
         }
         return CurveKeyPair(secretKey: secret)
     }
+
+    private static let publicGivenAsSecret = "is a public key file; give the secret key file (NAME\(secretSuffix)) here"
+    private static let secretGivenAsPublic =
+        "is a secret key file; give the public key (NAME\(publicSuffix)) here, never the secret one"
 
     /// A public key given as the path of a public key file or as its Z85 text. An existing file wins:
     /// a 40-character path made of Z85 characters (`/tmp/…/proxy.key` can be one) is a valid Z85 string.
@@ -74,13 +82,16 @@ public enum CurveKeyFiles {
         guard let data = FileManager.default.contents(atPath: keyOrPath) else {
             throw CurveKeyError(keyOrPath, "neither a Z85 public key (40 characters) nor a readable key file")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        if keyOrPath.hasSuffix(secretSuffix) { throw CurveKeyError(keyOrPath, secretGivenAsPublic) }
+        return try parsePublic(String(decoding: data, as: UTF8.self), source: keyOrPath)
+    }
+
+    /// The public key of a public key file's text (`source` names it in errors).
+    public static func parsePublic(_ text: String, source: String) throws -> CurvePublicKey {
         // A secret key where a public one belongs would be handed to peers and allow-lists: refuse it.
-        if keyOrPath.hasSuffix(secretSuffix) || says(text, "secret key") {
-            throw CurveKeyError(keyOrPath, "is a secret key file; give the public key (NAME\(publicSuffix)) here, never the secret one")
-        }
+        if says(text, "secret key") { throw CurveKeyError(source, secretGivenAsPublic) }
         guard let line = keyLine(text), let key = CurvePublicKey(z85: line) else {
-            throw CurveKeyError(keyOrPath, "does not hold a Z85 CURVE public key (40 characters)")
+            throw CurveKeyError(source, "does not hold a Z85 CURVE public key (40 characters)")
         }
         return key
     }
