@@ -124,7 +124,7 @@ enum AssemblerTarget: FuzzTarget {
                 for window in assembler.closeSilentActions(now: now) {
                     if let problem = check(window, subject: window.subject) { return "silent action: \(problem)" }
                 }
-                for id in assembler.evictIdle(now: now) { forget(id) }
+                for eviction in assembler.evictIdle(now: now) { forget(eviction.subject) }
             }
             return bounds()
         }
