@@ -10,29 +10,19 @@ import XCTest
 final class FairSchedulingTests: XCTestCase {
     func testAFloodingPublisherCannotStarveAWellBehavedSubject() throws {
         guard CurveKeys.isAvailable else { throw XCTSkip("libzmq without CURVE") }
-        let server = try CurveKeys.generate(), wrist = try CurveKeys.generate()
-        let flooder = try CurveKeys.generate(), consumer = try CurveKeys.generate()
-        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
-                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
-        config.clock.mode = .shared
-        config.segmentation.enabled = false  // constant test signals: every window would be idle
-        config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0, topK: 3)
+        var scenario = try FloodScenario(wristSubjects: [7])
+        let (wrist, flooder, consumer) = (scenario.wrist, scenario.flooder, scenario.consumer)
         // 10 ms a window on two workers serves 200 windows/s; the flood asks for 600 (300 subjects, a
         // window each every 0.5 s). Small batches keep the wait for one batch short.
-        config.workers = 2
-        config.maxBatch = 4
-        config.curve = PipelineCurve(
-            keys: server,
-            sensors: CurveAllowList([wrist.publicKey: "wrist-7", flooder.publicKey: "flood"],
-                                    subjects: ["wrist-7": [7]]),
-            consumers: CurveAllowList([consumer.publicKey: "dashboard"]))
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(delaySeconds: 0.01),
+        scenario.config.workers = 2
+        scenario.config.maxBatch = 4
+        let pipeline = try StreamPipeline(config: scenario.config, classifier: TestClassifier(delaySeconds: 0.01),
                                           logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let m = pipeline.metrics
         let context = try ZMQContext()
-        func client(_ keys: CurveKeyPair) -> CurveClient { CurveClient(serverKey: server.publicKey, keys: keys) }
+        let client = scenario.client
 
         // The flood: 300 invented subjects, real-time IMU in 0.2 s frames, from its own thread and socket.
         let flood = Flood(context: context, endpoint: bound.imu[0], curve: client(flooder), subjects: 1_000..<1_300,
@@ -72,7 +62,7 @@ final class FairSchedulingTests: XCTestCase {
         // The first windows may be missed by the subscriber (slow joiner); from the first one received,
         // every hop must be labelled: a busy skip shows as a window end two hops after the previous.
         XCTAssertGreaterThanOrEqual(events.count, 6, "subject 7 got \(events.count) labels in 6 s")
-        let hop = Int64(config.hopSeconds * 1e9)
+        let hop = Int64(scenario.config.hopSeconds * 1e9)
         for (previous, event) in zip(events, events.dropFirst()) {
             XCTAssertEqual(event.windowEndNanoseconds - previous.windowEndNanoseconds, hop,
                            "a window of subject 7 was skipped (labels at \(events.map(\.windowEndNanoseconds)))")

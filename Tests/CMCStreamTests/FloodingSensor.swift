@@ -45,3 +45,31 @@ final class Flood: Sendable {
         if first { finished.wait() }
     }
 }
+
+/// The fair-share tests' set-up: a CURVE pipeline on loopback (IMU in, labels out; shared clock, no
+/// segmentation — constant test signals would all be idle — and no smoothing or unknown threshold) with
+/// two sensor keys, `wrist-7` bound to `wristSubjects` and an unbound `flood`, and one consumer key.
+/// Tests adjust `config` for what they measure.
+struct FloodScenario {
+    let server: CurveKeyPair, wrist: CurveKeyPair, flooder: CurveKeyPair, consumer: CurveKeyPair
+    var config: PipelineConfig
+
+    init(wristSubjects: Set<UInt32>) throws {
+        server = try CurveKeys.generate()
+        wrist = try CurveKeys.generate()
+        flooder = try CurveKeys.generate()
+        consumer = try CurveKeys.generate()
+        config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
+                                labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.clock.mode = .shared
+        config.segmentation.enabled = false
+        config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0, topK: 3)
+        config.curve = PipelineCurve(
+            keys: server,
+            sensors: CurveAllowList([wrist.publicKey: "wrist-7", flooder.publicKey: "flood"],
+                                    subjects: ["wrist-7": wristSubjects]),
+            consumers: CurveAllowList([consumer.publicKey: "dashboard"]))
+    }
+
+    func client(_ keys: CurveKeyPair) -> CurveClient { CurveClient(serverKey: server.publicKey, keys: keys) }
+}

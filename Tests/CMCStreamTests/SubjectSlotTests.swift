@@ -10,27 +10,17 @@ import XCTest
 final class SubjectSlotTests: XCTestCase {
     func testAFloodOfInventedSubjectsCannotLockAnotherPublisherOut() throws {
         guard CurveKeys.isAvailable else { throw XCTSkip("libzmq without CURVE") }
-        let server = try CurveKeys.generate(), wrist = try CurveKeys.generate()
-        let flooder = try CurveKeys.generate(), consumer = try CurveKeys.generate()
-        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
-                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
-        config.clock.mode = .shared
-        config.segmentation.enabled = false  // constant test signals: every window would be idle
-        config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0, topK: 3)
-        config.buffer.maxSubjects = 16
-        config.buffer.evictAfterSeconds = 2  // the warm-up subject leaves the table before the flood
-        config.curve = PipelineCurve(
-            keys: server,
-            sensors: CurveAllowList([wrist.publicKey: "wrist-7", flooder.publicKey: "flood"],
-                                    subjects: ["wrist-7": [7, 8]]),
-            consumers: CurveAllowList([consumer.publicKey: "dashboard"]))
+        var scenario = try FloodScenario(wristSubjects: [7, 8])
+        let (wrist, flooder, consumer) = (scenario.wrist, scenario.flooder, scenario.consumer)
+        scenario.config.buffer.maxSubjects = 16
+        scenario.config.buffer.evictAfterSeconds = 2  // the warm-up subject leaves the table before the flood
         let log = LogCapture()
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: log.logger())
+        let pipeline = try StreamPipeline(config: scenario.config, classifier: TestClassifier(), logger: log.logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let m = pipeline.metrics
         let context = try ZMQContext()
-        func client(_ keys: CurveKeyPair) -> CurveClient { CurveClient(serverKey: server.publicKey, keys: keys) }
+        let client = scenario.client
 
         let labels = try ZMQSocket(context: context, type: .sub)
         defer { labels.close() }
@@ -96,7 +86,7 @@ final class SubjectSlotTests: XCTestCase {
         XCTAssertLessThan(firstAfter, 1, "subject 7's first label came \(firstAfter) s after its first frame")
         let events = labelled.map(\.event)
         XCTAssertGreaterThanOrEqual(events.count, 5, "subject 7 got \(events.count) labels in 3 s")
-        let hop = Int64(config.hopSeconds * 1e9)
+        let hop = Int64(scenario.config.hopSeconds * 1e9)
         for (previous, event) in zip(events, events.dropFirst()) {
             XCTAssertEqual(event.windowEndNanoseconds - previous.windowEndNanoseconds, hop,
                            "subject 7 lost its slot (labels at \(events.map(\.windowEndNanoseconds)))")
