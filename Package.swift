@@ -32,7 +32,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),   // glibc mallopt
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"), // glibc mallopt
 
         .target(name: "CMCCore", dependencies: [logging]),
         .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc"], swiftSettings: kernels),
@@ -45,38 +45,80 @@ let package = Package(
 
         // What cmcd runs: configuration, life cycle, the model-bundle classifier on top of CMCStream.
         // The BuildInfo plugin gives `--version` the git commit being built.
-        .target(name: "CMCDaemon", dependencies: [logging, "CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"],
-                plugins: ["BuildInfo"]),
+        .target(
+            name: "CMCDaemon",
+            dependencies: [logging, "CMCStream", "CMCModel", "CMCData", "CMCTensor", "CMCCore", "CMalloc"],
+            plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
         // What runs around cmcd, never linked into it: replay, evaluation, stream benchmark, soak.
-        .target(name: "CMCHarness", dependencies: [logging, "CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore"]),
+        .target(
+            name: "CMCHarness",
+            dependencies: [
+                logging, "CMCDaemon", "CMCStream", "CMCModel", "CMCSafeTensors", "CMCData", "CMCTensor", "CMCCore",
+            ]),
 
         // Training for what cmcd sees: windows cut by the daemon's own code from simulated sessions.
-        .target(name: "CMCStreamTraining", dependencies: [logging, "CMCHarness", "CMCTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData",
-                                                          "CMCTensor", "CMCCore"]),
+        .target(
+            name: "CMCStreamTraining",
+            dependencies: [
+                logging, "CMCHarness", "CMCTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData",
+                "CMCTensor", "CMCCore",
+            ]),
         .target(name: "CMCClient", dependencies: ["CMCStream", "CMCCore"]),
         // What the executables share: typed arguments and option groups.
-        .target(name: "CMCCommandLine", dependencies: [logging, "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
+        .target(
+            name: "CMCCommandLine",
+            dependencies: [logging, "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
 
-        .executableTarget(name: "cmc-bench", dependencies: [logging, "CMCCommandLine", "CMCTraining", "CMCHarness", "CMCDaemon", argumentParser]),
+        .executableTarget(
+            name: "cmc-bench",
+            dependencies: [logging, "CMCCommandLine", "CMCTraining", "CMCHarness", "CMCDaemon", argumentParser]),
         .executableTarget(name: "cmcd", dependencies: [logging, "CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-replay", dependencies: [logging, "CMCCommandLine", "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser]),
-        .executableTarget(name: "cmc-record", dependencies: [logging, "CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-proxy", dependencies: [logging, "CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
-        .executableTarget(name: "cmc-train", dependencies: [logging, "CMCCommandLine", "CMCTraining", "CMCStreamTraining", "CMCHarness", "CMCDaemon", "CMCData", "CMCModel",
-                                                            argumentParser]),
+        .executableTarget(
+            name: "cmc-replay",
+            dependencies: [
+                logging, "CMCCommandLine", "CMCHarness", "CMCDaemon", "CMCStream", "CMCData", argumentParser,
+            ]),
+        .executableTarget(
+            name: "cmc-record", dependencies: [logging, "CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(
+            name: "cmc-proxy", dependencies: [logging, "CMCCommandLine", "CMCDaemon", "CMCStream", argumentParser]),
+        .executableTarget(
+            name: "cmc-train",
+            dependencies: [
+                logging, "CMCCommandLine", "CMCTraining", "CMCStreamTraining", "CMCHarness", "CMCDaemon", "CMCData",
+                "CMCModel",
+                argumentParser,
+            ]),
 
         // Shared by the test targets: PyTorch fixtures (float64, tools/make_fixtures.py), the parity and
         // finite-difference checkers, waiting on conditions.
-        .target(name: "CMCTestSupport", dependencies: ["CMCSafeTensors", "CMCTensor", "CMCCore"], path: "Tests/CMCTestSupport",
-                resources: [.copy("Fixtures")]),
-        .testTarget(name: "CMCTensorTests", dependencies: ["CMCTestSupport", "CMCSafeTensors", "CMCTensor", "CMCCore"]),
+        .target(
+            name: "CMCTestSupport", dependencies: ["CMCSafeTensors", "CMCTensor", "CMCCore"],
+            path: "Tests/CMCTestSupport",
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CMCTensorTests", dependencies: ["CMCTestSupport", "CMCSafeTensors", "CMCTensor", "CMCCore"]),
         .testTarget(name: "CMCModelTests", dependencies: ["CMCTestSupport", "CMCModel", "CMCTensor", "CMCCore"]),
-        .testTarget(name: "CMCTrainingTests", dependencies: ["CMCTestSupport", "CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore"]),
+        .testTarget(
+            name: "CMCTrainingTests",
+            dependencies: [
+                "CMCTestSupport", "CMCSafeTensors", "CMCTraining", "CMCModel", "CMCData", "CMCTensor", "CMCCore",
+            ]),
         .testTarget(name: "CMCDataTests", dependencies: ["CMCData"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CMCStreamTests", dependencies: ["CMCTestSupport", logging, "CMCStream", "CMCCore", "CMCClient"]),
-        .testTarget(name: "DaemonTests", dependencies: ["CMCTestSupport", logging, "CMCSafeTensors", "CMCHarness", "CMCStreamTraining", "CMCDaemon", "CMCStream", "CMCModel", "CMCData", "CMCTensor"]),
-        .testTarget(name: "FuzzTests", dependencies: ["CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore"],
-                    resources: [.copy("Corpus")]),
+        .testTarget(
+            name: "CMCStreamTests", dependencies: ["CMCTestSupport", logging, "CMCStream", "CMCCore", "CMCClient"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "CMCTestSupport", logging, "CMCSafeTensors", "CMCHarness", "CMCStreamTraining", "CMCDaemon",
+                "CMCStream", "CMCModel", "CMCData", "CMCTensor",
+            ]),
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: [
+                "CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore",
+            ],
+            resources: [.copy("Corpus")]),
     ]
 )

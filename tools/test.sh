@@ -14,6 +14,12 @@ fi
 # The Python client's LSL bridge is tested when pylsl (and pyzmq) can be had for the python3 on PATH;
 # best effort: Debian's own interpreter refuses pip installs, and its tests then skip with the reason.
 python3 -m pip install -q pyzmq pylsl >/dev/null 2>&1 || true
+# Formatting is part of the build's hygiene: .swift-format (120 columns, 4 spaces) is the one style; `swift format
+# format --in-place -r $(git ls-files '*.swift')` applies it.
+if ! swift format lint --strict --parallel -r \
+    $(git ls-files '*.swift' 2>/dev/null || find . -name '*.swift' -not -path './.build*'); then
+  echo "swift format lint found the findings above (fix: swift format format --in-place -r <files>)" >&2; exit 1
+fi
 build=(swift build -c release --build-tests -Xswiftc -enable-testing --scratch-path .build-tests)
 if "${build[@]}" > .build-tests.log 2>&1; then
   if grep -E "warning:" .build-tests.log; then echo "the build produced warnings (see above)" >&2; exit 1; fi

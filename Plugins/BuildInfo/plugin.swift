@@ -18,7 +18,10 @@ struct BuildInfo: BuildToolPlugin {
             package let buildCommit = \\"$commit\\""
             [ -f '\(file)' ] && [ "$(cat '\(file)')" = "$text" ] || printf '%s\\n' "$text" > '\(file)'
             """
-        return [.prebuildCommand(displayName: "build info (git commit)", executable: URL(fileURLWithPath: "/bin/sh"),
-                                 arguments: ["-c", script], outputFilesDirectory: out)]
+        return [
+            .prebuildCommand(
+                displayName: "build info (git commit)", executable: URL(fileURLWithPath: "/bin/sh"),
+                arguments: ["-c", script], outputFilesDirectory: out)
+        ]
     }
 }

@@ -17,8 +17,10 @@ public final class EventSubscriber {
     /// Messages that did not decode as events of this protocol version (skipped).
     public private(set) var rejected = 0
 
-    public init(labels endpoints: [Endpoint], subjects: [UInt32]? = nil, windowLabels: Bool = true, actions: Bool = true,
-                curve: CurveClient? = nil, context: ZMQContext? = nil) throws {
+    public init(
+        labels endpoints: [Endpoint], subjects: [UInt32]? = nil, windowLabels: Bool = true, actions: Bool = true,
+        curve: CurveClient? = nil, context: ZMQContext? = nil
+    ) throws {
         self.context = try context ?? ZMQContext()
         socket = try ZMQSocket(context: self.context, type: .sub)
         for subject in subjects.map({ $0.map(Optional.some) }) ?? [nil] {
@@ -35,7 +37,9 @@ public final class EventSubscriber {
         let deadline = MonotonicClock.now() + Int64(timeoutMilliseconds) * 1_000_000
         while true {
             let left = Int(max(0, deadline - MonotonicClock.now()) / 1_000_000)
-            guard try ZMQPoll.readable([socket], timeoutMilliseconds: left)[0], let parts = try socket.receive(dontWait: true) else {
+            guard try ZMQPoll.readable([socket], timeoutMilliseconds: left)[0],
+                let parts = try socket.receive(dontWait: true)
+            else {
                 if left == 0 { return nil }
                 continue
             }

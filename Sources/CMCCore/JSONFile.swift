@@ -6,17 +6,24 @@ import Foundation
 public enum JSONFile {
     public struct Problem: Error, CustomStringConvertible, Equatable {
         public let file: String, reason: String
-        public init(file: String, reason: String) { self.file = file; self.reason = reason }
+        public init(file: String, reason: String) {
+            self.file = file
+            self.reason = reason
+        }
         public var description: String { "\(file): \(reason)" }
     }
 
     /// The file's bytes, or why they cannot be had (missing, a folder, no permission, …).
     public static func read(_ path: String) throws(Problem) -> Data {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw Problem(file: path, reason: "cannot read it: \(String(cString: strerror(errno)))") }
+        guard stat(path, &info) == 0 else {
+            throw Problem(file: path, reason: "cannot read it: \(String(cString: strerror(errno)))")
+        }
         if info.st_mode & S_IFMT == S_IFDIR { throw Problem(file: path, reason: "is a folder, not a file") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw Problem(file: path, reason: "cannot read it: \(access(path, R_OK) == 0 ? "read failed" : String(cString: strerror(errno)))")
+            throw Problem(
+                file: path,
+                reason: "cannot read it: \(access(path, R_OK) == 0 ? "read failed" : String(cString: strerror(errno)))")
         }
         return data
     }
@@ -29,12 +36,17 @@ public enum JSONFile {
             var scanner = SyntaxScanner(bytes)
             if let offset = scanner.firstError() {
                 let (line, column) = position(of: offset, in: bytes)
-                let found = offset < bytes.count ? "\"\(String(decoding: [bytes[offset]], as: UTF8.self))\"" : "the end of the file"
-                throw Problem(file: source, reason: "not valid JSON: unexpected \(found) at line \(line), column \(column)")
+                let found =
+                    offset < bytes.count
+                    ? "\"\(String(decoding: [bytes[offset]], as: UTF8.self))\"" : "the end of the file"
+                throw Problem(
+                    file: source, reason: "not valid JSON: unexpected \(found) at line \(line), column \(column)")
             }
             throw Problem(file: source, reason: "not valid JSON")
         }
-        guard let object = parsed as? [String: Any] else { throw Problem(file: source, reason: "the top level must be a JSON object") }
+        guard let object = parsed as? [String: Any] else {
+            throw Problem(file: source, reason: "the top level must be a JSON object")
+        }
         return object
     }
 
@@ -44,18 +56,27 @@ public enum JSONFile {
             c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
-        case let .keyNotFound(key, c): return "missing field \(path(c).isEmpty ? "" : path(c) + ".")\(key.stringValue)"
-        case let .typeMismatch(type, c): return "field \(path(c)): expected \(type)"
-        case let .valueNotFound(type, c): return "field \(path(c)): expected \(type), found null"
-        case let .dataCorrupted(c): return "\(path(c).isEmpty ? "" : "field \(path(c)): ")\(c.debugDescription)"
+        case .keyNotFound(let key, let c):
+            return "missing field \(path(c).isEmpty ? "" : path(c) + ".")\(key.stringValue)"
+        case .typeMismatch(let type, let c): return "field \(path(c)): expected \(type)"
+        case .valueNotFound(let type, let c): return "field \(path(c)): expected \(type), found null"
+        case .dataCorrupted(let c): return "\(path(c).isEmpty ? "" : "field \(path(c)): ")\(c.debugDescription)"
         @unknown default: return "\(error)"
         }
     }
 
     /// 1-based line and column (in bytes) of `offset`.
     static func position(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
-        var line = 1, column = 1
-        for b in bytes.prefix(offset) { if b == 10 { line += 1; column = 1 } else { column += 1 } }
+        var line = 1
+        var column = 1
+        for b in bytes.prefix(offset) {
+            if b == 10 {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
         return (line, column)
     }
 
@@ -91,7 +112,10 @@ public enum JSONFile {
         private mutating func container(close: UInt8, depth: Int, keyed: Bool) -> Bool {
             i += 1
             space()
-            if i < b.count, b[i] == close { i += 1; return true }
+            if i < b.count, b[i] == close {
+                i += 1
+                return true
+            }
             while true {
                 if keyed {
                     space()
@@ -103,7 +127,10 @@ public enum JSONFile {
                 guard value(depth: depth + 1) else { return false }
                 space()
                 guard i < b.count else { return false }
-                if b[i] == close { i += 1; return true }
+                if b[i] == close {
+                    i += 1
+                    return true
+                }
                 guard b[i] == UInt8(ascii: ",") else { return false }
                 i += 1
             }
@@ -113,7 +140,9 @@ public enum JSONFile {
             i += 1
             while i < b.count {
                 switch b[i] {
-                case UInt8(ascii: "\""): i += 1; return true
+                case UInt8(ascii: "\""):
+                    i += 1
+                    return true
                 case UInt8(ascii: "\\"): i += 2
                 case 0..<32: return false
                 default: i += 1
@@ -135,7 +164,10 @@ public enum JSONFile {
             if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
             let digitsStart = i
             while i < b.count, (48...57).contains(b[i]) { i += 1 }
-            guard i > digitsStart else { i = start; return false }
+            guard i > digitsStart else {
+                i = start
+                return false
+            }
             if i < b.count, b[i] == UInt8(ascii: ".") {
                 i += 1
                 let f = i

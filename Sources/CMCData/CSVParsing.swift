@@ -21,7 +21,7 @@ struct CSVRows {
             throw DataError.io(file: path, reason: "file missing or not readable")
         }
         var bytes = [UInt8](data)
-        bytes.append(0)  // strtod needs a terminator after the last field.
+        bytes.append(0) // strtod needs a terminator after the last field.
         return parse(bytes: bytes, columns: columns, timestamped: timestamped)
     }
 
@@ -32,7 +32,8 @@ struct CSVRows {
         var rowValues = [Double](repeating: 0, count: columns)
         bytes.withUnsafeBufferPointer { buf in
             let base = buf.baseAddress!
-            var lineStart = 0, lineNumber = 0
+            var lineStart = 0
+            var lineNumber = 0
             while lineStart < n {
                 var lineEnd = lineStart
                 while lineEnd < n && buf[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
@@ -40,7 +41,7 @@ struct CSVRows {
                 var contentEnd = lineEnd
                 if contentEnd > lineStart && buf[contentEnd - 1] == UInt8(ascii: "\r") { contentEnd -= 1 }
                 defer { lineStart = lineEnd + 1 }
-                if contentEnd == lineStart { continue }  // blank line
+                if contentEnd == lineStart { continue } // blank line
 
                 var pos = lineStart
                 var ok = true
@@ -62,9 +63,14 @@ struct CSVRows {
                     let v = strtod(start, &endPtr)
                     let consumed = endPtr.map { UnsafeRawPointer($0) - UnsafeRawPointer(start) } ?? 0
                     let fieldEnd = pos + consumed
-                    let delimiterOK = col == columns - 1 ? fieldEnd == contentEnd
-                                                         : (fieldEnd < contentEnd && buf[fieldEnd] == UInt8(ascii: ","))
-                    guard consumed > 0, delimiterOK, v.isFinite else { ok = false; break }
+                    let delimiterOK =
+                        col == columns - 1
+                        ? fieldEnd == contentEnd
+                        : (fieldEnd < contentEnd && buf[fieldEnd] == UInt8(ascii: ","))
+                    guard consumed > 0, delimiterOK, v.isFinite else {
+                        ok = false
+                        break
+                    }
                     rowValues[col] = v
                     pos = fieldEnd + 1
                     col += 1
@@ -74,7 +80,7 @@ struct CSVRows {
                     if timestamped { out.timestamps.append(timestamp) }
                     out.rowCount += 1
                 } else {
-                    let text = String(decoding: buf[lineStart ..< min(contentEnd, lineStart + 80)], as: UTF8.self)
+                    let text = String(decoding: buf[lineStart..<min(contentEnd, lineStart + 80)], as: UTF8.self)
                     out.junk.append((lineNumber, text))
                 }
             }
@@ -102,9 +108,10 @@ struct CSVRows {
             return true
         }
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-              expect(" ") || expect("T"), let hour = number(2), expect(":"), let minute = number(2),
-              expect(":"), let second = number(2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+            expect(" ") || expect("T"), let hour = number(2), expect(":"), let minute = number(2),
+            expect(":"), let second = number(2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
         var fraction = 0.0
         if pos < end {
             guard expect(".") else { return nil }

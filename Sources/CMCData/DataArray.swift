@@ -12,8 +12,9 @@ public struct DataArray: Sendable, Equatable, Codable {
     /// Creates an array; `values.count` must equal the product of `shape`.
     public init(shape: [Int], values: [Float]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
-        precondition(shape.reduce(1, *) == values.count,
-                     "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        precondition(
+            shape.reduce(1, *) == values.count,
+            "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
         self.shape = shape
         self.values = values
     }
@@ -31,7 +32,8 @@ public struct DataArray: Sendable, Equatable, Codable {
         let shape = try container.decode([Int].self, forKey: .shape)
         let values = try container.decode([Float].self, forKey: .values)
         guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == values.count else {
-            throw DecodingError.dataCorruptedError(forKey: .values, in: container,
+            throw DecodingError.dataCorruptedError(
+                forKey: .values, in: container,
                 debugDescription: "shape \(shape) does not match \(values.count) values")
         }
         self.init(shape: shape, values: values)
@@ -80,15 +82,16 @@ extension DataArray {
     /// Copies frames `start ..< start+length` along `axis` (e.g. time), keeping the other axes.
     public func slice(axis: Int, start: Int, length: Int) -> DataArray {
         precondition(axis >= 0 && axis < rank)
-        precondition(start >= 0 && length >= 0 && start + length <= shape[axis],
-                     "slice \(start)..<\(start + length) out of 0..<\(shape[axis])")
+        precondition(
+            start >= 0 && length >= 0 && start + length <= shape[axis],
+            "slice \(start)..<\(start + length) out of 0..<\(shape[axis])")
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
         var out = [Float]()
         out.reserveCapacity(outer * length * inner)
         for o in 0..<outer {
             let base = (o * shape[axis] + start) * inner
-            out.append(contentsOf: values[base ..< base + length * inner])
+            out.append(contentsOf: values[base..<base + length * inner])
         }
         var newShape = shape
         newShape[axis] = length
@@ -106,7 +109,7 @@ extension DataArray {
             for i in indices {
                 precondition(i >= 0 && i < shape[axis], "gather index \(i) out of 0..<\(shape[axis])")
                 let base = (o * shape[axis] + i) * inner
-                out.append(contentsOf: values[base ..< base + inner])
+                out.append(contentsOf: values[base..<base + inner])
             }
         }
         var newShape = shape

@@ -16,11 +16,11 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unsupported(file, reason): return "\(file): unsupported: \(reason)"
-        case let .malformed(file, reason): return "\(file): malformed: \(reason)"
-        case let .io(file, reason): return "\(file): cannot read: \(reason)"
-        case let .degenerate(sample, reason): return "\(sample): degenerate: \(reason)"
-        case let .missing(file, reason): return "\(file): missing: \(reason)"
+        case .unsupported(let file, let reason): return "\(file): unsupported: \(reason)"
+        case .malformed(let file, let reason): return "\(file): malformed: \(reason)"
+        case .io(let file, let reason): return "\(file): cannot read: \(reason)"
+        case .degenerate(let sample, let reason): return "\(sample): degenerate: \(reason)"
+        case .missing(let file, let reason): return "\(file): missing: \(reason)"
         }
     }
 }

@@ -24,7 +24,8 @@ public enum DatasetKind: String, CaseIterable, Sendable, Codable {
         case .utdMHAD:
             return findSubdirectory(dir, named: "Inertial") != nil || findSubdirectory(dir, named: "Skeleton") != nil
         case .smartFallMM:
-            return findSubdirectory(dir, named: "skeleton") != nil && findSubdirectory(dir, named: "accelerometer") != nil
+            return findSubdirectory(dir, named: "skeleton") != nil
+                && findSubdirectory(dir, named: "accelerometer") != nil
         case .basicMotions:
             return FileManager.default.fileExists(atPath: "\(dir)/BasicMotions_TRAIN.ts")
                 || FileManager.default.fileExists(atPath: "\(dir)/BasicMotions_TEST.ts")
@@ -35,7 +36,8 @@ public enum DatasetKind: String, CaseIterable, Sendable, Codable {
     /// `smartFallMM` options apply to SmartFallMM only.
     public func load(root: String, smartFallMM options: SmartFallMM.Options = .init()) throws -> Dataset {
         guard let dir = resolveDirectory(root: root) else {
-            throw DataError.missing(file: root, reason: "no \(rawValue) dataset folder here (looked for \(expectedLayout))")
+            throw DataError.missing(
+                file: root, reason: "no \(rawValue) dataset folder here (looked for \(expectedLayout))")
         }
         switch self {
         case .utdMHAD: return UTDMHAD.load(directory: dir)
@@ -82,12 +84,15 @@ public enum DatasetKind: String, CaseIterable, Sendable, Codable {
 public enum DataRoot {
     public static let environmentVariable = "CMC_DATA_ROOT"
 
-    public static func resolve(explicit: String? = nil,
-                               environment: [String: String] = ProcessInfo.processInfo.environment,
-                               currentDirectory: String = FileManager.default.currentDirectoryPath) -> String? {
+    public static func resolve(
+        explicit: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        currentDirectory: String = FileManager.default.currentDirectoryPath
+    ) -> String? {
         if let explicit, !explicit.isEmpty { return explicit }
         if let env = environment[environmentVariable], !env.isEmpty { return env }
-        let fallback = ((currentDirectory as NSString).appendingPathComponent("../shared/data") as NSString).standardizingPath
+        let fallback = ((currentDirectory as NSString).appendingPathComponent("../shared/data") as NSString)
+            .standardizingPath
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: fallback, isDirectory: &isDir) && isDir.boolValue ? fallback : nil
     }

@@ -59,7 +59,9 @@ public struct DescribeReport: Sendable, Codable {
         let parts = Dictionary(uniqueKeysWithValues: SplitName.allCases.map { ($0, split.samples($0, from: samples)) })
         let unassigned = split.unassignedSubjects(in: samples)
         let unassignedCount = samples.filter { unassigned.contains($0.subject) }.count
-        counts = Counts(train: parts[.train]!.count, val: parts[.val]!.count, test: parts[.test]!.count, unassigned: unassignedCount)
+        counts = Counts(
+            train: parts[.train]!.count, val: parts[.val]!.count, test: parts[.test]!.count, unassigned: unassignedCount
+        )
 
         let present = Set(samples.map(\.subject))
         var absent = [String: [Int]]()
@@ -67,19 +69,23 @@ public struct DescribeReport: Sendable, Codable {
             let missing = split.subjects(part).filter { !present.contains($0) }
             if !missing.isEmpty { absent[part.rawValue] = missing }
         }
-        subjects = SubjectParts(present: present.sorted(),
-                                train: split.train.filter(present.contains), val: split.val.filter(present.contains),
-                                test: split.test.filter(present.contains), absent: absent, unassigned: unassigned)
+        subjects = SubjectParts(
+            present: present.sorted(),
+            train: split.train.filter(present.contains), val: split.val.filter(present.contains),
+            test: split.test.filter(present.contains), absent: absent, unassigned: unassigned)
 
         classes = dataset.info.classNames.enumerated().map { index, name in
             func n(_ list: [Sample]) -> Int { list.filter { $0.label == index }.count }
-            return ClassCount(index: index, name: name, total: n(samples), train: n(parts[.train]!),
-                              val: n(parts[.val]!), test: n(parts[.test]!))
+            return ClassCount(
+                index: index, name: name, total: n(samples), train: n(parts[.train]!),
+                val: n(parts[.val]!), test: n(parts[.test]!))
         }
 
         var lengths = [String: LengthStats]()
-        lengths["inertial"] = LengthStats(samples.compactMap { $0.inertial?.shape[1] }, rate: dataset.info.inertialSampleRate)
-        lengths["skeleton"] = LengthStats(samples.compactMap { $0.skeleton?.shape[1] }, rate: dataset.info.skeletonFrameRate)
+        lengths["inertial"] = LengthStats(
+            samples.compactMap { $0.inertial?.shape[1] }, rate: dataset.info.inertialSampleRate)
+        lengths["skeleton"] = LengthStats(
+            samples.compactMap { $0.skeleton?.shape[1] }, rate: dataset.info.skeletonFrameRate)
         self.lengths = lengths
 
         var problems = dataset.problems
@@ -96,12 +102,16 @@ public struct DescribeReport: Sendable, Codable {
         var warnings = [String]()
         for part in SplitName.allCases where parts[part]!.isEmpty {
             let listed = split.subjects(part)
-            warnings.append(listed.isEmpty
-                ? "\(part.rawValue) split is empty: the split lists no subjects for it"
-                : "\(part.rawValue) split is empty: subject(s) \(listed.map(String.init).joined(separator: ", ")) are not in the data")
+            warnings.append(
+                listed.isEmpty
+                    ? "\(part.rawValue) split is empty: the split lists no subjects for it"
+                    : "\(part.rawValue) split is empty: subject(s) \(listed.map(String.init).joined(separator: ", ")) are not in the data"
+            )
         }
         if !unassigned.isEmpty {
-            warnings.append("subject(s) \(unassigned.map(String.init).joined(separator: ", ")) are in no split part (\(unassignedCount) samples unused)")
+            warnings.append(
+                "subject(s) \(unassigned.map(String.init).joined(separator: ", ")) are in no split part (\(unassignedCount) samples unused)"
+            )
         }
         let skipped = problems.filter(\.skipped).count
         if skipped > 0 { warnings.append("\(skipped) file(s)/sample(s) skipped; see problems") }

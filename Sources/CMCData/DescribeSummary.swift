@@ -4,18 +4,23 @@ extension DescribeReport {
         var lines = [String]()
         lines.append("\(dataset) — \(samples) samples from \(directory)")
         lines.append("subjects present: \(list(subjects.present))")
-        lines.append("split '\(split.name)': train \(counts.train) · val \(counts.val) · test \(counts.test)"
-                     + (counts.unassigned > 0 ? " · unassigned \(counts.unassigned)" : ""))
+        lines.append(
+            "split '\(split.name)': train \(counts.train) · val \(counts.val) · test \(counts.test)"
+                + (counts.unassigned > 0 ? " · unassigned \(counts.unassigned)" : ""))
         for part in SplitName.allCases {
             let listed = split.subjects(part)
             let have = listed.filter(subjects.present.contains)
             let missing = subjects.absent[part.rawValue] ?? []
-            lines.append("  \(part.rawValue.padded(to: 5)) subjects \(list(have))" + (missing.isEmpty ? "" : "   (absent: \(list(missing)))"))
+            lines.append(
+                "  \(part.rawValue.padded(to: 5)) subjects \(list(have))"
+                    + (missing.isEmpty ? "" : "   (absent: \(list(missing)))"))
         }
         for (name, stats) in lengths.sorted(by: { $0.key < $1.key }) {
-            var line = "\(name.padded(to: 8)) length min \(stats.min) · median \(fixed(stats.median, 1)) · max \(stats.max)"
+            var line =
+                "\(name.padded(to: 8)) length min \(stats.min) · median \(fixed(stats.median, 1)) · max \(stats.max)"
             if let rate = stats.rate {
-                line += "  (≈ \(fixed(Double(stats.min) / rate, 1))–\(fixed(Double(stats.max) / rate, 1)) s at \(fixed(rate, 0)) Hz nominal)"
+                line +=
+                    "  (≈ \(fixed(Double(stats.min) / rate, 1))–\(fixed(Double(stats.max) / rate, 1)) s at \(fixed(rate, 0)) Hz nominal)"
             }
             lines.append(line)
         }
@@ -32,7 +37,9 @@ extension DescribeReport {
             for kind in DataProblem.Kind.allCases {
                 let ofKind = problems.filter { $0.kind == kind }
                 for p in ofKind.prefix(examplesPerKind) { lines.append("  \(p.description.truncated(150))") }
-                if ofKind.count > examplesPerKind { lines.append("  … \(ofKind.count - examplesPerKind) more \(kind.rawValue) (see --json)") }
+                if ofKind.count > examplesPerKind {
+                    lines.append("  … \(ofKind.count - examplesPerKind) more \(kind.rawValue) (see --json)")
+                }
             }
         }
         for note in notes { lines.append("note: \(note)") }
@@ -42,9 +49,15 @@ extension DescribeReport {
 
     /// Greedy word wrap of `items` after `head`, continuation lines indented.
     private func wrap(_ head: String, _ items: [String], width: Int) -> [String] {
-        var out = [String](), line = head
+        var out = [String]()
+        var line = head
         for item in items {
-            if line.count + 1 + item.count > width && line != head { out.append(line); line = "  " + item } else { line += " " + item }
+            if line.count + 1 + item.count > width && line != head {
+                out.append(line)
+                line = "  " + item
+            } else {
+                line += " " + item
+            }
         }
         out.append(line)
         return out

@@ -44,9 +44,12 @@ public struct FFTResampler: Sendable {
             for i in 0..<inputLength { y[i] = x[i] }
             return
         }
-        var re = [Double](repeating: 0, count: bins), im = [Double](repeating: 0, count: bins)
+        var re = [Double](repeating: 0, count: bins)
+        var im = [Double](repeating: 0, count: bins)
         for k in 0..<bins {
-            var sr = 0.0, si = 0.0, idx = 0
+            var sr = 0.0
+            var si = 0.0
+            var idx = 0
             for n in 0..<inputLength {
                 sr += x[n] * cosIn[idx]
                 si -= x[n] * sinIn[idx]
@@ -59,7 +62,8 @@ public struct FFTResampler: Sendable {
         // irfft ignores the imaginary part of DC and of an even-length output's Nyquist bin;
         // sin(0) = sin(π·m) = 0 makes the sum below do the same.
         for mIndex in 0..<outputLength {
-            var acc = 0.0, idx = 0
+            var acc = 0.0
+            var idx = 0
             for k in 0..<bins {
                 acc += re[k] * cosOut[idx] - im[k] * sinOut[idx]
                 idx += mIndex
@@ -91,12 +95,15 @@ extension DataArray {
         newShape[axis] = num
         if nx == num { return self }
         let resampler = FFTResampler(inputLength: nx, outputLength: num)
-        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
         var out = [Float](repeating: 0, count: outer * num * inner)
-        var series = [Double](repeating: 0, count: nx), result = [Double](repeating: 0, count: num)
+        var series = [Double](repeating: 0, count: nx)
+        var result = [Double](repeating: 0, count: num)
         for o in 0..<outer {
             for i in 0..<inner {
-                let inBase = o * nx * inner + i, outBase = o * num * inner + i
+                let inBase = o * nx * inner + i
+                let outBase = o * num * inner + i
                 for t in 0..<nx { series[t] = Double(values[inBase + t * inner]) }
                 series.withUnsafeBufferPointer { xb in
                     result.withUnsafeMutableBufferPointer { resampler.apply(xb, into: $0) }

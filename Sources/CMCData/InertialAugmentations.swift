@@ -17,11 +17,17 @@ public enum InertialAugmentationSemantics: String, Sendable, Codable, CaseIterab
 public struct InertialAugmentations: Sendable, Codable, Equatable {
     public struct Jittering: Sendable, Codable, Equatable {
         public var sigma: Double, probability: Double
-        public init(sigma: Double, probability: Double) { self.sigma = sigma; self.probability = probability }
+        public init(sigma: Double, probability: Double) {
+            self.sigma = sigma
+            self.probability = probability
+        }
     }
     public struct Scaling: Sendable, Codable, Equatable {
         public var sigma: Double, probability: Double
-        public init(sigma: Double, probability: Double) { self.sigma = sigma; self.probability = probability }
+        public init(sigma: Double, probability: Double) {
+            self.sigma = sigma
+            self.probability = probability
+        }
     }
     /// The reference calls this "rotation": multiplication by random ±1.
     public struct SignFlip: Sendable, Codable, Equatable {
@@ -31,7 +37,10 @@ public struct InertialAugmentations: Sendable, Codable, Equatable {
     public struct Permutation: Sendable, Codable, Equatable {
         /// Segment count is drawn from `1 ..< maxSegments` (numpy's exclusive `randint`).
         public var maxSegments: Int, probability: Double
-        public init(maxSegments: Int, probability: Double) { self.maxSegments = maxSegments; self.probability = probability }
+        public init(maxSegments: Int, probability: Double) {
+            self.maxSegments = maxSegments
+            self.probability = probability
+        }
     }
     public struct ChannelShuffle: Sendable, Codable, Equatable {
         public var probability: Double
@@ -45,9 +54,11 @@ public struct InertialAugmentations: Sendable, Codable, Equatable {
     public var permutation: Permutation?
     public var channelShuffle: ChannelShuffle?
 
-    public init(semantics: InertialAugmentationSemantics = .asInReference, jittering: Jittering? = nil,
-                scaling: Scaling? = nil, signFlip: SignFlip? = nil, permutation: Permutation? = nil,
-                channelShuffle: ChannelShuffle? = nil) {
+    public init(
+        semantics: InertialAugmentationSemantics = .asInReference, jittering: Jittering? = nil,
+        scaling: Scaling? = nil, signFlip: SignFlip? = nil, permutation: Permutation? = nil,
+        channelShuffle: ChannelShuffle? = nil
+    ) {
         self.semantics = semantics
         self.jittering = jittering
         self.scaling = scaling
@@ -71,14 +82,17 @@ public struct InertialAugmentations: Sendable, Codable, Equatable {
         var y = x
         if let a = jittering, rng.bernoulli(a.probability) { y = Self.jitter(y, sigma: a.sigma, rng: &rng) }
         if let a = scaling, rng.bernoulli(a.probability) {
-            y = semantics == .asInReference ? Self.scalePerElement(y, sigma: a.sigma, rng: &rng)
-                                            : Self.scalePerChannel(y, sigma: a.sigma, rng: &rng)
+            y =
+                semantics == .asInReference
+                ? Self.scalePerElement(y, sigma: a.sigma, rng: &rng)
+                : Self.scalePerChannel(y, sigma: a.sigma, rng: &rng)
         }
         if let a = signFlip, rng.bernoulli(a.probability) {
             y = semantics == .asInReference ? Self.flipPerElement(y, rng: &rng) : Self.flipPerChannel(y, rng: &rng)
         }
         if let a = permutation, rng.bernoulli(a.probability) {
-            y = Self.permuteSegments(y, axis: semantics == .asInReference ? 0 : 1, maxSegments: a.maxSegments, rng: &rng)
+            y = Self.permuteSegments(
+                y, axis: semantics == .asInReference ? 0 : 1, maxSegments: a.maxSegments, rng: &rng)
         }
         if let a = channelShuffle, rng.bernoulli(a.probability) {
             y = Self.shuffle(y, axis: semantics == .asInReference ? 1 : 0, rng: &rng)
@@ -108,7 +122,7 @@ public struct InertialAugmentations: Sendable, Codable, Equatable {
         let t = x.shape[1]
         for c in 0..<x.shape[0] {
             let f = Float(rng.normal(mean: 1, std: sigma))
-            for i in c * t ..< (c + 1) * t { y.values[i] *= f }
+            for i in c * t..<(c + 1) * t { y.values[i] *= f }
         }
         return y
     }
@@ -125,7 +139,7 @@ public struct InertialAugmentations: Sendable, Codable, Equatable {
         var y = x
         let t = x.shape[1]
         for c in 0..<x.shape[0] where rng.bernoulli(0.5) {
-            for i in c * t ..< (c + 1) * t { y.values[i] = -y.values[i] }
+            for i in c * t..<(c + 1) * t { y.values[i] = -y.values[i] }
         }
         return y
     }
@@ -133,7 +147,7 @@ public struct InertialAugmentations: Sendable, Codable, Equatable {
     /// Splits `axis` into k contiguous chunks (numpy `array_split` sizes), k drawn from
     /// `1 ..< maxSegments`, and reorders the chunks randomly. k = 1 leaves x unchanged.
     public static func permuteSegments(_ x: DataArray, axis: Int, maxSegments: Int, rng: inout SeededRNG) -> DataArray {
-        let k = maxSegments > 1 ? rng.int(in: 1 ..< maxSegments) : 1
+        let k = maxSegments > 1 ? rng.int(in: 1..<maxSegments) : 1
         let n = x.shape[axis]
         guard k > 1, n > 1 else { return x }
         // array_split: the first n % k chunks get one extra element.
@@ -141,7 +155,7 @@ public struct InertialAugmentations: Sendable, Codable, Equatable {
         var start = 0
         for i in 0..<k {
             let size = n / k + (i < n % k ? 1 : 0)
-            chunks.append(start ..< start + size)
+            chunks.append(start..<start + size)
             start += size
         }
         let order = rng.permutation(k)

@@ -7,7 +7,9 @@ typealias MATByteReader = ByteReader<DataError>
 extension ByteReader where Failure == DataError {
     init(bytes: [UInt8], file: String, bigEndian: Bool, offset: Int = 0, end: Int? = nil) {
         self.init(bytes, source: file, bigEndian: bigEndian, offset: offset, end: end) { t in
-            .malformed(file: file, reason: "truncated: \(t.field) needs \(t.needed) bytes at offset \(t.offset), \(t.available) left")
+            .malformed(
+                file: file,
+                reason: "truncated: \(t.field) needs \(t.needed) bytes at offset \(t.offset), \(t.available) left")
         }
     }
 

@@ -11,7 +11,9 @@ extension MATFile {
         // Array flags: miUINT32 × 2 — class in the low byte, flag bits in the next one.
         let flagsElement = try readElement(&reader)
         guard flagsElement.type == MATDataType.uint32.rawValue, flagsElement.length == 8 else {
-            throw reader.malformed("array flags sub-element has type \(flagsElement.type), \(flagsElement.length) bytes (want miUINT32, 8)")
+            throw reader.malformed(
+                "array flags sub-element has type \(flagsElement.type), \(flagsElement.length) bytes (want miUINT32, 8)"
+            )
         }
         let flags = UInt32(reader.load(at: flagsElement.start, count: 4))
         let classCode = UInt8(flags & 0xFF)
@@ -29,10 +31,12 @@ extension MATFile {
         let name = try readName(&reader)
 
         guard matClass.isNumeric else {
-            return MATVariable(name: name, content: .unsupported(reason: "\(matClass.displayName) (only numeric arrays are read)"))
+            return MATVariable(
+                name: name, content: .unsupported(reason: "\(matClass.displayName) (only numeric arrays are read)"))
         }
         if isComplex {
-            return MATVariable(name: name, content: .unsupported(reason: "complex \(matClass) array (only real arrays are read)"))
+            return MATVariable(
+                name: name, content: .unsupported(reason: "complex \(matClass) array (only real arrays are read)"))
         }
 
         var count = 1
@@ -54,21 +58,25 @@ extension MATFile {
                 throw reader.malformed("variable '\(name)': real part has non-numeric storage type \(real.type)")
             }
             guard real.length % size == 0, real.length / size == count else {
-                throw reader.malformed("variable '\(name)': real part holds \(real.length) bytes of \(type), dimensions \(dimensions) need \(count * size)")
+                throw reader.malformed(
+                    "variable '\(name)': real part holds \(real.length) bytes of \(type), dimensions \(dimensions) need \(count * size)"
+                )
             }
             values = decode(reader, start: real.start, count: count, type: type)
         }
-        let array = MATArray(name: name, dimensions: dimensions, matClass: matClass, isLogical: isLogical, values: values)
+        let array = MATArray(
+            name: name, dimensions: dimensions, matClass: matClass, isLogical: isLogical, values: values)
         return MATVariable(name: name, content: .numeric(array))
     }
 
     private static func readDimensions(_ reader: inout MATByteReader) throws -> [Int] {
         let element = try readElement(&reader)
         guard element.type == MATDataType.int32.rawValue, element.length % 4 == 0, element.length >= 8 else {
-            throw reader.malformed("dimensions sub-element has type \(element.type), \(element.length) bytes (want miINT32, ≥ 2 dims)")
+            throw reader.malformed(
+                "dimensions sub-element has type \(element.type), \(element.length) bytes (want miINT32, ≥ 2 dims)")
         }
         var dims = [Int]()
-        for i in 0 ..< element.length / 4 {
+        for i in 0..<element.length / 4 {
             let d = Int(Int32(bitPattern: UInt32(reader.load(at: element.start + 4 * i, count: 4))))
             guard d >= 0 else { throw reader.malformed("negative dimension \(d)") }
             dims.append(d)
@@ -81,7 +89,7 @@ extension MATFile {
         guard element.type == MATDataType.int8.rawValue || element.type == MATDataType.uint8.rawValue else {
             throw reader.malformed("array name sub-element has type \(element.type) (want miINT8)")
         }
-        return String(decoding: reader.bytes[element.start ..< element.start + element.length], as: UTF8.self)
+        return String(decoding: reader.bytes[element.start..<element.start + element.length], as: UTF8.self)
     }
 
     /// Widens `count` stored values of `type` starting at `start` to Double (bounds already checked).

@@ -34,20 +34,26 @@ public struct MATFile: Sendable {
         let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
         let text = String(decoding: bytes.prefix(116), as: UTF8.self)
         if text.hasPrefix("MATLAB 7.3") || bytes.starts(with: hdf5Signature)
-            || (bytes.count >= 520 && Array(bytes[512..<520]) == hdf5Signature) {
-            throw DataError.unsupported(file: source, reason:
-                "MAT v7.3 (HDF5) file; re-save it in MATLAB with `save(..., '-v7')` or convert it with h5py")
+            || (bytes.count >= 520 && Array(bytes[512..<520]) == hdf5Signature)
+        {
+            throw DataError.unsupported(
+                file: source,
+                reason:
+                    "MAT v7.3 (HDF5) file; re-save it in MATLAB with `save(..., '-v7')` or convert it with h5py")
         }
         guard bytes.count >= 128 else {
-            throw DataError.malformed(file: source, reason: "\(bytes.count) bytes is too short for a MAT v5 header (128)")
+            throw DataError.malformed(
+                file: source, reason: "\(bytes.count) bytes is too short for a MAT v5 header (128)")
         }
         let indicator = (bytes[126], bytes[127])
         switch indicator {
         case (UInt8(ascii: "I"), UInt8(ascii: "M")): bigEndian = false
         case (UInt8(ascii: "M"), UInt8(ascii: "I")): bigEndian = true
         default:
-            throw DataError.unsupported(file: source, reason:
-                "not a MAT v5 file (no endian indicator at bytes 126-127; MAT v4 or another format)")
+            throw DataError.unsupported(
+                file: source,
+                reason:
+                    "not a MAT v5 file (no endian indicator at bytes 126-127; MAT v4 or another format)")
         }
         headerText = text.trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
         var reader = MATByteReader(bytes: bytes, file: source, bigEndian: bigEndian, offset: 124)
@@ -56,7 +62,8 @@ public struct MATFile: Sendable {
             throw DataError.unsupported(file: source, reason: "MAT v7.3 (HDF5) file (version field 0x0200)")
         }
         guard version == 0x0100 else {
-            throw DataError.unsupported(file: source, reason: "unknown MAT version field 0x\(String(version, radix: 16))")
+            throw DataError.unsupported(
+                file: source, reason: "unknown MAT version field 0x\(String(version, radix: 16))")
         }
         try reader.skip(2, "endian indicator")
         var vars = [MATVariable]()
@@ -69,8 +76,10 @@ public struct MATFile: Sendable {
         let candidates = name.map { n in variables.filter { $0.name == n } } ?? Array(variables.prefix(1))
         guard let variable = candidates.first else {
             let names = variables.map(\.name).joined(separator: ", ")
-            throw DataError.missing(file: source, reason:
-                "no variable \(name.map { "'\($0)'" } ?? "at all") (has: \(names.isEmpty ? "none" : names))")
+            throw DataError.missing(
+                file: source,
+                reason:
+                    "no variable \(name.map { "'\($0)'" } ?? "at all") (has: \(names.isEmpty ? "none" : names))")
         }
         switch variable.content {
         case .numeric(let array): return array
@@ -114,7 +123,9 @@ public struct MATFile: Sendable {
         return Element(type: first, start: start, length: length)
     }
 
-    static func parseElements(_ reader: inout MATByteReader, into vars: inout [MATVariable], allowCompressed: Bool) throws {
+    static func parseElements(_ reader: inout MATByteReader, into vars: inout [MATVariable], allowCompressed: Bool)
+        throws
+    {
         while reader.remaining >= 8 {
             let element = try readElement(&reader)
             switch MATDataType(rawValue: element.type) {
@@ -122,8 +133,9 @@ public struct MATFile: Sendable {
                 guard allowCompressed else {
                     throw reader.malformed("nested compressed element at offset \(element.start - 8)")
                 }
-                let inflated = try zlibInflate(reader.bytes[element.start ..< element.start + element.length],
-                                               file: reader.file)
+                let inflated = try zlibInflate(
+                    reader.bytes[element.start..<element.start + element.length],
+                    file: reader.file)
                 var inner = reader.reading(inflated)
                 try parseElements(&inner, into: &vars, allowCompressed: false)
             case .matrix:
@@ -135,7 +147,7 @@ public struct MATFile: Sendable {
             }
         }
         // A non-empty tail shorter than a tag is damage, not padding, unless it is all zeros.
-        if reader.remaining > 0, reader.bytes[reader.offset ..< reader.end].contains(where: { $0 != 0 }) {
+        if reader.remaining > 0, reader.bytes[reader.offset..<reader.end].contains(where: { $0 != 0 }) {
             throw reader.malformed("\(reader.remaining) trailing bytes do not form an element")
         }
     }

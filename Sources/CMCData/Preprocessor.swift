@@ -50,14 +50,16 @@ public struct Preprocessor: Sendable, Equatable, Codable {
 
     /// Both modalities of a sample (absent modalities stay nil).
     public func callAsFunction(_ sample: Sample) throws -> ModelInput {
-        ModelInput(id: sample.id, label: sample.label, subject: sample.subject,
-                   inertial: try sample.inertial.map { try inertial($0, sampleID: sample.id) },
-                   skeleton: try sample.skeleton.map { try skeleton($0, sampleID: sample.id) })
+        ModelInput(
+            id: sample.id, label: sample.label, subject: sample.subject,
+            inertial: try sample.inertial.map { try inertial($0, sampleID: sample.id) },
+            skeleton: try sample.skeleton.map { try skeleton($0, sampleID: sample.id) })
     }
 
     /// Preprocesses many samples; those that fail are skipped and reported, never fatal.
     public func prepare(_ samples: [Sample]) -> (inputs: [ModelInput], problems: [DataProblem]) {
-        var inputs = [ModelInput](), problems = [DataProblem]()
+        var inputs = [ModelInput]()
+        var problems = [DataProblem]()
         inputs.reserveCapacity(samples.count)
         for sample in samples {
             do {

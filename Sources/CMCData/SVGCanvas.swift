@@ -13,21 +13,27 @@ struct SVGCanvas {
     static let palette = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
     mutating func rect(x: Double, y: Double, w: Double, h: Double, fill: String = "none", stroke: String = "#999") {
-        body.append("<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"0.5\"/>")
+        body.append(
+            "<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"0.5\"/>"
+        )
     }
 
-    mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double,
-                       stroke: String, width: Double = 1, opacity: Double = 1, dash: String? = nil) {
-        body.append("<line x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(n(width))\""
-                    + (opacity < 1 ? " stroke-opacity=\"\(n(opacity))\"" : "")
-                    + (dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>")
+    mutating func line(
+        _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double,
+        stroke: String, width: Double = 1, opacity: Double = 1, dash: String? = nil
+    ) {
+        body.append(
+            "<line x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(n(width))\""
+                + (opacity < 1 ? " stroke-opacity=\"\(n(opacity))\"" : "")
+                + (dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>")
     }
 
     mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 1, opacity: Double = 1) {
         guard points.count > 1 else { return }
         let pts = points.map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ")
-        body.append("<polyline points=\"\(pts)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(n(width))\""
-                    + (opacity < 1 ? " stroke-opacity=\"\(n(opacity))\"" : "") + " stroke-linejoin=\"round\"/>")
+        body.append(
+            "<polyline points=\"\(pts)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(n(width))\""
+                + (opacity < 1 ? " stroke-opacity=\"\(n(opacity))\"" : "") + " stroke-linejoin=\"round\"/>")
     }
 
     mutating func circle(_ x: Double, _ y: Double, r: Double, fill: String) {
@@ -36,11 +42,14 @@ struct SVGCanvas {
 
     enum Anchor: String { case start, middle, end }
 
-    mutating func text(_ s: String, x: Double, y: Double, size: Double = 11, anchor: Anchor = .start,
-                       color: String = "#222", bold: Bool = false, rotate: Bool = false) {
+    mutating func text(
+        _ s: String, x: Double, y: Double, size: Double = 11, anchor: Anchor = .start,
+        color: String = "#222", bold: Bool = false, rotate: Bool = false
+    ) {
         let transform = rotate ? " transform=\"rotate(-90 \(n(x)) \(n(y)))\"" : ""
-        body.append("<text x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(n(size))\" text-anchor=\"\(anchor.rawValue)\" fill=\"\(color)\""
-                    + (bold ? " font-weight=\"bold\"" : "") + transform + ">\(escape(s))</text>")
+        body.append(
+            "<text x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(n(size))\" text-anchor=\"\(anchor.rawValue)\" fill=\"\(color)\""
+                + (bold ? " font-weight=\"bold\"" : "") + transform + ">\(escape(s))</text>")
     }
 
     func render() -> String {

@@ -17,8 +17,10 @@ public struct Sample: Sendable, Equatable {
     /// Files the sample was read from.
     public var sources: [String]
 
-    public init(id: String, label: Int, subject: Int, trial: Int,
-                inertial: DataArray?, skeleton: DataArray?, sources: [String]) {
+    public init(
+        id: String, label: Int, subject: Int, trial: Int,
+        inertial: DataArray?, skeleton: DataArray?, sources: [String]
+    ) {
         self.id = id
         self.label = label
         self.subject = subject
@@ -82,11 +84,13 @@ public struct DatasetInfo: Sendable, Codable, Equatable {
     /// so a replay cannot derive one modality's rate from the other's length.
     public var synchronisedModalities: Bool?
 
-    public init(name: String, classNames: [String], inertialChannels: [ChannelInfo],
-                inertialSampleRate: Double?, skeletonDimensions: Int?, jointCount: Int?,
-                jointNames: [String]?, jointNamesNote: String? = nil, bones: [[Int]],
-                skeletonFrameRate: Double?, skeletonUnit: String?, imuPlacementByClass: [String],
-                focusClasses: [String]? = nil, synchronisedModalities: Bool? = nil) {
+    public init(
+        name: String, classNames: [String], inertialChannels: [ChannelInfo],
+        inertialSampleRate: Double?, skeletonDimensions: Int?, jointCount: Int?,
+        jointNames: [String]?, jointNamesNote: String? = nil, bones: [[Int]],
+        skeletonFrameRate: Double?, skeletonUnit: String?, imuPlacementByClass: [String],
+        focusClasses: [String]? = nil, synchronisedModalities: Bool? = nil
+    ) {
         self.name = name
         self.classNames = classNames
         self.inertialChannels = inertialChannels
@@ -124,7 +128,9 @@ public struct Dataset: Sendable {
 
     public init(info: DatasetInfo, samples: [Sample], problems: [DataProblem]) {
         self.info = info
-        self.samples = samples.sorted { ($0.label, $0.subject, $0.trial, $0.id) < ($1.label, $1.subject, $1.trial, $1.id) }
+        self.samples = samples.sorted {
+            ($0.label, $0.subject, $0.trial, $0.id) < ($1.label, $1.subject, $1.trial, $1.id)
+        }
         self.problems = problems
     }
 

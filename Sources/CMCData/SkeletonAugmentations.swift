@@ -10,33 +10,48 @@ import Foundation
 public struct SkeletonAugmentations: Sendable, Codable, Equatable {
     public struct Jittering: Sendable, Codable, Equatable {
         public var sigma: Double, probability: Double
-        public init(sigma: Double, probability: Double) { self.sigma = sigma; self.probability = probability }
+        public init(sigma: Double, probability: Double) {
+            self.sigma = sigma
+            self.probability = probability
+        }
     }
     public struct CropAndResize: Sendable, Codable, Equatable {
         /// Crop length = `Int(U(minFraction, maxFraction) · F)`, then FFT-resampled back to F.
         public var minFraction: Double, maxFraction: Double, probability: Double
         public init(minFraction: Double, maxFraction: Double, probability: Double) {
-            self.minFraction = minFraction; self.maxFraction = maxFraction; self.probability = probability
+            self.minFraction = minFraction
+            self.maxFraction = maxFraction
+            self.probability = probability
         }
     }
     public struct Scaling: Sendable, Codable, Equatable {
         /// One factor per coordinate axis from `U(min, max)`.
         public var min: Double, max: Double, probability: Double
-        public init(min: Double, max: Double, probability: Double) { self.min = min; self.max = max; self.probability = probability }
+        public init(min: Double, max: Double, probability: Double) {
+            self.min = min
+            self.max = max
+            self.probability = probability
+        }
     }
     public struct Rotation: Sendable, Codable, Equatable {
         /// Angles (degrees) drawn from `stride(from: start, through: end, by: step)`, independently
         /// per axis in 3-D (R = Rx·Ry·Rz), one angle in 2-D.
         public var start: Int, end: Int, step: Int, probability: Double
         public init(start: Int, end: Int, step: Int, probability: Double) {
-            self.start = start; self.end = end; self.step = step; self.probability = probability
+            self.start = start
+            self.end = end
+            self.step = step
+            self.probability = probability
         }
         var choices: [Int] { Array(stride(from: start, through: end, by: Swift.max(step, 1))) }
     }
     public struct Shear: Sendable, Codable, Equatable {
         /// Shear factors `N(0, β²)`.
         public var beta: Double, probability: Double
-        public init(beta: Double, probability: Double) { self.beta = beta; self.probability = probability }
+        public init(beta: Double, probability: Double) {
+            self.beta = beta
+            self.probability = probability
+        }
     }
 
     public var pivotJoint: Int
@@ -46,8 +61,10 @@ public struct SkeletonAugmentations: Sendable, Codable, Equatable {
     public var rotation: Rotation?
     public var shear: Shear?
 
-    public init(pivotJoint: Int = 0, jittering: Jittering? = nil, cropAndResize: CropAndResize? = nil,
-                scaling: Scaling? = nil, rotation: Rotation? = nil, shear: Shear? = nil) {
+    public init(
+        pivotJoint: Int = 0, jittering: Jittering? = nil, cropAndResize: CropAndResize? = nil,
+        scaling: Scaling? = nil, rotation: Rotation? = nil, shear: Shear? = nil
+    ) {
         self.pivotJoint = pivotJoint
         self.jittering = jittering
         self.cropAndResize = cropAndResize
@@ -83,7 +100,9 @@ public struct SkeletonAugmentations: Sendable, Codable, Equatable {
     public func apply(_ x: DataArray, rng: inout SeededRNG) -> DataArray {
         precondition(x.rank == 3, "skeleton augmentations expect (C, F, J), got \(x.shape)")
         var y = x
-        if let a = jittering, rng.bernoulli(a.probability) { y = InertialAugmentations.jitter(y, sigma: a.sigma, rng: &rng) }
+        if let a = jittering, rng.bernoulli(a.probability) {
+            y = InertialAugmentations.jitter(y, sigma: a.sigma, rng: &rng)
+        }
         if let a = cropAndResize, rng.bernoulli(a.probability) {
             y = Self.cropAndResize(y, minFraction: a.minFraction, maxFraction: a.maxFraction, rng: &rng)
         }
@@ -96,7 +115,7 @@ public struct SkeletonAugmentations: Sendable, Codable, Equatable {
         }
         if let a = rotation, rng.bernoulli(a.probability) {
             let choices = a.choices
-            let angles = (0..<(y.shape[0] == 2 ? 1 : 3)).map { _ in Double(choices[rng.int(in: 0 ..< choices.count)]) }
+            let angles = (0..<(y.shape[0] == 2 ? 1 : 3)).map { _ in Double(choices[rng.int(in: 0..<choices.count)]) }
             if let r = Self.rotationMatrix(dimensions: y.shape[0], degrees: angles) {
                 y = Self.transform(y, matrix: r, pivotJoint: pivotJoint)
             }
@@ -114,10 +133,12 @@ public struct SkeletonAugmentations: Sendable, Codable, Equatable {
     // MARK: - The individual operations
 
     /// Random contiguous crop of `Int(U(min, max) · F)` frames, FFT-resampled back to F frames.
-    public static func cropAndResize(_ x: DataArray, minFraction: Double, maxFraction: Double, rng: inout SeededRNG) -> DataArray {
+    public static func cropAndResize(_ x: DataArray, minFraction: Double, maxFraction: Double, rng: inout SeededRNG)
+        -> DataArray
+    {
         let frames = x.shape[1]
         let length = Swift.max(1, Swift.min(frames, Int(rng.uniform(minFraction, maxFraction) * Double(frames))))
-        let start = rng.int(in: 0 ..< (frames - length + 1))
+        let start = rng.int(in: 0..<(frames - length + 1))
         return x.slice(axis: 1, start: start, length: length).resampled(axis: 1, to: frames)
     }
 
@@ -126,9 +147,12 @@ public struct SkeletonAugmentations: Sendable, Codable, Equatable {
     public static func transform(_ x: DataArray, matrix: [[Double]], pivotJoint: Int?) -> DataArray {
         let (C, F, J) = (x.shape[0], x.shape[1], x.shape[2])
         precondition(matrix.count == C && matrix.allSatisfy { $0.count == C }, "matrix must be \(C)×\(C)")
-        if let pivotJoint { precondition(pivotJoint >= 0 && pivotJoint < J, "pivot joint \(pivotJoint) out of range (J = \(J))") }
+        if let pivotJoint {
+            precondition(pivotJoint >= 0 && pivotJoint < J, "pivot joint \(pivotJoint) out of range (J = \(J))")
+        }
         var y = x
-        var point = [Double](repeating: 0, count: C), pivot = [Double](repeating: 0, count: C)
+        var point = [Double](repeating: 0, count: C)
+        var pivot = [Double](repeating: 0, count: C)
         for f in 0..<F {
             for c in 0..<C { pivot[c] = pivotJoint.map { Double(x.values[(c * F + f) * J + $0]) } ?? 0 }
             for j in 0..<J {

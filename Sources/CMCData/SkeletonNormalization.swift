@@ -21,14 +21,15 @@ public enum SkeletonNormalization: Sendable, Codable, Equatable {
     /// index is out of range or the reference distance is zero or not finite.
     public func apply(_ skeleton: DataArray, sampleID: String = "skeleton") throws -> DataArray {
         guard skeleton.rank == 3, skeleton.shape[1] >= 1 else {
-            throw DataError.degenerate(sample: sampleID, reason: "skeleton shape \(skeleton.shape) is not (C, T ≥ 1, J)")
+            throw DataError.degenerate(
+                sample: sampleID, reason: "skeleton shape \(skeleton.shape) is not (C, T ≥ 1, J)")
         }
         let (C, T, J) = (skeleton.shape[0], skeleton.shape[1], skeleton.shape[2])
         func joint(_ j: Int) throws -> [Double] {
             guard j >= 0 && j < J else {
                 throw DataError.degenerate(sample: sampleID, reason: "normalisation joint \(j) out of range (J = \(J))")
             }
-            return (0..<C).map { Double(skeleton.values[$0 * T * J + j]) }  // frame 0
+            return (0..<C).map { Double(skeleton.values[$0 * T * J + j]) } // frame 0
         }
         var center = [Double](repeating: 0, count: C)
         var scale = 1.0
@@ -37,20 +38,23 @@ public enum SkeletonNormalization: Sendable, Codable, Equatable {
             return skeleton
         case .recenter(let c):
             center = try joint(c)
-        case let .recenterAndScale(c, a, b):
+        case .recenterAndScale(let c, let a, let b):
             center = try joint(c)
-            let pa = try joint(a), pb = try joint(b)
+            let pa = try joint(a)
+            let pb = try joint(b)
             let dist = zip(pa, pb).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
             guard dist.isFinite, dist > 1e-9 else {
-                throw DataError.degenerate(sample: sampleID, reason:
-                    "distance between joints \(a) and \(b) at frame 0 is \(dist): cannot normalise")
+                throw DataError.degenerate(
+                    sample: sampleID,
+                    reason:
+                        "distance between joints \(a) and \(b) at frame 0 is \(dist): cannot normalise")
             }
             scale = dist
         }
         var out = skeleton
         for c in 0..<C {
             let offset = center[c]
-            for i in c * T * J ..< (c + 1) * T * J {
+            for i in c * T * J..<(c + 1) * T * J {
                 out.values[i] = Float((Double(skeleton.values[i]) - offset) / scale)
             }
         }

@@ -83,7 +83,9 @@ public enum SmartFallMM {
     struct TrialKey: Hashable, Comparable {
         var subject: Int, activity: Int, trial: Int
         var id: String { String(format: "S%02dA%02dT%02d", subject, activity, trial) }
-        static func < (a: TrialKey, b: TrialKey) -> Bool { (a.subject, a.activity, a.trial) < (b.subject, b.activity, b.trial) }
+        static func < (a: TrialKey, b: TrialKey) -> Bool {
+            (a.subject, a.activity, a.trial) < (b.subject, b.activity, b.trial)
+        }
     }
 
     /// Parses `S30A01T01.csv` (case-insensitive, any number of digits).
@@ -114,14 +116,18 @@ public enum SmartFallMM {
             var dir = findSubdirectory(directory, named: folder)
             for s in sub { dir = dir.flatMap { findSubdirectory($0, named: s) } }
             guard let dir else {
-                problems.append(DataProblem(kind: .unreadable, file: "\(directory)/\(([folder] + sub).joined(separator: "/"))",
-                                            message: "folder not found", skipped: true))
+                problems.append(
+                    DataProblem(
+                        kind: .unreadable, file: "\(directory)/\(([folder] + sub).joined(separator: "/"))",
+                        message: "folder not found", skipped: true))
                 continue
             }
             for name in listFiles(dir) where name.lowercased().hasSuffix(".csv") {
                 guard let key = parseName(name), (1...classNames.count).contains(key.activity) else {
-                    problems.append(DataProblem(kind: .unrecognisedName, file: "\(dir)/\(name)",
-                                                message: "expected S{subject}A{01-14}T{trial}.csv", skipped: true))
+                    problems.append(
+                        DataProblem(
+                            kind: .unrecognisedName, file: "\(dir)/\(name)",
+                            message: "expected S{subject}A{01-14}T{trial}.csv", skipped: true))
                     continue
                 }
                 files[m][key] = "\(dir)/\(name)"
@@ -135,13 +141,16 @@ public enum SmartFallMM {
             let paths = files.map { $0[key] }
             let missing = zip(["skeleton", "accelerometer", "gyroscope"], paths).filter { $0.1 == nil }.map(\.0)
             if !missing.isEmpty {
-                problems.append(DataProblem(kind: .unpaired, file: paths.compactMap { $0 }.first ?? key.id,
-                                            message: "\(key.id) has no \(missing.joined(separator: "/")) file", skipped: true))
+                problems.append(
+                    DataProblem(
+                        kind: .unpaired, file: paths.compactMap { $0 }.first ?? key.id,
+                        message: "\(key.id) has no \(missing.joined(separator: "/")) file", skipped: true))
                 continue
             }
             do {
-                let trial = try loadTrial(key: key, skeletonPath: paths[0]!, accPath: paths[1]!, gyroPath: paths[2]!,
-                                          options: options, problems: &problems)
+                let trial = try loadTrial(
+                    key: key, skeletonPath: paths[0]!, accPath: paths[1]!, gyroPath: paths[2]!,
+                    options: options, problems: &problems)
                 samples.append(trial.sample)
                 fingerprints[trial.fingerprint, default: []].append(key)
                 totals.dup += trial.duplicates
@@ -156,8 +165,12 @@ public enum SmartFallMM {
         }
         let dropped = flagSharedRecordings(fingerprints, options: options, problems: &problems, notes: &notes)
         samples.removeAll { s in dropped.contains(TrialKey(subject: s.subject, activity: s.label + 1, trial: s.trial)) }
-        notes.append("IMU rows with repeated timestamps merged (averaged): \(totals.dup); rows out of time order sorted: \(totals.order)")
-        notes.append("accelerometer + gyroscope merged onto a uniform \(fixed(options.inertialRate, 0)) Hz grid by linear interpolation over their common span, cut at gaps > \(fixed(options.maxGap, 1)) s (longest gap-free stretch kept)")
+        notes.append(
+            "IMU rows with repeated timestamps merged (averaged): \(totals.dup); rows out of time order sorted: \(totals.order)"
+        )
+        notes.append(
+            "accelerometer + gyroscope merged onto a uniform \(fixed(options.inertialRate, 0)) Hz grid by linear interpolation over their common span, cut at gaps > \(fixed(options.maxGap, 1)) s (longest gap-free stretch kept)"
+        )
         problems.sort { ($0.kind.rawValue, $0.file) < ($1.kind.rawValue, $1.file) }
         var dataset = Dataset(info: info(options: options), samples: samples, problems: problems)
         dataset.notes = notes

@@ -24,7 +24,8 @@ public struct SubjectSplit: Sendable, Codable, Equatable {
     }
 
     /// UTD-MHAD cross-subject protocol (reference `protocols.cross_subject`).
-    public static let utdMHADCrossSubject = SubjectSplit(name: "cross_subject", train: [1, 3, 5], val: [7], test: [2, 4, 6, 8])
+    public static let utdMHADCrossSubject = SubjectSplit(
+        name: "cross_subject", train: [1, 3, 5], val: [7], test: [2, 4, 6, 8])
 
     /// SmartFallMM (young) has no official split. Default: S43 and S44 — held out of the data
     /// distributed here for independent evaluation — are the test set; S39 (40 trials, clean IMU

@@ -17,8 +17,10 @@ public struct TemporalCrop: Sendable, Codable, Equatable {
     public var cropInertial: Bool
     public var cropSkeleton: Bool
 
-    public init(minFraction: Double, maxExtension: Double = 0, probability: Double = 1,
-                cropInertial: Bool = true, cropSkeleton: Bool = true) {
+    public init(
+        minFraction: Double, maxExtension: Double = 0, probability: Double = 1,
+        cropInertial: Bool = true, cropSkeleton: Bool = true
+    ) {
         precondition(minFraction > 0 && minFraction <= 1, "minFraction must be in (0, 1]")
         precondition(maxExtension >= 0, "maxExtension must be ≥ 0")
         self.minFraction = minFraction
@@ -42,15 +44,18 @@ public struct TemporalCrop: Sendable, Codable, Equatable {
         public func indices(length: Int) -> [Int] {
             let kept = max(1, min(length, Int(fraction * Double(length))))
             let start = Int((Double(length - kept) * startPosition).rounded())
-            let before = Int((padBefore * Double(kept)).rounded()), after = Int((padAfter * Double(kept)).rounded())
-            return Array(repeating: start, count: before) + Array(start ..< start + kept)
+            let before = Int((padBefore * Double(kept)).rounded())
+            let after = Int((padAfter * Double(kept)).rounded())
+            return Array(repeating: start, count: before) + Array(start..<start + kept)
                 + Array(repeating: start + kept - 1, count: after)
         }
     }
 
     /// Draws a window (or the identity window when the probability check fails).
     public func draw(rng: inout SeededRNG) -> Window {
-        guard rng.bernoulli(probability) else { return Window(fraction: 1, startPosition: 0, padBefore: 0, padAfter: 0) }
+        guard rng.bernoulli(probability) else {
+            return Window(fraction: 1, startPosition: 0, padBefore: 0, padAfter: 0)
+        }
         let fraction = rng.uniform(minFraction, 1)
         let start = rng.uniform()
         let extra = maxExtension > 0 ? rng.uniform(0, maxExtension) : 0
@@ -62,8 +67,12 @@ public struct TemporalCrop: Sendable, Codable, Equatable {
     public func apply(to sample: Sample, rng: inout SeededRNG) -> Sample {
         let window = draw(rng: &rng)
         var out = sample
-        if cropInertial, let x = sample.inertial { out.inertial = x.gather(axis: 1, indices: window.indices(length: x.shape[1])) }
-        if cropSkeleton, let x = sample.skeleton { out.skeleton = x.gather(axis: 1, indices: window.indices(length: x.shape[1])) }
+        if cropInertial, let x = sample.inertial {
+            out.inertial = x.gather(axis: 1, indices: window.indices(length: x.shape[1]))
+        }
+        if cropSkeleton, let x = sample.skeleton {
+            out.skeleton = x.gather(axis: 1, indices: window.indices(length: x.shape[1]))
+        }
         return out
     }
 }
@@ -90,8 +99,10 @@ public struct AugmentationConfig: Sendable, Codable, Equatable {
 
 extension Preprocessor {
     /// One randomly augmented view: crop the raw clip, preprocess, augment each modality.
-    public func augmentedInput(_ sample: Sample, augmentations: AugmentationConfig,
-                               rng: inout SeededRNG) throws -> ModelInput {
+    public func augmentedInput(
+        _ sample: Sample, augmentations: AugmentationConfig,
+        rng: inout SeededRNG
+    ) throws -> ModelInput {
         let raw = augmentations.temporalCrop.map { $0.apply(to: sample, rng: &rng) } ?? sample
         var input = try self(raw)
         if let x = input.inertial { input.inertial = augmentations.inertial.apply(x, rng: &rng) }

@@ -52,47 +52,63 @@ public enum UTDMHAD {
         guard name.lowercased().hasSuffix(".mat") else { return nil }
         let tokens = name.dropLast(4).split(separator: "_")
         guard tokens.count == 4,
-              tokens[0].first == "a", let a = Int(tokens[0].dropFirst()),
-              tokens[1].first == "s", let s = Int(tokens[1].dropFirst()),
-              tokens[2].first == "t", let t = Int(tokens[2].dropFirst()) else { return nil }
+            tokens[0].first == "a", let a = Int(tokens[0].dropFirst()),
+            tokens[1].first == "s", let s = Int(tokens[1].dropFirst()),
+            tokens[2].first == "t", let t = Int(tokens[2].dropFirst())
+        else { return nil }
         return (FileKey(action: a, subject: s, trial: t), tokens[3].lowercased())
     }
 
     /// Loads every pair under `directory` (the folder holding `Inertial/` and `Skeleton/`).
     public static func load(directory: String) -> Dataset {
         var problems = [DataProblem]()
-        var inertialFiles = [FileKey: String](), skeletonFiles = [FileKey: String]()
+        var inertialFiles = [FileKey: String]()
+        var skeletonFiles = [FileKey: String]()
         for (folder, modality) in [("inertial", "inertial"), ("skeleton", "skeleton")] {
             guard let dir = findSubdirectory(directory, named: folder) else {
-                problems.append(DataProblem(kind: .unreadable, file: "\(directory)/\(folder.capitalized)",
-                                            message: "folder not found: no \(modality) data", skipped: true))
+                problems.append(
+                    DataProblem(
+                        kind: .unreadable, file: "\(directory)/\(folder.capitalized)",
+                        message: "folder not found: no \(modality) data", skipped: true))
                 continue
             }
             for name in listFiles(dir) where name.lowercased().hasSuffix(".mat") {
                 let path = "\(dir)/\(name)"
                 guard let parsed = parseName(name), parsed.modality == modality,
-                      (1...classNames.count).contains(parsed.key.action) else {
-                    problems.append(DataProblem(kind: .unrecognisedName, file: path,
-                        message: "expected a{1-27}_s{S}_t{T}_\(modality).mat", skipped: true))
+                    (1...classNames.count).contains(parsed.key.action)
+                else {
+                    problems.append(
+                        DataProblem(
+                            kind: .unrecognisedName, file: path,
+                            message: "expected a{1-27}_s{S}_t{T}_\(modality).mat", skipped: true))
                     continue
                 }
                 if modality == "inertial" { inertialFiles[parsed.key] = path } else { skeletonFiles[parsed.key] = path }
             }
         }
         for key in Set(inertialFiles.keys).subtracting(skeletonFiles.keys) {
-            problems.append(DataProblem(kind: .unpaired, file: inertialFiles[key]!, message: "no skeleton file for \(key.id)", skipped: true))
+            problems.append(
+                DataProblem(
+                    kind: .unpaired, file: inertialFiles[key]!, message: "no skeleton file for \(key.id)", skipped: true
+                ))
         }
         for key in Set(skeletonFiles.keys).subtracting(inertialFiles.keys) {
-            problems.append(DataProblem(kind: .unpaired, file: skeletonFiles[key]!, message: "no inertial file for \(key.id)", skipped: true))
+            problems.append(
+                DataProblem(
+                    kind: .unpaired, file: skeletonFiles[key]!, message: "no inertial file for \(key.id)", skipped: true
+                ))
         }
         var samples = [Sample]()
         for key in Set(inertialFiles.keys).intersection(skeletonFiles.keys) {
-            let ip = inertialFiles[key]!, sp = skeletonFiles[key]!
+            let ip = inertialFiles[key]!
+            let sp = skeletonFiles[key]!
             do {
                 let inertial = try readInertial(path: ip)
                 let skeleton = try readSkeleton(path: sp)
-                samples.append(Sample(id: key.id, label: key.action - 1, subject: key.subject, trial: key.trial,
-                                      inertial: inertial, skeleton: skeleton, sources: [ip, sp]))
+                samples.append(
+                    Sample(
+                        id: key.id, label: key.action - 1, subject: key.subject, trial: key.trial,
+                        inertial: inertial, skeleton: skeleton, sources: [ip, sp]))
             } catch {
                 problems.append(DataProblem(kind: .unreadable, file: key.id, message: "\(error)", skipped: true))
             }
@@ -105,11 +121,16 @@ public enum UTDMHAD {
     public static func readInertial(path: String) throws -> DataArray {
         let array = try MATFile(contentsOf: path).array(named: "d_iner")
         guard array.dimensions.count == 2, array.dimensions[1] == info.inertialChannels.count,
-              array.dimensions[0] >= 2 else {
-            throw DataError.malformed(file: path, reason: "d_iner has dimensions \(array.dimensions), expected (T ≥ 2, \(info.inertialChannels.count))")
+            array.dimensions[0] >= 2
+        else {
+            throw DataError.malformed(
+                file: path,
+                reason: "d_iner has dimensions \(array.dimensions), expected (T ≥ 2, \(info.inertialChannels.count))")
         }
         let out = DataArray(shape: [array.dimensions[1], array.dimensions[0]], values: array.values.map { Float($0) })
-        guard out.isFinite else { throw DataError.malformed(file: path, reason: "d_iner contains NaN or infinite values") }
+        guard out.isFinite else {
+            throw DataError.malformed(file: path, reason: "d_iner contains NaN or infinite values")
+        }
         return out
     }
 
@@ -128,7 +149,9 @@ public enum UTDMHAD {
             }
         }
         let result = DataArray(shape: [C, F, J], values: out)
-        guard result.isFinite else { throw DataError.malformed(file: path, reason: "d_skel contains NaN or infinite values") }
+        guard result.isFinite else {
+            throw DataError.malformed(file: path, reason: "d_skel contains NaN or infinite values")
+        }
         return result
     }
 }

@@ -23,7 +23,8 @@ struct TimedSeries {
         if outOfOrder > 0 {
             order.sort { (rawTimes[$0], $0) < (rawTimes[$1], $1) }
         }
-        var times = [Double](), values = [Double]()
+        var times = [Double]()
+        var values = [Double]()
         times.reserveCapacity(rawTimes.count)
         values.reserveCapacity(rawValues.count)
         var i = 0
@@ -44,14 +45,14 @@ struct TimedSeries {
         self.values = values
     }
 
-
     /// Linear interpolation onto `grid` (ascending, within `start...end`), returning `(channels, grid.count)`
     /// channel-major values.
     func interpolate(onto grid: [Double]) -> [Float] {
         var out = [Float](repeating: 0, count: channels * grid.count)
         for (g, b) in LinearInterpolation.brackets(times: times, grid: grid).enumerated() {
             for c in 0..<channels {
-                let lo = values[b.lower * channels + c], hi = values[b.upper * channels + c]
+                let lo = values[b.lower * channels + c]
+                let hi = values[b.upper * channels + c]
                 out[c * grid.count + g] = Float(lo + (hi - lo) * b.weight)
             }
         }
@@ -77,19 +78,23 @@ struct MergedSeries {
 /// turn minutes of nothing into a straight ramp that dominates the resampled clip.
 /// Throws `DataError.degenerate` when the sensors do not overlap or the kept piece has fewer
 /// than `minSamples` grid points.
-func mergeOntoUniformGrid(_ series: [TimedSeries], rate: Double, maxGap: Double = .infinity,
-                          minSamples: Int = 2, sampleID: String) throws -> MergedSeries {
+func mergeOntoUniformGrid(
+    _ series: [TimedSeries], rate: Double, maxGap: Double = .infinity,
+    minSamples: Int = 2, sampleID: String
+) throws -> MergedSeries {
     guard !series.isEmpty, series.allSatisfy({ $0.count >= 2 }) else {
         throw DataError.degenerate(sample: sampleID, reason: "a sensor has fewer than 2 samples")
     }
-    let lo = series.map(\.start).max()!, hi = series.map(\.end).min()!
+    let lo = series.map(\.start).max()!
+    let hi = series.map(\.end).min()!
     guard hi > lo else {
         let t0 = series[0].start
         let spans = series.map { "\(fixed($0.start - t0, 2))…\(fixed($0.end - t0, 2)) s" }.joined(separator: " vs ")
         throw DataError.degenerate(sample: sampleID, reason: "sensors do not overlap in time (\(spans))")
     }
     // Gaps as (from, to) intervals inside [lo, hi], merged across sensors.
-    var cuts = [(Double, Double)](), gaps = [Double]()
+    var cuts = [(Double, Double)]()
+    var gaps = [Double]()
     for s in series {
         for k in 1..<s.count where s.times[k] - s.times[k - 1] > maxGap && s.times[k] > lo && s.times[k - 1] < hi {
             cuts.append((max(s.times[k - 1], lo), min(s.times[k], hi)))
@@ -110,8 +115,11 @@ func mergeOntoUniformGrid(_ series: [TimedSeries], rate: Double, maxGap: Double 
     // A millisample of slack absorbs timestamp rounding (absolute epoch seconds carry ~1e-7 s error).
     let n = Int(((best.1 - best.0) * rate + 1e-3).rounded(.down)) + 1
     guard n >= minSamples else {
-        throw DataError.degenerate(sample: sampleID, reason:
-            "longest stretch where all sensors have gap-free data is \(fixed(best.1 - best.0, 2)) s (\(n) samples at \(fixed(rate, 0)) Hz, need \(minSamples))")
+        throw DataError.degenerate(
+            sample: sampleID,
+            reason:
+                "longest stretch where all sensors have gap-free data is \(fixed(best.1 - best.0, 2)) s (\(n) samples at \(fixed(rate, 0)) Hz, need \(minSamples))"
+        )
     }
     let grid = (0..<n).map { best.0 + Double($0) / rate }
     var values = [Float]()
@@ -120,6 +128,7 @@ func mergeOntoUniformGrid(_ series: [TimedSeries], rate: Double, maxGap: Double 
         values.append(contentsOf: s.interpolate(onto: grid))
         channels += s.channels
     }
-    return MergedSeries(array: DataArray(shape: [channels, n], values: values), start: best.0, end: best.1,
-                        commonStart: lo, commonEnd: hi, cutGaps: gaps.sorted(by: >))
+    return MergedSeries(
+        array: DataArray(shape: [channels, n], values: values), start: best.0, end: best.1,
+        commonStart: lo, commonEnd: hi, cutGaps: gaps.sorted(by: >))
 }

@@ -12,13 +12,17 @@ public enum SafeTensors {
         public var tensors: [String: Tensor]
         public var metadata: [String: String]
         public init(tensors: [String: Tensor], metadata: [String: String] = [:]) {
-            self.tensors = tensors; self.metadata = metadata
+            self.tensors = tensors
+            self.metadata = metadata
         }
     }
 
     public struct FormatError: Error, CustomStringConvertible {
         public let source: String, reason: String
-        public init(source: String, reason: String) { self.source = source; self.reason = reason }
+        public init(source: String, reason: String) {
+            self.source = source
+            self.reason = reason
+        }
         public var description: String { "\(source): not a valid safetensors file: \(reason)" }
     }
 
@@ -32,12 +36,14 @@ public enum SafeTensors {
         let width = dtype == .f32 ? 4 : 2
         for name in names {
             let t = file.tensors[name]!
-            header[name] = ["dtype": dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.count * width]]
+            header[name] = [
+                "dtype": dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.count * width],
+            ]
             offset += t.count * width
         }
         if !file.metadata.isEmpty { header["__metadata__"] = file.metadata }
         var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
-        while json.count % 8 != 0 { json.append(0x20) }   // pad so the data section is 8-byte aligned
+        while json.count % 8 != 0 { json.append(0x20) } // pad so the data section is 8-byte aligned
         var out = Data(capacity: 8 + json.count + offset)
         var n = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
@@ -48,8 +54,10 @@ public enum SafeTensors {
             case .f32:
                 t.storage.withUnsafeBufferPointer { p in
                     // Float32 is little-endian on every platform cmc runs on.
-                    out.append(UnsafeBufferPointer(start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self),
-                                                   count: p.count * 4))
+                    out.append(
+                        UnsafeBufferPointer(
+                            start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self),
+                            count: p.count * 4))
                 }
             case .f16:
                 var half = [UInt16](repeating: 0, count: t.count)
@@ -108,26 +116,34 @@ public enum SafeTensors {
         for (name, entry) in header where name != "__metadata__" {
             guard let e = entry as? [String: Any] else { throw fail("entry \"\(name)\" is not an object") }
             guard let dt = e["dtype"] as? String else { throw fail("tensor \"\(name)\" has no dtype") }
-            guard let dtype = DType(rawValue: dt) else { throw fail("tensor \"\(name)\" has unsupported dtype \(dt) (F32, F16 are read)") }
-            guard let shapeAny = e["shape"] as? [Any], let shape = shapeAny.map({ ($0 as? NSNumber)?.intValue }) as? [Int],
-                  shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else { throw fail("tensor \"\(name)\" has an invalid shape") }
+            guard let dtype = DType(rawValue: dt) else {
+                throw fail("tensor \"\(name)\" has unsupported dtype \(dt) (F32, F16 are read)")
+            }
+            guard let shapeAny = e["shape"] as? [Any],
+                let shape = shapeAny.map({ ($0 as? NSNumber)?.intValue }) as? [Int],
+                shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 })
+            else { throw fail("tensor \"\(name)\" has an invalid shape") }
             guard let offAny = e["data_offsets"] as? [Any], offAny.count == 2,
-                  let begin = (offAny[0] as? NSNumber)?.intValue, let end = (offAny[1] as? NSNumber)?.intValue,
-                  begin >= 0, end >= begin, end <= dataLength else {
+                let begin = (offAny[0] as? NSNumber)?.intValue, let end = (offAny[1] as? NSNumber)?.intValue,
+                begin >= 0, end >= begin, end <= dataLength
+            else {
                 throw fail("tensor \"\(name)\" has data_offsets outside the \(dataLength)-byte data section")
             }
             // Checked products: a wrapped count (e.g. shape [2^30, 2^30, 16] wraps to 0) would match the
             // data offsets and then trap in Tensor.init, or go negative and trap in the allocation.
             let width = dtype == .f32 ? 4 : 2
-            var count = 1, countOverflow = false
+            var count = 1
+            var countOverflow = false
             for d in shape {
                 let (p, o) = count.multipliedReportingOverflow(by: d)
-                count = p; countOverflow = countOverflow || o
+                count = p
+                countOverflow = countOverflow || o
             }
             let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: width)
             guard !countOverflow, !byteOverflow else { throw fail("tensor \"\(name)\" of shape \(shape) is too large") }
             guard byteCount == end - begin else {
-                throw fail("tensor \"\(name)\" of shape \(shape) needs \(byteCount) bytes, data_offsets give \(end - begin)")
+                throw fail(
+                    "tensor \"\(name)\" of shape \(shape) needs \(byteCount) bytes, data_offsets give \(end - begin)")
             }
             ranges.append((begin, end, name))
             var values = [Float](repeating: 0, count: count)
@@ -135,10 +151,13 @@ public enum SafeTensors {
                 let p = raw.baseAddress! + (base - data.startIndex) + begin
                 switch dtype {
                 case .f32:
-                    values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: p, count: count * 4)) }
+                    values.withUnsafeMutableBytes {
+                        $0.copyMemory(from: UnsafeRawBufferPointer(start: p, count: count * 4))
+                    }
                 case .f16:
                     for i in 0..<count {
-                        let bits = UInt16(p.load(fromByteOffset: 2 * i, as: UInt8.self))
+                        let bits =
+                            UInt16(p.load(fromByteOffset: 2 * i, as: UInt8.self))
                             | UInt16(p.load(fromByteOffset: 2 * i + 1, as: UInt8.self)) << 8
                         values[i] = Float(Float16(bitPattern: bits))
                     }
@@ -153,11 +172,16 @@ public enum SafeTensors {
         var cursor = 0
         for (b, e, name) in ranges {
             guard b == cursor else {
-                throw fail(b < cursor ? "tensor \"\(name)\" overlaps another tensor" : "gap before tensor \"\(name)\" in the data section")
+                throw fail(
+                    b < cursor
+                        ? "tensor \"\(name)\" overlaps another tensor"
+                        : "gap before tensor \"\(name)\" in the data section")
             }
             cursor = e
         }
-        guard cursor == dataLength else { throw fail("\(dataLength - cursor) trailing bytes not covered by any tensor") }
+        guard cursor == dataLength else {
+            throw fail("\(dataLength - cursor) trailing bytes not covered by any tensor")
+        }
         return File(tensors: tensors, metadata: metadata)
     }
 }

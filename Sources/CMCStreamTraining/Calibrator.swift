@@ -15,12 +15,17 @@ public enum Calibrator {
     /// The logits each head gives the stream windows (not the whole clips) of `features`.
     public static func heldOut(bundle: ModelBundle, features: StreamHeadTrainer.Features) -> HeldOut {
         let rows = features.isClip.indices.filter { !features.isClip[$0] }
-        let inertial = Variable(features.inertial.rows(rows)), skeleton = Variable(features.skeleton.rows(rows))
-        for head in [bundle.classifier, bundle.inertialClassifier, bundle.skeletonClassifier] as [Module] { head.eval() }
+        let inertial = Variable(features.inertial.rows(rows))
+        let skeleton = Variable(features.skeleton.rows(rows))
+        for head in [bundle.classifier, bundle.inertialClassifier, bundle.skeletonClassifier] as [Module] {
+            head.eval()
+        }
         let logits: [Recognizer.Modalities: Tensor] = GradMode.withoutGrad {
-            [.both: bundle.classifier(inertial: inertial, skeleton: skeleton).value,
-             .inertial: bundle.inertialClassifier(inertial).value,
-             .skeleton: bundle.skeletonClassifier(skeleton).value]
+            [
+                .both: bundle.classifier(inertial: inertial, skeleton: skeleton).value,
+                .inertial: bundle.inertialClassifier(inertial).value,
+                .skeleton: bundle.skeletonClassifier(skeleton).value,
+            ]
         }
         return HeldOut(logits: logits, labels: rows.map { features.labels[$0] })
     }
@@ -41,18 +46,27 @@ public enum Calibrator {
     /// The temperature minimising the NLL: golden-section search on log T over `Calibration.temperatureRange`
     /// narrowed to [0.05, 20] (the NLL is convex in 1/T, so unimodal in log T).
     public static func temperature(logits: Tensor, labels: [Int]) -> Double {
-        var lo = Foundation.log(0.05), hi = Foundation.log(20.0)
+        var lo = Foundation.log(0.05)
+        var hi = Foundation.log(20.0)
         let ratio = (sqrt(5.0) - 1) / 2
         func f(_ x: Double) -> Double { nll(logits: logits, labels: labels, temperature: exp(x)) }
-        var a = hi - ratio * (hi - lo), b = lo + ratio * (hi - lo)
-        var fa = f(a), fb = f(b)
+        var a = hi - ratio * (hi - lo)
+        var b = lo + ratio * (hi - lo)
+        var fa = f(a)
+        var fb = f(b)
         for _ in 0..<40 {
             if fa < fb {
-                hi = b; b = a; fb = fa
-                a = hi - ratio * (hi - lo); fa = f(a)
+                hi = b
+                b = a
+                fb = fa
+                a = hi - ratio * (hi - lo)
+                fa = f(a)
             } else {
-                lo = a; a = b; fa = fb
-                b = lo + ratio * (hi - lo); fb = f(b)
+                lo = a
+                a = b
+                fa = fb
+                b = lo + ratio * (hi - lo)
+                fb = f(b)
             }
         }
         return exp((lo + hi) / 2)
@@ -60,8 +74,10 @@ public enum Calibrator {
 
     /// Expected calibration error (15 equal-width confidence bins) of `softmax(logits / t)`.
     public static func expectedCalibrationError(logits: Tensor, labels: [Int], temperature t: Double) -> Double {
-        let classes = logits.shape[1], bins = 15
-        var count = [Int](repeating: 0, count: bins), confidence = [Double](repeating: 0, count: bins)
+        let classes = logits.shape[1]
+        let bins = 15
+        var count = [Int](repeating: 0, count: bins)
+        var confidence = [Double](repeating: 0, count: bins)
         var correct = [Double](repeating: 0, count: bins)
         for (row, label) in labels.enumerated() {
             let p = probabilities(logits, row: row, classes: classes, temperature: t)
@@ -77,8 +93,10 @@ public enum Calibrator {
 
     /// The smallest unknown threshold (on a 0.05 grid) at which at most `target` of the idle windows would be
     /// published as an action: their best class is not `idle` and its probability reaches the threshold.
-    public static func unknownThreshold(logits: Tensor, labels: [Int], idle: Int, temperature t: Double,
-                                        target: Double) -> Double {
+    public static func unknownThreshold(
+        logits: Tensor, labels: [Int], idle: Int, temperature t: Double,
+        target: Double
+    ) -> Double {
         let classes = logits.shape[1]
         let idleRows = labels.indices.filter { labels[$0] == idle }
         let falseConfidences: [Double] = idleRows.compactMap { row in

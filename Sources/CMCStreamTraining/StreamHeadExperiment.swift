@@ -71,15 +71,21 @@ public struct StreamHeadExperiment: Sendable {
         public var eceCalibrated: [String: Double]
 
         init(_ heldOut: Calibrator.HeldOut) {
-            temperature = [:]; nll = [:]; nllCalibrated = [:]; ece = [:]; eceCalibrated = [:]
+            temperature = [:]
+            nll = [:]
+            nllCalibrated = [:]
+            ece = [:]
+            eceCalibrated = [:]
             for (head, logits) in heldOut.logits {
                 let t = Calibrator.temperature(logits: logits, labels: heldOut.labels)
                 temperature[head.rawValue] = t
                 nll[head.rawValue] = Calibrator.nll(logits: logits, labels: heldOut.labels, temperature: 1)
                 nllCalibrated[head.rawValue] = Calibrator.nll(logits: logits, labels: heldOut.labels, temperature: t)
-                ece[head.rawValue] = Calibrator.expectedCalibrationError(logits: logits, labels: heldOut.labels, temperature: 1)
-                eceCalibrated[head.rawValue] = Calibrator.expectedCalibrationError(logits: logits, labels: heldOut.labels,
-                                                                                   temperature: t)
+                ece[head.rawValue] = Calibrator.expectedCalibrationError(
+                    logits: logits, labels: heldOut.labels, temperature: 1)
+                eceCalibrated[head.rawValue] = Calibrator.expectedCalibrationError(
+                    logits: logits, labels: heldOut.labels,
+                    temperature: t)
             }
         }
 
@@ -90,8 +96,10 @@ public struct StreamHeadExperiment: Sendable {
 
     /// One calibration from held-out windows of several folds, pooled: per head the temperature that fits
     /// them all, and the fused head's unknown threshold for `target` at that temperature.
-    public static func calibration(pooling heldOut: [Calibrator.HeldOut], target: Double, idleIndex: Int,
-                                   method: String) -> Calibration {
+    public static func calibration(
+        pooling heldOut: [Calibrator.HeldOut], target: Double, idleIndex: Int,
+        method: String
+    ) -> Calibration {
         let labels = heldOut.flatMap(\.labels)
         var temperatures: [String: Double] = [:]
         var fusedLogits: Tensor?
@@ -103,15 +111,18 @@ public struct StreamHeadExperiment: Sendable {
             if head == .both { fusedLogits = logits }
         }
         let threshold = fusedLogits.map {
-            Calibrator.unknownThreshold(logits: $0, labels: labels, idle: idleIndex,
-                                        temperature: temperatures[Recognizer.Modalities.both.rawValue] ?? 1, target: target)
+            Calibrator.unknownThreshold(
+                logits: $0, labels: labels, idle: idleIndex,
+                temperature: temperatures[Recognizer.Modalities.both.rawValue] ?? 1, target: target)
         }
         return Calibration(temperatures: temperatures, unknownThreshold: threshold, method: method)
     }
 
     /// The labelled windows and clips of `samples`, through `bundle`'s frozen encoders. Per subject, so
     /// leave-one-subject-out folds reuse them (a subject's sessions do not depend on the others).
-    public func features(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> [Int: StreamHeadTrainer.Features] {
+    public func features(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> [Int: StreamHeadTrainer
+        .Features]
+    {
         let classifier = try BundleClassifier(bundle: bundle)
         var out: [Int: StreamHeadTrainer.Features] = [:]
         for subject in Array(Set(samples.map(\.subject))).sorted() {
@@ -126,8 +137,10 @@ public struct StreamHeadExperiment: Sendable {
 
     /// Retrains `bundle`'s heads on the features of the given subjects (`clipsOnly`: their whole clips alone,
     /// as the clip-trained classifiers learn — the fair baseline of a fold).
-    public func train(bundle: ModelBundle, features: [Int: StreamHeadTrainer.Features], subjects: [Int], info: DatasetInfo,
-                      clipsOnly: Bool = false) throws -> (ModelBundle, Fold) {
+    public func train(
+        bundle: ModelBundle, features: [Int: StreamHeadTrainer.Features], subjects: [Int], info: DatasetInfo,
+        clipsOnly: Bool = false
+    ) throws -> (ModelBundle, Fold) {
         let classNames = info.classNames + [LabelEvent.idleLabel]
         var f = StreamHeadTrainer.Features.concatenated(subjects.sorted().compactMap { features[$0] })
         if clipsOnly { f = f.clipsOnly }
@@ -135,8 +148,9 @@ public struct StreamHeadExperiment: Sendable {
         let outcome = try trainer.train(bundle: bundle, features: f, classNames: classNames)
         var counts: [String: Int] = [:]
         for label in f.labels where classNames.indices.contains(label) { counts[classNames[label], default: 0] += 1 }
-        var fold = Fold(trainSubjects: subjects.sorted(), evaluationSubjects: [], examples: outcome.examples,
-                        classCounts: counts, fusedTrainAccuracy: outcome.fusedTrainAccuracy)
+        var fold = Fold(
+            trainSubjects: subjects.sorted(), evaluationSubjects: [], examples: outcome.examples,
+            classCounts: counts, fusedTrainAccuracy: outcome.fusedTrainAccuracy)
         fold.clipWeight = trainer.clipWeight
         return (outcome.bundle, fold)
     }
@@ -150,16 +164,20 @@ public struct StreamHeadExperiment: Sendable {
     /// Stream scores of `bundle` on continuous sessions of `samples`, as `cmc-replay --offline` measures them.
     public func evaluate(bundle: ModelBundle, samples: [Sample], info: DatasetInfo) throws -> StreamScores {
         let scripts = SessionBuilder.scripts(samples: samples, info: info, options: evaluationSession)
-        return try StreamSimulation(config: config).evaluate(scripts: scripts, samples: samples,
-                                                            classifier: try BundleClassifier(bundle: bundle), focus: focusClasses).scores
+        return try StreamSimulation(config: config).evaluate(
+            scripts: scripts, samples: samples,
+            classifier: try BundleClassifier(bundle: bundle), focus: focusClasses
+        ).scores
     }
 
     /// Each subject in turn is scored by heads trained on all the others (the encoders stay `bundle`'s).
     /// - Parameter features: per-subject features from `features(bundle:samples:info:)`, to compare
     ///   trainer settings on the same windows; computed here if nil.
-    public func leaveOneSubjectOut(bundle: ModelBundle, samples: [Sample], info: DatasetInfo,
-                                   features precomputed: [Int: StreamHeadTrainer.Features]? = nil,
-                                   log: (String) -> Void = { _ in }) throws -> [Fold] {
+    public func leaveOneSubjectOut(
+        bundle: ModelBundle, samples: [Sample], info: DatasetInfo,
+        features precomputed: [Int: StreamHeadTrainer.Features]? = nil,
+        log: (String) -> Void = { _ in }
+    ) throws -> [Fold] {
         var folds: [Fold] = []
         var trainedBundles: [Int: ModelBundle] = [:]
         if precomputed == nil { log("features of every subject's windows and clips") }
@@ -168,9 +186,12 @@ public struct StreamHeadExperiment: Sendable {
             log("fold: subject \(subject) held out")
             let held = samples.filter { $0.subject == subject }
             let others = features.keys.filter { $0 != subject }
-            let (clipHeads, _) = try train(bundle: bundle, features: features, subjects: others, info: info, clipsOnly: true)
-            // A warm start begins from this fold's clip heads, never from the bundle's (trained on every subject at hand).
-            var (trained, fold) = try train(bundle: trainer.warmStart ? clipHeads : bundle, features: features, subjects: others, info: info)
+            let (clipHeads, _) = try train(
+                bundle: bundle, features: features, subjects: others, info: info, clipsOnly: true)
+            // A warm start begins from this fold's clip heads, never from the bundle's (trained on every subject at
+            // hand).
+            var (trained, fold) = try train(
+                bundle: trainer.warmStart ? clipHeads : bundle, features: features, subjects: others, info: info)
             fold.evaluationSubjects = [subject]
             fold.stream = try evaluate(bundle: trained, samples: held, info: info)
             fold.baseline = try evaluate(bundle: clipHeads, samples: held, info: info)
@@ -184,18 +205,20 @@ public struct StreamHeadExperiment: Sendable {
             folds.append(fold)
         }
         if let target = idleFalseLabelTarget {
-            let idle = info.classNames.count   // the background class follows the dataset's classes
+            let idle = info.classNames.count // the background class follows the dataset's classes
             for k in folds.indices {
                 let subject = folds[k].evaluationSubjects[0]
                 let others = folds.indices.filter { $0 != k }.compactMap { folds[$0].heldOut }
                 guard let trained = trainedBundles[subject], !others.isEmpty else { continue }
-                let applied = Self.calibration(pooling: others, target: target, idleIndex: idle,
-                                               method: "held-out windows of the other folds")
+                let applied = Self.calibration(
+                    pooling: others, target: target, idleIndex: idle,
+                    method: "held-out windows of the other folds")
                 var meta = trained.metadata
                 meta.calibration = applied
                 folds[k].appliedCalibration = applied
-                folds[k].calibrated = try evaluate(bundle: trained.replacingMetadata(meta),
-                                                   samples: samples.filter { $0.subject == subject }, info: info)
+                folds[k].calibrated = try evaluate(
+                    bundle: trained.replacingMetadata(meta),
+                    samples: samples.filter { $0.subject == subject }, info: info)
                 log("fold \(subject) calibrated: " + Self.line(folds[k], scores: folds[k].calibrated))
             }
         }
@@ -205,7 +228,8 @@ public struct StreamHeadExperiment: Sendable {
     /// One line per fold: the retrained heads against the bundle they started from.
     public static func line(_ f: Fold, scores: StreamScores? = nil) -> String {
         func pct(_ x: Double?) -> String { x.map { String(format: "%5.1f", $0 * 100) } ?? "  n/a" }
-        let s = scores ?? f.stream, b = f.baseline
+        let s = scores ?? f.stream
+        let b = f.baseline
         return "subjects \(f.evaluationSubjects.map(String.init).joined(separator: ",")) (trained on "
             + "\(f.trainSubjects.map(String.init).joined(separator: ","))): "
             + "window \(pct(s?.windowAccuracy)) % (was \(pct(b?.windowAccuracy))), "

@@ -55,8 +55,11 @@ public struct StreamHeadTrainer: Sendable {
         public var dropped: Int
 
         public static func concatenated(_ parts: [Features]) -> Features {
-            Features(inertial: Kernels.concat(parts.map(\.inertial), axis: 0), skeleton: Kernels.concat(parts.map(\.skeleton), axis: 0),
-                     labels: parts.flatMap(\.labels), isClip: parts.flatMap(\.isClip), dropped: parts.reduce(0) { $0 + $1.dropped })
+            Features(
+                inertial: Kernels.concat(parts.map(\.inertial), axis: 0),
+                skeleton: Kernels.concat(parts.map(\.skeleton), axis: 0),
+                labels: parts.flatMap(\.labels), isClip: parts.flatMap(\.isClip),
+                dropped: parts.reduce(0) { $0 + $1.dropped })
         }
 
         /// The rows that are whole clips: what a clip-trained head learns from.
@@ -69,17 +72,24 @@ public struct StreamHeadTrainer: Sendable {
         }
 
         func selecting(_ rows: [Int]) -> Features {
-            return Features(inertial: inertial.rows(rows), skeleton: skeleton.rows(rows), labels: rows.map { labels[$0] },
-                            isClip: rows.map { isClip[$0] }, dropped: dropped)
+            return Features(
+                inertial: inertial.rows(rows), skeleton: skeleton.rows(rows), labels: rows.map { labels[$0] },
+                isClip: rows.map { isClip[$0] }, dropped: dropped)
         }
     }
 
     /// Frozen features of every example that carries both modalities (the fused head's input), in order.
     public static func features(bundle: ModelBundle, examples: [StreamWindowSet.Example]) -> Features {
         let pre = bundle.metadata.preprocessing
-        var inertial: [Tensor] = [], skeleton: [Tensor] = [], labels: [Int] = [], isClip: [Bool] = []
+        var inertial: [Tensor] = []
+        var skeleton: [Tensor] = []
+        var labels: [Int] = []
+        var isClip: [Bool] = []
         var dropped = 0
-        var batchI: [DataArray] = [], batchS: [DataArray] = [], batchLabels: [Int] = [], batchClips: [Bool] = []
+        var batchI: [DataArray] = []
+        var batchS: [DataArray] = []
+        var batchLabels: [Int] = []
+        var batchClips: [Bool] = []
         func flush() {
             guard !batchI.isEmpty else { return }
             GradMode.withoutGrad {
@@ -88,21 +98,29 @@ public struct StreamHeadTrainer: Sendable {
             }
             labels += batchLabels
             isClip += batchClips
-            batchI.removeAll(); batchS.removeAll(); batchLabels.removeAll(); batchClips.removeAll()
+            batchI.removeAll()
+            batchS.removeAll()
+            batchLabels.removeAll()
+            batchClips.removeAll()
         }
         let progress = ProgressReporter("stream-head features", total: examples.count)
         for e in examples {
             progress.advance()
-            guard let i = e.inertial, let s = e.skeleton, let pi = try? pre.inertial(i), let ps = try? pre.skeleton(s) else {
+            guard let i = e.inertial, let s = e.skeleton, let pi = try? pre.inertial(i), let ps = try? pre.skeleton(s)
+            else {
                 dropped += 1
                 continue
             }
-            batchI.append(pi); batchS.append(ps); batchLabels.append(e.label); batchClips.append(e.isClip)
+            batchI.append(pi)
+            batchS.append(ps)
+            batchLabels.append(e.label)
+            batchClips.append(e.isClip)
             if batchI.count == 256 { flush() }
         }
         flush()
-        return Features(inertial: Kernels.concat(inertial, axis: 0), skeleton: Kernels.concat(skeleton, axis: 0), labels: labels,
-                        isClip: isClip, dropped: dropped)
+        return Features(
+            inertial: Kernels.concat(inertial, axis: 0), skeleton: Kernels.concat(skeleton, axis: 0), labels: labels,
+            isClip: isClip, dropped: dropped)
     }
 
     /// Copies `old`'s weights into `new`; an output layer with more classes keeps the old rows first and
@@ -111,7 +129,8 @@ public struct StreamHeadTrainer: Sendable {
         var state = old.stateDict()
         for (key, fresh) in new.stateDict() {
             guard let o = state[key], o.shape != fresh.shape else { continue }
-            let sameRows = o.shape.count == fresh.shape.count && Array(o.shape.dropFirst()) == Array(fresh.shape.dropFirst())
+            let sameRows =
+                o.shape.count == fresh.shape.count && Array(o.shape.dropFirst()) == Array(fresh.shape.dropFirst())
             if sameRows, o.shape[0] < fresh.shape[0] {
                 state[key] = Tensor(shape: fresh.shape, storage: o.storage + fresh.storage[o.storage.count...])
             } else {
@@ -130,7 +149,8 @@ public struct StreamHeadTrainer: Sendable {
 
     /// A new bundle: `bundle`'s encoders and metadata, heads trained on `set` (classes = `set.classNames`).
     public func train(bundle: ModelBundle, set: StreamWindowSet) throws -> Outcome {
-        try train(bundle: bundle, features: Self.features(bundle: bundle, examples: set.examples), classNames: set.classNames)
+        try train(
+            bundle: bundle, features: Self.features(bundle: bundle, examples: set.examples), classNames: set.classNames)
     }
 
     /// A new bundle from precomputed features (`classNames`: the dataset's classes, then `idle`).
@@ -138,36 +158,51 @@ public struct StreamHeadTrainer: Sendable {
         let f = features.weightingClips(clipWeight)
         let classes = classNames.count
         let hidden = bundle.metadata.classifierHidden
-        let splits = FeatureSplits(train: [f.inertial, f.skeleton], val: [], test: [], trainLabels: f.labels, valLabels: [], testLabels: [])
+        let splits = FeatureSplits(
+            train: [f.inertial, f.skeleton], val: [], test: [], trainLabels: f.labels, valLabels: [], testLabels: [])
         var rng = SeededRNG(seed: seed)
-        let fused = MultiModalClassifier(inertialFeatures: f.inertial.shape[1], skeletonFeatures: f.skeleton.shape[1], hidden: hidden,
-                                         classes: classes, rng: &rng)
+        let fused = MultiModalClassifier(
+            inertialFeatures: f.inertial.shape[1], skeletonFeatures: f.skeleton.shape[1], hidden: hidden,
+            classes: classes, rng: &rng)
         if warmStart { Self.warmStart(fused, from: bundle.classifier) }
-        let outcome = try EvaluationProtocols.frozenClassifier(stage: "stream head (fused)", head: fused, features: splits, classCount: classes,
-                                                           schedule: schedule, seed: seed &+ 1) { fused(inertial: $0[0], skeleton: $0[1]) }
+        let outcome = try EvaluationProtocols.frozenClassifier(
+            stage: "stream head (fused)", head: fused, features: splits, classCount: classes,
+            schedule: schedule, seed: seed &+ 1
+        ) { fused(inertial: $0[0], skeleton: $0[1]) }
         var fallbacks: [UnimodalClassifier] = []
         for (i, name) in ["inertial", "skeleton"].enumerated() {
             var r = SeededRNG(seed: seed &+ 10 &+ UInt64(i))
             let head = UnimodalClassifier(features: splits.train[i].shape[1], hidden: hidden, classes: classes, rng: &r)
             if warmStart { Self.warmStart(head, from: i == 0 ? bundle.inertialClassifier : bundle.skeletonClassifier) }
-            let one = FeatureSplits(train: [splits.train[i]], val: [], test: [], trainLabels: f.labels, valLabels: [], testLabels: [])
-            _ = try EvaluationProtocols.frozenClassifier(stage: "stream head (\(name) fallback)", head: head, features: one,
-                                                     classCount: classes, schedule: schedule, seed: seed &+ 20 &+ UInt64(i)) { head($0[0]) }
+            let one = FeatureSplits(
+                train: [splits.train[i]], val: [], test: [], trainLabels: f.labels, valLabels: [], testLabels: [])
+            _ = try EvaluationProtocols.frozenClassifier(
+                stage: "stream head (\(name) fallback)", head: head, features: one,
+                classCount: classes, schedule: schedule, seed: seed &+ 20 &+ UInt64(i)
+            ) { head($0[0]) }
             fallbacks.append(head)
         }
         var meta = bundle.metadata
         meta.dataset.classNames = classNames
         meta.backgroundClasses = [LabelEvent.idleLabel]
-        meta.method = bundle.metadata.method.hasSuffix("+stream-head") ? bundle.metadata.method : bundle.metadata.method + "+stream-head"
+        meta.method =
+            bundle.metadata.method.hasSuffix("+stream-head")
+            ? bundle.metadata.method : bundle.metadata.method + "+stream-head"
         meta.created = ISO8601DateFormatter().string(from: Date())
         meta.cmcVersion = CMCVersion.string
-        let trained = ModelBundle(metadata: meta, inertialEncoder: bundle.inertialEncoder, skeletonEncoder: bundle.skeletonEncoder,
-                                  classifier: fused, inertialClassifier: fallbacks[0], skeletonClassifier: fallbacks[1])
-        let accuracy = outcome.history.isEmpty ? nil : GradMode.withoutGrad { () -> Double in
-            fused.eval()
-            let logits = fused(inertial: Variable(f.inertial), skeleton: Variable(f.skeleton)).value
-            return ClassificationMetrics(predictions: Kernels.argmax(logits), targets: f.labels, classCount: classes).accuracy
-        }
+        let trained = ModelBundle(
+            metadata: meta, inertialEncoder: bundle.inertialEncoder, skeletonEncoder: bundle.skeletonEncoder,
+            classifier: fused, inertialClassifier: fallbacks[0], skeletonClassifier: fallbacks[1])
+        let accuracy =
+            outcome.history.isEmpty
+            ? nil
+            : GradMode.withoutGrad { () -> Double in
+                fused.eval()
+                let logits = fused(inertial: Variable(f.inertial), skeleton: Variable(f.skeleton)).value
+                return ClassificationMetrics(
+                    predictions: Kernels.argmax(logits), targets: f.labels, classCount: classes
+                ).accuracy
+            }
         return Outcome(bundle: trained, examples: f.labels.count, dropped: f.dropped, fusedTrainAccuracy: accuracy)
     }
 }

@@ -58,8 +58,10 @@ public struct StreamWindowSet: Sendable {
 
     /// Adds the windows `cmcd` (with `config`) would classify on sessions of `samples`.
     /// - Parameter classifier: supplies the model contract (window length, channels, units).
-    public mutating func collect(samples: [Sample], info: DatasetInfo, classifier: BundleClassifier,
-                                 config: PipelineConfig = .defaults, variants: [Variant]) {
+    public mutating func collect(
+        samples: [Sample], info: DatasetInfo, classifier: BundleClassifier,
+        config: PipelineConfig = .defaults, variants: [Variant]
+    ) {
         let probe = ContractOnly(spec: classifier.spec)
         let idle = idleIndex
         var found: [Example] = []
@@ -69,16 +71,21 @@ public struct StreamWindowSet: Sendable {
             simulation.config.segmentation.gyroThreshold *= variant.thresholdScale
             simulation.config.segmentation.skeletonThreshold *= variant.thresholdScale
             let scripts = SessionBuilder.scripts(samples: samples, info: info, options: variant.session)
-            let streamOf = Dictionary(scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
+            let streamOf = Dictionary(
+                scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
             _ = simulation.run(scripts: scripts, classifier: probe) { window, _ in
-                guard let stream = streamOf[window.subject], let arrays = try? classifier.arrays(for: window) else { return }
+                guard let stream = streamOf[window.subject], let arrays = try? classifier.arrays(for: window) else {
+                    return
+                }
                 var isAction = false
                 if case .action = window.purpose { isAction = true }
                 let script = scripts[stream]
                 let offset = window.sensorOffset &+ StreamSimulation.origin
-                let start = Double(window.start &- offset) * 1e-9, end = Double(window.end &- offset) * 1e-9
+                let start = Double(window.start &- offset) * 1e-9
+                let end = Double(window.end &- offset) * 1e-9
                 guard let label = Self.label(start: start, end: end, clips: script.clips, idle: idle) else { return }
-                found.append(Example(inertial: arrays.inertial, skeleton: arrays.skeleton, label: label, isAction: isAction))
+                found.append(
+                    Example(inertial: arrays.inertial, skeleton: arrays.skeleton, label: label, isAction: isAction))
             }
         }
     }
@@ -88,7 +95,8 @@ public struct StreamWindowSet: Sendable {
     /// rest but partly of an action teaches neither.
     static func label(start: Double, end: Double, clips: [ScriptedClip], idle: Int) -> Int? {
         let length = max(end - start, 1e-9)
-        var best: (overlap: Double, label: Int)?, covered = 0.0
+        var best: (overlap: Double, label: Int)?
+        var covered = 0.0
         for clip in clips where clip.end > start && clip.start < end {
             let overlap = min(end, clip.end) - max(start, clip.start)
             covered += overlap
@@ -101,7 +109,8 @@ public struct StreamWindowSet: Sendable {
     /// Adds whole clips (as the clip-trained classifier saw them), so whole actions stay recognised.
     public mutating func addClips(_ samples: [Sample]) {
         for s in samples {
-            examples.append(Example(inertial: s.inertial, skeleton: s.skeleton, label: s.label, isAction: true, isClip: true))
+            examples.append(
+                Example(inertial: s.inertial, skeleton: s.skeleton, label: s.label, isAction: true, isClip: true))
         }
     }
 

@@ -9,20 +9,28 @@ struct EngineBench: ParsableCommand {
 
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Flag(help: "Fewer iterations (a smoke run).") var quick = false
-    @Option(help: "tools/bench_torch.py JSON results to compare with, side by side (repeatable: e.g. torch 1.13 and 2.x).")
+    @Option(
+        help: "tools/bench_torch.py JSON results to compare with, side by side (repeatable: e.g. torch 1.13 and 2.x).")
     var compare: [String] = []
 
-    @Option(help: ArgumentHelp("Profiling aid: only run one encoder's batch-1 forward (inertial or skeleton).", visibility: .hidden))
+    @Option(
+        help: ArgumentHelp(
+            "Profiling aid: only run one encoder's batch-1 forward (inertial or skeleton).", visibility: .hidden))
     var profile: String?
     @Option(help: ArgumentHelp("Iterations of --profile.", visibility: .hidden))
     var iterations = 2000
 
     func run() throws {
-        if let p = profile { EngineBenchmark.profile(skeleton: p == "skeleton", iterations: iterations); return }
+        if let p = profile {
+            EngineBenchmark.profile(skeleton: p == "skeleton", iterations: iterations)
+            return
+        }
         let report = EngineBenchmark.run(quick: quick) { print($0) }
         print(report.summary)
         if !compare.isEmpty {
-            let torch = try compare.map { try BenchmarkComparison.Torch(json: Data(contentsOf: URL(fileURLWithPath: $0)), source: $0) }
+            let torch = try compare.map {
+                try BenchmarkComparison.Torch(json: Data(contentsOf: URL(fileURLWithPath: $0)), source: $0)
+            }
             print(BenchmarkComparison.table(ours: report, torch: torch))
         }
         if let json {

@@ -24,8 +24,10 @@ struct SoakBench: ParsableCommand {
     @Option(help: "Simulated subjects.") var subjects = 32
     @Option(help: "Sensor data per wall-clock second (4 = four times real time).") var speed = 4.0
     @Option(help: "cmcd's clock mode: aligned or shared.") var clock = "aligned"
-    @Option(help: "Model bundle (copied into the work directory; default: the trained UTD-MHAD model).") var model = DaemonConfig.defaultModelPath
-    @Flag(help: "Soak a randomly initialised full-size UTD-MHAD bundle instead (throughput only).") var untrained = false
+    @Option(help: "Model bundle (copied into the work directory; default: the trained UTD-MHAD model).") var model =
+        DaemonConfig.defaultModelPath
+    @Flag(help: "Soak a randomly initialised full-size UTD-MHAD bundle instead (throughput only).") var untrained =
+        false
     @Option(help: "The cmcd executable (default: next to cmc-bench).") var cmcd: String?
     @Option(help: "Work directory: config, model copy, keys, cmcd.log.") var workDir = "runs/soak/work"
     @Option(help: "cmcd inference threads.") var workers = 2
@@ -40,9 +42,13 @@ struct SoakBench: ParsableCommand {
 
     func run() throws {
         guard let clockMode = ClockMode(rawValue: clock) else { throw ValidationError("--clock: aligned or shared") }
-        let executable = cmcd.map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("cmcd")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else { throw ValidationError("cmcd not found at \(executable.path): --cmcd PATH") }
+        let executable =
+            cmcd.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("cmcd")
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw ValidationError("cmcd not found at \(executable.path): --cmcd PATH")
+        }
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         var modelPath = model
         if untrained {

@@ -25,8 +25,10 @@ struct StreamBench: ParsableCommand {
     @Option(help: "Dataset root for the accuracy part.") var root: String?
     @Flag(help: "Skip the accuracy part.") var noAccuracy = false
     @Flag(help: "A short smoke run (3 s per level, levels 5,10).") var quick = false
-    @Option(help: ArgumentHelp("Write a randomly initialised full-size UTD-MHAD bundle here and benchmark it (throughput only: accuracy is chance).",
-                               visibility: .hidden))
+    @Option(
+        help: ArgumentHelp(
+            "Write a randomly initialised full-size UTD-MHAD bundle here and benchmark it (throughput only: accuracy is chance).",
+            visibility: .hidden))
     var untrained: String?
 
     func run() throws {
@@ -37,7 +39,9 @@ struct StreamBench: ParsableCommand {
             options.modelPath = untrained
         }
         options.levels = try levels.split(separator: ",").map { text in
-            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else { throw ValidationError("--levels: positive integers") }
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
+                throw ValidationError("--levels: positive integers")
+            }
             return n
         }
         options.measureSeconds = seconds

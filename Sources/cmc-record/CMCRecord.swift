@@ -10,7 +10,8 @@ import Logging
 struct CMCRecord: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cmc-record",
-        abstract: "Record IMU/skeleton frames and/or label events into a .cmcrec file (replay it with cmc-replay --recording).",
+        abstract:
+            "Record IMU/skeleton frames and/or label events into a .cmcrec file (replay it with cmc-replay --recording).",
         discussion: """
             Without endpoint options it records the labels of a local cmcd (connect:tcp://127.0.0.1:5557).
             Frames are recorded where they can be subscribed to, e.g. the proxy's backend
@@ -25,7 +26,10 @@ struct CMCRecord: ParsableCommand {
     @Argument(help: "Output file (.cmcrec).") var output: String
     @Option(help: "IMU frame endpoint to subscribe to (repeatable).") var imu: [Endpoint] = []
     @Option(help: "Skeleton frame endpoint to subscribe to (repeatable).") var skeleton: [Endpoint] = []
-    @Option(help: "Label endpoint to subscribe to (repeatable; default connect:tcp://127.0.0.1:5557 when no endpoint is given).")
+    @Option(
+        help:
+            "Label endpoint to subscribe to (repeatable; default connect:tcp://127.0.0.1:5557 when no endpoint is given)."
+    )
     var labels: [Endpoint] = []
     @Option(help: "Stop after this many seconds.") var seconds: Double?
     @Option(help: "Stop after this many messages.") var count: Int?
@@ -37,11 +41,15 @@ struct CMCRecord: ParsableCommand {
         config.imuEndpoints = imu
         config.skeletonEndpoints = skeleton
         config.labelEndpoints = labels
-        if imu.isEmpty && skeleton.isEmpty && labels.isEmpty { config.labelEndpoints = ReplayTargets.localDaemon.labels }
+        if imu.isEmpty && skeleton.isEmpty && labels.isEmpty {
+            config.labelEndpoints = ReplayTargets.localDaemon.labels
+        }
         config.curve = try curve.load()
         CMCLogging.bootstrap()
         let logger = Logger(label: "cmc-record")
-        let status = RecordService.run(config: config, seconds: seconds, count: count, logger: logger) { n in logger.info("\(n) messages") }
+        let status = RecordService.run(config: config, seconds: seconds, count: count, logger: logger) { n in
+            logger.info("\(n) messages")
+        }
         if status != 0 { throw ExitCode(status) }
     }
 }

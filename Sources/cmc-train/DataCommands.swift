@@ -15,22 +15,31 @@ struct DatasetOptions: ParsableArguments {
     @Option(help: "Dataset: \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var dataset: String
 
-    @Option(help: ArgumentHelp(
-        "Data root: the dataset folder itself or a folder holding it.",
-        discussion: "Defaults to $\(DataRoot.environmentVariable), else ../shared/data relative to the working directory."))
+    @Option(
+        help: ArgumentHelp(
+            "Data root: the dataset folder itself or a folder holding it.",
+            discussion:
+                "Defaults to $\(DataRoot.environmentVariable), else ../shared/data relative to the working directory."))
     var root: String?
 
-    @Option(help: ArgumentHelp(
-        "SmartFallMM trials whose IMU files are byte-identical to other trials': \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", ")).",
-        discussion: "They are always reported; some subjects' IMU files are one session recording copied into every trial."))
+    @Option(
+        help: ArgumentHelp(
+            "SmartFallMM trials whose IMU files are byte-identical to other trials': \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", ")).",
+            discussion:
+                "They are always reported; some subjects' IMU files are one session recording copied into every trial.")
+    )
     var sharedImu = SmartFallMM.SharedInertialPolicy.keep.rawValue
 
     func validate() throws {
         guard DatasetKind(rawValue: dataset.lowercased()) != nil else {
-            throw ValidationError("unknown dataset '\(dataset)'; choose one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown dataset '\(dataset)'; choose one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard SmartFallMM.SharedInertialPolicy(rawValue: sharedImu) != nil else {
-            throw ValidationError("unknown --shared-imu '\(sharedImu)'; choose one of \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --shared-imu '\(sharedImu)'; choose one of \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
     }
 
@@ -60,7 +69,9 @@ extension DataCommand {
     struct Describe: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Count samples per split and class, summarise sequence lengths, list problems.",
-            discussion: "Prints a one-screen summary; --json writes the full report (counts.train/val/test, per-class counts, lengths, problems).")
+            discussion:
+                "Prints a one-screen summary; --json writes the full report (counts.train/val/test, per-class counts, lengths, problems)."
+        )
 
         @OptionGroup var data: DatasetOptions
 
@@ -73,8 +84,9 @@ extension DataCommand {
         func run() throws {
             let (dataset, directory) = try data.load()
             let split = try self.split.map { try SubjectSplit.load(jsonFile: $0) } ?? data.kind.defaultSplit
-            let report = DescribeReport(dataset: dataset, directory: directory, split: split,
-                                        preprocessor: data.kind.preprocessor)
+            let report = DescribeReport(
+                dataset: dataset, directory: directory, split: split,
+                preprocessor: data.kind.preprocessor)
             print(report.summary())
             if let json {
                 try report.jsonData().write(to: URL(fileURLWithPath: json))
@@ -108,7 +120,8 @@ extension DataCommand {
             if let id {
                 guard let found = dataset.sample(id: id) else {
                     let related = dataset.problems.filter { $0.file.contains(id) }.map(\.description)
-                    let hint = related.isEmpty
+                    let hint =
+                        related.isEmpty
                         ? "; subjects present: \(dataset.subjects.map(String.init).joined(separator: ",")); ids look like \(dataset.samples.first?.id ?? "?")"
                         : "; problems: \(related.joined(separator: "; "))"
                     throw DataCommandError("no loaded sample '\(id)'" + hint)

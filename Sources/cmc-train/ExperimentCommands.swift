@@ -8,8 +8,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Experiment configuration (JSON). Default: configs/utd-mhad.json.")
     var config = "configs/utd-mhad.json"
 
-    @Option(help: ArgumentHelp("Dataset root (the dataset folder or a folder holding it).",
-                               discussion: "Defaults to $\(DataRoot.environmentVariable), else ../shared/data."))
+    @Option(
+        help: ArgumentHelp(
+            "Dataset root (the dataset folder or a folder holding it).",
+            discussion: "Defaults to $\(DataRoot.environmentVariable), else ../shared/data."))
     var root: String?
 
     @Option(help: "Output folder for checkpoints, results and the model bundle. Default: runs/<config name>.")
@@ -22,13 +24,19 @@ struct RunOptions: ParsableArguments {
     /// configuration saved there.
     func prepared(suffix: String = "") throws -> (config: ExperimentConfig, root: String, out: URL) {
         var config = try ExperimentConfig.load(URL(fileURLWithPath: self.config))
-        if let q = quick, q > 1 { config = config.quick(epochDivisor: q); config.name += "-quick\(q)" }
+        if let q = quick, q > 1 {
+            config = config.quick(epochDivisor: q)
+            config.name += "-quick\(q)"
+        }
         guard let root = DataRoot.resolve(explicit: root) else {
-            throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable) (UTD-MHAD: http://www.utdallas.edu/~kehtar/UTD-MAD/Inertial.zip and Skeleton.zip)")
+            throw ValidationError(
+                "no dataset root: pass --root or set \(DataRoot.environmentVariable) (UTD-MHAD: http://www.utdallas.edu/~kehtar/UTD-MAD/Inertial.zip and Skeleton.zip)"
+            )
         }
         let outURL = URL(fileURLWithPath: out ?? "runs/\(config.name)\(suffix)")
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-        try config.jsonString().write(to: outURL.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        try config.jsonString().write(
+            to: outURL.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         return (config, root, outURL)
     }
 
@@ -42,10 +50,14 @@ struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment", abstract: "Run every stage listed in the configuration, in order.")
     @OptionGroup var options: RunOptions
-    @Option(parsing: .upToNextOption, help: "Only these stages (\(ExperimentConfig.Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Only these stages (\(ExperimentConfig.Stage.allCases.map(\.rawValue).joined(separator: ", "))).")
     var stages: [String] = []
-    @Option(help: ArgumentHelp("Cross-validation: loso runs one fold per subject of the split's train and validation parts.",
-                               discussion: "Folds in OUT/fold-s<N>/ (resumable); mean ± spread per stage in OUT/cv-summary.{json,txt}."))
+    @Option(
+        help: ArgumentHelp(
+            "Cross-validation: loso runs one fold per subject of the split's train and validation parts.",
+            discussion: "Folds in OUT/fold-s<N>/ (resumable); mean ± spread per stage in OUT/cv-summary.{json,txt}."))
     var cv: String?
 
     func run() throws {
@@ -77,33 +89,38 @@ extension Modality: ExpressibleByArgument {}
 
 struct SimCLRCommand: StageCommand {
     static let configuration = CommandConfiguration(
-        commandName: "simclr", abstract: "SimCLR pre-training of one modality (the CMKM teachers) and its linear evaluation.")
+        commandName: "simclr",
+        abstract: "SimCLR pre-training of one modality (the CMKM teachers) and its linear evaluation.")
     @OptionGroup var options: RunOptions
     @Option(help: "The modality to pre-train.") var modality: Modality
     var stage: ExperimentConfig.Stage { modality == .skeleton ? .simclrSkeleton : .simclrInertial }
 }
 
 struct CMCCommand: StageCommand {
-    static let configuration = CommandConfiguration(commandName: "cmc", abstract: "CMC pre-training and the frozen-encoder classifier.")
+    static let configuration = CommandConfiguration(
+        commandName: "cmc", abstract: "CMC pre-training and the frozen-encoder classifier.")
     @OptionGroup var options: RunOptions
     var stage: ExperimentConfig.Stage { .cmc }
 }
 
 struct CMKMCommand: StageCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cmkm", abstract: "CMC-CMKM pre-training (trains the SimCLR teachers first if needed), classifiers, model bundle.")
+        commandName: "cmkm",
+        abstract: "CMC-CMKM pre-training (trains the SimCLR teachers first if needed), classifiers, model bundle.")
     @OptionGroup var options: RunOptions
     var stage: ExperimentConfig.Stage { .cmkm }
 }
 
 struct SupervisedCommand: StageCommand {
-    static let configuration = CommandConfiguration(commandName: "supervised", abstract: "The supervised multimodal baseline.")
+    static let configuration = CommandConfiguration(
+        commandName: "supervised", abstract: "The supervised multimodal baseline.")
     @OptionGroup var options: RunOptions
     var stage: ExperimentConfig.Stage { .supervised }
 }
 
 struct FineTuneCommand: StageCommand {
-    static let configuration = CommandConfiguration(commandName: "finetune", abstract: "End-to-end fine-tuning of the CMC-CMKM encoders.")
+    static let configuration = CommandConfiguration(
+        commandName: "finetune", abstract: "End-to-end fine-tuning of the CMC-CMKM encoders.")
     @OptionGroup var options: RunOptions
     var stage: ExperimentConfig.Stage { .fineTune }
 }

@@ -6,7 +6,8 @@ import Foundation
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "evaluate", abstract: "Score a model bundle on whole clips of a dataset split (fused and fallback classifiers).")
+        commandName: "evaluate",
+        abstract: "Score a model bundle on whole clips of a dataset split (fused and fallback classifiers).")
 
     @Option(help: "Model bundle (.safetensors).") var model = "models/utd-mhad-cmkm.safetensors"
     @Option(help: "Dataset: \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset = "utd-mhad"
@@ -18,13 +19,17 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         guard let kind = DatasetKind(rawValue: dataset) else { throw ValidationError("unknown dataset \(dataset)") }
         guard let part = SplitName(rawValue: split) else { throw ValidationError("--split must be train, val or test") }
-        guard let root = DataRoot.resolve(explicit: root) else { throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable)") }
+        guard let root = DataRoot.resolve(explicit: root) else {
+            throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable)")
+        }
         let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
         let data = try kind.load(root: root)
-        let splitDef = SubjectSplit(name: "bundle", train: bundle.metadata.split["train"] ?? kind.defaultSplit.train,
-                                    val: bundle.metadata.split["val"] ?? kind.defaultSplit.val,
-                                    test: bundle.metadata.split["test"] ?? kind.defaultSplit.test)
-        let report = try BundleEvaluation.run(bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part)
+        let splitDef = SubjectSplit(
+            name: "bundle", train: bundle.metadata.split["train"] ?? kind.defaultSplit.train,
+            val: bundle.metadata.split["val"] ?? kind.defaultSplit.val,
+            test: bundle.metadata.split["test"] ?? kind.defaultSplit.test)
+        let report = try BundleEvaluation.run(
+            bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part)
         print(report.summary)
         if let json {
             let enc = JSONEncoder()
@@ -35,7 +40,8 @@ struct EvaluateCommand: ParsableCommand {
             let dir = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let m = report.metrics
-            try m.confusionCSV(classNames: report.class_names).write(to: dir.appendingPathComponent("confusion-\(split).csv"), atomically: true, encoding: .utf8)
+            try m.confusionCSV(classNames: report.class_names).write(
+                to: dir.appendingPathComponent("confusion-\(split).csv"), atomically: true, encoding: .utf8)
             try ConfusionMatrixPlot.svg(m, classNames: report.class_names, title: "\(model) · \(split)")
                 .write(to: dir.appendingPathComponent("confusion-\(split).svg"), atomically: true, encoding: .utf8)
         }
@@ -44,9 +50,11 @@ struct EvaluateCommand: ParsableCommand {
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Copy a run's model bundle, checked, to a deployable file (float16 or float32).")
+        commandName: "export",
+        abstract: "Copy a run's model bundle, checked, to a deployable file (float16 or float32).")
 
-    @Option(name: .customLong("run"), help: "Run folder holding model.safetensors (written by the cmkm stage).") var runFolder: String
+    @Option(name: .customLong("run"), help: "Run folder holding model.safetensors (written by the cmkm stage).")
+    var runFolder: String
     @Option(help: "Destination file.") var to: String
     @Flag(help: "Store float32 instead of float16.") var float32 = false
 
@@ -54,7 +62,9 @@ struct ExportCommand: ParsableCommand {
         let bundle = try ModelBundle.load(URL(fileURLWithPath: runFolder).appendingPathComponent("model.safetensors"))
         try bundle.save(to: URL(fileURLWithPath: to), dtype: float32 ? .f32 : .f16)
         let reloaded = try ModelBundle.load(URL(fileURLWithPath: to))
-        print("exported \(to): \(reloaded.metadata.dataset.classNames.count) classes, window \(reloaded.metadata.windowSeconds) s, validation \(reloaded.metadata.validation)")
+        print(
+            "exported \(to): \(reloaded.metadata.dataset.classNames.count) classes, window \(reloaded.metadata.windowSeconds) s, validation \(reloaded.metadata.validation)"
+        )
     }
 }
 
@@ -73,6 +83,10 @@ struct ModelInfoCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(contract)
-        if json == "-" { print(String(decoding: data, as: UTF8.self)) } else { try data.write(to: URL(fileURLWithPath: json)) }
+        if json == "-" {
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            try data.write(to: URL(fileURLWithPath: json))
+        }
     }
 }

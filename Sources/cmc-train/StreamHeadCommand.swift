@@ -10,7 +10,8 @@ import Foundation
 struct StreamHeadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stream-head",
-        abstract: "Retrain a bundle's classifiers on what cmcd classifies: stream windows, whole actions and an idle class.",
+        abstract:
+            "Retrain a bundle's classifiers on what cmcd classifies: stream windows, whole actions and an idle class.",
         discussion: """
             Training clips of --subjects are laid out as continuous sessions (seeded orders, 0.5–3 s idle
             gaps with resting or noisy sensors) and cut into windows by cmcd's own assembler and
@@ -27,28 +28,43 @@ struct StreamHeadCommand: ParsableCommand {
     @Option(help: "Bundle whose encoders are kept.") var model = "models/utd-mhad-cmkm.safetensors"
     @Option(help: "Dataset: \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset = "utd-mhad"
     @Option(help: "Dataset root. Defaults to $\(DataRoot.environmentVariable), else ../shared/data.") var root: String?
-    @Option(help: ArgumentHelp("SmartFallMM: trials whose IMU file is another trial's copy: \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", ")).",
-                               discussion: "Default as configs/smartfallmm.json trains its encoders: copies spanning several activities carry the wrong IMU for most of them."))
+    @Option(
+        help: ArgumentHelp(
+            "SmartFallMM: trials whose IMU file is another trial's copy: \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue).joined(separator: ", ")).",
+            discussion:
+                "Default as configs/smartfallmm.json trains its encoders: copies spanning several activities carry the wrong IMU for most of them."
+        ))
     var sharedImu = SmartFallMM.SharedInertialPolicy.dropIfLabelsDiffer
-    @Option(help: "Subjects whose clips train the heads, e.g. 1,3,5 (default: the bundle's training split).") var subjects: SubjectList?
+    @Option(help: "Subjects whose clips train the heads, e.g. 1,3,5 (default: the bundle's training split).")
+    var subjects: SubjectList?
     @Option(help: "Also score the result on these subjects' sessions, offline, e.g. 7.") var evaluate: SubjectList?
-    @Flag(help: "Leave-one-subject-out over --subjects: report each held-out subject; writes no bundle.") var loso = false
+    @Flag(help: "Leave-one-subject-out over --subjects: report each held-out subject; writes no bundle.") var loso =
+        false
     @Option(help: "Where to write the retrained bundle (float16).") var out: String?
     @Option(help: "Epochs per head (default: 5 fine-tuning, 20 from scratch).") var epochs: Int?
-    @Option(help: "How many times each whole clip counts among the stream windows (with --loso, a list compares several: 1,5).")
+    @Option(
+        help:
+            "How many times each whole clip counts among the stream windows (with --loso, a list compares several: 1,5)."
+    )
     var clipWeight = "1"
-    @Flag(help: "Train new heads from scratch instead of fine-tuning the bundle's own (clip-trained) heads.") var fromScratch = false
-    @Option(help: "Adam learning rate of the heads (default: 1e-4 fine-tuning, 1e-3 from scratch).") var learningRate: Float?
+    @Flag(help: "Train new heads from scratch instead of fine-tuning the bundle's own (clip-trained) heads.")
+    var fromScratch = false
+    @Option(help: "Adam learning rate of the heads (default: 1e-4 fine-tuning, 1e-3 from scratch).") var learningRate:
+        Float?
     @Option(help: "Seed of the sessions and the heads.") var seed: UInt64 = 0
-    @Flag(help: """
-        Calibrate: fit softmax temperatures and the unknown threshold on held-out windows, leave-one-subject-out over \
-        --subjects. With --loso each fold is also scored with the other folds' calibration; with --out the bundle \
-        carries the calibration pooled over all folds.
-        """) var calibrate = false
+    @Flag(
+        help: """
+            Calibrate: fit softmax temperatures and the unknown threshold on held-out windows, leave-one-subject-out over \
+            --subjects. With --loso each fold is also scored with the other folds' calibration; with --out the bundle \
+            carries the calibration pooled over all folds.
+            """) var calibrate = false
     @Option(help: "With --calibrate: the share of idle windows the unknown threshold may let through as an action.")
     var idleFalseLabelRate = 0.05
     @Option(help: "Write the folds (stream scores, class counts) as JSON here.") var json: String?
-    @Option(help: "Classes whose detection is also scored on its own, comma-separated, or none (default: the dataset's; SmartFallMM: its falls).")
+    @Option(
+        help:
+            "Classes whose detection is also scored on its own, comma-separated, or none (default: the dataset's; SmartFallMM: its falls)."
+    )
     var focusClasses: String?
 
     func run() throws {
@@ -56,7 +72,9 @@ struct StreamHeadCommand: ParsableCommand {
         guard let root = DataRoot.resolve(explicit: root) else {
             throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable)")
         }
-        guard loso || out != nil || evaluate != nil else { throw ValidationError("nothing to do: pass --out, --evaluate or --loso") }
+        guard loso || out != nil || evaluate != nil else {
+            throw ValidationError("nothing to do: pass --out, --evaluate or --loso")
+        }
         let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
         var options = SmartFallMM.Options()
         options.sharedInertial = sharedImu
@@ -70,7 +88,9 @@ struct StreamHeadCommand: ParsableCommand {
         experiment.trainer = fromScratch ? .fromScratch(seed: seed) : StreamHeadTrainer(seed: seed)
         if let epochs { experiment.trainer.schedule.epochs = epochs }
         if let learningRate { experiment.trainer.schedule.learningRate = learningRate }
-        let weights = clipWeight.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { max(1, $0) }
+        let weights = clipWeight.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map {
+            max(1, $0)
+        }
         guard !weights.isEmpty, loso || weights.count == 1 else {
             throw ValidationError("--clip-weight: one number, or a list with --loso")
         }
@@ -86,26 +106,32 @@ struct StreamHeadCommand: ParsableCommand {
             for weight in weights {
                 if weights.count > 1 { log("clip weight \(weight)") }
                 experiment.trainer.clipWeight = weight
-                folds += try experiment.leaveOneSubjectOut(bundle: bundle, samples: samples, info: data.info, features: features, log: log)
+                folds += try experiment.leaveOneSubjectOut(
+                    bundle: bundle, samples: samples, info: data.info, features: features, log: log)
             }
         } else {
             log("training stream heads on subjects \(trainIDs.map(String.init).joined(separator: ","))")
             let samples = data.samples.filter { trainIDs.contains($0.subject) }
             let features = try experiment.features(bundle: bundle, samples: samples, info: data.info)
-            var (trained, fold) = try experiment.train(bundle: bundle, features: features, subjects: Array(features.keys), info: data.info)
+            var (trained, fold) = try experiment.train(
+                bundle: bundle, features: features, subjects: Array(features.keys), info: data.info)
             if calibrate {
                 log("calibration: leave-one-subject-out over \(trainIDs.map(String.init).joined(separator: ","))")
-                let calibrationFolds = try experiment.leaveOneSubjectOut(bundle: bundle, samples: samples, info: data.info,
-                                                                         features: features, log: log)
+                let calibrationFolds = try experiment.leaveOneSubjectOut(
+                    bundle: bundle, samples: samples, info: data.info,
+                    features: features, log: log)
                 let pooled = StreamHeadExperiment.calibration(
-                    pooling: calibrationFolds.compactMap(\.heldOut), target: idleFalseLabelRate, idleIndex: data.info.classNames.count,
+                    pooling: calibrationFolds.compactMap(\.heldOut), target: idleFalseLabelRate,
+                    idleIndex: data.info.classNames.count,
                     method: "leave-one-subject-out over subjects \(trainIDs.map(String.init).joined(separator: ",")), "
                         + "idle false-label target \(idleFalseLabelRate)")
                 var meta = trained.metadata
                 meta.calibration = pooled
                 trained = trained.replacingMetadata(meta)
                 fold.appliedCalibration = pooled
-                log("calibration: temperatures \(pooled.temperatures), unknown threshold \(pooled.unknownThreshold ?? .nan)")
+                log(
+                    "calibration: temperatures \(pooled.temperatures), unknown threshold \(pooled.unknownThreshold ?? .nan)"
+                )
             }
             if let evaluate {
                 let ids = parse(evaluate)
@@ -134,18 +160,21 @@ struct StreamHeadCommand: ParsableCommand {
         }
         print("── cmc-train stream-head " + String(repeating: "─", count: 47))
         for fold in folds {
-            print(fold.stream == nil ? "trained on \(fold.trainSubjects), \(fold.examples) examples" : StreamHeadExperiment.line(fold))
+            print(
+                fold.stream == nil
+                    ? "trained on \(fold.trainSubjects), \(fold.examples) examples" : StreamHeadExperiment.line(fold))
         }
         let perSetting = folds.count / weights.count
         for (k, weight) in weights.enumerated() where perSetting > 1 {
-            let mine = Array(folds[k * perSetting ..< (k + 1) * perSetting])
+            let mine = Array(folds[k * perSetting..<(k + 1) * perSetting])
             func mean(_ key: KeyPath<StreamHeadExperiment.Fold, Double?>) -> String {
                 let xs = mine.compactMap { $0[keyPath: key] }
                 return xs.isEmpty ? "n/a" : String(format: "%.1f", xs.reduce(0, +) / Double(xs.count) * 100)
             }
-            print("clip weight \(weight), mean over \(mine.count) folds: window \(mean(\.stream?.windowAccuracy)) % "
-                  + "(was \(mean(\.baseline?.windowAccuracy))), event F1 \(mean(\.stream?.eventF1)) (was \(mean(\.baseline?.eventF1))), "
-                  + "clips \(mean(\.stream?.clipAccuracy)) (was \(mean(\.baseline?.clipAccuracy)))")
+            print(
+                "clip weight \(weight), mean over \(mine.count) folds: window \(mean(\.stream?.windowAccuracy)) % "
+                    + "(was \(mean(\.baseline?.windowAccuracy))), event F1 \(mean(\.stream?.eventF1)) (was \(mean(\.baseline?.eventF1))), "
+                    + "clips \(mean(\.stream?.clipAccuracy)) (was \(mean(\.baseline?.clipAccuracy)))")
         }
         if let json {
             let enc = JSONEncoder()

@@ -9,7 +9,8 @@ import Logging
 struct CMCD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cmcd",
-        abstract: "Real-time activity recognition daemon: IMU and skeleton frames in (ZeroMQ SUB), activity labels out (PUB).",
+        abstract:
+            "Real-time activity recognition daemon: IMU and skeleton frames in (ZeroMQ SUB), activity labels out (PUB).",
         discussion: """
             With no configuration it serves models/utd-mhad-cmkm.safetensors on localhost:
               IMU frames      bind:tcp://127.0.0.1:5555   (topic imu/<subject>/)
@@ -29,7 +30,8 @@ struct CMCD: ParsableCommand {
 
     @Option(help: "JSON configuration file (keys as printed by --print-config).") var config: String?
     @Option(help: "Model bundle (.safetensors).") var model: String?
-    @Option(help: "IMU frame endpoint, bind:ADDRESS or connect:ADDRESS (repeatable; replaces the configured list).") var imu: [String] = []
+    @Option(help: "IMU frame endpoint, bind:ADDRESS or connect:ADDRESS (repeatable; replaces the configured list).")
+    var imu: [String] = []
     @Option(help: "Skeleton frame endpoint (repeatable).") var skeleton: [String] = []
     @Option(help: "Label event endpoint (repeatable).") var labels: [String] = []
     @Option(help: "Serve only these subjects, e.g. 1-50,77 (default: all).") var subjects: String?
@@ -39,17 +41,22 @@ struct CMCD: ParsableCommand {
     @Option(help: "Windows averaged per published decision (1 = none).") var smoothing: Int?
     @Option(help: "Smoothed probability below which the label is \"unknown\".") var threshold: Double?
     @Option(help: "Prometheus /metrics port on 127.0.0.1 (0 = any free port).") var metricsPort: Int?
-    @Option(help: "Prometheus /metrics listen address, HOST:PORT (IPv4), e.g. 0.0.0.0:9557 for a scraper on the network.")
+    @Option(
+        help: "Prometheus /metrics listen address, HOST:PORT (IPv4), e.g. 0.0.0.0:9557 for a scraper on the network.")
     var metrics: String?
     @Flag(help: "No metrics endpoint.") var noMetrics = false
-    @Option(help: "Sensor clocks: aligned (each mapped onto the daemon's) or shared (trusted as they are).") var clock: String?
+    @Option(help: "Sensor clocks: aligned (each mapped onto the daemon's) or shared (trusted as they are).") var clock:
+        String?
     @Option(help: "Log lines as text or json.") var logFormat: String?
     @Option(help: "debug, info, notice, warning or error.") var logLevel: String?
-    @Option(help: "CURVE: this daemon's secret key file (mode 0600); enables CURVE on every socket.") var curveSecretKey: String?
+    @Option(help: "CURVE: this daemon's secret key file (mode 0600); enables CURVE on every socket.")
+    var curveSecretKey: String?
     @Option(help: "CURVE: allow-list file of the sensor keys that may publish frames.") var curveSensors: String?
     @Option(help: "CURVE: allow-list file of the consumer keys that may read labels.") var curveConsumers: String?
-    @Option(help: "CURVE: public key (Z85 or key file) of the server that connect-only sockets dial (cmc-proxy).") var curveServerKey: String?
-    @Option(help: "Outside systemd: create this file (bound endpoints as JSON) once serving; removed on stop.") var readyFile: String?
+    @Option(help: "CURVE: public key (Z85 or key file) of the server that connect-only sockets dial (cmc-proxy).")
+    var curveServerKey: String?
+    @Option(help: "Outside systemd: create this file (bound endpoints as JSON) once serving; removed on stop.")
+    var readyFile: String?
     @Flag(help: "Print the effective configuration as JSON and exit.") var printConfig = false
 
     func run() throws {
@@ -72,7 +79,9 @@ struct CMCD: ParsableCommand {
         if !skeleton.isEmpty { c.skeleton = skeleton }
         if !labels.isEmpty { c.labels = labels }
         if let subjects {
-            do { c.subjects = try SubjectList(parsing: subjects) } catch { throw ValidationError("--subjects: \(error)") }
+            do { c.subjects = try SubjectList(parsing: subjects) } catch {
+                throw ValidationError("--subjects: \(error)")
+            }
         }
         if let hop { c.hopSeconds = hop }
         if let workers { c.workers = workers }
@@ -82,7 +91,9 @@ struct CMCD: ParsableCommand {
         if let metricsPort { c.metricsPort = metricsPort }
         if let metrics {
             let parts = metrics.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--metrics \(metrics): expected HOST:PORT") }
+            guard parts.count == 2, let port = Int(parts[1]) else {
+                throw ValidationError("--metrics \(metrics): expected HOST:PORT")
+            }
             c.metricsAddress = String(parts[0])
             c.metricsPort = port
         }
@@ -99,20 +110,26 @@ struct CMCD: ParsableCommand {
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
         // Whatever the flags changed came from the flags.
         if let a = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(before)) as? NSDictionary,
-           let b = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? NSDictionary {
-            for key in DaemonConfig.CodingKeys.allCases.map(\.rawValue) where a[key] as? NSObject != b[key] as? NSObject {
+            let b = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? NSDictionary
+        {
+            for key in DaemonConfig.CodingKeys.allCases.map(\.rawValue) where a[key] as? NSObject != b[key] as? NSObject
+            {
                 sources[key] = "flag"
             }
         }
         if printConfig {
             print(c.json())
-            let origin = DaemonConfig.CodingKeys.allCases.map(\.rawValue).sorted().map { "  \($0): \(sources[$0] ?? "default")" }
-            FileHandle.standardError.write(Data(("where each value came from:\n" + origin.joined(separator: "\n") + "\n").utf8))
+            let origin = DaemonConfig.CodingKeys.allCases.map(\.rawValue).sorted().map {
+                "  \($0): \(sources[$0] ?? "default")"
+            }
+            FileHandle.standardError.write(
+                Data(("where each value came from:\n" + origin.joined(separator: "\n") + "\n").utf8))
             return
         }
 
         // problems() vouched for both values.
-        CMCLogging.bootstrap(level: c.logLevelValue ?? .info, format: LineLogHandler.Format(rawValue: c.logFormat) ?? .text)
+        CMCLogging.bootstrap(
+            level: c.logLevelValue ?? .info, format: LineLogHandler.Format(rawValue: c.logFormat) ?? .text)
         let logger = Logger(label: "cmcd")
         let status = Daemon(config: c, logger: logger).run()
         if status != 0 { throw ExitCode(status) }
@@ -135,7 +152,8 @@ struct Keygen: ParsableCommand {
         do {
             let made = try CurveKeyFiles.generate(base: name)
             print(made.pair.publicKey.z85)
-            FileHandle.standardError.write(Data("public key \(made.publicPath), secret key \(made.secretPath) (mode 0600)\n".utf8))
+            FileHandle.standardError.write(
+                Data("public key \(made.publicPath), secret key \(made.secretPath) (mode 0600)\n".utf8))
         } catch {
             FileHandle.standardError.write(Data("cmcd keygen: \(error)\n".utf8))
             throw ExitCode.failure

@@ -6,7 +6,9 @@ final class InertialAugmentationTests: XCTestCase {
     /// (C=6, T=50) with all values distinct, so permutations are identifiable.
     let x = DataArray(shape: [6, 50], values: (0..<300).map { Float($0) + 1 })
 
-    func rows(_ a: DataArray) -> [[Float]] { (0..<a.shape[0]).map { Array(a.values[$0 * a.shape[1] ..< ($0 + 1) * a.shape[1]]) } }
+    func rows(_ a: DataArray) -> [[Float]] {
+        (0..<a.shape[0]).map { Array(a.values[$0 * a.shape[1]..<($0 + 1) * a.shape[1]]) }
+    }
     func columns(_ a: DataArray) -> [[Float]] { (0..<a.shape[1]).map { t in (0..<a.shape[0]).map { a[$0, t] } } }
 
     func testProbabilityZeroIsIdentity() {
@@ -26,8 +28,12 @@ final class InertialAugmentationTests: XCTestCase {
             var config = InertialAugmentations.utdMHAD
             config.semantics = semantics
             config.signFlip = .init(probability: 0.75)
-            var a = SeededRNG(seed: 42), b = SeededRNG(seed: 42), c = SeededRNG(seed: 43)
-            let ya = config.apply(x, rng: &a), yb = config.apply(x, rng: &b), yc = config.apply(x, rng: &c)
+            var a = SeededRNG(seed: 42)
+            var b = SeededRNG(seed: 42)
+            var c = SeededRNG(seed: 43)
+            let ya = config.apply(x, rng: &a)
+            let yb = config.apply(x, rng: &b)
+            let yc = config.apply(x, rng: &c)
             XCTAssertEqual(ya, yb)
             XCTAssertNotEqual(ya, yc)
             XCTAssertEqual(ya.shape, x.shape)
@@ -41,25 +47,29 @@ final class InertialAugmentationTests: XCTestCase {
         XCTAssertNotEqual(y, x)
         // Every output column is an input column (same permutation for all channels), each used once.
         XCTAssertEqual(Set(columns(y).map { $0.description }), Set(columns(x).map { $0.description }))
-        XCTAssertEqual(rows(y).map { Set($0) }, rows(x).map { Set($0) })  // each channel keeps its own values
+        XCTAssertEqual(rows(y).map { Set($0) }, rows(x).map { Set($0) }) // each channel keeps its own values
     }
 
     func testAsNamedChannelShufflePermutesChannels() {
         var rng = SeededRNG(seed: 3)
         let y = InertialAugmentations(semantics: .asNamed, channelShuffle: .init(probability: 1)).apply(x, rng: &rng)
         XCTAssertNotEqual(y, x)
-        XCTAssertEqual(Set(rows(y).map { $0.description }), Set(rows(x).map { $0.description }))  // whole rows move
+        XCTAssertEqual(Set(rows(y).map { $0.description }), Set(rows(x).map { $0.description })) // whole rows move
     }
 
     func testReferencePermutationSwapsChannelBlocksOnUTD() {
         // UTD: maxSegments 3 → k ∈ {1, 2}; k = 2 splits 6 channels into [0,1,2] and [3,4,5].
         var rng = SeededRNG(seed: 9)
-        var sawSwap = false, sawIdentity = false
+        var sawSwap = false
+        var sawIdentity = false
         for _ in 0..<40 {
             let y = InertialAugmentations.permuteSegments(x, axis: 0, maxSegments: 3, rng: &rng)
-            let r = rows(y), orig = rows(x)
-            if r == orig { sawIdentity = true } else {
-                XCTAssertEqual(r, Array(orig[3...] + orig[..<3]))  // acc and gyro blocks swapped
+            let r = rows(y)
+            let orig = rows(x)
+            if r == orig {
+                sawIdentity = true
+            } else {
+                XCTAssertEqual(r, Array(orig[3...] + orig[..<3])) // acc and gyro blocks swapped
                 sawSwap = true
             }
         }
@@ -74,7 +84,7 @@ final class InertialAugmentationTests: XCTestCase {
             for (ry, rx) in zip(rows(y), rows(x)) {
                 XCTAssertEqual(ry.sorted(), rx)
                 let breaks = zip(ry, ry.dropFirst()).filter { $1 != $0 + 1 }.count
-                XCTAssertLessThanOrEqual(breaks, 3)  // at most k − 1 = 3 segment boundaries
+                XCTAssertLessThanOrEqual(breaks, 3) // at most k − 1 = 3 segment boundaries
             }
         }
     }
@@ -89,7 +99,7 @@ final class InertialAugmentationTests: XCTestCase {
         }
         let perElement = InertialAugmentations.scalePerElement(x, sigma: 1, rng: &rng)
         let ratios = zip(perElement.values, x.values).map { $0 / $1 }
-        XCTAssertGreaterThan(Set(ratios).count, 250)  // one factor per element
+        XCTAssertGreaterThan(Set(ratios).count, 250) // one factor per element
         let flipped = InertialAugmentations.flipPerChannel(x, rng: &rng)
         for (ry, rx) in zip(rows(flipped), rows(x)) { XCTAssertTrue(ry == rx || ry == rx.map { -$0 }) }
         let flippedElements = InertialAugmentations.flipPerElement(x, rng: &rng)

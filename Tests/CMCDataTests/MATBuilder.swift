@@ -4,7 +4,9 @@ import Foundation
 struct MATBuilder {
     var bigEndian = false
 
-    func u16(_ v: UInt16) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    func u16(_ v: UInt16) -> [UInt8] {
+        bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)]
+    }
     func u32(_ v: UInt32) -> [UInt8] {
         let le = (0..<4).map { UInt8((v >> (8 * UInt32($0))) & 0xFF) }
         return bigEndian ? le.reversed() : le
@@ -38,8 +40,10 @@ struct MATBuilder {
     }
 
     /// A complete `miMATRIX` element.
-    func matrix(name: String, classCode: UInt8, dims: [Int32], dataType: UInt32, data: [UInt8],
-                flagBits: UInt32 = 0, smallName: Bool = false, smallData: Bool = false) -> [UInt8] {
+    func matrix(
+        name: String, classCode: UInt8, dims: [Int32], dataType: UInt32, data: [UInt8],
+        flagBits: UInt32 = 0, smallName: Bool = false, smallData: Bool = false
+    ) -> [UInt8] {
         var body = element(type: 6, u32(flagBits << 8 | UInt32(classCode)) + u32(0))
         body += element(type: 5, dims.flatMap { u32(UInt32(bitPattern: $0)) })
         body += element(type: 1, Array(name.utf8), small: smallName)
@@ -64,14 +68,18 @@ struct MATBuilder {
 /// RFC 1950 stream holding `data` in uncompressed (stored) deflate blocks.
 func zlibStored(_ data: [UInt8]) -> [UInt8] {
     var out: [UInt8] = [0x78, 0x01]
-    var chunks = stride(from: 0, to: data.count, by: 65_535).map { Array(data[$0 ..< min($0 + 65_535, data.count)]) }
+    var chunks = stride(from: 0, to: data.count, by: 65_535).map { Array(data[$0..<min($0 + 65_535, data.count)]) }
     if chunks.isEmpty { chunks = [[]] }
     for (i, chunk) in chunks.enumerated() {
-        let len = UInt16(chunk.count), nlen = ~len
-        out += [i == chunks.count - 1 ? 1 : 0, UInt8(len & 0xFF), UInt8(len >> 8), UInt8(nlen & 0xFF), UInt8(nlen >> 8)]
+        let len = UInt16(chunk.count)
+        let nlen = ~len
+        out += [
+            i == chunks.count - 1 ? 1 : 0, UInt8(len & 0xFF), UInt8(len >> 8), UInt8(nlen & 0xFF), UInt8(nlen >> 8),
+        ]
         out += chunk
     }
-    var a: UInt32 = 1, b: UInt32 = 0
+    var a: UInt32 = 1
+    var b: UInt32 = 0
     for byte in data {
         a = (a + UInt32(byte)) % 65_521
         b = (b + a) % 65_521
@@ -88,8 +96,9 @@ func makeTempDirectory(_ name: String = "cmc-data-tests") throws -> String {
 }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                            withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent,
+        withIntermediateDirectories: true)
     try Data(bytes).write(to: URL(fileURLWithPath: path))
 }
 

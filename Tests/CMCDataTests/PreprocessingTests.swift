@@ -8,7 +8,8 @@ final class PreprocessingTests: XCTestCase {
             struct Case: Decodable { var input: [Double], num: Int, output: [Double] }
             var cases: [Case]
         }
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "resample", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(forResource: "resample", withExtension: "json", subdirectory: "Fixtures"))
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
         XCTAssertGreaterThanOrEqual(fixture.cases.count, 6)
         for c in fixture.cases {
@@ -18,7 +19,8 @@ final class PreprocessingTests: XCTestCase {
             let err = zip(y, c.output).map { abs($0 - $1) }.max() ?? 0
             XCTAssertLessThanOrEqual(err / scale, 1e-5, "\(c.input.count) → \(c.num): relative error \(err / scale)")
             // The Float path used on DataArrays must agree too.
-            let arr = DataArray(shape: [1, c.input.count], values: c.input.map { Float($0) }).resampled(axis: 1, to: c.num)
+            let arr = DataArray(shape: [1, c.input.count], values: c.input.map { Float($0) }).resampled(
+                axis: 1, to: c.num)
             let errF = zip(arr.values, c.output).map { abs(Double($0) - $1) }.max() ?? 0
             XCTAssertLessThanOrEqual(errF / scale, 1e-5, "Float path \(c.input.count) → \(c.num)")
         }
@@ -30,12 +32,16 @@ final class PreprocessingTests: XCTestCase {
         for c in 0..<2 { for t in 0..<7 { for j in 0..<3 { a[c, t, j] = Float(10 * c + j) } } }
         let r = a.resampled(axis: 1, to: 50)
         XCTAssertEqual(r.shape, [2, 50, 3])
-        for c in 0..<2 { for t in 0..<50 { for j in 0..<3 { XCTAssertEqual(r[c, t, j], Float(10 * c + j), accuracy: 1e-4) } } }
+        for c in 0..<2 {
+            for t in 0..<50 { for j in 0..<3 { XCTAssertEqual(r[c, t, j], Float(10 * c + j), accuracy: 1e-4) } }
+        }
     }
 
     func skeleton(frames: Int = 4, joints: Int = 3) -> DataArray {
         var s = DataArray(zeros: [3, frames, joints])
-        for c in 0..<3 { for f in 0..<frames { for j in 0..<joints { s[c, f, j] = Float(j * 2 + f) + Float(c) * 0.5 } } }
+        for c in 0..<3 {
+            for f in 0..<frames { for j in 0..<joints { s[c, f, j] = Float(j * 2 + f) + Float(c) * 0.5 } }
+        }
         return s
     }
 
@@ -45,20 +51,22 @@ final class PreprocessingTests: XCTestCase {
         let n = try SkeletonNormalization.recenterAndScale(center: 2, scaleFrom: 1, scaleTo: 2).apply(s)
         let d = Float(2 * 3.0.squareRoot())
         for c in 0..<3 {
-            XCTAssertEqual(n[c, 0, 2], 0, accuracy: 1e-6)  // the centre joint sits at the origin at frame 0
-            for f in 0..<4 { for j in 0..<3 { XCTAssertEqual(n[c, f, j], (s[c, f, j] - s[c, 0, 2]) / d, accuracy: 1e-5) } }
+            XCTAssertEqual(n[c, 0, 2], 0, accuracy: 1e-6) // the centre joint sits at the origin at frame 0
+            for f in 0..<4 {
+                for j in 0..<3 { XCTAssertEqual(n[c, f, j], (s[c, f, j] - s[c, 0, 2]) / d, accuracy: 1e-5) }
+            }
         }
         XCTAssertEqual(try SkeletonNormalization.none.apply(s), s)
     }
 
     func testDegenerateDistanceThrowsInsteadOfNaN() {
         var s = skeleton()
-        for c in 0..<3 { s[c, 0, 1] = s[c, 0, 2] }  // joints 1 and 2 coincide at frame 0
+        for c in 0..<3 { s[c, 0, 1] = s[c, 0, 2] } // joints 1 and 2 coincide at frame 0
         XCTAssertThrowsError(try SkeletonNormalization.utdMHAD.apply(s, sampleID: "a1_s1_t1")) { error in
-            guard case let DataError.degenerate(sample, _) = error else { return XCTFail("\(error)") }
+            guard case DataError.degenerate(let sample, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(sample, "a1_s1_t1")
         }
-        XCTAssertThrowsError(try SkeletonNormalization.recenter(center: 5).apply(s))  // joint out of range
+        XCTAssertThrowsError(try SkeletonNormalization.recenter(center: 5).apply(s)) // joint out of range
         // Preprocessor.prepare skips and reports instead of throwing.
         let sample = Sample(id: "bad", label: 0, subject: 1, trial: 1, inertial: nil, skeleton: s, sources: [])
         let (inputs, problems) = Preprocessor.utdMHAD.prepare([sample])
@@ -68,14 +76,17 @@ final class PreprocessingTests: XCTestCase {
 
     func testPreprocessorShapesAndLayout() throws {
         let inertial = DataArray(shape: [6, 120], values: (0..<720).map { Float($0 % 120) })
-        let sample = Sample(id: "x", label: 3, subject: 1, trial: 2, inertial: inertial, skeleton: skeleton(frames: 61, joints: 20), sources: [])
+        let sample = Sample(
+            id: "x", label: 3, subject: 1, trial: 2, inertial: inertial, skeleton: skeleton(frames: 61, joints: 20),
+            sources: [])
         let input = try Preprocessor.utdMHAD(sample)
         XCTAssertEqual(input.inertial?.shape, [6, 50])
-        XCTAssertEqual(input.skeleton?.shape, [3, 50, 20])  // (C, F, J)
+        XCTAssertEqual(input.skeleton?.shape, [3, 50, 20]) // (C, F, J)
         XCTAssertEqual(input.label, 3)
         XCTAssertTrue(input.inertial!.isFinite && input.skeleton!.isFinite)
         // IMU-only samples pass through with a nil skeleton.
-        let imuOnly = try Preprocessor.smartFallMM(Sample(id: "y", label: 0, subject: 1, trial: 1, inertial: inertial, skeleton: nil, sources: []))
+        let imuOnly = try Preprocessor.smartFallMM(
+            Sample(id: "y", label: 0, subject: 1, trial: 1, inertial: inertial, skeleton: nil, sources: []))
         XCTAssertNil(imuOnly.skeleton)
     }
 }
@@ -85,13 +96,20 @@ final class SamplePlotTests: XCTestCase {
         var skeleton = DataArray(zeros: [3, 30, 20])
         for i in skeleton.values.indices { skeleton.values[i] = Float(i % 20) * 0.1 + Float(i / 600) }
         let inertial = DataArray(shape: [6, 90], values: (0..<540).map { sin(Float($0) / 7) })
-        let sample = Sample(id: "a1_s1_t1", label: 0, subject: 1, trial: 1, inertial: inertial, skeleton: skeleton, sources: [])
+        let sample = Sample(
+            id: "a1_s1_t1", label: 0, subject: 1, trial: 1, inertial: inertial, skeleton: skeleton, sources: [])
         let svg = try SamplePlot.svg(sample: sample, info: UTDMHAD.info, preprocessor: .utdMHAD)
         XCTAssertTrue(svg.contains("<svg") && svg.contains("swipe_left") && svg.contains("gyro_x (deg/s)"))
-        XCTAssertFalse(svg.contains("nan") || svg.contains("inf"), String(svg.components(separatedBy: "\n").filter { $0.contains("nan") || $0.contains("inf") }.prefix(2).joined()))
+        XCTAssertFalse(
+            svg.contains("nan") || svg.contains("inf"),
+            String(
+                svg.components(separatedBy: "\n").filter { $0.contains("nan") || $0.contains("inf") }.prefix(2).joined()
+            ))
         // An IMU-only sample draws no skeleton panels.
         let imuOnly = Sample(id: "x", label: 1, subject: 1, trial: 1, inertial: inertial, skeleton: nil, sources: [])
-        XCTAssertFalse(try SamplePlot.svg(sample: imuOnly, info: UTDMHAD.info, preprocessor: .utdMHAD).contains("joint trajectories"))
+        XCTAssertFalse(
+            try SamplePlot.svg(sample: imuOnly, info: UTDMHAD.info, preprocessor: .utdMHAD).contains(
+                "joint trajectories"))
     }
 }
 
@@ -101,6 +119,7 @@ final class LinearInterpolationTests: XCTestCase {
         XCTAssertEqual(b.map(\.lower), [0, 0, 0, 1, 1, 1])
         XCTAssertEqual(b.map(\.upper), [1, 1, 1, 2, 2, 2])
         XCTAssertEqual(b.map(\.weight), [0, 0, 0.5, 0.5, 1, 1])
-        XCTAssertEqual(LinearInterpolation.brackets(times: [2], grid: [0, 5]).map(\.weight), [0, 0], "one sample: held")
+        XCTAssertEqual(
+            LinearInterpolation.brackets(times: [2], grid: [0, 5]).map(\.weight), [0, 0], "one sample: held")
     }
 }

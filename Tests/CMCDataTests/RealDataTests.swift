@@ -23,8 +23,8 @@ final class RealDataTests: XCTestCase {
         let ds = try load(.utdMHAD)
         XCTAssertTrue(ds.problems.isEmpty, "\(ds.problems)")
         XCTAssertEqual(Set(ds.subjects).isSubset(of: Set(1...8)), true)
-        if ds.subjects == [1, 3, 5, 7] { XCTAssertEqual(ds.samples.count, 431) }  // the subset distributed here
-        if ds.subjects == Array(1...8) { XCTAssertEqual(ds.samples.count, 861) }  // the full dataset
+        if ds.subjects == [1, 3, 5, 7] { XCTAssertEqual(ds.samples.count, 431) } // the subset distributed here
+        if ds.subjects == Array(1...8) { XCTAssertEqual(ds.samples.count, 861) } // the full dataset
 
         let sample = try XCTUnwrap(ds.sample(id: "a23_s5_t4"))
         XCTAssertEqual(sample.label, 22)
@@ -52,8 +52,11 @@ final class RealDataTests: XCTestCase {
         }
         let (inputs, problems) = Preprocessor.utdMHAD.prepare(ds.samples)
         XCTAssertTrue(problems.isEmpty, "\(problems)")
-        XCTAssertTrue(inputs.allSatisfy { $0.inertial!.shape == [6, 50] && $0.skeleton!.shape == [3, 50, 20]
-                                         && $0.inertial!.isFinite && $0.skeleton!.isFinite })
+        XCTAssertTrue(
+            inputs.allSatisfy {
+                $0.inertial!.shape == [6, 50] && $0.skeleton!.shape == [3, 50, 20]
+                    && $0.inertial!.isFinite && $0.skeleton!.isFinite
+            })
     }
 
     func testSmartFallMM() throws {
@@ -64,7 +67,8 @@ final class RealDataTests: XCTestCase {
         XCTAssertLessThan(skipped.count, 30)
         let junk = ds.problems.filter { $0.kind == .junkRows }.map(\.file)
         for bad in ["S30A02T01", "S30A06T03"] {
-            XCTAssertTrue(junk.contains { $0.hasSuffix("gyroscope/watch/\(bad).csv") }, "junk row of \(bad) not reported")
+            XCTAssertTrue(
+                junk.contains { $0.hasSuffix("gyroscope/watch/\(bad).csv") }, "junk row of \(bad) not reported")
         }
         for s in ds.samples {
             XCTAssertEqual(s.inertial?.shape[0], 6)
@@ -77,7 +81,8 @@ final class RealDataTests: XCTestCase {
         XCTAssertTrue(problems.isEmpty, "\(problems)")
         XCTAssertTrue(inputs.allSatisfy { $0.skeleton!.shape == [3, 50, 32] && $0.skeleton!.isFinite })
         let report = DescribeReport(dataset: ds, directory: "", split: .smartFallMMDefault, preprocessor: .smartFallMM)
-        XCTAssertEqual(report.counts.train + report.counts.val + report.counts.test + report.counts.unassigned, ds.samples.count)
+        XCTAssertEqual(
+            report.counts.train + report.counts.val + report.counts.test + report.counts.unassigned, ds.samples.count)
     }
 
     func testBasicMotions() throws {
@@ -94,6 +99,6 @@ final class RealDataTests: XCTestCase {
         let svg = try SamplePlot.svg(sample: ds.samples[0], info: ds.info, preprocessor: .utdMHAD)
         XCTAssertTrue(svg.hasPrefix("<?xml") && svg.hasSuffix("</svg>\n"))
         XCTAssertTrue(svg.contains("acc_x (g)") && svg.contains("gyro_z (deg/s)"))
-        XCTAssertGreaterThan(svg.components(separatedBy: "<polyline").count, 12 + 40)  // IMU traces + joint paths
+        XCTAssertGreaterThan(svg.components(separatedBy: "<polyline").count, 12 + 40) // IMU traces + joint paths
     }
 }

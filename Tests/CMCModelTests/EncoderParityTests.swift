@@ -26,8 +26,12 @@ final class EncoderParityTests: XCTestCase {
         for name in ["inertial_encoder_small_train", "inertial_encoder_small_eval"] {
             let f = try Fixture(name)
             var c = InertialEncoder.Config()
-            c.inChannels = f.int("in_channels"); c.channels = f.ints("channels"); c.heads = f.int("heads")
-            c.layers = f.int("layers"); c.feedForward = f.int("ff"); c.dropout = f.float("dropout")
+            c.inChannels = f.int("in_channels")
+            c.channels = f.ints("channels")
+            c.heads = f.int("heads")
+            c.layers = f.int("layers")
+            c.feedForward = f.int("ff")
+            c.dropout = f.float("dropout")
             let m = InertialEncoder(c, rng: &rng)
             try checkModule(name, module: m, inputs: ["x"]) { m($0[0]) }
         }
@@ -48,16 +52,25 @@ final class EncoderParityTests: XCTestCase {
     func testFoldedInferenceMatchesEvalFixtures() throws {
         for name in ["inertial_encoder_small_eval", "skeleton_encoder_small_eval"] {
             let f = try Fixture(name)
-            let m: Module, run: (Variable) -> Variable
+            let m: Module
+            let run: (Variable) -> Variable
             if name.hasPrefix("inertial") {
                 var c = InertialEncoder.Config()
-                c.inChannels = f.int("in_channels"); c.channels = f.ints("channels"); c.heads = f.int("heads")
-                c.layers = f.int("layers"); c.feedForward = f.int("ff"); c.dropout = f.float("dropout")
-                let e = InertialEncoder(c, rng: &rng); m = e; run = { e($0) }
+                c.inChannels = f.int("in_channels")
+                c.channels = f.ints("channels")
+                c.heads = f.int("heads")
+                c.layers = f.int("layers")
+                c.feedForward = f.int("ff")
+                c.dropout = f.float("dropout")
+                let e = InertialEncoder(c, rng: &rng)
+                m = e
+                run = { e($0) }
             } else {
                 var c = SkeletonEncoder.Config()
                 c.channels = f.ints("channels")
-                let e = SkeletonEncoder(c, rng: &rng); m = e; run = { e($0) }
+                let e = SkeletonEncoder(c, rng: &rng)
+                m = e
+                run = { e($0) }
             }
             try m.load(stateDict: f.stateDict)
             m.eval()

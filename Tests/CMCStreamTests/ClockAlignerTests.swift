@@ -12,11 +12,12 @@ final class ClockAlignerTests: XCTestCase {
         var worst = 0.0
         let steps = Int(seconds * 10)
         for k in 0..<steps {
-            let trueTime = Int64(k) * 100_000_000 + 5_000_000_000        // daemon time of the sample
+            let trueTime = Int64(k) * 100_000_000 + 5_000_000_000 // daemon time of the sample
             let sensor = Int64(Double(trueTime) * (1 + driftPPM * 1e-6)) - offset
-            let delay = 1_000_000 + Int64(rng.uniform() * rng.uniform() * 29_000_000)  // mostly short, some long
-            guard case let .accepted(o) = aligner.observe(sensorTime: sensor, arrival: trueTime + delay) else {
-                XCTFail("jitter must not look like a clock step"); return .infinity
+            let delay = 1_000_000 + Int64(rng.uniform() * rng.uniform() * 29_000_000) // mostly short, some long
+            guard case .accepted(let o) = aligner.observe(sensorTime: sensor, arrival: trueTime + delay) else {
+                XCTFail("jitter must not look like a clock step")
+                return .infinity
             }
             if k > steps / 2 { worst = max(worst, abs(Double(sensor + o - trueTime)) / 1e6) }
         }
@@ -25,7 +26,7 @@ final class ClockAlignerTests: XCTestCase {
 
     func testConstantOffsetUnderJitterConvergesToTheMinimumDelay() {
         let error = worstError(offset: 3_600_000_000_000, driftPPM: 0, seconds: 30)
-        XCTAssertLessThan(error, 8)   // within the fast-path delays, far below the 30 ms jitter
+        XCTAssertLessThan(error, 8) // within the fast-path delays, far below the 30 ms jitter
     }
 
     func testFollowsASlowAndAFastSensorClock() {
@@ -36,7 +37,8 @@ final class ClockAlignerTests: XCTestCase {
     func testADelaySpikeDoesNotMoveTheEstimate() {
         var a = ClockAligner(policy: ClockPolicy())
         _ = a.observe(sensorTime: 0, arrival: 1_000_000)
-        XCTAssertEqual(a.observe(sensorTime: 100_000_000, arrival: 400_000_000), .accepted(offset: 1_199_500)) // 300 ms late: only the drift creep (399 ms × 500 ppm)
+        // 300 ms late: only the drift creep (399 ms × 500 ppm)
+        XCTAssertEqual(a.observe(sensorTime: 100_000_000, arrival: 400_000_000), .accepted(offset: 1_199_500))
     }
 
     func testFutureSpikeIsRefusedThenAStepIsAdoptedAfterPersisting() {
@@ -51,13 +53,16 @@ final class ClockAlignerTests: XCTestCase {
             let arrival = Int64(k) * 100_000_000
             verdicts.append(a.observe(sensorTime: arrival - 10_000_000_000, arrival: arrival))
         }
-        guard let index = verdicts.firstIndex(of: .resynchronised(offset: 10_000_000_000)) else { return XCTFail("\(verdicts)") }
-        XCTAssertEqual(index, 20)  // 2 s after the step at 100 ms per frame
+        guard let index = verdicts.firstIndex(of: .resynchronised(offset: 10_000_000_000)) else {
+            return XCTFail("\(verdicts)")
+        }
+        XCTAssertEqual(index, 20) // 2 s after the step at 100 ms per frame
         XCTAssertEqual(verdicts.last, .accepted(offset: 10_000_000_000))
     }
 
     func testSharedClockTrustsTimestampsButRefusesTheFarFuture() {
-        var policy = ClockPolicy(); policy.mode = .shared
+        var policy = ClockPolicy()
+        policy.mode = .shared
         var a = ClockAligner(policy: policy)
         XCTAssertEqual(a.observe(sensorTime: 5_000_000_000, arrival: 5_100_000_000), .accepted(offset: 0))
         XCTAssertEqual(a.observe(sensorTime: 5_400_000_000, arrival: 5_000_000_000), .accepted(offset: 0))
@@ -74,17 +79,18 @@ final class ClockAlignerTests: XCTestCase {
         // still registers the gaps that follow.
         XCTAssertEqual(s.observe(UInt64.max - 1), .reset)
         XCTAssertEqual(s.observe(UInt64.max), .inOrder)
-        XCTAssertEqual(s.observe(0), .inOrder)   // wraps
+        XCTAssertEqual(s.observe(0), .inOrder) // wraps
         XCTAssertEqual(s.observe(3), .gap(missing: 2))
     }
 
     func testReorderedFramesAreStragglersNotLossesOrRestarts() {
         var s = SequenceTracker()
         // 0 1 3 2 5 4 6: swapped pairs, nothing lost.
-        var lost: UInt64 = 0, recovered = 0
+        var lost: UInt64 = 0
+        var recovered = 0
         for n: UInt64 in [0, 1, 3, 2, 5, 4, 6] {
             switch s.observe(n) {
-            case let .gap(missing): lost += missing
+            case .gap(let missing): lost += missing
             case .straggler: recovered += 1
             case .reset: XCTFail("reordering is not a restart")
             case .inOrder: break

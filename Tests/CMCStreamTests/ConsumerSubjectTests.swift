@@ -10,19 +10,24 @@ import XCTest
 final class ConsumerSubjectTests: XCTestCase {
     func testARestrictedConsumerReceivesOnlyItsSubjects() throws {
         guard CurveKeys.isAvailable else { throw XCTSkip("libzmq without CURVE") }
-        let server = try CurveKeys.generate(), sensor = try CurveKeys.generate()
-        let ward = try CurveKeys.generate(), dashboard = try CurveKeys.generate()
-        let consumers = try CurveAllowList.parse("""
+        let server = try CurveKeys.generate()
+        let sensor = try CurveKeys.generate()
+        let ward = try CurveKeys.generate()
+        let dashboard = try CurveKeys.generate()
+        let consumers = try CurveAllowList.parse(
+            """
             \(ward.publicKey.z85) ward-a subjects=7
             \(dashboard.publicKey.z85) dashboard
             """, source: "test")
-        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
-                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        var config = PipelineConfig(
+            imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
+            labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared
-        config.segmentation.enabled = false  // constant test signals: every window would be idle
+        config.segmentation.enabled = false // constant test signals: every window would be idle
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0, topK: 3)
-        config.curve = PipelineCurve(keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist"]),
-                                     consumers: consumers)
+        config.curve = PipelineCurve(
+            keys: server, sensors: CurveAllowList([sensor.publicKey: "wrist"]),
+            consumers: consumers)
         let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
@@ -61,8 +66,9 @@ final class ConsumerSubjectTests: XCTestCase {
         while MonotonicClock.now() < deadline && !enough() {
             if MonotonicClock.now() >= next {
                 for subject: UInt32 in [7, 8, 70] {
-                    let frame = Frames.imu(subject: subject, sequence: sequence, start: next - 80_000_000,
-                                           value: Float(subject % 3))
+                    let frame = Frames.imu(
+                        subject: subject, sequence: sequence, start: next - 80_000_000,
+                        value: Float(subject % 3))
                     try sensorSocket.send(FrameCodec.message(frame))
                 }
                 sequence += 1
@@ -74,8 +80,9 @@ final class ConsumerSubjectTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(count(received.restricted, 7), 4, "the restricted consumer gets its subject")
         for subject: UInt32 in [7, 8, 70] {
-            XCTAssertGreaterThanOrEqual(count(received.unrestricted, subject), 4,
-                                        "the unrestricted consumer gets subject \(subject)")
+            XCTAssertGreaterThanOrEqual(
+                count(received.unrestricted, subject), 4,
+                "the unrestricted consumer gets subject \(subject)")
         }
         XCTAssertEqual(Set(received.restricted.map(\.subject)), [7], "subjects the restricted consumer received")
         // Several of its subscriptions cover subject 7: each label still arrives once.
@@ -96,12 +103,14 @@ final class ConsumerSubjectTests: XCTestCase {
         XCTAssertEqual(topics("label/7", .subjects([7])), ["label/7/"], "not subject 70's topic")
         XCTAssertEqual(topics("label/7/x", .subjects([7])), ["label/7/x"], "a narrower request stays narrow")
         XCTAssertEqual(topics("label/8/", .subjects([7])), [])
-        XCTAssertEqual(LabelSubscription(message: [[0] + Array("label/".utf8)]),
-                       LabelSubscription(subscribe: false, topic: "label/"))
+        XCTAssertEqual(
+            LabelSubscription(message: [[0] + Array("label/".utf8)]),
+            LabelSubscription(subscribe: false, topic: "label/"))
         XCTAssertNil(LabelSubscription(message: [[2, 65]]), "not a subscription")
         XCTAssertNil(LabelSubscription(message: [[1], [65]]), "not a subscription")
 
-        let key = try CurveKeys.generate().publicKey, other = try CurveKeys.generate().publicKey
+        let key = try CurveKeys.generate().publicKey
+        let other = try CurveKeys.generate().publicKey
         let list = try CurveAllowList.parse("\(key.z85) ward-a subjects=7-8\n\(other.z85) dashboard\n", source: "test")
         XCTAssertEqual(list.grant(of: "ward-a"), .subjects([7, 8]))
         XCTAssertEqual(list.grant(of: "dashboard"), .all)

@@ -26,7 +26,8 @@ final class CurveKeyTests: XCTestCase {
         XCTAssertEqual(try mode(made.publicPath), 0o644)
         XCTAssertEqual(try CurveKeyFiles.readSecret(path: made.secretPath), made.pair)
         XCTAssertEqual(try CurveKeyFiles.readPublic(made.publicPath), made.pair.publicKey)
-        XCTAssertEqual(try CurveKeyFiles.readPublic(made.pair.publicKey.z85), made.pair.publicKey, "Z85 text given inline")
+        XCTAssertEqual(
+            try CurveKeyFiles.readPublic(made.pair.publicKey.z85), made.pair.publicKey, "Z85 text given inline")
         XCTAssertThrowsError(try CurveKeyFiles.generate(base: dir + "/cmcd"), "never overwrites a key") {
             XCTAssertTrue("\($0)".contains("already exists"), "\($0)")
         }
@@ -42,13 +43,17 @@ final class CurveKeyTests: XCTestCase {
             }
         }
         chmod(made.secretPath, 0o400)
-        XCTAssertNoThrow(try CurveKeyFiles.readSecret(path: made.secretPath), "read-only for the owner is fine (systemd credentials)")
+        XCTAssertNoThrow(
+            try CurveKeyFiles.readSecret(path: made.secretPath), "read-only for the owner is fine (systemd credentials)"
+        )
 
         // A public key file is not a secret key, and vice versa, without echoing contents.
         let wrong = dir + "/wrong.key_secret"
         try Data("# comment\nnot a key at all\n".utf8).write(to: URL(fileURLWithPath: wrong))
         chmod(wrong, 0o600)
-        XCTAssertThrowsError(try CurveKeyFiles.readSecret(path: wrong)) { XCTAssertFalse("\($0)".contains("not a key at all")) }
+        XCTAssertThrowsError(try CurveKeyFiles.readSecret(path: wrong)) {
+            XCTAssertFalse("\($0)".contains("not a key at all"))
+        }
         XCTAssertThrowsError(try CurveKeyFiles.readPublic(dir + "/missing.key"))
 
         // The two files swapped: a public key file made private still is no secret key (40 Z85 characters
@@ -71,8 +76,10 @@ final class CurveKeyTests: XCTestCase {
         let secret = pair.secretKey.z85
         var dumped = ""
         dump(pair, to: &dumped)
-        for text in ["\(pair)", "\(pair.secretKey)", String(reflecting: pair), String(describing: [pair]), dumped,
-                     "\(PipelineCurve(keys: pair, sensors: CurveAllowList([:]), consumers: CurveAllowList([:])))"] {
+        for text in [
+            "\(pair)", "\(pair.secretKey)", String(reflecting: pair), String(describing: [pair]), dumped,
+            "\(PipelineCurve(keys: pair, sensors: CurveAllowList([:]), consumers: CurveAllowList([:])))",
+        ] {
             XCTAssertFalse(text.contains(secret), text)
         }
         XCTAssertTrue("\(pair)".contains(pair.publicKey.z85), "the public key may show")
@@ -82,20 +89,25 @@ final class CurveKeyTests: XCTestCase {
     }
 
     func testAllowListFileFormat() throws {
-        let a = try CurveKeys.generate().publicKey, b = try CurveKeys.generate().publicKey
+        let a = try CurveKeys.generate().publicKey
+        let b = try CurveKeys.generate().publicKey
         let list = try CurveAllowList.parse("# sensors\n\n\(a.z85)  wrist 7\n\t\(b.z85)\n", source: "sensors.allow")
         XCTAssertEqual(list.count, 2)
         XCTAssertEqual(list.name(of: a), "wrist 7")
         XCTAssertEqual(list.name(of: b), String(b.z85.prefix(8)))
-        XCTAssertThrowsError(try CurveAllowList.parse("\(a.z85)\nsecret-looking-garbage\n", source: "x.allow")) { error in
+        XCTAssertThrowsError(try CurveAllowList.parse("\(a.z85)\nsecret-looking-garbage\n", source: "x.allow")) {
+            error in
             XCTAssertTrue("\(error)".contains("x.allow: line 2"), "\(error)")
             XCTAssertFalse("\(error)".contains("garbage"), "lines are not echoed")
         }
     }
 
     func testAllowListsBindSensorsToSubjectsAndRefuseLooseFiles() throws {
-        let a = try CurveKeys.generate().publicKey, b = try CurveKeys.generate().publicKey, c = try CurveKeys.generate().publicKey
-        let list = try CurveAllowList.parse("\(a.z85) wrist-7 subjects=7\n\(b.z85) subjects=1-3,9 kinect\n\(c.z85) any\n", source: "s.allow")
+        let a = try CurveKeys.generate().publicKey
+        let b = try CurveKeys.generate().publicKey
+        let c = try CurveKeys.generate().publicKey
+        let list = try CurveAllowList.parse(
+            "\(a.z85) wrist-7 subjects=7\n\(b.z85) subjects=1-3,9 kinect\n\(c.z85) any\n", source: "s.allow")
         XCTAssertEqual(list.name(of: b), "kinect")
         XCTAssertTrue(list.allows(user: "wrist-7", subject: 7))
         XCTAssertFalse(list.allows(user: "wrist-7", subject: 8))
@@ -116,15 +128,21 @@ final class CurveKeyTests: XCTestCase {
         XCTAssertEqual(chmod(file.path, 0o644), 0)
         XCTAssertEqual(try CurveAllowList.read(path: file.path).count, 1)
         XCTAssertEqual(chmod(file.path, 0o666), 0)
-        XCTAssertThrowsError(try CurveAllowList.read(path: file.path)) { XCTAssertTrue("\($0)".contains("writable by group or others"), "\($0)") }
+        XCTAssertThrowsError(try CurveAllowList.read(path: file.path)) {
+            XCTAssertTrue("\($0)".contains("writable by group or others"), "\($0)")
+        }
     }
 
     func testZAPAnswersPerRFC27() throws {
-        let sensor = try CurveKeys.generate().publicKey, stranger = try CurveKeys.generate().publicKey
+        let sensor = try CurveKeys.generate().publicKey
+        let stranger = try CurveKeys.generate().publicKey
         let lists = ["frames": CurveAllowList([sensor: "wrist"])]
         func raw(_ key: CurvePublicKey) -> [UInt8] { key.bytes }
         func request(_ domain: String, _ mechanism: String, _ credentials: [[UInt8]]) -> [[UInt8]] {
-            [Array("1.0".utf8), Array("7".utf8), Array(domain.utf8), Array("127.0.0.1".utf8), [], Array(mechanism.utf8)] + credentials
+            [
+                Array("1.0".utf8), Array("7".utf8), Array(domain.utf8), Array("127.0.0.1".utf8), [],
+                Array(mechanism.utf8),
+            ] + credentials
         }
         func status(_ reply: [[UInt8]]) -> String { String(decoding: reply[2], as: UTF8.self) }
 
@@ -137,8 +155,11 @@ final class CurveKeyTests: XCTestCase {
         XCTAssertEqual(String(decoding: ok.reply[4], as: UTF8.self), "wrist", "user id")
         XCTAssertEqual(ok.decision?.accepted, true)
 
-        XCTAssertEqual(status(ZAPHandler.answer(request("frames", "CURVE", [raw(stranger)]), lists: lists).reply), "400")
-        XCTAssertEqual(status(ZAPHandler.answer(request("labels", "CURVE", [raw(sensor)]), lists: lists).reply), "400", "listed for frames only")
+        XCTAssertEqual(
+            status(ZAPHandler.answer(request("frames", "CURVE", [raw(stranger)]), lists: lists).reply), "400")
+        XCTAssertEqual(
+            status(ZAPHandler.answer(request("labels", "CURVE", [raw(sensor)]), lists: lists).reply), "400",
+            "listed for frames only")
         XCTAssertEqual(status(ZAPHandler.answer(request("frames", "NULL", []), lists: lists).reply), "400")
         XCTAssertEqual(status(ZAPHandler.answer(request("frames", "CURVE", [[1, 2, 3]]), lists: lists).reply), "500")
         var old = request("frames", "CURVE", [raw(sensor)])

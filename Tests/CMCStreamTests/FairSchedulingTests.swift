@@ -16,8 +16,9 @@ final class FairSchedulingTests: XCTestCase {
         // window each every 0.5 s). Small batches keep the wait for one batch short.
         scenario.config.workers = 2
         scenario.config.maxBatch = 4
-        let pipeline = try StreamPipeline(config: scenario.config, classifier: TestClassifier(delaySeconds: 0.01),
-                                          logger: LogCapture().logger())
+        let pipeline = try StreamPipeline(
+            config: scenario.config, classifier: TestClassifier(delaySeconds: 0.01),
+            logger: LogCapture().logger())
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let m = pipeline.metrics
@@ -25,8 +26,9 @@ final class FairSchedulingTests: XCTestCase {
         let client = scenario.client
 
         // The flood: 300 invented subjects, real-time IMU in 0.2 s frames, from its own thread and socket.
-        let flood = Flood(context: context, endpoint: bound.imu[0], curve: client(flooder), subjects: 1_000..<1_300,
-                          periodNanoseconds: 200_000_000)
+        let flood = Flood(
+            context: context, endpoint: bound.imu[0], curve: client(flooder), subjects: 1_000..<1_300,
+            periodNanoseconds: 200_000_000)
         defer { flood.stop() }
         eventually(timeout: 10, "the flood saturates the workers") { m.windowsInFlight.current >= 100 }
 
@@ -64,8 +66,9 @@ final class FairSchedulingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(events.count, 6, "subject 7 got \(events.count) labels in 6 s")
         let hop = Int64(scenario.config.hopSeconds * 1e9)
         for (previous, event) in zip(events, events.dropFirst()) {
-            XCTAssertEqual(event.windowEndNanoseconds - previous.windowEndNanoseconds, hop,
-                           "a window of subject 7 was skipped (labels at \(events.map(\.windowEndNanoseconds)))")
+            XCTAssertEqual(
+                event.windowEndNanoseconds - previous.windowEndNanoseconds, hop,
+                "a window of subject 7 was skipped (labels at \(events.map(\.windowEndNanoseconds)))")
         }
         XCTAssertEqual(events.map(\.label), Array(repeating: "wave", count: events.count))
         // Bounded latency: a batch in progress plus its own (4 × 10 ms each), with slack for a loaded
@@ -81,11 +84,13 @@ final class FairSchedulingTests: XCTestCase {
     /// full lane gives up its oldest window.
     func testTheQueueServesPublishersInTurnAndDropsTheOldest() {
         let queue = WorkQueue(capacityPerLane: 3)
-        let flood = Publisher(MessageOrigin(user: "flood")), wrist = Publisher(MessageOrigin(user: "wrist"))
+        let flood = Publisher(MessageOrigin(user: "flood"))
+        let wrist = Publisher(MessageOrigin(user: "wrist"))
         let local = Publisher(MessageOrigin())
         func item(_ subject: UInt32) -> WorkItem {
-            WorkItem(window: Window(subject: subject, start: 0, end: 1, inertial: nil, skeleton: nil, readyAt: 0),
-                     classifier: TestClassifier())
+            WorkItem(
+                window: Window(subject: subject, start: 0, end: 1, inertial: nil, skeleton: nil, readyAt: 0),
+                classifier: TestClassifier())
         }
         var dropped: [UInt32] = []
         for subject: UInt32 in 100..<105 {

@@ -41,7 +41,10 @@ final class Flood: Sendable {
 
     /// Stops the thread and waits for it; idempotent.
     func stop() {
-        let first = stopped.withLock { s in defer { s = true }; return !s }
+        let first = stopped.withLock { s in
+            defer { s = true }
+            return !s
+        }
         if first { finished.wait() }
     }
 }
@@ -59,15 +62,17 @@ struct FloodScenario {
         wrist = try CurveKeys.generate()
         flooder = try CurveKeys.generate()
         consumer = try CurveKeys.generate()
-        config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
-                                labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config = PipelineConfig(
+            imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
+            labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared
         config.segmentation.enabled = false
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0, topK: 3)
         config.curve = PipelineCurve(
             keys: server,
-            sensors: CurveAllowList([wrist.publicKey: "wrist-7", flooder.publicKey: "flood"],
-                                    subjects: ["wrist-7": wristSubjects]),
+            sensors: CurveAllowList(
+                [wrist.publicKey: "wrist-7", flooder.publicKey: "flood"],
+                subjects: ["wrist-7": wristSubjects]),
             consumers: CurveAllowList([consumer.publicKey: "dashboard"]))
     }
 

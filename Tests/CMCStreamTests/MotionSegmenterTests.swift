@@ -4,7 +4,7 @@ import XCTest
 /// The segmenter on synthetic IMU streams whose motion is known to the sample.
 final class MotionSegmenterTests: XCTestCase {
     private let second: Int64 = 1_000_000_000
-    private let period: Int64 = 20_000_000  // 50 Hz
+    private let period: Int64 = 20_000_000 // 50 Hz
 
     /// Gyroscope (rad/s) of a 6-channel IMU sample at time t: a 2 Hz rotation of amplitude `amplitude`
     /// while `moving(t)`, else a little sensor noise.
@@ -16,8 +16,10 @@ final class MotionSegmenterTests: XCTestCase {
     }
 
     /// Feeds `seconds` of samples; `moving` decides per instant. Returns the closed actions.
-    private func run(_ segmenter: inout MotionSegmenter, seconds: Double, from start: Int64 = 0,
-                     moving: (Double) -> Bool) -> [ActionSegment] {
+    private func run(
+        _ segmenter: inout MotionSegmenter, seconds: Double, from start: Int64 = 0,
+        moving: (Double) -> Bool
+    ) -> [ActionSegment] {
         var closed: [ActionSegment] = []
         var t = start
         while t < start + Int64(seconds * 1e9) {
@@ -63,7 +65,9 @@ final class MotionSegmenterTests: XCTestCase {
     func testABriefBumpIsNoActionAndAShortPauseDoesNotSplitOne() {
         var s = segmenter()
         // 0.1 s bump at 1 s; action 3–6 s with a 0.2 s pause at 4.5 s.
-        let actions = run(&s, seconds: 9) { t in (1..<1.1).contains(t) || ((3..<6).contains(t) && !(4.5..<4.7).contains(t)) }
+        let actions = run(&s, seconds: 9) { t in
+            (1..<1.1).contains(t) || ((3..<6).contains(t) && !(4.5..<4.7).contains(t))
+        }
         XCTAssertEqual(actions.count, 1)
         XCTAssertEqual(Double(actions.first?.seconds ?? 0), 3, accuracy: 0.4)
     }
@@ -79,15 +83,17 @@ final class MotionSegmenterTests: XCTestCase {
         var s = segmenter()
         _ = run(&s, seconds: 6) { (2..<4).contains($0) }
         XCTAssertEqual(s.phase(at: 1 * second), .idle)
-        guard case let .action(id, start, end)? = s.phase(at: 3 * second) else { return XCTFail("no action at 3 s") }
+        guard case .action(let id, let start, let end)? = s.phase(at: 3 * second) else {
+            return XCTFail("no action at 3 s")
+        }
         XCTAssertEqual(id, 0)
         XCTAssertNotNil(end, "closed by the rest after 4 s")
-        XCTAssertLessThan(start, 2 * second)  // padded
+        XCTAssertLessThan(start, 2 * second) // padded
         XCTAssertNil(s.phase(at: 60 * second), "not evaluated that far")
 
         var open = segmenter()
         _ = run(&open, seconds: 3) { $0 >= 2 }
-        guard case let .action(_, _, openEnd)? = open.phase(at: Int64(2.6e9)) else { return XCTFail("no open action") }
+        guard case .action(_, _, let openEnd)? = open.phase(at: Int64(2.6e9)) else { return XCTFail("no open action") }
         XCTAssertNil(openEnd)
         XCTAssertEqual(open.flush().count, 1, "flush closes what is open")
     }
@@ -96,8 +102,9 @@ final class MotionSegmenterTests: XCTestCase {
         var s = MotionSegmenter(policy: SegmenterPolicy(), gyroChannels: [])
         var closed: [ActionSegment] = []
         let framePeriod: Int64 = 33_333_333
-        for k in 0..<300 {  // 10 s at 30 Hz: joints move at ~1 m/s from 3 s to 5 s
-            let t = Int64(k) * framePeriod, s0 = Double(t) * 1e-9
+        for k in 0..<300 { // 10 s at 30 Hz: joints move at ~1 m/s from 3 s to 5 s
+            let t = Int64(k) * framePeriod
+            let s0 = Double(t) * 1e-9
             let x = (3..<5).contains(s0) ? Float(0.16 * sin(2 * .pi * 1 * s0)) : 0
             closed += s.addSkeleton(time: t, values: [x, 1, 2, x, 1.5, 2][...])
         }

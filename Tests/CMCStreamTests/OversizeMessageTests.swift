@@ -8,8 +8,9 @@ import XCTest
 /// well-behaved senders are not affected.
 final class OversizeMessageTests: XCTestCase {
     func testAMessageOverTheLargestFrameNeverReachesTheDaemon() throws {
-        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
-                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        var config = PipelineConfig(
+            imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [],
+            labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared
         config.segmentation.enabled = false
         let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger())
@@ -26,7 +27,9 @@ final class OversizeMessageTests: XCTestCase {
         // Both peers joined once the sensor's frames are counted.
         try eventually(timeout: 5, "sensor joined") {
             sequence += 1
-            try sensor.send(FrameCodec.message(Frames.imu(subject: 1, sequence: sequence, start: start + Int64(sequence) * 100_000_000)))
+            try sensor.send(
+                FrameCodec.message(
+                    Frames.imu(subject: 1, sequence: sequence, start: start + Int64(sequence) * 100_000_000)))
             Thread.sleep(forTimeInterval: 0.01)
             return m.received(.inertial).current > 0
         }
@@ -48,7 +51,9 @@ final class OversizeMessageTests: XCTestCase {
         let before = m.received(.inertial).current
         for _ in 0..<20 {
             sequence += 1
-            try sensor.send(FrameCodec.message(Frames.imu(subject: 1, sequence: sequence, start: start + Int64(sequence) * 100_000_000)))
+            try sensor.send(
+                FrameCodec.message(
+                    Frames.imu(subject: 1, sequence: sequence, start: start + Int64(sequence) * 100_000_000)))
         }
         eventually(timeout: 5, "the sensor's frames") { m.received(.inertial).current >= before + 20 }
         holdsThroughout(0.3, "only the sensor's frames arrive") { m.received(.inertial).current == before + 20 }

@@ -17,16 +17,21 @@ final class PipelineHarness {
     private let origin = MonotonicClock.now() - 60_000_000_000
     static let probeSubject: UInt32 = 4_000_000_000
 
-    init(classifier: any WindowClassifier = TestClassifier(), notifier: SystemdNotifier? = nil, configure: (inout PipelineConfig) -> Void = { _ in }) throws {
+    init(
+        classifier: any WindowClassifier = TestClassifier(), notifier: SystemdNotifier? = nil,
+        configure: (inout PipelineConfig) -> Void = { _ in }
+    ) throws {
         context = try ZMQContext()
         let id = UUID().uuidString
-        var config = PipelineConfig(imuEndpoints: [.bind("inproc://imu-\(id)")], skeletonEndpoints: [.bind("inproc://skel-\(id)")],
-                                    labelEndpoints: [.bind("inproc://labels-\(id)")])
+        var config = PipelineConfig(
+            imuEndpoints: [.bind("inproc://imu-\(id)")], skeletonEndpoints: [.bind("inproc://skel-\(id)")],
+            labelEndpoints: [.bind("inproc://labels-\(id)")])
         config.clock.mode = .shared
-        config.segmentation.enabled = false  // constant test signals: every window would be idle
+        config.segmentation.enabled = false // constant test signals: every window would be idle
         config.smoothing = SmoothingPolicy(windows: 1, unknownThreshold: 0.5, topK: 2)
         configure(&config)
-        pipeline = try StreamPipeline(config: config, classifier: classifier, logger: logs.logger(), notifier: notifier, context: context)
+        pipeline = try StreamPipeline(
+            config: config, classifier: classifier, logger: logs.logger(), notifier: notifier, context: context)
         try pipeline.start()
         imu = try ZMQSocket(context: context, type: .pub)
         try imu.connect("inproc://imu-\(id)")
@@ -40,8 +45,13 @@ final class PipelineHarness {
         var seq: UInt64 = 0
         try eventually(timeout: 5, "inputs joined") {
             seq += 1
-            try imu.send(FrameCodec.message(Frames.imu(subject: Self.probeSubject, sequence: seq, start: origin + Int64(seq) * 100_000_000)))
-            try skeleton.send(FrameCodec.message(Frames.skeleton(subject: Self.probeSubject, sequence: seq, start: origin + Int64(seq) * 100_000_000)))
+            try imu.send(
+                FrameCodec.message(
+                    Frames.imu(subject: Self.probeSubject, sequence: seq, start: origin + Int64(seq) * 100_000_000)))
+            try skeleton.send(
+                FrameCodec.message(
+                    Frames.skeleton(subject: Self.probeSubject, sequence: seq, start: origin + Int64(seq) * 100_000_000)
+                ))
             Thread.sleep(forTimeInterval: 0.002)
             return m.received(.inertial).current > 0 && m.received(.skeleton).current > 0
         }
@@ -50,7 +60,9 @@ final class PipelineHarness {
     deinit { pipeline.stop() }
 
     /// Publishes the next `seconds` of a subject's data (IMU 50 Hz in chunks of 5, skeleton 30 Hz in chunks of 3).
-    func feed(subject: UInt32, seconds: Double, value: Float, imu sendIMU: Bool = true, skeleton sendSkeleton: Bool = true) throws {
+    func feed(
+        subject: UInt32, seconds: Double, value: Float, imu sendIMU: Bool = true, skeleton sendSkeleton: Bool = true
+    ) throws {
         var c = cursor[subject] ?? (origin, 0, 0)
         let end = c.time + Int64(seconds * 1e9)
         for f in Frames.stream(subject: subject, end: end, seconds: seconds, value: value) {
@@ -71,16 +83,21 @@ final class PipelineHarness {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline && !until(events) {
             guard try ZMQPoll.readable([labels], timeoutMilliseconds: 20)[0] else { continue }
-            while let parts = try labels.receive(dontWait: true) { events.append(try LabelEvent.decode(message: parts)) }
+            while let parts = try labels.receive(dontWait: true) {
+                events.append(try LabelEvent.decode(message: parts))
+            }
         }
         return events
     }
 
     /// Streams `seconds` of data for each subject in hop-sized steps, collecting labels as they come.
-    func run(seconds: Double, subjects: [UInt32: Float], imu: Bool = true, skeleton: Bool = true) throws -> [LabelEvent] {
+    func run(seconds: Double, subjects: [UInt32: Float], imu: Bool = true, skeleton: Bool = true) throws -> [LabelEvent]
+    {
         var events: [LabelEvent] = []
         for _ in 0..<Int(seconds / 0.5) {
-            for (s, v) in subjects.sorted(by: { $0.key < $1.key }) { try feed(subject: s, seconds: 0.5, value: v, imu: imu, skeleton: skeleton) }
+            for (s, v) in subjects.sorted(by: { $0.key < $1.key }) {
+                try feed(subject: s, seconds: 0.5, value: v, imu: imu, skeleton: skeleton)
+            }
             events += try receiveLabels(timeout: 0.05) { _ in false }
         }
         return events + (try receiveLabels(timeout: 0.3) { _ in false })

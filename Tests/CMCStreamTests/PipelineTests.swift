@@ -6,7 +6,8 @@ final class PipelineTests: XCTestCase {
     func testEndToEndLabelsForTwoSubjects() throws {
         let h = try PipelineHarness()
         let events = try h.run(seconds: 4, subjects: [1: 1, 2: 2])
-        let one = events.filter { $0.subject == 1 }, two = events.filter { $0.subject == 2 }
+        let one = events.filter { $0.subject == 1 }
+        let two = events.filter { $0.subject == 2 }
         XCTAssertGreaterThanOrEqual(one.count, 4, "\(h.logs.lines.current)")
         XCTAssertGreaterThanOrEqual(two.count, 4)
         XCTAssertTrue(one.allSatisfy { $0.label == "walk" && $0.labelIndex == 1 })
@@ -43,9 +44,12 @@ final class PipelineTests: XCTestCase {
         let h = try PipelineHarness { $0.buffer.maxFramesPerSecond = 100 }
         let m = h.pipeline.metrics
         let good = FrameCodec.encode(Frames.imu(subject: 9, sequence: 0, start: 0))
-        var badMagic = good; badMagic[0] = 0
-        var badVersion = good; badVersion[4] = 7
-        var nan = good; nan.replaceSubrange(43..<47, with: withUnsafeBytes(of: Float.nan.bitPattern.littleEndian, Array.init))
+        var badMagic = good
+        badMagic[0] = 0
+        var badVersion = good
+        badVersion[4] = 7
+        var nan = good
+        nan.replaceSubrange(43..<47, with: withUnsafeBytes(of: Float.nan.bitPattern.littleEndian, Array.init))
         let hostile: [[[UInt8]]] = [
             [Array("imu/9/".utf8), badMagic], [Array("imu/9/".utf8), badVersion], [Array("imu/9/".utf8), nan],
             [Array("imu/9/".utf8), Array(good.prefix(30))], [Array("imu/9/".utf8)], [Array("imu/8/".utf8), good],
@@ -56,8 +60,12 @@ final class PipelineTests: XCTestCase {
         var floodSequence: UInt64 = 0
         for round in 0..<8 {
             for message in hostile { try h.imu.send(message) }
-            for _ in 0..<400 {   // far beyond 100 frames/s for subject 66
-                try h.imu.send(FrameCodec.message(Frames.imu(subject: 66, sequence: floodSequence, start: Int64(floodSequence) * 100_000_000 + 1_000_000, value: 0)))
+            for _ in 0..<400 { // far beyond 100 frames/s for subject 66
+                try h.imu.send(
+                    FrameCodec.message(
+                        Frames.imu(
+                            subject: 66, sequence: floodSequence, start: Int64(floodSequence) * 100_000_000 + 1_000_000,
+                            value: 0)))
                 floodSequence += 1
             }
             try h.feed(subject: 1, seconds: 0.5, value: 1)
@@ -66,12 +74,14 @@ final class PipelineTests: XCTestCase {
         let served = events.filter { $0.subject == 1 }
         XCTAssertGreaterThanOrEqual(served.count, 4, "\(h.logs.lines.current.prefix(20))")
         XCTAssertTrue(served.allSatisfy { $0.label == "walk" })
-        eventually(timeout: 2, "every frame counted") { m.received(.inertial).current - receivedBefore >= Double(8 * (hostile.count + 400)) }
+        eventually(timeout: 2, "every frame counted") {
+            m.received(.inertial).current - receivedBefore >= Double(8 * (hostile.count + 400))
+        }
         XCTAssertEqual(m.malformed(.inertial, "magic").current, 8)
         XCTAssertEqual(m.malformed(.inertial, "version").current, 8)
         XCTAssertEqual(m.malformed(.inertial, "non_finite").current, 8)
         XCTAssertEqual(m.malformed(.inertial, "truncated").current, 8)
-        XCTAssertEqual(m.malformed(.inertial, "invalid").current, 16)     // one-part message, topic mismatch
+        XCTAssertEqual(m.malformed(.inertial, "invalid").current, 16) // one-part message, topic mismatch
         XCTAssertEqual(m.malformed(.inertial, "model_mismatch").current, 8)
         XCTAssertGreaterThan(m.dropped(.inertial, .rateLimit).current, 2000)
         // Log lines are rate limited: far fewer lines than bad frames.
@@ -91,7 +101,10 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(h.pipeline.metrics.classifierReloads.current, 1)
         var bad = TestClassifier().spec
         bad.classNames = []
-        struct Broken: WindowClassifier { var spec: ClassifierSpec; func classify(_ w: Window) throws -> Classification { .init(probabilities: []) } }
+        struct Broken: WindowClassifier {
+            var spec: ClassifierSpec
+            func classify(_ w: Window) throws -> Classification { .init(probabilities: []) }
+        }
         XCTAssertThrowsError(try h.pipeline.replaceClassifier(Broken(spec: bad)))
     }
 
@@ -102,7 +115,7 @@ final class PipelineTests: XCTestCase {
             return h.pipeline.metrics.windowsInFlight.current == 1
         }
         let before = h.pipeline.metrics.labelsPublished.current
-        h.pipeline.stop()   // blocks until the in-flight window is published
+        h.pipeline.stop() // blocks until the in-flight window is published
         XCTAssertEqual(h.pipeline.metrics.labelsPublished.current, before + 1)
         let events = try h.receiveLabels(timeout: 2) { $0.count > Int(before) }
         XCTAssertEqual(events.last?.label, "wave")
@@ -132,11 +145,14 @@ final class PipelineTests: XCTestCase {
         let m = h.pipeline.metrics
         let perSubject = Dictionary(grouping: events, by: \.subject)
         XCTAssertEqual(perSubject.count, 100)
-        XCTAssertTrue(perSubject.values.allSatisfy { $0.count >= 3 }, "\(perSubject.mapValues(\.count).values.min() ?? 0)")
+        XCTAssertTrue(
+            perSubject.values.allSatisfy { $0.count >= 3 }, "\(perSubject.mapValues(\.count).values.min() ?? 0)")
         XCTAssertTrue(events.allSatisfy { $0.label == TestClassifier.classes[Int($0.subject % 3)] })
         for stream in Modality.allCases {
             XCTAssertEqual(m.lost(stream).current, 0)
-            for reason in DropReason.allCases { XCTAssertEqual(m.dropped(stream, reason).current, 0, "\(stream) \(reason)") }
+            for reason in DropReason.allCases {
+                XCTAssertEqual(m.dropped(stream, reason).current, 0, "\(stream) \(reason)")
+            }
         }
         XCTAssertEqual(m.skipped(.busy).current, 0)
         XCTAssertLessThanOrEqual(m.endToEndSeconds.snapshot.quantileUpperBound(0.99), 0.1)
@@ -148,6 +164,6 @@ final class PipelineTests: XCTestCase {
         h.context.shutdown()
         eventually(timeout: 3, "failure reported") { h.pipeline.failure != nil }
         XCTAssertEqual(h.pipeline.failure, "ZeroMQ context terminated")
-        h.pipeline.stop()   // still joins every thread cleanly
+        h.pipeline.stop() // still joins every thread cleanly
     }
 }

@@ -10,8 +10,9 @@ final class RecordingTests: XCTestCase {
         (0..<n).map { (i: Int) -> RecordedMessage in
             let frame = Frames.imu(subject: UInt32(i), sequence: UInt64(i), start: Int64(i))
             let channel: RecordedMessage.Channel = i % 2 == 0 ? .imu : .labels
-            return RecordedMessage(monotonicNanoseconds: Int64(i) * 20_000_000, unixNanoseconds: 1_700_000_000_000_000_000 + Int64(i),
-                                   channel: channel, parts: FrameCodec.message(frame))
+            return RecordedMessage(
+                monotonicNanoseconds: Int64(i) * 20_000_000, unixNanoseconds: 1_700_000_000_000_000_000 + Int64(i),
+                channel: channel, parts: FrameCodec.message(frame))
         }
     }
 
@@ -22,7 +23,8 @@ final class RecordingTests: XCTestCase {
     }
 
     func testRoundTrip() throws {
-        let path = temporaryPath(); defer { unlink(path) }
+        let path = temporaryPath()
+        defer { unlink(path) }
         let original = messages(50)
         try write(original, to: path)
         let (read, stop) = try RecordReader.readAll(path: path)
@@ -31,7 +33,8 @@ final class RecordingTests: XCTestCase {
     }
 
     func testEveryTornTailKeepsAllCompleteRecordsAndReportsTheDamage() throws {
-        let path = temporaryPath(); defer { unlink(path) }
+        let path = temporaryPath()
+        defer { unlink(path) }
         let original = messages(3)
         try write(original, to: path)
         let full = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -41,23 +44,25 @@ final class RecordingTests: XCTestCase {
             try full.prefix(cut).write(to: URL(fileURLWithPath: path))
             let (read, stop) = try RecordReader.readAll(path: path)
             XCTAssertEqual(read, Array(original.prefix(2)), "cut at \(cut)")
-            guard case let .damaged(offset, discarded, _) = stop else { return XCTFail("cut at \(cut): \(stop)") }
+            guard case .damaged(let offset, let discarded, _) = stop else { return XCTFail("cut at \(cut): \(stop)") }
             XCTAssertEqual(offset, lastStart)
             XCTAssertEqual(discarded, cut - lastStart)
         }
     }
 
     func testACorruptedByteStopsReadingAtThatRecord() throws {
-        let path = temporaryPath(); defer { unlink(path) }
+        let path = temporaryPath()
+        defer { unlink(path) }
         let original = messages(5)
         try write(original, to: path)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let secondStart = RecordFormat.fileHeaderSize + RecordFormat.record(original[0]).count
-        bytes[secondStart + 20] ^= 0x01    // one bit inside record 2's payload
+        bytes[secondStart + 20] ^= 0x01 // one bit inside record 2's payload
         try bytes.write(to: URL(fileURLWithPath: path))
         let (read, stop) = try RecordReader.readAll(path: path)
         XCTAssertEqual(read, [original[0]])
-        XCTAssertEqual(stop, .damaged(offset: secondStart, discardedBytes: bytes.count - secondStart, reason: "checksum mismatch"))
+        XCTAssertEqual(
+            stop, .damaged(offset: secondStart, discardedBytes: bytes.count - secondStart, reason: "checksum mismatch"))
         // A corrupted length field is caught by the checksum too (it covers the length).
         bytes[secondStart + 20] ^= 0x01
         bytes[secondStart] ^= 0x04
@@ -66,7 +71,8 @@ final class RecordingTests: XCTestCase {
     }
 
     func testNotARecordingIsRejected() throws {
-        let path = temporaryPath(); defer { unlink(path) }
+        let path = temporaryPath()
+        defer { unlink(path) }
         try Data("hello, not a recording".utf8).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try RecordReader(path: path))
     }
@@ -74,7 +80,8 @@ final class RecordingTests: XCTestCase {
     /// Record a live stream with `StreamRecorder`, then replay the file into a pipeline and get labels:
     /// the "tested by replaying recorded streams" path, end to end.
     func testRecordThenReplayIntoThePipeline() throws {
-        let path = temporaryPath(); defer { unlink(path) }
+        let path = temporaryPath()
+        defer { unlink(path) }
         let context = try ZMQContext()
         let source = try ZMQSocket(context: context, type: .pub)
         try source.bind("inproc://rec-source")
@@ -98,10 +105,13 @@ final class RecordingTests: XCTestCase {
         XCTAssertEqual(stop, .clean)
         XCTAssertEqual(Array(recorded.suffix(frames.count)).map(\.parts), frames.map(FrameCodec.message))
 
-        var pc = PipelineConfig(imuEndpoints: [.bind("inproc://replay-imu")], skeletonEndpoints: [], labelEndpoints: [.bind("inproc://replay-labels")])
+        var pc = PipelineConfig(
+            imuEndpoints: [.bind("inproc://replay-imu")], skeletonEndpoints: [],
+            labelEndpoints: [.bind("inproc://replay-labels")])
         pc.clock.mode = .shared
-        pc.segmentation.enabled = false  // constant test signals: every window would be idle
-        let pipeline = try StreamPipeline(config: pc, classifier: TestClassifier(), logger: LogCapture().logger(), context: context)
+        pc.segmentation.enabled = false // constant test signals: every window would be idle
+        let pipeline = try StreamPipeline(
+            config: pc, classifier: TestClassifier(), logger: LogCapture().logger(), context: context)
         try pipeline.start()
         defer { pipeline.stop() }
         let labels = try ZMQSocket(context: context, type: .sub)
@@ -120,7 +130,9 @@ final class RecordingTests: XCTestCase {
         var events: [LabelEvent] = []
         let deadline = Date().addingTimeInterval(3)
         while events.isEmpty && Date() < deadline {
-            if try ZMQPoll.readable([labels], timeoutMilliseconds: 50)[0], let parts = try labels.receive() { events.append(try LabelEvent.decode(message: parts)) }
+            if try ZMQPoll.readable([labels], timeoutMilliseconds: 50)[0], let parts = try labels.receive() {
+                events.append(try LabelEvent.decode(message: parts))
+            }
         }
         XCTAssertEqual(events.first?.label, "wave")
         XCTAssertEqual(events.first?.modalities, ["imu"])

@@ -14,7 +14,7 @@ final class SampleRingTests: XCTestCase {
         var reference: [Int64] = []
         for k in 0..<1000 {
             var t = Int64(k) * 10
-            if k % 7 == 3 { t -= 15 }  // a little late: slotted in place
+            if k % 7 == 3 { t -= 15 } // a little late: slotted in place
             let result = ring.insert(time: t, from: [Float(t), -Float(t)], offset: 0, reorderBound: 100)
             if result.accepted {
                 reference.append(t)
@@ -42,7 +42,7 @@ final class SampleRingTests: XCTestCase {
         for t: Int64 in [10, 20, 40] { _ = insert(&ring, t) }
         XCTAssertEqual(insert(&ring, 30), .reordered)
         XCTAssertEqual(insert(&ring, 30), .duplicate)
-        XCTAssertEqual(insert(&ring, 5, bound: 20), .tooOld)   // 40 - 20 > 5
+        XCTAssertEqual(insert(&ring, 5, bound: 20), .tooOld) // 40 - 20 > 5
         XCTAssertEqual(insert(&ring, 15, bound: 30), .reordered)
         XCTAssertEqual((0..<ring.count).map { ring.time(at: $0) }, [10, 15, 20, 30, 40])
         XCTAssertEqual((0..<ring.count).map { ring.value(at: $0, component: 0) }, [10, 15, 20, 30, 40])
@@ -50,16 +50,16 @@ final class SampleRingTests: XCTestCase {
 
     func testReorderInFullRingAcrossTheWrap() {
         var ring = SampleRing(capacity: 4, stride: 2)
-        for t: Int64 in [1, 2, 3, 5, 6, 8] { _ = insert(&ring, t) }   // head has wrapped
-        XCTAssertEqual(insert(&ring, 7), .reordered)                  // evicts 3
+        for t: Int64 in [1, 2, 3, 5, 6, 8] { _ = insert(&ring, t) } // head has wrapped
+        XCTAssertEqual(insert(&ring, 7), .reordered) // evicts 3
         XCTAssertEqual((0..<ring.count).map { ring.time(at: $0) }, [5, 6, 7, 8])
-        XCTAssertEqual(insert(&ring, 4), .tooOld)                     // older than all it can hold
+        XCTAssertEqual(insert(&ring, 4), .tooOld) // older than all it can hold
     }
 
     func testTimeRangeQueriesAndRetention() {
         var ring = SampleRing(capacity: 16, stride: 2)
         for t in stride(from: Int64(0), through: 100, by: 10) { _ = insert(&ring, t) }
-        XCTAssertEqual(ring.indices(after: 20, through: 50), 3..<6)   // 30, 40, 50
+        XCTAssertEqual(ring.indices(after: 20, through: 50), 3..<6) // 30, 40, 50
         XCTAssertEqual(ring.indices(after: 200, through: 300).count, 0)
         XCTAssertEqual(ring.indices(after: -50, through: 0), 0..<1)
         ring.removeOlder(than: 55)

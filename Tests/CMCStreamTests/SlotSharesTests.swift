@@ -26,7 +26,8 @@ final class SlotSharesTests: XCTestCase {
         let table = shares([(flood, 6), (wrist, 2)], capacity: 8)
         // Every subject spoke after `silentBefore` (5): nobody is silent. The flood's subject 100 is its
         // least recently active.
-        let streaming = (0..<6).map { candidate(100 + UInt32($0), flood, at: 10 + Int64($0)) }
+        let streaming =
+            (0..<6).map { candidate(100 + UInt32($0), flood, at: 10 + Int64($0)) }
             + [candidate(7, wrist, at: 20), candidate(8, wrist, at: 9)]
         func choice(for newcomer: Publisher, _ candidates: [SlotShares.Candidate]) -> SlotShares.Choice {
             table.choose(for: newcomer, among: candidates, silentBefore: 5)
@@ -48,19 +49,22 @@ final class SlotSharesTests: XCTestCase {
         XCTAssertEqual(choice(for: flood, wristSilent), .refuse)
         let floodSilent = wristSilent.map { c in c.subject == 103 ? candidate(103, flood, at: 2) : c }
         XCTAssertEqual(choice(for: flood, floodSilent), .evict(subject: 103, reason: .silent))
-        XCTAssertEqual(choice(for: ward, floodSilent), .evict(subject: 8, reason: .silent),
-                       "the one silent longest")
+        XCTAssertEqual(
+            choice(for: ward, floodSilent), .evict(subject: 8, reason: .silent),
+            "the one silent longest")
     }
 
     func testAPublisherAtItsShareIsRefusedAndTiesGoByName() {
-        let a = Publisher(MessageOrigin(user: "a")), b = Publisher(MessageOrigin(user: "b"))
+        let a = Publisher(MessageOrigin(user: "a"))
+        let b = Publisher(MessageOrigin(user: "b"))
         let table = shares([(a, 4), (b, 4)], capacity: 8)
         let streaming = (0..<8).map { candidate(UInt32($0), $0 < 4 ? a : b, at: 10 - Int64($0)) }
         XCTAssertEqual(table.choose(for: b, among: streaming, silentBefore: 0), .refuse, "b has its share of 4")
         // A third publisher: both are over a share of 8/3, equally; `a` gives way (name order), its
         // least recent subject (3, at 7).
-        XCTAssertEqual(table.choose(for: ward, among: streaming, silentBefore: 0),
-                       .evict(subject: 3, reason: .overShare))
+        XCTAssertEqual(
+            table.choose(for: ward, among: streaming, silentBefore: 0),
+            .evict(subject: 3, reason: .overShare))
         // One publisher alone (no CURVE, one address): only silent subjects give way, as before.
         let alone = shares([(a, 8)], capacity: 8)
         let all = (0..<8).map { candidate(UInt32($0), a, at: 10) }
@@ -72,7 +76,7 @@ final class SlotSharesTests: XCTestCase {
         table.transfer(from: flood, to: wrist)
         XCTAssertEqual(table.held, [flood: 1, wrist: 1])
         table.release(from: flood)
-        table.release(from: ward)  // holds nothing: no effect
+        table.release(from: ward) // holds nothing: no effect
         XCTAssertEqual(table.held, [wrist: 1], "a publisher holding nothing is forgotten")
     }
 }

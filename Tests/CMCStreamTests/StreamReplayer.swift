@@ -7,8 +7,10 @@ enum StreamReplayer {
     /// Sends every record of `channels` from `path` on `socket` (owned by the calling thread).
     /// `speed` 2 plays twice as fast; `.infinity` sends as fast as possible. `shouldStop` is polled
     /// between messages. Returns how many were sent and how the file ended.
-    static func replay(path: String, to socket: ZMQSocket, channels: Set<RecordedMessage.Channel>,
-                              speed: Double = 1, shouldStop: () -> Bool = { false }) throws -> (sent: Int, stop: RecordReader.Stop) {
+    static func replay(
+        path: String, to socket: ZMQSocket, channels: Set<RecordedMessage.Channel>,
+        speed: Double = 1, shouldStop: () -> Bool = { false }
+    ) throws -> (sent: Int, stop: RecordReader.Stop) {
         let reader = try RecordReader(path: path)
         var sent = 0
         var origin: (recorded: Int64, replay: Int64)?

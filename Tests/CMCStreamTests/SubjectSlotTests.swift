@@ -13,7 +13,7 @@ final class SubjectSlotTests: XCTestCase {
         var scenario = try FloodScenario(wristSubjects: [7, 8])
         let (wrist, flooder, consumer) = (scenario.wrist, scenario.flooder, scenario.consumer)
         scenario.config.buffer.maxSubjects = 16
-        scenario.config.buffer.evictAfterSeconds = 2  // the warm-up subject leaves the table before the flood
+        scenario.config.buffer.evictAfterSeconds = 2 // the warm-up subject leaves the table before the flood
         let log = LogCapture()
         let pipeline = try StreamPipeline(config: scenario.config, classifier: TestClassifier(), logger: log.logger())
         let bound = try pipeline.start()
@@ -35,7 +35,8 @@ final class SubjectSlotTests: XCTestCase {
         /// sensor that buffered while connecting would) until `seconds` pass or `enough` says so.
         /// Returns its labels, each with the time from the first frame to its arrival.
         func stream(_ subject: UInt32, seconds: Double, until enough: ([LabelEvent]) -> Bool = { _ in false }) throws
-            -> [(event: LabelEvent, afterSeconds: Double)] {
+            -> [(event: LabelEvent, afterSeconds: Double)]
+        {
             var received: [(event: LabelEvent, afterSeconds: Double)] = []
             let first = MonotonicClock.now()
             let end = first + Int64(seconds * 1e9)
@@ -45,8 +46,11 @@ final class SubjectSlotTests: XCTestCase {
                 if MonotonicClock.now() >= next {
                     let samples = sequence == 0 ? 50 : 5
                     let start = next - Int64(samples - 1) * 20_000_000
-                    try sensor.send(FrameCodec.message(Frames.imu(subject: subject, sequence: sequence, start: start,
-                                                                  samples: samples, value: 2)))
+                    try sensor.send(
+                        FrameCodec.message(
+                            Frames.imu(
+                                subject: subject, sequence: sequence, start: start,
+                                samples: samples, value: 2)))
                     sequence += 1
                     next += 100_000_000
                 }
@@ -68,8 +72,9 @@ final class SubjectSlotTests: XCTestCase {
 
         // The flood: 2,000 invented ids, each spoken to every 0.5 s (4,000 frames/s), so the 16 it holds
         // never fall silent (1 s) and its other ids keep asking for a slot.
-        let flood = Flood(context: context, endpoint: bound.imu[0], curve: client(flooder), subjects: 1_000..<3_000,
-                          periodNanoseconds: 500_000_000)
+        let flood = Flood(
+            context: context, endpoint: bound.imu[0], curve: client(flooder), subjects: 1_000..<3_000,
+            periodNanoseconds: 500_000_000)
         defer { flood.stop() }
         eventually(timeout: 10, "the flood holds every slot and is refused more") {
             m.subjectsActive.current == 16 && m.dropped(.inertial, .subjectLimit).current > 100
@@ -79,8 +84,9 @@ final class SubjectSlotTests: XCTestCase {
         // Subject 7 of another key arrives while the flood goes on: it gets a slot at once (its first
         // frame carries a full window, so its first label is due at once) and keeps it.
         let labelled = try stream(7, seconds: 3)
-        XCTAssertGreaterThan(m.dropped(.inertial, .subjectLimit).current, refusedBefore + 1_000,
-                             "the flood went on asking for slots meanwhile")
+        XCTAssertGreaterThan(
+            m.dropped(.inertial, .subjectLimit).current, refusedBefore + 1_000,
+            "the flood went on asking for slots meanwhile")
         flood.stop()
         let firstAfter = labelled.first?.afterSeconds ?? .infinity
         XCTAssertLessThan(firstAfter, 1, "subject 7's first label came \(firstAfter) s after its first frame")
@@ -88,8 +94,9 @@ final class SubjectSlotTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(events.count, 5, "subject 7 got \(events.count) labels in 3 s")
         let hop = Int64(scenario.config.hopSeconds * 1e9)
         for (previous, event) in zip(events, events.dropFirst()) {
-            XCTAssertEqual(event.windowEndNanoseconds - previous.windowEndNanoseconds, hop,
-                           "subject 7 lost its slot (labels at \(events.map(\.windowEndNanoseconds)))")
+            XCTAssertEqual(
+                event.windowEndNanoseconds - previous.windowEndNanoseconds, hop,
+                "subject 7 lost its slot (labels at \(events.map(\.windowEndNanoseconds)))")
         }
         XCTAssertEqual(events.map(\.label), Array(repeating: "wave", count: events.count))
         // Subject 7 took a slot from the flood, counted and logged (once: the flood has more to lose
@@ -99,7 +106,8 @@ final class SubjectSlotTests: XCTestCase {
         XCTAssertEqual(m.subjectsActive.current, 16)
         let logged = log.lines.current.filter { $0.contains("gave its slot") }
         XCTAssertEqual(logged.count, 1, "\(logged)")
-        XCTAssertTrue(logged.first?.contains("new subject of key:wrist-7, its publisher key:flood held more") ?? false,
-                      "\(logged)")
+        XCTAssertTrue(
+            logged.first?.contains("new subject of key:wrist-7, its publisher key:flood held more") ?? false,
+            "\(logged)")
     }
 }

@@ -13,14 +13,14 @@ final class ZeroMQTests: XCTestCase {
             try pub.send([Array("imu/1/".utf8), [0]])
         }
         // Prefix filtering on the first frame: the trailing "/" keeps subject 10 out of subject 1's feed.
-        let big = [UInt8](repeating: 7, count: 1000)   // > 33 bytes: heap-allocated message
+        let big = [UInt8](repeating: 7, count: 1000) // > 33 bytes: heap-allocated message
         try pub.send([Array("imu/10/".utf8), [1]])
         try pub.send([Array("imu/1/".utf8), [2], big])
         try pub.send([Array("imu/1/".utf8), []])
         XCTAssertEqual(try ZMQPoll.readable([sub], timeoutMilliseconds: 2000), [true])
         XCTAssertEqual(try sub.receive(), [Array("imu/1/".utf8), [2], big])
         XCTAssertEqual(try sub.receive(), [Array("imu/1/".utf8), []])
-        XCTAssertNil(try sub.receive(dontWait: true))   // EAGAIN is "nothing yet", not an error
+        XCTAssertNil(try sub.receive(dontWait: true)) // EAGAIN is "nothing yet", not an error
     }
 
     func testPubSubOverInproc() throws { try pubSub("inproc://zmq-test-\(UUID().uuidString)") }
@@ -41,17 +41,18 @@ final class ZeroMQTests: XCTestCase {
             XCTAssertFalse(e.message.isEmpty)
         }
         pull.close()
-        XCTAssertThrowsError(try pull.receive(dontWait: true))   // closed: ENOTSOCK, no crash
+        XCTAssertThrowsError(try pull.receive(dontWait: true)) // closed: ENOTSOCK, no crash
     }
 
     func testContextShutdownWakesABlockedReceiverWithETERM() throws {
         let context = try ZMQContext()
         let outcome = Locked<ZMQError?>(nil)
-        let done = DispatchSemaphore(value: 0), bound = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        let bound = DispatchSemaphore(value: 0)
         let thread = Thread {
             defer { done.signal() }
             do {
-                let pull = try ZMQSocket(context: context, type: .pull)   // owned by this thread
+                let pull = try ZMQSocket(context: context, type: .pull) // owned by this thread
                 try pull.bind("inproc://eterm")
                 bound.signal()
                 // Blocks until the shutdown, or fails at once with ETERM if the shutdown came first:
@@ -73,8 +74,10 @@ final class SystemdNotifierTests: XCTestCase {
         let fd: Int32
         let name: String
         init(abstract: Bool) throws {
-            name = abstract ? "@cmc-notify-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-                            : NSTemporaryDirectory() + "cmc-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+            name =
+                abstract
+                ? "@cmc-notify-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+                : NSTemporaryDirectory() + "cmc-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
             fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
             var a = sockaddr_un()
             a.sun_family = sa_family_t(AF_UNIX)
@@ -82,12 +85,17 @@ final class SystemdNotifierTests: XCTestCase {
             if abstract { path[0] = 0 }
             withUnsafeMutableBytes(of: &a.sun_path) { $0.copyBytes(from: path) }
             let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count + (abstract ? 0 : 1))
-            let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            let rc = withUnsafePointer(to: &a) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+            }
             guard rc == 0 else { throw NSError(domain: "bind", code: Int(errno)) }
             var tv = timeval(tv_sec: 0, tv_usec: 50_000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         }
-        deinit { close(fd); if !name.hasPrefix("@") { unlink(name) } }
+        deinit {
+            close(fd)
+            if !name.hasPrefix("@") { unlink(name) }
+        }
 
         /// Datagrams received within `seconds`.
         func receive(for seconds: Double, until stop: ([String]) -> Bool = { _ in false }) -> [String] {
@@ -113,17 +121,24 @@ final class SystemdNotifierTests: XCTestCase {
 
     func testEnvironmentParsing() {
         XCTAssertNil(SystemdNotifier(environment: [:]))
-        XCTAssertEqual(SystemdNotifier(environment: ["NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "2000000"])?.watchdogInterval, 2)
-        XCTAssertNil(SystemdNotifier(environment: ["NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"])?.watchdogInterval)
+        XCTAssertEqual(
+            SystemdNotifier(environment: ["NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "2000000"])?.watchdogInterval, 2)
+        XCTAssertNil(
+            SystemdNotifier(environment: ["NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"])?
+                .watchdogInterval)
     }
 
     func testPipelineSendsReadyWatchdogPingsAndStopping() throws {
         let systemd = try FakeSystemd(abstract: true)
-        let notifier = try XCTUnwrap(SystemdNotifier(environment: ["NOTIFY_SOCKET": systemd.name, "WATCHDOG_USEC": "200000"]))
-        var config = PipelineConfig(imuEndpoints: [.bind("inproc://wd-imu")], skeletonEndpoints: [], labelEndpoints: [.bind("inproc://wd-labels")])
+        let notifier = try XCTUnwrap(
+            SystemdNotifier(environment: ["NOTIFY_SOCKET": systemd.name, "WATCHDOG_USEC": "200000"]))
+        var config = PipelineConfig(
+            imuEndpoints: [.bind("inproc://wd-imu")], skeletonEndpoints: [],
+            labelEndpoints: [.bind("inproc://wd-labels")])
         config.tickSeconds = 0.02
-        config.segmentation.enabled = false  // constant test signals: every window would be idle
-        let pipeline = try StreamPipeline(config: config, classifier: TestClassifier(), logger: LogCapture().logger(), notifier: notifier)
+        config.segmentation.enabled = false // constant test signals: every window would be idle
+        let pipeline = try StreamPipeline(
+            config: config, classifier: TestClassifier(), logger: LogCapture().logger(), notifier: notifier)
         try pipeline.start()
         let messages = systemd.receive(for: 2) { $0.filter { $0 == "WATCHDOG=1" }.count >= 3 }
         pipeline.stop()
@@ -139,14 +154,17 @@ final class SystemdNotifierTests: XCTestCase {
             $0.tickSeconds = 0.01
             $0.stallSeconds = 0.2
         }
-        XCTAssertTrue(systemd.receive(for: 1) { $0.contains("WATCHDOG=1") }.contains("WATCHDOG=1"), "pings while healthy")
+        XCTAssertTrue(
+            systemd.receive(for: 1) { $0.contains("WATCHDOG=1") }.contains("WATCHDOG=1"), "pings while healthy")
         try eventually(timeout: 5, "a window in inference") {
             try h.feed(subject: 1, seconds: 0.5, value: 1)
             return h.pipeline.metrics.windowsInFlight.current == 1
         }
-        Thread.sleep(forTimeInterval: 0.3)   // past stallSeconds
-        _ = systemd.receive(for: 0.05)        // drain pings sent before the stall was detected
+        Thread.sleep(forTimeInterval: 0.3) // past stallSeconds
+        _ = systemd.receive(for: 0.05) // drain pings sent before the stall was detected
         XCTAssertFalse(systemd.receive(for: 0.5).contains("WATCHDOG=1"), "no ping while the classifier is wedged")
-        XCTAssertTrue(systemd.receive(for: 2) { $0.contains("WATCHDOG=1") }.contains("WATCHDOG=1"), "pings resume after it returns")
+        XCTAssertTrue(
+            systemd.receive(for: 2) { $0.contains("WATCHDOG=1") }.contains("WATCHDOG=1"),
+            "pings resume after it returns")
     }
 }

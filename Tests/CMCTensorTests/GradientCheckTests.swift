@@ -8,7 +8,9 @@ final class GradientCheckTests: XCTestCase {
     let grad = GradientChecker(seed: 11)
 
     func testArithmetic() {
-        let a = grad.away([2, 3, 4]), b = grad.away([3, 1]), c = grad.positive([4])
+        let a = grad.away([2, 3, 4])
+        let b = grad.away([3, 1])
+        let c = grad.positive([4])
         grad.check("add", [a, b]) { a + b }
         grad.check("sub", [a, b]) { a - b }
         grad.check("mul", [a, b]) { a * b }
@@ -18,18 +20,24 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testMatrixProducts() {
-        let a = grad.away([4, 5]), b = grad.away([5, 3]), bt = grad.away([3, 5])
+        let a = grad.away([4, 5])
+        let b = grad.away([5, 3])
+        let bt = grad.away([3, 5])
         grad.check("matmul", [a, b]) { matmul(a, b) }
         grad.check("matmul transB", [a, bt]) { matmul(a, bt, transB: true) }
-        let x = grad.away([2, 4, 5]), y = grad.away([2, 5, 3]), yt = grad.away([2, 3, 5])
+        let x = grad.away([2, 4, 5])
+        let y = grad.away([2, 5, 3])
+        let yt = grad.away([2, 3, 5])
         grad.check("bmm", [x, y]) { bmm(x, y) }
         grad.check("bmm transB", [x, yt]) { bmm(x, yt, transB: true) }
-        let w = grad.away([3, 5]), bias = grad.away([3])
+        let w = grad.away([3, 5])
+        let bias = grad.away([3])
         grad.check("linear", [x, w, bias]) { linear(x, weight: w, bias: bias) }
     }
 
     func testReductionsAndUnary() {
-        let x = grad.away([2, 3, 4]), p = grad.positive([2, 3, 4])
+        let x = grad.away([2, 3, 4])
+        let p = grad.positive([2, 3, 4])
         grad.check("sum", [x]) { x.sum(axes: [0, 2], keepDims: true) }
         grad.check("mean", [x]) { x.mean(axes: [1]) }
         grad.check("max", [x], eps: 1e-3) { x.max(axis: 2) }
@@ -45,7 +53,8 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testLayout() {
-        let x = grad.away([2, 3, 4]), y = grad.away([2, 2, 4])
+        let x = grad.away([2, 3, 4])
+        let y = grad.away([2, 2, 4])
         grad.check("reshape", [x]) { x.reshaped([4, 6]) }
         grad.check("permute", [x]) { x.permuted([1, 2, 0]) }
         grad.check("concat", [x, y]) { concat([x, y], axis: 1) }
@@ -54,9 +63,13 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testConvolutionAndPooling() {
-        let x1 = grad.away([2, 3, 9]), w1 = grad.away([4, 3, 3]), b1 = grad.away([4])
+        let x1 = grad.away([2, 3, 9])
+        let w1 = grad.away([4, 3, 3])
+        let b1 = grad.away([4])
         grad.check("conv1d", [x1, w1, b1]) { conv1d(x1, weight: w1, bias: b1, stride: 2, padding: 1) }
-        let x2 = grad.away([2, 3, 6, 5]), w2 = grad.away([4, 3, 3, 2]), b2 = grad.away([4])
+        let x2 = grad.away([2, 3, 6, 5])
+        let w2 = grad.away([4, 3, 3, 2])
+        let b2 = grad.away([4])
         grad.check("conv2d", [x2, w2, b2]) { conv2d(x2, weight: w2, bias: b2, stride: (2, 1), padding: (1, 1)) }
         // Distinct, well-separated values so no finite step changes which element wins the max.
         let perm = grad.rng.permutation(2 * 3 * 6 * 5)
@@ -65,15 +78,20 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testNormalisation() {
-        let x = grad.away([4, 3, 5]), g = grad.away([3]), b = grad.away([3])
-        let rm = Tensor.normal([3], rng: &grad.rng), rv = Tensor.uniform([3], low: 0.5, high: 2, rng: &grad.rng)
+        let x = grad.away([4, 3, 5])
+        let g = grad.away([3])
+        let b = grad.away([3])
+        let rm = Tensor.normal([3], rng: &grad.rng)
+        let rv = Tensor.uniform([3], low: 0.5, high: 2, rng: &grad.rng)
         grad.check("batchNorm train", [x, g, b]) {
             batchNorm(x, gamma: g, beta: b, runningMean: rm, runningVar: rv, training: true, eps: 1e-5).y
         }
         grad.check("batchNorm eval", [x, g, b]) {
             batchNorm(x, gamma: g, beta: b, runningMean: rm, runningVar: rv, training: false, eps: 1e-5).y
         }
-        let y = grad.away([2, 4, 6]), lg = grad.away([6]), lb = grad.away([6])
+        let y = grad.away([2, 4, 6])
+        let lg = grad.away([6])
+        let lb = grad.away([6])
         grad.check("layerNorm", [y, lg, lb]) { layerNorm(y, gamma: lg, beta: lb, eps: 1e-5) }
     }
 
@@ -87,7 +105,8 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testSimilarityAndCrossEntropy() {
-        let a = grad.away([5, 6]), b = grad.away([4, 6])
+        let a = grad.away([5, 6])
+        let b = grad.away([4, 6])
         grad.check("cosineSimilarityMatrix", [a, b]) { cosineSimilarityMatrix(a, b) }
         let logits = grad.away([5, 4])
         grad.check("crossEntropy", [logits]) { crossEntropy(logits, targets: [0, 3, 1, 1, 2]) }

@@ -37,37 +37,46 @@ final class OpParityTests: XCTestCase {
         try checkOp("reshape", inputs: ["x"]) { v, f in v["x"]!.reshaped(f.ints("shape")) }
         try checkOp("permute", inputs: ["x"]) { v, f in v["x"]!.permuted(f.ints("perm")) }
         try checkOp("concat", inputs: ["a", "b"]) { v, f in concat([v["a"]!, v["b"]!], axis: f.int("axis")) }
-        try checkOp("slice", inputs: ["x"]) { v, f in v["x"]!.sliced(axis: f.int("axis"), f.int("start")..<f.int("end")) }
-        try checkOp("pad", inputs: ["x"]) { v, f in v["x"]!.padded(axis: f.int("axis"), before: f.int("left"), after: f.int("right")) }
+        try checkOp("slice", inputs: ["x"]) { v, f in v["x"]!.sliced(axis: f.int("axis"), f.int("start")..<f.int("end"))
+        }
+        try checkOp("pad", inputs: ["x"]) { v, f in
+            v["x"]!.padded(axis: f.int("axis"), before: f.int("left"), after: f.int("right"))
+        }
     }
 
     func testConvolutionAndPooling() throws {
         for name in ["conv1d", "conv1d_stride2_pad2"] {
             try checkOp(name, inputs: ["x"]) { v, f in
-                conv1d(v["x"]!, weight: Variable(f["p.weight"]), bias: Variable(f["p.bias"]),
-                       stride: f.int("stride"), padding: f.int("padding"))
+                conv1d(
+                    v["x"]!, weight: Variable(f["p.weight"]), bias: Variable(f["p.bias"]),
+                    stride: f.int("stride"), padding: f.int("padding"))
             }
         }
         for name in ["conv2d", "conv2d_stride21_pad10"] {
             try checkOp(name, inputs: ["x"]) { v, f in
-                let s = f.ints("stride"), p = f.ints("padding")
-                return conv2d(v["x"]!, weight: Variable(f["p.weight"]), bias: Variable(f["p.bias"]),
-                              stride: (s[0], s[1]), padding: (p[0], p[1]))
+                let s = f.ints("stride")
+                let p = f.ints("padding")
+                return conv2d(
+                    v["x"]!, weight: Variable(f["p.weight"]), bias: Variable(f["p.bias"]),
+                    stride: (s[0], s[1]), padding: (p[0], p[1]))
             }
         }
-        try checkOp("maxpool2d", inputs: ["x"]) { v, f in maxPool2d(v["x"]!, kernel: (f.int("kernel"), f.int("kernel"))) }
+        try checkOp("maxpool2d", inputs: ["x"]) { v, f in maxPool2d(v["x"]!, kernel: (f.int("kernel"), f.int("kernel")))
+        }
     }
 
     func testConvolutionWeightGradients() throws {
         for name in ["conv1d", "conv1d_stride2_pad2", "conv2d", "conv2d_stride21_pad10"] {
             let f = try Fixture(name)
-            let w = Variable(f["p.weight"], requiresGrad: true), b = Variable(f["p.bias"], requiresGrad: true)
+            let w = Variable(f["p.weight"], requiresGrad: true)
+            let b = Variable(f["p.bias"], requiresGrad: true)
             let x = f.input("x")
             let y: Variable
             if x.shape.count == 3 {
                 y = conv1d(x, weight: w, bias: b, stride: f.int("stride"), padding: f.int("padding"))
             } else {
-                let s = f.ints("stride"), p = f.ints("padding")
+                let s = f.ints("stride")
+                let p = f.ints("padding")
                 y = conv2d(x, weight: w, bias: b, stride: (s[0], s[1]), padding: (p[0], p[1]))
             }
             y.backward(seed: f["cot"])

@@ -7,7 +7,12 @@ import XCTest
 /// (tools/make_optimizer_fixtures.py).
 final class OptimizerTests: XCTestCase {
     struct Fixture: Decodable {
-        struct Plateau: Decodable { var metrics: [Float]; var factor: Float; var patience: Int; var lrs: [String: [Float]] }
+        struct Plateau: Decodable {
+            var metrics: [Float]
+            var factor: Float
+            var patience: Int
+            var lrs: [String: [Float]]
+        }
         var p0: [Float]
         var grads: [[Float]]
         var trajectories: [String: [[Float]]]
@@ -46,9 +51,13 @@ final class OptimizerTests: XCTestCase {
         for mode in ["min", "max"] {
             let p = Variable(.zeros([1]), requiresGrad: true)
             let opt = SGD([p], learningRate: 1)
-            var sched = ReduceLROnPlateau(mode: mode == "min" ? .min : .max, factor: f.plateau.factor, patience: f.plateau.patience)
+            var sched = ReduceLROnPlateau(
+                mode: mode == "min" ? .min : .max, factor: f.plateau.factor, patience: f.plateau.patience)
             var lrs: [Float] = []
-            for m in f.plateau.metrics { sched.step(m, optimizer: opt); lrs.append(opt.learningRate) }
+            for m in f.plateau.metrics {
+                sched.step(m, optimizer: opt)
+                lrs.append(opt.learningRate)
+            }
             XCTAssertEqual(lrs, f.plateau.lrs[mode], "\(mode) mode")
         }
     }
@@ -57,13 +66,22 @@ final class OptimizerTests: XCTestCase {
         let f = try load()
         let a = Variable(Tensor(shape: [7], storage: f.p0), requiresGrad: true)
         let adamA = Adam([a], learningRate: 1e-2)
-        for g in f.grads { a.grad = Tensor(shape: [7], storage: g); adamA.step() }
+        for g in f.grads {
+            a.grad = Tensor(shape: [7], storage: g)
+            adamA.step()
+        }
         let b = Variable(Tensor(shape: [7], storage: f.p0), requiresGrad: true)
         let first = Adam([b], learningRate: 1e-2)
-        for g in f.grads.prefix(2) { b.grad = Tensor(shape: [7], storage: g); first.step() }
+        for g in f.grads.prefix(2) {
+            b.grad = Tensor(shape: [7], storage: g)
+            first.step()
+        }
         let resumed = Adam([b], learningRate: 1e-2)
         try resumed.load(state: first.state())
-        for g in f.grads.dropFirst(2) { b.grad = Tensor(shape: [7], storage: g); resumed.step() }
+        for g in f.grads.dropFirst(2) {
+            b.grad = Tensor(shape: [7], storage: g)
+            resumed.step()
+        }
         XCTAssertEqual(a.value, b.value)
     }
 }

@@ -13,12 +13,13 @@ final class SafeTensorsTests: XCTestCase {
         for dtype in [SafeTensors.DType.f32, .f16] {
             let back = try SafeTensors.decode(SafeTensors.encode(file, dtype: dtype))
             XCTAssertEqual(back.metadata, ["k": "v"])
-            XCTAssertEqual(back.tensors["a"], a)       // exactly representable in both
+            XCTAssertEqual(back.tensors["a"], a) // exactly representable in both
             XCTAssertEqual(back.tensors["b"], b)
             XCTAssertEqual(back.tensors["scalar"]?.shape, [])
         }
         // F16 rounds to the nearest half: 0.1 becomes 0.0999755859375.
-        let rounded = try SafeTensors.decode(SafeTensors.encode(.init(tensors: ["x": Tensor(shape: [1], storage: [0.1])]), dtype: .f16))
+        let rounded = try SafeTensors.decode(
+            SafeTensors.encode(.init(tensors: ["x": Tensor(shape: [1], storage: [0.1])]), dtype: .f16))
         XCTAssertEqual(rounded.tensors["x"]!.storage[0], 0.0999755859375)
     }
 
@@ -33,25 +34,31 @@ final class SafeTensorsTests: XCTestCase {
 
     /// The reverse direction, when Python's safetensors is installed (pip install safetensors numpy).
     func testPythonSafetensorsReadsOurFile() throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/safetensors_interop.py").standardized
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../tools/safetensors_interop.py"
+        ).standardized
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         probe.arguments = ["python3", "-c", "import safetensors, numpy"]
         probe.standardError = FileHandle.nullDevice
-        try probe.run(); probe.waitUntilExit()
+        try probe.run()
+        probe.waitUntilExit()
         guard probe.terminationStatus == 0 else {
             throw XCTSkip("python3 with the safetensors package is not installed (pip install safetensors numpy)")
         }
         // One file per storage type: the script checks F32 "a" and F16 "b" against its own values.
         for (name, tensor, dtype) in [("a", a, SafeTensors.DType.f32), ("b", b, .f16)] {
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("cmc-interop-\(getpid())-\(name).safetensors")
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "cmc-interop-\(getpid())-\(name).safetensors")
             defer { try? FileManager.default.removeItem(at: url) }
-            try SafeTensors.write(.init(tensors: [name: tensor], metadata: ["note": "interop", "producer": "cmc"]), to: url, dtype: dtype)
+            try SafeTensors.write(
+                .init(tensors: [name: tensor], metadata: ["note": "interop", "producer": "cmc"]), to: url, dtype: dtype)
             let check = Process()
             check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             check.arguments = ["python3", script.path, "check", url.path]
             check.standardOutput = FileHandle.nullDevice
-            try check.run(); check.waitUntilExit()
+            try check.run()
+            check.waitUntilExit()
             XCTAssertEqual(check.terminationStatus, 0, "Python's safetensors rejected our \(dtype) file")
         }
     }
@@ -65,8 +72,8 @@ final class SafeTensorsTests: XCTestCase {
             }
         }
         refuses(Data([1, 2, 3]), "shorter than the 8-byte header")
-        refuses(good.prefix(good.count - 4), "outside")                           // truncated data section
-        for cut in stride(from: 0, to: good.count - 1, by: 7) {                 // every truncation refused, never a crash
+        refuses(good.prefix(good.count - 4), "outside") // truncated data section
+        for cut in stride(from: 0, to: good.count - 1, by: 7) { // every truncation refused, never a crash
             XCTAssertThrowsError(try SafeTensors.decode(good.prefix(cut)))
         }
         var hugeHeader = good
@@ -76,13 +83,18 @@ final class SafeTensorsTests: XCTestCase {
             var d = Data()
             var n = UInt64(json.utf8.count).littleEndian
             withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
-            d.append(Data(json.utf8)); d.append(Data(count: data))
+            d.append(Data(json.utf8))
+            d.append(Data(count: data))
             return d
         }
         refuses(withHeader("[1,2]", data: 0), "not a JSON object")
-        refuses(withHeader(#"{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: 8), "unsupported dtype I64")
+        refuses(
+            withHeader(#"{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: 8), "unsupported dtype I64")
         refuses(withHeader(#"{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8), "needs 12 bytes")
-        refuses(withHeader(#"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: 8), "overlaps")
+        refuses(
+            withHeader(
+                #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                data: 8), "overlaps")
         refuses(withHeader(#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: 8), "trailing bytes")
         refuses(withHeader(#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,40]}}"#, data: 8), "outside")
         refuses(withHeader(#"{"__metadata__":{"k":1}}"#, data: 0), "not a string")

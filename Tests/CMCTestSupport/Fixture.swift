@@ -3,7 +3,8 @@ import CMCTensor
 import Foundation
 import XCTest
 
-/// One PyTorch parity fixture (see Tests/CMCTestSupport/Fixtures/README.md): inputs, parameters, outputs and gradients of
+/// One PyTorch parity fixture (see Tests/CMCTestSupport/Fixtures/README.md): inputs, parameters, outputs and gradients
+/// of
 /// `loss = sum(out * cot)`, computed in float64 by `tools/make_fixtures.py`.
 public struct Fixture {
     public let name: String
@@ -49,26 +50,32 @@ public struct Fixture {
 }
 
 /// Asserts max|a − b| ≤ rtol · max|b| (scale-aware: fixtures span many magnitudes).
-public func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-4, _ what: String,
-                 file: StaticString = #filePath, line: UInt = #line) {
+public func assertClose(
+    _ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-4, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
     guard actual.shape == expected.shape else { return }
-    var maxDiff: Float = 0, scale: Float = 0
+    var maxDiff: Float = 0
+    var scale: Float = 0
     for i in 0..<actual.count {
         maxDiff = max(maxDiff, abs(actual.storage[i] - expected.storage[i]))
         scale = max(scale, abs(expected.storage[i]))
     }
-    XCTAssert(maxDiff.isFinite && maxDiff <= rtol * max(scale, 1e-6),
-              "\(what): max abs error \(maxDiff) vs scale \(scale) (relative \(maxDiff / max(scale, 1e-6)))",
-              file: file, line: line)
+    XCTAssert(
+        maxDiff.isFinite && maxDiff <= rtol * max(scale, 1e-6),
+        "\(what): max abs error \(maxDiff) vs scale \(scale) (relative \(maxDiff / max(scale, 1e-6)))",
+        file: file, line: line)
 }
 
 extension XCTestCase {
     /// Runs `forward` on the fixture, backpropagates `cot`, and compares the output and the gradients
     /// of the given inputs with the fixture's.
-    public func checkOp(_ name: String, inputs: [String], rtol: Float = 1e-4,
-                 _ forward: ([String: Variable], Fixture) -> Variable,
-                 file: StaticString = #filePath, line: UInt = #line) throws {
+    public func checkOp(
+        _ name: String, inputs: [String], rtol: Float = 1e-4,
+        _ forward: ([String: Variable], Fixture) -> Variable,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let f = try Fixture(name)
         var vars: [String: Variable] = [:]
         for i in inputs { vars[i] = f.input(i) }
@@ -76,16 +83,21 @@ extension XCTestCase {
         assertClose(out.value, f["out"], rtol: rtol, "\(name) forward", file: file, line: line)
         out.backward(seed: f["cot"])
         for i in inputs {
-            guard let g = vars[i]!.grad else { XCTFail("\(name): no gradient for \(i)", file: file, line: line); continue }
+            guard let g = vars[i]!.grad else {
+                XCTFail("\(name): no gradient for \(i)", file: file, line: line)
+                continue
+            }
             assertClose(g, f["g.in." + i], rtol: rtol, "\(name) gradient of \(i)", file: file, line: line)
         }
     }
 
     /// Loads a module from the fixture's parameters, runs it in the fixture's mode and compares output,
     /// input gradients, parameter gradients and updated buffers.
-    public func checkModule(_ name: String, module: Module, inputs: [String], rtol: Float = 1e-4,
-                     _ forward: ([Variable]) -> Variable,
-                     file: StaticString = #filePath, line: UInt = #line) throws {
+    public func checkModule(
+        _ name: String, module: Module, inputs: [String], rtol: Float = 1e-4,
+        _ forward: ([Variable]) -> Variable,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let f = try Fixture(name)
         try module.load(stateDict: f.stateDict)
         module.train(f.mode == "train")
@@ -94,7 +106,8 @@ extension XCTestCase {
         assertClose(out.value, f["out"], rtol: rtol, "\(name) forward", file: file, line: line)
         out.backward(seed: f["cot"])
         for (i, v) in zip(inputs, vars) {
-            assertClose(v.grad ?? Tensor(shape: v.shape), f["g.in." + i], rtol: rtol, "\(name) d/d\(i)", file: file, line: line)
+            assertClose(
+                v.grad ?? Tensor(shape: v.shape), f["g.in." + i], rtol: rtol, "\(name) d/d\(i)", file: file, line: line)
         }
         let params = Dictionary(uniqueKeysWithValues: module.namedParameters())
         for (pname, p) in params {
@@ -105,8 +118,9 @@ extension XCTestCase {
                 // against the scale of the same layer's weight gradient.
                 let wname = String(pname.dropLast(4)) + "weight"
                 let scale = params[wname]?.grad?.storage.map(abs).max() ?? 1
-                XCTAssert(actual.storage.allSatisfy { abs($0) <= 1e-4 * max(scale, 1e-6) },
-                          "\(name) d/d\(pname) should vanish", file: file, line: line)
+                XCTAssert(
+                    actual.storage.allSatisfy { abs($0) <= 1e-4 * max(scale, 1e-6) },
+                    "\(name) d/d\(pname) should vanish", file: file, line: line)
             } else {
                 assertClose(actual, expected, rtol: rtol, "\(name) d/d\(pname)", file: file, line: line)
             }

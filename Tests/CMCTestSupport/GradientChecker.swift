@@ -12,8 +12,10 @@ public final class GradientChecker {
 
     /// Leaves: the tensors being differentiated (inputs and/or parameters). `f` recomputes the output
     /// from the leaves' current values; it is reduced to a scalar with a fixed random cotangent.
-    public func check(_ what: String, _ leaves: [Variable], eps: Float = 1e-2, tol: Double = 2e-2,
-                      file: StaticString = #filePath, line: UInt = #line, _ f: () -> Variable) {
+    public func check(
+        _ what: String, _ leaves: [Variable], eps: Float = 1e-2, tol: Double = 2e-2,
+        file: StaticString = #filePath, line: UInt = #line, _ f: () -> Variable
+    ) {
         for leaf in leaves {
             leaf.requiresGrad = true
             leaf.grad = nil
@@ -47,16 +49,19 @@ public final class GradientChecker {
                 acc + zip(gd.0.storage, gd.1.storage).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             }
             let scale = max(abs(numeric), abs(analytic), 1e-2, roundingFloor / tol)
-            XCTAssert(abs(numeric - analytic) <= tol * scale,
-                      "\(what) trial \(trial): numeric \(numeric) vs analytic \(analytic)", file: file, line: line)
+            XCTAssert(
+                abs(numeric - analytic) <= tol * scale,
+                "\(what) trial \(trial): numeric \(numeric) vs analytic \(analytic)", file: file, line: line)
         }
     }
 
     /// Layers are checked with respect to their input and then each parameter tensor on its own: moving
     /// one tensor at a time keeps the step from crossing many ReLU kinks at once.
-    public func checkModule(_ what: String, _ m: Module, _ x: Variable, eps: Float = 1e-2,
-                            file: StaticString = #filePath, line: UInt = #line,
-                            _ f: @escaping (Variable) -> Variable) {
+    public func checkModule(
+        _ what: String, _ m: Module, _ x: Variable, eps: Float = 1e-2,
+        file: StaticString = #filePath, line: UInt = #line,
+        _ f: @escaping (Variable) -> Variable
+    ) {
         check("\(what) d/dinput", [x], eps: eps, file: file, line: line) { f(x) }
         x.requiresGrad = false
         for (name, p) in m.namedParameters() {

@@ -5,15 +5,21 @@ import XCTest
 final class BenchmarkComparisonTests: XCTestCase {
     /// Every PyTorch run gets its own column and ratio, oriented so that > 1 means cmc is better.
     func testEveryTorchResultGetsItsRatios() throws {
-        let ours = EngineBenchmark(sgemm_gflops: 100, sgemm_gflops_1thread: 60,
-                                   inference_ms: ["both": .init(p50: 2, p99: 4)], train_samples_per_s: 120, train_step_ms: 500)
+        let ours = EngineBenchmark(
+            sgemm_gflops: 100, sgemm_gflops_1thread: 60,
+            inference_ms: ["both": .init(p50: 2, p99: 4)], train_samples_per_s: 120, train_step_ms: 500)
         func torch(_ version: String, both: Double, train: Double) throws -> BenchmarkComparison.Torch {
-            let json = #"{"torch_version": "\#(version)", "inference_ms": {"both": {"p50": \#(both), "p99": 8}}, "#
+            let json =
+                #"{"torch_version": "\#(version)", "inference_ms": {"both": {"p50": \#(both), "p99": 8}}, "#
                 + #""train_samples_per_s": \#(train), "sgemm_gflops": 50}"#
             return try BenchmarkComparison.Torch(json: Data(json.utf8), source: version)
         }
-        let table = BenchmarkComparison.table(ours: ours, torch: [try torch("1.13.1", both: 3, train: 100),
-                                                                  try torch("2.15.0", both: 2.5, train: 240)])
+        let table = BenchmarkComparison.table(
+            ours: ours,
+            torch: [
+                try torch("1.13.1", both: 3, train: 100),
+                try torch("2.15.0", both: 2.5, train: 240),
+            ])
         XCTAssert(table.contains("torch 1.13.1") && table.contains("torch 2.15.0"), table)
         let both = try XCTUnwrap(table.split(separator: "\n").first { $0.hasPrefix("batch-1 both p50") })
         XCTAssert(both.contains("1.50×") && both.contains("1.25×"), String(both))

@@ -10,18 +10,24 @@ import XCTest
 final class BundleTests: XCTestCase {
     func makeBundle(seed: UInt64 = 1) -> ModelBundle {
         var rng = SeededRNG(seed: seed)
-        let ie = InertialEncoder(Synthetic.tinyInertial, rng: &rng), se = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let ie = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+        let se = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
         let info = Synthetic.info
-        let meta = BundleMetadata(dataset: info, preprocessing: .utdMHAD, inertialEncoder: ie.config, skeletonEncoder: se.config,
-                                  classifierHidden: 16, windowSeconds: 3, method: "test", trainingConfig: "{}",
-                                  split: ["train": [1]], validation: ["accuracy": 0.5])
-        return ModelBundle(metadata: meta, inertialEncoder: ie, skeletonEncoder: se,
-                           classifier: MultiModalClassifier(inertialFeatures: ie.outputSize, skeletonFeatures: se.outputSize, hidden: 16, classes: 3, rng: &rng),
-                           inertialClassifier: UnimodalClassifier(features: ie.outputSize, hidden: 16, classes: 3, rng: &rng),
-                           skeletonClassifier: UnimodalClassifier(features: se.outputSize, hidden: 16, classes: 3, rng: &rng))
+        let meta = BundleMetadata(
+            dataset: info, preprocessing: .utdMHAD, inertialEncoder: ie.config, skeletonEncoder: se.config,
+            classifierHidden: 16, windowSeconds: 3, method: "test", trainingConfig: "{}",
+            split: ["train": [1]], validation: ["accuracy": 0.5])
+        return ModelBundle(
+            metadata: meta, inertialEncoder: ie, skeletonEncoder: se,
+            classifier: MultiModalClassifier(
+                inertialFeatures: ie.outputSize, skeletonFeatures: se.outputSize, hidden: 16, classes: 3, rng: &rng),
+            inertialClassifier: UnimodalClassifier(features: ie.outputSize, hidden: 16, classes: 3, rng: &rng),
+            skeletonClassifier: UnimodalClassifier(features: se.outputSize, hidden: 16, classes: 3, rng: &rng))
     }
 
-    func tmp(_ name: String) -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("cmc-bundle-\(getpid())-\(name)") }
+    func tmp(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("cmc-bundle-\(getpid())-\(name)")
+    }
 
     func testSaveLoadAndRecognize() throws {
         let bundle = makeBundle()
@@ -33,7 +39,8 @@ final class BundleTests: XCTestCase {
         XCTAssertEqual(back.classifier.stateDict(), bundle.classifier.stateDict())
         var rng = SeededRNG(seed: 3)
         let samples = (0..<5).map { Synthetic.sample(label: $0 % 3, subject: 1, trial: $0, rng: &rng) }
-        let r1 = Recognizer(bundle: bundle), r2 = Recognizer(bundle: back)
+        let r1 = Recognizer(bundle: bundle)
+        let r2 = Recognizer(bundle: back)
         let batch = try r1.recognize(batch: samples.map { ($0.inertial, $0.skeleton) })
         for (i, s) in samples.enumerated() {
             let single = try r2.recognize(inertial: s.inertial, skeleton: s.skeleton)
@@ -59,7 +66,9 @@ final class BundleTests: XCTestCase {
         let samples = (0..<6).map { Synthetic.sample(label: $0 % 3, subject: 1, trial: $0, rng: &rng) }
         let a = try Recognizer(bundle: bundle).recognize(batch: samples.map { ($0.inertial, $0.skeleton) })
         let b = try Recognizer(bundle: half).recognize(batch: samples.map { ($0.inertial, $0.skeleton) })
-        for (x, y) in zip(a, b) { for (p, q) in zip(x.probabilities, y.probabilities) { XCTAssertEqual(p, q, accuracy: 2e-2) } }
+        for (x, y) in zip(a, b) {
+            for (p, q) in zip(x.probabilities, y.probabilities) { XCTAssertEqual(p, q, accuracy: 2e-2) }
+        }
     }
 
     func testTheInputLengthIsStoredOnceAndFollowsThePreprocessing() throws {
@@ -76,7 +85,8 @@ final class BundleTests: XCTestCase {
             encoder["length"] = meta.preprocessing.length
             legacy[key] = encoder
         }
-        let decoded = try JSONDecoder().decode(BundleMetadata.self, from: JSONSerialization.data(withJSONObject: legacy))
+        let decoded = try JSONDecoder().decode(
+            BundleMetadata.self, from: JSONSerialization.data(withJSONObject: legacy))
         XCTAssertEqual(decoded, meta)
         meta.preprocessing.length = 40
         XCTAssertEqual(meta.inertialEncoder.length, 40)
@@ -97,7 +107,10 @@ final class BundleTests: XCTestCase {
         }
         var f = good
         f.tensors["classifier.head.weight"] = Tensor(shape: [4, 32])
-        try refused(f, "classifier: classifier.head.weight has shape [4, 32], the model expects [3, 32]".replacingOccurrences(of: "classifier: classifier.", with: "classifier: "))
+        try refused(
+            f,
+            "classifier: classifier.head.weight has shape [4, 32], the model expects [3, 32]".replacingOccurrences(
+                of: "classifier: classifier.", with: "classifier: "))
         f = good
         f.tensors["skeleton_encoder.conv5.bn.running_var"]!.storage[0] = .nan
         try refused(f, "conv5.bn.running_var contains NaN")

@@ -4,16 +4,18 @@ import XCTest
 
 final class ConfigTests: XCTestCase {
     func testDefaultsFillMissingFields() throws {
-        let c = try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkm": {"epochs": 7}}"#.utf8), source: "x.json")
+        let c = try ExperimentConfig.decode(
+            Data(#"{"dataset": "utd-mhad", "cmkm": {"epochs": 7}}"#.utf8), source: "x.json")
         XCTAssertEqual(c.cmkm.epochs, 7)
-        XCTAssertEqual(c.cmkm.batchSize, 64)                // the paper's default survives a partial override
+        XCTAssertEqual(c.cmkm.batchSize, 64) // the paper's default survives a partial override
         XCTAssertEqual(c.simclrSkeleton.temperature, 0.5)
         XCTAssertEqual(c.stages, ExperimentConfig.Stage.allCases)
         XCTAssertEqual(c.name, "experiment")
     }
 
     func testShippedConfigurationsDecode() throws {
-        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs").standardized
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs")
+            .standardized
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }
         XCTAssertFalse(files.isEmpty)
         for f in files { XCTAssertNoThrow(try ExperimentConfig.load(dir.appendingPathComponent(f)), f) }
@@ -24,14 +26,20 @@ final class ConfigTests: XCTestCase {
 
     func testErrorsNameTheField() {
         func message(_ json: String) -> String {
-            do { _ = try ExperimentConfig.decode(Data(json.utf8), source: "cfg.json"); return "" } catch { return "\(error)" }
+            do {
+                _ = try ExperimentConfig.decode(Data(json.utf8), source: "cfg.json")
+                return ""
+            } catch { return "\(error)" }
         }
         XCTAssert(message(#"{"dataset": "utd-mhad", "cmkm": {"epocs": 7}}"#).contains("unknown field cmkm.epocs"))
         XCTAssert(message(#"{"dataset": "mmact"}"#).contains("unknown dataset \"mmact\""))
         XCTAssert(message(#"{"name": "x"}"#).contains("missing field dataset"))
         XCTAssert(message(#"{"dataset": "utd-mhad", "seed": "x"}"#).contains("seed"))
         XCTAssert(message("not json").contains("cfg.json"))
-        XCTAssertEqual(message(#"{"dataset": "utd-mhad", "windowSeconds": 2.5, "split": {"name": "s", "train": [1], "val": [2], "test": []}}"#), "")
+        XCTAssertEqual(
+            message(
+                #"{"dataset": "utd-mhad", "windowSeconds": 2.5, "split": {"name": "s", "train": [1], "val": [2], "test": []}}"#
+            ), "")
     }
 }
 
@@ -51,12 +59,18 @@ final class SingleSourceConfigTests: XCTestCase {
     }
 
     func testTheCMKMTemperatureHasOneHome() throws {
-        XCTAssertNoThrow(try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkmLoss": {"temperature": 0.1}}"#.utf8), source: "t"))
-        XCTAssertThrowsError(try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkmLoss": {"temperature": 0.2}}"#.utf8),
-                                                       source: "t.json")) {
+        XCTAssertNoThrow(
+            try ExperimentConfig.decode(
+                Data(#"{"dataset": "utd-mhad", "cmkmLoss": {"temperature": 0.1}}"#.utf8), source: "t"))
+        XCTAssertThrowsError(
+            try ExperimentConfig.decode(
+                Data(#"{"dataset": "utd-mhad", "cmkmLoss": {"temperature": 0.2}}"#.utf8),
+                source: "t.json")
+        ) {
             XCTAssertTrue("\($0)".contains("cmkm.temperature"), "\($0)")
         }
-        let ok = try ExperimentConfig.decode(Data(#"{"dataset": "utd-mhad", "cmkm": {"temperature": 0.2}}"#.utf8), source: "t.json")
+        let ok = try ExperimentConfig.decode(
+            Data(#"{"dataset": "utd-mhad", "cmkm": {"temperature": 0.2}}"#.utf8), source: "t.json")
         XCTAssertEqual(ok.cmkm.temperature, 0.2)
     }
 }
@@ -71,20 +85,26 @@ final class CrossValidationTests: XCTestCase {
 
     func testSummaryAggregatesValidationScoresPerStage() throws {
         func results(_ subject: Int, _ accuracy: Double) -> ExperimentResults {
-            var r = ExperimentResults(name: "x", dataset: "utd-mhad", split: CrossValidation.folds(of: .utdMHADCrossSubject)[0], counts: [:])
+            var r = ExperimentResults(
+                name: "x", dataset: "utd-mhad", split: CrossValidation.folds(of: .utdMHADCrossSubject)[0], counts: [:])
             var stage = StageResult(stage: "cmc", wallSeconds: 60)
             // 100 clips of 2 classes, the first `wrong` of them misclassified.
             let wrong = Int(((1 - accuracy) * 100).rounded())
             let targets = (0..<100).map { $0 % 2 }
-            stage.val = ClassificationMetrics(predictions: targets.enumerated().map { $0.offset < wrong ? 1 - $0.element : $0.element },
-                                              targets: targets, classCount: 2)
+            stage.val = ClassificationMetrics(
+                predictions: targets.enumerated().map { $0.offset < wrong ? 1 - $0.element : $0.element },
+                targets: targets, classCount: 2)
             r.stages["cmc"] = stage
             return r
         }
-        let summary = CrossValidation.Summary([1: results(1, 0.90), 3: results(3, 0.94), 5: results(5, 0.96), 7: results(7, 1.0)])
+        let summary = CrossValidation.Summary([
+            1: results(1, 0.90), 3: results(3, 0.94), 5: results(5, 0.96), 7: results(7, 1.0),
+        ])
         let cmc = try XCTUnwrap(summary.stages["cmc"])
         XCTAssertEqual(cmc.meanAccuracy, 0.95, accuracy: 1e-12)
-        XCTAssertEqual(cmc.stdAccuracy, (((0.05 * 0.05) + (0.01 * 0.01) + (0.01 * 0.01) + (0.05 * 0.05)) / 3).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(
+            cmc.stdAccuracy, (((0.05 * 0.05) + (0.01 * 0.01) + (0.01 * 0.01) + (0.05 * 0.05)) / 3).squareRoot(),
+            accuracy: 1e-12)
         XCTAssertEqual(cmc.minAccuracy, 0.90)
         XCTAssertEqual(cmc.meanMacroF1, cmc.macroF1.values.reduce(0, +) / 4, accuracy: 1e-12)
         XCTAssertEqual(cmc.clips, 400)

@@ -21,24 +21,32 @@ final class LossTests: XCTestCase {
         for name in ["cmkm_loss", "cmkm_loss_tempered", "cmkm_loss_k2"] {
             try checkOp(name, inputs: ["zi", "zs"]) { v, f in
                 var o = CMKMLoss.Options()
-                o.temperature = f.float("tau"); o.k = f.int("k"); o.intraNegativeWeight = f.float("lambda")
+                o.temperature = f.float("tau")
+                o.k = f.int("k")
+                o.intraNegativeWeight = f.float("lambda")
                 o.temperIntraTerms = (f.config["temper_intra"] as? Bool) ?? false
                 let loss = CMKMLoss(o)
                 let mining = loss.mine(teacherInertial: f["in.teacher_i"], teacherSkeleton: f["in.teacher_s"])
-                XCTAssertEqual(mining.neighbours[0].flatMap { $0 }, f["aux.mined_i"].storage.map { Int($0) }, "\(name) mined (inertial)")
-                XCTAssertEqual(mining.neighbours[1].flatMap { $0 }, f["aux.mined_s"].storage.map { Int($0) }, "\(name) mined (skeleton)")
+                XCTAssertEqual(
+                    mining.neighbours[0].flatMap { $0 }, f["aux.mined_i"].storage.map { Int($0) },
+                    "\(name) mined (inertial)")
+                XCTAssertEqual(
+                    mining.neighbours[1].flatMap { $0 }, f["aux.mined_s"].storage.map { Int($0) },
+                    "\(name) mined (skeleton)")
                 return loss(v["zi"]!, v["zs"]!, mining: mining)
             }
         }
     }
 
     func testLossGradients() {
-        let z1 = grad.away([6, 8]), z2 = grad.away([6, 8])
+        let z1 = grad.away([6, 8])
+        let z2 = grad.away([6, 8])
         grad.check("ntXent", [z1, z2]) { ContrastiveLoss.ntXent(z1, z2, temperature: 0.5) }
         grad.check("cmc", [z1, z2], eps: 3e-3) { ContrastiveLoss.cmc(z1, z2, temperature: 0.1) }
         let loss = CMKMLoss()
-        let mining = loss.mine(teacherInertial: .normal([6, 10], rng: &grad.rng),
-                               teacherSkeleton: .normal([6, 7], rng: &grad.rng))
+        let mining = loss.mine(
+            teacherInertial: .normal([6, 10], rng: &grad.rng),
+            teacherSkeleton: .normal([6, 7], rng: &grad.rng))
         grad.check("cmkm", [z1, z2], eps: 3e-3) { loss(z1, z2, mining: mining) }
         var o = CMKMLoss.Options()
         o.symmetricMining = true

@@ -25,33 +25,40 @@ final class TrainingTests: XCTestCase {
         var schedule = SSLSchedule(epochs: 4, batchSize: 8, temperature: 0.1)
         let aug = AugmentationConfig.utdMHAD
         let (e1, h1) = simclrModules()
-        _ = try SSLStages.simclr(.inertial, encoder: e1, head: h1, set: train, val: nil, schedule: schedule,
-                                 augmentation: aug, seed: 3, checkpoint: nil)
+        _ = try SSLStages.simclr(
+            .inertial, encoder: e1, head: h1, set: train, val: nil, schedule: schedule,
+            augmentation: aug, seed: 3, checkpoint: nil)
         let ckpt = tmp("resume.safetensors")
         defer { try? FileManager.default.removeItem(at: ckpt) }
         schedule.epochs = 2
         let (e2, h2) = simclrModules()
-        _ = try SSLStages.simclr(.inertial, encoder: e2, head: h2, set: train, val: nil, schedule: schedule,
-                                 augmentation: aug, seed: 3, checkpoint: ckpt)
+        _ = try SSLStages.simclr(
+            .inertial, encoder: e2, head: h2, set: train, val: nil, schedule: schedule,
+            augmentation: aug, seed: 3, checkpoint: ckpt)
         schedule.epochs = 4
-        let (e3, h3) = simclrModules()   // a fresh process: new modules, state only from the checkpoint
-        let history = try SSLStages.simclr(.inertial, encoder: e3, head: h3, set: train, val: nil, schedule: schedule,
-                                           augmentation: aug, seed: 3, checkpoint: ckpt)
+        let (e3, h3) = simclrModules() // a fresh process: new modules, state only from the checkpoint
+        let history = try SSLStages.simclr(
+            .inertial, encoder: e3, head: h3, set: train, val: nil, schedule: schedule,
+            augmentation: aug, seed: 3, checkpoint: ckpt)
         XCTAssertEqual(history.count, 4)
         XCTAssertEqual(e1.stateDict(), e3.stateDict())
         XCTAssertEqual(h1.stateDict(), h3.stateDict())
         // A checkpoint of another stage is refused, not silently reused.
         var rng = SeededRNG(seed: 1)
         let s = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
-        XCTAssertThrowsError(try SSLStages.simclr(.skeleton, encoder: s, head: ProjectionHead(inFeatures: s.outputSize, rng: &rng),
-                                                  set: train, val: nil, schedule: schedule, augmentation: aug, seed: 3, checkpoint: ckpt))
+        XCTAssertThrowsError(
+            try SSLStages.simclr(
+                .skeleton, encoder: s, head: ProjectionHead(inFeatures: s.outputSize, rng: &rng),
+                set: train, val: nil, schedule: schedule, augmentation: aug, seed: 3, checkpoint: ckpt))
     }
 
     /// CMC-CMKM pre-training lowers its loss, and the supervised loop learns the synthetic classes.
     func testContrastiveAndSupervisedTrainingLearn() throws {
         var rng = SeededRNG(seed: 9)
-        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng), es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
-        let ti = InertialEncoder(Synthetic.tinyInertial, rng: &rng), ts = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+        let es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let ti = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+        let ts = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
         let hi = ProjectionHead(inFeatures: ei.outputSize, hidden: 16, out: 8, rng: &rng)
         let hs = ProjectionHead(inFeatures: es.outputSize, hidden: 16, out: 8, rng: &rng)
         let history = try SSLStages.multimodal(
@@ -61,12 +68,16 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThan(history.last!.trainLoss, history.first!.trainLoss)
         XCTAssertNotNil(history.last!.valLoss)
 
-        let clf = MultiModalClassifier(inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16,
-                                       classes: Synthetic.classes, rng: &rng)
+        let clf = MultiModalClassifier(
+            inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16,
+            classes: Synthetic.classes, rng: &rng)
         var schedule = ClassifierSchedule()
-        schedule.epochs = 25; schedule.batchSize = 12
-        let outcome = try EvaluationProtocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: val,
-                                         augmentation: nil, schedule: schedule, seed: 1) { b in
+        schedule.epochs = 25
+        schedule.batchSize = 12
+        let outcome = try EvaluationProtocols.endToEnd(
+            stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: val,
+            augmentation: nil, schedule: schedule, seed: 1
+        ) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
         }
         XCTAssertGreaterThanOrEqual(outcome.val!.accuracy, 0.9, "validation accuracy \(outcome.val!.accuracy)")
@@ -76,14 +87,20 @@ final class TrainingTests: XCTestCase {
 
     func testFrozenClassifierOnFeatures() throws {
         var rng = SeededRNG(seed: 2)
-        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng), es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+        let es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
         let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: val)
         XCTAssertEqual(f.train[0].shape, [train.count, ei.outputSize])
-        let clf = MultiModalClassifier(inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16,
-                                       classes: 3, rng: &rng)
-        var s = ClassifierSchedule(); s.epochs = 40; s.batchSize = 12
+        let clf = MultiModalClassifier(
+            inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16,
+            classes: 3, rng: &rng)
+        var s = ClassifierSchedule()
+        s.epochs = 40
+        s.batchSize = 12
         let before = ei.stateDict()
-        let o = try EvaluationProtocols.frozenClassifier(stage: "frozen", head: clf, features: f, classCount: 3, schedule: s, seed: 1) {
+        let o = try EvaluationProtocols.frozenClassifier(
+            stage: "frozen", head: clf, features: f, classCount: 3, schedule: s, seed: 1
+        ) {
             clf(inertial: $0[0], skeleton: $0[1])
         }
         XCTAssertEqual(ei.stateDict(), before, "frozen encoders must not change")

@@ -13,27 +13,42 @@ final class BundleClassifierTests: XCTestCase {
     }
 
     /// `seconds` of a UTD-like clip: IMU (6, n) in g and deg/s, skeleton (3, f, 20) in metres.
-    private func clip(seconds: Double, imuRate: Double = 50, frameRate: Double = 20) -> (imu: DataArray, skeleton: DataArray) {
-        let n = Int(seconds * imuRate), f = Int(seconds * frameRate)
+    private func clip(seconds: Double, imuRate: Double = 50, frameRate: Double = 20) -> (
+        imu: DataArray, skeleton: DataArray
+    ) {
+        let n = Int(seconds * imuRate)
+        let f = Int(seconds * frameRate)
         var imu = DataArray(zeros: [6, n])
-        for c in 0..<6 { for t in 0..<n { imu[c, t] = (c == 2 ? 1 : 0) + Float(c < 3 ? 0.2 : 90) * sin(Float(t) * 0.11 + Float(c)) } }
+        for c in 0..<6 {
+            for t in 0..<n { imu[c, t] = (c == 2 ? 1 : 0) + Float(c < 3 ? 0.2 : 90) * sin(Float(t) * 0.11 + Float(c)) }
+        }
         var skel = DataArray(zeros: [3, f, 20])
-        for c in 0..<3 { for t in 0..<f { for j in 0..<20 {
-            skel[c, t, j] = Float(c == 1 ? 1.6 - 0.08 * Double(j) : 0.05 * Double(j % 5)) + 0.02 * sin(Float(t) * 0.3 + Float(j))
-        } } }
+        for c in 0..<3 {
+            for t in 0..<f {
+                for j in 0..<20 {
+                    skel[c, t, j] =
+                        Float(c == 1 ? 1.6 - 0.08 * Double(j) : 0.05 * Double(j % 5)) + 0.02
+                        * sin(Float(t) * 0.3 + Float(j))
+                }
+            }
+        }
         return (imu, skel)
     }
 
     /// The clip as the pipeline would hand it over: canonical units, times in (0, W].
-    private func window(_ clip: (imu: DataArray, skeleton: DataArray), seconds: Double, imuTimes: [Double]? = nil) -> Window {
-        let n = clip.imu.shape[1], f = clip.skeleton.shape[1]
+    private func window(_ clip: (imu: DataArray, skeleton: DataArray), seconds: Double, imuTimes: [Double]? = nil)
+        -> Window
+    {
+        let n = clip.imu.shape[1]
+        let f = clip.skeleton.shape[1]
         var imu = clip.imu.values
         for c in 0..<6 { for t in 0..<n { imu[c * n + t] *= c < 3 ? 9.80665 : Float.pi / 180 } }
         let times = { (count: Int) in (0..<count).map { seconds * Double($0 + 1) / Double(count) } }
-        return Window(subject: 1, start: 0, end: Int64(seconds * 1e9),
-                      inertial: ModalityWindow(channels: 6, joints: 0, count: n, times: imuTimes ?? times(n), values: imu),
-                      skeleton: ModalityWindow(channels: 3, joints: 20, count: f, times: times(f), values: clip.skeleton.values),
-                      readyAt: 0)
+        return Window(
+            subject: 1, start: 0, end: Int64(seconds * 1e9),
+            inertial: ModalityWindow(channels: 6, joints: 0, count: n, times: imuTimes ?? times(n), values: imu),
+            skeleton: ModalityWindow(channels: 3, joints: 20, count: f, times: times(f), values: clip.skeleton.values),
+            readyAt: 0)
     }
 
     func testSpecComesFromTheBundleMetadata() throws {
@@ -41,8 +56,12 @@ final class BundleClassifierTests: XCTestCase {
         XCTAssertEqual(c.spec.classNames, UTDMHAD.classNames)
         XCTAssertEqual(c.spec.windowSeconds, 1.0)
         XCTAssertEqual(c.spec.inertialChannels, 6)
-        XCTAssertEqual(c.spec.inertialUnits, [.metresPerSecondSquared, .metresPerSecondSquared, .metresPerSecondSquared,
-                                              .radiansPerSecond, .radiansPerSecond, .radiansPerSecond])
+        XCTAssertEqual(
+            c.spec.inertialUnits,
+            [
+                .metresPerSecondSquared, .metresPerSecondSquared, .metresPerSecondSquared,
+                .radiansPerSecond, .radiansPerSecond, .radiansPerSecond,
+            ])
         XCTAssertEqual(c.spec.skeletonCoordinates, 3)
         XCTAssertEqual(c.spec.skeletonJoints, 20)
         XCTAssertTrue(c.spec.inertialOnly && c.spec.skeletonOnly)
@@ -72,8 +91,10 @@ final class BundleClassifierTests: XCTestCase {
         XCTAssertEqual(c.spec.inertialUnits?.first, .metresPerSecondSquared)
         XCTAssertEqual(c.inertialFactors, Array(repeating: 1, count: 6), "SmartFallMM trained on m/s² and rad/s")
         let values = (0..<(3 * 4 * 32)).map { Float($0) * 0.001 }
-        let w = Window(subject: 1, start: 0, end: 1_000_000_000, inertial: nil,
-                       skeleton: ModalityWindow(channels: 3, joints: 32, count: 4, times: [0.25, 0.5, 0.75, 1], values: values), readyAt: 0)
+        let w = Window(
+            subject: 1, start: 0, end: 1_000_000_000, inertial: nil,
+            skeleton: ModalityWindow(channels: 3, joints: 32, count: 4, times: [0.25, 0.5, 0.75, 1], values: values),
+            readyAt: 0)
         let skeleton = try XCTUnwrap(try c.arrays(for: w).skeleton)
         for (a, b) in zip(skeleton.values, values) { XCTAssertEqual(a, b * 1000, accuracy: 1e-3) }
     }
@@ -84,7 +105,10 @@ final class BundleClassifierTests: XCTestCase {
         var times: [Double] = []
         var t = 0.0
         var rng = SystemRandomNumberGenerator()
-        while t < 0.98 { t += Double.random(in: 0.012...0.028, using: &rng); if !(0.4...0.5).contains(t) { times.append(min(t, 1)) } }
+        while t < 0.98 {
+            t += Double.random(in: 0.012...0.028, using: &rng)
+            if !(0.4...0.5).contains(t) { times.append(min(t, 1)) }
+        }
         if times.last! < 1 { times.append(1) }
         let n = times.count
         var imu = DataArray(zeros: [6, n])
@@ -110,7 +134,7 @@ final class BundleClassifierTests: XCTestCase {
         let c = try loaded()
         let good = (0..<4).map { i in window(clip(seconds: 1 + 0.1 * Double(i)), seconds: 1 + 0.1 * Double(i)) }
         var degenerate = good[0]
-        degenerate.skeleton!.values = Array(repeating: 0.5, count: degenerate.skeleton!.values.count)  // joints coincide
+        degenerate.skeleton!.values = Array(repeating: 0.5, count: degenerate.skeleton!.values.count) // joints coincide
         var imuOnly = good[1]
         imuOnly.skeleton = nil
         let batch = c.classify(batch: good + [degenerate, imuOnly])
@@ -129,7 +153,9 @@ final class BundleClassifierTests: XCTestCase {
         }
         let junk = dir.appendingPathComponent("junk.safetensors")
         try Data("definitely not a model".utf8).write(to: junk)
-        XCTAssertThrowsError(try BundleClassifier.load(path: junk.path)) { XCTAssertTrue("\($0)".contains("junk.safetensors"), "\($0)") }
+        XCTAssertThrowsError(try BundleClassifier.load(path: junk.path)) {
+            XCTAssertTrue("\($0)".contains("junk.safetensors"), "\($0)")
+        }
     }
 
     func testUnitNamesAndGrid() {
@@ -142,7 +168,8 @@ final class BundleClassifierTests: XCTestCase {
         XCTAssertFalse(WindowGrid.isRegular([0.02, 0.04, 0.08, 0.10]))
         XCTAssertEqual(WindowGrid.grid(seconds: 1, count: 4), [0.25, 0.5, 0.75, 1])
         // (C=1, T=2, J=2) → 3 grid points, held outside the sampled span.
-        let out = WindowGrid.interpolate([0, 10, 1, 11], channels: 1, inner: 2, times: [0.2, 0.4], onto: [0.1, 0.3, 0.5])
+        let out = WindowGrid.interpolate(
+            [0, 10, 1, 11], channels: 1, inner: 2, times: [0.2, 0.4], onto: [0.1, 0.3, 0.5])
         XCTAssertEqual(out, [0, 10, 0.5, 10.5, 1, 11])
     }
 }

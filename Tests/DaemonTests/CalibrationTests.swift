@@ -13,15 +13,22 @@ final class CalibrationTests: XCTestCase {
     /// Labels drawn from softmax(z); a head that reports 3·z is over-confident by exactly T = 3.
     func testTheFittedTemperatureUndoesAKnownOverconfidence() {
         var rng = SeededRNG(seed: 5)
-        let rows = 4000, classes = 6
-        var logits = Tensor(shape: [rows, classes]), labels: [Int] = []
+        let rows = 4000
+        let classes = 6
+        var logits = Tensor(shape: [rows, classes])
+        var labels: [Int] = []
         for row in 0..<rows {
             let z = (0..<classes).map { _ in Float(rng.normal()) * 1.5 }
-            let e = z.map { exp(Double($0)) }, sum = e.reduce(0, +)
-            var u = rng.uniform(0, 1) * sum, label = classes - 1
+            let e = z.map { exp(Double($0)) }
+            let sum = e.reduce(0, +)
+            var u = rng.uniform(0, 1) * sum
+            var label = classes - 1
             for (i, p) in e.enumerated() {
                 u -= p
-                if u <= 0 { label = i; break }
+                if u <= 0 {
+                    label = i
+                    break
+                }
             }
             labels.append(label)
             for c in 0..<classes { logits.storage[row * classes + c] = 3 * z[c] }
@@ -31,14 +38,16 @@ final class CalibrationTests: XCTestCase {
         let before = Calibrator.nll(logits: logits, labels: labels, temperature: 1)
         let after = Calibrator.nll(logits: logits, labels: labels, temperature: t)
         XCTAssertLessThan(after, before)
-        XCTAssertLessThan(Calibrator.expectedCalibrationError(logits: logits, labels: labels, temperature: t),
-                          Calibrator.expectedCalibrationError(logits: logits, labels: labels, temperature: 1))
+        XCTAssertLessThan(
+            Calibrator.expectedCalibrationError(logits: logits, labels: labels, temperature: t),
+            Calibrator.expectedCalibrationError(logits: logits, labels: labels, temperature: 1))
     }
 
     /// Ten idle windows (class 2 is idle); four are taken for an action with probability 0.92, 0.72, 0.52
     /// and 0.32. At most 20 % may pass: the threshold must stop the two weakest above it — 0.55.
     func testTheUnknownThresholdMeetsTheIdleTarget() {
-        let classes = 3, idle = 2
+        let classes = 3
+        let idle = 2
         var rows: [[Float]] = Array(repeating: [0, 0, 5], count: 6)
         for p in [0.92, 0.72, 0.52, 0.32] {
             // logits giving class 0 probability p, the rest shared.
@@ -47,10 +56,12 @@ final class CalibrationTests: XCTestCase {
         }
         let logits = Tensor(shape: [rows.count, classes], storage: rows.flatMap { $0 })
         let labels = Array(repeating: idle, count: rows.count)
-        XCTAssertEqual(Calibrator.unknownThreshold(logits: logits, labels: labels, idle: idle, temperature: 1, target: 0.2),
-                       0.55, accuracy: 1e-9, "two of ten may pass: 0.92 and 0.72 reach 0.55, 0.52 is stopped")
-        XCTAssertEqual(Calibrator.unknownThreshold(logits: logits, labels: labels, idle: idle, temperature: 1, target: 0.4),
-                       0.05, accuracy: 1e-9, "all four may pass")
+        XCTAssertEqual(
+            Calibrator.unknownThreshold(logits: logits, labels: labels, idle: idle, temperature: 1, target: 0.2),
+            0.55, accuracy: 1e-9, "two of ten may pass: 0.92 and 0.72 reach 0.55, 0.52 is stopped")
+        XCTAssertEqual(
+            Calibrator.unknownThreshold(logits: logits, labels: labels, idle: idle, temperature: 1, target: 0.4),
+            0.05, accuracy: 1e-9, "all four may pass")
     }
 
     /// The daemon's threshold: the operator's, else the model's, else the default.
@@ -67,7 +78,8 @@ final class CalibrationTests: XCTestCase {
         meta.calibration = Calibration(temperatures: ["both": 4], unknownThreshold: 0.3, method: "test")
         let calibrated = bundle.replacingMetadata(meta)
         var rng = SeededRNG(seed: 3)
-        let channels = meta.inertialEncoder.inChannels, joints = meta.skeletonEncoder.joints
+        let channels = meta.inertialEncoder.inChannels
+        let joints = meta.skeletonEncoder.joints
         let inertial = DataArray(shape: [channels, 40], values: (0..<(channels * 40)).map { _ in Float(rng.normal()) })
         let skeleton = DataArray(shape: [3, 20, joints], values: (0..<(60 * joints)).map { _ in Float(rng.normal()) })
         let plain = try Recognizer(bundle: bundle).recognize(inertial: inertial, skeleton: skeleton)

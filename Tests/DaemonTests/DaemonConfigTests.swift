@@ -20,10 +20,12 @@ final class DaemonConfigTests: XCTestCase {
     func testFileOverridesDefaultsAndTyposAreRefused() throws {
         let dir = try temporaryDirectory(self)
         let good = dir.appendingPathComponent("a.json")
-        try Data(#"""
+        try Data(
+            #"""
             {"subjects": "1-3,7", "hop_seconds": 0.25, "clock": "shared", "labels": ["connect:tcp://127.0.0.1:5560"],
              "smoothing_windows": 1}
-            """#.utf8).write(to: good)
+            """#.utf8
+        ).write(to: good)
         let c = try DaemonConfig.load(path: good.path)
         XCTAssertEqual(c.subjects?.ids, [1, 2, 3, 7])
         XCTAssertEqual(c.subjects?.description, "1-3,7")
@@ -37,10 +39,14 @@ final class DaemonConfigTests: XCTestCase {
 
         let typo = dir.appendingPathComponent("b.json")
         try Data(#"{"hop_secs": 0.25}"#.utf8).write(to: typo)
-        XCTAssertThrowsError(try DaemonConfig.load(path: typo.path)) { XCTAssertTrue("\($0)".contains("hop_secs"), "\($0)") }
+        XCTAssertThrowsError(try DaemonConfig.load(path: typo.path)) {
+            XCTAssertTrue("\($0)".contains("hop_secs"), "\($0)")
+        }
         let wrongType = dir.appendingPathComponent("c.json")
         try Data(#"{"workers": "two"}"#.utf8).write(to: wrongType)
-        XCTAssertThrowsError(try DaemonConfig.load(path: wrongType.path)) { XCTAssertTrue("\($0)".contains("workers"), "\($0)") }
+        XCTAssertThrowsError(try DaemonConfig.load(path: wrongType.path)) {
+            XCTAssertTrue("\($0)".contains("workers"), "\($0)")
+        }
     }
 
     func testConfigFileErrorsNameTheFileTheLineAndTheReason() throws {
@@ -48,7 +54,8 @@ final class DaemonConfigTests: XCTestCase {
         let syntax = dir.appendingPathComponent("syntax.json")
         try Data("{\n  \"hop_seconds\": 0.5,\n  \"workers\": x\n}\n".utf8).write(to: syntax)
         XCTAssertThrowsError(try DaemonConfig.load(path: syntax.path)) {
-            XCTAssertTrue("\($0)".contains("syntax.json: not valid JSON: unexpected \"x\" at line 3, column 14"), "\($0)")
+            XCTAssertTrue(
+                "\($0)".contains("syntax.json: not valid JSON: unexpected \"x\" at line 3, column 14"), "\($0)")
         }
         let truncated = dir.appendingPathComponent("truncated.json")
         try Data("{\"workers\": 2,".utf8).write(to: truncated)
@@ -58,18 +65,24 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertThrowsError(try DaemonConfig.load(path: dir.appendingPathComponent("absent.json").path)) {
             XCTAssertTrue("\($0)".contains("absent.json: cannot read it: No such file or directory"), "\($0)")
         }
-        XCTAssertThrowsError(try DaemonConfig.load(path: dir.path)) { XCTAssertTrue("\($0)".contains("is a folder"), "\($0)") }
+        XCTAssertThrowsError(try DaemonConfig.load(path: dir.path)) {
+            XCTAssertTrue("\($0)".contains("is a folder"), "\($0)")
+        }
         let array = dir.appendingPathComponent("array.json")
         try Data("[1, 2]".utf8).write(to: array)
-        XCTAssertThrowsError(try DaemonConfig.load(path: array.path)) { XCTAssertTrue("\($0)".contains("top level must be a JSON object"), "\($0)") }
+        XCTAssertThrowsError(try DaemonConfig.load(path: array.path)) {
+            XCTAssertTrue("\($0)".contains("top level must be a JSON object"), "\($0)")
+        }
     }
 
     func testEnvironmentOverridesTheFileAndNamesWhatItSet() throws {
         var file = DaemonConfig()
         file.workers = 1
-        let (c, keys) = try file.overlaid(environment: ["CMC_MODEL": "/m.safetensors", "CMC_METRICS_PORT": "9999", "CMC_HOP_SECONDS": "0.25",
-                                                        "CMC_IMU": "bind:tcp://0.0.0.0:7000, connect:tcp://127.0.0.1:1",
-                                                        "CMC_SUBJECTS": "1-3", "PATH": "/usr/bin", "CMC_UNRELATED_THING": "x"])
+        let (c, keys) = try file.overlaid(environment: [
+            "CMC_MODEL": "/m.safetensors", "CMC_METRICS_PORT": "9999", "CMC_HOP_SECONDS": "0.25",
+            "CMC_IMU": "bind:tcp://0.0.0.0:7000, connect:tcp://127.0.0.1:1",
+            "CMC_SUBJECTS": "1-3", "PATH": "/usr/bin", "CMC_UNRELATED_THING": "x",
+        ])
         XCTAssertEqual(Set(keys), ["model", "metrics_port", "hop_seconds", "imu", "subjects"])
         XCTAssertEqual(c.model, "/m.safetensors")
         XCTAssertEqual(c.metricsPort, 9999)
@@ -77,7 +90,9 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(c.imu, ["bind:tcp://0.0.0.0:7000", "connect:tcp://127.0.0.1:1"])
         XCTAssertEqual(c.subjects?.ids, [1, 2, 3])
         XCTAssertEqual(c.workers, 1, "what the environment does not name keeps the file's value")
-        XCTAssertThrowsError(try file.overlaid(environment: ["CMC_WORKERS": "two"])) { XCTAssertTrue("\($0)".contains("CMC_WORKERS"), "\($0)") }
+        XCTAssertThrowsError(try file.overlaid(environment: ["CMC_WORKERS": "two"])) {
+            XCTAssertTrue("\($0)".contains("CMC_WORKERS"), "\($0)")
+        }
         XCTAssertEqual(try file.overlaid(environment: [:]).config, file)
     }
 
@@ -87,7 +102,8 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(c.problems(), [], "the default (1024 subjects, ~160 MiB) fits")
         c.maxSubjects = min(1_000_000, Int(Double(memory) / DaemonConfig.bytesPerStreamingSubject) + 1)
         if Double(c.maxSubjects) * DaemonConfig.bytesPerStreamingSubject > 0.75 * Double(memory) {
-            XCTAssertTrue(c.problems().contains { $0.hasPrefix("max_subjects:") && $0.contains("GiB") }, "\(c.problems())")
+            XCTAssertTrue(
+                c.problems().contains { $0.hasPrefix("max_subjects:") && $0.contains("GiB") }, "\(c.problems())")
         }
     }
 
@@ -98,7 +114,9 @@ final class DaemonConfigTests: XCTestCase {
         c.clock = "gps"
         c.unknownThreshold = 2
         let problems = c.problems().joined(separator: "\n")
-        for key in ["imu", "hop_seconds", "clock", "unknown_threshold"] { XCTAssertTrue(problems.contains(key), problems) }
+        for key in ["imu", "hop_seconds", "clock", "unknown_threshold"] {
+            XCTAssertTrue(problems.contains(key), problems)
+        }
         XCTAssertThrowsError(try c.pipelineConfig())
     }
 

@@ -13,7 +13,8 @@ final class DaemonCurveConfigTests: XCTestCase {
 
         c = DaemonConfig()
         c.curveSecretKey = "cmcd.key_secret"
-        XCTAssertEqual(c.problems().count, 2, "binding sockets are servers: both allow-lists are required: \(c.problems())")
+        XCTAssertEqual(
+            c.problems().count, 2, "binding sockets are servers: both allow-lists are required: \(c.problems())")
         c.curveSensors = "sensors.allow"
         c.curveConsumers = "consumers.allow"
         XCTAssertEqual(c.problems(), [])
@@ -22,7 +23,9 @@ final class DaemonCurveConfigTests: XCTestCase {
         c = DaemonConfig()
         c.curveSecretKey = "cmcd.key_secret"
         c.curveServerKey = "proxy.key"
-        c.imu = ["connect:tcp://127.0.0.1:5561"]; c.skeleton = ["connect:tcp://127.0.0.1:5561"]; c.labels = ["connect:tcp://127.0.0.1:5560"]
+        c.imu = ["connect:tcp://127.0.0.1:5561"]
+        c.skeleton = ["connect:tcp://127.0.0.1:5561"]
+        c.labels = ["connect:tcp://127.0.0.1:5560"]
         XCTAssertEqual(c.problems(), [])
         c.labels = ["connect:tcp://127.0.0.1:5560", "bind:tcp://127.0.0.1:5557"]
         XCTAssertTrue(c.problems().contains { $0.hasPrefix("labels: mixes bind: and connect:") }, "\(c.problems())")
@@ -48,7 +51,9 @@ final class DaemonCurveConfigTests: XCTestCase {
         // The JSON file form, as --print-config shows it: paths only.
         XCTAssertTrue(c.json().contains("\"curve_secret_key\" : \"\(server.secretPath)\""), c.json())
         chmod(server.secretPath, 0o640)
-        XCTAssertThrowsError(try c.loadCurve()) { XCTAssertTrue("\($0)".hasPrefix(server.secretPath + ": secret key file is accessible"), "\($0)") }
+        XCTAssertThrowsError(try c.loadCurve()) {
+            XCTAssertTrue("\($0)".hasPrefix(server.secretPath + ": secret key file is accessible"), "\($0)")
+        }
         chmod(server.secretPath, 0o600)
         c.curveSensors = dir.appendingPathComponent("missing.allow").path
         XCTAssertThrowsError(try c.loadCurve()) { XCTAssertTrue("\($0)".contains("missing.allow"), "\($0)") }

@@ -7,12 +7,18 @@ import XCTest
 
 /// The `cmcd` executable end to end, under a fake systemd: a notify socket bound by the test.
 final class DaemonProcessTests: XCTestCase {
-    private func startDaemon(model: URL, extra: [String] = [], notify: NotifySocket, watchdogUSec: Int = 400_000) throws -> (ChildProcess, String) {
+    private func startDaemon(model: URL, extra: [String] = [], notify: NotifySocket, watchdogUSec: Int = 400_000) throws
+        -> (ChildProcess, String)
+    {
         let cmcd = try Binaries.require("cmcd")
-        let daemon = try ChildProcess(cmcd, ["--model", model.path, "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*",
-                                             "--labels", "bind:tcp://127.0.0.1:*", "--metrics-port", "0", "--threshold", "0",
-                                             "--smoothing", "1"] + extra,
-                                      environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "\(watchdogUSec)"])
+        let daemon = try ChildProcess(
+            cmcd,
+            [
+                "--model", model.path, "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*",
+                "--labels", "bind:tcp://127.0.0.1:*", "--metrics-port", "0", "--threshold", "0",
+                "--smoothing", "1",
+            ] + extra,
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "\(watchdogUSec)"])
         guard let status = notify.wait(for: "STATUS=serving", timeout: 30) else {
             XCTFail("cmcd never reported serving:\n\(daemon.output)")
             throw XCTSkip("cmcd did not start")
@@ -26,8 +32,10 @@ final class DaemonProcessTests: XCTestCase {
         let notify = try NotifySocket()
         let (daemon, status) = try startDaemon(model: model, notify: notify)
         XCTAssertGreaterThanOrEqual(notify.count("READY=1"), 1)
-        let imu = try XCTUnwrap(statusField(status, "imu")), skeleton = try XCTUnwrap(statusField(status, "skeleton"))
-        let labels = try XCTUnwrap(statusField(status, "labels")), metrics = try XCTUnwrap(statusField(status, "metrics"))
+        let imu = try XCTUnwrap(statusField(status, "imu"))
+        let skeleton = try XCTUnwrap(statusField(status, "skeleton"))
+        let labels = try XCTUnwrap(statusField(status, "labels"))
+        let metrics = try XCTUnwrap(statusField(status, "metrics"))
 
         // Watchdog pings every WATCHDOG_USEC / 2 while the pipeline turns.
         XCTAssertTrue(notify.wait(count: 3, of: "WATCHDOG=1", timeout: 5), notify.received.joined(separator: " | "))
@@ -35,7 +43,10 @@ final class DaemonProcessTests: XCTestCase {
         // Frames in, labels out.
         let first = try LiveStreams.run(subjects: [1], seconds: 2.2, imu: imu, skeleton: skeleton, labels: labels)
         XCTAssertGreaterThanOrEqual(first.count, 2, daemon.output)
-        XCTAssertTrue(first.allSatisfy { $0.subject == 1 && $0.modalities == ["imu", "skeleton"] && !$0.label.isEmpty && $0.labelIndex >= 0 })
+        XCTAssertTrue(
+            first.allSatisfy {
+                $0.subject == 1 && $0.modalities == ["imu", "skeleton"] && !$0.label.isEmpty && $0.labelIndex >= 0
+            })
         let scrape = try httpGet("http://\(metrics)/metrics")
         XCTAssertTrue(scrape.contains("cmc_labels_published_total"), scrape)
         XCTAssertTrue(scrape.contains("cmc_model_reload_failures_total 0"), scrape)
@@ -77,9 +88,14 @@ final class DaemonProcessTests: XCTestCase {
     func testMissingModelFailsStartupNamingTheFile() throws {
         let cmcd = try Binaries.require("cmcd")
         let notify = try NotifySocket()
-        let daemon = try ChildProcess(cmcd, ["--model", "/nonexistent/model.safetensors", "--no-metrics",
-                                             "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*"],
-                                      environment: ["NOTIFY_SOCKET": notify.path])
+        let daemon = try ChildProcess(
+            cmcd,
+            [
+                "--model", "/nonexistent/model.safetensors", "--no-metrics",
+                "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*", "--labels",
+                "bind:tcp://127.0.0.1:*",
+            ],
+            environment: ["NOTIFY_SOCKET": notify.path])
         XCTAssertEqual(daemon.waitForExit(timeout: 20), 78, "EX_CONFIG: the units do not restart it")
         XCTAssertTrue(daemon.output.contains("/nonexistent/model.safetensors"), daemon.output)
         XCTAssertEqual(notify.count("READY=1"), 0)
@@ -103,7 +119,9 @@ final class DaemonProcessTests: XCTestCase {
 
 /// A minimal HTTP/1.0 GET over loopback (the metrics endpoint closes the connection after replying).
 func httpGet(_ url: String) throws -> String {
-    guard let u = URL(string: url), let host = u.host, let port = u.port, let p = UInt16(exactly: port) else { throw URLError(.badURL) }
+    guard let u = URL(string: url), let host = u.host, let port = u.port, let p = UInt16(exactly: port) else {
+        throw URLError(.badURL)
+    }
     return try PrometheusScrape.httpGet(host: host, port: p, path: u.path)
 }
 
@@ -115,9 +133,13 @@ final class DaemonExitStatusTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmcd-exit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let missing = try ChildProcess(cmcd, ["--model", dir.appendingPathComponent("none.safetensors").path, "--no-metrics",
-                                              "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*",
-                                              "--labels", "bind:tcp://127.0.0.1:*"])
+        let missing = try ChildProcess(
+            cmcd,
+            [
+                "--model", dir.appendingPathComponent("none.safetensors").path, "--no-metrics",
+                "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*",
+                "--labels", "bind:tcp://127.0.0.1:*",
+            ])
         XCTAssertEqual(missing.waitForExit(timeout: 20), 78, missing.output)
         XCTAssertTrue(missing.output.contains("none.safetensors"), missing.output)
 
@@ -128,7 +150,8 @@ final class DaemonExitStatusTests: XCTestCase {
         XCTAssertTrue(invalid.output.contains("hop_seconds"), invalid.output)
 
         for unit in ["cmcd.service", "cmcd@.service"] {
-            let text = try String(contentsOf: Binaries.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
+            let text = try String(
+                contentsOf: Binaries.repository.appendingPathComponent("systemd/\(unit)"), encoding: .utf8)
             XCTAssertTrue(text.contains("RestartPreventExitStatus=64 78"), unit)
         }
     }
@@ -140,13 +163,21 @@ final class DaemonExitStatusTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = try TinyBundle.file(in: dir, name: "model.safetensors")
         let ready = dir.appendingPathComponent("cmcd.ready")
-        let daemon = try ChildProcess(cmcd, ["--model", model.path, "--no-metrics", "--imu", "bind:tcp://127.0.0.1:*",
-                                             "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*", "--ready-file", ready.path])
+        let daemon = try ChildProcess(
+            cmcd,
+            [
+                "--model", model.path, "--no-metrics", "--imu", "bind:tcp://127.0.0.1:*",
+                "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*", "--ready-file",
+                ready.path,
+            ])
         XCTAssertTrue(daemon.waitForOutput("started", timeout: 20), daemon.output)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: ready.path), "written before the daemon says it started serving")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: ready.path), "written before the daemon says it started serving")
         let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: ready)) as? [String: Any])
         let labels = try XCTUnwrap((info["labels"] as? [String])?.first)
-        XCTAssertTrue(labels.hasPrefix("tcp://127.0.0.1:") && !labels.hasSuffix(":*"), "the bound port, not the wildcard: \(labels)")
+        XCTAssertTrue(
+            labels.hasPrefix("tcp://127.0.0.1:") && !labels.hasSuffix(":*"),
+            "the bound port, not the wildcard: \(labels)")
         XCTAssertEqual(info["pid"] as? Int, Int(daemon.process.processIdentifier))
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.waitForExit(timeout: 20), 0, daemon.output)
@@ -157,8 +188,10 @@ final class DaemonExitStatusTests: XCTestCase {
         for name in ["cmcd", "cmc-replay", "cmc-record", "cmc-proxy", "cmc-bench", "cmc-train"] {
             let process = try ChildProcess(try Binaries.require(name), ["--version"])
             XCTAssertEqual(process.waitForExit(timeout: 20), 0, name)
-            XCTAssertTrue(process.output.contains("cmc \(CMCVersion.string) (commit ") &&
-                          process.output.contains("model bundle format \(BundleMetadata.currentVersion)"), "\(name): \(process.output)")
+            XCTAssertTrue(
+                process.output.contains("cmc \(CMCVersion.string) (commit ")
+                    && process.output.contains("model bundle format \(BundleMetadata.currentVersion)"),
+                "\(name): \(process.output)")
             // The commit of this checkout (the BuildInfo plugin), when git can tell it.
             let git = Process()
             git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -168,9 +201,11 @@ final class DaemonExitStatusTests: XCTestCase {
             git.standardError = FileHandle.nullDevice
             if (try? git.run()) != nil {
                 git.waitUntilExit()
-                let head = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let head = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
                 if git.terminationStatus == 0 && !head.isEmpty {
-                    XCTAssertTrue(process.output.contains("commit \(head)"), "\(name) names HEAD \(head): \(process.output)")
+                    XCTAssertTrue(
+                        process.output.contains("commit \(head)"), "\(name) names HEAD \(head): \(process.output)")
                 }
             }
         }

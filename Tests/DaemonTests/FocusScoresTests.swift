@@ -8,14 +8,16 @@ final class FocusScoresTests: XCTestCase {
     private let falls = SmartFallMM.fallClasses
 
     private func clip(_ id: String, _ name: String, _ start: Double, _ end: Double) -> ScriptedClip {
-        ScriptedClip(id: id, label: SmartFallMM.classNames.firstIndex(of: name) ?? -1, className: name, start: start, end: end)
+        ScriptedClip(
+            id: id, label: SmartFallMM.classNames.firstIndex(of: name) ?? -1, className: name, start: start, end: end)
     }
 
     private func action(_ start: Double, _ end: Double, _ label: String, stream: Int = 0) -> StreamScores.PlacedAction {
         StreamScores.PlacedAction(stream: stream, start: start, end: end, label: label, receivedAt: 0)
     }
 
-    private func score(_ clips: [ScriptedClip], _ actions: [StreamScores.PlacedAction], focus: [String]) -> StreamScores {
+    private func score(_ clips: [ScriptedClip], _ actions: [StreamScores.PlacedAction], focus: [String]) -> StreamScores
+    {
         let script = StreamScript(subject: 39, clips: clips, imu: nil, skeleton: nil, duration: 14)
         return StreamScores.score(scripts: [script], labels: [], actions: actions, focus: focus) { _, _ in nil }
     }
@@ -27,14 +29,16 @@ final class FocusScoresTests: XCTestCase {
     }
 
     func testStrictNeedsTheSameFallLenientAnyFall() throws {
-        let clips = [clip("a", "back_fall", 1, 3), clip("b", "walk_tug", 4, 6), clip("c", "left_fall", 7, 9),
-                     clip("d", "front_fall", 10, 12)]
+        let clips = [
+            clip("a", "back_fall", 1, 3), clip("b", "walk_tug", 4, 6), clip("c", "left_fall", 7, 9),
+            clip("d", "front_fall", 10, 12),
+        ]
         let actions = [
-            action(1.1, 3.0, "back_fall"),    // clip a, IoU 0.95, same fall: counts in both
-            action(7.0, 9.2, "right_fall"),   // clip c, IoU 0.91, the wrong fall: lenient only
-            action(4.0, 6.0, "front_fall"),   // on a walk_tug clip: a false alarm
-            action(10.0, 12.0, "sit_stand"),  // clip d labelled as no fall: d is missed, no false alarm
-            action(1.2, 1.6, "back_fall"),    // a fragment of clip a (IoU 0.2): a false alarm
+            action(1.1, 3.0, "back_fall"), // clip a, IoU 0.95, same fall: counts in both
+            action(7.0, 9.2, "right_fall"), // clip c, IoU 0.91, the wrong fall: lenient only
+            action(4.0, 6.0, "front_fall"), // on a walk_tug clip: a false alarm
+            action(10.0, 12.0, "sit_stand"), // clip d labelled as no fall: d is missed, no false alarm
+            action(1.2, 1.6, "back_fall"), // a fragment of clip a (IoU 0.2): a false alarm
         ]
         let s = score(clips, actions, focus: falls)
         let f = try XCTUnwrap(s.focus)
@@ -77,8 +81,10 @@ final class FocusScoresTests: XCTestCase {
     func testEventsMatchOnlyClipsOfTheirOwnStream() throws {
         let a = StreamScript(subject: 1, clips: [clip("a", "back_fall", 1, 3)], imu: nil, skeleton: nil, duration: 5)
         let b = StreamScript(subject: 2, clips: [clip("b", "walk_tug", 1, 3)], imu: nil, skeleton: nil, duration: 5)
-        let s = StreamScores.score(scripts: [a, b], labels: [], actions: [action(1, 3, "back_fall", stream: 1)],
-                                   focus: falls) { _, _ in nil }
+        let s = StreamScores.score(
+            scripts: [a, b], labels: [], actions: [action(1, 3, "back_fall", stream: 1)],
+            focus: falls
+        ) { _, _ in nil }
         let f = try XCTUnwrap(s.focus)
         XCTAssertEqual(f.clips, 1)
         XCTAssertEqual(f.lenient.matched, 0, "the fall event is on the walk_tug stream")
@@ -109,7 +115,8 @@ final class FocusScoresTests: XCTestCase {
         let info = SmartFallMM.info()
         XCTAssertEqual(try FocusScores.classes(nil, info: info), falls)
         XCTAssertEqual(try FocusScores.classes("none", info: info), [])
-        XCTAssertEqual(try FocusScores.classes(" left_fall,back_fall,left_fall ", info: info), ["left_fall", "back_fall"])
+        XCTAssertEqual(
+            try FocusScores.classes(" left_fall,back_fall,left_fall ", info: info), ["left_fall", "back_fall"])
         XCTAssertEqual(try FocusScores.classes(nil, info: UTDMHAD.info), [])
         XCTAssertThrowsError(try FocusScores.classes("left_fall,fall", info: info)) { error in
             XCTAssertTrue("\(error)".contains("'fall'"), "\(error)")

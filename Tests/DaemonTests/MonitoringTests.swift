@@ -19,7 +19,8 @@ final class MonitoringTests: XCTestCase {
         let check = try ChildProcess(try tool("promtool"), ["check", "rules", rules.path])
         XCTAssertEqual(check.waitForExit(timeout: 30), 0, check.output)
         XCTAssertTrue(check.output.contains("SUCCESS: 7 rules found"), check.output)
-        let dashboard = try JSONSerialization.jsonObject(with: Data(contentsOf: Binaries.repository.appendingPathComponent("monitoring/grafana-dashboard.json")))
+        let dashboard = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: Binaries.repository.appendingPathComponent("monitoring/grafana-dashboard.json")))
         let panels = try XCTUnwrap((dashboard as? [String: Any])?["panels"] as? [[String: Any]])
         XCTAssertGreaterThanOrEqual(panels.count, 6)
     }
@@ -32,8 +33,13 @@ final class MonitoringTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = try TinyBundle.file(in: dir, name: "model.safetensors")
         let ready = dir.appendingPathComponent("ready.json")
-        let daemon = try ChildProcess(cmcd, ["--model", model.path, "--metrics-port", "0", "--imu", "bind:tcp://127.0.0.1:*",
-                                             "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*", "--ready-file", ready.path])
+        let daemon = try ChildProcess(
+            cmcd,
+            [
+                "--model", model.path, "--metrics-port", "0", "--imu", "bind:tcp://127.0.0.1:*",
+                "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*", "--ready-file",
+                ready.path,
+            ])
         XCTAssertTrue(daemon.waitForOutput("started", timeout: 20), daemon.output)
         let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: ready)) as? [String: Any])
         let metrics = try XCTUnwrap(info["metrics"] as? String)
@@ -41,26 +47,40 @@ final class MonitoringTests: XCTestCase {
 
         let port = try Self.freePort()
         let config = dir.appendingPathComponent("prometheus.yml")
-        try Data("""
+        try Data(
+            """
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             rule_files: ["\(rules.path)"]
             scrape_configs:
               - job_name: cmcd
                 static_configs: [{targets: ["\(metrics)"]}]
-            """.utf8).write(to: config)
-        let server = try ChildProcess(prometheus, ["--config.file=\(config.path)", "--storage.tsdb.path=\(dir.appendingPathComponent("tsdb").path)",
-                                                   "--web.listen-address=127.0.0.1:\(port)"])
-        defer { server.signal(SIGTERM); _ = server.waitForExit(timeout: 10) }
-        let labels = try LiveStreams.run(subjects: [1], seconds: 3.2, imu: endpoints("imu"), skeleton: endpoints("skeleton"), labels: endpoints("labels"))
+            """.utf8
+        ).write(to: config)
+        let server = try ChildProcess(
+            prometheus,
+            [
+                "--config.file=\(config.path)", "--storage.tsdb.path=\(dir.appendingPathComponent("tsdb").path)",
+                "--web.listen-address=127.0.0.1:\(port)",
+            ])
+        defer {
+            server.signal(SIGTERM)
+            _ = server.waitForExit(timeout: 10)
+        }
+        let labels = try LiveStreams.run(
+            subjects: [1], seconds: 3.2, imu: endpoints("imu"), skeleton: endpoints("skeleton"),
+            labels: endpoints("labels"))
         XCTAssertFalse(labels.isEmpty)
         var answer = ""
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            answer = Self.body((try? PrometheusScrape.httpGet(host: "127.0.0.1", port: port, path: "/api/v1/query?query=cmc_labels_published_total")) ?? "")
+            answer = Self.body(
+                (try? PrometheusScrape.httpGet(
+                    host: "127.0.0.1", port: port, path: "/api/v1/query?query=cmc_labels_published_total")) ?? "")
             if let value = Self.firstValue(answer), value > 0 { break }
             Thread.sleep(forTimeInterval: 0.5)
         }
-        XCTAssertGreaterThan(Self.firstValue(answer) ?? 0, 0, "Prometheus answered: \(answer)\n\(server.output.suffix(2000))")
+        XCTAssertGreaterThan(
+            Self.firstValue(answer) ?? 0, 0, "Prometheus answered: \(answer)\n\(server.output.suffix(2000))")
         let rulesLoaded = (try? PrometheusScrape.httpGet(host: "127.0.0.1", port: port, path: "/api/v1/rules")) ?? ""
         XCTAssertTrue(rulesLoaded.contains("CmcdNoLabels"), rulesLoaded)
         daemon.signal(SIGTERM)
@@ -74,8 +94,9 @@ final class MonitoringTests: XCTestCase {
     /// The value of the first sample in a Prometheus instant-query answer.
     private static func firstValue(_ json: String) -> Double? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let result = (object["data"] as? [String: Any])?["result"] as? [[String: Any]],
-              let value = result.first?["value"] as? [Any], value.count == 2, let text = value[1] as? String else { return nil }
+            let result = (object["data"] as? [String: Any])?["result"] as? [[String: Any]],
+            let value = result.first?["value"] as? [Any], value.count == 2, let text = value[1] as? String
+        else { return nil }
         return Double(text)
     }
 
@@ -87,7 +108,9 @@ final class MonitoringTests: XCTestCase {
         a.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &a) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard ok else { throw XCTSkip("no free loopback port") }
         return UInt16(bigEndian: a.sin_port)

@@ -28,21 +28,27 @@ final class PipelineBatchingTests: XCTestCase {
         try TinyBundle.make().save(to: url)
         let sizes = Locked([Int]())
         let classifier = Recording(inner: try BundleClassifier.load(path: url.path), sizes: sizes)
-        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
-                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        var config = PipelineConfig(
+            imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
+            labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.clock.mode = .shared
         config.maxBatch = 8
-        config.segmentation.enabled = false  // constant test signals: every window would be idle
-        let pipeline = try StreamPipeline(config: config, classifier: classifier, logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
+        config.segmentation.enabled = false // constant test signals: every window would be idle
+        let pipeline = try StreamPipeline(
+            config: config, classifier: classifier, logger: Logger(label: "test") { _ in LineLogHandler(level: .error) }
+        )
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let scripts = SyntheticStreams.scripts(subjects: 12, seconds: 2.5, info: UTDMHAD.info, phaseSpread: 0.05)
         var send = SendOptions()
         send.warmupSeconds = 0.3
-        let outcome = try ReplaySession.run(scripts: scripts, targets: ReplayTargets(imu: bound.imu.map(Endpoint.connect),
-                                                                                    skeleton: bound.skeleton.map(Endpoint.connect),
-                                                                                    labels: bound.labels.map(Endpoint.connect)),
-                                            send: send, evaluate: true, drainSeconds: 1.5, context: try ZMQContext())
+        let outcome = try ReplaySession.run(
+            scripts: scripts,
+            targets: ReplayTargets(
+                imu: bound.imu.map(Endpoint.connect),
+                skeleton: bound.skeleton.map(Endpoint.connect),
+                labels: bound.labels.map(Endpoint.connect)),
+            send: send, evaluate: true, drainSeconds: 1.5, context: try ZMQContext())
         let observed = sizes.current
         XCTAssertGreaterThan(observed.max() ?? 0, 1, "batches: \(observed)")
         XCTAssertLessThanOrEqual(observed.max() ?? 0, 8, "max_batch is respected")

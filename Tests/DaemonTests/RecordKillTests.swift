@@ -25,7 +25,8 @@ final class RecordKillTests: XCTestCase {
         let recorder = try ChildProcess(binary, [path, "--imu", "bind:tcp://127.0.0.1:*"])
         XCTAssertTrue(recorder.waitForOutput("info recording ", timeout: 10), recorder.output)
         let line = try XCTUnwrap(recorder.output.split(separator: "\n").first { $0.contains("info recording ") })
-        let endpoint = try XCTUnwrap(line.split(separator: " ").first { $0.hasPrefix("endpoints=") }).dropFirst("endpoints=".count)
+        let endpoint = try XCTUnwrap(line.split(separator: " ").first { $0.hasPrefix("endpoints=") }).dropFirst(
+            "endpoints=".count)
 
         let context = try ZMQContext()
         let small = try ZMQSocket(context: context, type: .pub)
@@ -33,11 +34,15 @@ final class RecordKillTests: XCTestCase {
         // Slow joiner: probes until the first one is on disk (records are written as they arrive).
         var next: UInt64 = 0
         try eventually(timeout: 10, "recorder joined") {
-            try small.send(message(next, bytes: 64)); next += 1
+            try small.send(message(next, bytes: 64))
+            next += 1
             Thread.sleep(forTimeInterval: 0.02)
             return (try? RecordReader.readAll(path: path).messages.count) ?? 0 > 0
         }
-        for _ in 0..<200 { try small.send(message(next, bytes: 64)); next += 1 }
+        for _ in 0..<200 {
+            try small.send(message(next, bytes: 64))
+            next += 1
+        }
 
         // Then large records, sent continuously, so the kill is likely to land inside a write.
         let big = try ZMQSocket(context: context, type: .pub)
@@ -46,14 +51,18 @@ final class RecordKillTests: XCTestCase {
         let bigSize = 256 << 10
         let killAt = Date().addingTimeInterval(1.5)
         while Date() < killAt {
-            try big.send(message(next, bytes: bigSize), dontWait: true); next += 1
+            try big.send(message(next, bytes: bigSize), dontWait: true)
+            next += 1
             Thread.sleep(forTimeInterval: 0.004)
         }
         // The count cmc-record last reported had been appended — so written — before the kill.
-        let reported = recorder.output.split(separator: "\n").compactMap { l -> Int? in
-            guard l.hasSuffix(" messages"), let n = Int(l.split(separator: " ").dropLast().last ?? "") else { return nil }
-            return n
-        }.max() ?? 0
+        let reported =
+            recorder.output.split(separator: "\n").compactMap { l -> Int? in
+                guard l.hasSuffix(" messages"), let n = Int(l.split(separator: " ").dropLast().last ?? "") else {
+                    return nil
+                }
+                return n
+            }.max() ?? 0
         recorder.signal(SIGKILL)
         XCTAssertNotEqual(recorder.waitForExit(timeout: 5), 0, "killed, not exited cleanly")
 
@@ -71,8 +80,10 @@ final class RecordKillTests: XCTestCase {
         switch stop {
         case .clean:
             print("cmc-record was killed between two records: clean end after \(messages.count) records")
-        case let .damaged(offset, discarded, reason):
-            print("cmc-record was killed inside a record: \(messages.count) records kept, \(discarded) bytes discarded (\(reason))")
+        case .damaged(let offset, let discarded, let reason):
+            print(
+                "cmc-record was killed inside a record: \(messages.count) records kept, \(discarded) bytes discarded (\(reason))"
+            )
             let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
             XCTAssertEqual(offset + discarded, size)
             XCTAssertLessThan(discarded, 8 + 22 + 2 * 4 + 6 + bigSize, "more than the record being written was torn")
@@ -90,17 +101,19 @@ extension RecordKillTests {
         let dir = try temporaryDirectory(self)
         let fifo = dir.appendingPathComponent("pipe.cmcrec").path
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)   // opened first, so the recorder's open does not block
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK) // opened first, so the recorder's open does not block
         XCTAssertGreaterThanOrEqual(reader, 0)
         defer { close(reader) }
         let recorder = try ChildProcess(binary, [fifo, "--imu", "bind:tcp://127.0.0.1:*"])
         XCTAssertTrue(recorder.waitForOutput("info recording ", timeout: 10), recorder.output)
         let line = try XCTUnwrap(recorder.output.split(separator: "\n").first { $0.contains("info recording ") })
-        let endpoint = try XCTUnwrap(line.split(separator: " ").first { $0.hasPrefix("endpoints=") }).dropFirst("endpoints=".count)
+        let endpoint = try XCTUnwrap(line.split(separator: " ").first { $0.hasPrefix("endpoints=") }).dropFirst(
+            "endpoints=".count)
 
         var captured: [UInt8] = []
-        var boundaries: [Int] = []   // offsets where complete records end
-        let header = RecordFormat.fileHeaderSize, bigSize = 512 << 10
+        var boundaries: [Int] = [] // offsets where complete records end
+        let header = RecordFormat.fileHeaderSize
+        let bigSize = 512 << 10
         func length(at offset: Int) -> Int? {
             guard captured.count >= offset + 4 else { return nil }
             return captured[offset..<offset + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
@@ -133,31 +146,41 @@ extension RecordKillTests {
         try publisher.connect(String(endpoint))
         var next: UInt64 = 0
         try eventually(timeout: 10, "recorder joined") {
-            try publisher.send(message(next, bytes: 64)); next += 1
+            try publisher.send(message(next, bytes: 64))
+            next += 1
             Thread.sleep(forTimeInterval: 0.02)
             step()
             return !boundaries.isEmpty
         }
-        for _ in 0..<3 { try publisher.send(message(next, bytes: bigSize)); next += 1 }
+        for _ in 0..<3 {
+            try publisher.send(message(next, bytes: bigSize))
+            next += 1
+        }
         // Drain record by record until two big ones are complete and half of the third is read.
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             step()
-            if bigRecords() == 2, let start = boundaries.last, let n = length(at: start), n > bigSize, captured.count >= start + bigSize / 2 { break }
+            if bigRecords() == 2, let start = boundaries.last, let n = length(at: start), n > bigSize,
+                captured.count >= start + bigSize / 2
+            {
+                break
+            }
             Thread.sleep(forTimeInterval: 0.002)
         }
         XCTAssertEqual(bigRecords(), 2, "two big records drained")
-        Thread.sleep(forTimeInterval: 0.2)   // the recorder fills the pipe and blocks inside write(2)
+        Thread.sleep(forTimeInterval: 0.2) // the recorder fills the pipe and blocks inside write(2)
         recorder.signal(SIGKILL)
         XCTAssertNotEqual(recorder.waitForExit(timeout: 5), 0)
-        pump()   // whatever the kernel had accepted from the interrupted write
+        pump() // whatever the kernel had accepted from the interrupted write
 
         let file = dir.appendingPathComponent("killed.cmcrec")
         try Data(captured).write(to: file)
         let (messages, stop) = try RecordReader.readAll(path: file.path)
         XCTAssertEqual(messages.count, boundaries.count, "every complete record is kept")
         XCTAssertFalse(messages.map { sequence(of: $0.parts) }.contains(nil), "and intact")
-        guard case let .damaged(offset, discarded, reason) = stop else { return XCTFail("the torn tail was not reported: \(stop)") }
+        guard case .damaged(let offset, let discarded, let reason) = stop else {
+            return XCTFail("the torn tail was not reported: \(stop)")
+        }
         XCTAssertEqual(offset, boundaries.last)
         XCTAssertEqual(discarded, captured.count - boundaries.last!)
         XCTAssertGreaterThan(discarded, bigSize / 2, "half the record, plus what the pipe held")

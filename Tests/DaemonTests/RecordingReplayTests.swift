@@ -21,28 +21,40 @@ final class RecordingReplayTests: XCTestCase {
         let recordedAt: Int64 = 5_000_000_000_000
         for scheduled in FrameSchedule.frames(scripts, imuChunk: 5, skeletonChunk: 2) {
             var frame = scheduled.frame
-            if case let .regular(t0, period) = frame.timing { frame.timing = .regular(start: t0 + sensorEpoch, periodNanoseconds: period) }
-            try writer.append(RecordedMessage(monotonicNanoseconds: recordedAt + scheduled.due, unixNanoseconds: 0,
-                                              channel: frame.modality == .inertial ? .imu : .skeleton, parts: FrameCodec.message(frame)))
+            if case .regular(let t0, let period) = frame.timing {
+                frame.timing = .regular(start: t0 + sensorEpoch, periodNanoseconds: period)
+            }
+            try writer.append(
+                RecordedMessage(
+                    monotonicNanoseconds: recordedAt + scheduled.due, unixNanoseconds: 0,
+                    channel: frame.modality == .inertial ? .imu : .skeleton, parts: FrameCodec.message(frame)))
         }
-        try writer.append(RecordedMessage(monotonicNanoseconds: recordedAt + 2_000_000_000, unixNanoseconds: 0, channel: .labels,
-                                          parts: [Array("label/1/".utf8), Array("{}".utf8)]))
+        try writer.append(
+            RecordedMessage(
+                monotonicNanoseconds: recordedAt + 2_000_000_000, unixNanoseconds: 0, channel: .labels,
+                parts: [Array("label/1/".utf8), Array("{}".utf8)]))
         try writer.close()
 
         let url = dir.appendingPathComponent("tiny.safetensors")
         try TinyBundle.make().save(to: url)
-        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
-                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
-        config.clock.mode = .shared   // the recorded sensor times would be refused as they are: --retime
-        let pipeline = try StreamPipeline(config: config, classifier: try BundleClassifier.load(path: url.path), logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
+        var config = PipelineConfig(
+            imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
+            labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        config.clock.mode = .shared // the recorded sensor times would be refused as they are: --retime
+        let pipeline = try StreamPipeline(
+            config: config, classifier: try BundleClassifier.load(path: url.path),
+            logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         let context = try ZMQContext()
         let collector = LabelCollector(endpoints: bound.labels.map(Endpoint.connect), context: context)
         try collector.start()
-        let result = try RecordingReplay.run(paths: [path], targets: ReplayTargets(imu: bound.imu.map(Endpoint.connect),
-                                                                                  skeleton: bound.skeleton.map(Endpoint.connect), labels: []),
-                                             speed: 1, retime: true, warmupSeconds: 0.3, context: context)
+        let result = try RecordingReplay.run(
+            paths: [path],
+            targets: ReplayTargets(
+                imu: bound.imu.map(Endpoint.connect),
+                skeleton: bound.skeleton.map(Endpoint.connect), labels: []),
+            speed: 1, retime: true, warmupSeconds: 0.3, context: context)
         eventually(timeout: 5, "labels of both recorded subjects") {
             Set(collector.labels.map(\.event.subject)) == [1, 2]
         }

@@ -18,16 +18,24 @@ final class ReplayScriptTests: XCTestCase {
     func testClipsAreConcatenatedWithIdleGapsOnOneTimeline() throws {
         var options = SessionOptions()
         options.order = .dataset
-        let script = SessionBuilder.script(subject: 7, clips: [sample("a", label: 0, imu: 100, frames: 40), sample("b", label: 2, imu: 150, frames: 57)],
-                                           info: UTDMHAD.info, options: options)
+        let script = SessionBuilder.script(
+            subject: 7,
+            clips: [sample("a", label: 0, imu: 100, frames: 40), sample("b", label: 2, imu: 150, frames: 57)],
+            info: UTDMHAD.info, options: options)
         XCTAssertEqual(script.clips.map(\.className), ["swipe_left", "wave"])
         XCTAssertEqual(script.clips[0].start, 1.0, accuracy: 1e-9)
         XCTAssertEqual(script.clips[0].duration, 2.0, accuracy: 1e-9)
         XCTAssertEqual(script.clips[1].start, 4.0, accuracy: 1e-9, "one idle second between clips")
         XCTAssertEqual(script.clips[1].duration, 3.0, accuracy: 1e-9)
         XCTAssertEqual(script.duration, 8.0, accuracy: 1e-9)
-        let imu = try XCTUnwrap(script.imu), skeleton = try XCTUnwrap(script.skeleton)
-        XCTAssertEqual(imu.units, [.standardGravity, .standardGravity, .standardGravity, .degreesPerSecond, .degreesPerSecond, .degreesPerSecond])
+        let imu = try XCTUnwrap(script.imu)
+        let skeleton = try XCTUnwrap(script.skeleton)
+        XCTAssertEqual(
+            imu.units,
+            [
+                .standardGravity, .standardGravity, .standardGravity, .degreesPerSecond, .degreesPerSecond,
+                .degreesPerSecond,
+            ])
         XCTAssertEqual(skeleton.units, [.metres, .metres, .metres])
         // The IMU runs on one steady 50 Hz grid through clips and idle gaps alike.
         XCTAssertTrue(zip(imu.times, imu.times.dropFirst()).allSatisfy { $1 - $0 == 20_000_000 })
@@ -35,12 +43,15 @@ final class ReplayScriptTests: XCTestCase {
         // Inside a clip: the dataset's values, transposed to the wire's sample-major layout.
         let k = imu.times.firstIndex(of: 1_000_000_000)!
         XCTAssertEqual(Array(imu.sample(k + 3)), [3, 1003, 2003, 3003, 4003, 5003])
-        // Skeleton frames span the clip's IMU duration: 2 s / 40 frames = 50 ms, 3 s / 57 frames ≈ 52.6 ms (rounded down).
+        // Skeleton frames span the clip's IMU duration: 2 s / 40 frames = 50 ms, 3 s / 57 frames ≈ 52.6 ms (rounded
+        // down).
         let first = skeleton.times.firstIndex(of: 1_000_000_000)!
         XCTAssertEqual(skeleton.times[first + 1] - skeleton.times[first], 50_000_000)
         let second = skeleton.times.firstIndex(of: 4_000_000_000)!
         XCTAssertEqual(skeleton.times[second + 1] - skeleton.times[second], 52_631_578)
-        XCTAssertEqual(Array(skeleton.sample(first + 2).prefix(4)), [200, 100_200, 200_200, 201], "x, y, z of joint 0, then joint 1")
+        XCTAssertEqual(
+            Array(skeleton.sample(first + 2).prefix(4)), [200, 100_200, 200_200, 201],
+            "x, y, z of joint 0, then joint 1")
         // Idle: the last pose glides into the next clip's first.
         let gapIndex = imu.times.firstIndex(of: 3_500_000_000)!
         XCTAssertEqual(imu.sample(gapIndex).first!, 99 + (0 - 99) * 0.5, accuracy: 1)
@@ -48,8 +59,10 @@ final class ReplayScriptTests: XCTestCase {
         XCTAssertEqual(script.clipIndex(at: 4.2), 1)
 
         options.idle = .silence
-        let silent = SessionBuilder.script(subject: 7, clips: [sample("a", label: 0, imu: 100, frames: 40), sample("b", label: 2, imu: 150, frames: 57)],
-                                           info: UTDMHAD.info, options: options)
+        let silent = SessionBuilder.script(
+            subject: 7,
+            clips: [sample("a", label: 0, imu: 100, frames: 40), sample("b", label: 2, imu: 150, frames: 57)],
+            info: UTDMHAD.info, options: options)
         XCTAssertEqual(silent.imu?.count, 250, "no samples between clips")
     }
 
@@ -64,14 +77,16 @@ final class ReplayScriptTests: XCTestCase {
     }
 
     func testFramesAreRegularChunksSentWhenTheirLastSampleIsTaken() throws {
-        let script = SessionBuilder.script(subject: 3, clips: [sample("a", label: 0, imu: 100, frames: 40)], info: UTDMHAD.info, options: SessionOptions())
+        let script = SessionBuilder.script(
+            subject: 3, clips: [sample("a", label: 0, imu: 100, frames: 40)], info: UTDMHAD.info,
+            options: SessionOptions())
         let frames = FrameSchedule.frames([script], imuChunk: 5, skeletonChunk: 2)
         XCTAssertEqual(frames.map(\.due), frames.map(\.due).sorted())
         let imu = frames.filter { $0.frame.modality == .inertial }
         XCTAssertEqual(imu.map(\.frame.sequence), Array(0..<UInt64(imu.count)))
         XCTAssertEqual(imu.reduce(0) { $0 + $1.frame.sampleCount }, script.imu!.count)
         for f in imu {
-            guard case let .regular(start, period) = f.frame.timing else { return XCTFail("explicit timing") }
+            guard case .regular(let start, let period) = f.frame.timing else { return XCTFail("explicit timing") }
             XCTAssertEqual(period, 20_000_000)
             XCTAssertEqual(f.due, start + Int64(f.frame.sampleCount - 1) * 20_000_000)
         }
@@ -83,8 +98,10 @@ final class ReplayScriptTests: XCTestCase {
     }
 
     func testEvaluationScoresWindowsByTheClipActiveAtTheirEnd() {
-        let clips = [ScriptedClip(id: "a", label: 0, className: "swipe_left", start: 1, end: 3),
-                     ScriptedClip(id: "b", label: 2, className: "wave", start: 4, end: 7)]
+        let clips = [
+            ScriptedClip(id: "a", label: 0, className: "swipe_left", start: 1, end: 3),
+            ScriptedClip(id: "b", label: 2, className: "wave", start: 4, end: 7),
+        ]
         var imu = ScriptedSamples(channels: 6, joints: 0, units: Array(repeating: .standardGravity, count: 6))
         for k in 0..<400 { imu.append(time: Int64(k) * 20_000_000, sample: Array(repeating: 0, count: 6)) }
         let script = StreamScript(subject: 5, clips: clips, imu: imu, skeleton: nil, duration: 8)
@@ -97,19 +114,23 @@ final class ReplayScriptTests: XCTestCase {
         }
         func event(end: Double, label: String, raw: String, latencyMs: Double = 3) -> LabelCollector.Received {
             let endNs = origin + Int64(end * 1e9)
-            let e = LabelEvent(version: 1, subject: 5, sequence: 0, clock: "shared", windowStartNanoseconds: endNs - 1_000_000_000,
-                               windowEndNanoseconds: endNs, label: label, labelIndex: label == "unknown" ? -1 : 0, confidence: 0.9, topK: [],
-                               modalities: ["imu"], fallback: false, raw: .init(label: raw, probability: 0.9), inferenceMilliseconds: 1,
-                               endToEndMilliseconds: 2, publishedUnixNanoseconds: 0)
+            let e = LabelEvent(
+                version: 1, subject: 5, sequence: 0, clock: "shared", windowStartNanoseconds: endNs - 1_000_000_000,
+                windowEndNanoseconds: endNs, label: label, labelIndex: label == "unknown" ? -1 : 0, confidence: 0.9,
+                topK: [],
+                modalities: ["imu"], fallback: false, raw: .init(label: raw, probability: 0.9),
+                inferenceMilliseconds: 1,
+                endToEndMilliseconds: 2, publishedUnixNanoseconds: 0)
             return LabelCollector.Received(event: e, receivedAt: endNs + Int64(latencyMs * 1e6))
         }
         // Windows end where a frame ended (its last sample), as the daemon cuts them.
         let labels = [
-            event(end: 1.48, label: "swipe_left", raw: "swipe_left"),   // covers 0.48 s of a 2 s clip < 0.75 × 1 s: transition
-            event(end: 1.98, label: "swipe_left", raw: "swipe_left"),   // 0.98 s of it: scored, right
-            event(end: 2.88, label: "unknown", raw: "swipe_left"),      // scored: published wrong (unknown), raw right
-            event(end: 3.48, label: "wave", raw: "wave"),               // between clips: idle
-            event(end: 4.98, label: "clap", raw: "wave"),               // scored, published wrong
+            // covers 0.48 s of a 2 s clip < 0.75 × 1 s: transition
+            event(end: 1.48, label: "swipe_left", raw: "swipe_left"),
+            event(end: 1.98, label: "swipe_left", raw: "swipe_left"), // 0.98 s of it: scored, right
+            event(end: 2.88, label: "unknown", raw: "swipe_left"), // scored: published wrong (unknown), raw right
+            event(end: 3.48, label: "wave", raw: "wave"), // between clips: idle
+            event(end: 4.98, label: "clap", raw: "wave"), // scored, published wrong
             event(end: 5.98, label: "wave", raw: "wave", latencyMs: 7), // scored, right
         ]
         let e = StreamEvaluation.evaluate(scripts: [script], log: log, labels: labels)
@@ -123,7 +144,8 @@ final class ReplayScriptTests: XCTestCase {
         XCTAssertEqual(e.clipsScored, 2)
         XCTAssertEqual(e.clipVoteAccuracy!, 1, accuracy: 1e-9)
         XCTAssertEqual(e.latencyMs.count, 6)
-        XCTAssertEqual(e.latencyMs.p50, 3, accuracy: 1e-6, "label received 3 ms after the frame completing its window left")
+        XCTAssertEqual(
+            e.latencyMs.p50, 3, accuracy: 1e-6, "label received 3 ms after the frame completing its window left")
         XCTAssertEqual(e.latencyMs.max, 7, accuracy: 1e-6)
 
         // The same events from a daemon on its own (monotonic) clock, which saw every frame 0.4 ms late.
@@ -148,11 +170,14 @@ final class DemoClipsTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var imu = DataArray(zeros: [6, 120]), skel = DataArray(zeros: [3, 40, 20])
+        var imu = DataArray(zeros: [6, 120])
+        var skel = DataArray(zeros: [3, 40, 20])
         for i in imu.values.indices { imu.values[i] = Float(i % 13) * 0.25 }
         for i in skel.values.indices { skel.values[i] = Float(i % 7) * 0.125 }
-        let samples = [Sample(id: "a2_s7_t1", label: 1, subject: 7, trial: 1, inertial: imu, skeleton: skel, sources: []),
-                       Sample(id: "a3_s7_t2", label: 2, subject: 7, trial: 2, inertial: imu, skeleton: nil, sources: [])]
+        let samples = [
+            Sample(id: "a2_s7_t1", label: 1, subject: 7, trial: 1, inertial: imu, skeleton: skel, sources: []),
+            Sample(id: "a3_s7_t2", label: 2, subject: 7, trial: 2, inertial: imu, skeleton: nil, sources: []),
+        ]
         let url = dir.appendingPathComponent("demo.safetensors")
         try DemoClips.write(samples, info: UTDMHAD.info, to: url)
         let (info, back) = try DemoClips.load(url)
@@ -163,7 +188,9 @@ final class DemoClipsTests: XCTestCase {
         XCTAssertNil(back[1].skeleton)
 
         let bundle = try TinyBundle.file(in: dir, name: "model.safetensors")
-        XCTAssertThrowsError(try DemoClips.load(bundle)) { XCTAssertTrue("\($0)".contains("not a cmc demo file"), "\($0)") }
+        XCTAssertThrowsError(try DemoClips.load(bundle)) {
+            XCTAssertTrue("\($0)".contains("not a cmc demo file"), "\($0)")
+        }
     }
 
     func testTheCommittedDemoReplaysAsSessionsOfSubject7() throws {
@@ -186,34 +213,43 @@ final class DemoClipsTests: XCTestCase {
         let model = Binaries.repository.appendingPathComponent("models/utd-mhad-cmkm.safetensors")
         var session = SessionOptions()
         session.limit = 4
-        let loaded = try DatasetReplay.loadDemo(Binaries.repository.appendingPathComponent("demo/utd-mhad-subject7.safetensors"),
-                                                session: session)
-        var config = PipelineConfig(imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
-                                    labelEndpoints: [.bind("tcp://127.0.0.1:*")])
+        let loaded = try DatasetReplay.loadDemo(
+            Binaries.repository.appendingPathComponent("demo/utd-mhad-subject7.safetensors"),
+            session: session)
+        var config = PipelineConfig(
+            imuEndpoints: [.bind("tcp://127.0.0.1:*")], skeletonEndpoints: [.bind("tcp://127.0.0.1:*")],
+            labelEndpoints: [.bind("tcp://127.0.0.1:*")])
         config.workers = 2
-        let pipeline = try StreamPipeline(config: config, classifier: try BundleClassifier.load(path: model.path),
-                                          logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
+        let pipeline = try StreamPipeline(
+            config: config, classifier: try BundleClassifier.load(path: model.path),
+            logger: Logger(label: "test") { _ in LineLogHandler(level: .error) })
         let bound = try pipeline.start()
         defer { pipeline.stop() }
         var send = SendOptions()
         send.speed = 4
         send.warmupSeconds = 0.3
-        let outcome = try ReplaySession.run(scripts: loaded.scripts, targets: ReplayTargets(imu: bound.imu.map(Endpoint.connect),
-                                                                                            skeleton: bound.skeleton.map(Endpoint.connect),
-                                                                                            labels: bound.labels.map(Endpoint.connect)),
-                                            send: send, evaluate: true, drainSeconds: 2, context: try ZMQContext())
+        let outcome = try ReplaySession.run(
+            scripts: loaded.scripts,
+            targets: ReplayTargets(
+                imu: bound.imu.map(Endpoint.connect),
+                skeleton: bound.skeleton.map(Endpoint.connect),
+                labels: bound.labels.map(Endpoint.connect)),
+            send: send, evaluate: true, drainSeconds: 2, context: try ZMQContext())
         XCTAssertGreaterThan(outcome.labels.count, 10)
         XCTAssertTrue(outcome.labels.contains { $0.event.label == LabelEvent.idleLabel })
         XCTAssertTrue(outcome.labels.contains { loaded.info.classNames.contains($0.event.label) })
         XCTAssertGreaterThanOrEqual(outcome.actions.count, 3, "one event per clip, give or take a split")
-        XCTAssertTrue(outcome.actions.allSatisfy { $0.event.model?.hasPrefix("utd-mhad-cmkm.safetensors@fnv1a64:") ?? false },
-                      "events say which model decided")
+        XCTAssertTrue(
+            outcome.actions.allSatisfy { $0.event.model?.hasPrefix("utd-mhad-cmkm.safetensors@fnv1a64:") ?? false },
+            "events say which model decided")
         let scores = try XCTUnwrap(outcome.evaluation?.stream)
         XCTAssertEqual(scores.clips, 4)
         XCTAssertNotNil(scores.windowAccuracy)
         let found = outcome.actions.map { a in
-            String(format: "%@ %.2f–%.2f", a.event.label, Double(a.event.startSensorNanoseconds - outcome.log.origin) * 1e-9,
-                   Double(a.event.endSensorNanoseconds - outcome.log.origin) * 1e-9)
+            String(
+                format: "%@ %.2f–%.2f", a.event.label,
+                Double(a.event.startSensorNanoseconds - outcome.log.origin) * 1e-9,
+                Double(a.event.endSensorNanoseconds - outcome.log.origin) * 1e-9)
         }
         let truth = loaded.scripts[0].clips.map { String(format: "%@ %.2f–%.2f", $0.className, $0.start, $0.end) }
         XCTAssertGreaterThan(scores.clipsDetected, 1, "the segmenter finds the clips: \(found) for \(truth)")

@@ -24,7 +24,10 @@ final class StreamTrainingTests: XCTestCase {
         let again = StreamSimulation().run(scripts: loaded.scripts, classifier: classifier)
         func labels(_ o: StreamSimulation.Output) -> [String] {
             o.events.map { e in
-                switch e.event { case let .label(l): "w:\(l.label)"; case let .action(a): "a:\(a.label)@\(a.startSensorNanoseconds)" }
+                switch e.event {
+                case .label(let l): "w:\(l.label)"
+                case .action(let a): "a:\(a.label)@\(a.startSensorNanoseconds)"
+                }
             }
         }
         XCTAssertEqual(labels(first), labels(again))
@@ -57,7 +60,9 @@ final class StreamTrainingTests: XCTestCase {
         XCTAssertGreaterThan(Set(gaps.map { ($0 * 10).rounded() }).count, 1, "gaps differ")
         // Gyroscope x in the first gap: not constant (noise), but small (rest, not motion).
         let imu = try XCTUnwrap(a.imu)
-        let inGap = imu.times.indices.filter { Double(imu.times[$0]) * 1e-9 < a.clips[0].start - 0.05 }.map { imu.values[$0 * imu.stride + 3] }
+        let inGap = imu.times.indices.filter { Double(imu.times[$0]) * 1e-9 < a.clips[0].start - 0.05 }.map {
+            imu.values[$0 * imu.stride + 3]
+        }
         XCTAssertGreaterThan(inGap.count, 10)
         let mean = inGap.reduce(0, +) / Float(inGap.count)
         let spread = (inGap.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(inGap.count)).squareRoot()
@@ -65,30 +70,43 @@ final class StreamTrainingTests: XCTestCase {
         // quieter than the actions.
         let rest = SessionBuilder.restNoise(clips).imu[3]
         XCTAssertEqual(SessionBuilder.restNoise(clips).skeleton.count, 60, "Kinect v1: 20 joints × 3")
-        XCTAssertEqual(SessionBuilder.restNoise(clips, layout: .openNI).skeleton.count, 45, "measured in the layout sent: 15 joints × 3")
+        XCTAssertEqual(
+            SessionBuilder.restNoise(clips, layout: .openNI).skeleton.count, 45,
+            "measured in the layout sent: 15 joints × 3")
         XCTAssertGreaterThan(spread, 0.6 * rest)
         XCTAssertLessThan(spread, 1.5 * rest)
         let action = clips.compactMap { $0.inertial }.map { raw -> Float in
-            let xs = (0..<raw.shape[1]).map { raw.values[3 * raw.shape[1] + $0] }, m = xs.reduce(0, +) / Float(xs.count)
+            let xs = (0..<raw.shape[1]).map { raw.values[3 * raw.shape[1] + $0] }
+            let m = xs.reduce(0, +) / Float(xs.count)
             return (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Float(xs.count)).squareRoot()
         }.sorted()[clips.count / 2]
         XCTAssertLessThan(rest, action / 4, "rest noise \(rest) °/s against \(action) °/s in the clips")
         options.idle = .hold
         let held = SessionBuilder.scripts(samples: clips, info: loaded.info, options: options)[0]
         let heldGap = held.imu!.times.indices.filter { Double(held.imu!.times[$0]) * 1e-9 < held.clips[0].start - 0.05 }
-        XCTAssertEqual(Set(heldGap.map { held.imu!.values[$0 * held.imu!.stride + 3] }).count, 1, "hold is constant before the first clip")
+        XCTAssertEqual(
+            Set(heldGap.map { held.imu!.values[$0 * held.imu!.stride + 3] }).count, 1,
+            "hold is constant before the first clip")
     }
 
     /// The labelling rule of training windows, on hand-made cases.
     func testTrainingWindowsAreLabelledByTheDataTheyHold() {
-        let clips = [ScriptedClip(id: "a", label: 4, className: "a", start: 1, end: 3),
-                     ScriptedClip(id: "b", label: 9, className: "b", start: 4, end: 6)]
+        let clips = [
+            ScriptedClip(id: "a", label: 4, className: "a", start: 1, end: 3),
+            ScriptedClip(id: "b", label: 9, className: "b", start: 4, end: 6),
+        ]
         XCTAssertEqual(StreamWindowSet.label(start: 1.5, end: 2.5, clips: clips, idle: 27), 4, "inside a clip")
-        XCTAssertEqual(StreamWindowSet.label(start: 0.5, end: 2.5, clips: clips, idle: 27), 4, "three quarters in a clip")
+        XCTAssertEqual(
+            StreamWindowSet.label(start: 0.5, end: 2.5, clips: clips, idle: 27), 4, "three quarters in a clip")
         XCTAssertEqual(StreamWindowSet.label(start: 3.05, end: 3.95, clips: clips, idle: 27), 27, "in the gap")
-        XCTAssertEqual(StreamWindowSet.label(start: 2.8, end: 3.9, clips: clips, idle: 27), 27, "mostly gap: 0.2 s of 1.1 s in a clip")
-        XCTAssertNil(StreamWindowSet.label(start: 2.2, end: 4.4, clips: clips, idle: 27), "two clips, neither half: unused")
-        XCTAssertNil(StreamWindowSet.label(start: 2.5, end: 3.7, clips: clips, idle: 27), "0.5 s of action, 0.7 s of rest: unused")
+        XCTAssertEqual(
+            StreamWindowSet.label(start: 2.8, end: 3.9, clips: clips, idle: 27), 27,
+            "mostly gap: 0.2 s of 1.1 s in a clip")
+        XCTAssertNil(
+            StreamWindowSet.label(start: 2.2, end: 4.4, clips: clips, idle: 27), "two clips, neither half: unused")
+        XCTAssertNil(
+            StreamWindowSet.label(start: 2.5, end: 3.7, clips: clips, idle: 27),
+            "0.5 s of action, 0.7 s of rest: unused")
         XCTAssertEqual(StreamWindowSet.label(start: 2.4, end: 3.6, clips: clips, idle: 27), 4, "exactly half: the clip")
     }
 
@@ -99,10 +117,17 @@ final class StreamTrainingTests: XCTestCase {
         let clips = Array(loaded.samples.prefix(10))
         var experiment = StreamHeadExperiment()
         experiment.trainer.schedule.epochs = 2
-        experiment.variants = [StreamWindowSet.Variant(session: {
-            var s = SessionOptions(); s.gapRange = 1...2; s.idle = .noise; return s
-        }(), thresholdScale: 0.6)]
-        let (trained, fold) = try experiment.train(bundle: TinyBundle.make(windowSeconds: 3.5), samples: clips, info: loaded.info)
+        experiment.variants = [
+            StreamWindowSet.Variant(
+                session: {
+                    var s = SessionOptions()
+                    s.gapRange = 1...2
+                    s.idle = .noise
+                    return s
+                }(), thresholdScale: 0.6)
+        ]
+        let (trained, fold) = try experiment.train(
+            bundle: TinyBundle.make(windowSeconds: 3.5), samples: clips, info: loaded.info)
         XCTAssertEqual(trained.metadata.dataset.classNames, loaded.info.classNames + ["idle"])
         XCTAssertEqual(trained.metadata.backgroundClasses, ["idle"])
         XCTAssertTrue(trained.metadata.method.hasSuffix("+stream-head"))
@@ -118,13 +143,19 @@ final class StreamTrainingTests: XCTestCase {
         var composer = EventComposer(smoothing: SmoothingPolicy(), clock: "monotonic")
         var p = [Float](repeating: 0.01, count: 28)
         p[27] = 1 - 0.27
-        let action = Window(subject: 1, start: 0, end: 2_000_000_000, inertial: nil, skeleton: nil, readyAt: 0,
-                            purpose: .action(ActionSegment(id: 0, start: 0, end: 2_000_000_000, truncated: false)))
-        XCTAssertNil(composer.event(for: action, probabilities: p, classNames: classifier.spec.classNames, spec: classifier.spec,
-                                    modelID: nil, timing: .init(inferenceSeconds: 0, now: 0)), "no action event for idle")
+        let action = Window(
+            subject: 1, start: 0, end: 2_000_000_000, inertial: nil, skeleton: nil, readyAt: 0,
+            purpose: .action(ActionSegment(id: 0, start: 0, end: 2_000_000_000, truncated: false)))
+        XCTAssertNil(
+            composer.event(
+                for: action, probabilities: p, classNames: classifier.spec.classNames, spec: classifier.spec,
+                modelID: nil, timing: .init(inferenceSeconds: 0, now: 0)), "no action event for idle")
         let periodic = Window(subject: 1, start: 0, end: 3_500_000_000, inertial: nil, skeleton: nil, readyAt: 0)
-        guard case let .label(label)? = composer.event(for: periodic, probabilities: p, classNames: classifier.spec.classNames,
-                                                       spec: classifier.spec, modelID: nil, timing: .init(inferenceSeconds: 0, now: 0)) else {
+        guard
+            case .label(let label)? = composer.event(
+                for: periodic, probabilities: p, classNames: classifier.spec.classNames,
+                spec: classifier.spec, modelID: nil, timing: .init(inferenceSeconds: 0, now: 0))
+        else {
             return XCTFail("a periodic window gets a label")
         }
         XCTAssertEqual(label.label, LabelEvent.idleLabel)

@@ -25,23 +25,34 @@ final class UnsynchronisedSessionTests: XCTestCase {
         // Clip a: 2 s of IMU, 150 frames = 5 s of skeleton; clip b: 6 s of IMU, 60 frames = 2 s of skeleton.
         let info = SmartFallMM.info()
         XCTAssertEqual(info.synchronisedModalities, false)
-        let script = SessionBuilder.script(subject: 39, clips: [trial("a", label: 9, imu: 100, frames: 150),
-                                                                trial("b", label: 7, imu: 300, frames: 60)],
-                                           info: info, options: options)
+        let script = SessionBuilder.script(
+            subject: 39,
+            clips: [
+                trial("a", label: 9, imu: 100, frames: 150),
+                trial("b", label: 7, imu: 300, frames: 60),
+            ],
+            info: info, options: options)
         XCTAssertEqual(script.clips.map(\.className), ["back_fall", "walk_tug"])
-        let frame: Int64 = 33_333_333   // 30 fps, rounded down
+        let frame: Int64 = 33_333_333 // 30 fps, rounded down
         XCTAssertEqual(script.clips[0].start, 1, accuracy: 1e-9)
-        XCTAssertEqual(script.clips[0].duration, Double(150 * frame) * 1e-9, accuracy: 1e-9, "the skeleton is the longer")
+        XCTAssertEqual(
+            script.clips[0].duration, Double(150 * frame) * 1e-9, accuracy: 1e-9, "the skeleton is the longer")
         XCTAssertEqual(script.clips[1].duration, 6, accuracy: 1e-9, "the IMU is the longer")
-        let skeleton = try XCTUnwrap(script.skeleton), imu = try XCTUnwrap(script.imu)
+        let skeleton = try XCTUnwrap(script.skeleton)
+        let imu = try XCTUnwrap(script.imu)
         XCTAssertEqual(skeleton.units, [.millimetres, .millimetres, .millimetres])
         XCTAssertEqual(skeleton.joints, 32)
-        XCTAssertEqual(imu.units, [.metresPerSecondSquared, .metresPerSecondSquared, .metresPerSecondSquared,
-                                   .radiansPerSecond, .radiansPerSecond, .radiansPerSecond])
+        XCTAssertEqual(
+            imu.units,
+            [
+                .metresPerSecondSquared, .metresPerSecondSquared, .metresPerSecondSquared,
+                .radiansPerSecond, .radiansPerSecond, .radiansPerSecond,
+            ])
         for (index, clip) in script.clips.enumerated() {
             let start = Int64((clip.start * 1e9).rounded())
             let k = try XCTUnwrap(skeleton.times.firstIndex(of: start), "clip \(index) starts with a frame")
-            XCTAssertEqual(skeleton.times[k + 1] - skeleton.times[k], frame, "clip \(index): 30 fps, not stretched to the IMU")
+            XCTAssertEqual(
+                skeleton.times[k + 1] - skeleton.times[k], frame, "clip \(index): 30 fps, not stretched to the IMU")
             // Every frame of the clip's own data lies inside the clip.
             let frames = index == 0 ? 150 : 60
             XCTAssertLessThan(Double(skeleton.times[k + frames - 1]) * 1e-9, clip.end)
@@ -58,7 +69,8 @@ final class UnsynchronisedSessionTests: XCTestCase {
         // but 60 frames over 6 s is 10 fps, plausible, so they span the IMU's 6 s.
         var info = SmartFallMM.info()
         info.synchronisedModalities = nil
-        let script = SessionBuilder.script(subject: 39, clips: [trial("b", label: 7, imu: 300, frames: 60)], info: info, options: options)
+        let script = SessionBuilder.script(
+            subject: 39, clips: [trial("b", label: 7, imu: 300, frames: 60)], info: info, options: options)
         let skeleton = try XCTUnwrap(script.skeleton)
         let k = try XCTUnwrap(skeleton.times.firstIndex(of: 1_000_000_000))
         XCTAssertEqual(skeleton.times[k + 1] - skeleton.times[k], 100_000_000)

@@ -18,7 +18,9 @@ enum FuzzHarness {
         return try files.sorted().map { ($0, [UInt8](try Data(contentsOf: root.appendingPathComponent($0)))) }
     }
 
-    static func run<T: FuzzTarget>(_: T.Type, iterations: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    static func run<T: FuzzTarget>(_: T.Type, iterations: Int, file: StaticString = #filePath, line: UInt = #line)
+        throws
+    {
         let committed = try corpus(T.name)
         XCTAssertFalse(committed.isEmpty, "no committed corpus for \(T.name)", file: file, line: line)
         let seeds = T.seeds()
@@ -27,7 +29,9 @@ enum FuzzHarness {
             XCTFail("\(T.name) seed \(i): \(T.run(seed)!)", file: file, line: line)
         }
         for (name, bytes) in committed {
-            if let problem = T.run(bytes) { XCTFail("\(T.name) corpus file \(name): \(problem)", file: file, line: line) }
+            if let problem = T.run(bytes) {
+                XCTFail("\(T.name) corpus file \(name): \(problem)", file: file, line: line)
+            }
         }
 
         let env = ProcessInfo.processInfo.environment
@@ -37,17 +41,20 @@ enum FuzzHarness {
         let start = Date()
         var done = 0
         while done < count, Date().timeIntervalSince(start) < secondsPerTarget || count > iterations {
-            let base = pool[mutator.rng.int(in: 0..<pool.count)], other = pool[mutator.rng.int(in: 0..<pool.count)]
+            let base = pool[mutator.rng.int(in: 0..<pool.count)]
+            let other = pool[mutator.rng.int(in: 0..<pool.count)]
             let input = mutator.mutate(base, splicingWith: other)
             if let problem = T.run(input) {
-                XCTFail("\(T.name) mutation \(done): \(problem); input (base64): \(Data(input).base64EncodedString())",
-                        file: file, line: line)
+                XCTFail(
+                    "\(T.name) mutation \(done): \(problem); input (base64): \(Data(input).base64EncodedString())",
+                    file: file, line: line)
                 return
             }
             done += 1
         }
-        print("fuzz \(T.name): \(committed.count) corpus files, \(seeds.count) seeds, \(done) mutations in "
-              + String(format: "%.2f s", Date().timeIntervalSince(start)))
+        print(
+            "fuzz \(T.name): \(committed.count) corpus files, \(seeds.count) seeds, \(done) mutations in "
+                + String(format: "%.2f s", Date().timeIntervalSince(start)))
     }
 }
 

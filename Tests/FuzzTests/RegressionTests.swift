@@ -34,12 +34,15 @@ final class FuzzRegressionTests: XCTestCase {
     func testEmptyTensorSharingAnOffsetIsAlwaysAccepted() throws {
         // Many names give many hash orders, so the old behaviour fails here with near certainty.
         for i in 0..<64 {
-            let file = SafeTensors.File(tensors: ["a": Tensor(shape: [1], storage: [1]), "e\(i)": Tensor(shape: [0, 3], storage: [])])
+            let file = SafeTensors.File(tensors: [
+                "a": Tensor(shape: [1], storage: [1]), "e\(i)": Tensor(shape: [0, 3], storage: []),
+            ])
             let back = try SafeTensors.decode(SafeTensors.encode(file), source: "empty-\(i)")
             XCTAssertEqual(back.tensors, file.tensors)
         }
-        let reversed = safetensors(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}"#,
-                                   data: [0, 0, 0x80, 0x3F])
+        let reversed = safetensors(
+            #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}"#,
+            data: [0, 0, 0x80, 0x3F])
         XCTAssertEqual(try SafeTensors.decode(reversed).tensors["a"]?.storage, [1])
     }
 }

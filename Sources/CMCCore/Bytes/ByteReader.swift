@@ -22,8 +22,10 @@ public struct ByteReader<Failure: Error> {
     public let end: Int
     private let failure: @Sendable (Truncation) -> Failure
 
-    public init(_ bytes: [UInt8], source: String = "", bigEndian: Bool = false, offset: Int = 0, end: Int? = nil,
-                failure: @escaping @Sendable (Truncation) -> Failure) {
+    public init(
+        _ bytes: [UInt8], source: String = "", bigEndian: Bool = false, offset: Int = 0, end: Int? = nil,
+        failure: @escaping @Sendable (Truncation) -> Failure
+    ) {
         self.bytes = bytes
         self.source = source
         self.bigEndian = bigEndian

@@ -38,14 +38,17 @@ public final class LogRateLimits: Sendable {
 extension Logger {
     /// Logs at most one line per `interval` seconds for `key` (see `LogRateLimits`). Returns whether it logged.
     @discardableResult
-    public func rateLimited(_ key: String, _ level: Logger.Level, in limits: LogRateLimits, interval: Double = 10,
-                            now: Int64 = MonotonicClock.now(), _ message: @autoclosure () -> String,
-                            metadata: @autoclosure () -> Logger.Metadata? = nil) -> Bool {
+    public func rateLimited(
+        _ key: String, _ level: Logger.Level, in limits: LogRateLimits, interval: Double = 10,
+        now: Int64 = MonotonicClock.now(), _ message: @autoclosure () -> String,
+        metadata: @autoclosure () -> Logger.Metadata? = nil
+    ) -> Bool {
         guard self.logLevel <= level, let suppressed = limits.admit(key, interval: interval, now: now) else {
             return false
         }
         let text = message()
-        log(level: level, "\(suppressed > 0 ? "\(text) (\(suppressed) similar suppressed)" : text)",
+        log(
+            level: level, "\(suppressed > 0 ? "\(text) (\(suppressed) similar suppressed)" : text)",
             metadata: metadata())
         return true
     }

@@ -4,7 +4,9 @@ import CMCStream
 /// soak bench): both or neither.
 public enum CurveClientOptions {
     public struct Incomplete: Error, CustomStringConvertible {
-        public var description: String { "CURVE needs both --curve-server-key (the server's public key) and --curve-secret-key (this client's key file)" }
+        public var description: String {
+            "CURVE needs both --curve-server-key (the server's public key) and --curve-secret-key (this client's key file)"
+        }
     }
 
     /// - Parameters:
@@ -14,8 +16,9 @@ public enum CurveClientOptions {
     public static func load(serverKey: String?, secretKeyFile: String?) throws -> CurveClient? {
         switch (serverKey, secretKeyFile) {
         case (nil, nil): return nil
-        case let (server?, secret?):
-            return CurveClient(serverKey: try CurveKeyFiles.readPublic(server), keys: try CurveKeyFiles.readSecret(path: secret))
+        case (let server?, let secret?):
+            return CurveClient(
+                serverKey: try CurveKeyFiles.readPublic(server), keys: try CurveKeyFiles.readSecret(path: secret))
         default: throw Incomplete()
         }
     }

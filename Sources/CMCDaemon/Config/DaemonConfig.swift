@@ -77,8 +77,10 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case model, imu, skeleton, labels, subjects, workers, clock
         case hopSeconds = "hop_seconds", maxBatch = "max_batch", smoothingWindows = "smoothing_windows"
-        case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port", metricsAddress = "metrics_address"
-        case maxSubjects = "max_subjects", logFormat = "log_format", logLevel = "log_level", drainSeconds = "drain_seconds"
+        case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port", metricsAddress =
+            "metrics_address"
+        case maxSubjects = "max_subjects", logFormat = "log_format", logLevel = "log_level", drainSeconds =
+            "drain_seconds"
         case curveSecretKey = "curve_secret_key", curveSensors = "curve_sensors", curveConsumers = "curve_consumers"
         case curveServerKey = "curve_server_key", segmentation, readyFile = "ready_file"
     }
@@ -119,7 +121,8 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
 
     /// Reads a JSON config file; throws naming the file and every problem (syntax, unknown keys, types).
     public static func load(path: String) throws -> DaemonConfig {
-        let data: Data, object: [String: Any]
+        let data: Data
+        let object: [String: Any]
         do {
             data = try JSONFile.read(path)
             object = try JSONFile.object(data, source: path)
@@ -131,7 +134,11 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
             unknown += nested.keys.filter { !segmenterKeys.contains($0) }.sorted().map { "segmentation.\($0)" }
         }
         if !unknown.isEmpty {
-            throw Invalid(source: path, problems: ["unknown key(s) \(unknown.joined(separator: ", ")); known: \(known.sorted().joined(separator: ", "))"])
+            throw Invalid(
+                source: path,
+                problems: [
+                    "unknown key(s) \(unknown.joined(separator: ", ")); known: \(known.sorted().joined(separator: ", "))"
+                ])
         }
         do { return try JSONDecoder().decode(DaemonConfig.self, from: data) } catch let error as DecodingError {
             throw Invalid(source: path, problems: [JSONFile.explain(error)])
@@ -140,7 +147,9 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
 
     /// The keys a configuration file sets (for `--print-config`'s sources); nil when it cannot be read.
     public static func keys(inFile path: String) -> [String]? {
-        guard let data = try? JSONFile.read(path), let object = try? JSONFile.object(data, source: path) else { return nil }
+        guard let data = try? JSONFile.read(path), let object = try? JSONFile.object(data, source: path) else {
+            return nil
+        }
         return Array(object.keys)
     }
 
@@ -159,8 +168,11 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
             if lists.contains(key) {
                 object[key] = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             } else if object[key] is NSNumber, !(object[key] is String) {
-                guard let number = Int(text).map(NSNumber.init(value:)) ?? Double(text).map(NSNumber.init(value:)) else {
-                    throw Invalid(source: "environment", problems: ["\(Self.environmentName(of: key))=\(text): expected a number"])
+                guard let number = Int(text).map(NSNumber.init(value:)) ?? Double(text).map(NSNumber.init(value:))
+                else {
+                    throw Invalid(
+                        source: "environment", problems: ["\(Self.environmentName(of: key))=\(text): expected a number"]
+                    )
                 }
                 object[key] = number
             } else {
@@ -170,7 +182,10 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         }
         guard !applied.isEmpty else { return (self, []) }
         do {
-            return (try JSONDecoder().decode(DaemonConfig.self, from: JSONSerialization.data(withJSONObject: object)), applied)
+            return (
+                try JSONDecoder().decode(DaemonConfig.self, from: JSONSerialization.data(withJSONObject: object)),
+                applied
+            )
         } catch let error as DecodingError {
             throw Invalid(source: "environment", problems: [JSONFile.explain(error)])
         }
@@ -193,25 +208,38 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         var p: [String] = []
         if model.isEmpty { p.append("model: empty path") }
         for (name, list) in [("imu", imu), ("skeleton", skeleton), ("labels", labels)] {
-            for e in list where Endpoint(parsing: e) == nil { p.append("\(name): \"\(e)\" is not bind:ADDRESS or connect:ADDRESS") }
+            for e in list where Endpoint(parsing: e) == nil {
+                p.append("\(name): \"\(e)\" is not bind:ADDRESS or connect:ADDRESS")
+            }
         }
         if imu.isEmpty && skeleton.isEmpty { p.append("imu, skeleton: no input endpoint at all") }
         if labels.isEmpty { p.append("labels: no endpoint to publish on") }
         if !(hopSeconds > 0 && hopSeconds <= 60) { p.append("hop_seconds: \(hopSeconds) is not in (0, 60]") }
         if !(1...64).contains(workers) { p.append("workers: \(workers) is not in 1...64") }
         if !(1...4096).contains(maxBatch) { p.append("max_batch: \(maxBatch) is not in 1...4096") }
-        if !(1...100).contains(smoothingWindows) { p.append("smoothing_windows: \(smoothingWindows) is not in 1...100") }
+        if !(1...100).contains(smoothingWindows) {
+            p.append("smoothing_windows: \(smoothingWindows) is not in 1...100")
+        }
         if let u = unknownThreshold, !(u >= 0 && u <= 1) { p.append("unknown_threshold: \(u) is not in [0, 1]") }
         if !(1...1000).contains(topK) { p.append("top_k: \(topK) is not in 1...1000") }
         if metricsPort > 65535 { p.append("metrics_port: \(metricsPort) is not a port") }
         var probe = in_addr()
-        if inet_pton(AF_INET, metricsAddress, &probe) != 1 { p.append("metrics_address: \"\(metricsAddress)\" is not an IPv4 address") }
+        if inet_pton(AF_INET, metricsAddress, &probe) != 1 {
+            p.append("metrics_address: \"\(metricsAddress)\" is not an IPv4 address")
+        }
         if ClockMode(rawValue: clock) == nil { p.append("clock: \"\(clock)\" is not aligned or shared") }
-        if !(1...1_000_000).contains(maxSubjects) { p.append("max_subjects: \(maxSubjects) is not in 1...1000000") }
-        else if let memory = Self.memoryLimitBytes(), Double(maxSubjects) * Self.bytesPerStreamingSubject > 0.75 * Double(memory) {
-            p.append(String(format: "max_subjects: %d streaming subjects would need %.1f GiB of buffers (%.0f KiB each), more than 3/4 of "
-                            + "the %.1f GiB this process may use", maxSubjects, Double(maxSubjects) * Self.bytesPerStreamingSubject / 1_073_741_824,
-                            Self.bytesPerStreamingSubject / 1024, Double(memory) / 1_073_741_824))
+        if !(1...1_000_000).contains(maxSubjects) {
+            p.append("max_subjects: \(maxSubjects) is not in 1...1000000")
+        } else if let memory = Self.memoryLimitBytes(),
+            Double(maxSubjects) * Self.bytesPerStreamingSubject > 0.75 * Double(memory)
+        {
+            p.append(
+                String(
+                    format:
+                        "max_subjects: %d streaming subjects would need %.1f GiB of buffers (%.0f KiB each), more than 3/4 of "
+                        + "the %.1f GiB this process may use", maxSubjects,
+                    Double(maxSubjects) * Self.bytesPerStreamingSubject / 1_073_741_824,
+                    Self.bytesPerStreamingSubject / 1024, Double(memory) / 1_073_741_824))
         }
         if !["text", "json"].contains(logFormat) { p.append("log_format: \"\(logFormat)\" is not text or json") }
         if logLevelValue == nil { p.append("log_level: \"\(logLevel)\" is not debug, info, notice, warning or error") }
@@ -228,8 +256,12 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     /// else the machine's physical memory; nil when neither can be read.
     public static func memoryLimitBytes() -> Int? {
         if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
-           let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return limit }
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+            let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            return limit
+        }
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let size = sysconf(Int32(_SC_PAGESIZE))
         return pages > 0 && size > 0 ? pages * size : nil
     }
 
@@ -237,9 +269,10 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public func pipelineConfig() throws -> PipelineConfig {
         let p = problems()
         guard p.isEmpty else { throw Invalid(source: "configuration", problems: p) }
-        var config = PipelineConfig(imuEndpoints: imu.compactMap(Endpoint.init(parsing:)),
-                                    skeletonEndpoints: skeleton.compactMap(Endpoint.init(parsing:)),
-                                    labelEndpoints: labels.compactMap(Endpoint.init(parsing:)))
+        var config = PipelineConfig(
+            imuEndpoints: imu.compactMap(Endpoint.init(parsing:)),
+            skeletonEndpoints: skeleton.compactMap(Endpoint.init(parsing:)),
+            labelEndpoints: labels.compactMap(Endpoint.init(parsing:)))
         config.hopSeconds = hopSeconds
         config.workers = workers
         config.maxBatch = maxBatch

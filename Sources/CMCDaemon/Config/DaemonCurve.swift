@@ -12,7 +12,10 @@ extension DaemonConfig {
     func curveProblems() -> [String] {
         var p: [String] = []
         guard curveSecretKey != nil else {
-            for (key, value) in [("curve_sensors", curveSensors), ("curve_consumers", curveConsumers), ("curve_server_key", curveServerKey)]
+            for (key, value) in [
+                ("curve_sensors", curveSensors), ("curve_consumers", curveConsumers),
+                ("curve_server_key", curveServerKey),
+            ]
             where value != nil {
                 p.append("\(key): needs curve_secret_key (this daemon's own key)")
             }
@@ -20,12 +23,17 @@ extension DaemonConfig {
         }
         if curveServerKey != nil {
             for (name, list) in [("imu", imu), ("skeleton", skeleton), ("labels", labels)]
-            where list.contains(where: { $0.hasPrefix("bind:") }) && list.contains(where: { $0.hasPrefix("connect:") }) {
-                p.append("\(name): mixes bind: and connect: while curve_server_key is set; a socket is either a CURVE server or a client")
+            where list.contains(where: { $0.hasPrefix("bind:") }) && list.contains(where: { $0.hasPrefix("connect:") })
+            {
+                p.append(
+                    "\(name): mixes bind: and connect: while curve_server_key is set; a socket is either a CURVE server or a client"
+                )
             }
         }
         let frameServers = [imu, skeleton].contains { !$0.isEmpty && !isClient($0) }
-        if frameServers && curveSensors == nil { p.append("curve_sensors: required, the frame sockets are CURVE servers (allow-list file of sensor keys)") }
+        if frameServers && curveSensors == nil {
+            p.append("curve_sensors: required, the frame sockets are CURVE servers (allow-list file of sensor keys)")
+        }
         if !isClient(labels) && curveConsumers == nil {
             p.append("curve_consumers: required, the label socket is a CURVE server (allow-list file of consumer keys)")
         }
@@ -37,15 +45,19 @@ extension DaemonConfig {
         guard let curveSecretKey else { return nil }
         let keys = try CurveKeyFiles.readSecret(path: curveSecretKey)
         let empty = CurveAllowList([:], source: "none (client sockets only)")
-        return PipelineCurve(keys: keys, sensors: try curveSensors.map(CurveAllowList.read(path:)) ?? empty,
-                             consumers: try curveConsumers.map(CurveAllowList.read(path:)) ?? empty,
-                             upstreamServerKey: try curveServerKey.map(CurveKeyFiles.readPublic))
+        return PipelineCurve(
+            keys: keys, sensors: try curveSensors.map(CurveAllowList.read(path:)) ?? empty,
+            consumers: try curveConsumers.map(CurveAllowList.read(path:)) ?? empty,
+            upstreamServerKey: try curveServerKey.map(CurveKeyFiles.readPublic))
     }
 
     /// The allow-lists alone, re-read on SIGHUP.
     func loadAllowLists() throws -> (sensors: CurveAllowList, consumers: CurveAllowList)? {
         guard curveSecretKey != nil else { return nil }
         let empty = CurveAllowList([:], source: "none (client sockets only)")
-        return (try curveSensors.map(CurveAllowList.read(path:)) ?? empty, try curveConsumers.map(CurveAllowList.read(path:)) ?? empty)
+        return (
+            try curveSensors.map(CurveAllowList.read(path:)) ?? empty,
+            try curveConsumers.map(CurveAllowList.read(path:)) ?? empty
+        )
     }
 }

@@ -39,7 +39,8 @@ public struct BundleClassifier: WindowClassifier {
         let info = m.dataset
         recognizer = Recognizer(bundle: bundle)
         self.source = source
-        let hasInertial = info.hasInertial, hasSkeleton = info.hasSkeleton
+        let hasInertial = info.hasInertial
+        let hasSkeleton = info.hasSkeleton
         // Units the bundle names but this build does not know are trusted as they come (factor 1, any
         // wire unit accepted): refusing the model would be worse than not converting.
         let units = info.inertialChannels.map { ModelUnit($0.unit) }
@@ -91,14 +92,19 @@ public struct BundleClassifier: WindowClassifier {
 
     public func classify(_ window: Window) throws -> Classification {
         let (inertial, skeleton) = try arrays(for: window)
-        return Classification(probabilities: try recognizer.recognize(inertial: inertial, skeleton: skeleton).probabilities)
+        return Classification(
+            probabilities: try recognizer.recognize(inertial: inertial, skeleton: skeleton).probabilities)
     }
 
     public func classify(batch windows: [Window]) -> [Result<Classification, any Error>] {
         var results = [Result<Classification, any Error>?](repeating: nil, count: windows.count)
-        var inputs: [(inertial: DataArray?, skeleton: DataArray?)] = [], owners: [Int] = []
+        var inputs: [(inertial: DataArray?, skeleton: DataArray?)] = []
+        var owners: [Int] = []
         for (i, window) in windows.enumerated() {
-            do { inputs.append(try arrays(for: window)); owners.append(i) } catch { results[i] = .failure(error) }
+            do {
+                inputs.append(try arrays(for: window))
+                owners.append(i)
+            } catch { results[i] = .failure(error) }
         }
         if !inputs.isEmpty {
             do {
@@ -110,7 +116,10 @@ public struct BundleClassifier: WindowClassifier {
                 // fails the whole batched call: redo the batch one by one so only that window is lost.
                 for (k, i) in owners.enumerated() {
                     results[i] = Result {
-                        Classification(probabilities: try recognizer.recognize(inertial: inputs[k].inertial, skeleton: inputs[k].skeleton).probabilities)
+                        Classification(
+                            probabilities: try recognizer.recognize(
+                                inertial: inputs[k].inertial, skeleton: inputs[k].skeleton
+                            ).probabilities)
                     }
                 }
             }
@@ -123,20 +132,25 @@ public struct BundleClassifier: WindowClassifier {
     /// The window's modalities as raw arrays in training units on a uniform grid: inertial `(C, T)`,
     /// skeleton `(C, T, J)`.
     public func arrays(for window: Window) throws -> (inertial: DataArray?, skeleton: DataArray?) {
-        var inertial: DataArray?, skeleton: DataArray?
+        var inertial: DataArray?
+        var skeleton: DataArray?
         if let w = window.inertial {
             guard w.channels == inertialFactors.count, w.joints == 0 else {
-                throw Recognizer.RecognitionError.shape("IMU window has \(w.channels) channels, the model wants \(inertialFactors.count)")
+                throw Recognizer.RecognitionError.shape(
+                    "IMU window has \(w.channels) channels, the model wants \(inertialFactors.count)")
             }
-            inertial = uniform(w, seconds: Double(window.end - window.start) * 1e-9, rate: inertialRate, factors: inertialFactors)
+            inertial = uniform(
+                w, seconds: Double(window.end - window.start) * 1e-9, rate: inertialRate, factors: inertialFactors)
         }
         if let w = window.skeleton {
             guard w.channels == spec.skeletonCoordinates, w.joints == spec.skeletonJoints else {
-                throw Recognizer.RecognitionError.shape("skeleton window has \(w.channels) coordinates × \(w.joints) joints, "
-                                                        + "the model wants \(spec.skeletonCoordinates ?? 0) × \(spec.skeletonJoints ?? 0)")
+                throw Recognizer.RecognitionError.shape(
+                    "skeleton window has \(w.channels) coordinates × \(w.joints) joints, "
+                        + "the model wants \(spec.skeletonCoordinates ?? 0) × \(spec.skeletonJoints ?? 0)")
             }
-            skeleton = uniform(w, seconds: Double(window.end - window.start) * 1e-9, rate: skeletonRate,
-                               factors: Array(repeating: skeletonFactor, count: w.channels))
+            skeleton = uniform(
+                w, seconds: Double(window.end - window.start) * 1e-9, rate: skeletonRate,
+                factors: Array(repeating: skeletonFactor, count: w.channels))
         }
         if inertial == nil && skeleton == nil { throw Recognizer.RecognitionError.noModality }
         return (inertial, skeleton)
@@ -151,15 +165,16 @@ public struct BundleClassifier: WindowClassifier {
             let block = w.count * inner
             for c in 0..<w.channels where factors[c] != 1 {
                 let f = factors[c]
-                for i in c * block ..< (c + 1) * block { values[i] *= f }
+                for i in c * block..<(c + 1) * block { values[i] *= f }
             }
         }
         var count = w.count
         if !WindowGrid.isRegular(w.times) {
             let hz = rate ?? Double(w.count) / max(seconds, 1e-9)
             count = max(2, Int((seconds * hz).rounded()))
-            values = WindowGrid.interpolate(values, channels: w.channels, inner: inner, times: w.times,
-                                            onto: WindowGrid.grid(seconds: seconds, count: count))
+            values = WindowGrid.interpolate(
+                values, channels: w.channels, inner: inner, times: w.times,
+                onto: WindowGrid.grid(seconds: seconds, count: count))
         }
         return DataArray(shape: w.joints == 0 ? [w.channels, count] : [w.channels, count, w.joints], values: values)
     }
@@ -173,22 +188,31 @@ public struct BundleClassifier: WindowClassifier {
         let seconds = spec.windowSeconds
         let end = Int64(seconds * 1e9)
         func times(_ n: Int) -> [Double] { (0..<n).map { seconds * Double($0 + 1) / Double(n) } }
-        var imu: ModalityWindow?, skel: ModalityWindow?
+        var imu: ModalityWindow?
+        var skel: ModalityWindow?
         if let c = spec.inertialChannels {
             let n = max(2, Int(seconds * (inertialRate ?? 50)))
-            let values = (0..<c * n).map { i in Float(sin(Double(i % n) * 0.3 + Double(i / n))) + (i / n == 2 ? 9.81 : 0) }
+            let values = (0..<c * n).map { i in
+                Float(sin(Double(i % n) * 0.3 + Double(i / n))) + (i / n == 2 ? 9.81 : 0)
+            }
             imu = ModalityWindow(channels: c, joints: 0, count: n, times: times(n), values: values)
         }
         if let c = spec.skeletonCoordinates, let j = spec.skeletonJoints {
             let n = max(2, Int(seconds * (skeletonRate ?? 30)))
             var values = [Float](repeating: 0, count: c * n * j)
-            for ci in 0..<c { for t in 0..<n { for ji in 0..<j {
-                values[(ci * n + t) * j + ji] = 0.1 * Float(ji + 1) * Float(ci + 1) + 0.01 * Float(sin(Double(t) * 0.2 + Double(ji)))
-            } } }
+            for ci in 0..<c {
+                for t in 0..<n {
+                    for ji in 0..<j {
+                        values[(ci * n + t) * j + ji] =
+                            0.1 * Float(ji + 1) * Float(ci + 1) + 0.01 * Float(sin(Double(t) * 0.2 + Double(ji)))
+                    }
+                }
+            }
             skel = ModalityWindow(channels: c, joints: j, count: n, times: times(n), values: values)
         }
         var windows: [Window] = []
-        for (i, s) in [(imu, skel), (imu, nil), (nil, skel)] where (i != nil || s != nil) && spec.accepts(inertial: i != nil, skeleton: s != nil) {
+        for (i, s) in [(imu, skel), (imu, nil), (nil, skel)]
+        where (i != nil || s != nil) && spec.accepts(inertial: i != nil, skeleton: s != nil) {
             windows.append(Window(subject: 0, start: 0, end: end, inertial: i, skeleton: s, readyAt: 0))
         }
         for (window, result) in zip(windows, classify(batch: windows)) {
@@ -199,7 +223,9 @@ public struct BundleClassifier: WindowClassifier {
             }
             let sum = p.reduce(0, +)
             guard p.count == spec.classNames.count, p.allSatisfy({ $0.isFinite && $0 >= 0 }), abs(sum - 1) < 1e-3 else {
-                throw ModelBundle.LoadError(source: source, problems: ["self-test (\(names)) produced no probability vector (\(p.count) values, sum \(sum))"])
+                throw ModelBundle.LoadError(
+                    source: source,
+                    problems: ["self-test (\(names)) produced no probability vector (\(p.count) values, sum \(sum))"])
             }
         }
     }

@@ -28,14 +28,21 @@ enum WindowGrid {
     /// Linear interpolation of values laid out `(C, T, inner)` row-major (inner = 1 for IMU, J for
     /// skeletons), sampled at increasing `times`, onto `grid`. Outside the sampled span the nearest
     /// sample is held. Returns `(C, grid.count, inner)`.
-    static func interpolate(_ values: [Float], channels: Int, inner: Int, times: [Double], onto grid: [Double]) -> [Float] {
-        let t = times.count, n = grid.count
-        precondition(t >= 1 && values.count == channels * t * inner, "interpolate: \(values.count) values for (\(channels), \(t), \(inner))")
+    static func interpolate(_ values: [Float], channels: Int, inner: Int, times: [Double], onto grid: [Double])
+        -> [Float]
+    {
+        let t = times.count
+        let n = grid.count
+        precondition(
+            t >= 1 && values.count == channels * t * inner,
+            "interpolate: \(values.count) values for (\(channels), \(t), \(inner))")
         var out = [Float](repeating: 0, count: channels * n * inner)
         for (g, b) in LinearInterpolation.brackets(times: times, grid: grid).enumerated() {
             let w = Float(b.weight)
             for c in 0..<channels {
-                let lo = (c * t + b.lower) * inner, hi = (c * t + b.upper) * inner, o = (c * n + g) * inner
+                let lo = (c * t + b.lower) * inner
+                let hi = (c * t + b.upper) * inner
+                let o = (c * n + g) * inner
                 for i in 0..<inner { out[o + i] = values[lo + i] + (values[hi + i] - values[lo + i]) * w }
             }
         }

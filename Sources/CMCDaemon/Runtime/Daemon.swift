@@ -33,9 +33,13 @@ public final class Daemon {
         self.config = config
         self.logger = logger
         self.notifier = notifier
-        reloadFailures = registry.counter("cmc_model_reload_failures_total", help: "SIGHUP reloads rejected (the previous model kept serving).")
-        lastReloadTime = registry.gauge("cmc_model_last_reload_timestamp_seconds", help: "When the last SIGHUP reload was tried (Unix time; 0: never).")
-        lastReloadSuccess = registry.gauge("cmc_model_last_reload_success", help: "1 if the last SIGHUP reload was accepted, 0 if rejected.")
+        reloadFailures = registry.counter(
+            "cmc_model_reload_failures_total", help: "SIGHUP reloads rejected (the previous model kept serving).")
+        lastReloadTime = registry.gauge(
+            "cmc_model_last_reload_timestamp_seconds",
+            help: "When the last SIGHUP reload was tried (Unix time; 0: never).")
+        lastReloadSuccess = registry.gauge(
+            "cmc_model_last_reload_success", help: "1 if the last SIGHUP reload was accepted, 0 if rejected.")
         lastReloadSuccess.set(1)
         ProcessMetrics.register(in: registry)
     }
@@ -49,9 +53,12 @@ public final class Daemon {
     private func publishModelInfo(_ classifier: BundleClassifier) {
         let meta = classifier.recognizer.bundle.metadata
         modelInfo?.set(0)
-        modelInfo = registry.gauge("cmc_model_info", help: "Always 1 for the model serving now (0 for models it replaced).",
-                                   labels: [("path", classifier.source), ("dataset", meta.dataset.name), ("method", meta.method),
-                                            ("classes", "\(meta.dataset.classNames.count)"), ("created", meta.created)])
+        modelInfo = registry.gauge(
+            "cmc_model_info", help: "Always 1 for the model serving now (0 for models it replaced).",
+            labels: [
+                ("path", classifier.source), ("dataset", meta.dataset.name), ("method", meta.method),
+                ("classes", "\(meta.dataset.classNames.count)"), ("created", meta.created),
+            ])
         modelInfo?.set(1)
     }
 
@@ -79,9 +86,13 @@ public final class Daemon {
             return Self.configurationError
         }
         do {
-            if config.metricsPort >= 0 { metricsServer = try MetricsHTTPServer(registry: registry, host: config.metricsAddress,
-                                                                                           port: UInt16(config.metricsPort)) }
-            let pipeline = try StreamPipeline(config: pipelineConfig, classifier: classifier, metrics: registry, logger: logger, notifier: notifier)
+            if config.metricsPort >= 0 {
+                metricsServer = try MetricsHTTPServer(
+                    registry: registry, host: config.metricsAddress,
+                    port: UInt16(config.metricsPort))
+            }
+            let pipeline = try StreamPipeline(
+                config: pipelineConfig, classifier: classifier, metrics: registry, logger: logger, notifier: notifier)
             self.pipeline = pipeline
             endpoints = try pipeline.start()
         } catch {
@@ -91,10 +102,14 @@ public final class Daemon {
             return 1
         }
         writeReadyFile()
-        logger.info("started", metadata: .fields(["imu": endpoints.imu.joined(separator: ","), "skeleton": endpoints.skeleton.joined(separator: ","),
-                                                         "labels": endpoints.labels.joined(separator: ","), "metrics": metricsAddress,
-                                                         "subjects": config.subjects?.description ?? "all", "workers": "\(config.workers)",
-                                                         "hop_s": "\(config.hopSeconds)", "clock": config.clock]))
+        logger.info(
+            "started",
+            metadata: .fields([
+                "imu": endpoints.imu.joined(separator: ","), "skeleton": endpoints.skeleton.joined(separator: ","),
+                "labels": endpoints.labels.joined(separator: ","), "metrics": metricsAddress,
+                "subjects": config.subjects?.description ?? "all", "workers": "\(config.workers)",
+                "hop_s": "\(config.hopSeconds)", "clock": config.clock,
+            ]))
         if let curve = pipelineConfig.curve { logCurve(curve) }
         announce(classifier)
         trimAt = MonotonicClock.now() + Self.trimInterval
@@ -111,11 +126,14 @@ public final class Daemon {
     /// stop. A script waits for the file instead of polling `/metrics` or parsing logs.
     private func writeReadyFile() {
         guard let path = config.readyFile else { return }
-        let info: [String: Any] = ["pid": Int(getpid()), "imu": endpoints.imu, "skeleton": endpoints.skeleton, "labels": endpoints.labels,
-                                   "metrics": metricsAddress, "model": config.model]
+        let info: [String: Any] = [
+            "pid": Int(getpid()), "imu": endpoints.imu, "skeleton": endpoints.skeleton, "labels": endpoints.labels,
+            "metrics": metricsAddress, "model": config.model,
+        ]
         let temporary = path + ".tmp-\(getpid())"
         do {
-            try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]).write(to: URL(fileURLWithPath: temporary))
+            try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]).write(
+                to: URL(fileURLWithPath: temporary))
             guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
             logger.warning("cannot write the ready file", metadata: .fields(["path": path, "problem": "\(error)"]))
@@ -135,8 +153,12 @@ public final class Daemon {
                 if let at = trimAt, MonotonicClock.now() >= at {
                     trimAt = MonotonicClock.now() + Self.trimInterval
                     let (before, after) = MemoryTrim.release()
-                    logger.debug("released freed memory", metadata: .fields(["rss_kib_before": before.map { "\($0)" } ?? "?",
-                                                                                     "rss_kib_after": after.map { "\($0)" } ?? "?"]))
+                    logger.debug(
+                        "released freed memory",
+                        metadata: .fields([
+                            "rss_kib_before": before.map { "\($0)" } ?? "?",
+                            "rss_kib_after": after.map { "\($0)" } ?? "?",
+                        ]))
                 }
                 if let failure = pipeline?.failure {
                     logger.error("pipeline failed, exiting", metadata: .fields(["reason": failure]))
@@ -150,10 +172,15 @@ public final class Daemon {
         let started = Date()
         let classifier = try BundleClassifier.load(path: config.model)
         let meta = classifier.recognizer.bundle.metadata
-        logger.info("model loaded", metadata: .fields([
-            "path": config.model, "method": meta.method, "dataset": meta.dataset.name, "classes": "\(meta.dataset.classNames.count)",
-            "window_s": "\(meta.windowSeconds)", "imu_channels": "\(classifier.spec.inertialChannels ?? 0)",
-            "joints": "\(classifier.spec.skeletonJoints ?? 0)", "load_ms": String(format: "%.0f", Date().timeIntervalSince(started) * 1e3)]))
+        logger.info(
+            "model loaded",
+            metadata: .fields([
+                "path": config.model, "method": meta.method, "dataset": meta.dataset.name,
+                "classes": "\(meta.dataset.classNames.count)",
+                "window_s": "\(meta.windowSeconds)", "imu_channels": "\(classifier.spec.inertialChannels ?? 0)",
+                "joints": "\(classifier.spec.skeletonJoints ?? 0)",
+                "load_ms": String(format: "%.0f", Date().timeIntervalSince(started) * 1e3),
+            ]))
         return classifier
     }
 
@@ -173,17 +200,23 @@ public final class Daemon {
             reloadFailures.increment()
             lastReloadSuccess.set(0)
             let current = (pipeline?.currentClassifier as? BundleClassifier)?.source ?? "the previous model"
-            logger.error("model reload rejected, still serving the previous model", metadata: .fields(["serving": current, "problem": "\(error)"]))
+            logger.error(
+                "model reload rejected, still serving the previous model",
+                metadata: .fields(["serving": current, "problem": "\(error)"]))
             notifier?.ready(status: status(serving: pipeline?.currentClassifier) + "; last reload rejected")
         }
     }
 
     /// Keys by path and public key only: the secret key's text never reaches a log line.
     private func logCurve(_ curve: PipelineCurve) {
-        logger.info("CURVE on", metadata: .fields([
-            "public_key": curve.keys.publicKey.z85, "secret_key_file": config.curveSecretKey ?? "",
-            "sensors": "\(curve.sensors.source) (\(curve.sensors.count) keys)", "consumers": "\(curve.consumers.source) (\(curve.consumers.count) keys)",
-            "upstream_server_key": curve.upstreamServerKey?.z85 ?? "none"]))
+        logger.info(
+            "CURVE on",
+            metadata: .fields([
+                "public_key": curve.keys.publicKey.z85, "secret_key_file": config.curveSecretKey ?? "",
+                "sensors": "\(curve.sensors.source) (\(curve.sensors.count) keys)",
+                "consumers": "\(curve.consumers.source) (\(curve.consumers.count) keys)",
+                "upstream_server_key": curve.upstreamServerKey?.z85 ?? "none",
+            ]))
     }
 
     /// A new allow-list applies to handshakes from now on; a broken file keeps the previous lists.
@@ -191,9 +224,13 @@ public final class Daemon {
         do {
             guard let lists = try config.loadAllowLists() else { return }
             pipeline?.replaceAllowLists(sensors: lists.sensors, consumers: lists.consumers)
-            logger.notice("CURVE allow-lists reloaded", metadata: .fields(["sensors": "\(lists.sensors.count)", "consumers": "\(lists.consumers.count)"]))
+            logger.notice(
+                "CURVE allow-lists reloaded",
+                metadata: .fields(["sensors": "\(lists.sensors.count)", "consumers": "\(lists.consumers.count)"]))
         } catch {
-            logger.error("CURVE allow-list reload rejected, keeping the previous lists", metadata: .fields(["problem": "\(error)"]))
+            logger.error(
+                "CURVE allow-list reload rejected, keeping the previous lists",
+                metadata: .fields(["problem": "\(error)"]))
         }
     }
 
@@ -206,7 +243,8 @@ public final class Daemon {
     private func status(serving classifier: (any WindowClassifier)?) -> String {
         let model = (classifier as? BundleClassifier)?.source ?? config.model
         let classes = classifier?.spec.classNames.count ?? 0
-        return "serving \(model) (\(classes) classes); imu=\(endpoints.imu.joined(separator: ",")) skeleton=\(endpoints.skeleton.joined(separator: ","))"
+        return
+            "serving \(model) (\(classes) classes); imu=\(endpoints.imu.joined(separator: ",")) skeleton=\(endpoints.skeleton.joined(separator: ","))"
             + " labels=\(endpoints.labels.joined(separator: ",")) metrics=\(metricsAddress)"
             + (curvePublicKey.map { " curve=\($0)" } ?? "")
     }

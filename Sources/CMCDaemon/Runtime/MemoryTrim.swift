@@ -21,6 +21,8 @@ enum MemoryTrim {
     /// `VmRSS` of /proc/self/status.
     static func residentKiB() -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+        return text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap {
+            Int($0.split(separator: " ").dropFirst().first ?? "")
+        }
     }
 }

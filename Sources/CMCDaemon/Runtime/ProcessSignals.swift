@@ -26,7 +26,7 @@ public enum ProcessSignals {
             let n = sigtimedwait(&set, nil, &ts)
             if n > 0 { return n }
             if errno == EINTR { continue }
-            return nil  // EAGAIN: timed out
+            return nil // EAGAIN: timed out
         }
     }
 
@@ -43,9 +43,13 @@ public enum ProcessSignals {
         return flag
     }
 
-
     public static func name(_ signal: Int32) -> String {
-        switch signal { case SIGTERM: "SIGTERM"; case SIGINT: "SIGINT"; case SIGHUP: "SIGHUP"; default: "signal \(signal)" }
+        switch signal {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGHUP: "SIGHUP"
+        default: "signal \(signal)"
+        }
     }
 
     private static func makeSet(_ signals: [Int32]) -> sigset_t {

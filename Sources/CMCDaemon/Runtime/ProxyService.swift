@@ -55,7 +55,10 @@ public struct ProxyService: Sendable {
         let counts = ProxyTraffic(registry: registry)
         var metricsServer: MetricsHTTPServer?
         if metricsPort >= 0 {
-            do { metricsServer = try MetricsHTTPServer(registry: registry, host: metricsAddress, port: UInt16(metricsPort)) } catch {
+            do {
+                metricsServer = try MetricsHTTPServer(
+                    registry: registry, host: metricsAddress, port: UInt16(metricsPort))
+            } catch {
                 logger.error("startup failed: metrics on \(metricsAddress):\(metricsPort): \(error)")
                 return 1
             }
@@ -71,11 +74,12 @@ public struct ProxyService: Sendable {
                 try sub.setHighWaterMarks(receive: 100_000)
                 try sub.connect(captureAddress)
                 while let parts = try sub.receive() { counts.count(parts) }
-            } catch {}  // the context was shut down
+            } catch {} // the context was shut down
         }
         counting.name = "cmc-proxy-metrics"
         let setup = Locked<Result<(frontend: [String], backend: [String]), any Error>?>(nil)
-        let ready = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let ready = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
         let failure = Locked<String?>(nil)
         let thread = Thread { [self] in
             defer { finished.signal() }
@@ -92,8 +96,10 @@ public struct ProxyService: Sendable {
                 try xsub.limitInboundMessages(toBytes: FrameCodec.maxInboundPartBytes)
                 try xpub.limitInboundMessages(toBytes: Topic.maxSubscriptionBytes)
                 if let curve {
-                    try xsub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.publishersDomain))
-                    try xpub.configureCurve(.server(secretKey: curve.keys.secretKey, domain: ProxyCurve.subscribersDomain))
+                    try xsub.configureCurve(
+                        .server(secretKey: curve.keys.secretKey, domain: ProxyCurve.publishersDomain))
+                    try xpub.configureCurve(
+                        .server(secretKey: curve.keys.secretKey, domain: ProxyCurve.subscribersDomain))
                 }
                 let capture = try ZMQSocket(context: context, type: .pub)
                 sockets.append(capture)
@@ -104,23 +110,34 @@ public struct ProxyService: Sendable {
                 ready.signal()
                 try ZMQProxy.run(frontend: xsub, backend: xpub, capture: capture)
             } catch {
-                if setup.current == nil { setup.withLock { $0 = .failure(error) }; ready.signal() } else { failure.withLock { $0 = "\(error)" } }
+                if setup.current == nil {
+                    setup.withLock { $0 = .failure(error) }
+                    ready.signal()
+                } else {
+                    failure.withLock { $0 = "\(error)" }
+                }
             }
         }
         thread.name = "cmc-proxy"
         thread.start()
         ready.wait()
         counting.start()
-        guard case let .success(bound)? = setup.current else {
-            if case let .failure(error)? = setup.current { logger.error("startup failed: \(error)") }
+        guard case .success(let bound)? = setup.current else {
+            if case .failure(let error)? = setup.current { logger.error("startup failed: \(error)") }
             finished.wait()
             return 1
         }
-        logger.info("proxy running", metadata: .fields(["frontend": bound.frontend.joined(separator: ","),
-                                                               "backend": bound.backend.joined(separator: ","),
-                                                               "metrics": metricsServer.map { "\(metricsAddress):\($0.port)" } ?? "off"]))
-        notifier?.ready(status: "proxying; frontend=\(bound.frontend.joined(separator: ",")) backend=\(bound.backend.joined(separator: ","))"
-                        + (curve.map { " curve=\($0.keys.publicKey.z85)" } ?? ""))
+        logger.info(
+            "proxy running",
+            metadata: .fields([
+                "frontend": bound.frontend.joined(separator: ","),
+                "backend": bound.backend.joined(separator: ","),
+                "metrics": metricsServer.map { "\(metricsAddress):\($0.port)" } ?? "off",
+            ]))
+        notifier?.ready(
+            status:
+                "proxying; frontend=\(bound.frontend.joined(separator: ",")) backend=\(bound.backend.joined(separator: ","))"
+                + (curve.map { " curve=\($0.keys.publicKey.z85)" } ?? ""))
         var status: Int32 = 0
         var lastPing = MonotonicClock.now()
         while true {
@@ -157,25 +174,43 @@ final class ProxyTraffic: Sendable {
     static let kinds = ["imu", "skeleton", "labels", "actions", "subscriptions", "other"]
 
     init(registry: MetricsRegistry) {
-        messages = Dictionary(uniqueKeysWithValues: Self.kinds.map {
-            ($0, registry.counter("cmc_proxy_messages_total", help: "Messages forwarded, by kind (subscriptions travel upstream).",
-                                  labels: [("kind", $0)]))
-        })
-        bytes = Dictionary(uniqueKeysWithValues: Self.kinds.map {
-            ($0, registry.counter("cmc_proxy_bytes_total", help: "Bytes forwarded (all parts), by kind.", labels: [("kind", $0)]))
-        })
+        messages = Dictionary(
+            uniqueKeysWithValues: Self.kinds.map {
+                (
+                    $0,
+                    registry.counter(
+                        "cmc_proxy_messages_total",
+                        help: "Messages forwarded, by kind (subscriptions travel upstream).",
+                        labels: [("kind", $0)])
+                )
+            })
+        bytes = Dictionary(
+            uniqueKeysWithValues: Self.kinds.map {
+                (
+                    $0,
+                    registry.counter(
+                        "cmc_proxy_bytes_total", help: "Bytes forwarded (all parts), by kind.", labels: [("kind", $0)])
+                )
+            })
     }
 
     /// Counts one captured message (the capture socket delivers whole messages to a SUB).
     func count(_ parts: [[UInt8]]) {
         guard let first = parts.first else { return }
         let kind: String
-        if parts.count == 1, let b = first.first, b <= 1 { kind = "subscriptions" }
-        else if first.starts(with: Array("imu/".utf8)) { kind = "imu" }
-        else if first.starts(with: Array("skel/".utf8)) { kind = "skeleton" }
-        else if first.starts(with: Array("label/".utf8)) { kind = "labels" }
-        else if first.starts(with: Array("action/".utf8)) { kind = "actions" }
-        else { kind = "other" }
+        if parts.count == 1, let b = first.first, b <= 1 {
+            kind = "subscriptions"
+        } else if first.starts(with: Array("imu/".utf8)) {
+            kind = "imu"
+        } else if first.starts(with: Array("skel/".utf8)) {
+            kind = "skeleton"
+        } else if first.starts(with: Array("label/".utf8)) {
+            kind = "labels"
+        } else if first.starts(with: Array("action/".utf8)) {
+            kind = "actions"
+        } else {
+            kind = "other"
+        }
         messages[kind]?.increment()
         bytes[kind]?.increment(by: Double(parts.reduce(0) { $0 + $1.count }))
     }

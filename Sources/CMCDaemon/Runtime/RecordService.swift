@@ -8,13 +8,16 @@ import Foundation
 /// SIGKILL) loses at most the one being written.
 public enum RecordService {
     /// Returns the exit status. Call `ProcessSignals.block()` first.
-    public static func run(config: RecorderConfig, seconds: Double?, count: Int?, logger: Logger,
-                           progress: ((Int) -> Void)? = nil) -> Int32 {
+    public static func run(
+        config: RecorderConfig, seconds: Double?, count: Int?, logger: Logger,
+        progress: ((Int) -> Void)? = nil
+    ) -> Int32 {
         let recorder: StreamRecorder
         do {
             recorder = try StreamRecorder(config: config, logger: logger)
             let bound = try recorder.start()
-            logger.info("recording", metadata: .fields(["file": config.path, "endpoints": bound.joined(separator: ",")]))
+            logger.info(
+                "recording", metadata: .fields(["file": config.path, "endpoints": bound.joined(separator: ",")]))
         } catch {
             logger.error("cannot record: \(error)")
             return 1
@@ -36,7 +39,8 @@ public enum RecordService {
         }
         let written = recorder.stop()
         if let error = recorder.error {
-            logger.error("recording failed", metadata: .fields(["file": config.path, "messages": "\(written)", "error": error]))
+            logger.error(
+                "recording failed", metadata: .fields(["file": config.path, "messages": "\(written)", "error": error]))
             return 1
         }
         logger.info("recorded", metadata: .fields(["file": config.path, "messages": "\(written)"]))

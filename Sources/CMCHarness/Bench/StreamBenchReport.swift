@@ -22,8 +22,10 @@ public struct StreamBenchReport: Codable, Sendable {
 
         enum CodingKeys: String, CodingKey {
             case subjects, passed, reason, labels
-            case expectedLabels = "expected_labels", framesSent = "frames_sent", framesDropped = "frames_dropped", framesLost = "frames_lost"
-            case framesMalformed = "frames_malformed", windowsSkippedBusy = "windows_skipped_busy", latencyMs = "latency_ms"
+            case expectedLabels = "expected_labels", framesSent = "frames_sent", framesDropped = "frames_dropped",
+                framesLost = "frames_lost"
+            case framesMalformed = "frames_malformed", windowsSkippedBusy = "windows_skipped_busy", latencyMs =
+                "latency_ms"
             case daemonEndToEndMs = "daemon_end_to_end_ms", cpuCores = "cpu_cores"
         }
     }
@@ -69,22 +71,31 @@ public struct StreamBenchReport: Codable, Sendable {
     public var summary: String {
         var lines = ["── cmc-bench stream " + String(repeating: "─", count: 52)]
         lines.append("model        \(model)")
-        lines.append("host         " + host.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        lines.append(
+            "host         " + host.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         lines.append("latency      1 subject: \(latencyMs.line)")
-        lines.append("capacity     max \(maxSubjects) subjects (zero frames dropped, zero windows skipped, p99 < \(Int(p99LimitMs)) ms)")
+        lines.append(
+            "capacity     max \(maxSubjects) subjects (zero frames dropped, zero windows skipped, p99 < \(Int(p99LimitMs)) ms)"
+        )
         for l in levels {
-            lines.append(String(format: "  %4d  %@  p50 %6.1f  p99 %6.1f ms  labels %d/%d  dropped %d lost %d busy %d  cpu %.2f cores%@",
-                                l.subjects, l.passed ? "pass" : "FAIL", l.latencyMs.p50, l.latencyMs.p99, l.labels, l.expectedLabels,
-                                l.framesDropped, l.framesLost, l.windowsSkippedBusy, l.cpuCores, l.passed ? "" : "  (\(l.reason))"))
+            lines.append(
+                String(
+                    format:
+                        "  %4d  %@  p50 %6.1f  p99 %6.1f ms  labels %d/%d  dropped %d lost %d busy %d  cpu %.2f cores%@",
+                    l.subjects, l.passed ? "pass" : "FAIL", l.latencyMs.p50, l.latencyMs.p99, l.labels,
+                    l.expectedLabels,
+                    l.framesDropped, l.framesLost, l.windowsSkippedBusy, l.cpuCores, l.passed ? "" : "  (\(l.reason))"))
         }
         if let a = accuracy {
             func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", $0 * 100) } ?? "n/a" }
-            lines.append("accuracy     \(a.dataset), \(a.clips) clips: offline clips \(pct(a.clipAccuracy)); stream \(pct(a.stream.accuracy)) published, "
-                         + "\(pct(a.stream.rawAccuracy)) raw windows, \(pct(a.stream.clipVoteAccuracy)) clip vote")
+            lines.append(
+                "accuracy     \(a.dataset), \(a.clips) clips: offline clips \(pct(a.clipAccuracy)); stream \(pct(a.stream.accuracy)) published, "
+                    + "\(pct(a.stream.rawAccuracy)) raw windows, \(pct(a.stream.clipVoteAccuracy)) clip vote")
             if let st = a.stream.stream {
-                lines.append("events       window accuracy \(pct(st.windowAccuracy)) at the window centre; \(st.events) action events for "
-                             + "\(st.clips) clips: P \(pct(st.eventPrecision)), R \(pct(st.eventRecall)), F1 \(pct(st.eventF1)); "
-                             + "latency \(st.eventLatencyMs.line)")
+                lines.append(
+                    "events       window accuracy \(pct(st.windowAccuracy)) at the window centre; \(st.events) action events for "
+                        + "\(st.clips) clips: P \(pct(st.eventPrecision)), R \(pct(st.eventRecall)), F1 \(pct(st.eventF1)); "
+                        + "latency \(st.eventLatencyMs.line)")
             }
         }
         lines += notes.map { "note         \($0)" }

@@ -43,30 +43,44 @@ public enum StreamBenchmark {
         Runtime.configureAllocator()
         let classifier = try BundleClassifier.load(path: options.modelPath)
         let meta = classifier.recognizer.bundle.metadata
-        log("model \(options.modelPath): \(meta.dataset.name), \(meta.dataset.classNames.count) classes, window \(meta.windowSeconds) s")
+        log(
+            "model \(options.modelPath): \(meta.dataset.name), \(meta.dataset.classNames.count) classes, window \(meta.windowSeconds) s"
+        )
         var notes: [String] = []
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        let load =
+            (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(
+                separator: " ") ?? "?"
         let host = ["cores": "\(ProcessInfo.processInfo.activeProcessorCount)", "loadavg_before": load]
         if let first = Double(load.split(separator: " ").first ?? ""), first > 0.5 {
-            notes.append("the machine was already loaded (load average \(load)) when the benchmark started: figures are contended")
+            notes.append(
+                "the machine was already loaded (load average \(load)) when the benchmark started: figures are contended"
+            )
         }
         if meta.method == "untrained" {
-            notes.append("the model is untrained (random weights): latency and capacity are those of the real architecture, accuracy is chance level")
+            notes.append(
+                "the model is untrained (random weights): latency and capacity are those of the real architecture, accuracy is chance level"
+            )
         }
         let warmup = meta.windowSeconds + 1.5
 
         log("latency: 1 subject, \(Int(options.latencySeconds)) s …")
-        let single = try level(subjects: 1, seconds: warmup + options.latencySeconds, warmup: warmup, classifier: classifier, options: options)
+        let single = try level(
+            subjects: 1, seconds: warmup + options.latencySeconds, warmup: warmup, classifier: classifier,
+            options: options)
         log("  \(single.latencyMs.line)")
 
         var levels: [StreamBenchReport.Level] = []
         var maxSubjects = 0
         for n in options.levels {
             log("capacity: \(n) subjects, \(Int(options.measureSeconds)) s …")
-            let l = try level(subjects: n, seconds: warmup + options.measureSeconds, warmup: warmup, classifier: classifier, options: options)
+            let l = try level(
+                subjects: n, seconds: warmup + options.measureSeconds, warmup: warmup, classifier: classifier,
+                options: options)
             levels.append(l)
-            log("  \(l.passed ? "pass" : "FAIL (\(l.reason))"): p99 \(String(format: "%.1f", l.latencyMs.p99)) ms, labels \(l.labels)/\(l.expectedLabels), "
-                + "dropped \(l.framesDropped), busy \(l.windowsSkippedBusy), cpu \(String(format: "%.2f", l.cpuCores)) cores")
+            log(
+                "  \(l.passed ? "pass" : "FAIL (\(l.reason))"): p99 \(String(format: "%.1f", l.latencyMs.p99)) ms, labels \(l.labels)/\(l.expectedLabels), "
+                    + "dropped \(l.framesDropped), busy \(l.windowsSkippedBusy), cpu \(String(format: "%.2f", l.cpuCores)) cores"
+            )
             if !l.passed { break }
             maxSubjects = n
         }
@@ -78,18 +92,26 @@ public enum StreamBenchmark {
                 log("accuracy skipped: \(error)")
             }
         }
-        let settings = ["workers": "\(options.workers)", "max_batch": "\(options.maxBatch)", "hop_s": "\(options.hopSeconds)",
-                        "imu_hz": "50", "skeleton_hz": "30", "measure_s": "\(options.measureSeconds)", "transport": "tcp loopback",
-                        "clock": "shared"]
-        return StreamBenchReport(model: options.modelPath, latencyMs: single.latencyMs, maxSubjects: maxSubjects, p99LimitMs: options.p99LimitMs,
-                                 levels: levels, accuracy: accuracy, settings: settings, host: host, notes: notes)
+        let settings = [
+            "workers": "\(options.workers)", "max_batch": "\(options.maxBatch)", "hop_s": "\(options.hopSeconds)",
+            "imu_hz": "50", "skeleton_hz": "30", "measure_s": "\(options.measureSeconds)", "transport": "tcp loopback",
+            "clock": "shared",
+        ]
+        return StreamBenchReport(
+            model: options.modelPath, latencyMs: single.latencyMs, maxSubjects: maxSubjects,
+            p99LimitMs: options.p99LimitMs,
+            levels: levels, accuracy: accuracy, settings: settings, host: host, notes: notes)
     }
 
     /// A pipeline configured like `cmcd`'s defaults, on ephemeral loopback ports, sensor clock shared
     /// with this process (so window bounds map exactly onto the sender's timeline).
-    static func pipeline(_ classifier: BundleClassifier, options: Options, smoothing: Int? = nil) throws -> (StreamPipeline, BoundEndpoints) {
+    static func pipeline(_ classifier: BundleClassifier, options: Options, smoothing: Int? = nil) throws -> (
+        StreamPipeline, BoundEndpoints
+    ) {
         var config = DaemonConfig()
-        config.imu = ["bind:tcp://127.0.0.1:*"]; config.skeleton = ["bind:tcp://127.0.0.1:*"]; config.labels = ["bind:tcp://127.0.0.1:*"]
+        config.imu = ["bind:tcp://127.0.0.1:*"]
+        config.skeleton = ["bind:tcp://127.0.0.1:*"]
+        config.labels = ["bind:tcp://127.0.0.1:*"]
         config.clock = "shared"
         config.workers = options.workers
         config.maxBatch = options.maxBatch
@@ -102,28 +124,37 @@ public enum StreamBenchmark {
     }
 
     static func targets(_ bound: BoundEndpoints) -> ReplayTargets {
-        ReplayTargets(imu: bound.imu.map(Endpoint.connect), skeleton: bound.skeleton.map(Endpoint.connect), labels: bound.labels.map(Endpoint.connect))
+        ReplayTargets(
+            imu: bound.imu.map(Endpoint.connect), skeleton: bound.skeleton.map(Endpoint.connect),
+            labels: bound.labels.map(Endpoint.connect))
     }
 
     /// One load level: `subjects` synthetic subjects for `seconds`, scored after `warmup`.
-    static func level(subjects: Int, seconds: Double, warmup: Double, classifier: BundleClassifier, options: Options) throws -> StreamBenchReport.Level {
+    static func level(subjects: Int, seconds: Double, warmup: Double, classifier: BundleClassifier, options: Options)
+        throws -> StreamBenchReport.Level
+    {
         let (pipeline, bound) = try pipeline(classifier, options: options)
         defer { pipeline.stop() }
-        let scripts = SyntheticStreams.scripts(subjects: subjects, seconds: seconds, info: classifier.recognizer.bundle.metadata.dataset,
-                                               phaseSpread: options.hopSeconds)
+        let scripts = SyntheticStreams.scripts(
+            subjects: subjects, seconds: seconds, info: classifier.recognizer.bundle.metadata.dataset,
+            phaseSpread: options.hopSeconds)
         let context = try ZMQContext()
-        let cpuBefore = cpuSeconds(), wallBefore = MonotonicClock.now()
-        let outcome = try ReplaySession.run(scripts: scripts, targets: targets(bound), send: SendOptions(), evaluate: true, drainSeconds: 2,
-                                            context: context)
+        let cpuBefore = cpuSeconds()
+        let wallBefore = MonotonicClock.now()
+        let outcome = try ReplaySession.run(
+            scripts: scripts, targets: targets(bound), send: SendOptions(), evaluate: true, drainSeconds: 2,
+            context: context)
         let cpu = (cpuSeconds() - cpuBefore) / (Double(MonotonicClock.now() - wallBefore) * 1e-9)
 
         let tracks = SendTracks(log: outcome.log, streams: scripts)
         let index = Dictionary(uniqueKeysWithValues: scripts.enumerated().map { ($0.element.subject, $0.offset) })
-        var latencies: [Double] = [], endToEnd: [Double] = []
+        var latencies: [Double] = []
+        var endToEnd: [Double] = []
         var counted = 0
         for r in outcome.labels {
             guard let s = index[r.event.subject] else { continue }
-            let placed = StreamEvaluation.place(r, stream: s, script: scripts[s], tracks: tracks, origin: outcome.log.origin, minCoverage: 0)
+            let placed = StreamEvaluation.place(
+                r, stream: s, script: scripts[s], tracks: tracks, origin: outcome.log.origin, minCoverage: 0)
             let phase = scripts[s].duration - seconds
             guard placed.end - phase >= warmup else { continue }
             counted += 1
@@ -132,57 +163,80 @@ public enum StreamBenchmark {
         }
         let expected = subjects * Int(((seconds - warmup) / options.hopSeconds).rounded(.down))
         let m = pipeline.metrics
-        var dropped = 0.0, lost = 0.0, malformed = 0.0
+        var dropped = 0.0
+        var lost = 0.0
+        var malformed = 0.0
         for modality in Modality.allCases {
             for reason in DropReason.allCases { dropped += m.dropped(modality, reason).current }
             lost += m.lost(modality).current
-            for reason in ["truncated", "magic", "version", "type", "invalid", "non_finite", "timestamps", "length", "model_mismatch"] {
+            for reason in [
+                "truncated", "magic", "version", "type", "invalid", "non_finite", "timestamps", "length",
+                "model_mismatch",
+            ] {
                 malformed += m.malformed(modality, reason).current
             }
         }
         let busy = Int(m.skipped(.busy).current)
         let latency = LatencyStats(latencies)
         var reasons: [String] = []
-        if dropped + lost + malformed > 0 { reasons.append("\(Int(dropped + lost + malformed)) frames dropped or lost") }
+        if dropped + lost + malformed > 0 {
+            reasons.append("\(Int(dropped + lost + malformed)) frames dropped or lost")
+        }
         if busy > 0 { reasons.append("\(busy) windows skipped (inference behind)") }
         if latency.p99 >= options.p99LimitMs { reasons.append(String(format: "p99 %.1f ms", latency.p99)) }
         if Double(counted) < 0.95 * Double(expected) { reasons.append("only \(counted) of \(expected) labels") }
         return StreamBenchReport.Level(
-            subjects: subjects, passed: reasons.isEmpty, reason: reasons.joined(separator: ", "), labels: counted, expectedLabels: expected,
-            framesSent: outcome.log.sent.values.reduce(0, +), framesDropped: Int(dropped), framesLost: Int(lost), framesMalformed: Int(malformed),
+            subjects: subjects, passed: reasons.isEmpty, reason: reasons.joined(separator: ", "), labels: counted,
+            expectedLabels: expected,
+            framesSent: outcome.log.sent.values.reduce(0, +), framesDropped: Int(dropped), framesLost: Int(lost),
+            framesMalformed: Int(malformed),
             windowsSkippedBusy: busy, latencyMs: latency, daemonEndToEndMs: LatencyStats(endToEnd), cpuCores: cpu)
     }
 
     /// Offline clip accuracy versus stream accuracy on the dataset's validation subjects.
-    static func measureAccuracy(classifier: BundleClassifier, options: Options, log: (String) -> Void) throws -> StreamBenchReport.Accuracy {
+    static func measureAccuracy(classifier: BundleClassifier, options: Options, log: (String) -> Void) throws
+        -> StreamBenchReport.Accuracy
+    {
         let meta = classifier.recognizer.bundle.metadata
-        guard let kind = DatasetKind(rawValue: meta.dataset.name) else { throw DatasetReplay.Missing(description: "no reader for dataset \(meta.dataset.name)") }
+        guard let kind = DatasetKind(rawValue: meta.dataset.name) else {
+            throw DatasetReplay.Missing(description: "no reader for dataset \(meta.dataset.name)")
+        }
         var session = SessionOptions()
         session.lanes = options.accuracyLanes
-        let loaded = try DatasetReplay.load(DatasetSelection(kind: kind, root: options.dataRoot, split: .val), session: session)
+        let loaded = try DatasetReplay.load(
+            DatasetSelection(kind: kind, root: options.dataRoot, split: .val), session: session)
         log("accuracy: \(loaded.samples.count) clips of \(loaded.description) …")
         var predictions: [Int] = []
         for start in stride(from: 0, to: loaded.samples.count, by: 64) {
             let chunk = loaded.samples[start..<min(start + 64, loaded.samples.count)]
-            predictions += try classifier.recognizer.recognize(batch: chunk.map { ($0.inertial, $0.skeleton) }).map(\.label)
+            predictions += try classifier.recognizer.recognize(batch: chunk.map { ($0.inertial, $0.skeleton) }).map(
+                \.label)
         }
-        let clipAccuracy = Double(zip(predictions, loaded.samples).filter { $0 == $1.label }.count) / Double(max(1, loaded.samples.count))
+        let clipAccuracy =
+            Double(zip(predictions, loaded.samples).filter { $0 == $1.label }.count)
+            / Double(max(1, loaded.samples.count))
         let (pipeline, bound) = try pipeline(classifier, options: options)
         defer { pipeline.stop() }
         var send = SendOptions()
         send.speed = options.accuracySpeed
-        let outcome = try ReplaySession.run(scripts: loaded.scripts, targets: targets(bound), send: send, evaluate: true, context: try ZMQContext())
+        let outcome = try ReplaySession.run(
+            scripts: loaded.scripts, targets: targets(bound), send: send, evaluate: true, context: try ZMQContext())
         guard let stream = outcome.evaluation else { throw DatasetReplay.Missing(description: "no evaluation") }
-        log(String(format: "  offline clips %.1f %%, stream %.1f %% (raw %.1f %%, clip vote %.1f %%)", clipAccuracy * 100, (stream.accuracy ?? 0) * 100,
-                   (stream.rawAccuracy ?? 0) * 100, (stream.clipVoteAccuracy ?? 0) * 100))
-        return StreamBenchReport.Accuracy(dataset: loaded.description, clips: loaded.samples.count, clipAccuracy: clipAccuracy, stream: stream,
-                                          speed: options.accuracySpeed, lanes: options.accuracyLanes)
+        log(
+            String(
+                format: "  offline clips %.1f %%, stream %.1f %% (raw %.1f %%, clip vote %.1f %%)", clipAccuracy * 100,
+                (stream.accuracy ?? 0) * 100,
+                (stream.rawAccuracy ?? 0) * 100, (stream.clipVoteAccuracy ?? 0) * 100))
+        return StreamBenchReport.Accuracy(
+            dataset: loaded.description, clips: loaded.samples.count, clipAccuracy: clipAccuracy, stream: stream,
+            speed: options.accuracySpeed, lanes: options.accuracyLanes)
     }
 
     /// User + system CPU seconds of this process so far.
     static func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6 + Double(usage.ru_stime.tv_sec)
+            + Double(usage.ru_stime.tv_usec) * 1e-6
     }
 }

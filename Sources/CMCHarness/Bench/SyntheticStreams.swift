@@ -10,31 +10,39 @@ import Foundation
 /// Every subject moves all the time (a 1–2.5 Hz swing, well above the segmenter's motion threshold):
 /// the worst case for the daemon, where no window is idle and every window is inferred.
 public enum SyntheticStreams {
-    public static func scripts(subjects: Int, seconds: Double, info: DatasetInfo, imuRate: Double = 50, skeletonRate: Double = 30,
-                               phaseSpread: Double = 0.5, firstSubject: UInt32 = 1) -> [StreamScript] {
+    public static func scripts(
+        subjects: Int, seconds: Double, info: DatasetInfo, imuRate: Double = 50, skeletonRate: Double = 30,
+        phaseSpread: Double = 0.5, firstSubject: UInt32 = 1
+    ) -> [StreamScript] {
         let units = SessionBuilder.wireUnits(info)
         let channels = info.inertialChannels.count
-        let coordinates = info.skeletonDimensions ?? 3, joints = info.jointCount ?? 0
+        let coordinates = info.skeletonDimensions ?? 3
+        let joints = info.jointCount ?? 0
         // Metres for m-trained models; the same pose scaled for mm-trained ones.
         let scale: Float = units.skeleton == .millimetres ? 1000 : 1
         let g: Float = units.imu.first == .standardGravity ? 1 : 9.80665
         return (0..<subjects).map { i in
             let phase = Int64((Double(i) * 0.618_033_988_75).truncatingRemainder(dividingBy: 1) * phaseSpread * 1e9)
-            var imu: ScriptedSamples?, skeleton: ScriptedSamples?
-            let w = 2 * Float.pi * (1 + 0.25 * Float(i % 7))   // each subject moves at its own pace
+            var imu: ScriptedSamples?
+            var skeleton: ScriptedSamples?
+            let w = 2 * Float.pi * (1 + 0.25 * Float(i % 7)) // each subject moves at its own pace
             if channels > 0 {
                 var s = ScriptedSamples(channels: channels, joints: 0, units: units.imu)
                 let period = Int64((1e9 / imuRate).rounded())
                 for k in 0..<Int(seconds * imuRate) {
                     let t = Float(k) / Float(imuRate)
-                    s.append(time: phase + Int64(k) * period, sample: (0..<channels).map { c in
-                        (c == 2 ? g : 0) + 0.3 * g * sin(w * t + Float(c)) + (c >= 3 ? 120 * cos(w * t + Float(c)) : 0)
-                    })
+                    s.append(
+                        time: phase + Int64(k) * period,
+                        sample: (0..<channels).map { c in
+                            (c == 2 ? g : 0) + 0.3 * g * sin(w * t + Float(c))
+                                + (c >= 3 ? 120 * cos(w * t + Float(c)) : 0)
+                        })
                 }
                 imu = s
             }
             if joints > 0 {
-                var s = ScriptedSamples(channels: coordinates, joints: joints, units: Array(repeating: units.skeleton, count: coordinates))
+                var s = ScriptedSamples(
+                    channels: coordinates, joints: joints, units: Array(repeating: units.skeleton, count: coordinates))
                 let period = Int64((1e9 / skeletonRate).rounded())
                 for k in 0..<Int(seconds * skeletonRate) {
                     let t = Float(k) / Float(skeletonRate)
@@ -42,7 +50,8 @@ public enum SyntheticStreams {
                     for j in 0..<joints {
                         for c in 0..<coordinates {
                             // A standing figure: joints spread over 1.7 m height, limbs swinging.
-                            let base: Float = c == 1 ? 1.7 - 1.7 * Float(j) / Float(joints) : (c == 0 ? 0.1 * Float(j % 5 - 2) : 2.5)
+                            let base: Float =
+                                c == 1 ? 1.7 - 1.7 * Float(j) / Float(joints) : (c == 0 ? 0.1 * Float(j % 5 - 2) : 2.5)
                             pose[j * coordinates + c] = (base + 0.05 * sin(w * t + Float(j))) * scale
                         }
                     }
@@ -50,7 +59,9 @@ public enum SyntheticStreams {
                 }
                 skeleton = s
             }
-            return StreamScript(subject: firstSubject + UInt32(i), clips: [], imu: imu, skeleton: skeleton, duration: seconds + Double(phase) * 1e-9)
+            return StreamScript(
+                subject: firstSubject + UInt32(i), clips: [], imu: imu, skeleton: skeleton,
+                duration: seconds + Double(phase) * 1e-9)
         }
     }
 }

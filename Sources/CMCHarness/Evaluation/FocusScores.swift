@@ -41,9 +41,14 @@ public struct FocusScores: Codable, Sendable, Equatable {
     public var lenient: Detection
 
     /// Scores the events of every stream against its clips (`actions[i].stream` indexes `scripts`).
-    public init(classes: [String], scripts: [StreamScript], actions: [StreamScores.PlacedAction], iouThreshold: Double = 0.5) {
+    public init(
+        classes: [String], scripts: [StreamScript], actions: [StreamScores.PlacedAction], iouThreshold: Double = 0.5
+    ) {
         let focus = Set(classes)
-        var clips = 0, events = 0, strict = 0, lenient = 0
+        var clips = 0
+        var events = 0
+        var strict = 0
+        var lenient = 0
         for (index, script) in scripts.enumerated() {
             let mine = actions.filter { $0.stream == index && focus.contains($0.label) }
             let focusClips = script.clips.filter { focus.contains($0.className) }
@@ -78,10 +83,13 @@ extension FocusScores {
         if names == ["none"] { return [] }
         let known = Set(info.classNames)
         if let bad = names.first(where: { !known.contains($0) }) {
-            throw UnknownClass(description: "focus class '\(bad)' is not a class of \(info.name) "
-                               + "(\(info.classNames.joined(separator: ", ")))")
+            throw UnknownClass(
+                description: "focus class '\(bad)' is not a class of \(info.name) "
+                    + "(\(info.classNames.joined(separator: ", ")))")
         }
-        guard !names.isEmpty else { throw UnknownClass(description: "no focus class named (give class names, or none)") }
+        guard !names.isEmpty else {
+            throw UnknownClass(description: "no focus class named (give class names, or none)")
+        }
         var seen = Set<String>()
         return names.filter { seen.insert($0).inserted }
     }

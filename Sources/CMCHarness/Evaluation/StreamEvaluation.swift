@@ -47,7 +47,8 @@ public struct StreamEvaluation: Codable, Sendable {
         case streams, clips, labels, idle, transition, scored, accuracy, notes, stream
         case foreignLabels = "foreign_labels", rawAccuracy = "raw_accuracy", unknownRate = "unknown_rate"
         case clipVoteAccuracy = "clip_vote_accuracy", clipsScored = "clips_scored", fallbackLabels = "fallback_labels"
-        case latencyMs = "latency_ms", daemonEndToEndMs = "daemon_end_to_end_ms", inferenceMs = "inference_ms", minCoverage = "min_coverage"
+        case latencyMs = "latency_ms", daemonEndToEndMs = "daemon_end_to_end_ms", inferenceMs = "inference_ms",
+            minCoverage = "min_coverage"
     }
 
     /// One event placed on its stream's timeline.
@@ -61,27 +62,40 @@ public struct StreamEvaluation: Codable, Sendable {
         public var latencyMs: Double?
     }
 
-    public static func evaluate(scripts: [StreamScript], log: SendLog, labels: [LabelCollector.Received],
-                                actions: [LabelCollector.ReceivedAction] = [], minCoverage: Double = 0.75,
-                                focusClasses: [String] = []) -> StreamEvaluation {
+    public static func evaluate(
+        scripts: [StreamScript], log: SendLog, labels: [LabelCollector.Received],
+        actions: [LabelCollector.ReceivedAction] = [], minCoverage: Double = 0.75,
+        focusClasses: [String] = []
+    ) -> StreamEvaluation {
         let tracks = SendTracks(log: log, streams: scripts)
-        let streamOf = Dictionary(scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
-        var result = StreamEvaluation(streams: scripts.count, clips: scripts.reduce(0) { $0 + $1.clips.count }, labels: 0, foreignLabels: 0,
-                                      idle: 0, transition: 0, scored: 0, clipsScored: 0, fallbackLabels: 0,
-                                      latencyMs: LatencyStats([]), daemonEndToEndMs: LatencyStats([]), inferenceMs: LatencyStats([]),
-                                      minCoverage: minCoverage, notes: [])
-        var correct = 0, rawCorrect = 0, unknown = 0
-        var latencies: [Double] = [], endToEnd: [Double] = [], inference: [Double] = []
-        var votes: [Int: [Int: [String]]] = [:]   // stream → clip → raw labels
+        let streamOf = Dictionary(
+            scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        var result = StreamEvaluation(
+            streams: scripts.count, clips: scripts.reduce(0) { $0 + $1.clips.count }, labels: 0, foreignLabels: 0,
+            idle: 0, transition: 0, scored: 0, clipsScored: 0, fallbackLabels: 0,
+            latencyMs: LatencyStats([]), daemonEndToEndMs: LatencyStats([]), inferenceMs: LatencyStats([]),
+            minCoverage: minCoverage, notes: [])
+        var correct = 0
+        var rawCorrect = 0
+        var unknown = 0
+        var latencies: [Double] = []
+        var endToEnd: [Double] = []
+        var inference: [Double] = []
+        var votes: [Int: [Int: [String]]] = [:] // stream → clip → raw labels
         var centres: [StreamScores.PlacedLabel] = []
         for received in labels {
-            guard let stream = streamOf[received.event.subject] else { result.foreignLabels += 1; continue }
+            guard let stream = streamOf[received.event.subject] else {
+                result.foreignLabels += 1
+                continue
+            }
             let e = received.event
             result.labels += 1
             if e.fallback { result.fallbackLabels += 1 }
             endToEnd.append(e.endToEndMilliseconds)
             inference.append(e.inferenceMilliseconds)
-            let placed = place(received, stream: stream, script: scripts[stream], tracks: tracks, origin: log.origin, minCoverage: minCoverage)
+            let placed = place(
+                received, stream: stream, script: scripts[stream], tracks: tracks, origin: log.origin,
+                minCoverage: minCoverage)
             if let l = placed.latencyMs { latencies.append(l) }
             // `placed.end` is the window's end on the timeline; the label describes its centre.
             let centre = placed.end - Double(e.windowEndNanoseconds &- e.labelTimeNanoseconds) * 1e-9
@@ -95,7 +109,9 @@ public struct StreamEvaluation: Codable, Sendable {
                 if e.label == truth { correct += 1 }
                 if e.raw.label == truth { rawCorrect += 1 }
                 if e.labelIndex < 0 { unknown += 1 }
-                if let clip = scripts[stream].clipIndex(at: placed.end) { votes[stream, default: [:]][clip, default: []].append(e.raw.label) }
+                if let clip = scripts[stream].clipIndex(at: placed.end) {
+                    votes[stream, default: [:]][clip, default: []].append(e.raw.label)
+                }
             }
         }
         if result.scored > 0 {
@@ -117,19 +133,27 @@ public struct StreamEvaluation: Codable, Sendable {
         }
         if result.clipsScored > 0 { result.clipVoteAccuracy = Double(clipHits) / Double(result.clipsScored) }
         if result.clips > result.clipsScored && result.clips > 0 {
-            result.notes.append("\(result.clips - result.clipsScored) of \(result.clips) clips got no scored window "
-                                + "(shorter than the coverage rule allows, or no label)")
+            result.notes.append(
+                "\(result.clips - result.clipsScored) of \(result.clips) clips got no scored window "
+                    + "(shorter than the coverage rule allows, or no label)")
         }
-        if labels.contains(where: { $0.event.clock != "shared" && $0.event.windowEndSensorNanoseconds == nil }) && log.speed != 1 {
-            result.notes.append("daemon clock is monotonic and the replay ran at speed \(log.speed): window placement is approximate (about one frame)")
+        if labels.contains(where: { $0.event.clock != "shared" && $0.event.windowEndSensorNanoseconds == nil })
+            && log.speed != 1
+        {
+            result.notes.append(
+                "daemon clock is monotonic and the replay ran at speed \(log.speed): window placement is approximate (about one frame)"
+            )
         }
         let placedActions = actions.compactMap { a -> StreamScores.PlacedAction? in
             guard let stream = streamOf[a.event.subject] else { return nil }
-            return StreamScores.PlacedAction(stream: stream, start: Double(a.event.startSensorNanoseconds &- log.origin) * 1e-9,
-                                             end: Double(a.event.endSensorNanoseconds &- log.origin) * 1e-9, label: a.event.label,
-                                             receivedAt: a.receivedAt)
+            return StreamScores.PlacedAction(
+                stream: stream, start: Double(a.event.startSensorNanoseconds &- log.origin) * 1e-9,
+                end: Double(a.event.endSensorNanoseconds &- log.origin) * 1e-9, label: a.event.label,
+                receivedAt: a.receivedAt)
         }
-        result.stream = StreamScores.score(scripts: scripts, labels: centres, actions: placedActions, focus: focusClasses) { stream, t in
+        result.stream = StreamScores.score(
+            scripts: scripts, labels: centres, actions: placedActions, focus: focusClasses
+        ) { stream, t in
             tracks.completion(stream: stream, timelineEnd: Int64(t * 1e9))
         }
         result.latencyMs = LatencyStats(latencies)
@@ -139,8 +163,10 @@ public struct StreamEvaluation: Codable, Sendable {
     }
 
     /// Places one event on its stream's timeline and scores it against the clip there.
-    static func place(_ received: LabelCollector.Received, stream: Int, script: StreamScript, tracks: SendTracks, origin: Int64,
-                      minCoverage: Double) -> Placed {
+    static func place(
+        _ received: LabelCollector.Received, stream: Int, script: StreamScript, tracks: SendTracks, origin: Int64,
+        minCoverage: Double
+    ) -> Placed {
         let e = received.event
         let readyAt = received.receivedAt - Int64(e.endToEndMilliseconds * 1e6)
         // The sender-clock end is exact in every mode; older daemons only give the daemon timeline.
@@ -152,11 +178,15 @@ public struct StreamEvaluation: Codable, Sendable {
         if let sent = tracks.completion(stream: stream, timelineEnd: endNs), sent <= received.receivedAt {
             latency = Double(received.receivedAt - sent) * 1e-6
         }
-        guard let index = script.clipIndex(at: end) else { return Placed(stream: stream, end: end, verdict: .idle, latencyMs: latency) }
+        guard let index = script.clipIndex(at: end) else {
+            return Placed(stream: stream, end: end, verdict: .idle, latencyMs: latency)
+        }
         let clip = script.clips[index]
         let overlap = min(end, clip.end) - max(end - length, clip.start)
         let needed = minCoverage * min(length, clip.duration)
-        return Placed(stream: stream, end: end, verdict: overlap + 1e-9 >= needed ? .scored : .transition, truth: clip.className, latencyMs: latency)
+        return Placed(
+            stream: stream, end: end, verdict: overlap + 1e-9 >= needed ? .scored : .transition, truth: clip.className,
+            latencyMs: latency)
     }
 }
 
@@ -179,7 +209,8 @@ struct SendTracks {
         var minDelay = Array(repeating: [Int64.max, Int64.max], count: streams.count)
         let present = streams.map { [$0.imu != nil, $0.skeleton != nil] }
         for r in log.records {
-            let s = Int(r.stream), m = r.modality == .inertial ? 0 : 1
+            let s = Int(r.stream)
+            let m = r.modality == .inertial ? 0 : 1
             guard s < streams.count else { continue }
             newest[s][m] = max(newest[s][m], r.lastSample)
             minDelay[s][m] = min(minDelay[s][m], r.sentAt - (log.origin + r.lastSample))
@@ -201,8 +232,9 @@ struct SendTracks {
     /// When the frame that completed the data up to `timelineEnd` left (1 ms tolerance).
     func completion(stream: Int, timelineEnd: Int64) -> Int64? {
         let t = tracks[stream]
-        var lo = 0, hi = t.complete.count
-        while lo < hi {   // `complete` never decreases
+        var lo = 0
+        var hi = t.complete.count
+        while lo < hi { // `complete` never decreases
             let mid = (lo + hi) / 2
             if t.complete[mid] < timelineEnd - 1_000_000 { lo = mid + 1 } else { hi = mid }
         }
@@ -210,7 +242,8 @@ struct SendTracks {
     }
 
     private func lastIndex(_ sorted: [Int64], atOrBefore time: Int64) -> Int? {
-        var lo = 0, hi = sorted.count
+        var lo = 0
+        var hi = sorted.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if sorted[mid] <= time { lo = mid + 1 } else { hi = mid }

@@ -73,11 +73,14 @@ public struct StreamScores: Codable, Sendable, Equatable {
     /// - Parameters:
     ///   - focus: classes whose detection is also scored on its own (`FocusScores`); none: no `focus`.
     ///   - completion: when the data of a stream up to a timeline instant (s) had been sent.
-    public static func score(scripts: [StreamScript], labels: [PlacedLabel], actions: [PlacedAction], iouThreshold: Double = 0.5,
-                             focus: [String] = [], completion: (Int, Double) -> Int64?) -> StreamScores {
-        var s = StreamScores(windowsScored: 0, idleWindows: 0, events: actions.count, eventsMatched: 0, clipsDetected: 0,
-                             clips: scripts.reduce(0) { $0 + $1.clips.count }, idleMinutes: 0, eventLatencyMs: LatencyStats([]),
-                             iouThreshold: iouThreshold)
+    public static func score(
+        scripts: [StreamScript], labels: [PlacedLabel], actions: [PlacedAction], iouThreshold: Double = 0.5,
+        focus: [String] = [], completion: (Int, Double) -> Int64?
+    ) -> StreamScores {
+        var s = StreamScores(
+            windowsScored: 0, idleWindows: 0, events: actions.count, eventsMatched: 0, clipsDetected: 0,
+            clips: scripts.reduce(0) { $0 + $1.clips.count }, idleMinutes: 0, eventLatencyMs: LatencyStats([]),
+            iouThreshold: iouThreshold)
         // Windows.
         var right = 0
         for l in labels where l.stream < scripts.count && l.centre >= 0 && l.centre <= scripts[l.stream].duration {
@@ -117,7 +120,9 @@ public struct StreamScores: Codable, Sendable, Equatable {
         if let p = s.eventPrecision, let r = s.eventRecall { s.eventF1 = p + r > 0 ? 2 * p * r / (p + r) : 0 }
         if s.idleMinutes > 0 { s.idleFalseEventsPerMin = Double(falseIdle) / s.idleMinutes }
         s.eventLatencyMs = LatencyStats(latencies)
-        if !focus.isEmpty { s.focus = FocusScores(classes: focus, scripts: scripts, actions: actions, iouThreshold: iouThreshold) }
+        if !focus.isEmpty {
+            s.focus = FocusScores(classes: focus, scripts: scripts, actions: actions, iouThreshold: iouThreshold)
+        }
         return s
     }
 }

@@ -25,7 +25,8 @@ enum TemporalMatching {
 
     /// Greedy matching over `candidates` (best first) among the pairs `accept` allows.
     static func greedy(_ candidates: [Pair], accept: (Pair) -> Bool = { _ in true }) -> [Pair] {
-        var events = Set<Int>(), clips = Set<Int>()
+        var events = Set<Int>()
+        var clips = Set<Int>()
         var matched: [Pair] = []
         for p in candidates where !events.contains(p.event) && !clips.contains(p.clip) && accept(p) {
             events.insert(p.event)

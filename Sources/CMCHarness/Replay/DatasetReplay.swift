@@ -41,14 +41,19 @@ public enum DatasetReplay {
     public static func loadDemo(_ url: URL, session: SessionOptions) throws -> Loaded {
         let (info, samples) = try DemoClips.load(url)
         let subjects = Array(Set(samples.map(\.subject))).sorted().map(String.init).joined(separator: ",")
-        return Loaded(info: info, samples: samples, scripts: SessionBuilder.scripts(samples: samples, info: info, options: session),
-                      description: "\(info.name) demo (subjects \(subjects), \(samples.count) clips) from \(url.path)")
+        return Loaded(
+            info: info, samples: samples,
+            scripts: SessionBuilder.scripts(samples: samples, info: info, options: session),
+            description: "\(info.name) demo (subjects \(subjects), \(samples.count) clips) from \(url.path)")
     }
 
     public static func load(_ selection: DatasetSelection, session: SessionOptions) throws -> Loaded {
         guard let root = resolveRoot(selection.root) else {
-            throw Missing(description: "no dataset root: pass --root, set \(DataRoot.environmentVariable), or put the data in ../shared/data"
-                          + (selection.kind == .utdMHAD ? " (UTD-MHAD: http://www.utdallas.edu/~kehtar/UTD-MAD/Inertial.zip and Skeleton.zip)" : ""))
+            throw Missing(
+                description:
+                    "no dataset root: pass --root, set \(DataRoot.environmentVariable), or put the data in ../shared/data"
+                    + (selection.kind == .utdMHAD
+                        ? " (UTD-MHAD: http://www.utdallas.edu/~kehtar/UTD-MAD/Inertial.zip and Skeleton.zip)" : ""))
         }
         let dataset = try selection.kind.load(root: root)
         let samples: [Sample]
@@ -65,9 +70,13 @@ public enum DatasetReplay {
         }
         guard !samples.isEmpty else {
             let present = dataset.subjects.map(String.init).joined(separator: ",")
-            throw Missing(description: "\(selection.kind.rawValue) under \(root): no sequences for \(what) (subjects present: \(present))")
+            throw Missing(
+                description:
+                    "\(selection.kind.rawValue) under \(root): no sequences for \(what) (subjects present: \(present))")
         }
         let scripts = SessionBuilder.scripts(samples: samples, info: dataset.info, options: session)
-        return Loaded(info: dataset.info, samples: samples, scripts: scripts, description: "\(selection.kind.rawValue) \(what) under \(root)")
+        return Loaded(
+            info: dataset.info, samples: samples, scripts: scripts,
+            description: "\(selection.kind.rawValue) \(what) under \(root)")
     }
 }

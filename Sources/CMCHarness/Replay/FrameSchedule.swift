@@ -18,7 +18,9 @@ enum FrameSchedule {
         var all: [ScheduledFrame] = []
         for (i, script) in scripts.enumerated() {
             if let imu = script.imu { all += frames(imu, stream: Int32(i), subject: script.subject, chunk: imuChunk) }
-            if let skeleton = script.skeleton { all += frames(skeleton, stream: Int32(i), subject: script.subject, chunk: skeletonChunk) }
+            if let skeleton = script.skeleton {
+                all += frames(skeleton, stream: Int32(i), subject: script.subject, chunk: skeletonChunk)
+            }
         }
         // Stable: equal due times keep their order, so each stream's frames stay in sequence.
         return all.enumerated().sorted { ($0.element.due, $0.offset) < ($1.element.due, $1.offset) }.map(\.element)
@@ -32,13 +34,17 @@ enum FrameSchedule {
         while k < n {
             var end = k + 1
             let period = k + 1 < n ? samples.times[k + 1] - samples.times[k] : 0
-            while end < n && end - k < max(1, chunk) && samples.times[end] - samples.times[end - 1] == period { end += 1 }
+            while end < n && end - k < max(1, chunk) && samples.times[end] - samples.times[end - 1] == period {
+                end += 1
+            }
             // A lone sample still needs a positive period on the wire: take its neighbour's spacing.
-            let spacing = period > 0 && end > k + 1 ? period : max(1, k > 0 ? samples.times[k] - samples.times[k - 1] : period)
-            let frame = SensorFrame(modality: samples.modality, subject: subject, sequence: sequence, channels: samples.channels,
-                                    joints: samples.joints, units: samples.units,
-                                    timing: .regular(start: samples.times[k], periodNanoseconds: UInt32(clamping: spacing)),
-                                    values: Array(samples.values[k * samples.stride ..< end * samples.stride]))
+            let spacing =
+                period > 0 && end > k + 1 ? period : max(1, k > 0 ? samples.times[k] - samples.times[k - 1] : period)
+            let frame = SensorFrame(
+                modality: samples.modality, subject: subject, sequence: sequence, channels: samples.channels,
+                joints: samples.joints, units: samples.units,
+                timing: .regular(start: samples.times[k], periodNanoseconds: UInt32(clamping: spacing)),
+                values: Array(samples.values[k * samples.stride..<end * samples.stride]))
             out.append(ScheduledFrame(stream: stream, frame: frame, due: samples.times[end - 1]))
             sequence += 1
             k = end

@@ -33,8 +33,10 @@ public final class LabelCollector: Sendable {
     /// - Parameter curve: CURVE client settings when the label socket is a CURVE server.
     /// - Parameter onAction: likewise for each action event.
     /// - Parameter keep: false hands events to the callbacks only (bounded memory for long runs).
-    public init(endpoints: [Endpoint], context: ZMQContext, curve: CurveClient? = nil, keep: Bool = true,
-                onEvent: (@Sendable (Received) -> Void)? = nil, onAction: (@Sendable (ReceivedAction) -> Void)? = nil) {
+    public init(
+        endpoints: [Endpoint], context: ZMQContext, curve: CurveClient? = nil, keep: Bool = true,
+        onEvent: (@Sendable (Received) -> Void)? = nil, onAction: (@Sendable (ReceivedAction) -> Void)? = nil
+    ) {
         self.endpoints = endpoints
         self.context = context
         self.curve = curve
@@ -69,11 +71,11 @@ public final class LabelCollector: Sendable {
                     while let parts = try socket.receive(dontWait: true) {
                         let now = MonotonicClock.now()
                         switch try? PublishedEvent.decode(message: parts) {
-                        case let .label(event)?:
+                        case .label(let event)?:
                             let received = Received(event: event, receivedAt: now)
                             if keep { events.withLock { $0.append(received) } }
                             onEvent?(received)
-                        case let .action(event)?:
+                        case .action(let event)?:
                             let received = ReceivedAction(event: event, receivedAt: now)
                             if keep { actionEvents.withLock { $0.append(received) } }
                             onAction?(received)
@@ -89,7 +91,10 @@ public final class LabelCollector: Sendable {
         thread.name = "cmc-labels"
         thread.start()
         ready.wait()
-        if let error = setup.current { finished.wait(); throw error }
+        if let error = setup.current {
+            finished.wait()
+            throw error
+        }
         started.withLock { $0 = true }
     }
 
@@ -108,7 +113,10 @@ public final class LabelCollector: Sendable {
     /// Stops and returns every event received.
     @discardableResult
     public func stop() -> [Received] {
-        let first = stopRequested.withLock { s in defer { s = true }; return !s }
+        let first = stopRequested.withLock { s in
+            defer { s = true }
+            return !s
+        }
         if first && started.current { finished.wait() }
         return events.current
     }

@@ -50,12 +50,17 @@ public struct SendLog: Sendable {
 /// sample (the daemon's aligned clock sees only transport delay); faster than real time the stamps run
 /// ahead of the wall clock but never past it, so a daemon in `shared` clock mode accepts them too.
 public enum ReplaySender {
-    public static func run(scripts: [StreamScript], imu: [Endpoint], skeleton: [Endpoint], curve: CurveClient? = nil, options: SendOptions,
-                           context: ZMQContext, progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }) throws -> SendLog {
+    public static func run(
+        scripts: [StreamScript], imu: [Endpoint], skeleton: [Endpoint], curve: CurveClient? = nil, options: SendOptions,
+        context: ZMQContext, progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }
+    ) throws -> SendLog {
         let frames = FrameSchedule.frames(scripts, imuChunk: options.imuChunk, skeletonChunk: options.skeletonChunk)
         let imuSocket = try publisher(imu, context: context, hwm: options.sendHighWaterMark, curve: curve)
         let skeletonSocket = try publisher(skeleton, context: context, hwm: options.sendHighWaterMark, curve: curve)
-        defer { imuSocket?.close(); skeletonSocket?.close() }
+        defer {
+            imuSocket?.close()
+            skeletonSocket?.close()
+        }
         sleep(seconds: options.warmupSeconds)
 
         let duration = Int64((scripts.map(\.duration).max() ?? 0) * 1e9)
@@ -71,12 +76,15 @@ public enum ReplaySender {
                 sleep(nanoseconds: due - MonotonicClock.now())
             }
             var frame = scheduled.frame
-            if case let .regular(t0, period) = frame.timing { frame.timing = .regular(start: t0 + log.origin, periodNanoseconds: period) }
+            if case .regular(let t0, let period) = frame.timing {
+                frame.timing = .regular(start: t0 + log.origin, periodNanoseconds: period)
+            }
             let modality = frame.modality
             guard let socket = modality == .inertial ? imuSocket : skeletonSocket else { continue }
             try socket.send(FrameCodec.message(frame))
             let now = MonotonicClock.now()
-            log.records.append(.init(stream: scheduled.stream, modality: modality, sentAt: now, lastSample: scheduled.due))
+            log.records.append(
+                .init(stream: scheduled.stream, modality: modality, sentAt: now, lastSample: scheduled.due))
             log.sent[modality, default: 0] += 1
             if let progress, now - lastProgress > 1_000_000_000 {
                 progress(duration > 0 ? Double(scheduled.due) / Double(duration) : 1)
@@ -87,7 +95,9 @@ public enum ReplaySender {
         return log
     }
 
-    static func publisher(_ endpoints: [Endpoint], context: ZMQContext, hwm: Int32, curve: CurveClient? = nil) throws -> ZMQSocket? {
+    static func publisher(_ endpoints: [Endpoint], context: ZMQContext, hwm: Int32, curve: CurveClient? = nil) throws
+        -> ZMQSocket?
+    {
         guard !endpoints.isEmpty else { return nil }
         // Linger: frames still queued when the replay ends are delivered, not dropped.
         let socket = try ZMQSocket(context: context, type: .pub, lingerMilliseconds: 2000)

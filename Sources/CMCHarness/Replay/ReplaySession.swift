@@ -12,8 +12,9 @@ public struct ReplayTargets: Sendable {
     /// nil for plain text. The client key must be on the daemon's sensor and consumer allow-lists.
     public var curve: CurveClient?
 
-    public static let localDaemon = ReplayTargets(imu: [.connect("tcp://127.0.0.1:5555")], skeleton: [.connect("tcp://127.0.0.1:5556")],
-                                                  labels: [.connect("tcp://127.0.0.1:5557")])
+    public static let localDaemon = ReplayTargets(
+        imu: [.connect("tcp://127.0.0.1:5555")], skeleton: [.connect("tcp://127.0.0.1:5556")],
+        labels: [.connect("tcp://127.0.0.1:5557")])
 
     public init(imu: [Endpoint], skeleton: [Endpoint], labels: [Endpoint], curve: CurveClient? = nil) {
         self.imu = imu
@@ -40,19 +41,25 @@ public enum ReplaySession {
     ///   - focusClasses: classes also scored on their own (`FocusScores`).
     ///   - drainSeconds: after the last frame, wait this long at most for labels still coming (stops
     ///     earlier once no label arrived for a whole hop-and-a-half).
-    public static func run(scripts: [StreamScript], targets: ReplayTargets, send: SendOptions, evaluate: Bool, minCoverage: Double = 0.75,
-                           focusClasses: [String] = [], drainSeconds: Double = 3, context: ZMQContext, onLabel: (@Sendable (LabelCollector.Received) -> Void)? = nil,
-                           onAction: (@Sendable (LabelCollector.ReceivedAction) -> Void)? = nil, progress: ((Double) -> Void)? = nil, shouldStop: () -> Bool = { false }) throws -> Outcome {
+    public static func run(
+        scripts: [StreamScript], targets: ReplayTargets, send: SendOptions, evaluate: Bool, minCoverage: Double = 0.75,
+        focusClasses: [String] = [], drainSeconds: Double = 3, context: ZMQContext,
+        onLabel: (@Sendable (LabelCollector.Received) -> Void)? = nil,
+        onAction: (@Sendable (LabelCollector.ReceivedAction) -> Void)? = nil, progress: ((Double) -> Void)? = nil,
+        shouldStop: () -> Bool = { false }
+    ) throws -> Outcome {
         var collector: LabelCollector?
         if evaluate {
-            let c = LabelCollector(endpoints: targets.labels, context: context, curve: targets.curve, onEvent: onLabel, onAction: onAction)
+            let c = LabelCollector(
+                endpoints: targets.labels, context: context, curve: targets.curve, onEvent: onLabel, onAction: onAction)
             try c.start()
             collector = c
         }
         let log: SendLog
         do {
-            log = try ReplaySender.run(scripts: scripts, imu: targets.imu, skeleton: targets.skeleton, curve: targets.curve, options: send,
-                                       context: context, progress: progress, shouldStop: shouldStop)
+            log = try ReplaySender.run(
+                scripts: scripts, imu: targets.imu, skeleton: targets.skeleton, curve: targets.curve, options: send,
+                context: context, progress: progress, shouldStop: shouldStop)
         } catch {
             collector?.stop()
             throw error
@@ -66,8 +73,10 @@ public enum ReplaySession {
         }
         let labels = collector.stop()
         let actions = collector.actions
-        let evaluation = StreamEvaluation.evaluate(scripts: scripts, log: log, labels: labels, actions: actions, minCoverage: minCoverage,
-                                                  focusClasses: focusClasses)
-        return Outcome(log: log, labels: labels, actions: actions, evaluation: evaluation, rejectedLabels: collector.rejected)
+        let evaluation = StreamEvaluation.evaluate(
+            scripts: scripts, log: log, labels: labels, actions: actions, minCoverage: minCoverage,
+            focusClasses: focusClasses)
+        return Outcome(
+            log: log, labels: labels, actions: actions, evaluation: evaluation, rejectedLabels: collector.rejected)
     }
 }

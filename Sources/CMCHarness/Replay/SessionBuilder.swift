@@ -69,7 +69,10 @@ public enum SessionBuilder {
                 var mine = stride(from: lane, to: clips.count, by: lanes).map { clips[$0] }
                 if let limit = options.limit { mine = Array(mine.prefix(max(0, limit))) }
                 guard !mine.isEmpty else { continue }
-                scripts.append(script(subject: wireSubject(subject, lane: lane, lanes: lanes), clips: mine, info: info, options: options))
+                scripts.append(
+                    script(
+                        subject: wireSubject(subject, lane: lane, lanes: lanes), clips: mine, info: info,
+                        options: options))
             }
         }
         return scripts
@@ -82,35 +85,50 @@ public enum SessionBuilder {
 
     /// Wire unit codes for a dataset's channels (unknown names are sent as "unspecified").
     public static func wireUnits(_ info: DatasetInfo) -> (imu: [SensorUnit], skeleton: SensorUnit) {
-        (info.inertialChannels.map { ModelUnit($0.unit)?.wire ?? .unspecified },
-         info.skeletonUnit.flatMap(ModelUnit.init)?.wire ?? .unspecified)
+        (
+            info.inertialChannels.map { ModelUnit($0.unit)?.wire ?? .unspecified },
+            info.skeletonUnit.flatMap(ModelUnit.init)?.wire ?? .unspecified
+        )
     }
 
-    public static func script(subject: UInt32, clips: [Sample], info: DatasetInfo, options: SessionOptions) -> StreamScript {
+    public static func script(subject: UInt32, clips: [Sample], info: DatasetInfo, options: SessionOptions)
+        -> StreamScript
+    {
         let units = wireUnits(info)
         let imuPeriod = Int64((1e9 / (info.inertialSampleRate ?? 50)).rounded())
         let nominalFrame = 1 / (info.skeletonFrameRate ?? 30)
         var rng = SeededRNG(seed: options.seed &+ UInt64(subject) &* 7919)
         func gap() -> Int64 {
-            Int64(max(0, options.gapRange.map { rng.uniform($0.lowerBound, $0.upperBound) } ?? options.gapSeconds) * 1e9)
+            Int64(
+                max(0, options.gapRange.map { rng.uniform($0.lowerBound, $0.upperBound) } ?? options.gapSeconds) * 1e9)
         }
-        let noise = options.idle == .noise ? restNoise(clips, layout: options.skeletonLayout) : (imu: [Float](), skeleton: [Float]())
-        let withIMU = clips.contains { $0.inertial != nil }, withSkeleton = clips.contains { $0.skeleton != nil }
+        let noise =
+            options.idle == .noise
+            ? restNoise(clips, layout: options.skeletonLayout) : (imu: [Float](), skeleton: [Float]())
+        let withIMU = clips.contains { $0.inertial != nil }
+        let withSkeleton = clips.contains { $0.skeleton != nil }
         let synchronised = info.synchronisedModalities ?? true
         let layout = options.skeletonLayout
         func skeletonSample(_ raw: DataArray, _ k: Int) -> [Float] { Self.skeletonSample(raw, k, as: layout) }
         var imu = withIMU ? ScriptedSamples(channels: info.inertialChannels.count, joints: 0, units: units.imu) : nil
-        var skeleton: ScriptedSamples? = withSkeleton
-            ? ScriptedSamples(channels: info.skeletonDimensions ?? 3, joints: layout == .kinectV1 ? info.jointCount ?? 0 : layout.jointNames.count,
-                              units: Array(repeating: units.skeleton, count: info.skeletonDimensions ?? 3)) : nil
+        var skeleton: ScriptedSamples? =
+            withSkeleton
+            ? ScriptedSamples(
+                channels: info.skeletonDimensions ?? 3,
+                joints: layout == .kinectV1 ? info.jointCount ?? 0 : layout.jointNames.count,
+                units: Array(repeating: units.skeleton, count: info.skeletonDimensions ?? 3)) : nil
         var placed: [ScriptedClip] = []
-        var nextIMU: Int64 = 0, nextSkeleton: Int64 = 0   // where each modality's next sample goes
-        var lastIMU: [Float]?, lastSkeleton: [Float]?     // the previous clip's final samples (for idle filler)
-        var cursor = gap()                                // the next clip starts here at the earliest
+        var nextIMU: Int64 = 0
+        var nextSkeleton: Int64 = 0 // where each modality's next sample goes
+        var lastIMU: [Float]?
+        var lastSkeleton: [Float]? // the previous clip's final samples (for idle filler)
+        var cursor = gap() // the next clip starts here at the earliest
 
         for clip in clips {
-            let rawI = clip.inertial, rawS = clip.skeleton
-            let imuCount = rawI?.shape[1] ?? 0, frames = rawS?.shape[1] ?? 0
+            let rawI = clip.inertial
+            let rawS = clip.skeleton
+            let imuCount = rawI?.shape[1] ?? 0
+            let frames = rawS?.shape[1] ?? 0
             let imuSeconds = Double(imuCount) * Double(imuPeriod) * 1e-9
             var framePeriod = synchronised && imuCount > 0 && frames > 0 ? imuSeconds / Double(frames) : nominalFrame
             if !(1 / 60...1 / 5).contains(framePeriod) { framePeriod = nominalFrame }
@@ -121,48 +139,72 @@ public enum SessionBuilder {
             // The clip starts on the IMU's sample grid, so the IMU stream stays perfectly regular.
             var start = cursor
             if withIMU { start = nextIMU + max(0, (cursor - nextIMU + imuPeriod - 1) / imuPeriod) * imuPeriod }
-            let firstIMU = rawI.map { imuSample($0, 0) }, firstSkeleton = rawS.map { skeletonSample($0, 0) }
+            let firstIMU = rawI.map { imuSample($0, 0) }
+            let firstSkeleton = rawS.map { skeletonSample($0, 0) }
             if options.idle != .silence {
                 if imu != nil, let to = firstIMU {
-                    fill(&imu!, from: &nextIMU, until: start, period: imuPeriod, a: lastIMU ?? to, b: to, noise: noise.imu, rng: &rng)
+                    fill(
+                        &imu!, from: &nextIMU, until: start, period: imuPeriod, a: lastIMU ?? to, b: to,
+                        noise: noise.imu, rng: &rng)
                 }
                 if skeleton != nil, let to = firstSkeleton {
-                    fill(&skeleton!, from: &nextSkeleton, until: start, period: framePeriodNs, a: lastSkeleton ?? to, b: to,
-                         noise: noise.skeleton, rng: &rng)
+                    fill(
+                        &skeleton!, from: &nextSkeleton, until: start, period: framePeriodNs, a: lastSkeleton ?? to,
+                        b: to,
+                        noise: noise.skeleton, rng: &rng)
                 }
             }
             if let raw = rawI {
                 for k in 0..<imuCount { imu!.append(time: start + Int64(k) * imuPeriod, sample: imuSample(raw, k)) }
                 nextIMU = start + Int64(imuCount) * imuPeriod
                 lastIMU = imuSample(raw, imuCount - 1)
-            } else { nextIMU = max(nextIMU, start) }
+            } else {
+                nextIMU = max(nextIMU, start)
+            }
             if let raw = rawS {
-                for k in 0..<frames { skeleton!.append(time: start + Int64(k) * framePeriodNs, sample: skeletonSample(raw, k)) }
+                for k in 0..<frames {
+                    skeleton!.append(time: start + Int64(k) * framePeriodNs, sample: skeletonSample(raw, k))
+                }
                 nextSkeleton = start + Int64(frames) * framePeriodNs
                 lastSkeleton = skeletonSample(raw, frames - 1)
-            } else { nextSkeleton = max(nextSkeleton, start) }
+            } else {
+                nextSkeleton = max(nextSkeleton, start)
+            }
             let end = start + Int64((seconds * 1e9).rounded())
-            placed.append(ScriptedClip(id: clip.id, label: clip.label,
-                                       className: info.classNames.indices.contains(clip.label) ? info.classNames[clip.label] : "class \(clip.label)",
-                                       start: Double(start) * 1e-9, end: Double(end) * 1e-9))
+            placed.append(
+                ScriptedClip(
+                    id: clip.id, label: clip.label,
+                    className: info.classNames.indices.contains(clip.label)
+                        ? info.classNames[clip.label] : "class \(clip.label)",
+                    start: Double(start) * 1e-9, end: Double(end) * 1e-9))
             cursor = max(end, nextIMU, nextSkeleton) + gap()
         }
-        if options.idle != .silence {  // trailing idle: hold the last pose
+        if options.idle != .silence { // trailing idle: hold the last pose
             if imu != nil, let last = lastIMU {
-                fill(&imu!, from: &nextIMU, until: cursor, period: imuPeriod, a: last, b: last, noise: noise.imu, rng: &rng)
+                fill(
+                    &imu!, from: &nextIMU, until: cursor, period: imuPeriod, a: last, b: last, noise: noise.imu,
+                    rng: &rng)
             }
             if skeleton != nil, let last = lastSkeleton {
-                let period = skeleton!.count >= 2 ? skeleton!.times[skeleton!.count - 1] - skeleton!.times[skeleton!.count - 2] : Int64(nominalFrame * 1e9)
-                fill(&skeleton!, from: &nextSkeleton, until: cursor, period: period, a: last, b: last, noise: noise.skeleton, rng: &rng)
+                let period =
+                    skeleton!.count >= 2
+                    ? skeleton!.times[skeleton!.count - 1] - skeleton!.times[skeleton!.count - 2]
+                    : Int64(nominalFrame * 1e9)
+                fill(
+                    &skeleton!, from: &nextSkeleton, until: cursor, period: period, a: last, b: last,
+                    noise: noise.skeleton, rng: &rng)
             }
         }
-        return StreamScript(subject: subject, clips: placed, imu: imu, skeleton: skeleton, duration: Double(cursor) * 1e-9)
+        return StreamScript(
+            subject: subject, clips: placed, imu: imu, skeleton: skeleton, duration: Double(cursor) * 1e-9)
     }
 
     /// Idle samples every `period` from `time` up to (excluding) `until`, gliding linearly from `a` to `b`,
     /// plus Gaussian noise of `noise[i]` on value i (none if empty).
-    private static func fill(_ samples: inout ScriptedSamples, from time: inout Int64, until: Int64, period: Int64, a: [Float], b: [Float],
-                             noise: [Float], rng: inout SeededRNG) {
+    private static func fill(
+        _ samples: inout ScriptedSamples, from time: inout Int64, until: Int64, period: Int64, a: [Float], b: [Float],
+        noise: [Float], rng: inout SeededRNG
+    ) {
         let from = time
         let span = Double(max(1, until - from))
         while time < until {
@@ -179,7 +221,9 @@ public enum SessionBuilder {
     /// A clip whose skeleton went to `layout` and back through the daemon's retargeting: what the model
     /// sees of it when the sender streams that layout.
     public static func roundTrip(_ sample: Sample, through layout: SkeletonLayout) -> Sample {
-        guard layout != .kinectV1, let raw = sample.skeleton, raw.shape.count == 3, raw.shape[0] == 3, raw.shape[2] == 20 else { return sample }
+        guard layout != .kinectV1, let raw = sample.skeleton, raw.shape.count == 3, raw.shape[0] == 3,
+            raw.shape[2] == 20
+        else { return sample }
         let (c, f, j) = (raw.shape[0], raw.shape[1], raw.shape[2])
         var out = sample
         var values = [Float](repeating: 0, count: raw.values.count)
@@ -198,7 +242,8 @@ public enum SessionBuilder {
         func spread(_ rows: ArraySlice<[Float]>) -> [Float] {
             guard let width = rows.first?.count, rows.count > 1 else { return [] }
             return (0..<width).map { i in
-                let xs = rows.map { $0[i] }, mean = xs.reduce(0, +) / Float(xs.count)
+                let xs = rows.map { $0[i] }
+                let mean = xs.reduce(0, +) / Float(xs.count)
                 return (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(xs.count - 1)).squareRoot()
             }
         }
@@ -206,7 +251,8 @@ public enum SessionBuilder {
             guard rows.count >= length, length > 1 else { return [] }
             var best: (total: Float, spread: [Float])?
             for start in stride(from: 0, through: rows.count - length, by: max(1, length / 2)) {
-                let s = spread(rows[start..<start + length]), total = s.reduce(0, +)
+                let s = spread(rows[start..<start + length])
+                let total = s.reduce(0, +)
                 if best == nil || total < best!.total { best = (total, s) }
             }
             return best?.spread ?? []
@@ -215,9 +261,12 @@ public enum SessionBuilder {
             guard let width = perClip.first?.count else { return [] }
             return (0..<width).map { i in perClip.map { $0[i] }.sorted()[perClip.count / 2] }
         }
-        let imu = clips.compactMap { c in c.inertial.map { raw in quietest((0..<raw.shape[1]).map { imuSample(raw, $0) }, length: 10) } }
+        let imu = clips.compactMap { c in
+            c.inertial.map { raw in quietest((0..<raw.shape[1]).map { imuSample(raw, $0) }, length: 10) }
+        }
         let skeleton = clips.compactMap { c in
-            c.skeleton.map { raw in quietest((0..<raw.shape[1]).map { skeletonSample(raw, $0, as: layout) }, length: 4) }
+            c.skeleton.map { raw in quietest((0..<raw.shape[1]).map { skeletonSample(raw, $0, as: layout) }, length: 4)
+            }
         }
         return (median(imu.filter { !$0.isEmpty }), median(skeleton.filter { !$0.isEmpty }))
     }

@@ -42,7 +42,7 @@ public struct ScriptedSamples: Sendable {
     }
 
     /// Sample k's values.
-    func sample(_ k: Int) -> ArraySlice<Float> { values[k * stride ..< (k + 1) * stride] }
+    func sample(_ k: Int) -> ArraySlice<Float> { values[k * stride..<(k + 1) * stride] }
 }
 
 /// Everything one replayed stream (one subject id on the wire) will send, and the ground truth.
@@ -56,7 +56,9 @@ public struct StreamScript: Sendable {
     /// Length of the timeline in seconds (the last clip plus the trailing idle gap).
     public var duration: Double
 
-    public init(subject: UInt32, clips: [ScriptedClip], imu: ScriptedSamples?, skeleton: ScriptedSamples?, duration: Double) {
+    public init(
+        subject: UInt32, clips: [ScriptedClip], imu: ScriptedSamples?, skeleton: ScriptedSamples?, duration: Double
+    ) {
         self.subject = subject
         self.clips = clips
         self.imu = imu
@@ -66,7 +68,8 @@ public struct StreamScript: Sendable {
 
     /// Index of the clip whose `[start, end)` holds `t` (seconds), if any.
     public func clipIndex(at t: Double) -> Int? {
-        var lo = 0, hi = clips.count
+        var lo = 0
+        var hi = clips.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if clips[mid].end <= t { lo = mid + 1 } else { hi = mid }

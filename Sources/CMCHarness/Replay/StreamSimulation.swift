@@ -37,13 +37,17 @@ public struct StreamSimulation: Sendable {
     }
 
     /// Runs every script; `observe` sees each classified window with its probabilities (or the error).
-    public func run(scripts: [StreamScript], classifier: any WindowClassifier,
-                    observe: ((Window, Result<[Float], ClassifierFailure>) -> Void)? = nil) -> Output {
-        var assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock,
-                                        hopSeconds: config.hopSeconds, segmentation: config.segmentation)
+    public func run(
+        scripts: [StreamScript], classifier: any WindowClassifier,
+        observe: ((Window, Result<[Float], ClassifierFailure>) -> Void)? = nil
+    ) -> Output {
+        var assembler = WindowAssembler(
+            spec: classifier.spec, buffer: config.buffer, clock: config.clock,
+            hopSeconds: config.hopSeconds, segmentation: config.segmentation)
         var composer = EventComposer(smoothing: config.smoothing, clock: config.clock.eventClock)
         var output = Output()
-        let streamOf = Dictionary(scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        let streamOf = Dictionary(
+            scripts.enumerated().map { ($0.element.subject, $0.offset) }, uniquingKeysWith: { a, _ in a })
         let transport = Int64(transportSeconds * 1e9)
         let tick = Int64(config.tickSeconds * 1e9)
         var nextTick = Self.origin
@@ -54,11 +58,16 @@ public struct StreamSimulation: Sendable {
             let elapsed = MonotonicClock.now() - started
             if case .periodic = window.purpose { assembler.finished(subject: window.subject) }
             observe?(window, result)
-            guard case let .success(p) = result else { output.failures += 1; return }
+            guard case .success(let p) = result else {
+                output.failures += 1
+                return
+            }
             let timing = EventComposer.Timing(inferenceSeconds: Double(elapsed) * 1e-9, now: now + elapsed)
-            if let event = composer.event(for: window, probabilities: p, classNames: classifier.spec.classNames,
-                                          spec: classifier.spec, modelID: classifier.spec.modelID, timing: timing),
-               let stream = streamOf[window.subject] {
+            if let event = composer.event(
+                for: window, probabilities: p, classNames: classifier.spec.classNames,
+                spec: classifier.spec, modelID: classifier.spec.modelID, timing: timing),
+                let stream = streamOf[window.subject]
+            {
                 output.events.append((stream, event, now + elapsed))
             }
         }
@@ -72,14 +81,17 @@ public struct StreamSimulation: Sendable {
 
         for scheduled in FrameSchedule.frames(scripts, imuChunk: imuChunk, skeletonChunk: skeletonChunk) {
             var frame = scheduled.frame
-            if case let .regular(t0, period) = frame.timing { frame.timing = .regular(start: t0 + Self.origin, periodNanoseconds: period) }
+            if case .regular(let t0, let period) = frame.timing {
+                frame.timing = .regular(start: t0 + Self.origin, periodNanoseconds: period)
+            }
             let arrival = Self.origin + scheduled.due + transport
-            output.log.records.append(.init(stream: scheduled.stream, modality: frame.modality, sentAt: arrival, lastSample: scheduled.due))
+            output.log.records.append(
+                .init(stream: scheduled.stream, modality: frame.modality, sentAt: arrival, lastSample: scheduled.due))
             output.log.sent[frame.modality, default: 0] += 1
             housekeeping(until: arrival)
             guard case .buffered = (try? assembler.ingest(frame, arrival: arrival)) else { continue }
             for action in assembler.cutActions(subject: frame.subject, now: arrival) { classify(action, now: arrival) }
-            if case let .window(window) = assembler.cut(subject: frame.subject, now: arrival) {
+            if case .window(let window) = assembler.cut(subject: frame.subject, now: arrival) {
                 if window.modalities.isEmpty {
                     if let event = composer.idle(for: window, now: arrival), let stream = streamOf[window.subject] {
                         output.events.append((stream, .label(event), arrival))
@@ -90,7 +102,8 @@ public struct StreamSimulation: Sendable {
             }
         }
         // The streams end: the daemon notices the silence and closes the last actions.
-        let end = Self.origin + Int64(((scripts.map(\.duration).max() ?? 0) + config.segmentation.offsetSeconds + 1) * 1e9)
+        let end =
+            Self.origin + Int64(((scripts.map(\.duration).max() ?? 0) + config.segmentation.offsetSeconds + 1) * 1e9)
         housekeeping(until: end)
         output.log.finishedAt = end
         return output
@@ -99,8 +112,10 @@ public struct StreamSimulation: Sendable {
     /// Runs `scripts` through the daemon's code with `classifier` and scores them; the reference
     /// `clip_accuracy` is `samples` (the clips as the daemon sees them) classified whole by the same bundle;
     /// `focus` classes are also scored on their own (`FocusScores`).
-    public func evaluate(scripts: [StreamScript], samples: [Sample], classifier: BundleClassifier, focus: [String] = []) throws
-        -> (output: Output, scores: StreamScores) {
+    public func evaluate(scripts: [StreamScript], samples: [Sample], classifier: BundleClassifier, focus: [String] = [])
+        throws
+        -> (output: Output, scores: StreamScores)
+    {
         let output = run(scripts: scripts, classifier: classifier)
         var scores = Self.scores(scripts: scripts, output: output, focus: focus)
         scores.clipAccuracy = try ClipReference.accuracy(bundle: classifier.recognizer.bundle, samples: samples)
@@ -109,15 +124,18 @@ public struct StreamSimulation: Sendable {
 
     /// The window and event scores of a simulated run (`StreamScores`, as `cmc-replay --evaluate`).
     public static func scores(scripts: [StreamScript], output: Output, focus: [String] = []) -> StreamScores {
-        var labels: [StreamScores.PlacedLabel] = [], actions: [StreamScores.PlacedAction] = []
+        var labels: [StreamScores.PlacedLabel] = []
+        var actions: [StreamScores.PlacedAction] = []
         for (stream, event, publishedAt) in output.events {
             switch event {
-            case let .label(e):
+            case .label(let e):
                 guard let t = e.labelTimeSensorNanoseconds else { continue }
                 labels.append(.init(stream: stream, centre: Double(t - origin) * 1e-9, label: e.label))
-            case let .action(a):
-                actions.append(.init(stream: stream, start: Double(a.startSensorNanoseconds - origin) * 1e-9,
-                                     end: Double(a.endSensorNanoseconds - origin) * 1e-9, label: a.label, receivedAt: publishedAt))
+            case .action(let a):
+                actions.append(
+                    .init(
+                        stream: stream, start: Double(a.startSensorNanoseconds - origin) * 1e-9,
+                        end: Double(a.endSensorNanoseconds - origin) * 1e-9, label: a.label, receivedAt: publishedAt))
             }
         }
         let tracks = SendTracks(log: output.log, streams: scripts)

@@ -12,7 +12,9 @@ public struct PrometheusScrape: Sendable {
     public var samples: [Sample]
 
     /// `GET http://127.0.0.1:PORT/metrics` over loopback (HTTP/1.0, the server closes after replying).
-    public static func fetch(host: String = "127.0.0.1", port: UInt16, timeoutSeconds: Int = 5) throws -> PrometheusScrape {
+    public static func fetch(host: String = "127.0.0.1", port: UInt16, timeoutSeconds: Int = 5) throws
+        -> PrometheusScrape
+    {
         let text = try httpGet(host: host, port: port, path: "/metrics", timeoutSeconds: timeoutSeconds)
         guard let body = text.range(of: "\r\n\r\n") else { throw POSIXError(.EBADMSG) }
         return parse(String(text[body.upperBound...]))
@@ -68,15 +70,21 @@ public struct PrometheusScrape: Sendable {
     public static func parse(_ text: String) -> PrometheusScrape {
         var samples: [Sample] = []
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                continue
+            }
             let series = line[..<space]
             var labels: [String: String] = [:]
             var name = String(series)
             if let open = series.firstIndex(of: "{"), series.hasSuffix("}") {
                 name = String(series[..<open])
-                for pair in series[series.index(after: open)..<series.index(before: series.endIndex)].split(separator: ",") {
+                for pair in series[series.index(after: open)..<series.index(before: series.endIndex)].split(
+                    separator: ",")
+                {
                     let kv = pair.split(separator: "=", maxSplits: 1)
-                    if kv.count == 2 { labels[String(kv[0])] = String(kv[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+                    if kv.count == 2 {
+                        labels[String(kv[0])] = String(kv[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                    }
                 }
             }
             samples.append(Sample(name: name, labels: labels, value: value))
@@ -86,7 +94,9 @@ public struct PrometheusScrape: Sendable {
 
     /// Sum of every sample of `name` whose labels include `matching`.
     public func sum(_ name: String, _ matching: [String: String] = [:]) -> Double {
-        samples.filter { s in s.name == name && matching.allSatisfy { k, v in s.labels[k] == v } }.reduce(0) { $0 + $1.value }
+        samples.filter { s in s.name == name && matching.allSatisfy { k, v in s.labels[k] == v } }.reduce(0) {
+            $0 + $1.value
+        }
     }
 
     /// Per value of `label`, the sum of `name` (e.g. drops by reason), zeros left out.

@@ -35,7 +35,10 @@ final class SoakDaemon: @unchecked Sendable {
                 var complete = pending.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 pending = complete.removeLast()
                 // Bounded: cmcd rate-limits what peers can trigger, but a soak must not grow either.
-                lines.withLock { $0 += complete; if $0.count > 50_000 { $0.removeFirst($0.count - 50_000) } }
+                lines.withLock {
+                    $0 += complete
+                    if $0.count > 50_000 { $0.removeFirst($0.count - 50_000) }
+                }
             }
             try? log.close()
             drained.signal()
@@ -71,7 +74,8 @@ final class SoakDaemon: @unchecked Sendable {
             line.split(separator: " ").first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
         }
         guard let imu = field("imu"), let skeleton = field("skeleton"), let labels = field("labels"),
-              let metrics = field("metrics"), let port = metrics.split(separator: ":").last.flatMap({ UInt16($0) }) else {
+            let metrics = field("metrics"), let port = metrics.split(separator: ":").last.flatMap({ UInt16($0) })
+        else {
             throw SoakError("cannot parse cmcd's start line: \(line)")
         }
         return Endpoints(imu: imu, skeleton: skeleton, labels: labels, metricsPort: port)
@@ -84,7 +88,11 @@ final class SoakDaemon: @unchecked Sendable {
         signal(SIGTERM)
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { signal(SIGKILL); process.waitUntilExit(); return nil }
+        if process.isRunning {
+            signal(SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
         process.waitUntilExit()
         _ = drained.wait(timeout: .now() + 2)
         return process.terminationStatus
@@ -97,18 +105,27 @@ final class SoakDaemon: @unchecked Sendable {
 
     /// User + system CPU seconds so far (/proc/PID/stat fields 14 and 15).
     func cpuSeconds() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")   // fields from 3 (state) on
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ") // fields from 3 (state) on
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     private func status(_ key: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").first { $0.hasPrefix(key) }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+        return text.split(separator: "\n").first { $0.hasPrefix(key) }.flatMap {
+            Int($0.split(separator: " ").dropFirst().first ?? "")
+        }
     }
 
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
 }
 
 struct SoakError: Error, CustomStringConvertible {

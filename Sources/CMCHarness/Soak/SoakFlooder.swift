@@ -16,7 +16,8 @@ final class SoakFlooder {
     private var rng: SeededRNG
     private(set) var frames = 0, malformed = 0, bursts = 0
 
-    init(options: SoakOptions, signals: SoakSignals, endpoint: String, curve: CurveClient?, context: ZMQContext) throws {
+    init(options: SoakOptions, signals: SoakSignals, endpoint: String, curve: CurveClient?, context: ZMQContext) throws
+    {
         self.options = options
         self.signals = signals
         rng = SeededRNG(seed: options.seed &+ 17)
@@ -29,7 +30,8 @@ final class SoakFlooder {
         defer { socket.close() }
         let cycle = options.floodBurstSeconds + options.floodPauseSeconds
         guard options.floodRate > 0, options.floodBurstSeconds > 0 else { return }
-        let tick = 0.005, perTick = max(1, Int(options.floodRate * tick))
+        let tick = 0.005
+        let perTick = max(1, Int(options.floodRate * tick))
         var sequence: UInt64 = 0
         var inBurst = false
         while !shouldStop() {
@@ -43,8 +45,10 @@ final class SoakFlooder {
             if burst {
                 for i in 0..<perTick {
                     // Distinct times, so the frames that pass the rate limit are not also duplicates of each other.
-                    let frame = signals.frame(.inertial, subject: Self.subject, sequence: sequence, start: now - 100_000_000 + Int64(i) * 1_000,
-                                              firstSample: Int(sequence) * 5)
+                    let frame = signals.frame(
+                        .inertial, subject: Self.subject, sequence: sequence,
+                        start: now - 100_000_000 + Int64(i) * 1_000,
+                        firstSample: Int(sequence) * 5)
                     sequence += 1
                     if Double.random(in: 0..<1, using: &rng) < options.malformedFraction {
                         try socket.send(corrupt(FrameCodec.message(frame)), dontWait: true)
@@ -65,9 +69,10 @@ final class SoakFlooder {
         switch Int.random(in: 0..<5, using: &rng) {
         case 0: payload = (0..<Int.random(in: 0..<200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         case 1: payload.removeLast(Int.random(in: 1...min(40, payload.count), using: &rng))
-        case 2: payload[4] = 9                                     // header.version
-        case 3: payload.replaceSubrange(payload.count - 4..<payload.count, with: [0x00, 0x00, 0xC0, 0x7F])   // a NaN sample
-        default: return [Array("imu/4242/".utf8), payload]         // topic and subject disagree
+        case 2: payload[4] = 9 // header.version
+        // a NaN sample
+        case 3: payload.replaceSubrange(payload.count - 4..<payload.count, with: [0x00, 0x00, 0xC0, 0x7F])
+        default: return [Array("imu/4242/".utf8), payload] // topic and subject disagree
         }
         return [parts[0], payload]
     }

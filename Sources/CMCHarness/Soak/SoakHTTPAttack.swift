@@ -28,7 +28,8 @@ final class SoakHTTPAttack {
     }
 
     func run(end: Int64, shouldStop: () -> Bool) {
-        var clients = (0..<counts.idleConnections).map { _ in Client(slowloris: false) }
+        var clients =
+            (0..<counts.idleConnections).map { _ in Client(slowloris: false) }
             + (0..<counts.slowlorisClients).map { _ in Client(slowloris: true) }
         guard !clients.isEmpty else { return }
         defer { for c in clients where c.fd >= 0 { close(c.fd) } }
@@ -107,8 +108,9 @@ final class SoakScraper {
             counts.scrapes += 1
             var problem: String?
             do {
-                let reply = try PrometheusScrape.httpGet(host: "127.0.0.1", port: port, path: "/metrics",
-                                                         timeoutSeconds: 5)
+                let reply = try PrometheusScrape.httpGet(
+                    host: "127.0.0.1", port: port, path: "/metrics",
+                    timeoutSeconds: 5)
                 if !reply.hasPrefix("HTTP/1.0 200 ") {
                     problem = reply.isEmpty ? "no reply" : "reply \(reply.prefix(24).debugDescription)"
                 } else if !reply.contains("cmc_frames_received_total") {

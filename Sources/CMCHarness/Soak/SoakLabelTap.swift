@@ -59,7 +59,8 @@ final class SoakLabelTap: Sendable {
     init(endpoint: String, curve: CurveClient?, context: ZMQContext, wellBehaved: ClosedRange<UInt32>) throws {
         let state = Locked(State())
         self.state = state
-        collector = LabelCollector(endpoints: [.connect(endpoint)], context: context, curve: curve, keep: false) { received in
+        collector = LabelCollector(endpoints: [.connect(endpoint)], context: context, curve: curve, keep: false) {
+            received in
             let e = received.event
             state.withLock { s in
                 s.labels.received += 1
@@ -76,7 +77,7 @@ final class SoakLabelTap: Sendable {
                 }
                 s.lastSequence[e.subject] = e.sequence
                 if e.fallback { s.labels.fallback += 1 }
-                if e.labelIndex == -1 { s.labels.unknown += 1 }  // "unknown"; idle (-2) is a decision
+                if e.labelIndex == -1 { s.labels.unknown += 1 } // "unknown"; idle (-2) is a decision
                 s.endToEnd.append(e.endToEndMilliseconds)
                 s.inference.append(e.inferenceMilliseconds)
             }

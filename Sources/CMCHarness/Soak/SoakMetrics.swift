@@ -9,32 +9,49 @@ enum SoakMetrics {
         let malformed = s.breakdown("cmc_frames_malformed_total", by: "reason")
         var handshakes: [String: Double] = [:]
         for sample in s.samples where sample.name == "cmc_handshakes_total" && sample.value != 0 {
-            handshakes["\(sample.labels["socket"] ?? "?") \(sample.labels["outcome"] ?? "?")", default: 0] += sample.value
+            handshakes["\(sample.labels["socket"] ?? "?") \(sample.labels["outcome"] ?? "?")", default: 0] +=
+                sample.value
         }
         return SoakReport.Daemon(
-            received: received, buffered: received.values.reduce(0, +) - dropped.values.reduce(0, +) - malformed.values.reduce(0, +),
-            dropped: dropped, malformed: malformed, lostUpstream: s.sum("cmc_frames_lost_total"), samplesRefused: s.sum("cmc_samples_refused_total"),
-            clockResyncs: s.sum("cmc_clock_resyncs_total"), windowsInferred: s.breakdown("cmc_windows_inferred_total", by: "modalities"),
-            windowsSkipped: s.breakdown("cmc_windows_skipped_total", by: "reason"), labelsPublished: s.sum("cmc_labels_published_total"),
-            reloads: s.sum("cmc_classifier_reloads_total"), reloadFailures: s.sum("cmc_model_reload_failures_total"), handshakes: handshakes,
+            received: received,
+            buffered: received.values.reduce(0, +) - dropped.values.reduce(0, +) - malformed.values.reduce(0, +),
+            dropped: dropped, malformed: malformed, lostUpstream: s.sum("cmc_frames_lost_total"),
+            samplesRefused: s.sum("cmc_samples_refused_total"),
+            clockResyncs: s.sum("cmc_clock_resyncs_total"),
+            windowsInferred: s.breakdown("cmc_windows_inferred_total", by: "modalities"),
+            windowsSkipped: s.breakdown("cmc_windows_skipped_total", by: "reason"),
+            labelsPublished: s.sum("cmc_labels_published_total"),
+            reloads: s.sum("cmc_classifier_reloads_total"), reloadFailures: s.sum("cmc_model_reload_failures_total"),
+            handshakes: handshakes,
             exitStatus: exit)
     }
 
     static func empty(exit: Int32?) -> SoakReport.Daemon {
-        SoakReport.Daemon(received: [:], buffered: 0, dropped: [:], malformed: [:], lostUpstream: 0, samplesRefused: 0, clockResyncs: 0,
-                          windowsInferred: [:], windowsSkipped: [:], labelsPublished: 0, reloads: 0, reloadFailures: 0, handshakes: [:], exitStatus: exit)
+        SoakReport.Daemon(
+            received: [:], buffered: 0, dropped: [:], malformed: [:], lostUpstream: 0, samplesRefused: 0,
+            clockResyncs: 0,
+            windowsInferred: [:], windowsSkipped: [:], labelsPublished: 0, reloads: 0, reloadFailures: 0,
+            handshakes: [:], exitStatus: exit)
     }
 
     /// Everything that makes the soak a failure.
-    static func problems(_ d: SoakReport.Daemon, sent: SoakSendCounts, labels: SoakLabels, reloads: [SoakReport.Reload],
-                         memory: SoakReport.Memory) -> [String] {
+    static func problems(
+        _ d: SoakReport.Daemon, sent: SoakSendCounts, labels: SoakLabels, reloads: [SoakReport.Reload],
+        memory: SoakReport.Memory
+    ) -> [String] {
         var p: [String] = []
-        if d.exitStatus != 0 { p.append("cmcd did not exit cleanly on SIGTERM (status \(d.exitStatus.map { "\($0)" } ?? "none"))") }
+        if d.exitStatus != 0 {
+            p.append("cmcd did not exit cleanly on SIGTERM (status \(d.exitStatus.map { "\($0)" } ?? "none"))")
+        }
         if labels.received == 0 { p.append("no label received") }
         if labels.sequenceGaps > 0 { p.append("\(labels.sequenceGaps) gaps in label sequence numbers (labels lost)") }
-        if let errors = d.windowsSkipped["classifier_error"], errors > 0 { p.append("\(Int(errors)) windows failed in the classifier") }
+        if let errors = d.windowsSkipped["classifier_error"], errors > 0 {
+            p.append("\(Int(errors)) windows failed in the classifier")
+        }
         if sent.floodBursts > 0 && d.dropped["rate_limit"] ?? 0 == 0 { p.append("the flood was never rate-limited") }
-        for r in reloads where !(r.outcome == "reloaded" || r.outcome == "rejected as expected") { p.append("reload \(r.kind): \(r.outcome)") }
+        for r in reloads where !(r.outcome == "reloaded" || r.outcome == "rejected as expected") {
+            p.append("reload \(r.kind): \(r.outcome)")
+        }
         if memory.grew { p.append("cmcd's memory grew") }
         return p
     }
@@ -49,14 +66,17 @@ extension SoakMetrics {
         if o.oversizeEverySeconds > 0 {
             let o = a.oversize
             if o.peers == 0 { p.append("no oversized message was sent (\(o.notJoined) publishers never joined)") }
-            if o.dropped < o.peers { p.append("\(o.peers - o.dropped) of \(o.peers) oversize senders were not dropped") }
+            if o.dropped < o.peers {
+                p.append("\(o.peers - o.dropped) of \(o.peers) oversize senders were not dropped")
+            }
         }
         if o.squatRate > 0 && o.floodBurstSeconds > 0 && a.squat.frames == 0 { p.append("the squatters sent nothing") }
         if o.scrapeEverySeconds > 0 {
             if a.scrapes.scrapes == 0 { p.append("/metrics was never scraped") }
             if a.scrapes.failures > 0 {
-                p.append("\(a.scrapes.failures) of \(a.scrapes.scrapes) scrapes failed under the /metrics attack "
-                         + "(\(a.scrapes.errors.joined(separator: ", ")))")
+                p.append(
+                    "\(a.scrapes.failures) of \(a.scrapes.scrapes) scrapes failed under the /metrics attack "
+                        + "(\(a.scrapes.errors.joined(separator: ", ")))")
             }
         }
         if o.slowlorisClients > 0 && a.http.slowlorisCutOff == 0 {
@@ -69,8 +89,10 @@ extension SoakMetrics {
             p.append("\(labels.wellBehavedSequenceGaps) label gaps for well-behaved subjects")
         }
         if labels.longestSilenceSeconds > o.labelSilenceLimitSeconds {
-            p.append(String(format: "subject %u went %.1f s without a label (limit %.0f s)",
-                            labels.longestSilenceSubject, labels.longestSilenceSeconds, o.labelSilenceLimitSeconds))
+            p.append(
+                String(
+                    format: "subject %u went %.1f s without a label (limit %.0f s)",
+                    labels.longestSilenceSubject, labels.longestSilenceSeconds, o.labelSilenceLimitSeconds))
         }
         return p
     }
@@ -83,7 +105,9 @@ enum SoakMemory {
     /// from the start of the second half to the end, each side taking its lowest of three samples (a batch
     /// in flight is a momentary peak), more than max(8 MiB, 5 %), or (runs of 5 minutes or more) a trend above
     /// 1 % per minute.
-    static func assess(start: Int, end: Int, peak: Int, samples: [[Double]], warmup: Double, seconds: Double) -> SoakReport.Memory {
+    static func assess(start: Int, end: Int, peak: Int, samples: [[Double]], warmup: Double, seconds: Double)
+        -> SoakReport.Memory
+    {
         let warm = Int(samples.filter { $0[0] >= warmup }.prefix(3).map { $0[1] }.min() ?? Double(start))
         let half = samples.filter { $0[0] >= seconds / 2 }
         let steady = Int(half.prefix(3).map { $0[1] }.min() ?? Double(warm))
@@ -91,13 +115,16 @@ enum SoakMemory {
         var slope = 0.0
         if half.count >= 3 {
             let n = Double(half.count)
-            let mx = half.map { $0[0] }.reduce(0, +) / n, my = half.map { $0[1] }.reduce(0, +) / n
-            let sxy = half.map { ($0[0] - mx) * ($0[1] - my) }.reduce(0, +), sxx = half.map { ($0[0] - mx) * ($0[0] - mx) }.reduce(0, +)
+            let mx = half.map { $0[0] }.reduce(0, +) / n
+            let my = half.map { $0[1] }.reduce(0, +) / n
+            let sxy = half.map { ($0[0] - mx) * ($0[1] - my) }.reduce(0, +)
+            let sxx = half.map { ($0[0] - mx) * ($0[0] - mx) }.reduce(0, +)
             slope = sxx > 0 ? sxy / sxx * 60 : 0
         }
         // A trend needs minutes of samples; over a quick run's 30 s the batches in flight are noise.
         let grew = settled - steady > max(8 * 1024, steady / 20) || (seconds >= 300 && slope > Double(steady) * 0.01)
-        return SoakReport.Memory(startKiB: start, warmKiB: warm, steadyKiB: steady, endKiB: end, peakKiB: peak, slopeKiBPerMinute: slope,
-                                 samples: samples, grew: grew)
+        return SoakReport.Memory(
+            startKiB: start, warmKiB: warm, steadyKiB: steady, endKiB: end, peakKiB: peak, slopeKiBPerMinute: slope,
+            samples: samples, grew: grew)
     }
 }

@@ -30,7 +30,8 @@ final class SoakOversize {
     func run(start: Int64, end: Int64, shouldStop: () -> Bool) throws {
         guard options.oversizeEverySeconds > 0, !targets.isEmpty else { return }
         let every = Int64(options.oversizeEverySeconds * 1e9)
-        var next = start + 2_000_000_000, turn = 0
+        var next = start + 2_000_000_000
+        var turn = 0
         while !shouldStop() && MonotonicClock.now() < end {
             if MonotonicClock.now() >= next {
                 try attack(targets[turn % targets.count])

@@ -12,10 +12,13 @@ import Foundation
 /// connections to /metrics, with a scraper that must keep succeeding) start; at 30 % of the run the
 /// model is replaced and reloaded (SIGHUP), at 40 %
 /// a truncated model is put in its place (the reload must be rejected), at 45 % the good one comes
-/// back; RSS is sampled every few seconds (the second half is the steady state memory is judged on); at the end the publishers stop, the last labels drain,
+/// back; RSS is sampled every few seconds (the second half is the steady state memory is judged on); at the end the
+/// publishers stop, the last labels drain,
 /// cmcd's metrics are scraped and it is stopped with SIGTERM.
 public enum SoakRunner {
-    public static func run(_ o: SoakOptions, progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> SoakReport {
+    public static func run(_ o: SoakOptions, progress: @escaping @Sendable (String) -> Void = { _ in }) throws
+        -> SoakReport
+    {
         let fm = FileManager.default
         try fm.createDirectory(atPath: o.workDirectory, withIntermediateDirectories: true)
         let model = o.workDirectory + "/model.safetensors"
@@ -25,14 +28,17 @@ public enum SoakRunner {
         let signals = SoakSignals(info: metadata.dataset)
         let (configPath, client) = try writeConfig(o, model: model)
 
-        let daemon = try SoakDaemon(executable: o.cmcd, arguments: ["--config", configPath], logPath: o.workDirectory + "/cmcd.log")
+        let daemon = try SoakDaemon(
+            executable: o.cmcd, arguments: ["--config", configPath], logPath: o.workDirectory + "/cmcd.log")
         let endpoints = try daemon.endpoints(timeout: 120)
         let startRSS = daemon.residentKiB() ?? 0
-        progress("cmcd \(daemon.pid) serving: imu \(endpoints.imu), skeleton \(endpoints.skeleton), labels \(endpoints.labels), "
-                 + "metrics 127.0.0.1:\(endpoints.metricsPort); RSS \(startRSS / 1024) MiB")
+        progress(
+            "cmcd \(daemon.pid) serving: imu \(endpoints.imu), skeleton \(endpoints.skeleton), labels \(endpoints.labels), "
+                + "metrics 127.0.0.1:\(endpoints.metricsPort); RSS \(startRSS / 1024) MiB")
         let context = try ZMQContext()
-        let tap = try SoakLabelTap(endpoint: endpoints.labels, curve: client, context: context,
-                                   wellBehaved: 1...UInt32(max(1, o.subjects)))
+        let tap = try SoakLabelTap(
+            endpoint: endpoints.labels, curve: client, context: context,
+            wellBehaved: 1...UInt32(max(1, o.subjects)))
 
         let start = MonotonicClock.now() + 300_000_000
         let end = start + Int64(o.seconds * 1e9)
@@ -44,24 +50,31 @@ public enum SoakRunner {
         let done = DispatchSemaphore(value: 0)
         let cpuAtStart = daemon.cpuSeconds() ?? 0
         spawn("soak-sensors", done) {
-            sender.withLock { $0 = Result {
-                let s = SoakSender(options: o, signals: signals, endpoints: [.inertial: endpoints.imu, .skeleton: endpoints.skeleton], curve: client,
-                                   context: context, start: start, origin: origin)
-                try s.run(end: end, shouldStop: { abort.current })
-                return s.counts
-            } }
+            sender.withLock {
+                $0 = Result {
+                    let s = SoakSender(
+                        options: o, signals: signals,
+                        endpoints: [.inertial: endpoints.imu, .skeleton: endpoints.skeleton], curve: client,
+                        context: context, start: start, origin: origin)
+                    try s.run(end: end, shouldStop: { abort.current })
+                    return s.counts
+                }
+            }
         }
         spawn("soak-flood", done) {
-            flooder.withLock { $0 = Result {
-                let f = try SoakFlooder(options: o, signals: signals, endpoint: endpoints.imu, curve: client, context: context)
-                try f.run(start: start, end: end, shouldStop: { abort.current })
-                return (f.frames, f.malformed, f.bursts)
-            } }
+            flooder.withLock {
+                $0 = Result {
+                    let f = try SoakFlooder(
+                        options: o, signals: signals, endpoint: endpoints.imu, curve: client, context: context)
+                    try f.run(start: start, end: end, shouldStop: { abort.current })
+                    return (f.frames, f.malformed, f.bursts)
+                }
+            }
         }
 
         let attacks = Locked(SoakAttacks())
         let attackFailures = Locked([String]())
-        var threads = 2   // the sensors and the flooder
+        var threads = 2 // the sensors and the flooder
         func attack(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
             threads += 1
             spawn("soak-\(name)", done) {
@@ -75,8 +88,9 @@ public enum SoakRunner {
             try a.run(start: start, end: end, shouldStop: { abort.current })
         }
         attack("squat") {
-            let a = try SoakSquatter(options: o, signals: signals, endpoint: endpoints.imu, curve: client,
-                                     context: context)
+            let a = try SoakSquatter(
+                options: o, signals: signals, endpoint: endpoints.imu, curve: client,
+                context: context)
             defer { attacks.withLock { $0.squat = a.counts } }
             try a.run(start: start, end: end, shouldStop: { abort.current })
         }
@@ -96,11 +110,16 @@ public enum SoakRunner {
         var reloads: [SoakReport.Reload] = []
         // Reloads in the first half, so the second half shows the steady state memory is judged on.
         var plan: [(at: Double, kind: String)] = [(0.3, "replace"), (0.4, "truncated"), (0.45, "restore")]
-        var nextSample = 0.0, nextProgress = 0.1
+        var nextSample = 0.0
+        var nextProgress = 0.1
         while MonotonicClock.now() < end {
             ReplaySender.sleep(seconds: 0.25)
             let t = Double(MonotonicClock.now() - start) * 1e-9
-            guard daemon.isRunning else { problems.append(String(format: "cmcd exited %.0f s into the soak", t)); abort.withLock { $0 = true }; break }
+            guard daemon.isRunning else {
+                problems.append(String(format: "cmcd exited %.0f s into the soak", t))
+                abort.withLock { $0 = true }
+                break
+            }
             if t >= nextSample, let rss = daemon.residentKiB() {
                 samples.append([t, Double(rss)])
                 nextSample += min(o.rssSampleSeconds, o.seconds / 30)
@@ -111,15 +130,19 @@ public enum SoakRunner {
                 progress("reload (\(step.kind)) at \(Int(t)) s: \(reloads.last!.outcome)")
             }
             if t >= nextProgress * o.seconds {
-                progress(String(format: "%3.0f %%  labels %d  RSS %.0f MiB", nextProgress * 100, tap.received, (samples.last?[1] ?? 0) / 1024))
+                progress(
+                    String(
+                        format: "%3.0f %%  labels %d  RSS %.0f MiB", nextProgress * 100, tap.received,
+                        (samples.last?[1] ?? 0) / 1024))
                 nextProgress += 0.1
             }
         }
         for _ in 0..<threads { done.wait() }
-        ReplaySender.sleep(seconds: 2)   // windows in inference publish, the last labels arrive
+        ReplaySender.sleep(seconds: 2) // windows in inference publish, the last labels arrive
         let wall = Double(MonotonicClock.now() - start) * 1e-9
         let scrape = try? PrometheusScrape.fetch(port: endpoints.metricsPort)
-        let endRSS = daemon.residentKiB() ?? 0, peakRSS = daemon.peakResidentKiB() ?? 0
+        let endRSS = daemon.residentKiB() ?? 0
+        let peakRSS = daemon.peakResidentKiB() ?? 0
         let cpu = ((daemon.cpuSeconds() ?? cpuAtStart) - cpuAtStart) / wall
         let jumped = Set((try? sender.current?.get())?.clockJumpSubjects ?? [])
         let labels = tap.stop(clockJumped: jumped)
@@ -127,29 +150,35 @@ public enum SoakRunner {
 
         var sent = SoakSendCounts()
         switch sender.current {
-        case let .success(counts)?: sent = counts
-        case let .failure(error)?: problems.append("sensors failed: \(error)")
+        case .success(let counts)?: sent = counts
+        case .failure(let error)?: problems.append("sensors failed: \(error)")
         case nil: problems.append("sensors never finished")
         }
         switch flooder.current {
-        case let .success((frames, malformed, bursts))?: (sent.floodFrames, sent.floodMalformed, sent.floodBursts) = (frames, malformed, bursts)
-        case let .failure(error)?: problems.append("flooder failed: \(error)")
+        case .success((let frames, let malformed, let bursts))?:
+            (sent.floodFrames, sent.floodMalformed, sent.floodBursts) = (frames, malformed, bursts)
+        case .failure(let error)?: problems.append("flooder failed: \(error)")
         case nil: problems.append("flooder never finished")
         }
-        let memory = SoakMemory.assess(start: startRSS, end: endRSS, peak: peakRSS, samples: samples, warmup: o.warmupSeconds, seconds: o.seconds)
+        let memory = SoakMemory.assess(
+            start: startRSS, end: endRSS, peak: peakRSS, samples: samples, warmup: o.warmupSeconds, seconds: o.seconds)
         let stats = scrape.map { SoakMetrics.daemon(from: $0, exit: exit) } ?? SoakMetrics.empty(exit: exit)
         if scrape == nil { problems.append("could not scrape cmcd's metrics") }
         problems += attackFailures.current
         problems += SoakMetrics.problems(stats, sent: sent, labels: labels, reloads: reloads, memory: memory)
         problems += SoakMetrics.problems(attacks.current, labels: labels, options: o)
-        return SoakReport(seconds: o.seconds, subjects: o.subjects, speed: o.speed, clock: o.clock.rawValue, curve: o.curve,
-                          model: "\(metadata.method) \(metadata.dataset.name) (\(o.modelPath))", sent: sent,
-                          attacks: attacks.current, daemon: stats, labels: labels, reloads: reloads, memory: memory,
-                          cpuCores: cpu, passed: problems.isEmpty, problems: problems)
+        return SoakReport(
+            seconds: o.seconds, subjects: o.subjects, speed: o.speed, clock: o.clock.rawValue, curve: o.curve,
+            model: "\(metadata.method) \(metadata.dataset.name) (\(o.modelPath))", sent: sent,
+            attacks: attacks.current, daemon: stats, labels: labels, reloads: reloads, memory: memory,
+            cpuCores: cpu, passed: problems.isEmpty, problems: problems)
     }
 
     private static func spawn(_ name: String, _ done: DispatchSemaphore, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread { body(); done.signal() }
+        let thread = Thread {
+            body()
+            done.signal()
+        }
         thread.name = name
         thread.start()
     }
@@ -158,7 +187,9 @@ public enum SoakRunner {
     private static func writeConfig(_ o: SoakOptions, model: String) throws -> (String, CurveClient?) {
         var c = DaemonConfig()
         c.model = model
-        c.imu = ["bind:tcp://127.0.0.1:*"]; c.skeleton = ["bind:tcp://127.0.0.1:*"]; c.labels = ["bind:tcp://127.0.0.1:*"]
+        c.imu = ["bind:tcp://127.0.0.1:*"]
+        c.skeleton = ["bind:tcp://127.0.0.1:*"]
+        c.labels = ["bind:tcp://127.0.0.1:*"]
         c.metricsPort = 0
         c.clock = o.clock.rawValue
         c.workers = o.workers
@@ -167,7 +198,8 @@ public enum SoakRunner {
             let keys = o.workDirectory + "/keys"
             try? FileManager.default.removeItem(atPath: keys)
             try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
-            let server = try CurveKeyFiles.generate(base: keys + "/cmcd"), soak = try CurveKeyFiles.generate(base: keys + "/soak")
+            let server = try CurveKeyFiles.generate(base: keys + "/cmcd")
+            let soak = try CurveKeyFiles.generate(base: keys + "/soak")
             try Data("\(soak.pair.publicKey.z85) soak\n".utf8).write(to: URL(fileURLWithPath: keys + "/clients.allow"))
             c.curveSecretKey = server.secretPath
             c.curveSensors = keys + "/clients.allow"
@@ -181,7 +213,9 @@ public enum SoakRunner {
 
     /// Puts a model in place the way a deployment does (a copy renamed over the file), sends SIGHUP and
     /// waits for the daemon's verdict.
-    private static func reload(_ kind: String, at t: Double, daemon: SoakDaemon, model: String, source: String) -> SoakReport.Reload {
+    private static func reload(_ kind: String, at t: Double, daemon: SoakDaemon, model: String, source: String)
+        -> SoakReport.Reload
+    {
         let staged = model + ".staged"
         let expectRejection = kind == "truncated"
         let marker = expectRejection ? "model reload rejected" : "model reloaded"
@@ -197,7 +231,10 @@ public enum SoakRunner {
         daemon.signal(SIGHUP)
         let line = daemon.waitFor(marker, moreThan: before, timeout: 60)
         let seconds = Double(MonotonicClock.now() - started) * 1e-9
-        guard line != nil else { return SoakReport.Reload(at: t, kind: kind, outcome: "no \"\(marker)\" within 60 s", seconds: seconds) }
-        return SoakReport.Reload(at: t, kind: kind, outcome: expectRejection ? "rejected as expected" : "reloaded", seconds: seconds)
+        guard line != nil else {
+            return SoakReport.Reload(at: t, kind: kind, outcome: "no \"\(marker)\" within 60 s", seconds: seconds)
+        }
+        return SoakReport.Reload(
+            at: t, kind: kind, outcome: expectRejection ? "rejected as expected" : "reloaded", seconds: seconds)
     }
 }

@@ -24,7 +24,8 @@ public struct SoakSendCounts: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case frames, duplicates, reordered, dropouts, reconnects, clockJumps = "clock_jumps"
         case clockJumpSubjects = "clock_jump_subjects"
-        case sequenceRestarts = "sequence_restarts", floodFrames = "flood_frames", floodMalformed = "flood_malformed", floodBursts = "flood_bursts"
+        case sequenceRestarts = "sequence_restarts", floodFrames = "flood_frames", floodMalformed = "flood_malformed",
+            floodBursts = "flood_bursts"
     }
 }
 
@@ -65,8 +66,11 @@ final class SoakSender {
     private(set) var counts = SoakSendCounts()
 
     /// - Parameter origin: added to every sensor time (a per-deployment epoch; see `SoakOptions.clock`).
-    init(options: SoakOptions, signals: SoakSignals, endpoints: [Modality: String], curve: CurveClient?, context: ZMQContext,
-         start: Int64, origin: Int64) {
+    init(
+        options: SoakOptions, signals: SoakSignals, endpoints: [Modality: String], curve: CurveClient?,
+        context: ZMQContext,
+        start: Int64, origin: Int64
+    ) {
         self.options = options
         self.signals = signals
         self.endpoints = endpoints
@@ -78,7 +82,10 @@ final class SoakSender {
             for m in Modality.allCases where signals.has(m) && endpoints[m] != nil {
                 // Phases spread over a frame so the subjects' frames interleave as independent sensors would.
                 let frameWall = Double(signals.chunk(m)) / signals.rate(m) / options.speed
-                streams.append(Stream(subject: UInt32(s + 1), modality: m, due: start + Int64(Double.random(in: 0..<frameWall, using: &rng) * 1e9)))
+                streams.append(
+                    Stream(
+                        subject: UInt32(s + 1), modality: m,
+                        due: start + Int64(Double.random(in: 0..<frameWall, using: &rng) * 1e9)))
             }
         }
         planFaults(start: start)
@@ -88,7 +95,8 @@ final class SoakSender {
     private func planFaults(start: Int64) {
         func times(every: Double) -> [Int64] {
             guard every > 0 else { return [] }
-            var t = 5.0, out: [Int64] = []
+            var t = 5.0
+            var out: [Int64] = []
             while true {
                 t += every * Double.random(in: 0.5...1.5, using: &rng)
                 if t > options.seconds - 5 { return out }
@@ -97,13 +105,23 @@ final class SoakSender {
         }
         let kinds: [[Modality]] = [[.inertial, .skeleton], [.inertial], [.skeleton]]
         for at in times(every: options.dropoutEverySeconds) {
-            faults.append((at, .dropout(subject: UInt32.random(in: 1...UInt32(options.subjects), using: &rng),
-                                        modalities: kinds.randomElement(using: &rng)!, seconds: Double.random(in: 2...6, using: &rng))))
+            faults.append(
+                (
+                    at,
+                    .dropout(
+                        subject: UInt32.random(in: 1...UInt32(options.subjects), using: &rng),
+                        modalities: kinds.randomElement(using: &rng)!, seconds: Double.random(in: 2...6, using: &rng))
+                ))
         }
         for at in times(every: options.clockJumpEverySeconds) {
             let size = Int64(Double.random(in: 2...5, using: &rng) * 1e9) * (Bool.random(using: &rng) ? 1 : -1)
-            faults.append((at, .clockJump(subject: UInt32.random(in: 1...UInt32(options.subjects), using: &rng),
-                                          modality: Bool.random(using: &rng) ? .inertial : .skeleton, nanoseconds: size)))
+            faults.append(
+                (
+                    at,
+                    .clockJump(
+                        subject: UInt32.random(in: 1...UInt32(options.subjects), using: &rng),
+                        modality: Bool.random(using: &rng) ? .inertial : .skeleton, nanoseconds: size)
+                ))
         }
         faults.sort { $0.at < $1.at }
     }
@@ -120,7 +138,10 @@ final class SoakSender {
                 apply(faults[nextFault].fault, now: now)
                 nextFault += 1
             }
-            guard var best = streams.indices.first else { ReplaySender.sleep(nanoseconds: end - now); return }
+            guard var best = streams.indices.first else {
+                ReplaySender.sleep(nanoseconds: end - now)
+                return
+            }
             for i in streams.indices where streams[i].due < streams[best].due { best = i }
             let wake = min(streams[best].due, nextFault < faults.count ? faults[nextFault].at : end, end)
             if wake > now {
@@ -140,9 +161,12 @@ final class SoakSender {
 
     private func apply(_ fault: Fault, now: Int64) {
         switch fault {
-        case let .dropout(subject, modalities, seconds):
+        case .dropout(let subject, let modalities, let seconds):
             var hit = false
-            for i in streams.indices where streams[i].subject == subject && modalities.contains(streams[i].modality) && streams[i].downSince == nil {
+            for i in streams.indices
+            where streams[i].subject == subject && modalities.contains(streams[i].modality)
+                && streams[i].downSince == nil
+            {
                 streams[i].socket?.close()
                 streams[i].socket = nil
                 streams[i].held = nil
@@ -151,8 +175,10 @@ final class SoakSender {
                 hit = true
             }
             if hit { counts.dropouts += 1 }
-        case let .clockJump(subject, modality, nanoseconds):
-            guard let i = streams.firstIndex(where: { $0.subject == subject && $0.modality == modality }) else { return }
+        case .clockJump(let subject, let modality, let nanoseconds):
+            guard let i = streams.firstIndex(where: { $0.subject == subject && $0.modality == modality }) else {
+                return
+            }
             streams[i].sensorTime += nanoseconds
             counts.clockJumps += 1
             counts.clockJumpSubjects = Array(Set(counts.clockJumpSubjects + [subject])).sorted()
@@ -168,11 +194,15 @@ final class SoakSender {
             s.sensorTime += max(0, now - since)
             s.downSince = nil
             counts.reconnects += 1
-            if Bool.random(using: &rng) { s.sequence = 0; counts.sequenceRestarts += 1 }
+            if Bool.random(using: &rng) {
+                s.sequence = 0
+                counts.sequenceRestarts += 1
+            }
         }
         let n = signals.chunk(s.modality)
         let period = Int64((1e9 / signals.rate(s.modality)).rounded())
-        let frame = signals.frame(s.modality, subject: s.subject, sequence: s.sequence, start: origin + s.sensorTime, firstSample: s.sample)
+        let frame = signals.frame(
+            s.modality, subject: s.subject, sequence: s.sequence, start: origin + s.sensorTime, firstSample: s.sample)
         let message = FrameCodec.message(frame)
         s.sequence += 1
         s.sample += n

@@ -37,12 +37,15 @@ struct SoakSignals: Sendable {
             let t = Float(k % 100_000) / rate
             if modality == .inertial {
                 for c in 0..<imuChannels {
-                    out.append((c == 2 ? gravity : 0) + 0.3 * gravity * sin(w * t + Float(c)) + (c >= 3 ? 40 * cos(w * t + Float(c)) : 0))
+                    out.append(
+                        (c == 2 ? gravity : 0) + 0.3 * gravity * sin(w * t + Float(c))
+                            + (c >= 3 ? 40 * cos(w * t + Float(c)) : 0))
                 }
             } else {
                 for j in 0..<joints {
                     for c in 0..<coordinates {
-                        let base: Float = c == 1 ? 1.7 - 1.7 * Float(j) / Float(joints) : (c == 0 ? 0.1 * Float(j % 5 - 2) : 2.5)
+                        let base: Float =
+                            c == 1 ? 1.7 - 1.7 * Float(j) / Float(joints) : (c == 0 ? 0.1 * Float(j % 5 - 2) : 2.5)
                         out.append((base + 0.05 * sin(w * t + Float(j))) * scale)
                     }
                 }
@@ -54,9 +57,11 @@ struct SoakSignals: Sendable {
     func frame(_ modality: Modality, subject: UInt32, sequence: UInt64, start: Int64, firstSample: Int) -> SensorFrame {
         let n = chunk(modality)
         let period = UInt32((1e9 / rate(modality)).rounded())
-        return SensorFrame(modality: modality, subject: subject, sequence: sequence,
-                           channels: modality == .inertial ? imuChannels : coordinates, joints: modality == .inertial ? 0 : joints,
-                           units: modality == .inertial ? imuUnits : skeletonUnits, timing: .regular(start: start, periodNanoseconds: period),
-                           values: values(modality, subject: subject, first: firstSample, count: n))
+        return SensorFrame(
+            modality: modality, subject: subject, sequence: sequence,
+            channels: modality == .inertial ? imuChannels : coordinates, joints: modality == .inertial ? 0 : joints,
+            units: modality == .inertial ? imuUnits : skeletonUnits,
+            timing: .regular(start: start, periodNanoseconds: period),
+            values: values(modality, subject: subject, first: firstSample, count: n))
     }
 }

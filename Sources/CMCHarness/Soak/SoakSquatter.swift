@@ -16,7 +16,8 @@ final class SoakSquatter {
     private let socket: ZMQSocket
     private(set) var counts = SoakAttacks.Squat()
 
-    init(options: SoakOptions, signals: SoakSignals, endpoint: String, curve: CurveClient?, context: ZMQContext) throws {
+    init(options: SoakOptions, signals: SoakSignals, endpoint: String, curve: CurveClient?, context: ZMQContext) throws
+    {
         self.options = options
         self.signals = signals
         socket = try ZMQSocket(context: context, type: .pub)
@@ -28,7 +29,8 @@ final class SoakSquatter {
         defer { socket.close() }
         let cycle = options.floodBurstSeconds + options.floodPauseSeconds
         guard options.squatRate > 0, options.squatIDs > 0, options.floodBurstSeconds > 0 else { return }
-        let tick = 0.005, perTick = max(1, Int(options.squatRate * tick))
+        let tick = 0.005
+        let perTick = max(1, Int(options.squatRate * tick))
         var sent = 0
         var inBurst = false
         while !shouldStop() {
@@ -45,8 +47,9 @@ final class SoakSquatter {
                     // Each id's frames follow on from its previous ones (sequence and time), as a real sensor's
                     // would: nothing but the id distinguishes a squatter from a subject that came and went.
                     let round = sent / options.squatIDs
-                    let frame = signals.frame(.inertial, subject: id, sequence: UInt64(round),
-                                              start: now - 100_000_000 + Int64(i) * 1_000, firstSample: round * 5)
+                    let frame = signals.frame(
+                        .inertial, subject: id, sequence: UInt64(round),
+                        start: now - 100_000_000 + Int64(i) * 1_000, firstSample: round * 5)
                     try socket.send(FrameCodec.message(frame), dontWait: true)
                     sent += 1
                 }

@@ -21,11 +21,19 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
     /// The encoders' configurations, with the input length of the preprocessing (setting one keeps the
     /// architecture; the length comes from `preprocessing` always).
     public var inertialEncoder: InertialEncoder.Config {
-        get { var c = inertialArchitecture; c.length = preprocessing.length; return c }
+        get {
+            var c = inertialArchitecture
+            c.length = preprocessing.length
+            return c
+        }
         set { inertialArchitecture = newValue }
     }
     public var skeletonEncoder: SkeletonEncoder.Config {
-        get { var c = skeletonArchitecture; c.length = preprocessing.length; return c }
+        get {
+            var c = skeletonArchitecture
+            c.length = preprocessing.length
+            return c
+        }
         set { skeletonArchitecture = newValue }
     }
     public var classifierHidden: Int
@@ -55,14 +63,21 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
         case inertialArchitecture = "inertialEncoder", skeletonArchitecture = "skeletonEncoder"
     }
 
-    public init(dataset: DatasetInfo, preprocessing: Preprocessor, inertialEncoder: InertialEncoder.Config,
-                skeletonEncoder: SkeletonEncoder.Config, classifierHidden: Int, windowSeconds: Double, method: String,
-                trainingConfig: String, split: [String: [Int]], validation: [String: Double]) {
-        self.dataset = dataset; self.preprocessing = preprocessing
+    public init(
+        dataset: DatasetInfo, preprocessing: Preprocessor, inertialEncoder: InertialEncoder.Config,
+        skeletonEncoder: SkeletonEncoder.Config, classifierHidden: Int, windowSeconds: Double, method: String,
+        trainingConfig: String, split: [String: [Int]], validation: [String: Double]
+    ) {
+        self.dataset = dataset
+        self.preprocessing = preprocessing
         self.inertialArchitecture = inertialEncoder
         self.skeletonArchitecture = skeletonEncoder
-        self.classifierHidden = classifierHidden; self.windowSeconds = windowSeconds
-        self.method = method; self.trainingConfig = trainingConfig; self.split = split; self.validation = validation
+        self.classifierHidden = classifierHidden
+        self.windowSeconds = windowSeconds
+        self.method = method
+        self.trainingConfig = trainingConfig
+        self.split = split
+        self.validation = validation
         self.created = ISO8601DateFormatter().string(from: Date())
         self.cmcVersion = CMCVersion.string
     }
@@ -70,7 +85,9 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
     /// Consistency checks between the parts of the metadata; each problem is named.
     public func problems() -> [String] {
         var p: [String] = []
-        if format != BundleMetadata.formatName { p.append("format is \"\(format)\", expected \"\(BundleMetadata.formatName)\"") }
+        if format != BundleMetadata.formatName {
+            p.append("format is \"\(format)\", expected \"\(BundleMetadata.formatName)\"")
+        }
         if version > BundleMetadata.currentVersion {
             p.append("bundle version \(version) is newer than this cmc understands (\(BundleMetadata.currentVersion))")
         }
@@ -80,7 +97,9 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
             p.append("background class \"\(name)\" is not among the class names")
         }
         if inertialEncoder.inChannels != dataset.inertialChannels.count {
-            p.append("inertial encoder takes \(inertialEncoder.inChannels) channels, the channel layout lists \(dataset.inertialChannels.count)")
+            p.append(
+                "inertial encoder takes \(inertialEncoder.inChannels) channels, the channel layout lists \(dataset.inertialChannels.count)"
+            )
         }
         if let j = dataset.jointCount, j != skeletonEncoder.joints {
             p.append("skeleton encoder takes \(skeletonEncoder.joints) joints, the dataset has \(j)")
@@ -88,7 +107,9 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
         if let d = dataset.skeletonDimensions, d != skeletonEncoder.inChannels {
             p.append("skeleton encoder takes \(skeletonEncoder.inChannels) coordinates, the dataset has \(d)")
         }
-        if !(windowSeconds > 0 && windowSeconds <= Limits.maxWindowSeconds) { p.append("window length \(windowSeconds) s is not usable") }
+        if !(windowSeconds > 0 && windowSeconds <= Limits.maxWindowSeconds) {
+            p.append("window length \(windowSeconds) s is not usable")
+        }
         return p + architectureProblems()
     }
 
@@ -98,7 +119,8 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
     func architectureProblems() -> [String] {
         var p: [String] = []
         let size = 1...4096
-        let i = inertialEncoder, s = skeletonEncoder
+        let i = inertialEncoder
+        let s = skeletonEncoder
         if !size.contains(classifierHidden) { p.append("classifierHidden \(classifierHidden) is not in \(size)") }
         if !(1...1024).contains(i.inChannels) { p.append("inertial inChannels \(i.inChannels) is not in 1...1024") }
         if i.channels.isEmpty || i.channels.count > 16 || !i.channels.allSatisfy(size.contains) {
@@ -113,7 +135,9 @@ public struct BundleMetadata: Codable, Sendable, Equatable {
                 p.append("inertial encoder leaves \(i.tokens) time steps after its convolutions")
             }
         }
-        if !(0...16).contains(i.layers) || !(1...16384).contains(i.feedForward) { p.append("inertial layers \(i.layers) / feedForward \(i.feedForward) out of range") }
+        if !(0...16).contains(i.layers) || !(1...16384).contains(i.feedForward) {
+            p.append("inertial layers \(i.layers) / feedForward \(i.feedForward) out of range")
+        }
         if !(i.dropout >= 0 && i.dropout < 1) { p.append("inertial dropout \(i.dropout) is not in [0, 1)") }
         if s.channels.count != 6 || !s.channels.allSatisfy(size.contains) {
             p.append("skeleton channels \(s.channels) must be 6 sizes in \(size)")

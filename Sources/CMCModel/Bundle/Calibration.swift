@@ -27,9 +27,13 @@ public struct Calibration: Codable, Sendable, Equatable {
         var p: [String] = []
         for (head, t) in temperatures.sorted(by: { $0.key < $1.key }) {
             if Recognizer.Modalities(rawValue: head) == nil { p.append("calibration: unknown head \"\(head)\"") }
-            if !Self.temperatureRange.contains(t) { p.append("calibration: temperature \(t) of \(head) is not in 0.01...100") }
+            if !Self.temperatureRange.contains(t) {
+                p.append("calibration: temperature \(t) of \(head) is not in 0.01...100")
+            }
         }
-        if let u = unknownThreshold, !(0...1).contains(u) { p.append("calibration: unknown threshold \(u) is not in [0, 1]") }
+        if let u = unknownThreshold, !(0...1).contains(u) {
+            p.append("calibration: unknown threshold \(u) is not in [0, 1]")
+        }
         return p
     }
 }

@@ -20,34 +20,50 @@ public final class ModelBundle: @unchecked Sendable {
     public let inertialClassifier: UnimodalClassifier
     public let skeletonClassifier: UnimodalClassifier
 
-    public init(metadata: BundleMetadata, inertialEncoder: InertialEncoder, skeletonEncoder: SkeletonEncoder,
-                classifier: MultiModalClassifier, inertialClassifier: UnimodalClassifier, skeletonClassifier: UnimodalClassifier) {
+    public init(
+        metadata: BundleMetadata, inertialEncoder: InertialEncoder, skeletonEncoder: SkeletonEncoder,
+        classifier: MultiModalClassifier, inertialClassifier: UnimodalClassifier, skeletonClassifier: UnimodalClassifier
+    ) {
         self.metadata = metadata
-        self.inertialEncoder = inertialEncoder; self.skeletonEncoder = skeletonEncoder
+        self.inertialEncoder = inertialEncoder
+        self.skeletonEncoder = skeletonEncoder
         self.classifier = classifier
-        self.inertialClassifier = inertialClassifier; self.skeletonClassifier = skeletonClassifier
-        for m in parts.map(\.1) { m.eval(); m.freeze() }
+        self.inertialClassifier = inertialClassifier
+        self.skeletonClassifier = skeletonClassifier
+        for m in parts.map(\.1) {
+            m.eval()
+            m.freeze()
+        }
     }
 
     /// The same networks under other metadata (new scores, a calibration): the modules are shared.
     public func replacingMetadata(_ metadata: BundleMetadata) -> ModelBundle {
-        ModelBundle(metadata: metadata, inertialEncoder: inertialEncoder, skeletonEncoder: skeletonEncoder, classifier: classifier,
-                    inertialClassifier: inertialClassifier, skeletonClassifier: skeletonClassifier)
+        ModelBundle(
+            metadata: metadata, inertialEncoder: inertialEncoder, skeletonEncoder: skeletonEncoder,
+            classifier: classifier,
+            inertialClassifier: inertialClassifier, skeletonClassifier: skeletonClassifier)
     }
 
     /// State-dict prefix of the fused classifier.
     static let fusedHeadPrefix = "classifier"
 
     var parts: [(String, Module)] {
-        [("inertial_encoder", inertialEncoder), ("skeleton_encoder", skeletonEncoder), (Self.fusedHeadPrefix, classifier),
-         ("inertial_classifier", inertialClassifier), ("skeleton_classifier", skeletonClassifier)]
+        [
+            ("inertial_encoder", inertialEncoder), ("skeleton_encoder", skeletonEncoder),
+            (Self.fusedHeadPrefix, classifier),
+            ("inertial_classifier", inertialClassifier), ("skeleton_classifier", skeletonClassifier),
+        ]
     }
 
     public struct LoadError: Error, CustomStringConvertible {
         public let source: String, problems: [String]
-        public init(source: String, problems: [String]) { self.source = source; self.problems = problems }
+        public init(source: String, problems: [String]) {
+            self.source = source
+            self.problems = problems
+        }
         public var description: String {
-            "\(source): model bundle refused: " + problems.prefix(8).joined(separator: "; ") + (problems.count > 8 ? "; …" : "")
+            "\(source): model bundle refused: " + problems.prefix(8).joined(separator: "; ")
+                + (problems.count > 8 ? "; …" : "")
         }
     }
 
@@ -82,14 +98,18 @@ public final class ModelBundle: @unchecked Sendable {
         let h = metadata.classifierHidden
         let bundle = ModelBundle(
             metadata: metadata, inertialEncoder: ie, skeletonEncoder: se,
-            classifier: MultiModalClassifier(inertialFeatures: ie.outputSize, skeletonFeatures: se.outputSize,
-                                             hidden: h, classes: classes, rng: &rng),
+            classifier: MultiModalClassifier(
+                inertialFeatures: ie.outputSize, skeletonFeatures: se.outputSize,
+                hidden: h, classes: classes, rng: &rng),
             inertialClassifier: UnimodalClassifier(features: ie.outputSize, hidden: h, classes: classes, rng: &rng),
             skeletonClassifier: UnimodalClassifier(features: se.outputSize, hidden: h, classes: classes, rng: &rng))
         var known = Set<String>()
         for (prefix, m) in bundle.parts {
             var part: [String: Tensor] = [:]
-            for (k, v) in file.tensors where k.hasPrefix(prefix + ".") { part[String(k.dropFirst(prefix.count + 1))] = v; known.insert(k) }
+            for (k, v) in file.tensors where k.hasPrefix(prefix + ".") {
+                part[String(k.dropFirst(prefix.count + 1))] = v
+                known.insert(k)
+            }
             do { try m.load(stateDict: part) } catch let e as StateDictError {
                 problems += e.problems.map { "\(prefix): \($0)" }
             }
@@ -97,8 +117,12 @@ public final class ModelBundle: @unchecked Sendable {
         problems += file.tensors.keys.filter { !known.contains($0) }.sorted().map { "unexpected tensor \($0)" }
         // A class list that disagrees with the heads shows up as shape mismatches of every head's last
         // layer; name the actual mistake (metadata edited, or weights from another run) before them.
-        if !problems.isEmpty, let outputs = file.tensors["\(ModelBundle.fusedHeadPrefix).head.weight"]?.shape.first, outputs != classes {
-            problems.insert("class list mismatch: the metadata names \(classes) classes, the classifier heads output \(outputs)", at: 0)
+        if !problems.isEmpty, let outputs = file.tensors["\(ModelBundle.fusedHeadPrefix).head.weight"]?.shape.first,
+            outputs != classes
+        {
+            problems.insert(
+                "class list mismatch: the metadata names \(classes) classes, the classifier heads output \(outputs)",
+                at: 0)
         }
         guard problems.isEmpty else { throw LoadError(source: url.path, problems: problems) }
         return bundle

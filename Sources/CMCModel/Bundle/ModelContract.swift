@@ -19,7 +19,9 @@ public struct ModelContract: Codable, Sendable, Equatable {
         /// Where the IMU was worn, per class (same order as `classes`).
         public var placementByClass: [String]
 
-        enum CodingKeys: String, CodingKey { case channels, sampleRateHz = "sample_rate_hz", placementByClass = "placement_by_class" }
+        enum CodingKeys: String, CodingKey {
+            case channels, sampleRateHz = "sample_rate_hz", placementByClass = "placement_by_class"
+        }
     }
 
     public struct Skeleton: Codable, Sendable, Equatable {
@@ -56,8 +58,10 @@ public struct ModelContract: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, method, classes, inertial, skeleton, validation, created
-        case backgroundLabels = "background_labels", backgroundClasses = "background_classes", windowSeconds = "window_seconds", resampleLength = "resample_length"
-        case trainedOnSubjects = "trained_on_subjects", cmcVersion = "cmc_version", bundleFormatVersion = "bundle_format_version"
+        case backgroundLabels = "background_labels", backgroundClasses = "background_classes", windowSeconds =
+            "window_seconds", resampleLength = "resample_length"
+        case trainedOnSubjects = "trained_on_subjects", cmcVersion = "cmc_version", bundleFormatVersion =
+            "bundle_format_version"
         case calibration
     }
 
@@ -69,13 +73,21 @@ public struct ModelContract: Codable, Sendable, Equatable {
         backgroundLabels = ["idle": -2, "unknown": -1]
         backgroundClasses = m.backgroundClasses ?? []
         windowSeconds = m.windowSeconds
-        inertial = d.hasInertial ? Inertial(
-            channels: d.inertialChannels.enumerated().map { Channel(index: $0.offset, name: $0.element.name, sensor: $0.element.sensor,
-                                                                     unit: $0.element.unit) },
-            sampleRateHz: d.inertialSampleRate, placementByClass: d.imuPlacementByClass) : nil
-        skeleton = d.hasSkeleton ? Skeleton(
-            joints: d.jointNames ?? (0..<(d.jointCount ?? 0)).map { "joint_\($0)" }, coordinates: d.skeletonDimensions ?? 3,
-            unit: d.skeletonUnit, frameRateHz: d.skeletonFrameRate, bones: d.bones) : nil
+        inertial =
+            d.hasInertial
+            ? Inertial(
+                channels: d.inertialChannels.enumerated().map {
+                    Channel(
+                        index: $0.offset, name: $0.element.name, sensor: $0.element.sensor,
+                        unit: $0.element.unit)
+                },
+                sampleRateHz: d.inertialSampleRate, placementByClass: d.imuPlacementByClass) : nil
+        skeleton =
+            d.hasSkeleton
+            ? Skeleton(
+                joints: d.jointNames ?? (0..<(d.jointCount ?? 0)).map { "joint_\($0)" },
+                coordinates: d.skeletonDimensions ?? 3,
+                unit: d.skeletonUnit, frameRateHz: d.skeletonFrameRate, bones: d.bones) : nil
         resampleLength = m.preprocessing.length
         trainedOnSubjects = m.split["train"] ?? []
         validation = m.validation
@@ -87,29 +99,49 @@ public struct ModelContract: Codable, Sendable, Equatable {
 
     /// One screen for a person.
     public var summary: String {
-        var lines = ["model       \(name) (\(method)), \(classes.count) classes, window \(windowSeconds) s, resampled to \(resampleLength) steps"]
+        var lines = [
+            "model       \(name) (\(method)), \(classes.count) classes, window \(windowSeconds) s, resampled to \(resampleLength) steps"
+        ]
         if let i = inertial {
-            lines.append("IMU         \(i.channels.count) channels at " + (i.sampleRateHz.map { "\($0) Hz" } ?? "any rate") + ", in this order:")
+            lines.append(
+                "IMU         \(i.channels.count) channels at " + (i.sampleRateHz.map { "\($0) Hz" } ?? "any rate")
+                    + ", in this order:")
             for c in i.channels { lines.append("              \(c.index)  \(c.name)  (\(c.sensor), \(c.unit))") }
         }
         if let s = skeleton {
-            lines.append("skeleton    \(s.joints.count) joints × \(s.coordinates) coordinates in \(s.unit ?? "unspecified units"), nominal "
-                         + (s.frameRateHz.map { "\($0) fps" } ?? "any rate") + ", joint order:")
-            for (k, chunk) in stride(from: 0, to: s.joints.count, by: 5).map({ ($0, s.joints[$0..<min(s.joints.count, $0 + 5)]) }) {
-                lines.append("              " + chunk.enumerated().map { "\(k + $0.offset) \($0.element)" }.joined(separator: ", "))
+            lines.append(
+                "skeleton    \(s.joints.count) joints × \(s.coordinates) coordinates in \(s.unit ?? "unspecified units"), nominal "
+                    + (s.frameRateHz.map { "\($0) fps" } ?? "any rate") + ", joint order:")
+            for (k, chunk) in stride(from: 0, to: s.joints.count, by: 5).map({
+                ($0, s.joints[$0..<min(s.joints.count, $0 + 5)])
+            }) {
+                lines.append(
+                    "              "
+                        + chunk.enumerated().map { "\(k + $0.offset) \($0.element)" }.joined(separator: ", "))
             }
         }
         lines.append("classes     " + classes.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", "))
-        let modelIdle = backgroundClasses.isEmpty ? "" : " or when the model says " + backgroundClasses.joined(separator: "/")
-        lines.append("also        idle (label_index -2, between actions\(modelIdle)), unknown (-1, below the confidence threshold)")
-        lines.append("trained on  subjects \(trainedOnSubjects.map(String.init).joined(separator: ", ")); created \(created), cmc \(cmcVersion)")
+        let modelIdle =
+            backgroundClasses.isEmpty ? "" : " or when the model says " + backgroundClasses.joined(separator: "/")
+        lines.append(
+            "also        idle (label_index -2, between actions\(modelIdle)), unknown (-1, below the confidence threshold)"
+        )
+        lines.append(
+            "trained on  subjects \(trainedOnSubjects.map(String.init).joined(separator: ", ")); created \(created), cmc \(cmcVersion)"
+        )
         if let c = calibration {
-            let temperatures = c.temperatures.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f", $0.key, $0.value) }
-            lines.append("calibrated  temperatures " + temperatures.joined(separator: ", ")
-                         + (c.unknownThreshold.map { String(format: "; unknown below %.2f", $0) } ?? "") + " (\(c.method))")
+            let temperatures = c.temperatures.sorted { $0.key < $1.key }.map {
+                String(format: "%@ %.2f", $0.key, $0.value)
+            }
+            lines.append(
+                "calibrated  temperatures " + temperatures.joined(separator: ", ")
+                    + (c.unknownThreshold.map { String(format: "; unknown below %.2f", $0) } ?? "") + " (\(c.method))")
         }
         if !validation.isEmpty {
-            lines.append("validation  " + validation.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))
+            lines.append(
+                "validation  "
+                    + validation.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(
+                        separator: ", "))
         }
         return lines.joined(separator: "\n")
     }

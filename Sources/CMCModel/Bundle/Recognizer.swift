@@ -40,17 +40,22 @@ public struct Recognizer: Sendable {
         let pre = m.preprocessing
         var results = [Recognition?](repeating: nil, count: batch.count)
         var groups: [Modalities: [Int]] = [:]
-        var inputsI: [Int: DataArray] = [:], inputsS: [Int: DataArray] = [:]
+        var inputsI: [Int: DataArray] = [:]
+        var inputsS: [Int: DataArray] = [:]
         for (i, w) in batch.enumerated() {
             if let x = w.inertial {
                 guard x.rank == 2, x.shape[0] == m.inertialEncoder.inChannels else {
-                    throw RecognitionError.shape("inertial window has shape \(x.shape), the model wants (\(m.inertialEncoder.inChannels), T)")
+                    throw RecognitionError.shape(
+                        "inertial window has shape \(x.shape), the model wants (\(m.inertialEncoder.inChannels), T)")
                 }
                 inputsI[i] = try pre.inertial(x)
             }
             if let s = w.skeleton {
-                guard s.rank == 3, s.shape[0] == m.skeletonEncoder.inChannels, s.shape[2] == m.skeletonEncoder.joints else {
-                    throw RecognitionError.shape("skeleton window has shape \(s.shape), the model wants (\(m.skeletonEncoder.inChannels), T, \(m.skeletonEncoder.joints))")
+                guard s.rank == 3, s.shape[0] == m.skeletonEncoder.inChannels, s.shape[2] == m.skeletonEncoder.joints
+                else {
+                    throw RecognitionError.shape(
+                        "skeleton window has shape \(s.shape), the model wants (\(m.skeletonEncoder.inChannels), T, \(m.skeletonEncoder.joints))"
+                    )
                 }
                 inputsS[i] = try pre.skeleton(s)
             }
@@ -70,16 +75,25 @@ public struct Recognizer: Sendable {
                     let fs = bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
                     logits = bundle.classifier(inertial: fi, skeleton: fs).value
                 case .inertial:
-                    logits = bundle.inertialClassifier(bundle.inertialEncoder(Variable(Tensor.stacked(idx.map { inputsI[$0]! })))).value
+                    logits =
+                        bundle.inertialClassifier(
+                            bundle.inertialEncoder(Variable(Tensor.stacked(idx.map { inputsI[$0]! })))
+                        ).value
                 case .skeleton:
-                    logits = bundle.skeletonClassifier(bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))).value
+                    logits =
+                        bundle.skeletonClassifier(
+                            bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
+                        ).value
                 }
                 let temperature = Float(m.calibration?.temperature(modalities) ?? 1)
-                let scaled = temperature == 1 ? logits : Tensor(shape: logits.shape, storage: logits.storage.map { $0 / temperature })
+                let scaled =
+                    temperature == 1
+                    ? logits : Tensor(shape: logits.shape, storage: logits.storage.map { $0 / temperature })
                 let probs = Kernels.softmax(scaled, axis: 1)
                 let c = probs.shape[1]
                 for (row, i) in idx.enumerated() {
-                    results[i] = Recognition(probabilities: Array(probs.storage[(row * c)..<((row + 1) * c)]), modalities: modalities)
+                    results[i] = Recognition(
+                        probabilities: Array(probs.storage[(row * c)..<((row + 1) * c)]), modalities: modalities)
                 }
             }
         }

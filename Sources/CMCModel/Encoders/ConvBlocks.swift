@@ -31,10 +31,12 @@ public final class ConvBN2d: Module {
     public let relu: Bool, pool: Bool
     private let folded = FoldedWeights()
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), relu: Bool, pool: Bool, rng: inout SeededRNG) {
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), relu: Bool, pool: Bool, rng: inout SeededRNG)
+    {
         conv = Conv2d(inChannels, outChannels, kernel: kernel, rng: &rng)
         bn = BatchNorm(outChannels)
-        self.relu = relu; self.pool = pool
+        self.relu = relu
+        self.pool = pool
     }
 
     public override var children: [(String, Module)] { [("conv", conv), ("bn", bn)] }

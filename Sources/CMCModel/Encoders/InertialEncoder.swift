@@ -47,8 +47,9 @@ public final class InertialEncoder: Module {
         }
         self.blocks = blocks
         positionalDropout = Dropout(config.dropout, rng: &rng)
-        transformer = TransformerEncoder(layers: config.layers, dModel: c, heads: config.heads,
-                                         feedForward: config.feedForward, dropout: config.dropout, rng: &rng)
+        transformer = TransformerEncoder(
+            layers: config.layers, dModel: c, heads: config.heads,
+            feedForward: config.feedForward, dropout: config.dropout, rng: &rng)
         positional = InertialEncoder.sinusoid(length: config.tokens, dModel: c)
     }
 
@@ -74,13 +75,14 @@ public final class InertialEncoder: Module {
 
     /// x: (B, C, L) → (B, channels·tokens).
     public func callAsFunction(_ x: Variable) -> Variable {
-        precondition(x.shape.count == 3 && x.shape[1] == config.inChannels && x.shape[2] == config.length,
-                     "inertial encoder expects (B, \(config.inChannels), \(config.length)), got \(x.shape)")
+        precondition(
+            x.shape.count == 3 && x.shape[1] == config.inChannels && x.shape[2] == config.length,
+            "inertial encoder expects (B, \(config.inChannels), \(config.length)), got \(x.shape)")
         var h = x
         for b in blocks { h = b(h) }
-        var t = h.permuted([0, 2, 1]) + Variable(positional)   // (B, L, E)
+        var t = h.permuted([0, 2, 1]) + Variable(positional) // (B, L, E)
         t = positionalDropout(t)
         t = transformer(t)
-        return t.permuted([0, 2, 1]).flattened()                // channel-major: index c·L + t
+        return t.permuted([0, 2, 1]).flattened() // channel-major: index c·L + t
     }
 }

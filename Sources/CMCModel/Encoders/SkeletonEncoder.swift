@@ -20,12 +20,17 @@ public final class SkeletonEncoder: Module {
         /// Flattened output size, derived by following the shapes through the network.
         public var outputSize: Int {
             // After conv2 (3×1) and the permute, height is conv2's channels and width is time.
-            var h = channels[1], w = length - 2
-            h = (h - 2) / 2; w = (w - 2) / 2   // conv3 3×3 + pool
-            h = (h - 2) / 2; w = (w - 2) / 2   // conv4
-            h *= 2                             // fuse along height
-            h = (h - 2) / 2; w = (w - 2) / 2   // conv5
-            h = (h - 2) / 2; w = (w - 2) / 2   // conv6
+            var h = channels[1]
+            var w = length - 2
+            h = (h - 2) / 2
+            w = (w - 2) / 2 // conv3 3×3 + pool
+            h = (h - 2) / 2
+            w = (w - 2) / 2 // conv4
+            h *= 2 // fuse along height
+            h = (h - 2) / 2
+            w = (w - 2) / 2 // conv5
+            h = (h - 2) / 2
+            w = (w - 2) / 2 // conv6
             return channels[5] * h * w
         }
     }
@@ -39,10 +44,12 @@ public final class SkeletonEncoder: Module {
         self.config = config
         let c = config.channels
         func stream(_ rng: inout SeededRNG) -> (ConvBN2d, ConvBN2d, ConvBN2d, ConvBN2d) {
-            (ConvBN2d(config.inChannels, c[0], kernel: (1, 1), relu: true, pool: false, rng: &rng),
-             ConvBN2d(c[0], c[1], kernel: (3, 1), relu: false, pool: false, rng: &rng),
-             ConvBN2d(config.joints, c[2], kernel: (3, 3), relu: false, pool: true, rng: &rng),
-             ConvBN2d(c[2], c[3], kernel: (3, 3), relu: false, pool: true, rng: &rng))
+            (
+                ConvBN2d(config.inChannels, c[0], kernel: (1, 1), relu: true, pool: false, rng: &rng),
+                ConvBN2d(c[0], c[1], kernel: (3, 1), relu: false, pool: false, rng: &rng),
+                ConvBN2d(config.joints, c[2], kernel: (3, 3), relu: false, pool: true, rng: &rng),
+                ConvBN2d(c[2], c[3], kernel: (3, 3), relu: false, pool: true, rng: &rng)
+            )
         }
         (conv1j, conv2j, conv3j, conv4j) = stream(&rng)
         (conv1m, conv2m, conv3m, conv4m) = stream(&rng)
@@ -51,23 +58,26 @@ public final class SkeletonEncoder: Module {
     }
 
     public override var children: [(String, Module)] {
-        [("conv1_j", conv1j), ("conv2_j", conv2j), ("conv3_j", conv3j), ("conv4_j", conv4j),
-         ("conv1_m", conv1m), ("conv2_m", conv2m), ("conv3_m", conv3m), ("conv4_m", conv4m),
-         ("conv5", conv5), ("conv6", conv6)]
+        [
+            ("conv1_j", conv1j), ("conv2_j", conv2j), ("conv3_j", conv3j), ("conv4_j", conv4j),
+            ("conv1_m", conv1m), ("conv2_m", conv2m), ("conv3_m", conv3m), ("conv4_m", conv4m),
+            ("conv5", conv5), ("conv6", conv6),
+        ]
     }
 
     public var outputSize: Int { config.outputSize }
 
     /// x: (B, C, T, J) → (B, outputSize).
     public func callAsFunction(_ x: Variable) -> Variable {
-        precondition(x.shape.count == 4 && x.shape[1] == config.inChannels && x.shape[2] == config.length
-                     && x.shape[3] == config.joints,
-                     "skeleton encoder expects (B, \(config.inChannels), \(config.length), \(config.joints)), got \(x.shape)")
+        precondition(
+            x.shape.count == 4 && x.shape[1] == config.inChannels && x.shape[2] == config.length
+                && x.shape[3] == config.joints,
+            "skeleton encoder expects (B, \(config.inChannels), \(config.length), \(config.joints)), got \(x.shape)")
         let t = x.shape[2]
         // Motion: m[t] = x[t] − x[t−1], m[0] = 0.
         let motion = (x.sliced(axis: 2, 1..<t) - x.sliced(axis: 2, 0..<(t - 1))).padded(axis: 2, before: 1, after: 0)
         func run(_ input: Variable, _ s: (ConvBN2d, ConvBN2d, ConvBN2d, ConvBN2d)) -> Variable {
-            let h = s.1(s.0(input)).permuted([0, 3, 1, 2])   // joints become channels
+            let h = s.1(s.0(input)).permuted([0, 3, 1, 2]) // joints become channels
             return s.3(s.2(h))
         }
         let j = run(x, (conv1j, conv2j, conv3j, conv4j))

@@ -41,7 +41,9 @@ public final class MultiModalClassifier: Module {
         head = Linear(2 * hidden, classes, rng: &rng)
     }
 
-    public override var children: [(String, Module)] { [("inertial", inertial), ("skeleton", skeleton), ("head", head)] }
+    public override var children: [(String, Module)] {
+        [("inertial", inertial), ("skeleton", skeleton), ("head", head)]
+    }
 
     public func callAsFunction(inertial xi: Variable, skeleton xs: Variable) -> Variable {
         head(concat([inertial(xi), skeleton(xs)], axis: 1))

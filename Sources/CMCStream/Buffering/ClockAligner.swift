@@ -60,7 +60,8 @@ public struct ClockAligner: Sendable {
         }
         let d = arrival &- sensorTime
         guard var estimate = offset else {
-            offset = d; lastUpdate = arrival
+            offset = d
+            lastUpdate = arrival
             return .accepted(offset: d)
         }
         let elapsed = max(0, arrival - lastUpdate)
@@ -76,7 +77,8 @@ public struct ClockAligner: Sendable {
                 run.minimum = min(run.minimum, d)
                 excursion = run
                 if arrival - run.since >= resync {
-                    offset = run.minimum; excursion = nil
+                    offset = run.minimum
+                    excursion = nil
                     return .resynchronised(offset: run.minimum)
                 }
             } else {

@@ -59,12 +59,16 @@ struct ModalityStream: Sendable {
         let times = range.map { Double(ring.time(at: $0) &+ mapping &- start) * 1e-9 }
         var values = [Float](repeating: 0, count: ring.stride * count)
         if joints == 0 {
-            for (t, i) in range.enumerated() { for c in 0..<channels { values[c * count + t] = ring.value(at: i, component: c) } }
+            for (t, i) in range.enumerated() {
+                for c in 0..<channels { values[c * count + t] = ring.value(at: i, component: c) }
+            }
         } else {
             // Ring samples are joint-major (J × C, as on the wire); windows are C × T × J.
             for (t, i) in range.enumerated() {
                 for j in 0..<joints {
-                    for c in 0..<channels { values[(c * count + t) * joints + j] = ring.value(at: i, component: j * channels + c) }
+                    for c in 0..<channels {
+                        values[(c * count + t) * joints + j] = ring.value(at: i, component: j * channels + c)
+                    }
                 }
             }
         }

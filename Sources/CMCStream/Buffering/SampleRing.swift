@@ -38,7 +38,8 @@ public struct SampleRing: Sendable {
     /// Doubles the storage (up to `capacity`), laying the samples out from slot 0.
     private mutating func grow() {
         let slots = min(capacity, times.count * 2)
-        var newTimes = [Int64](repeating: 0, count: slots), newValues = [Float](repeating: 0, count: slots * stride)
+        var newTimes = [Int64](repeating: 0, count: slots)
+        var newValues = [Float](repeating: 0, count: slots * stride)
         for l in 0..<count {
             let p = physical(l)
             newTimes[l] = times[p]
@@ -54,7 +55,10 @@ public struct SampleRing: Sendable {
     public var oldestTime: Int64? { count == 0 ? nil : time(at: 0) }
     public var newestTime: Int64? { count == 0 ? nil : time(at: count - 1) }
 
-    public mutating func removeAll() { head = 0; count = 0 }
+    public mutating func removeAll() {
+        head = 0
+        count = 0
+    }
 
     /// Inserts one sample; `sample` holds `stride` values starting at `offset`.
     public mutating func insert(time t: Int64, from sample: [Float], offset: Int, reorderBound: Int64) -> InsertResult {
@@ -74,13 +78,15 @@ public struct SampleRing: Sendable {
         if position < count && time(at: position) == t { return .duplicate }
         if count == times.count && times.count < capacity { grow() }
         if count == times.count {
-            if position == 0 { return .tooOld }  // older than everything we can still hold
-            dropOldest(); position -= 1
+            if position == 0 { return .tooOld } // older than everything we can still hold
+            dropOldest()
+            position -= 1
         }
         // Shift [position, count) one slot towards the newest end, then write at position.
         var i = count
         while i > position {
-            let to = physical(i), from = physical(i - 1)
+            let to = physical(i)
+            let from = physical(i - 1)
             times[to] = times[from]
             for k in 0..<stride { values[to * stride + k] = values[from * stride + k] }
             i -= 1
@@ -92,7 +98,10 @@ public struct SampleRing: Sendable {
 
     /// Drops every sample older than `t` (time-based retention on top of the capacity bound).
     public mutating func removeOlder(than t: Int64) {
-        while count > 0 && time(at: 0) < t { head = (head + 1) % times.count; count -= 1 }
+        while count > 0 && time(at: 0) < t {
+            head = (head + 1) % times.count
+            count -= 1
+        }
     }
 
     /// Logical indices of samples with `after < time <= through` (binary search: times are sorted).
@@ -103,7 +112,8 @@ public struct SampleRing: Sendable {
     }
 
     private func firstIndex(where predicate: (Int64) -> Bool) -> Int {
-        var lo = 0, hi = count
+        var lo = 0
+        var hi = count
         while lo < hi {
             let mid = (lo + hi) / 2
             if predicate(time(at: mid)) { hi = mid } else { lo = mid + 1 }
@@ -113,12 +123,18 @@ public struct SampleRing: Sendable {
 
     private mutating func append(_ t: Int64, _ sample: [Float], _ offset: Int) {
         if count == times.count && times.count < capacity { grow() }
-        if count == times.count { dropOldest(); evictedWhileFull += 1 }
+        if count == times.count {
+            dropOldest()
+            evictedWhileFull += 1
+        }
         write(physical(count), t, sample, offset)
         count += 1
     }
 
-    private mutating func dropOldest() { head = (head + 1) % times.count; count -= 1 }
+    private mutating func dropOldest() {
+        head = (head + 1) % times.count
+        count -= 1
+    }
 
     private mutating func write(_ slot: Int, _ t: Int64, _ sample: [Float], _ offset: Int) {
         times[slot] = t

@@ -27,17 +27,27 @@ public struct SequenceTracker: Sendable {
     }
 
     public mutating func observe(_ sequence: UInt64) -> Observation {
-        guard let top = highest else { highest = sequence; return .inOrder }
-        if sequence == top &+ 1 { advance(to: sequence); return .inOrder }
+        guard let top = highest else {
+            highest = sequence
+            return .inOrder
+        }
+        if sequence == top &+ 1 {
+            advance(to: sequence)
+            return .inOrder
+        }
         if sequence > top {
             let skipped = sequence - top - 1
-            if skipped >= Self.maxJump { restart(at: sequence); return .reset }
+            if skipped >= Self.maxJump {
+                restart(at: sequence)
+                return .reset
+            }
             for k in max(top + 1, sequence - min(skipped, Self.stragglerWindow))..<sequence { missing.insert(k) }
             advance(to: sequence)
             return .gap(missing: skipped)
         }
         if top - sequence <= Self.stragglerWindow {
-            return missing.remove(sequence) != nil ? .straggler : .inOrder  // a repeat: duplicates are caught by sample time
+            // a repeat: duplicates are caught by sample time
+            return missing.remove(sequence) != nil ? .straggler : .inOrder
         }
         restart(at: sequence)
         return .reset

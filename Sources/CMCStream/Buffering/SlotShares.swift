@@ -60,13 +60,16 @@ struct SlotShares: Sendable {
         // Shares compared multiplied out (held × publishers against capacity): exact in integers.
         let underShare = (held[newcomer] ?? 0) * publishers < capacity
         // Most slots first; ties by name, so the choice does not depend on dictionary order.
-        let target = underShare ? held.filter { $0.value * publishers > capacity }
-            .max { ($0.value, $1.key.name) < ($1.value, $0.key.name) }?.key : nil
+        let target =
+            underShare
+            ? held.filter { $0.value * publishers > capacity }
+                .max { ($0.value, $1.key.name) < ($1.value, $0.key.name) }?.key : nil
         var silent: Candidate?
         var leastRecent: Candidate?
         for c in candidates {
             if c.lastArrival < silentBefore, underShare || c.publisher == newcomer,
-               silent.map({ c.lastArrival < $0.lastArrival }) ?? true {
+                silent.map({ c.lastArrival < $0.lastArrival }) ?? true
+            {
                 silent = c
             }
             if c.publisher == target, leastRecent.map({ c.lastArrival < $0.lastArrival }) ?? true {

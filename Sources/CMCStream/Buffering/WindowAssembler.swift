@@ -63,8 +63,10 @@ public struct WindowAssembler: Sendable {
     /// Frames that arrived after being counted lost (reordering): `cmc_frames_recovered_total`.
     public private(set) var recoveredFrames: UInt64 = 0
 
-    public init(spec: ClassifierSpec, buffer: BufferPolicy, clock: ClockPolicy, hopSeconds: Double,
-                segmentation: SegmenterPolicy = SegmenterPolicy()) {
+    public init(
+        spec: ClassifierSpec, buffer: BufferPolicy, clock: ClockPolicy, hopSeconds: Double,
+        segmentation: SegmenterPolicy = SegmenterPolicy()
+    ) {
         self.spec = spec
         self.buffer = buffer
         self.clock = clock
@@ -89,7 +91,8 @@ public struct WindowAssembler: Sendable {
     /// Buffers a decoded frame that arrived at `arrival` (CLOCK_MONOTONIC ns) from `publisher`. Throws
     /// when the frame is well-formed but does not fit the loaded model (channel or joint counts, units).
     public mutating func ingest(_ frame: SensorFrame, arrival: Int64, from publisher: Publisher = .local)
-        throws(WireError) -> IngestOutcome {
+        throws(WireError) -> IngestOutcome
+    {
         let frame = retargeted(frame)
         guard let scales = try canonicalScales(for: frame) else { return .dropped(.unusedModality) }
         if subjects[frame.subject] == nil {
@@ -98,32 +101,39 @@ public struct WindowAssembler: Sendable {
             }
             var fresh = Subject(publisher: publisher)
             if segmentation.enabled {
-                fresh.segmenter = MotionSegmenter(policy: segmentation, gyroChannels: gyroChannels,
-                                                  skeletonCoordinates: spec.skeletonCoordinates ?? 3)
+                fresh.segmenter = MotionSegmenter(
+                    policy: segmentation, gyroChannels: gyroChannels,
+                    skeletonCoordinates: spec.skeletonCoordinates ?? 3)
             }
             subjects[frame.subject] = fresh
             shares.take(for: publisher)
         }
         var subject = subjects[frame.subject]!
-        var stream = subject[frame.modality] ?? ModalityStream(
-            capacity: buffer.capacityPerStream, stride: frame.stride, clock: clock, now: arrival, burst: buffer.maxFramesPerSecond)
-        defer { subject[frame.modality] = stream; subjects[frame.subject] = subject }
+        var stream =
+            subject[frame.modality]
+            ?? ModalityStream(
+                capacity: buffer.capacityPerStream, stride: frame.stride, clock: clock, now: arrival,
+                burst: buffer.maxFramesPerSecond)
+        defer {
+            subject[frame.modality] = stream
+            subjects[frame.subject] = subject
+        }
 
         // Every frame that arrives advances the sequence tracker, dropped or not: a frame the rate
         // limiter refuses was received, and must not show up later as a gap "lost upstream".
         let sequence = stream.sequence.observe(frame.sequence)
-        if case let .gap(missing) = sequence { stream.unreportedLost &+= missing }
+        if case .gap(let missing) = sequence { stream.unreportedLost &+= missing }
         if sequence == .straggler { recoveredFrames &+= 1 }
         if !stream.admit(now: arrival, rate: buffer.maxFramesPerSecond) { return .dropped(.rateLimit) }
         let n = frame.sampleCount
         var resynced = false
         switch stream.clock.observe(sensorTime: frame.timing.timestamp(ofSample: n - 1), arrival: arrival) {
         case .future: return .dropped(.future)
-        case let .accepted(offset): stream.offset = offset
-        case let .resynchronised(offset):
+        case .accepted(let offset): stream.offset = offset
+        case .resynchronised(let offset):
             stream.offset = offset
-            stream.ring.removeAll()  // its timestamps belong to the sensor's previous clock
-            stream.anchor = nil      // and so does the anchor of the subject's timeline
+            stream.ring.removeAll() // its timestamps belong to the sensor's previous clock
+            stream.anchor = nil // and so does the anchor of the subject's timeline
             resynced = true
         }
         if subject.lead == nil { subject.lead = frame.modality }
@@ -138,11 +148,14 @@ public struct WindowAssembler: Sendable {
             // A finite value can overflow on conversion (3e38 g): refuse the frame here, naming it, rather
             // than let an infinity reach the model and fail every window of the subject.
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw WireError("data[\(bad / frame.stride)][\(bad % frame.stride)]", .invalid("overflows when converted to canonical units"))
+                throw WireError(
+                    "data[\(bad / frame.stride)][\(bad % frame.stride)]",
+                    .invalid("overflows when converted to canonical units"))
             }
         }
         let reorder = Int64(buffer.reorderSeconds * 1e9)
-        var late = 0, duplicate = 0
+        var late = 0
+        var duplicate = 0
         for k in 0..<n {
             let time = frame.timing.timestamp(ofSample: k)
             switch stream.ring.insert(time: time, from: values, offset: k * frame.stride, reorderBound: reorder) {
@@ -152,9 +165,11 @@ public struct WindowAssembler: Sendable {
             case .appended:
                 let sample = values[(k * frame.stride)..<((k + 1) * frame.stride)]
                 if frame.modality == .inertial {
-                    subject.pendingActions += subject.segmenter?.addIMU(time: time &+ stream.mapping, values: sample) ?? []
+                    subject.pendingActions +=
+                        subject.segmenter?.addIMU(time: time &+ stream.mapping, values: sample) ?? []
                 } else {
-                    subject.pendingActions += subject.segmenter?.addSkeleton(time: time &+ stream.mapping, values: sample) ?? []
+                    subject.pendingActions +=
+                        subject.segmenter?.addSkeleton(time: time &+ stream.mapping, values: sample) ?? []
                 }
             }
         }
@@ -171,7 +186,8 @@ public struct WindowAssembler: Sendable {
         }
         let lost = stream.unreportedLost
         stream.unreportedLost = 0
-        return .buffered(lost: lost, sequenceReset: sequence == .reset, clockResynced: resynced, refused: late + duplicate)
+        return .buffered(
+            lost: lost, sequenceReset: sequence == .reset, clockResynced: resynced, refused: late + duplicate)
     }
 
     /// Cuts the subject's next window if it is due at `now` (CLOCK_MONOTONIC ns).
@@ -191,20 +207,26 @@ public struct WindowAssembler: Sendable {
 
         let nominal = end &- Int64(spec.windowSeconds * 1e9)
         let phase = subject.segmenter?.phase(at: nominal &+ (end &- nominal) / 2)
-        var start = nominal, dataEnd = end
+        var start = nominal
+        var dataEnd = end
         // The label describes the window's centre: classify the action there — as much of it as has
         // been seen, and nothing else — so the label never mixes two actions or an action with rest,
         // and a closed action gets the same decision as its action event.
-        if case let .action(_, actionStart, actionEnd)? = phase {
+        if case .action(_, let actionStart, let actionEnd)? = phase {
             start = actionStart
             dataEnd = actionEnd ?? end
         }
         let purpose = Window.Purpose.periodic(label: nominal...end, phase: phase)
         if phase == .idle {
-            return .window(Window(subject: id, start: nominal, end: end, inertial: nil, skeleton: nil, readyAt: now,
-                                  purpose: purpose, sensorOffset: sensorOffset(subject)))
+            return .window(
+                Window(
+                    subject: id, start: nominal, end: end, inertial: nil, skeleton: nil, readyAt: now,
+                    purpose: purpose, sensorOffset: sensorOffset(subject)))
         }
-        guard var window = cutWindow(id, subject, present: present, start: start, end: dataEnd, now: now, fromData: phase != nil) else {
+        guard
+            var window = cutWindow(
+                id, subject, present: present, start: start, end: dataEnd, now: now, fromData: phase != nil)
+        else {
             return .skipped(.incomplete)
         }
         window.purpose = purpose
@@ -225,7 +247,9 @@ public struct WindowAssembler: Sendable {
         let quiet = Int64(segmentation.offsetSeconds * 1e9)
         var windows: [Window] = []
         for id in Array(subjects.keys) {
-            guard var subject = subjects[id], subject.segmenter != nil, now &- subject.lastArrival >= quiet else { continue }
+            guard var subject = subjects[id], subject.segmenter != nil, now &- subject.lastArrival >= quiet else {
+                continue
+            }
             let closed = subject.segmenter!.flush()
             guard !closed.isEmpty else { continue }
             subject.pendingActions += closed
@@ -244,7 +268,8 @@ public struct WindowAssembler: Sendable {
         let present = presentModalities(subject, now: now, stale: stale)
         return actions.compactMap { action in
             let span = segmentation.padded(start: action.start, end: action.end)
-            guard var window = cutWindow(id, subject, present: present, start: span.start, end: span.end, now: now) else {
+            guard var window = cutWindow(id, subject, present: present, start: span.start, end: span.end, now: now)
+            else {
                 return nil
             }
             window.purpose = .action(action)
@@ -264,26 +289,39 @@ public struct WindowAssembler: Sendable {
     /// - Parameter fromData: the span comes from an action, whose padding may reach back before the
     ///   subject's first sample (it started moving at once) or beyond the newest (an action closed at
     ///   its longest): it is clamped to the buffered data then.
-    private func cutWindow(_ id: UInt32, _ subject: Subject, present: [Modality], start requested: Int64, end: Int64, now: Int64,
-                           fromData: Bool = true) -> Window? {
-        var start = requested, end = end
+    private func cutWindow(
+        _ id: UInt32, _ subject: Subject, present: [Modality], start requested: Int64, end: Int64, now: Int64,
+        fromData: Bool = true
+    ) -> Window? {
+        var start = requested
+        var end = end
         if fromData {
-            if let oldest = present.compactMap({ m in subject[m].flatMap { s in s.ring.oldestTime.map { $0 &+ s.mapping } } }).max(),
-               oldest &- start > 0 {
-                start = oldest &- 1  // windows are (start, end]: keep the oldest sample
+            if let oldest = present.compactMap({ m in
+                subject[m].flatMap { s in s.ring.oldestTime.map { $0 &+ s.mapping } }
+            }).max(),
+                oldest &- start > 0
+            {
+                start = oldest &- 1 // windows are (start, end]: keep the oldest sample
             }
             // An action closed at its longest has not been followed by its padding yet.
-            if let newest = present.compactMap({ subject[$0]?.newestDaemonTime }).min(), end &- newest > 0 { end = newest }
+            if let newest = present.compactMap({ subject[$0]?.newestDaemonTime }).min(), end &- newest > 0 {
+                end = newest
+            }
         }
         let maxGap = Int64(buffer.maxGapSeconds * 1e9)
-        let inertial = present.contains(.inertial)
-            ? subject.inertial?.cut(start: start, end: end, channels: spec.inertialChannels ?? 0, joints: 0, maxGap: maxGap) : nil
-        let skeleton = present.contains(.skeleton)
-            ? subject.skeleton?.cut(start: start, end: end, channels: spec.skeletonCoordinates ?? 0,
-                                    joints: spec.skeletonJoints ?? 0, maxGap: maxGap) : nil
+        let inertial =
+            present.contains(.inertial)
+            ? subject.inertial?.cut(
+                start: start, end: end, channels: spec.inertialChannels ?? 0, joints: 0, maxGap: maxGap) : nil
+        let skeleton =
+            present.contains(.skeleton)
+            ? subject.skeleton?.cut(
+                start: start, end: end, channels: spec.skeletonCoordinates ?? 0,
+                joints: spec.skeletonJoints ?? 0, maxGap: maxGap) : nil
         guard spec.accepts(inertial: inertial != nil, skeleton: skeleton != nil) else { return nil }
-        return Window(subject: id, start: start, end: end,
-                      inertial: inertial, skeleton: skeleton, readyAt: now, sensorOffset: sensorOffset(subject))
+        return Window(
+            subject: id, start: start, end: end,
+            inertial: inertial, skeleton: skeleton, readyAt: now, sensorOffset: sensorOffset(subject))
     }
 
     /// Daemon timeline − the lead stream's sensor clock.
@@ -320,12 +358,14 @@ public struct WindowAssembler: Sendable {
         }
         let silentBefore = now &- Int64(buffer.staleAfterSeconds * 1e9)
         let choice = shares.choose(for: newcomer, among: candidates, silentBefore: silentBefore)
-        guard case let .evict(victim, reason) = choice, let evicted = subjects.removeValue(forKey: victim) else {
+        guard case .evict(let victim, let reason) = choice, let evicted = subjects.removeValue(forKey: victim) else {
             return false
         }
         shares.release(from: evicted.publisher)
-        evictedForRoom.append(SubjectEviction(subject: victim, publisher: evicted.publisher, reason: reason,
-                                              newcomer: newcomer))
+        evictedForRoom.append(
+            SubjectEviction(
+                subject: victim, publisher: evicted.publisher, reason: reason,
+                newcomer: newcomer))
         return true
     }
 
@@ -356,8 +396,10 @@ public struct WindowAssembler: Sendable {
     /// Adopts a new model's spec. Streams whose shape or units changed are discarded (their samples no
     /// longer fit); the rest keep their buffers, so a reload with the same input layout loses nothing.
     public mutating func replaceSpec(_ newSpec: ClassifierSpec) {
-        let inertialChanged = newSpec.inertialChannels != spec.inertialChannels || newSpec.inertialUnits != spec.inertialUnits
-        let skeletonChanged = newSpec.skeletonJoints != spec.skeletonJoints || newSpec.skeletonCoordinates != spec.skeletonCoordinates
+        let inertialChanged =
+            newSpec.inertialChannels != spec.inertialChannels || newSpec.inertialUnits != spec.inertialUnits
+        let skeletonChanged =
+            newSpec.skeletonJoints != spec.skeletonJoints || newSpec.skeletonCoordinates != spec.skeletonCoordinates
         spec = newSpec
         for id in subjects.keys {
             if inertialChanged { subjects[id]?.inertial = nil }
@@ -369,7 +411,8 @@ public struct WindowAssembler: Sendable {
     /// model's layout, when the model's is one cmc retargets to; any other frame unchanged.
     private func retargeted(_ frame: SensorFrame) -> SensorFrame {
         guard frame.modality == .skeleton, spec.skeletonLayout == .kinectV1, frame.channels == 3,
-              frame.joints != spec.skeletonJoints, let layout = SkeletonLayout(jointCount: frame.joints), layout != .kinectV1
+            frame.joints != spec.skeletonJoints, let layout = SkeletonLayout(jointCount: frame.joints),
+            layout != .kinectV1
         else { return frame }
         var out = frame
         out.joints = SkeletonLayout.kinectV1.jointNames.count
@@ -383,20 +426,38 @@ public struct WindowAssembler: Sendable {
         switch frame.modality {
         case .inertial:
             guard let channels = spec.inertialChannels else { return nil }
-            if frame.channels != channels { throw WireError("header.channels", .invalid("the loaded model expects \(channels) IMU channels, got \(frame.channels)")) }
+            if frame.channels != channels {
+                throw WireError(
+                    "header.channels",
+                    .invalid("the loaded model expects \(channels) IMU channels, got \(frame.channels)"))
+            }
         case .skeleton:
             guard let joints = spec.skeletonJoints, let coordinates = spec.skeletonCoordinates else { return nil }
-            if frame.joints != joints { throw WireError("header.joints", .invalid("the loaded model expects \(joints) joints, got \(frame.joints)")) }
-            if frame.channels != coordinates { throw WireError("header.channels", .invalid("the loaded model expects \(coordinates) coordinates per joint, got \(frame.channels)")) }
+            if frame.joints != joints {
+                throw WireError(
+                    "header.joints", .invalid("the loaded model expects \(joints) joints, got \(frame.joints)"))
+            }
+            if frame.channels != coordinates {
+                throw WireError(
+                    "header.channels",
+                    .invalid("the loaded model expects \(coordinates) coordinates per joint, got \(frame.channels)"))
+            }
         }
         var scales: [Float] = []
         for (c, unit) in frame.units.enumerated() {
             let (canonical, scale) = unit.canonical
-            if frame.modality == .inertial, let expected = spec.inertialUnits, c < expected.count, unit != .unspecified, canonical != expected[c] {
-                throw WireError("units[\(c)]", .invalid("channel \(c) is in \(canonical), the model expects \(expected[c])"))
+            if frame.modality == .inertial, let expected = spec.inertialUnits, c < expected.count, unit != .unspecified,
+                canonical != expected[c]
+            {
+                throw WireError(
+                    "units[\(c)]", .invalid("channel \(c) is in \(canonical), the model expects \(expected[c])"))
             }
-            if frame.modality == .skeleton, let expected = spec.skeletonUnit, unit != .unspecified, canonical != expected {
-                throw WireError("units[\(c)]", .invalid("skeleton coordinate \(c) is in \(canonical), the model expects \(expected)"))
+            if frame.modality == .skeleton, let expected = spec.skeletonUnit, unit != .unspecified,
+                canonical != expected
+            {
+                throw WireError(
+                    "units[\(c)]",
+                    .invalid("skeleton coordinate \(c) is in \(canonical), the model expects \(expected)"))
             }
             scales.append(scale)
         }

@@ -36,35 +36,42 @@ public struct EventComposer: Sendable {
     ///   - classNames: the classes `probabilities` are over (validated: one each, summing to 1).
     ///   - spec: the spec of the model that decided, if it is still the current one (nil after a reload
     ///     changed the classes): tells whether a one-modality window was a fallback.
-    public mutating func event(for window: Window, probabilities: [Float], classNames: [String], spec: ClassifierSpec?,
-                               modelID: String?, timing: Timing) -> PublishedEvent? {
+    public mutating func event(
+        for window: Window, probabilities: [Float], classNames: [String], spec: ClassifierSpec?,
+        modelID: String?, timing: Timing
+    ) -> PublishedEvent? {
         let bimodal = spec.map { $0.inertialChannels != nil && $0.skeletonJoints != nil } ?? true
         let fallback = bimodal && window.modalities.count == 1
         let background = Set(spec?.backgroundClasses ?? [])
         switch window.purpose {
-        case let .action(action):
+        case .action(let action):
             // One decision for the whole action: no smoothing with its neighbours.
-            let decision = LabelSmoother.decide(smoothed: probabilities.map(Double.init), raw: probabilities,
-                                                classNames: classNames, policy: smoothing, background: background,
-                                                modelThreshold: spec?.unknownThreshold)
+            let decision = LabelSmoother.decide(
+                smoothed: probabilities.map(Double.init), raw: probabilities,
+                classNames: classNames, policy: smoothing, background: background,
+                modelThreshold: spec?.unknownThreshold)
             if decision.labelIndex == LabelEvent.idleIndex { return nil }
-            return .action(ActionEvent(
-                version: ActionEvent.currentVersion, subject: window.subject, action: action.id, clock: clock,
-                startNanoseconds: window.start, endNanoseconds: window.end,
-                startSensorNanoseconds: window.start &- window.sensorOffset, endSensorNanoseconds: window.end &- window.sensorOffset,
-                label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence, topK: decision.topK,
-                modalities: window.modalities.map(\.description), fallback: fallback, truncated: action.truncated,
-                inferenceMilliseconds: timing.inferenceSeconds * 1e3,
-                endToEndMilliseconds: Double(timing.now - window.readyAt) * 1e-6,
-                publishedUnixNanoseconds: MonotonicClock.unixNow(), model: modelID))
-        case let .periodic(span, phase):
+            return .action(
+                ActionEvent(
+                    version: ActionEvent.currentVersion, subject: window.subject, action: action.id, clock: clock,
+                    startNanoseconds: window.start, endNanoseconds: window.end,
+                    startSensorNanoseconds: window.start &- window.sensorOffset,
+                    endSensorNanoseconds: window.end &- window.sensorOffset,
+                    label: decision.label, labelIndex: decision.labelIndex, confidence: decision.confidence,
+                    topK: decision.topK,
+                    modalities: window.modalities.map(\.description), fallback: fallback, truncated: action.truncated,
+                    inferenceMilliseconds: timing.inferenceSeconds * 1e3,
+                    endToEndMilliseconds: Double(timing.now - window.readyAt) * 1e-6,
+                    publishedUnixNanoseconds: MonotonicClock.unixNow(), model: modelID))
+        case .periodic(let span, let phase):
             var state = labelState(window.subject)
             var actionID: UInt64?
-            if case let .action(id, _, _)? = phase { actionID = id }
+            if case .action(let id, _, _)? = phase { actionID = id }
             // Smoothing never reaches across an action boundary: the history restarts with each action.
             state.enter(actionID.map(SubjectLabels.Context.action) ?? .unsegmented)
-            let decision = state.smoother.add(probabilities, windowEnd: window.end, classNames: classNames, background: background,
-                                              modelThreshold: spec?.unknownThreshold)
+            let decision = state.smoother.add(
+                probabilities, windowEnd: window.end, classNames: classNames, background: background,
+                modelThreshold: spec?.unknownThreshold)
             let event = LabelEvent(
                 version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: clock,
                 windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
@@ -83,7 +90,7 @@ public struct EventComposer: Sendable {
 
     /// "idle" for a periodic window whose centre lies between actions (decided without inference).
     public mutating func idle(for window: Window, now: Int64) -> LabelEvent? {
-        guard case let .periodic(span, _) = window.purpose else { return nil }
+        guard case .periodic(let span, _) = window.purpose else { return nil }
         var state = labelState(window.subject)
         state.enter(.idle)
         let idle = LabelEvent.Candidate(label: LabelEvent.idleLabel, probability: 1)
@@ -91,8 +98,10 @@ public struct EventComposer: Sendable {
             version: LabelEvent.currentVersion, subject: window.subject, sequence: state.sequence, clock: clock,
             windowStartNanoseconds: span.lowerBound, windowEndNanoseconds: span.upperBound,
             label: LabelEvent.idleLabel, labelIndex: LabelEvent.idleIndex, confidence: 1, topK: [idle], modalities: [],
-            fallback: false, raw: idle, inferenceMilliseconds: 0, endToEndMilliseconds: Double(MonotonicClock.now() - now) * 1e-6,
-            publishedUnixNanoseconds: MonotonicClock.unixNow(), windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset)
+            fallback: false, raw: idle, inferenceMilliseconds: 0,
+            endToEndMilliseconds: Double(MonotonicClock.now() - now) * 1e-6,
+            publishedUnixNanoseconds: MonotonicClock.unixNow(),
+            windowEndSensorNanoseconds: span.upperBound &- window.sensorOffset)
         state.sequence += 1
         subjects[window.subject] = state
         return event
@@ -103,7 +112,9 @@ public struct EventComposer: Sendable {
 
     /// A new model with other classes: smoothing histories restart, sequence numbers go on.
     public mutating func restartSmoothing() {
-        subjects = subjects.mapValues { SubjectLabels(smoother: LabelSmoother(policy: smoothing), sequence: $0.sequence) }
+        subjects = subjects.mapValues {
+            SubjectLabels(smoother: LabelSmoother(policy: smoothing), sequence: $0.sequence)
+        }
     }
 
     private func labelState(_ subject: UInt32) -> SubjectLabels {

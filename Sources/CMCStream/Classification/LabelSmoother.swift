@@ -50,11 +50,15 @@ public struct LabelSmoother: Sendable {
 
     /// Adds a window's probabilities (already validated: one per class, finite, summing to 1) and returns
     /// the smoothed decision.
-    public mutating func add(_ probabilities: [Float], windowEnd: Int64, classNames: [String], background: Set<String> = [],
-                             modelThreshold: Double? = nil) -> Decision {
+    public mutating func add(
+        _ probabilities: [Float], windowEnd: Int64, classNames: [String], background: Set<String> = [],
+        modelThreshold: Double? = nil
+    ) -> Decision {
         let horizon = windowEnd - Int64(policy.maxHistorySeconds * 1e9)
-        if let last = history.last, last.probabilities.count != probabilities.count || last.end < horizon || last.end > windowEnd {
-            history.removeAll()  // model changed, subject was away, or time went backwards
+        if let last = history.last,
+            last.probabilities.count != probabilities.count || last.end < horizon || last.end > windowEnd
+        {
+            history.removeAll() // model changed, subject was away, or time went backwards
         }
         history.append((windowEnd, probabilities))
         if history.count > max(1, policy.windows) { history.removeFirst(history.count - max(1, policy.windows)) }
@@ -62,14 +66,17 @@ public struct LabelSmoother: Sendable {
         var mean = [Double](repeating: 0, count: probabilities.count)
         for entry in history { for (i, p) in entry.probabilities.enumerated() { mean[i] += Double(p) } }
         for i in mean.indices { mean[i] /= Double(history.count) }
-        return Self.decide(smoothed: mean, raw: probabilities, classNames: classNames, policy: policy, background: background,
-                           modelThreshold: modelThreshold)
+        return Self.decide(
+            smoothed: mean, raw: probabilities, classNames: classNames, policy: policy, background: background,
+            modelThreshold: modelThreshold)
     }
 
     /// The decision for (smoothed) probabilities. A best class among `background` (a model's "no action"
     /// classes, e.g. `idle`) is published as `idle` (index -2), whatever its probability.
-    static func decide(smoothed: [Double], raw: [Float], classNames: [String], policy: SmoothingPolicy,
-                       background: Set<String> = [], modelThreshold: Double? = nil) -> Decision {
+    static func decide(
+        smoothed: [Double], raw: [Float], classNames: [String], policy: SmoothingPolicy,
+        background: Set<String> = [], modelThreshold: Double? = nil
+    ) -> Decision {
         let ranked = smoothed.indices.sorted { smoothed[$0] != smoothed[$1] ? smoothed[$0] > smoothed[$1] : $0 < $1 }
         let best = ranked[0]
         let rawBest = raw.indices.max { raw[$0] < raw[$1] } ?? 0
@@ -79,7 +86,9 @@ public struct LabelSmoother: Sendable {
             label: idle ? LabelEvent.idleLabel : known ? classNames[best] : LabelEvent.unknownLabel,
             labelIndex: idle ? LabelEvent.idleIndex : known ? best : -1,
             confidence: smoothed[best],
-            topK: ranked.prefix(max(1, policy.topK)).map { LabelEvent.Candidate(label: classNames[$0], probability: smoothed[$0]) },
+            topK: ranked.prefix(max(1, policy.topK)).map {
+                LabelEvent.Candidate(label: classNames[$0], probability: smoothed[$0])
+            },
             raw: LabelEvent.Candidate(label: classNames[rawBest], probability: Double(raw[rawBest])))
     }
 }
@@ -89,7 +98,8 @@ extension Classification {
     /// class with a positive sum. Returns the probabilities normalised to sum to 1, or nil.
     func validated(classCount: Int) -> [Float]? {
         guard probabilities.count == classCount, classCount > 0,
-              probabilities.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
+            probabilities.allSatisfy({ $0.isFinite && $0 >= 0 })
+        else { return nil }
         let sum = probabilities.reduce(0, +)
         guard sum > 0, sum.isFinite else { return nil }
         return probabilities.map { $0 / sum }

@@ -48,8 +48,10 @@ public struct Window: Sendable {
         case action(ActionSegment)
     }
 
-    public init(subject: UInt32, start: Int64, end: Int64, inertial: ModalityWindow?, skeleton: ModalityWindow?, readyAt: Int64,
-                purpose: Purpose? = nil, sensorOffset: Int64 = 0) {
+    public init(
+        subject: UInt32, start: Int64, end: Int64, inertial: ModalityWindow?, skeleton: ModalityWindow?, readyAt: Int64,
+        purpose: Purpose? = nil, sensorOffset: Int64 = 0
+    ) {
         self.subject = subject
         self.start = start
         self.end = end
@@ -94,9 +96,11 @@ public struct ClassifierSpec: Sendable, Equatable {
     public var inertialOnly: Bool
     public var skeletonOnly: Bool
 
-    public init(classNames: [String], windowSeconds: Double, inertialChannels: Int?, inertialUnits: [SensorUnit]? = nil,
-                skeletonCoordinates: Int?, skeletonJoints: Int?, skeletonUnit: SensorUnit? = nil, inertialOnly: Bool = true,
-                skeletonOnly: Bool = true) {
+    public init(
+        classNames: [String], windowSeconds: Double, inertialChannels: Int?, inertialUnits: [SensorUnit]? = nil,
+        skeletonCoordinates: Int?, skeletonJoints: Int?, skeletonUnit: SensorUnit? = nil, inertialOnly: Bool = true,
+        skeletonOnly: Bool = true
+    ) {
         self.classNames = classNames
         self.windowSeconds = windowSeconds
         self.inertialChannels = inertialChannels

@@ -28,10 +28,12 @@ public final class MetricsHTTPServer: Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            throw NSError(domain: NSPOSIXErrorDomain, code: Int(EINVAL),
-                          userInfo: [NSLocalizedDescriptionKey: "metrics address \"\(host)\" is not an IPv4 address"])
+            throw NSError(
+                domain: NSPOSIXErrorDomain, code: Int(EINVAL),
+                userInfo: [NSLocalizedDescriptionKey: "metrics address \"\(host)\" is not an IPv4 address"])
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw Self.posixError("socket") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -41,7 +43,11 @@ public final class MetricsHTTPServer: Sendable {
                 bind(fd, sa, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, sa, &length) == 0
             }
         }
-        guard ok else { let e = Self.posixError("bind \(host):\(port)"); close(fd); throw e }
+        guard ok else {
+            let e = Self.posixError("bind \(host):\(port)")
+            close(fd)
+            throw e
+        }
         listener = fd
         self.host = host
         self.port = UInt16(bigEndian: address.sin_port)
@@ -52,7 +58,10 @@ public final class MetricsHTTPServer: Sendable {
 
     /// Stops accepting, closes every connection and waits for the serving thread (at most ~100 ms).
     public func stop() {
-        let first = stopFlag.withLock { stopped in defer { stopped = true }; return !stopped }
+        let first = stopFlag.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
         guard first else { return }
         done.wait()
         close(listener)
@@ -85,8 +94,14 @@ public final class MetricsHTTPServer: Sendable {
                 if open && events & (POLLERR | POLLHUP | POLLNVAL) != 0 && c.reply == nil { open = false }
                 if open && c.reply == nil && events & POLLIN != 0 { open = Self.read(&c, &chunk, registry) }
                 if open, var reply = c.reply, events & POLLOUT != 0 {
-                    let n = reply.withUnsafeBytes { send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-                    if n > 0 { reply = reply.dropFirst(n) } else if !(errno == EAGAIN || errno == EWOULDBLOCK) { open = false }
+                    let n = reply.withUnsafeBytes {
+                        send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                    }
+                    if n > 0 {
+                        reply = reply.dropFirst(n)
+                    } else if !(errno == EAGAIN || errno == EWOULDBLOCK) {
+                        open = false
+                    }
                     c.reply = reply
                     if reply.isEmpty { open = false }
                 }
@@ -97,7 +112,8 @@ public final class MetricsHTTPServer: Sendable {
             // are read (and their replies queued) in the next, before newcomers can push them out.
             var admitted = 0
             while Int32(fds[0].revents) & POLLIN != 0, admitted < Self.maxConnections / 2,
-                  case let client = accept(listener, nil, nil), client >= 0 {
+                case let client = accept(listener, nil, nil), client >= 0
+            {
                 admitted += 1
                 _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
                 _ = fcntl(client, F_SETFD, FD_CLOEXEC)
@@ -134,6 +150,8 @@ public final class MetricsHTTPServer: Sendable {
     }
 
     private static func posixError(_ what: String) -> NSError {
-        NSError(domain: NSPOSIXErrorDomain, code: Int(errno), userInfo: [NSLocalizedDescriptionKey: "\(what): \(String(cString: strerror(errno)))"])
+        NSError(
+            domain: NSPOSIXErrorDomain, code: Int(errno),
+            userInfo: [NSLocalizedDescriptionKey: "\(what): \(String(cString: strerror(errno)))"])
     }
 }

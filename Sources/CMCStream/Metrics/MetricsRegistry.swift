@@ -44,7 +44,8 @@ public final class Histogram: Sendable {
 
     init(buckets: [Double]) {
         let bounds = buckets.sorted()
-        state = Locked(Snapshot(upperBounds: bounds, counts: Array(repeating: 0, count: bounds.count + 1), sum: 0, count: 0))
+        state = Locked(
+            Snapshot(upperBounds: bounds, counts: Array(repeating: 0, count: bounds.count + 1), sum: 0, count: 0))
     }
 
     public func observe(_ v: Double) {
@@ -84,23 +85,33 @@ public final class MetricsRegistry: Sendable {
     public func collect(_ update: @escaping @Sendable () -> Void) { collectors.withLock { $0.append(update) } }
 
     public func counter(_ name: String, help: String, labels: [(String, String)] = []) -> Counter {
-        guard case let .counter(c) = series(name, help, "counter", labels, { .counter(Counter()) }) else { fatalError("\(name) is not a counter") }
+        guard case .counter(let c) = series(name, help, "counter", labels, { .counter(Counter()) }) else {
+            fatalError("\(name) is not a counter")
+        }
         return c
     }
 
     public func gauge(_ name: String, help: String, labels: [(String, String)] = []) -> Gauge {
-        guard case let .gauge(g) = series(name, help, "gauge", labels, { .gauge(Gauge()) }) else { fatalError("\(name) is not a gauge") }
+        guard case .gauge(let g) = series(name, help, "gauge", labels, { .gauge(Gauge()) }) else {
+            fatalError("\(name) is not a gauge")
+        }
         return g
     }
 
-    public func histogram(_ name: String, help: String, labels: [(String, String)] = [], buckets: [Double]) -> Histogram {
-        guard case let .histogram(h) = series(name, help, "histogram", labels, { .histogram(Histogram(buckets: buckets)) }) else {
+    public func histogram(_ name: String, help: String, labels: [(String, String)] = [], buckets: [Double]) -> Histogram
+    {
+        guard
+            case .histogram(let h) = series(
+                name, help, "histogram", labels, { .histogram(Histogram(buckets: buckets)) })
+        else {
             fatalError("\(name) is not a histogram")
         }
         return h
     }
 
-    private func series(_ name: String, _ help: String, _ type: String, _ labels: [(String, String)], _ make: () -> Series) -> Series {
+    private func series(
+        _ name: String, _ help: String, _ type: String, _ labels: [(String, String)], _ make: () -> Series
+    ) -> Series {
         let key = labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",")
         return families.withLock { table in
             var family = table[name] ?? Family(help: help, type: type)
@@ -123,14 +134,15 @@ public final class MetricsRegistry: Sendable {
             out += "# HELP \(name) \(family.help)\n# TYPE \(name) \(family.type)\n"
             for key in family.series.keys.sorted() {
                 switch family.series[key]! {
-                case let .counter(c): out += "\(name)\(Self.braces(key)) \(Self.number(c.current))\n"
-                case let .gauge(g): out += "\(name)\(Self.braces(key)) \(Self.number(g.current))\n"
-                case let .histogram(h):
+                case .counter(let c): out += "\(name)\(Self.braces(key)) \(Self.number(c.current))\n"
+                case .gauge(let g): out += "\(name)\(Self.braces(key)) \(Self.number(g.current))\n"
+                case .histogram(let h):
                     let s = h.snapshot
                     var cumulative: UInt64 = 0
                     for (i, bound) in s.upperBounds.enumerated() {
                         cumulative += s.counts[i]
-                        out += "\(name)_bucket\(Self.braces(key, extra: "le=\"\(Self.number(bound))\"")) \(cumulative)\n"
+                        out +=
+                            "\(name)_bucket\(Self.braces(key, extra: "le=\"\(Self.number(bound))\"")) \(cumulative)\n"
                     }
                     out += "\(name)_bucket\(Self.braces(key, extra: "le=\"+Inf\"")) \(s.count)\n"
                     out += "\(name)_sum\(Self.braces(key)) \(Self.number(s.sum))\n"
@@ -154,6 +166,7 @@ public final class MetricsRegistry: Sendable {
     }
 
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 }

@@ -40,7 +40,8 @@ public enum MetricsRequest: Equatable, Sendable {
         let text = isMetrics ? body() : "not found\n"
         let status = isMetrics ? "200 OK" : "404 Not Found"
         let contentType = isMetrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain"
-        let head = "HTTP/1.0 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(text.utf8.count)\r\n"
+        let head =
+            "HTTP/1.0 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(text.utf8.count)\r\n"
             + "Connection: close\r\n\r\n"
         return Array((head + text).utf8)
     }

@@ -55,8 +55,9 @@ final class IOLoop {
         self.shared = shared
         let config = shared.config
         (generation, classifier) = shared.classifier.current
-        assembler = WindowAssembler(spec: classifier.spec, buffer: config.buffer, clock: config.clock, hopSeconds: config.hopSeconds,
-                                    segmentation: config.segmentation)
+        assembler = WindowAssembler(
+            spec: classifier.spec, buffer: config.buffer, clock: config.clock, hopSeconds: config.hopSeconds,
+            segmentation: config.segmentation)
         composer = EventComposer(smoothing: config.smoothing, clock: config.clock.eventClock)
         var bound = BoundEndpoints()
         var monitors: [(HandshakeMonitor, String)] = []
@@ -78,7 +79,9 @@ final class IOLoop {
             } else {
                 try socket.subscribe(modality.topicPrefix + "/")
             }
-            return (socket, try attach(socket, endpoints, domain: PipelineCurve.framesDomain, name: modality.description))
+            return (
+                socket, try attach(socket, endpoints, domain: PipelineCurve.framesDomain, name: modality.description)
+            )
         }
         (imu, bound.imu) = try subscriber(config.imuEndpoints, .inertial)
         (skeleton, bound.skeleton) = try subscriber(config.skeletonEndpoints, .skeleton)
@@ -112,7 +115,9 @@ final class IOLoop {
             while !shared.stopRequested.current {
                 let wait = max(0, Int((lastTick + tick - MonotonicClock.now()) / 1_000_000))
                 let ready = try ZMQPoll.readable(sockets, timeoutMilliseconds: wait)
-                for (i, input) in inputs.enumerated() where ready[i] { try readFrames(input.socket, nominal: input.modality) }
+                for (i, input) in inputs.enumerated() where ready[i] {
+                    try readFrames(input.socket, nominal: input.modality)
+                }
                 if ready[inputs.count] { try publishResults() }
                 if ready[inputs.count + 1] { while try control.receive(dontWait: true) != nil {} }
                 if ready[inputs.count + 2] { try grantSubscriptions() }
@@ -120,7 +125,10 @@ final class IOLoop {
                     try countHandshakes(m.monitor, socket: m.socket)
                 }
                 let now = MonotonicClock.now()
-                if now - lastTick >= tick { try housekeeping(now: now); lastTick = now }
+                if now - lastTick >= tick {
+                    try housekeeping(now: now)
+                    lastTick = now
+                }
             }
             try drain()
         } catch let error as ZMQError where error.isTerminated {
@@ -145,15 +153,19 @@ final class IOLoop {
                 frame = try FrameCodec.decode(message: parts)
             } catch {
                 m.malformed(nominal, error.metricReason).increment()
-                shared.logger.rateLimited("malformed.\(nominal).\(error.metricReason)", .warning, in: shared.logLimits, "malformed \(nominal) frame: \(error)")
+                shared.logger.rateLimited(
+                    "malformed.\(nominal).\(error.metricReason)", .warning, in: shared.logLimits,
+                    "malformed \(nominal) frame: \(error)")
                 continue
             }
             // Authentication says who sent it; the sensors' allow-list says for which subjects it may.
             if let user = origin.user, let sensors = shared.zap.current?.allowList(domain: PipelineCurve.framesDomain),
-               !sensors.allows(user: user, subject: frame.subject) {
+                !sensors.allows(user: user, subject: frame.subject)
+            {
                 m.dropped(nominal, .unauthorized).increment()
-                shared.logger.rateLimited("unauthorized.\(nominal)", .warning, in: shared.logLimits,
-                                          "sensor \(user) may not publish \(nominal) frames for subject \(frame.subject): dropped")
+                shared.logger.rateLimited(
+                    "unauthorized.\(nominal)", .warning, in: shared.logLimits,
+                    "sensor \(user) may not publish \(nominal) frames for subject \(frame.subject): dropped")
                 continue
             }
             let publisher = Publisher(origin)
@@ -163,22 +175,34 @@ final class IOLoop {
             } catch {
                 m.malformed(nominal, "model_mismatch").increment()
                 // Keyed by field, not subject: subject ids come from the wire (the logger bounds keys anyway).
-                shared.logger.rateLimited("mismatch.\(nominal).\(error.field)", .warning, in: shared.logLimits, "\(nominal) frame of subject \(frame.subject) does not fit the model: \(error)")
+                shared.logger.rateLimited(
+                    "mismatch.\(nominal).\(error.field)", .warning, in: shared.logLimits,
+                    "\(nominal) frame of subject \(frame.subject) does not fit the model: \(error)")
                 continue
             }
             switch outcome {
-            case let .dropped(reason):
+            case .dropped(let reason):
                 m.dropped(nominal, reason).increment()
-                shared.logger.rateLimited("drop.\(nominal).\(reason.rawValue)", .warning, in: shared.logLimits, "dropped \(nominal) frame of subject \(frame.subject): \(reason.rawValue)")
-            case let .buffered(lost, reset, resynced, refused):
+                shared.logger.rateLimited(
+                    "drop.\(nominal).\(reason.rawValue)", .warning, in: shared.logLimits,
+                    "dropped \(nominal) frame of subject \(frame.subject): \(reason.rawValue)")
+            case .buffered(let lost, let reset, let resynced, let refused):
                 if lost > 0 {
                     m.lost(nominal).increment(by: Double(lost))
-                    shared.logger.rateLimited("lost.\(nominal)", .warning, in: shared.logLimits, "\(lost) \(nominal) frames of subject \(frame.subject) lost upstream (sequence gap)")
+                    shared.logger.rateLimited(
+                        "lost.\(nominal)", .warning, in: shared.logLimits,
+                        "\(lost) \(nominal) frames of subject \(frame.subject) lost upstream (sequence gap)")
                 }
-                if reset { shared.logger.rateLimited("seqreset.\(nominal)", .notice, in: shared.logLimits, "\(nominal) sequence of subject \(frame.subject) restarted") }
+                if reset {
+                    shared.logger.rateLimited(
+                        "seqreset.\(nominal)", .notice, in: shared.logLimits,
+                        "\(nominal) sequence of subject \(frame.subject) restarted")
+                }
                 if resynced {
                     m.resyncs(nominal).increment()
-                    shared.logger.rateLimited("resync.\(nominal)", .notice, in: shared.logLimits, "\(nominal) clock of subject \(frame.subject) stepped; re-synchronised")
+                    shared.logger.rateLimited(
+                        "resync.\(nominal)", .notice, in: shared.logLimits,
+                        "\(nominal) clock of subject \(frame.subject) stepped; re-synchronised")
                 }
                 if refused > 0 { m.refusedSamples(nominal).increment(by: Double(refused)) }
                 if !shared.stopRequested.current { cutIfDue(frame.subject, publisher: publisher, now: arrival) }
@@ -190,13 +214,13 @@ final class IOLoop {
         for action in assembler.cutActions(subject: subject, now: now) { enqueue(action, from: publisher) }
         switch assembler.cut(subject: subject, now: now) {
         case .notDue: break
-        case let .skipped(reason): shared.metrics.skipped(reason).increment()
-        case let .window(window) where window.modalities.isEmpty:
+        case .skipped(let reason): shared.metrics.skipped(reason).increment()
+        case .window(let window) where window.modalities.isEmpty:
             // The centre lies between actions: idle, decided by the segmenter without inference.
             do { try publishIdle(window, now: now) } catch {
                 shared.logger.rateLimited("publish", .error, in: shared.logLimits, "cannot publish: \(error)")
             }
-        case let .window(window):
+        case .window(let window):
             inFlight[subject] = now
             enqueue(window, from: publisher)
         }
@@ -211,8 +235,10 @@ final class IOLoop {
             release(dropped)
             shared.metrics.skipped(.queueFull).increment()
             let limit = shared.config.maxQueuedWindowsPerPublisher
-            shared.logger.rateLimited("queue_full", .warning, in: shared.logLimits, "publisher \(publisher) has \(limit) windows waiting for "
-                                      + "inference; dropped its oldest (subject \(dropped.subject))")
+            shared.logger.rateLimited(
+                "queue_full", .warning, in: shared.logLimits,
+                "publisher \(publisher) has \(limit) windows waiting for "
+                    + "inference; dropped its oldest (subject \(dropped.subject))")
         }
         shared.metrics.windowsInFlight.set(Double(inFlight.count + actionsInFlight))
     }
@@ -231,7 +257,10 @@ final class IOLoop {
 
     private func publishResults() throws {
         while try wake.receive(dontWait: true) != nil {}
-        let batch = shared.results.withLock { r in defer { r.removeAll(keepingCapacity: true) }; return r }
+        let batch = shared.results.withLock { r in
+            defer { r.removeAll(keepingCapacity: true) }
+            return r
+        }
         for result in batch { try publish(result) }
         shared.metrics.windowsInFlight.set(Double(inFlight.count))
     }
@@ -243,24 +272,28 @@ final class IOLoop {
         m.inferenceSeconds.observe(result.inferenceSeconds)
         let probabilities: [Float]
         switch result.probabilities {
-        case let .success(p): probabilities = p
-        case let .failure(failure):
+        case .success(let p): probabilities = p
+        case .failure(let failure):
             m.skipped(.classifierError).increment()
-            shared.logger.rateLimited("classifier", .error, in: shared.logLimits, "classifier failed on subject \(window.subject): \(failure.message)")
+            shared.logger.rateLimited(
+                "classifier", .error, in: shared.logLimits,
+                "classifier failed on subject \(window.subject): \(failure.message)")
             return
         }
         m.windowsInferred(window.modalities).increment()
         let spec = result.classNames == classifier.spec.classNames ? classifier.spec : nil
         let timing = EventComposer.Timing(inferenceSeconds: result.inferenceSeconds, now: MonotonicClock.now())
-        switch composer.event(for: window, probabilities: probabilities, classNames: result.classNames, spec: spec,
-                              modelID: result.modelID, timing: timing) {
+        switch composer.event(
+            for: window, probabilities: probabilities, classNames: result.classNames, spec: spec,
+            modelID: result.modelID, timing: timing)
+        {
         case nil:
             m.backgroundActions.increment()
-        case let .action(event)?:
+        case .action(let event)?:
             try labels.send(event.message(), dontWait: true)
             m.actionsPublished.increment()
             if event.labelIndex == -1 { m.unknownActions.increment() }
-        case let .label(event)?:
+        case .label(let event)?:
             try labels.send(event.message(), dontWait: true)
             m.labelsPublished.increment()
             if event.labelIndex == -1 { m.unknownLabels.increment() }
@@ -289,10 +322,12 @@ final class IOLoop {
             guard let request = LabelSubscription(message: parts) else { continue }
             var grant = CurveAllowList.Grant.all
             if let user = origin.user,
-               let consumers = shared.zap.current?.allowList(domain: PipelineCurve.labelsDomain) {
+                let consumers = shared.zap.current?.allowList(domain: PipelineCurve.labelsDomain)
+            {
                 guard let granted = consumers.grant(of: user) else {
-                    shared.logger.rateLimited("subscription.unlisted", .warning, in: shared.logLimits,
-                                              "consumer \(user) is no longer on the allow-list: subscription ignored")
+                    shared.logger.rateLimited(
+                        "subscription.unlisted", .warning, in: shared.logLimits,
+                        "consumer \(user) is no longer on the allow-list: subscription ignored")
                     continue
                 }
                 grant = granted
@@ -309,8 +344,9 @@ final class IOLoop {
         for outcome in try monitor.drain() {
             shared.metrics.handshakes(socket: socket, outcome).increment()
             if outcome != .succeeded {
-                shared.logger.rateLimited("handshake.\(socket).\(outcome.rawValue)", .warning, in: shared.logLimits,
-                                          "handshake failed on the \(socket) socket: \(outcome.explanation)")
+                shared.logger.rateLimited(
+                    "handshake.\(socket).\(outcome.rawValue)", .warning, in: shared.logLimits,
+                    "handshake failed on the \(socket) socket: \(outcome.explanation)")
             }
         }
     }
@@ -337,7 +373,8 @@ final class IOLoop {
             generation = newGeneration
             classifier = newClassifier
             assembler.replaceSpec(newClassifier.spec)
-            shared.logger.notice("classifier replaced (generation \(generation), \(classifier.spec.classNames.count) classes)")
+            shared.logger.notice(
+                "classifier replaced (generation \(generation), \(classifier.spec.classNames.count) classes)")
         }
         feedWatchdog(now: now)
     }
@@ -348,13 +385,15 @@ final class IOLoop {
         shared.metrics.subjectsEvicted(eviction.reason).increment()
         guard let newcomer = eviction.newcomer else { return }
         let buffer = shared.config.buffer
-        let why = eviction.reason == .overShare
+        let why =
+            eviction.reason == .overShare
             ? "its publisher \(eviction.publisher) held more than its fair share of the \(buffer.maxSubjects) slots"
             : "silent for \(buffer.staleAfterSeconds) s (publisher \(eviction.publisher))"
         let level: Logger.Level = eviction.reason == .overShare ? .warning : .notice
-        shared.logger.rateLimited("evict.\(eviction.reason.rawValue)", level, in: shared.logLimits,
-                                  "subject table full: subject \(eviction.subject) gave its slot to a new subject of "
-                                  + "\(newcomer), \(why)")
+        shared.logger.rateLimited(
+            "evict.\(eviction.reason.rawValue)", level, in: shared.logLimits,
+            "subject table full: subject \(eviction.subject) gave its slot to a new subject of "
+                + "\(newcomer), \(why)")
     }
 
     /// Pings systemd only while the pipeline makes progress: this loop is turning (we are here) and no
@@ -363,7 +402,9 @@ final class IOLoop {
     private func feedWatchdog(now: Int64) {
         guard let notifier = shared.notifier, let interval = notifier.watchdogInterval else { return }
         if let oldest = inFlight.values.min(), now - oldest > Int64(shared.config.stallSeconds * 1e9) {
-            shared.logger.rateLimited("stall", .error, in: shared.logLimits, "a window has been in inference for over \(shared.config.stallSeconds) s; not feeding the watchdog")
+            shared.logger.rateLimited(
+                "stall", .error, in: shared.logLimits,
+                "a window has been in inference for over \(shared.config.stallSeconds) s; not feeding the watchdog")
             return
         }
         if now - lastWatchdog >= Int64(interval / 2 * 1e9) {
@@ -382,7 +423,7 @@ final class IOLoop {
                 return
             }
             _ = try ZMQPoll.readable([wake], timeoutMilliseconds: Int(min(left / 1_000_000, 100)))
-            try publishResults()  // also picks up results whose wake-up was dropped
+            try publishResults() // also picks up results whose wake-up was dropped
         }
     }
 }
@@ -390,5 +431,7 @@ final class IOLoop {
 /// The ZAP handler stopped: the pipeline closes its sockets rather than run unauthenticated.
 struct AuthenticationDown: Error, CustomStringConvertible {
     var reason: String
-    var description: String { "CURVE authentication handler failed (\(reason)); closing every socket rather than admit unchecked clients" }
+    var description: String {
+        "CURVE authentication handler failed (\(reason)); closing every socket rather than admit unchecked clients"
+    }
 }

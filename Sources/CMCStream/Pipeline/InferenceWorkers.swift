@@ -34,15 +34,20 @@ extension WindowClassifier {
         let names = spec.classNames
         let answers = classify(batch: windows)
         guard answers.count == windows.count else {
-            let failure = ClassifierFailure(message: "classifier returned \(answers.count) answers for \(windows.count) windows")
+            let failure = ClassifierFailure(
+                message: "classifier returned \(answers.count) answers for \(windows.count) windows")
             return Array(repeating: .failure(failure), count: windows.count)
         }
         return answers.map { answer in
             switch answer {
-            case let .success(classification):
+            case .success(let classification):
                 if let p = classification.validated(classCount: names.count) { return .success(p) }
-                return .failure(ClassifierFailure(message: "invalid probabilities (need \(names.count) finite, non-negative values with a positive sum)"))
-            case let .failure(error):
+                return .failure(
+                    ClassifierFailure(
+                        message:
+                            "invalid probabilities (need \(names.count) finite, non-negative values with a positive sum)"
+                    ))
+            case .failure(let error):
                 return .failure(ClassifierFailure(message: "\(error)"))
             }
         }
@@ -58,13 +63,18 @@ final class InferenceWorkers: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let count: Int
 
-    init(count: Int, maxBatch: Int = 1, queue: WorkQueue, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String,
-         logger: Logger) {
+    init(
+        count: Int, maxBatch: Int = 1, queue: WorkQueue, results: Locked<[WorkResult]>, context: ZMQContext,
+        wakeAddress: String,
+        logger: Logger
+    ) {
         self.count = max(1, count)
         for index in 0..<self.count {
             let thread = Thread { [finished] in
                 defer { finished.signal() }
-                Self.run(queue: queue, maxBatch: maxBatch, results: results, context: context, wakeAddress: wakeAddress, logger: logger)
+                Self.run(
+                    queue: queue, maxBatch: maxBatch, results: results, context: context, wakeAddress: wakeAddress,
+                    logger: logger)
             }
             thread.name = "cmc-infer-\(index)"
             thread.start()
@@ -74,8 +84,10 @@ final class InferenceWorkers: Sendable {
     /// Waits for every worker to exit (call after closing the queue).
     func join() { for _ in 0..<count { finished.wait() } }
 
-    private static func run(queue: WorkQueue, maxBatch: Int, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String,
-                            logger: Logger) {
+    private static func run(
+        queue: WorkQueue, maxBatch: Int, results: Locked<[WorkResult]>, context: ZMQContext, wakeAddress: String,
+        logger: Logger
+    ) {
         let wake: ZMQSocket
         do {
             wake = try ZMQSocket(context: context, type: .push)
@@ -111,8 +123,9 @@ final class InferenceWorkers: Sendable {
         let outcomes = classifier.checkedProbabilities(batch: items.map(\.window))
         let seconds = Double(MonotonicClock.now() - started) * 1e-9
         return zip(items, outcomes).map { item, outcome in
-            WorkResult(window: item.window, classNames: names, modelID: classifier.spec.modelID, probabilities: outcome,
-                       inferenceSeconds: seconds)
+            WorkResult(
+                window: item.window, classNames: names, modelID: classifier.spec.modelID, probabilities: outcome,
+                inferenceSeconds: seconds)
         }
     }
 }

@@ -15,9 +15,13 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `bind:ADDRESS` or `connect:ADDRESS` (the form used on command lines and in config files).
     public init?(parsing text: String) {
-        if text.hasPrefix("bind:") { self.init(.bind, String(text.dropFirst(5))) }
-        else if text.hasPrefix("connect:") { self.init(.connect, String(text.dropFirst(8))) }
-        else { return nil }
+        if text.hasPrefix("bind:") {
+            self.init(.bind, String(text.dropFirst(5)))
+        } else if text.hasPrefix("connect:") {
+            self.init(.connect, String(text.dropFirst(8)))
+        } else {
+            return nil
+        }
         if address.isEmpty { return nil }
     }
 

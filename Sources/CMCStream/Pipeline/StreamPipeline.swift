@@ -28,15 +28,21 @@ public final class StreamPipeline: Sendable {
     /// - Parameters:
     ///   - context: share one with test sockets to use `inproc://` endpoints; a private one otherwise.
     ///   - notifier: systemd notification (`READY=1`, watchdog, `STOPPING=1`); nil outside systemd.
-    public init(config: PipelineConfig, classifier: any WindowClassifier, metrics: MetricsRegistry = MetricsRegistry(),
-                logger: Logger = CMCLogging.logger("stream"), notifier: SystemdNotifier? = nil, context: ZMQContext? = nil) throws {
+    public init(
+        config: PipelineConfig, classifier: any WindowClassifier, metrics: MetricsRegistry = MetricsRegistry(),
+        logger: Logger = CMCLogging.logger("stream"), notifier: SystemdNotifier? = nil, context: ZMQContext? = nil
+    ) throws {
         try Self.validate(classifier.spec)
-        let id = Self.instanceCounter.withLock { n in n += 1; return n }
+        let id = Self.instanceCounter.withLock { n in
+            n += 1
+            return n
+        }
         let token = "\(getpid())-\(id)"
         self.config = config
         self.metrics = PipelineMetrics(registry: metrics)
         shared = PipelineShared(
-            config: config, metrics: self.metrics, logger: logger, notifier: notifier, context: try context ?? ZMQContext(),
+            config: config, metrics: self.metrics, logger: logger, notifier: notifier,
+            context: try context ?? ZMQContext(),
             classifier: Locked((0, classifier)), queue: WorkQueue(capacityPerLane: config.maxQueuedWindowsPerPublisher),
             results: Locked([]), stopRequested: Locked(false), failure: Locked(nil), zap: Locked(nil),
             controlAddress: "inproc://cmc-control-\(token)", resultsAddress: "inproc://cmc-results-\(token)",
@@ -53,15 +59,19 @@ public final class StreamPipeline: Sendable {
         }
         // The ZAP handler before any CURVE socket exists: libzmq lets every client in while none is bound.
         if let curve = config.curve {
-            do { let handler = try startZAP(curve); shared.zap.withLock { $0 = handler } } catch {
+            do {
+                let handler = try startZAP(curve)
+                shared.zap.withLock { $0 = handler }
+            } catch {
                 phase.withLock { $0 = .stopped }
                 throw error
             }
         }
         // Workers first: they connect their wake-up sockets to the I/O thread's inproc address, which
         // ZeroMQ allows before the bind. So once the I/O thread is bound, the whole pipeline is up.
-        let workers = InferenceWorkers(count: config.workers, maxBatch: config.maxBatch, queue: shared.queue, results: shared.results,
-                                       context: shared.context, wakeAddress: shared.resultsAddress, logger: shared.logger)
+        let workers = InferenceWorkers(
+            count: config.workers, maxBatch: config.maxBatch, queue: shared.queue, results: shared.results,
+            context: shared.context, wakeAddress: shared.resultsAddress, logger: shared.logger)
         self.workers.withLock { $0 = workers }
         let outcome = Locked<Result<BoundEndpoints, any Error>?>(nil)
         let started = DispatchSemaphore(value: 0)
@@ -74,7 +84,8 @@ public final class StreamPipeline: Sendable {
                 return
             }
             // READY=1 from this thread, before its first watchdog ping can go out.
-            shared.logger.info("pipeline running: imu \(loop.bound.imu), skeleton \(loop.bound.skeleton), labels \(loop.bound.labels)")
+            shared.logger.info(
+                "pipeline running: imu \(loop.bound.imu), skeleton \(loop.bound.skeleton), labels \(loop.bound.labels)")
             shared.notifier?.ready(status: "listening")
             outcome.withLock { $0 = .success(loop.bound) }
             started.signal()
@@ -84,14 +95,14 @@ public final class StreamPipeline: Sendable {
         thread.start()
         started.wait()
         switch outcome.current! {
-        case let .failure(error):
+        case .failure(let error):
             ioFinished.wait()
             shared.queue.close()
             workers.join()
             shared.zap.withLock { $0 }?.stop()
             phase.withLock { $0 = .stopped }
             throw error
-        case let .success(bound):
+        case .success(let bound):
             return bound
         }
     }
@@ -116,23 +127,32 @@ public final class StreamPipeline: Sendable {
     /// The allow-lists in force (nil without CURVE).
     public var allowLists: (sensors: CurveAllowList, consumers: CurveAllowList)? {
         guard let handler = shared.zap.current, let s = handler.allowList(domain: PipelineCurve.framesDomain),
-              let c = handler.allowList(domain: PipelineCurve.labelsDomain) else { return nil }
+            let c = handler.allowList(domain: PipelineCurve.labelsDomain)
+        else { return nil }
         return (s, c)
     }
 
     private func startZAP(_ curve: PipelineCurve) throws -> ZAPHandler {
-        let metrics = self.metrics, logger = shared.logger, logLimits = shared.logLimits
+        let metrics = self.metrics
+        let logger = shared.logger
+        let logLimits = shared.logLimits
         for domain in [PipelineCurve.framesDomain, PipelineCurve.labelsDomain] {
-            for accepted in [true, false] { _ = metrics.curveClients(domain: domain, accepted: accepted) }   // render at 0
+            // render at 0
+            for accepted in [true, false] { _ = metrics.curveClients(domain: domain, accepted: accepted) }
         }
         return try ZAPHandler(context: shared.context, allowLists: curve.allowLists) { decision in
             metrics.curveClients(domain: decision.domain, accepted: decision.accepted).increment()
-            let who = "domain=\(decision.domain) address=\(decision.address) key=\(decision.key?.z85 ?? "none") mechanism=\(decision.mechanism)"
+            let who =
+                "domain=\(decision.domain) address=\(decision.address) key=\(decision.key?.z85 ?? "none") mechanism=\(decision.mechanism)"
             if let user = decision.user {
                 // A client reconnecting in a loop must not flood the log: once a minute per key.
-                logger.rateLimited("curve.accepted.\(decision.key?.z85 ?? "")", .info, in: logLimits, interval: 60, "CURVE client accepted: user=\(user) \(who)")
+                logger.rateLimited(
+                    "curve.accepted.\(decision.key?.z85 ?? "")", .info, in: logLimits, interval: 60,
+                    "CURVE client accepted: user=\(user) \(who)")
             } else {
-                logger.rateLimited("curve.refused.\(decision.domain)", .warning, in: logLimits, "CURVE client refused (not on the allow-list): \(who)")
+                logger.rateLimited(
+                    "curve.refused.\(decision.domain)", .warning, in: logLimits,
+                    "CURVE client refused (not on the allow-list): \(who)")
             }
         }
     }
@@ -150,7 +170,10 @@ public final class StreamPipeline: Sendable {
     /// Graceful stop: stop cutting windows, publish what is in inference (up to
     /// `drainTimeoutSeconds`), close every socket, join every thread. Idempotent; blocks until done.
     public func stop() {
-        let wasRunning = phase.withLock { p in defer { p = .stopped }; return p == .running }
+        let wasRunning = phase.withLock { p in
+            defer { p = .stopped }
+            return p == .running
+        }
         guard wasRunning else { return }
         shared.notifier?.stopping()
         shared.stopRequested.withLock { $0 = true }
@@ -163,7 +186,7 @@ public final class StreamPipeline: Sendable {
         ioFinished.wait()
         shared.queue.close()
         workers.withLock { $0 }?.join()
-        shared.zap.withLock { $0 }?.stop()  // after the sockets it vouches for are closed
+        shared.zap.withLock { $0 }?.stop() // after the sockets it vouches for are closed
         shared.logger.info("pipeline stopped")
     }
 
@@ -176,8 +199,12 @@ public final class StreamPipeline: Sendable {
             throw fail("window must be in (0, \(Limits.maxWindowSeconds)] s")
         }
         if spec.inertialChannels == nil && spec.skeletonJoints == nil { throw fail("no input modality") }
-        if (spec.skeletonJoints == nil) != (spec.skeletonCoordinates == nil) { throw fail("skeleton needs both joints and coordinates") }
-        if let units = spec.inertialUnits, units.count != spec.inertialChannels { throw fail("one unit per IMU channel") }
+        if (spec.skeletonJoints == nil) != (spec.skeletonCoordinates == nil) {
+            throw fail("skeleton needs both joints and coordinates")
+        }
+        if let units = spec.inertialUnits, units.count != spec.inertialChannels {
+            throw fail("one unit per IMU channel")
+        }
     }
 
     /// Checks a classifier's spec the way `init` and `replaceClassifier` do, without swapping anything:

@@ -20,11 +20,15 @@ public struct SubjectList: Sendable, Equatable, Codable, CustomStringConvertible
         var ids: [UInt32] = []
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
-            guard bounds.count <= 2, let lo = UInt32(bounds[0]), let hi = UInt32(bounds.count == 2 ? bounds[1] : bounds[0]) else {
+            guard bounds.count <= 2, let lo = UInt32(bounds[0]),
+                let hi = UInt32(bounds.count == 2 ? bounds[1] : bounds[0])
+            else {
                 throw ParseError(text: text, reason: "\"\(item)\" is not an id or a range a-b of unsigned 32-bit ids")
             }
             guard lo <= hi else { throw ParseError(text: text, reason: "range \(item) is empty") }
-            guard Int(hi - lo) < Self.maxCount - ids.count else { throw ParseError(text: text, reason: "more than \(Self.maxCount) subjects") }
+            guard Int(hi - lo) < Self.maxCount - ids.count else {
+                throw ParseError(text: text, reason: "more than \(Self.maxCount) subjects")
+            }
             ids += Array(lo...hi)
         }
         guard !ids.isEmpty else { throw ParseError(text: text, reason: "no subject listed") }
@@ -39,7 +43,9 @@ public struct SubjectList: Sendable, Equatable, Codable, CustomStringConvertible
             }
         } else {
             let list = try container.decode([UInt32].self)
-            guard !list.isEmpty else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "empty subject list") }
+            guard !list.isEmpty else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "empty subject list")
+            }
             self.init(list)
         }
     }

@@ -56,7 +56,7 @@ final class WorkQueue: @unchecked Sendable {
             taken.append(lanes[publisher]!.popFirst()!)
             if lanes[publisher]!.count == 0 {
                 lanes[publisher] = nil
-                order.remove(at: cursor)  // the next publisher moves up to `cursor`
+                order.remove(at: cursor) // the next publisher moves up to `cursor`
             } else {
                 cursor += 1
             }

@@ -46,7 +46,9 @@ public enum RecordFormat {
 
     static func fileHeader() -> [UInt8] {
         var w = ByteWriter()
-        w.raw(magic); w.u32(version); w.u32(0)
+        w.raw(magic)
+        w.u32(version)
+        w.u32(0)
         return w.bytes
     }
 
@@ -58,7 +60,10 @@ public enum RecordFormat {
         p.u8(message.channel.rawValue)
         p.u8(0)
         p.u16(UInt16(truncatingIfNeeded: message.parts.count))
-        for part in message.parts { p.u32(UInt32(part.count)); p.raw(part) }
+        for part in message.parts {
+            p.u32(UInt32(part.count))
+            p.raw(part)
+        }
         var length = ByteWriter()
         length.u32(UInt32(p.bytes.count))
         var out = length.bytes
@@ -74,7 +79,9 @@ public enum RecordFormat {
         let mono = try r.i64("record.monotonic_ns")
         let unix = try r.i64("record.unix_ns")
         let code = try r.u8("record.channel")
-        guard let channel = RecordedMessage.Channel(rawValue: code) else { throw WireError("record.channel", .invalid("unknown channel \(code)")) }
+        guard let channel = RecordedMessage.Channel(rawValue: code) else {
+            throw WireError("record.channel", .invalid("unknown channel \(code)"))
+        }
         _ = try r.u8("record.reserved")
         let count = Int(try r.u16("record.parts"))
         var parts: [[UInt8]] = []

@@ -17,8 +17,8 @@ public final class RecordReader {
     private let handle: FileHandle
     private let fileSize: Int
     private var buffer: [UInt8] = []
-    private var bufferStart = 0  // file offset of buffer[0]
-    private var offset: Int      // file offset of the next record
+    private var bufferStart = 0 // file offset of buffer[0]
+    private var offset: Int // file offset of the next record
     public private(set) var stop: Stop?
     public private(set) var recordsRead = 0
 
@@ -33,7 +33,9 @@ public final class RecordReader {
         var r = ByteReader(header)
         _ = try r.raw(8, "file.magic")
         let version = try r.u32("file.version")
-        if version != RecordFormat.version { throw WireError("file.version", .unsupportedVersion(UInt8(clamping: version))) }
+        if version != RecordFormat.version {
+            throw WireError("file.version", .unsupportedVersion(UInt8(clamping: version)))
+        }
         offset = RecordFormat.fileHeaderSize
         bufferStart = offset
     }
@@ -49,7 +51,9 @@ public final class RecordReader {
         let length = Int(try r.u32("record.length"))
         let expected = try r.u32("record.crc32")
         if length > RecordFormat.maxRecordBytes { return finish("record length \(length) exceeds the limit") }
-        if fileSize - offset - 8 < length { return finish("record cut short (\(length) bytes declared, \(fileSize - offset - 8) present)") }
+        if fileSize - offset - 8 < length {
+            return finish("record cut short (\(length) bytes declared, \(fileSize - offset - 8) present)")
+        }
         let payload = try bytes(at: offset + 8, count: length)
         if RecordFormat.crc([head[0..<4], payload[...]]) != expected { return finish("checksum mismatch") }
         let message: RecordedMessage
@@ -78,7 +82,9 @@ public final class RecordReader {
             try handle.seek(toOffset: UInt64(position))
             buffer = try handle.read(upToCount: max(count, 1 << 20)).map(Array.init) ?? []
             bufferStart = position
-            guard buffer.count >= count else { throw WireError("file", .truncated(needed: count, available: buffer.count)) }
+            guard buffer.count >= count else {
+                throw WireError("file", .truncated(needed: count, available: buffer.count))
+            }
         }
         let start = position - bufferStart
         return Array(buffer[start..<start + count])

@@ -43,11 +43,16 @@ public final class RecordWriter {
     /// Fsyncs and closes. Idempotent.
     public func close() throws {
         guard fd >= 0 else { return }
-        defer { Glibc.close(fd); fd = -1 }
+        defer {
+            Glibc.close(fd)
+            fd = -1
+        }
         if fsync(fd) != 0 { throw Self.error("fsync \(path)") }
     }
 
     static func error(_ what: String) -> NSError {
-        NSError(domain: NSPOSIXErrorDomain, code: Int(errno), userInfo: [NSLocalizedDescriptionKey: "\(what): \(String(cString: strerror(errno)))"])
+        NSError(
+            domain: NSPOSIXErrorDomain, code: Int(errno),
+            userInfo: [NSLocalizedDescriptionKey: "\(what): \(String(cString: strerror(errno)))"])
     }
 }

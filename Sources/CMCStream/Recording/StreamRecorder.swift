@@ -27,7 +27,8 @@ public final class StreamRecorder: Sendable {
     private let written = Locked(0)
     private let failure = Locked<String?>(nil)
 
-    public init(config: RecorderConfig, logger: Logger = CMCLogging.logger("stream"), context: ZMQContext? = nil) throws {
+    public init(config: RecorderConfig, logger: Logger = CMCLogging.logger("stream"), context: ZMQContext? = nil) throws
+    {
         self.config = config
         self.logger = logger
         self.context = try context ?? ZMQContext()
@@ -50,10 +51,12 @@ public final class StreamRecorder: Sendable {
             var bound: [String] = []
             do {
                 writer = try RecordWriter(path: config.path)
-                for (endpoints, channel, prefixes) in [(config.imuEndpoints, RecordedMessage.Channel.imu, ["imu/"]),
-                                                       (config.skeletonEndpoints, .skeleton, ["skel/"]),
-                                                       (config.labelEndpoints, .labels, [Topic.allLabels, Topic.allActions])]
-                    where !endpoints.isEmpty {
+                for (endpoints, channel, prefixes) in [
+                    (config.imuEndpoints, RecordedMessage.Channel.imu, ["imu/"]),
+                    (config.skeletonEndpoints, .skeleton, ["skel/"]),
+                    (config.labelEndpoints, .labels, [Topic.allLabels, Topic.allActions]),
+                ]
+                where !endpoints.isEmpty {
                     let socket = try ZMQSocket(context: context, type: .sub)
                     try socket.setHighWaterMarks(receive: config.receiveHighWaterMark)
                     try socket.limitInboundMessages(toBytes: FrameCodec.maxInboundPartBytes)
@@ -74,15 +77,20 @@ public final class StreamRecorder: Sendable {
         thread.start()
         ready.wait()
         switch setup.current! {
-        case let .failure(error): finished.wait(); throw error
-        case let .success(bound): return bound
+        case .failure(let error):
+            finished.wait()
+            throw error
+        case .success(let bound): return bound
         }
     }
 
     /// Stops recording, fsyncing and closing the file; returns the number of messages written.
     @discardableResult
     public func stop() -> Int {
-        let first = stopRequested.withLock { s in defer { s = true }; return !s }
+        let first = stopRequested.withLock { s in
+            defer { s = true }
+            return !s
+        }
         if first { finished.wait() }
         return written.current
     }
@@ -98,8 +106,10 @@ public final class StreamRecorder: Sendable {
                 let ready = try ZMQPoll.readable(inputs.map(\.0), timeoutMilliseconds: 50)
                 for (i, (socket, channel)) in inputs.enumerated() where ready[i] {
                     while let parts = try socket.receive(dontWait: true) {
-                        try writer.append(RecordedMessage(monotonicNanoseconds: MonotonicClock.now(), unixNanoseconds: MonotonicClock.unixNow(),
-                                                          channel: channel, parts: parts))
+                        try writer.append(
+                            RecordedMessage(
+                                monotonicNanoseconds: MonotonicClock.now(), unixNanoseconds: MonotonicClock.unixNow(),
+                                channel: channel, parts: parts))
                         written.withLock { $0 += 1 }
                     }
                 }

@@ -63,9 +63,12 @@ public struct CurveAllowList: Sendable, Equatable {
         guard stat(path, &info) == 0 else { throw CurveKeyError(path, "cannot read the allow-list") }
         let mode = info.st_mode & 0o777
         if mode & 0o022 != 0 {
-            throw CurveKeyError(path, "allow-list is writable by group or others (mode \(String(mode, radix: 8))); chmod go-w it")
+            throw CurveKeyError(
+                path, "allow-list is writable by group or others (mode \(String(mode, radix: 8))); chmod go-w it")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw CurveKeyError(path, "cannot read the allow-list") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CurveKeyError(path, "cannot read the allow-list")
+        }
         return try parse(String(decoding: data, as: UTF8.self), source: path)
     }
 
@@ -96,8 +99,9 @@ public struct CurveAllowList: Sendable, Equatable {
             if let i = fields.firstIndex(where: { $0.hasPrefix("subjects=") }) {
                 do { allowed = Set(try SubjectList(parsing: String(fields.remove(at: i).dropFirst(9))).ids) } catch {
                     // Not the parser's message: it quotes the text, and nothing from the file is echoed.
-                    problems.append("line \(index + 1): subjects= must list subject ids and ranges a-b (e.g. 1-4,7), "
-                                    + "at most \(SubjectList.maxCount)")
+                    problems.append(
+                        "line \(index + 1): subjects= must list subject ids and ranges a-b (e.g. 1-4,7), "
+                            + "at most \(SubjectList.maxCount)")
                     continue
                 }
             }
@@ -109,12 +113,14 @@ public struct CurveAllowList: Sendable, Equatable {
             }
             if let allowed {
                 if subjects[name] != nil || names.values.contains(name) {
-                    problems.append("line \(index + 1): name \"\(name)\" is used twice; a restricted client's name must be unique")
+                    problems.append(
+                        "line \(index + 1): name \"\(name)\" is used twice; a restricted client's name must be unique")
                     continue
                 }
                 subjects[name] = allowed
             } else if subjects[name] != nil {
-                problems.append("line \(index + 1): name \"\(name)\" is used twice; a restricted client's name must be unique")
+                problems.append(
+                    "line \(index + 1): name \"\(name)\" is used twice; a restricted client's name must be unique")
                 continue
             }
             names[key] = name

@@ -5,7 +5,10 @@ import Foundation
 public struct CurveKeyError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let problem: String
-    public init(_ path: String, _ problem: String) { self.path = path; self.problem = problem }
+    public init(_ path: String, _ problem: String) {
+        self.path = path
+        self.problem = problem
+    }
     public var description: String { "\(path): \(problem)" }
 }
 
@@ -20,14 +23,19 @@ public enum CurveKeyFiles {
     @discardableResult
     public static func generate(base: String) throws -> (pair: CurveKeyPair, publicPath: String, secretPath: String) {
         let pair = try CurveKeys.generate()
-        let publicPath = base + publicSuffix, secretPath = base + secretSuffix
+        let publicPath = base + publicSuffix
+        let secretPath = base + secretSuffix
         for path in [publicPath, secretPath] where FileManager.default.fileExists(atPath: path) {
             throw CurveKeyError(path, "already exists; remove it first or choose another name")
         }
-        try write(secretPath, mode: 0o600, "# cmc CURVE secret key (Z85). Keep it private: mode 0600, refer to it by path only.\n"
-                  + pair.secretKey.fileText + "\n")
-        try write(publicPath, mode: 0o644, "# cmc CURVE public key (Z85). Add it to the allow-lists of the peers that must accept it.\n"
-                  + pair.publicKey.z85 + "\n")
+        try write(
+            secretPath, mode: 0o600,
+            "# cmc CURVE secret key (Z85). Keep it private: mode 0600, refer to it by path only.\n"
+                + pair.secretKey.fileText + "\n")
+        try write(
+            publicPath, mode: 0o644,
+            "# cmc CURVE public key (Z85). Add it to the allow-lists of the peers that must accept it.\n"
+                + pair.publicKey.z85 + "\n")
         return (pair, publicPath, secretPath)
     }
 
@@ -36,16 +44,22 @@ public enum CurveKeyFiles {
     public static func readSecret(path: String) throws -> CurveKeyPair {
         guard CurveKeys.isAvailable else { throw CurveKeyError(path, "this libzmq was built without CURVE support") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CurveKeyError(path, "cannot open the secret key file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw CurveKeyError(path, "cannot open the secret key file: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var info = stat()
         // fstat on the opened file: the mode checked is the mode of what is read (no race with a rename).
-        guard fstat(fd, &info) == 0 else { throw CurveKeyError(path, "cannot stat: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else {
+            throw CurveKeyError(path, "cannot stat: \(String(cString: strerror(errno)))")
+        }
         guard info.st_mode & S_IFMT == S_IFREG else { throw CurveKeyError(path, "not a regular file") }
         let mode = info.st_mode & 0o777
         if mode & 0o077 != 0 {
-            throw CurveKeyError(path, "secret key file is accessible by group or others (mode \(String(mode, radix: 8))); "
-                                + "refusing to use it: chmod 600 it")
+            throw CurveKeyError(
+                path,
+                "secret key file is accessible by group or others (mode \(String(mode, radix: 8))); "
+                    + "refusing to use it: chmod 600 it")
         }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -112,7 +126,9 @@ public enum CurveKeyFiles {
         guard fd >= 0 else { throw CurveKeyError(path, "cannot create: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         // The umask may only narrow the mode; fchmod makes it exact (a 0644 public key stays readable).
-        guard fchmod(fd, mode) == 0 else { throw CurveKeyError(path, "cannot set mode: \(String(cString: strerror(errno)))") }
+        guard fchmod(fd, mode) == 0 else {
+            throw CurveKeyError(path, "cannot set mode: \(String(cString: strerror(errno)))")
+        }
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {

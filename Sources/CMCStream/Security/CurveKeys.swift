@@ -1,6 +1,6 @@
 import CZeroMQ
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A CURVE public key (Curve25519), held as its 40-character Z85 text. Public keys identify peers:
@@ -35,7 +35,9 @@ public struct CurvePublicKey: Sendable, Hashable, CustomStringConvertible {
 /// A CURVE secret key. Its text is deliberately hard to print: `description`, `debugDescription` and
 /// reflection (`dump`, `print` of a containing struct) show a placeholder, so interpolating a key
 /// pair into a log line or an error can never leak it. Only `ZMQSocket`'s CURVE setup reads it.
-public struct CurveSecretKey: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct CurveSecretKey: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     let z85: String
 
     /// Nil unless `text` is a Z85 key and libzmq has CURVE (without it no public key can be derived).
@@ -78,14 +80,18 @@ public enum CurveKeys {
 
     /// A fresh key pair from libzmq's generator (libsodium's CSPRNG).
     public static func generate() throws(ZMQError) -> CurveKeyPair {
-        guard isAvailable else { throw ZMQError(code: ENOTSUP, operation: "curve_keypair: libzmq was built without CURVE") }
-        var pub = [CChar](repeating: 0, count: 41), sec = [CChar](repeating: 0, count: 41)
+        guard isAvailable else {
+            throw ZMQError(code: ENOTSUP, operation: "curve_keypair: libzmq was built without CURVE")
+        }
+        var pub = [CChar](repeating: 0, count: 41)
+        var sec = [CChar](repeating: 0, count: 41)
         guard zmq_curve_keypair(&pub, &sec) == 0 else { throw ZMQError.last("curve_keypair") }
         return CurveKeyPair(secretKey: CurveSecretKey(z85: text(sec))!)
     }
 
     /// The 85 characters of ZeroMQ's Z85 alphabet (RFC 32).
-    static let alphabet = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".utf8)
+    static let alphabet = Set(
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".utf8)
 
     /// The text of a NUL-terminated C buffer filled by libzmq.
     static func text(_ buffer: [CChar]) -> String {

@@ -1,6 +1,6 @@
 import CZeroMQ
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a client needs to talk to a CURVE server: the server's public key (obtained out of band) and
@@ -29,11 +29,11 @@ extension ZMQSocket {
     /// mechanism to connections made afterwards only.
     public func configureCurve(_ role: CurveRole) throws(ZMQError) {
         switch role {
-        case let .server(secret, domain):
+        case .server(let secret, let domain):
             try setOption(ZMQ_CURVE_SERVER, 1, name: "curve_server")
             try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(secret.z85.utf8), name: "curve_secretkey")
             try setOption(ZMQ_ZAP_DOMAIN, bytes: Array(domain.utf8), name: "zap_domain")
-        case let .client(client):
+        case .client(let client):
             try setOption(ZMQ_CURVE_SERVERKEY, bytes: Array(client.serverKey.z85.utf8), name: "curve_serverkey")
             try setOption(ZMQ_CURVE_PUBLICKEY, bytes: Array(client.keys.publicKey.z85.utf8), name: "curve_publickey")
             try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(client.keys.secretKey.z85.utf8), name: "curve_secretkey")
@@ -47,15 +47,22 @@ extension ZMQSocket {
     public func attach(_ endpoints: [Endpoint], curve client: CurveClient? = nil) throws(ZMQError) -> [String] {
         if let client {
             if endpoints.contains(where: { $0.mode == .bind }) {
-                throw ZMQError(code: EINVAL, operation: "CURVE clients connect to their server; bind: endpoints cannot be used with a server key")
+                throw ZMQError(
+                    code: EINVAL,
+                    operation: "CURVE clients connect to their server; bind: endpoints cannot be used with a server key"
+                )
             }
             try configureCurve(.client(client))
         }
         var attached: [String] = []
         for endpoint in endpoints {
             switch endpoint.mode {
-            case .bind: try bind(endpoint.address); attached.append(try lastEndpoint())
-            case .connect: try connect(endpoint.address); attached.append(endpoint.address)
+            case .bind:
+                try bind(endpoint.address)
+                attached.append(try lastEndpoint())
+            case .connect:
+                try connect(endpoint.address)
+                attached.append(endpoint.address)
             }
         }
         return attached

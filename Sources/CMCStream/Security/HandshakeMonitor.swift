@@ -1,6 +1,6 @@
 import CZeroMQ
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Watches one socket's ZMTP handshakes through `zmq_socket_monitor`, so refused peers are counted
@@ -31,9 +31,12 @@ final class HandshakeMonitor {
 
     /// Starts monitoring `watched` on `endpoint` (an `inproc://` name unique in the context).
     init(watching watched: ZMQSocket, endpoint: String) throws {
-        let events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+        let events =
+            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
             | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-        guard zmq_socket_monitor(watched.rawHandle, endpoint, events) == 0 else { throw ZMQError.last("socket_monitor \(endpoint)") }
+        guard zmq_socket_monitor(watched.rawHandle, endpoint, events) == 0 else {
+            throw ZMQError.last("socket_monitor \(endpoint)")
+        }
         socket = try ZMQSocket(context: watched.context, type: .pair)
         try socket.connect(endpoint)
     }
@@ -43,7 +46,7 @@ final class HandshakeMonitor {
         var outcomes: [Outcome] = []
         while let parts = try socket.receive(dontWait: true) {
             guard let first = parts.first, first.count >= 2 else { continue }
-            let event = Int32(first[0]) | Int32(first[1]) << 8   // u16, host order (little-endian here)
+            let event = Int32(first[0]) | Int32(first[1]) << 8 // u16, host order (little-endian here)
             switch event {
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: outcomes.append(.succeeded)
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: outcomes.append(.failedProtocol)

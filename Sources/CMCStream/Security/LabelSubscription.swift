@@ -28,7 +28,7 @@ struct LabelSubscription: Equatable, Sendable {
     func granted(to grant: CurveAllowList.Grant) -> [[UInt8]] {
         switch grant {
         case .all: return [topic]
-        case let .subjects(ids):
+        case .subjects(let ids):
             var topics: [[UInt8]] = []
             for id in ids.sorted() {
                 for own in [Topic.label(subject: id), Topic.action(subject: id)].map({ Array($0.utf8) }) {

@@ -16,7 +16,9 @@ public struct PipelineCurve: Sendable, Equatable {
     /// (the daemon behind a `cmc-proxy` that is itself a CURVE server); otherwise every socket is a server.
     public var upstreamServerKey: CurvePublicKey?
 
-    public init(keys: CurveKeyPair, sensors: CurveAllowList, consumers: CurveAllowList, upstreamServerKey: CurvePublicKey? = nil) {
+    public init(
+        keys: CurveKeyPair, sensors: CurveAllowList, consumers: CurveAllowList, upstreamServerKey: CurvePublicKey? = nil
+    ) {
         self.keys = keys
         self.sensors = sensors
         self.consumers = consumers

@@ -40,7 +40,9 @@ public final class ZAPHandler: Sendable {
 
     /// Binds the handler in `context` and starts answering; returns once it is bound.
     /// - Parameter observer: called on the handler's thread after each decision; keep it short.
-    public init(context: ZMQContext, allowLists: [String: CurveAllowList], observer: (@Sendable (Decision) -> Void)? = nil) throws {
+    public init(
+        context: ZMQContext, allowLists: [String: CurveAllowList], observer: (@Sendable (Decision) -> Void)? = nil
+    ) throws {
         lists = Locked(allowLists)
         let setup = Locked<(any Error)?>(nil)
         let bound = DispatchSemaphore(value: 0)
@@ -60,7 +62,9 @@ public final class ZAPHandler: Sendable {
             do {
                 while !stopRequested.current {
                     if faultInjected.current { throw ZMQError(code: EFAULT, operation: "ZAP handler (injected fault)") }
-                    guard try ZMQPoll.readable([socket], timeoutMilliseconds: 100)[0], let request = try socket.receive(dontWait: true) else { continue }
+                    guard try ZMQPoll.readable([socket], timeoutMilliseconds: 100)[0],
+                        let request = try socket.receive(dontWait: true)
+                    else { continue }
                     let (reply, decision) = ZAPHandler.answer(request, lists: lists.current)
                     try socket.send(reply)
                     if let decision { observer?(decision) }
@@ -74,7 +78,10 @@ public final class ZAPHandler: Sendable {
         thread.name = "cmc-zap"
         thread.start()
         bound.wait()
-        if let error = setup.current { finished.wait(); throw error }
+        if let error = setup.current {
+            finished.wait()
+            throw error
+        }
         running.withLock { $0 = true }
     }
 
@@ -95,7 +102,10 @@ public final class ZAPHandler: Sendable {
     /// Stops answering and closes the socket. Idempotent. Close the CURVE sockets first: a handshake
     /// arriving afterwards gets no answer and fails.
     public func stop() {
-        let wasRunning = running.withLock { r in defer { r = false }; return r }
+        let wasRunning = running.withLock { r in
+            defer { r = false }
+            return r
+        }
         guard wasRunning else { return }
         stopRequested.withLock { $0 = true }
         finished.wait()
@@ -103,20 +113,27 @@ public final class ZAPHandler: Sendable {
 
     /// The reply to one ZAP request (RFC 27 §"Request"/"Reply") and the decision it carries (nil for
     /// a request that is not ZAP 1.0).
-    static func answer(_ request: [[UInt8]], lists: [String: CurveAllowList]) -> (reply: [[UInt8]], decision: Decision?) {
+    static func answer(_ request: [[UInt8]], lists: [String: CurveAllowList]) -> (reply: [[UInt8]], decision: Decision?)
+    {
         func reply(_ id: [UInt8], _ code: String, _ text: String, user: String = "") -> [[UInt8]] {
             [Array("1.0".utf8), id, Array(code.utf8), Array(text.utf8), Array(user.utf8), []]
         }
         let id = request.count > 1 ? request[1] : []
-        guard request.count >= 6, request[0] == Array("1.0".utf8) else { return (reply(id, "500", "not a ZAP 1.0 request"), nil) }
+        guard request.count >= 6, request[0] == Array("1.0".utf8) else {
+            return (reply(id, "500", "not a ZAP 1.0 request"), nil)
+        }
         let text = { (i: Int) in String(decoding: request[i], as: UTF8.self) }
         var decision = Decision(domain: text(2), address: text(3), mechanism: text(5), key: nil, user: nil)
-        guard decision.mechanism == "CURVE" else { return (reply(id, "400", "only CURVE clients are accepted"), decision) }
+        guard decision.mechanism == "CURVE" else {
+            return (reply(id, "400", "only CURVE clients are accepted"), decision)
+        }
         guard request.count >= 7, let key = CurvePublicKey(bytes: request[6]) else {
             return (reply(id, "500", "CURVE request without a 32-byte public key"), decision)
         }
         decision.key = key
-        guard let name = lists[decision.domain]?.name(of: key) else { return (reply(id, "400", "client key not allowed"), decision) }
+        guard let name = lists[decision.domain]?.name(of: key) else {
+            return (reply(id, "400", "client key not allowed"), decision)
+        }
         decision.user = name
         return (reply(id, "200", "OK", user: name), decision)
     }

@@ -91,7 +91,9 @@ public struct MotionSegmenter: Sendable {
     public func phase(at time: Int64) -> SegmentPhase? {
         guard policy.enabled, let through = evaluatedThrough, time <= through else { return nil }
         let claim = Int64(policy.phasePaddingSeconds * 1e9)
-        if let o = open, time >= o.start &- claim { return .action(id: o.id, start: policy.padded(start: o.start, end: o.start).start, end: nil) }
+        if let o = open, time >= o.start &- claim {
+            return .action(id: o.id, start: policy.padded(start: o.start, end: o.start).start, end: nil)
+        }
         for s in recent.reversed() where time >= s.start &- claim && time <= s.end &+ claim {
             let span = policy.padded(start: s.start, end: s.end)
             return .action(id: s.id, start: span.start, end: span.end)
@@ -181,7 +183,10 @@ public struct MotionSegmenter: Sendable {
                     var mean = 0.0
                     for s in samples { mean += Double(s.values[c]) }
                     mean /= Double(samples.count)
-                    for s in samples { let d = Double(s.values[c]) - mean; sum += d * d }
+                    for s in samples {
+                        let d = Double(s.values[c]) - mean
+                        sum += d * d
+                    }
                 }
                 return (sum / Double(samples.count)).squareRoot() / policy.gyroThreshold
             }
@@ -190,14 +195,19 @@ public struct MotionSegmenter: Sendable {
         guard frames.count >= 2 else { return nil }
         var speed = 0.0
         for k in 1..<frames.count {
-            let a = frames[k - 1], b = frames[k]
+            let a = frames[k - 1]
+            let b = frames[k]
             let dt = Double(b.time &- a.time) * 1e-9
             guard dt > 0 else { continue }
-            let c = skeletonCoordinates, joints = min(a.values.count, b.values.count) / c
+            let c = skeletonCoordinates
+            let joints = min(a.values.count, b.values.count) / c
             var distance = 0.0
             for j in 0..<joints {
                 var squared = 0.0
-                for k in 0..<c { let d = Double(b.values[c * j + k] - a.values[c * j + k]); squared += d * d }
+                for k in 0..<c {
+                    let d = Double(b.values[c * j + k] - a.values[c * j + k])
+                    squared += d * d
+                }
                 distance += squared.squareRoot()
             }
             speed += distance / Double(max(1, joints)) / dt

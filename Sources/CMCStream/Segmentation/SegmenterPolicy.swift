@@ -50,7 +50,8 @@ public struct SegmenterPolicy: Sendable, Equatable, Codable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, tickSeconds = "tick_seconds", spanSeconds = "span_seconds", gyroThreshold = "gyro_threshold"
         case skeletonThreshold = "skeleton_threshold", onsetSeconds = "onset_seconds", offsetSeconds = "offset_seconds"
-        case minActionSeconds = "min_action_seconds", maxActionSeconds = "max_action_seconds", paddingBeforeSeconds = "padding_before_seconds", paddingAfterSeconds = "padding_after_seconds"
+        case minActionSeconds = "min_action_seconds", maxActionSeconds = "max_action_seconds", paddingBeforeSeconds =
+            "padding_before_seconds", paddingAfterSeconds = "padding_after_seconds"
         case phasePaddingSeconds = "phase_padding_seconds"
     }
 
@@ -67,7 +68,8 @@ public struct SegmenterPolicy: Sendable, Equatable, Codable {
         offsetSeconds = try c.decodeIfPresent(Double.self, forKey: .offsetSeconds) ?? d.offsetSeconds
         minActionSeconds = try c.decodeIfPresent(Double.self, forKey: .minActionSeconds) ?? d.minActionSeconds
         maxActionSeconds = try c.decodeIfPresent(Double.self, forKey: .maxActionSeconds) ?? d.maxActionSeconds
-        paddingBeforeSeconds = try c.decodeIfPresent(Double.self, forKey: .paddingBeforeSeconds) ?? d.paddingBeforeSeconds
+        paddingBeforeSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .paddingBeforeSeconds) ?? d.paddingBeforeSeconds
         paddingAfterSeconds = try c.decodeIfPresent(Double.self, forKey: .paddingAfterSeconds) ?? d.paddingAfterSeconds
         phasePaddingSeconds = try c.decodeIfPresent(Double.self, forKey: .phasePaddingSeconds) ?? d.phasePaddingSeconds
     }
@@ -76,18 +78,30 @@ public struct SegmenterPolicy: Sendable, Equatable, Codable {
     public func problems() -> [String] {
         var p: [String] = []
         if !(tickSeconds >= 0.01 && tickSeconds <= 1) { p.append("segmentation.tick_seconds must lie in [0.01, 1]") }
-        if !(spanSeconds >= tickSeconds && spanSeconds <= 2) { p.append("segmentation.span_seconds must lie in [tick_seconds, 2]") }
+        if !(spanSeconds >= tickSeconds && spanSeconds <= 2) {
+            p.append("segmentation.span_seconds must lie in [tick_seconds, 2]")
+        }
         if !(gyroThreshold > 0 && gyroThreshold.isFinite) { p.append("segmentation.gyro_threshold must be positive") }
-        if !(skeletonThreshold > 0 && skeletonThreshold.isFinite) { p.append("segmentation.skeleton_threshold must be positive") }
+        if !(skeletonThreshold > 0 && skeletonThreshold.isFinite) {
+            p.append("segmentation.skeleton_threshold must be positive")
+        }
         if !(onsetSeconds >= 0 && onsetSeconds <= 5) { p.append("segmentation.onset_seconds must lie in [0, 5]") }
-        if !(offsetSeconds >= tickSeconds && offsetSeconds <= 5) { p.append("segmentation.offset_seconds must lie in [tick_seconds, 5]") }
+        if !(offsetSeconds >= tickSeconds && offsetSeconds <= 5) {
+            p.append("segmentation.offset_seconds must lie in [tick_seconds, 5]")
+        }
         if !(minActionSeconds >= 0 && minActionSeconds < maxActionSeconds) {
             p.append("segmentation.min_action_seconds must lie in [0, max_action_seconds)")
         }
-        if !(maxActionSeconds > 0 && maxActionSeconds <= 60) { p.append("segmentation.max_action_seconds must lie in (0, 60]") }
-        for (name, value) in [("padding_before_seconds", paddingBeforeSeconds), ("padding_after_seconds", paddingAfterSeconds)]
-            where !(value >= 0 && value <= 2) { p.append("segmentation.\(name) must lie in [0, 2]") }
-        if !(phasePaddingSeconds >= 0 && phasePaddingSeconds <= 2) { p.append("segmentation.phase_padding_seconds must lie in [0, 2]") }
+        if !(maxActionSeconds > 0 && maxActionSeconds <= 60) {
+            p.append("segmentation.max_action_seconds must lie in (0, 60]")
+        }
+        for (name, value) in [
+            ("padding_before_seconds", paddingBeforeSeconds), ("padding_after_seconds", paddingAfterSeconds),
+        ]
+        where !(value >= 0 && value <= 2) { p.append("segmentation.\(name) must lie in [0, 2]") }
+        if !(phasePaddingSeconds >= 0 && phasePaddingSeconds <= 2) {
+            p.append("segmentation.phase_padding_seconds must lie in [0, 2]")
+        }
         return p
     }
 

@@ -34,13 +34,17 @@ public enum FrameCodec {
         w.u16(UInt16(truncatingIfNeeded: frame.joints))
         w.u16(UInt16(truncatingIfNeeded: n))
         switch frame.timing {
-        case let .regular(start, period):
-            w.u32(period); w.u64(frame.sequence); w.i64(start)
-        case let .explicit(times):
-            w.u32(0); w.u64(frame.sequence); w.i64(times.first ?? 0)
+        case .regular(let start, let period):
+            w.u32(period)
+            w.u64(frame.sequence)
+            w.i64(start)
+        case .explicit(let times):
+            w.u32(0)
+            w.u64(frame.sequence)
+            w.i64(times.first ?? 0)
         }
         for unit in frame.units { w.u8(unit.rawValue) }
-        if case let .explicit(times) = frame.timing { for t in times { w.i64(t) } }
+        if case .explicit(let times) = frame.timing { for t in times { w.i64(t) } }
         for v in frame.values { w.f32(v) }
         return w.bytes
     }
@@ -52,7 +56,9 @@ public enum FrameCodec {
 
     /// Decodes a two-part `[topic, payload]` message and checks that the topic matches the payload.
     public static func decode(message parts: [[UInt8]]) throws(WireError) -> SensorFrame {
-        guard parts.count == 2 else { throw WireError("message", .invalid("expected 2 parts [topic, payload], got \(parts.count)")) }
+        guard parts.count == 2 else {
+            throw WireError("message", .invalid("expected 2 parts [topic, payload], got \(parts.count)"))
+        }
         let frame = try decode(parts[1])
         if parts[0] != Array(frame.topic.utf8) {
             throw WireError("topic", .invalid("expected \"\(frame.topic)\" for this payload"))
@@ -62,7 +68,9 @@ public enum FrameCodec {
 
     /// Decodes and validates one payload. Every field is checked; nothing traps on hostile input.
     public static func decode(_ bytes: [UInt8]) throws(WireError) -> SensorFrame {
-        if bytes.count > maxMessageBytes { throw WireError("payload", .invalid("\(bytes.count) bytes exceeds \(maxMessageBytes)")) }
+        if bytes.count > maxMessageBytes {
+            throw WireError("payload", .invalid("\(bytes.count) bytes exceeds \(maxMessageBytes)"))
+        }
         var r = ByteReader(bytes)
         if Array(try r.raw(4, "header.magic")) != magic { throw WireError("header.magic", .badMagic) }
         let version = try r.u8("header.version")
@@ -70,7 +78,9 @@ public enum FrameCodec {
         let type = try r.u8("header.type")
         guard let modality = Modality(rawValue: type) else { throw WireError("header.type", .unknownMessageType(type)) }
         let flags = try r.u8("header.flags")
-        if flags & ~explicitTimestampsFlag != 0 { throw WireError("header.flags", .invalid("reserved flag bits set (0x\(String(flags, radix: 16)))")) }
+        if flags & ~explicitTimestampsFlag != 0 {
+            throw WireError("header.flags", .invalid("reserved flag bits set (0x\(String(flags, radix: 16)))"))
+        }
         if try r.u8("header.reserved") != 0 { throw WireError("header.reserved", .invalid("must be 0")) }
         let subject = try r.u32("header.subject")
         let source = try r.u16("header.source")
@@ -81,17 +91,29 @@ public enum FrameCodec {
         let sequence = try r.u64("header.sequence")
         let t0 = try r.i64("header.t0_ns")
 
-        if !(1...maxChannels).contains(channels) { throw WireError("header.channels", .invalid("must be 1...\(maxChannels), got \(channels)")) }
+        if !(1...maxChannels).contains(channels) {
+            throw WireError("header.channels", .invalid("must be 1...\(maxChannels), got \(channels)"))
+        }
         switch modality {
-        case .inertial where joints != 0: throw WireError("header.joints", .invalid("must be 0 for IMU frames, got \(joints)"))
-        case .skeleton where !(1...maxJoints).contains(joints): throw WireError("header.joints", .invalid("must be 1...\(maxJoints), got \(joints)"))
+        case .inertial where joints != 0:
+            throw WireError("header.joints", .invalid("must be 0 for IMU frames, got \(joints)"))
+        case .skeleton where !(1...maxJoints).contains(joints):
+            throw WireError("header.joints", .invalid("must be 1...\(maxJoints), got \(joints)"))
         default: break
         }
-        if !(1...maxSamples).contains(count) { throw WireError("header.samples", .invalid("must be 1...\(maxSamples), got \(count)")) }
+        if !(1...maxSamples).contains(count) {
+            throw WireError("header.samples", .invalid("must be 1...\(maxSamples), got \(count)"))
+        }
         let explicit = flags & explicitTimestampsFlag != 0
-        if explicit && period != 0 { throw WireError("header.period_ns", .invalid("must be 0 with explicit timestamps")) }
-        if !explicit && period == 0 { throw WireError("header.period_ns", .invalid("must be > 0 without explicit timestamps")) }
-        if !(-timestampLimit...timestampLimit).contains(t0) || (!explicit && t0 + Int64(count - 1) * Int64(period) > timestampLimit) {
+        if explicit && period != 0 {
+            throw WireError("header.period_ns", .invalid("must be 0 with explicit timestamps"))
+        }
+        if !explicit && period == 0 {
+            throw WireError("header.period_ns", .invalid("must be > 0 without explicit timestamps"))
+        }
+        if !(-timestampLimit...timestampLimit).contains(t0)
+            || (!explicit && t0 + Int64(count - 1) * Int64(period) > timestampLimit)
+        {
             throw WireError("header.t0_ns", .invalid("sample times must lie within ±2^62 ns"))
         }
 
@@ -99,7 +121,9 @@ public enum FrameCodec {
         units.reserveCapacity(channels)
         for i in 0..<channels {
             let code = try r.u8("units[\(i)]")
-            guard let unit = SensorUnit(rawValue: code) else { throw WireError("units[\(i)]", .invalid("unknown unit code \(code)")) }
+            guard let unit = SensorUnit(rawValue: code) else {
+                throw WireError("units[\(i)]", .invalid("unknown unit code \(code)"))
+            }
             units.append(unit)
         }
 
@@ -110,7 +134,9 @@ public enum FrameCodec {
             for k in 0..<count {
                 let t = try r.i64("timestamps[\(k)]")
                 if k == 0 ? t != t0 : t <= times[k - 1] { throw WireError("timestamps[\(k)]", .notIncreasing) }
-                if t > timestampLimit { throw WireError("timestamps[\(k)]", .invalid("sample times must lie within ±2^62 ns")) }
+                if t > timestampLimit {
+                    throw WireError("timestamps[\(k)]", .invalid("sample times must lie within ±2^62 ns"))
+                }
                 times.append(t)
             }
             timing = .explicit(times)
@@ -124,7 +150,8 @@ public enum FrameCodec {
             throw WireError("data[\(bad / stride)][\(bad % stride)]", .nonFinite)
         }
         if r.remaining != 0 { throw WireError("payload", .trailingBytes(r.remaining)) }
-        return SensorFrame(modality: modality, subject: subject, source: source, sequence: sequence,
-                           channels: channels, joints: joints, units: units, timing: timing, values: values)
+        return SensorFrame(
+            modality: modality, subject: subject, source: source, sequence: sequence,
+            channels: channels, joints: joints, units: units, timing: timing, values: values)
     }
 }

@@ -22,7 +22,9 @@ extension JSONEvent {
 
     /// Decodes a `[topic, json]` message, rejecting other versions and topics that do not match.
     public static func decode(message parts: [[UInt8]]) throws -> Self {
-        guard parts.count == 2 else { throw WireError("message", .invalid("expected 2 parts [topic, json], got \(parts.count)")) }
+        guard parts.count == 2 else {
+            throw WireError("message", .invalid("expected 2 parts [topic, json], got \(parts.count)"))
+        }
         let event = try JSONDecoder().decode(Self.self, from: Data(parts[1]))
         if event.version != currentVersion { throw WireError("v", .unsupportedVersion(UInt8(clamping: event.version))) }
         if parts[0] != Array(event.topic.utf8) { throw WireError("topic", .invalid("expected \"\(event.topic)\"")) }

@@ -66,7 +66,9 @@ public struct LabelEvent: JSONEvent, Equatable {
     }
 
     /// The instant the label describes: the window's centre (docs/protocol.md §5.1).
-    public var labelTimeNanoseconds: Int64 { windowStartNanoseconds &+ (windowEndNanoseconds &- windowStartNanoseconds) / 2 }
+    public var labelTimeNanoseconds: Int64 {
+        windowStartNanoseconds &+ (windowEndNanoseconds &- windowStartNanoseconds) / 2
+    }
 
     /// The same instant on the sender's clock (nil from daemons before protocol revision 2).
     public var labelTimeSensorNanoseconds: Int64? {

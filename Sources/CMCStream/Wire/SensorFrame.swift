@@ -41,15 +41,15 @@ public enum FrameTiming: Sendable, Equatable {
 
     public var start: Int64 {
         switch self {
-        case let .regular(start, _): start
-        case let .explicit(times): times.first ?? 0
+        case .regular(let start, _): start
+        case .explicit(let times): times.first ?? 0
         }
     }
 
     public func timestamp(ofSample k: Int) -> Int64 {
         switch self {
-        case let .regular(start, period): start &+ Int64(k) &* Int64(period)
-        case let .explicit(times): times[k]
+        case .regular(let start, let period): start &+ Int64(k) &* Int64(period)
+        case .explicit(let times): times[k]
         }
     }
 }
@@ -72,8 +72,10 @@ public struct SensorFrame: Sendable, Equatable {
     public var timing: FrameTiming
     public var values: [Float]
 
-    public init(modality: Modality, subject: UInt32, source: UInt16 = 0, sequence: UInt64, channels: Int,
-                joints: Int, units: [SensorUnit]? = nil, timing: FrameTiming, values: [Float]) {
+    public init(
+        modality: Modality, subject: UInt32, source: UInt16 = 0, sequence: UInt64, channels: Int,
+        joints: Int, units: [SensorUnit]? = nil, timing: FrameTiming, values: [Float]
+    ) {
         self.modality = modality
         self.subject = subject
         self.source = source

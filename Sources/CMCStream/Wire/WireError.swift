@@ -43,14 +43,14 @@ public struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch reason {
-        case let .truncated(needed, available): "\(field): truncated (needs \(needed) bytes, \(available) left)"
+        case .truncated(let needed, let available): "\(field): truncated (needs \(needed) bytes, \(available) left)"
         case .badMagic: "\(field): bad magic (expected \"CMCF\")"
-        case let .unsupportedVersion(v): "\(field): unsupported protocol version \(v) (this build speaks 1)"
-        case let .unknownMessageType(t): "\(field): unknown message type \(t)"
-        case let .invalid(why): "\(field): \(why)"
+        case .unsupportedVersion(let v): "\(field): unsupported protocol version \(v) (this build speaks 1)"
+        case .unknownMessageType(let t): "\(field): unknown message type \(t)"
+        case .invalid(let why): "\(field): \(why)"
         case .nonFinite: "\(field): NaN or infinite value"
         case .notIncreasing: "\(field): timestamps must start at t0 and strictly increase"
-        case let .trailingBytes(n): "\(field): \(n) unexpected trailing bytes"
+        case .trailingBytes(let n): "\(field): \(n) unexpected trailing bytes"
         }
     }
 }

@@ -1,6 +1,6 @@
 import CZeroMQ
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A libzmq context: the one ZeroMQ object that is thread-safe, so it is `Sendable` and shared by the

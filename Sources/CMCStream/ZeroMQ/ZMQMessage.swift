@@ -1,6 +1,6 @@
 import CZeroMQ
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One ZeroMQ message part, owned through a heap pointer.
@@ -13,7 +13,7 @@ struct ZMQMessage: ~Copyable {
 
     init() {
         pointer = .allocate(capacity: 1)
-        zmq_msg_init(pointer)  // cannot fail for an empty message
+        zmq_msg_init(pointer) // cannot fail for an empty message
     }
 
     deinit {

@@ -1,6 +1,6 @@
 import CZeroMQ
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// libzmq's built-in forwarder between two sockets of the calling thread.
@@ -14,7 +14,9 @@ public enum ZMQProxy {
     /// libzmq also sends every message part it forwards, either way, to that socket (for counting; make
     /// it a PUB so a slow reader loses copies instead of stalling the proxy).
     public static func run(frontend: ZMQSocket, backend: ZMQSocket, capture: ZMQSocket? = nil) throws(ZMQError) {
-        guard let f = frontend.rawHandle, let b = backend.rawHandle else { throw ZMQError(code: ENOTSOCK, operation: "proxy") }
+        guard let f = frontend.rawHandle, let b = backend.rawHandle else {
+            throw ZMQError(code: ENOTSOCK, operation: "proxy")
+        }
         let c = capture?.rawHandle
         while true {
             if zmq_proxy(f, b, c) == 0 { return }

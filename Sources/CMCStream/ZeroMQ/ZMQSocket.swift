@@ -1,6 +1,6 @@
 import CZeroMQ
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The ZeroMQ socket patterns cmc uses.
@@ -161,7 +161,8 @@ public final class ZMQSocket {
 
     /// A whole multipart message and where it came from.
     public func receiveWithSender(dontWait: Bool = false)
-        throws(ZMQError) -> (parts: [[UInt8]], origin: MessageOrigin)? {
+        throws(ZMQError) -> (parts: [[UInt8]], origin: MessageOrigin)?
+    {
         let h = try live("recv")
         var parts: [[UInt8]] = []
         var origin = MessageOrigin()

@@ -16,16 +16,20 @@ public func - (a: Variable, b: Variable) -> Variable {
 public func * (a: Variable, b: Variable) -> Variable {
     let (va, vb) = (a.value, b.value)
     return Variable.make(va * vb, [a, b]) { g in
-        [a.requiresGrad ? (g * vb).reduced(toShape: va.shape) : nil,
-         b.requiresGrad ? (g * va).reduced(toShape: vb.shape) : nil]
+        [
+            a.requiresGrad ? (g * vb).reduced(toShape: va.shape) : nil,
+            b.requiresGrad ? (g * va).reduced(toShape: vb.shape) : nil,
+        ]
     }
 }
 
 public func / (a: Variable, b: Variable) -> Variable {
     let (va, vb) = (a.value, b.value)
     return Variable.make(va / vb, [a, b]) { g in
-        [a.requiresGrad ? (g / vb).reduced(toShape: va.shape) : nil,
-         b.requiresGrad ? Kernels.broadcastBinary(g * va, vb) { $0 / -($1 * $1) }.reduced(toShape: vb.shape) : nil]
+        [
+            a.requiresGrad ? (g / vb).reduced(toShape: va.shape) : nil,
+            b.requiresGrad ? Kernels.broadcastBinary(g * va, vb) { $0 / -($1 * $1) }.reduced(toShape: vb.shape) : nil,
+        ]
     }
 }
 

@@ -13,7 +13,8 @@ extension Variable {
     }
 
     public func sliced(axis a: Int, _ range: Range<Int>) -> Variable {
-        let shape = self.shape, axis = value.axis(a)
+        let shape = self.shape
+        let axis = value.axis(a)
         return Variable.make(Kernels.slice(value, axis: axis, range: range), [self]) { g in
             var dx = Tensor(shape: shape)
             Kernels.sliceAccumulate(&dx, g, axis: axis, start: range.lowerBound)
@@ -23,7 +24,8 @@ extension Variable {
 
     /// Zero (or `value`) padding of one axis.
     public func padded(axis a: Int, before: Int, after: Int, value fill: Float = 0) -> Variable {
-        let axis = value.axis(a), n = shape[axis]
+        let axis = value.axis(a)
+        let n = shape[axis]
         return Variable.make(Kernels.pad(value, axis: axis, before: before, after: after, value: fill), [self]) { g in
             [Kernels.slice(g, axis: axis, range: before..<(before + n))]
         }

@@ -3,7 +3,8 @@ public func matmul(_ a: Variable, _ b: Variable, transB: Bool = false) -> Variab
     let (va, vb) = (a.value, b.value)
     return Variable.make(Kernels.matmul(va, vb, transB: transB), [a, b]) { g in
         let da = a.requiresGrad ? Kernels.matmul(g, vb, transB: !transB) : nil
-        let db = b.requiresGrad
+        let db =
+            b.requiresGrad
             ? (transB ? Kernels.matmul(g, va, transA: true) : Kernels.matmul(va, g, transA: true)) : nil
         return [da, db]
     }
@@ -14,7 +15,8 @@ public func bmm(_ a: Variable, _ b: Variable, transB: Bool = false) -> Variable 
     let (va, vb) = (a.value, b.value)
     return Variable.make(Kernels.bmm(va, vb, transB: transB), [a, b]) { g in
         let da = a.requiresGrad ? Kernels.bmm(g, vb, transB: !transB) : nil
-        let db = b.requiresGrad
+        let db =
+            b.requiresGrad
             ? (transB ? Kernels.bmm(g, va, transA: true) : Kernels.bmm(va, g, transA: true)) : nil
         return [da, db]
     }
@@ -22,7 +24,8 @@ public func bmm(_ a: Variable, _ b: Variable, transB: Bool = false) -> Variable 
 
 /// y = x·Wᵀ + b over the last dimension of x (any leading shape), W of shape (out, in).
 public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
-    let inF = weight.shape[1], outF = weight.shape[0]
+    let inF = weight.shape[1]
+    let outF = weight.shape[0]
     precondition(x.shape.last == inF, "linear expects \(inF) input features, got shape \(x.shape)")
     let lead = Array(x.shape.dropLast())
     let x2 = x.value.reshaped([-1, inF])

@@ -4,8 +4,10 @@ import Foundation
 /// Batch normalisation with explicit statistics handling. In training mode it normalises with the
 /// batch statistics and returns them (the module updates its running averages); in eval mode it uses
 /// `runningMean`/`runningVar`.
-public func batchNorm(_ x: Variable, gamma: Variable, beta: Variable, runningMean: Tensor, runningVar: Tensor,
-                      training: Bool, eps: Float) -> (y: Variable, batchMean: [Float], batchVar: [Float]) {
+public func batchNorm(
+    _ x: Variable, gamma: Variable, beta: Variable, runningMean: Tensor, runningVar: Tensor,
+    training: Bool, eps: Float
+) -> (y: Variable, batchMean: [Float], batchVar: [Float]) {
     let (y, cache, mean, variance) = Kernels.batchNorm(
         x.value, gamma: gamma.value, beta: beta.value,
         mean: training ? nil : runningMean.storage, variance: training ? nil : runningVar.storage, eps: eps)
@@ -70,8 +72,9 @@ public func cosineSimilarityMatrix(_ a: Variable, _ b: Variable) -> Variable {
 
 /// Mean cross-entropy of logits (N, C) against integer class targets.
 public func crossEntropy(_ logits: Variable, targets: [Int]) -> Variable {
-    precondition(logits.shape.count == 2 && logits.shape[0] == targets.count,
-                 "crossEntropy wants (N, C) logits for \(targets.count) targets, got \(logits.shape)")
+    precondition(
+        logits.shape.count == 2 && logits.shape[0] == targets.count,
+        "crossEntropy wants (N, C) logits for \(targets.count) targets, got \(logits.shape)")
     let (n, c) = (logits.shape[0], logits.shape[1])
     let ls = Kernels.softmax(logits.value, axis: 1, log: true)
     var loss: Double = 0

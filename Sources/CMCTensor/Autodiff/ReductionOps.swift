@@ -17,7 +17,8 @@ extension Variable {
 
     /// Maximum over one axis; the gradient goes to the (first) arg-max.
     public func max(axis a: Int, keepDims: Bool = false) -> Variable {
-        let shape = self.shape, axis = value.axis(a)
+        let shape = self.shape
+        let axis = value.axis(a)
         let (y, idx) = Kernels.max(value, axis: axis, keepDims: keepDims)
         return Variable.make(y, [self]) { g in
             let (outer, n, inner) = Kernels.split(shape, axis)

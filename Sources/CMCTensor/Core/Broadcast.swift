@@ -14,7 +14,8 @@ public enum Broadcast {
 
     /// Strides of `shape` viewed inside `target` (0 where broadcast), for indexing a broadcast operand.
     static func strides(of shape: [Int], in target: [Int]) -> [Int] {
-        let r = target.count, off = r - shape.count
+        let r = target.count
+        let off = r - shape.count
         let own = Tensor.strides(of: shape)
         var s = [Int](repeating: 0, count: r)
         for i in 0..<shape.count where shape[i] != 1 { s[i + off] = own[i] }
@@ -26,7 +27,8 @@ extension Tensor {
     /// Sums a gradient of broadcast shape back down to `target` shape (the adjoint of broadcasting).
     public func reduced(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
-        let r = shape.count, off = r - target.count
+        let r = shape.count
+        let off = r - target.count
         var axes: [Int] = []
         for i in 0..<r {
             let t = i < off ? 1 : target[i - off]

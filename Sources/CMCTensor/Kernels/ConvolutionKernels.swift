@@ -14,11 +14,20 @@ public struct ConvGeometry: Sendable, Equatable {
     public init(input: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int)) {
         precondition(input.count == 4 && weight.count == 4, "conv2d wants (B,C,H,W) input and (O,C,kh,kw) weight")
         precondition(input[1] == weight[1], "conv2d input has \(input[1]) channels, weight expects \(weight[1])")
-        batch = input[0]; inChannels = input[1]; height = input[2]; width = input[3]
-        outChannels = weight[0]; kernelH = weight[2]; kernelW = weight[3]
-        strideH = stride.0; strideW = stride.1; padH = padding.0; padW = padding.1
-        precondition(height + 2 * padH >= kernelH && width + 2 * padW >= kernelW,
-                     "conv2d kernel \(kernelH)×\(kernelW) larger than padded input \(height)×\(width)")
+        batch = input[0]
+        inChannels = input[1]
+        height = input[2]
+        width = input[3]
+        outChannels = weight[0]
+        kernelH = weight[2]
+        kernelW = weight[3]
+        strideH = stride.0
+        strideW = stride.1
+        padH = padding.0
+        padW = padding.1
+        precondition(
+            height + 2 * padH >= kernelH && width + 2 * padW >= kernelW,
+            "conv2d kernel \(kernelH)×\(kernelW) larger than padded input \(height)×\(width)")
     }
 }
 
@@ -28,7 +37,8 @@ extension Kernels {
     static func validRange(out: Int, size: Int, stride: Int, pad: Int, offset j: Int) -> Range<Int> {
         // xx·s − p + j ≥ 0  ⇔  xx ≥ ⌈(p − j)/s⌉;   xx·s − p + j < size  ⇔  xx < ⌈(size + p − j)/s⌉
         func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
-        let lo = Swift.max(0, ceilDiv(pad - j, stride)), hi = Swift.min(out, ceilDiv(size + pad - j, stride))
+        let lo = Swift.max(0, ceilDiv(pad - j, stride))
+        let hi = Swift.min(out, ceilDiv(size + pad - j, stride))
         return lo..<Swift.max(lo, hi)
     }
 
@@ -36,7 +46,10 @@ extension Kernels {
     /// border around a strided copy, with the valid span computed once per kernel offset rather
     /// than tested per element.
     static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>) {
-        let oh = g.outH, ow = g.outW, cols = g.columns, hw = g.height * g.width
+        let oh = g.outH
+        let ow = g.outW
+        let cols = g.columns
+        let hw = g.height * g.width
         // Unpadded, unit-stride, full-width kernels: each column row is one contiguous input block.
         let contiguous = g.kernelW == 1 && g.padW == 0 && g.padH == 0 && g.strideH == 1 && g.strideW == 1
         for c in 0..<g.inChannels {
@@ -45,7 +58,8 @@ extension Kernels {
                     let row = col + ((c * g.kernelH + i) * g.kernelW + j) * cols
                     if contiguous {
                         for b in 0..<g.batch {
-                            (row + b * oh * ow).update(from: x + (b * g.inChannels + c) * hw + i * g.width, count: oh * ow)
+                            (row + b * oh * ow).update(
+                                from: x + (b * g.inChannels + c) * hw + i * g.width, count: oh * ow)
                         }
                         continue
                     }
@@ -79,7 +93,10 @@ extension Kernels {
 
     /// The adjoint of im2col: scatters (adds) columns back into an input-shaped gradient.
     static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ dx: UnsafeMutablePointer<Float>) {
-        let oh = g.outH, ow = g.outW, cols = g.columns, hw = g.height * g.width
+        let oh = g.outH
+        let ow = g.outW
+        let cols = g.columns
+        let hw = g.height * g.width
         for c in 0..<g.inChannels {
             for i in 0..<g.kernelH {
                 for j in 0..<g.kernelW {
@@ -91,7 +108,8 @@ extension Kernels {
                         for y in 0..<oh {
                             let iy = y * g.strideH - g.padH + i
                             if iy < 0 || iy >= g.height { continue }
-                            let dst = plane + iy * g.width - g.padW + j, src = srcB + y * ow
+                            let dst = plane + iy * g.width - g.padW + j
+                            let src = srcB + y * ow
                             for xx in valid { dst[xx * g.strideW] += src[xx] }
                         }
                     }
@@ -103,7 +121,9 @@ extension Kernels {
     /// Calls `body` with the column matrix of `x`. A 1×1, stride-1, unpadded convolution of a single
     /// image needs no unfolding: the input already is its column matrix.
     static func withColumns<R>(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ body: (UnsafePointer<Float>) -> R) -> R {
-        if g.batch == 1 && g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 {
+        if g.batch == 1 && g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0
+            && g.padW == 0
+        {
             return body(x)
         }
         let n = g.patch * g.columns
@@ -114,7 +134,9 @@ extension Kernels {
     }
 
     /// y[b,o,oh,ow] = Σ w[o,c,i,j]·x[b,c,…] + bias[o].
-    public static func conv2d(_ x: Tensor, _ w: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int)) -> Tensor {
+    public static func conv2d(_ x: Tensor, _ w: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int))
+        -> Tensor
+    {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
         let spatial = g.outH * g.outW
         let n = g.outChannels * g.columns
@@ -123,8 +145,9 @@ extension Kernels {
             w.storage.withUnsafeBufferPointer { pw in
                 x.storage.withUnsafeBufferPointer { px in
                     withColumns(px.baseAddress!, g) { pc in
-                        BLAS.gemm(m: g.outChannels, n: g.columns, k: g.patch,
-                                  a: pw.baseAddress!, b: pc, c: pp.baseAddress!)
+                        BLAS.gemm(
+                            m: g.outChannels, n: g.columns, k: g.patch,
+                            a: pw.baseAddress!, b: pc, c: pp.baseAddress!)
                     }
                 }
             }
@@ -136,7 +159,8 @@ extension Kernels {
             if let bias {
                 prod.withUnsafeMutableBufferPointer { pp in
                     for o in 0..<g.outChannels {
-                        let bo = bias[o], base = o * spatial
+                        let bo = bias[o]
+                        let base = o * spatial
                         for s in 0..<spatial { pp[base + s] += bo }
                     }
                 }
@@ -150,7 +174,8 @@ extension Kernels {
                 for o in 0..<g.outChannels {
                     let bo = bias?[o] ?? 0
                     for b in 0..<g.batch {
-                        let src = (o * g.batch + b) * spatial, dst = (b * g.outChannels + o) * spatial
+                        let src = (o * g.batch + b) * spatial
+                        let dst = (b * g.outChannels + o) * spatial
                         for s in 0..<spatial { po[dst + s] = pp[src + s] + bo }
                     }
                 }
@@ -160,8 +185,10 @@ extension Kernels {
     }
 
     /// Gradients of conv2d with respect to input, weight and bias, given the output gradient.
-    public static func conv2dBackward(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride: (Int, Int), padding: (Int, Int),
-                                      needInput: Bool = true) -> (dx: Tensor?, dw: Tensor, db: Tensor) {
+    public static func conv2dBackward(
+        _ x: Tensor, _ w: Tensor, _ dy: Tensor, stride: (Int, Int), padding: (Int, Int),
+        needInput: Bool = true
+    ) -> (dx: Tensor?, dw: Tensor, db: Tensor) {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
         let spatial = g.outH * g.outW
         // dy (B, O, S) → (O, B·S)
@@ -171,9 +198,13 @@ extension Kernels {
             dyT.withUnsafeMutableBufferPointer { pt in
                 for b in 0..<g.batch {
                     for o in 0..<g.outChannels {
-                        let src = (b * g.outChannels + o) * spatial, dst = (o * g.batch + b) * spatial
+                        let src = (b * g.outChannels + o) * spatial
+                        let dst = (o * g.batch + b) * spatial
                         var acc: Float = 0
-                        for s in 0..<spatial { pt[dst + s] = pd[src + s]; acc += pd[src + s] }
+                        for s in 0..<spatial {
+                            pt[dst + s] = pd[src + s]
+                            acc += pd[src + s]
+                        }
                         db[o] += acc
                     }
                 }
@@ -187,8 +218,9 @@ extension Kernels {
         dyT.withUnsafeBufferPointer { pt in
             col.withUnsafeBufferPointer { pc in
                 dw.withUnsafeMutableBufferPointer { pw in
-                    BLAS.gemm(transB: true, m: g.outChannels, n: g.patch, k: g.columns,
-                              a: pt.baseAddress!, b: pc.baseAddress!, c: pw.baseAddress!)
+                    BLAS.gemm(
+                        transB: true, m: g.outChannels, n: g.patch, k: g.columns,
+                        a: pt.baseAddress!, b: pc.baseAddress!, c: pw.baseAddress!)
                 }
             }
         }
@@ -198,8 +230,9 @@ extension Kernels {
             w.storage.withUnsafeBufferPointer { pw in
                 dyT.withUnsafeBufferPointer { pt in
                     col.withUnsafeMutableBufferPointer { pc in
-                        BLAS.gemm(transA: true, m: g.patch, n: g.columns, k: g.outChannels,
-                                  a: pw.baseAddress!, b: pt.baseAddress!, c: pc.baseAddress!)
+                        BLAS.gemm(
+                            transA: true, m: g.patch, n: g.columns, k: g.outChannels,
+                            a: pw.baseAddress!, b: pt.baseAddress!, c: pc.baseAddress!)
                     }
                 }
             }

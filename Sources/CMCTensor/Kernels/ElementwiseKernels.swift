@@ -29,22 +29,28 @@ extension Kernels {
         let sa = Broadcast.strides(of: a.shape, in: shape)
         let sb = Broadcast.strides(of: b.shape, in: shape)
         let inner = r == 0 ? 1 : shape[r - 1]
-        let ia = r == 0 ? 0 : sa[r - 1], ib = r == 0 ? 0 : sb[r - 1]
+        let ia = r == 0 ? 0 : sa[r - 1]
+        let ib = r == 0 ? 0 : sb[r - 1]
         var index = [Int](repeating: 0, count: Swift.max(r - 1, 0))
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in
                     var o = 0
                     while o < n {
-                        var offA = 0, offB = 0
-                        for d in 0..<index.count { offA += index[d] * sa[d]; offB += index[d] * sb[d] }
+                        var offA = 0
+                        var offB = 0
+                        for d in 0..<index.count {
+                            offA += index[d] * sa[d]
+                            offB += index[d] * sb[d]
+                        }
                         for j in 0..<inner { po[o + j] = f(pa[offA + j * ia], pb[offB + j * ib]) }
                         o += inner
                         var d = index.count - 1
                         while d >= 0 {
                             index[d] += 1
                             if index[d] < shape[d] { break }
-                            index[d] = 0; d -= 1
+                            index[d] = 0
+                            d -= 1
                         }
                     }
                 }

@@ -10,7 +10,8 @@ extension Kernels {
         let n = x.count
         if n == 0 { return Tensor(shape: outShape, storage: []) }
         let r = outShape.count
-        let inner = outShape[r - 1], innerStride = st[r - 1]
+        let inner = outShape[r - 1]
+        let innerStride = st[r - 1]
         var index = [Int](repeating: 0, count: r - 1)
         let out = [Float](unsafeUninitializedCapacity: n) { po, count in
             count = n
@@ -25,7 +26,8 @@ extension Kernels {
                     while d >= 0 {
                         index[d] += 1
                         if index[d] < outShape[d] { break }
-                        index[d] = 0; d -= 1
+                        index[d] = 0
+                        d -= 1
                     }
                 }
             }
@@ -52,7 +54,8 @@ extension Kernels {
             }
         }
         shape[axis] = xs.reduce(0) { $0 + $1.shape[axis] }
-        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
         var out = [Float](repeating: 0, count: shape.reduce(1, *))
         let rowOut = shape[axis] * inner
         var offset = 0
@@ -61,7 +64,8 @@ extension Kernels {
                 let rowIn = x.shape[axis] * inner
                 x.storage.withUnsafeBufferPointer { px in
                     for o in 0..<outer {
-                        let dst = o * rowOut + offset, src = o * rowIn
+                        let dst = o * rowOut + offset
+                        let src = o * rowIn
                         for i in 0..<rowIn { po[dst + i] = px[src + i] }
                     }
                 }
@@ -81,7 +85,8 @@ extension Kernels {
         x.storage.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
                 for o in 0..<outer {
-                    let src = (o * n + range.lowerBound) * inner, dst = o * len * inner
+                    let src = (o * n + range.lowerBound) * inner
+                    let dst = o * len * inner
                     for i in 0..<(len * inner) { po[dst + i] = px[src + i] }
                 }
             }
@@ -98,7 +103,8 @@ extension Kernels {
         src.storage.withUnsafeBufferPointer { ps in
             dst.storage.withUnsafeMutableBufferPointer { pd in
                 for o in 0..<outer {
-                    let d = (o * n + start) * inner, s = o * len * inner
+                    let d = (o * n + start) * inner
+                    let s = o * len * inner
                     for i in 0..<(len * inner) { pd[d + i] += ps[s + i] }
                 }
             }
@@ -116,7 +122,8 @@ extension Kernels {
         x.storage.withUnsafeBufferPointer { px in
             out.storage.withUnsafeMutableBufferPointer { po in
                 for o in 0..<outer {
-                    let src = o * n * inner, dst = (o * m + before) * inner
+                    let src = o * n * inner
+                    let dst = (o * m + before) * inner
                     for i in 0..<(n * inner) { po[dst + i] = px[src + i] }
                 }
             }

@@ -3,10 +3,11 @@ extension Kernels {
     public static func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)) -> (Tensor, [Int32]) {
         precondition(x.rank == 4, "maxPool2d wants (B,C,H,W), got \(x.shape)")
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let oh = (h - kernel.0) / stride.0 + 1, ow = (w - kernel.1) / stride.1 + 1
+        let oh = (h - kernel.0) / stride.0 + 1
+        let ow = (w - kernel.1) / stride.1 + 1
         precondition(oh > 0 && ow > 0, "maxPool2d kernel \(kernel) larger than input \(h)×\(w)")
         let n = b * c * oh * ow
-        var out = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }   // every element written below
+        var out = [Float](unsafeUninitializedCapacity: n) { _, count in count = n } // every element written below
         var arg = [Int32](unsafeUninitializedCapacity: n) { _, count in count = n }
         x.storage.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
@@ -18,12 +19,23 @@ extension Kernels {
                             for y in 0..<oh {
                                 for xx in 0..<ow {
                                     let i0 = plane + 2 * y * w + 2 * xx
-                                    var best = px[i0], bi = i0
-                                    if px[i0 + 1] > best { best = px[i0 + 1]; bi = i0 + 1 }
-                                    if px[i0 + w] > best { best = px[i0 + w]; bi = i0 + w }
-                                    if px[i0 + w + 1] > best { best = px[i0 + w + 1]; bi = i0 + w + 1 }
+                                    var best = px[i0]
+                                    var bi = i0
+                                    if px[i0 + 1] > best {
+                                        best = px[i0 + 1]
+                                        bi = i0 + 1
+                                    }
+                                    if px[i0 + w] > best {
+                                        best = px[i0 + w]
+                                        bi = i0 + w
+                                    }
+                                    if px[i0 + w + 1] > best {
+                                        best = px[i0 + w + 1]
+                                        bi = i0 + w + 1
+                                    }
                                     let o = (p * oh + y) * ow + xx
-                                    po[o] = best; pa[o] = Int32(bi)
+                                    po[o] = best
+                                    pa[o] = Int32(bi)
                                 }
                             }
                         }
@@ -34,15 +46,18 @@ extension Kernels {
                         for y in 0..<oh {
                             for xx in 0..<ow {
                                 let first = plane + y * stride.0 * w + xx * stride.1
-                                var best = px[first], bi = first
+                                var best = px[first]
+                                var bi = first
                                 for i in 0..<kernel.0 {
                                     let row = plane + (y * stride.0 + i) * w + xx * stride.1
                                     for j in 0..<kernel.1 where px[row + j] > best {
-                                        best = px[row + j]; bi = row + j
+                                        best = px[row + j]
+                                        bi = row + j
                                     }
                                 }
                                 let o = (p * oh + y) * ow + xx
-                                po[o] = best; pa[o] = Int32(bi)
+                                po[o] = best
+                                pa[o] = Int32(bi)
                             }
                         }
                     }

@@ -39,7 +39,6 @@ extension Kernels {
         return y
     }
 
-
     /// Maximum over one axis, with the index of the winner (first one on ties) for the backward pass.
     public static func max(_ x: Tensor, axis a: Int, keepDims: Bool = false) -> (values: Tensor, indices: [Int]) {
         let axis = x.axis(a)
@@ -52,7 +51,8 @@ extension Kernels {
                 for k in 0..<n {
                     let src = (o * n + k) * inner
                     for i in 0..<inner where px[src + i] > out[o * inner + i] {
-                        out[o * inner + i] = px[src + i]; idx[o * inner + i] = k
+                        out[o * inner + i] = px[src + i]
+                        idx[o * inner + i] = k
                     }
                 }
             }
@@ -74,8 +74,9 @@ extension Kernels {
         let rows = x.count / Swift.max(n, 1)
         return (0..<rows).map { r in
             let row = x.storage[(r * n)..<((r + 1) * n)]
-            return Array(row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-                .prefix(k).map { $0 - r * n })
+            return Array(
+                row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+                    .prefix(k).map { $0 - r * n })
         }
     }
 }

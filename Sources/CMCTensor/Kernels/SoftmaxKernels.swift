@@ -14,7 +14,11 @@ extension Kernels {
                         var m = -Float.infinity
                         for k in 0..<n { m = Swift.max(m, px[base + k * inner]) }
                         var sum: Float = 0
-                        for k in 0..<n { let e = expf(px[base + k * inner] - m); po[base + k * inner] = e; sum += e }
+                        for k in 0..<n {
+                            let e = expf(px[base + k * inner] - m)
+                            po[base + k * inner] = e
+                            sum += e
+                        }
                         if log {
                             let ls = logf(sum) + m
                             for k in 0..<n { po[base + k * inner] = px[base + k * inner] - ls }
@@ -42,7 +46,9 @@ extension Kernels {
                         if log {
                             var s: Float = 0
                             for k in 0..<n { s += pd[base + k * inner] }
-                            for k in 0..<n { dx[base + k * inner] = pd[base + k * inner] - expf(py[base + k * inner]) * s }
+                            for k in 0..<n {
+                                dx[base + k * inner] = pd[base + k * inner] - expf(py[base + k * inner]) * s
+                            }
                         } else {
                             var s: Float = 0
                             for k in 0..<n { s += pd[base + k * inner] * py[base + k * inner] }

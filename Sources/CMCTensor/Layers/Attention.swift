@@ -11,10 +11,12 @@ public final class MultiheadAttention: Module {
 
     public init(embedDim: Int, heads: Int, dropout: Float = 0, rng: inout SeededRNG) {
         precondition(embedDim % heads == 0, "embedDim \(embedDim) not divisible by \(heads) heads")
-        self.embedDim = embedDim; self.heads = heads
+        self.embedDim = embedDim
+        self.heads = heads
         // PyTorch: xavier_uniform_ on the packed (3E, E) projection, zero biases.
         let bound = (6 / Float(embedDim + 3 * embedDim)).squareRoot()
-        inProjWeight = Variable(.uniform([3 * embedDim, embedDim], low: -bound, high: bound, rng: &rng), requiresGrad: true)
+        inProjWeight = Variable(
+            .uniform([3 * embedDim, embedDim], low: -bound, high: bound, rng: &rng), requiresGrad: true)
         inProjBias = Variable(.zeros([3 * embedDim]), requiresGrad: true)
         outProj = Linear(embedDim, embedDim, rng: &rng)
         outProj.bias!.value = .zeros([embedDim])
@@ -29,13 +31,18 @@ public final class MultiheadAttention: Module {
     /// x: (B, L, E) → (B, L, E).
     public func callAsFunction(_ x: Variable) -> Variable {
         let (b, l, e) = (x.shape[0], x.shape[1], x.shape[2])
-        let h = heads, d = e / h
-        let qkv = linear(x, weight: inProjWeight, bias: inProjBias)           // (B, L, 3E)
-        func split(_ i: Int) -> Variable {                                   // → (B·H, L, d)
-            qkv.sliced(axis: 2, (i * e)..<((i + 1) * e)).reshaped([b, l, h, d]).permuted([0, 2, 1, 3]).reshaped([b * h, l, d])
+        let h = heads
+        let d = e / h
+        let qkv = linear(x, weight: inProjWeight, bias: inProjBias) // (B, L, 3E)
+        func split(_ i: Int) -> Variable { // → (B·H, L, d)
+            qkv.sliced(axis: 2, (i * e)..<((i + 1) * e)).reshaped([b, l, h, d]).permuted([0, 2, 1, 3]).reshaped([
+                b * h, l, d,
+            ])
         }
-        let q = split(0) * (1 / Float(d).squareRoot()), k = split(1), v = split(2)
-        let attn = attnDropout(bmm(q, k, transB: true).softmax(axis: -1))   // (B·H, L, L)
+        let q = split(0) * (1 / Float(d).squareRoot())
+        let k = split(1)
+        let v = split(2)
+        let attn = attnDropout(bmm(q, k, transB: true).softmax(axis: -1)) // (B·H, L, L)
         let ctx = bmm(attn, v).reshaped([b, h, l, d]).permuted([0, 2, 1, 3]).reshaped([b, l, e])
         return outProj(ctx)
     }
@@ -54,13 +61,17 @@ public final class TransformerEncoderLayer: Module {
         linear1 = Linear(dModel, feedForward, rng: &rng)
         dropout = Dropout(p, rng: &rng)
         linear2 = Linear(feedForward, dModel, rng: &rng)
-        norm1 = LayerNorm(dModel); norm2 = LayerNorm(dModel)
-        dropout1 = Dropout(p, rng: &rng); dropout2 = Dropout(p, rng: &rng)
+        norm1 = LayerNorm(dModel)
+        norm2 = LayerNorm(dModel)
+        dropout1 = Dropout(p, rng: &rng)
+        dropout2 = Dropout(p, rng: &rng)
     }
 
     public override var children: [(String, Module)] {
-        [("self_attn", selfAttn), ("linear1", linear1), ("dropout", dropout), ("linear2", linear2),
-         ("norm1", norm1), ("norm2", norm2), ("dropout1", dropout1), ("dropout2", dropout2)]
+        [
+            ("self_attn", selfAttn), ("linear1", linear1), ("dropout", dropout), ("linear2", linear2),
+            ("norm1", norm1), ("norm2", norm2), ("dropout1", dropout1), ("dropout2", dropout2),
+        ]
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
@@ -73,8 +84,10 @@ public final class TransformerEncoderLayer: Module {
 public final class TransformerEncoder: Module {
     public let layers: [TransformerEncoderLayer]
 
-    public init(layers n: Int, dModel: Int, heads: Int, feedForward: Int = 2048, dropout: Float = 0.1,
-                rng: inout SeededRNG) {
+    public init(
+        layers n: Int, dModel: Int, heads: Int, feedForward: Int = 2048, dropout: Float = 0.1,
+        rng: inout SeededRNG
+    ) {
         layers = (0..<n).map { _ in
             TransformerEncoderLayer(dModel: dModel, heads: heads, feedForward: feedForward, dropout: dropout, rng: &rng)
         }

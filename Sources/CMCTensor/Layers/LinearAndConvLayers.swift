@@ -16,8 +16,10 @@ public final class Linear: Module {
     public let bias: Variable?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout SeededRNG) {
-        weight = Variable(DefaultInit.uniform([outFeatures, inFeatures], fanIn: inFeatures, rng: &rng), requiresGrad: true)
-        self.bias = bias ? Variable(DefaultInit.uniform([outFeatures], fanIn: inFeatures, rng: &rng), requiresGrad: true) : nil
+        weight = Variable(
+            DefaultInit.uniform([outFeatures, inFeatures], fanIn: inFeatures, rng: &rng), requiresGrad: true)
+        self.bias =
+            bias ? Variable(DefaultInit.uniform([outFeatures], fanIn: inFeatures, rng: &rng), requiresGrad: true) : nil
     }
 
     public override var localParameters: [(String, Variable)] {
@@ -33,12 +35,17 @@ public final class Conv1d: Module {
     public let bias: Variable?
     public let stride: Int, padding: Int
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, rng: inout SeededRNG) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, rng: inout SeededRNG
+    ) {
         let fanIn = inChannels * kernel
-        weight = Variable(DefaultInit.uniform([outChannels, inChannels, kernel], fanIn: fanIn, rng: &rng), requiresGrad: true)
-        self.bias = bias ? Variable(DefaultInit.uniform([outChannels], fanIn: fanIn, rng: &rng), requiresGrad: true) : nil
-        self.stride = stride; self.padding = padding
+        weight = Variable(
+            DefaultInit.uniform([outChannels, inChannels, kernel], fanIn: fanIn, rng: &rng), requiresGrad: true)
+        self.bias =
+            bias ? Variable(DefaultInit.uniform([outChannels], fanIn: fanIn, rng: &rng), requiresGrad: true) : nil
+        self.stride = stride
+        self.padding = padding
     }
 
     public override var localParameters: [(String, Variable)] {
@@ -56,13 +63,18 @@ public final class Conv2d: Module {
     public let bias: Variable?
     public let stride: (Int, Int), padding: (Int, Int)
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
-                padding: (Int, Int) = (0, 0), bias: Bool = true, rng: inout SeededRNG) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+        padding: (Int, Int) = (0, 0), bias: Bool = true, rng: inout SeededRNG
+    ) {
         let fanIn = inChannels * kernel.0 * kernel.1
-        weight = Variable(DefaultInit.uniform([outChannels, inChannels, kernel.0, kernel.1], fanIn: fanIn, rng: &rng),
-                          requiresGrad: true)
-        self.bias = bias ? Variable(DefaultInit.uniform([outChannels], fanIn: fanIn, rng: &rng), requiresGrad: true) : nil
-        self.stride = stride; self.padding = padding
+        weight = Variable(
+            DefaultInit.uniform([outChannels, inChannels, kernel.0, kernel.1], fanIn: fanIn, rng: &rng),
+            requiresGrad: true)
+        self.bias =
+            bias ? Variable(DefaultInit.uniform([outChannels], fanIn: fanIn, rng: &rng), requiresGrad: true) : nil
+        self.stride = stride
+        self.padding = padding
     }
 
     public override var localParameters: [(String, Variable)] {

@@ -54,7 +54,10 @@ open class Module {
         let own = namedParameters() + namedBuffers()
         var problems: [String] = []
         for (name, v) in own {
-            guard let t = stateDict[prefix + name] else { problems.append("missing \(prefix + name)"); continue }
+            guard let t = stateDict[prefix + name] else {
+                problems.append("missing \(prefix + name)")
+                continue
+            }
             if t.shape != v.value.shape {
                 problems.append("\(prefix + name) has shape \(t.shape), the model expects \(v.value.shape)")
             } else if !t.isFinite {

@@ -12,21 +12,26 @@ public final class BatchNorm: Module {
         bias = Variable(.zeros([channels]), requiresGrad: true)
         runningMean = Variable(.zeros([channels]))
         runningVar = Variable(.ones([channels]))
-        self.eps = eps; self.momentum = momentum
+        self.eps = eps
+        self.momentum = momentum
     }
 
     public override var localParameters: [(String, Variable)] { [("weight", weight), ("bias", bias)] }
-    public override var localBuffers: [(String, Variable)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+    public override var localBuffers: [(String, Variable)] {
+        [("running_mean", runningMean), ("running_var", runningVar)]
+    }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let (y, mean, variance) = batchNorm(x, gamma: weight, beta: bias, runningMean: runningMean.value,
-                                            runningVar: runningVar.value, training: isTraining, eps: eps)
+        let (y, mean, variance) = batchNorm(
+            x, gamma: weight, beta: bias, runningMean: runningMean.value,
+            runningVar: runningVar.value, training: isTraining, eps: eps)
         if isTraining {
             let n = Float(x.value.count / max(x.shape[1], 1))
             let unbias = n > 1 ? n / (n - 1) : 1
             for c in 0..<mean.count {
                 runningMean.value.storage[c] = (1 - momentum) * runningMean.value.storage[c] + momentum * mean[c]
-                runningVar.value.storage[c] = (1 - momentum) * runningVar.value.storage[c] + momentum * variance[c] * unbias
+                runningVar.value.storage[c] =
+                    (1 - momentum) * runningVar.value.storage[c] + momentum * variance[c] * unbias
             }
         }
         return y
@@ -73,8 +78,10 @@ public final class FoldedWeights: Sendable {
     public init() {}
 
     public func get(weight: Variable, bias: Variable?, norm: BatchNorm) -> (weight: Tensor, bias: Tensor) {
-        let key = [weight.version, bias?.version ?? -1, norm.weight.version, norm.bias.version,
-                   norm.runningMean.version, norm.runningVar.version]
+        let key = [
+            weight.version, bias?.version ?? -1, norm.weight.version, norm.bias.version,
+            norm.runningMean.version, norm.runningVar.version,
+        ]
         if let hit = cache.withLock({ $0 }), hit.key == key { return (hit.weight, hit.bias) }
         let folded = norm.fold(weight: weight.value, bias: bias?.value)
         cache.withLock { $0 = (key, folded.weight, folded.bias) }
@@ -87,8 +94,10 @@ extension BatchNorm {
     /// folded into one affine map: w' = w·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β. Used for inference,
     /// where it saves a pass over the activations.
     public func fold(weight: Tensor, bias: Tensor?) -> (weight: Tensor, bias: Tensor) {
-        let c = weight.shape[0], per = weight.count / max(c, 1)
-        var w = weight, b = Tensor(shape: [c])
+        let c = weight.shape[0]
+        let per = weight.count / max(c, 1)
+        var w = weight
+        var b = Tensor(shape: [c])
         for o in 0..<c {
             let k = self.weight.value.storage[o] / (runningVar.value.storage[o] + eps).squareRoot()
             for i in 0..<per { w.storage[o * per + i] *= k }

@@ -18,19 +18,26 @@ public final class Adam: Optimizer {
     private var m: [[Float]], v: [[Float]]
     public private(set) var stepCount = 0
 
-    public init(_ parameters: [Variable], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 0) {
+    public init(
+        _ parameters: [Variable], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        eps: Float = 1e-8, weightDecay: Float = 0
+    ) {
         self.parameters = parameters
         self.learningRate = learningRate
-        self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
         m = parameters.map { [Float](repeating: 0, count: $0.value.count) }
         v = m
     }
 
     public func step() {
         stepCount += 1
-        let bc1 = 1 - pow(beta1, Float(stepCount)), bc2 = 1 - pow(beta2, Float(stepCount))
-        let stepSize = learningRate / bc1, bc2Root = bc2.squareRoot()
+        let bc1 = 1 - pow(beta1, Float(stepCount))
+        let bc2 = 1 - pow(beta2, Float(stepCount))
+        let stepSize = learningRate / bc1
+        let bc2Root = bc2.squareRoot()
         for (i, p) in parameters.enumerated() {
             guard p.requiresGrad, let g = p.grad else { continue }
             let (b1, b2, e, wd) = (beta1, beta2, eps, weightDecay)
@@ -63,16 +70,22 @@ public final class Adam: Optimizer {
     }
 
     public func load(state s: [String: Tensor]) throws {
-        guard let step = s["step"], let lr = s["lr"] else { throw StateDictError(problems: ["optimizer state lacks step/lr"]) }
-        var newM = m, newV = v
+        guard let step = s["step"], let lr = s["lr"] else {
+            throw StateDictError(problems: ["optimizer state lacks step/lr"])
+        }
+        var newM = m
+        var newV = v
         for i in parameters.indices {
             guard let mi = s["m.\(i)"], let vi = s["v.\(i)"], mi.count == m[i].count, vi.count == v[i].count else {
                 throw StateDictError(problems: ["optimizer state for parameter \(i) is missing or has the wrong size"])
             }
-            newM[i] = mi.storage; newV[i] = vi.storage
+            newM[i] = mi.storage
+            newV[i] = vi.storage
         }
-        m = newM; v = newV
-        stepCount = Int(step.scalar); learningRate = lr.scalar
+        m = newM
+        v = newV
+        stepCount = Int(step.scalar)
+        learningRate = lr.scalar
     }
 }
 
@@ -85,7 +98,9 @@ public final class SGD: Optimizer {
 
     public init(_ parameters: [Variable], learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
         self.parameters = parameters
-        self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
         buffers = Array(repeating: nil, count: parameters.count)
     }
 
@@ -97,7 +112,8 @@ public final class SGD: Optimizer {
             if momentum != 0 {
                 if var buf = buffers[i] {
                     for j in d.indices { buf[j] = momentum * buf[j] + d[j] }
-                    buffers[i] = buf; d = buf
+                    buffers[i] = buf
+                    d = buf
                 } else {
                     buffers[i] = d
                 }
@@ -128,7 +144,11 @@ public struct ReduceLROnPlateau: Sendable, Codable {
     public private(set) var badEpochs = 0
 
     public init(mode: Mode, factor: Float = 0.1, patience: Int = 10, threshold: Float = 1e-4, minLR: Float = 0) {
-        self.mode = mode; self.factor = factor; self.patience = patience; self.threshold = threshold; self.minLR = minLR
+        self.mode = mode
+        self.factor = factor
+        self.patience = patience
+        self.threshold = threshold
+        self.minLR = minLR
         best = mode == .min ? .infinity : -.infinity
     }
 
@@ -137,11 +157,19 @@ public struct ReduceLROnPlateau: Sendable, Codable {
     @discardableResult
     public mutating func step(_ metric: Float, optimizer: Optimizer) -> Bool {
         let better = mode == .min ? metric < best * (1 - threshold) : metric > best * (1 + threshold)
-        if better { best = metric; badEpochs = 0 } else { badEpochs += 1 }
+        if better {
+            best = metric
+            badEpochs = 0
+        } else {
+            badEpochs += 1
+        }
         guard badEpochs > patience else { return false }
         badEpochs = 0
         let newLR = Swift.max(optimizer.learningRate * factor, minLR)
-        if optimizer.learningRate - newLR > 1e-8 { optimizer.learningRate = newLR; return true }
+        if optimizer.learningRate - newLR > 1e-8 {
+            optimizer.learningRate = newLR
+            return true
+        }
         return false
     }
 }

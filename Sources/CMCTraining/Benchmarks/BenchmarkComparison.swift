@@ -13,10 +13,12 @@ public enum BenchmarkComparison {
 
         public init(json: Data, source: String) throws {
             guard let t = try JSONSerialization.jsonObject(with: json) as? [String: Any],
-                  let inference = t["inference_ms"] as? [String: [String: Double]],
-                  let train = t["train_samples_per_s"] as? Double else {
-                throw CocoaError(.fileReadCorruptFile,
-                                 userInfo: [NSLocalizedDescriptionKey: "\(source): not a tools/bench_torch.py result"])
+                let inference = t["inference_ms"] as? [String: [String: Double]],
+                let train = t["train_samples_per_s"] as? Double
+            else {
+                throw CocoaError(
+                    .fileReadCorruptFile,
+                    userInfo: [NSLocalizedDescriptionKey: "\(source): not a tools/bench_torch.py result"])
             }
             label = "torch " + (t["torch_version"] as? String ?? "?")
             self.inference = inference
@@ -27,11 +29,16 @@ public enum BenchmarkComparison {
 
     public static func table(ours: EngineBenchmark, torch: [Torch]) -> String {
         let header = torch.map { $0.label.padding(toLength: 14, withPad: " ", startingAt: 0) + "  ratio" }
-        var s = "                          cmc         " + header.joined(separator: "     ") + "   (ratio > 1: cmc better)\n"
+        var s =
+            "                          cmc         " + header.joined(separator: "     ")
+            + "   (ratio > 1: cmc better)\n"
         func row(_ name: String, _ mine: Double, unit: String, theirs: (Torch) -> Double?, lowerIsBetter: Bool) {
             s += name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%8.2f %@", mine, unit)
             for t in torch {
-                guard let value = theirs(t) else { s += "          n/a         "; continue }
+                guard let value = theirs(t) else {
+                    s += "          n/a         "
+                    continue
+                }
                 let ratio = lowerIsBetter ? value / mine : mine / value
                 s += String(format: "  %9.2f %@ %5.2f×", value, unit, ratio)
             }
@@ -40,11 +47,13 @@ public enum BenchmarkComparison {
         for k in ["inertial", "skeleton", "both"] {
             for q in ["p50", "p99"] {
                 guard let p = ours.inference_ms[k] else { continue }
-                row("batch-1 \(k) \(q)", q == "p50" ? p.p50 : p.p99, unit: "ms", theirs: { $0.inference[k]?[q] },
+                row(
+                    "batch-1 \(k) \(q)", q == "p50" ? p.p50 : p.p99, unit: "ms", theirs: { $0.inference[k]?[q] },
                     lowerIsBetter: true)
             }
         }
-        row("train samples/s", ours.train_samples_per_s, unit: "/s", theirs: { $0.trainSamplesPerSecond },
+        row(
+            "train samples/s", ours.train_samples_per_s, unit: "/s", theirs: { $0.trainSamplesPerSecond },
             lowerIsBetter: false)
         row("sgemm GFLOP/s (2 thr)", ours.sgemm_gflops, unit: "GF", theirs: { $0.sgemm }, lowerIsBetter: false)
         return s

@@ -6,7 +6,10 @@ import Foundation
 /// The engine benchmark behind `cmc-bench engine`: the same shapes as `tools/bench_torch.py`, so the
 /// two JSON files can be compared key by key.
 public struct EngineBenchmark: Codable, Sendable {
-    public struct Percentiles: Codable, Sendable { public var p50: Double; public var p99: Double }
+    public struct Percentiles: Codable, Sendable {
+        public var p50: Double
+        public var p99: Double
+    }
 
     public var sgemm_gflops: Double
     public var sgemm_gflops_1thread: Double
@@ -22,10 +25,14 @@ public struct EngineBenchmark: Codable, Sendable {
         let encoder: (Variable) -> Variable
         let x: Variable
         if skeleton {
-            let e = SkeletonEncoder(rng: &rng); e.eval(); encoder = { e($0) }
+            let e = SkeletonEncoder(rng: &rng)
+            e.eval()
+            encoder = { e($0) }
             x = Variable(.normal([1, 3, 50, 20], rng: &rng))
         } else {
-            let e = InertialEncoder(rng: &rng); e.eval(); encoder = { e($0) }
+            let e = InertialEncoder(rng: &rng)
+            e.eval()
+            encoder = { e($0) }
             x = Variable(.normal([1, 6, 50], rng: &rng))
         }
         GradMode.withoutGrad { for _ in 0..<iterations { _ = encoder(x) } }
@@ -37,15 +44,19 @@ public struct EngineBenchmark: Codable, Sendable {
         let gemm1 = sgemm(threads: 1, repeats: quick ? 3 : 10)
         log(String(format: "sgemm 1024³: %.1f GFLOP/s (2 threads), %.1f (1 thread)", gemm2, gemm1))
         var rng = SeededRNG(seed: 28)
-        let inertial = InertialEncoder(rng: &rng), skeleton = SkeletonEncoder(rng: &rng)
+        let inertial = InertialEncoder(rng: &rng)
+        let skeleton = SkeletonEncoder(rng: &rng)
         let inference = measureInference(inertial, skeleton, iterations: quick ? 50 : 500, rng: &rng)
         for k in ["inertial", "skeleton", "both"] {
-            log(String(format: "inference %@ batch 1: p50 %.3f ms, p99 %.3f ms", k, inference[k]!.p50, inference[k]!.p99))
+            log(
+                String(
+                    format: "inference %@ batch 1: p50 %.3f ms, p99 %.3f ms", k, inference[k]!.p50, inference[k]!.p99))
         }
         let step = measureTraining(inertial, skeleton, steps: quick ? 3 : 15, rng: &rng)
         log(String(format: "training batch 64: %.1f ms/step, %.1f samples/s", step * 1000, 64 / step))
-        return EngineBenchmark(sgemm_gflops: gemm2, sgemm_gflops_1thread: gemm1, inference_ms: inference,
-                               train_samples_per_s: 64 / step, train_step_ms: step * 1000)
+        return EngineBenchmark(
+            sgemm_gflops: gemm2, sgemm_gflops_1thread: gemm1, inference_ms: inference,
+            train_samples_per_s: 64 / step, train_step_ms: step * 1000)
     }
 
     static func sgemm(threads: Int, repeats: Int) -> Double {
@@ -58,51 +69,69 @@ public struct EngineBenchmark: Codable, Sendable {
         return 2 * pow(1024, 3) / median(times) / 1e9
     }
 
-    static func measureInference(_ inertial: InertialEncoder, _ skeleton: SkeletonEncoder, iterations: Int,
-                                 rng: inout SeededRNG) -> [String: Percentiles] {
+    static func measureInference(
+        _ inertial: InertialEncoder, _ skeleton: SkeletonEncoder, iterations: Int,
+        rng: inout SeededRNG
+    ) -> [String: Percentiles] {
         BLAS.setThreads(1)
-        inertial.eval(); skeleton.eval()
-        let xi = Variable(.normal([1, 6, 50], rng: &rng)), xs = Variable(.normal([1, 3, 50, 20], rng: &rng))
+        inertial.eval()
+        skeleton.eval()
+        let xi = Variable(.normal([1, 6, 50], rng: &rng))
+        let xs = Variable(.normal([1, 3, 50, 20], rng: &rng))
         func time(_ body: () -> Void) -> Percentiles {
             for _ in 0..<max(iterations / 10, 5) { body() }
             let ms = (0..<iterations).map { _ in MonotonicClock.measure(body) * 1000 }
             return Percentiles(p50: median(ms), p99: percentile(ms, 0.99))
         }
         return GradMode.withoutGrad {
-            ["inertial": time { _ = inertial(xi) },
-             "skeleton": time { _ = skeleton(xs) },
-             "both": time { _ = inertial(xi); _ = skeleton(xs) }]
+            [
+                "inertial": time { _ = inertial(xi) },
+                "skeleton": time { _ = skeleton(xs) },
+                "both": time {
+                    _ = inertial(xi)
+                    _ = skeleton(xs)
+                },
+            ]
         }
     }
 
-    static func measureTraining(_ inertial: InertialEncoder, _ skeleton: SkeletonEncoder, steps: Int,
-                                rng: inout SeededRNG) -> Double {
+    static func measureTraining(
+        _ inertial: InertialEncoder, _ skeleton: SkeletonEncoder, steps: Int,
+        rng: inout SeededRNG
+    ) -> Double {
         BLAS.setThreads(2)
-        inertial.train(); skeleton.train()
+        inertial.train()
+        skeleton.train()
         let hi = ProjectionHead(inFeatures: inertial.outputSize, rng: &rng)
         let hs = ProjectionHead(inFeatures: skeleton.outputSize, rng: &rng)
         let params = inertial.parameters + skeleton.parameters + hi.parameters + hs.parameters
         let adam = Adam(params, learningRate: 1e-3)
-        let xi = Variable(.normal([64, 6, 50], rng: &rng)), xs = Variable(.normal([64, 3, 50, 20], rng: &rng))
+        let xi = Variable(.normal([64, 6, 50], rng: &rng))
+        let xs = Variable(.normal([64, 3, 50, 20], rng: &rng))
         func step() {
             adam.zeroGrad()
             let loss = ContrastiveLoss.cmc(hi(inertial(xi)), hs(skeleton(xs)), temperature: 0.1)
             loss.backward()
             adam.step()
         }
-        step(); step()
+        step()
+        step()
         return median((0..<steps).map { _ in MonotonicClock.measure(step) })
     }
 
     public var summary: String {
         var s = "── cmc-bench engine ──\n"
-        s += String(format: "sgemm 1024³          %7.1f GFLOP/s (2 threads)  %7.1f (1 thread)\n", sgemm_gflops, sgemm_gflops_1thread)
+        s += String(
+            format: "sgemm 1024³          %7.1f GFLOP/s (2 threads)  %7.1f (1 thread)\n", sgemm_gflops,
+            sgemm_gflops_1thread)
         for k in ["inertial", "skeleton", "both"] {
             let p = inference_ms[k]!
             s += "batch-1 " + k.padding(toLength: 12, withPad: " ", startingAt: 0)
             s += String(format: " p50 %7.3f ms   p99 %7.3f ms\n", p.p50, p.p99)
         }
-        s += String(format: "train batch 64       %7.1f samples/s (%.1f ms/step, 2 threads)", train_samples_per_s, train_step_ms)
+        s += String(
+            format: "train batch 64       %7.1f samples/s (%.1f ms/step, 2 threads)", train_samples_per_s, train_step_ms
+        )
         return s
     }
 
@@ -119,6 +148,7 @@ func percentile(_ xs: [Double], _ q: Double) -> Double {
     let s = xs.sorted()
     guard !s.isEmpty else { return .nan }
     let pos = q * Double(s.count - 1)
-    let lo = Int(pos.rounded(.down)), hi = min(lo + 1, s.count - 1)
+    let lo = Int(pos.rounded(.down))
+    let hi = min(lo + 1, s.count - 1)
     return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
 }

@@ -43,15 +43,21 @@ public struct TrainingSet: Sendable {
         var views: [ModelInput] = []
         views.reserveCapacity(indices.count)
         for i in indices {
-            guard let aug = augmentation else { views.append(inputs[i]); continue }
-            if aug.temporalCrop != nil, let v = try? preprocessor.augmentedInput(samples[i], augmentations: aug, rng: &rng) {
+            guard let aug = augmentation else {
+                views.append(inputs[i])
+                continue
+            }
+            if aug.temporalCrop != nil,
+                let v = try? preprocessor.augmentedInput(samples[i], augmentations: aug, rng: &rng)
+            {
                 views.append(v)
             } else {
                 views.append(preprocessor.augment(inputs[i], augmentations: aug, rng: &rng))
             }
         }
-        return Batch(inertial: Tensor.stacked(views.map { $0.inertial! }), skeleton: Tensor.stacked(views.map { $0.skeleton! }),
-                     labels: views.map(\.label), indices: indices)
+        return Batch(
+            inertial: Tensor.stacked(views.map { $0.inertial! }), skeleton: Tensor.stacked(views.map { $0.skeleton! }),
+            labels: views.map(\.label), indices: indices)
     }
 
     /// The index batches of one epoch.
@@ -61,7 +67,8 @@ public struct TrainingSet: Sendable {
 
     /// Restricts the set to the given sample positions (e.g. a labelled fraction).
     public func subset(_ positions: [Int], name: String? = nil) -> TrainingSet {
-        TrainingSet(name: name ?? self.name, samples: positions.map { samples[$0] }, preprocessor: preprocessor,
-                    classCount: classCount)
+        TrainingSet(
+            name: name ?? self.name, samples: positions.map { samples[$0] }, preprocessor: preprocessor,
+            classCount: classCount)
     }
 }

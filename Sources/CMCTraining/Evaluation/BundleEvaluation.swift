@@ -24,8 +24,10 @@ public struct BundleEvaluation: Codable, Sendable {
     public var class_names: [String]
     public var notes: [String]
 
-    public static func run(bundle: ModelBundle, modelPath: String, dataset: Dataset, split: SubjectSplit,
-                           part: SplitName, batchSize: Int = 64) throws -> BundleEvaluation {
+    public static func run(
+        bundle: ModelBundle, modelPath: String, dataset: Dataset, split: SubjectSplit,
+        part: SplitName, batchSize: Int = 64
+    ) throws -> BundleEvaluation {
         let recognizer = Recognizer(bundle: bundle)
         let samples = split.samples(part, from: dataset.samples)
         let classes = bundle.metadata.dataset.classNames
@@ -33,11 +35,22 @@ public struct BundleEvaluation: Codable, Sendable {
         // A stream-trained bundle appends its background classes (idle) to the dataset's.
         let background = bundle.metadata.backgroundClasses ?? []
         if classes != dataset.info.classNames && classes != dataset.info.classNames + background {
-            throw ModelBundle.LoadError(source: modelPath, problems: ["the model's classes (\(classes.count)) differ from the dataset's (\(dataset.info.classNames.count))"])
+            throw ModelBundle.LoadError(
+                source: modelPath,
+                problems: [
+                    "the model's classes (\(classes.count)) differ from the dataset's (\(dataset.info.classNames.count))"
+                ])
         }
-        if !background.isEmpty { notes.append("background classes \(background): a clip called one of them counts as wrong") }
-        if samples.isEmpty { notes.append("the \(part.rawValue) split (subjects \(split.subjects(part))) is empty under this dataset root") }
-        var fused: [Int] = [], onlyI: [Int] = [], onlyS: [Int] = []
+        if !background.isEmpty {
+            notes.append("background classes \(background): a clip called one of them counts as wrong")
+        }
+        if samples.isEmpty {
+            notes.append(
+                "the \(part.rawValue) split (subjects \(split.subjects(part))) is empty under this dataset root")
+        }
+        var fused: [Int] = []
+        var onlyI: [Int] = []
+        var onlyS: [Int] = []
         for start in stride(from: 0, to: samples.count, by: batchSize) {
             let chunk = Array(samples[start..<min(start + batchSize, samples.count)])
             fused += try recognizer.recognize(batch: chunk.map { ($0.inertial, $0.skeleton) }).map(\.label)
@@ -46,7 +59,8 @@ public struct BundleEvaluation: Codable, Sendable {
         }
         let targets = samples.map(\.label)
         let m = ClassificationMetrics(predictions: fused, targets: targets, classCount: classes.count)
-        var partialCorrect = 0, partialTotal = 0
+        var partialCorrect = 0
+        var partialTotal = 0
         for start in stride(from: 0, to: samples.count, by: batchSize) {
             let chunk = Array(samples[start..<min(start + batchSize, samples.count)])
             for fraction in [0.5, 0.75] {
@@ -59,10 +73,14 @@ public struct BundleEvaluation: Codable, Sendable {
             }
         }
         return BundleEvaluation(
-            model: modelPath, dataset: dataset.info.name, split: part.rawValue, subjects: split.subjects(part), count: samples.count,
-            accuracy: m.accuracy, macro_f1: m.macro_f1, macro_precision: m.macro_precision, macro_recall: m.macro_recall,
-            inertial_only: samples.isEmpty ? nil : ClassificationMetrics(predictions: onlyI, targets: targets, classCount: classes.count),
-            skeleton_only: samples.isEmpty ? nil : ClassificationMetrics(predictions: onlyS, targets: targets, classCount: classes.count),
+            model: modelPath, dataset: dataset.info.name, split: part.rawValue, subjects: split.subjects(part),
+            count: samples.count,
+            accuracy: m.accuracy, macro_f1: m.macro_f1, macro_precision: m.macro_precision,
+            macro_recall: m.macro_recall,
+            inertial_only: samples.isEmpty
+                ? nil : ClassificationMetrics(predictions: onlyI, targets: targets, classCount: classes.count),
+            skeleton_only: samples.isEmpty
+                ? nil : ClassificationMetrics(predictions: onlyS, targets: targets, classCount: classes.count),
             partial_clip_accuracy: partialTotal > 0 ? Double(partialCorrect) / Double(partialTotal) : nil,
             confusion: m.confusion, class_names: classes, notes: notes)
     }
@@ -71,28 +89,38 @@ public struct BundleEvaluation: Codable, Sendable {
     static func partialClip(_ s: Sample, fraction: Double, position: Double) -> Sample {
         func cut(_ a: DataArray?) -> DataArray? {
             guard let a else { return nil }
-            let n = a.shape[1], kept = max(2, Int(Double(n) * fraction))
+            let n = a.shape[1]
+            let kept = max(2, Int(Double(n) * fraction))
             return a.slice(axis: 1, start: Int(Double(n - kept) * position), length: min(kept, n))
         }
         var out = s
-        out.inertial = cut(s.inertial); out.skeleton = cut(s.skeleton)
+        out.inertial = cut(s.inertial)
+        out.skeleton = cut(s.skeleton)
         return out
     }
 
     public var metrics: ClassificationMetrics {
         var m = ClassificationMetrics(predictions: [], targets: [], classCount: class_names.count)
-        m.accuracy = accuracy; m.macro_f1 = macro_f1; m.macro_precision = macro_precision; m.macro_recall = macro_recall
-        m.count = count; m.confusion = confusion
+        m.accuracy = accuracy
+        m.macro_f1 = macro_f1
+        m.macro_precision = macro_precision
+        m.macro_recall = macro_recall
+        m.count = count
+        m.confusion = confusion
         return m
     }
 
     public var summary: String {
-        var s = String(format: "%@ on %@ %@ (subjects %@, %d clips): accuracy %.2f %%, macro-F1 %.2f %%", model, dataset, split,
-                       subjects.map(String.init).joined(separator: ","), count, accuracy * 100, macro_f1 * 100)
+        var s = String(
+            format: "%@ on %@ %@ (subjects %@, %d clips): accuracy %.2f %%, macro-F1 %.2f %%", model, dataset, split,
+            subjects.map(String.init).joined(separator: ","), count, accuracy * 100, macro_f1 * 100)
         if let i = inertial_only, let k = skeleton_only {
-            s += String(format: "\n  fallback inertial-only %.2f %%, skeleton-only %.2f %%", i.accuracy * 100, k.accuracy * 100)
+            s += String(
+                format: "\n  fallback inertial-only %.2f %%, skeleton-only %.2f %%", i.accuracy * 100, k.accuracy * 100)
         }
-        if let p = partial_clip_accuracy { s += String(format: "\n  partial clips (50/75 %% at start/middle/end): %.2f %%", p * 100) }
+        if let p = partial_clip_accuracy {
+            s += String(format: "\n  partial clips (50/75 %% at start/middle/end): %.2f %%", p * 100)
+        }
         for n in notes { s += "\n  note: \(n)" }
         return s
     }

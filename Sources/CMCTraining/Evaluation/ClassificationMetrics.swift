@@ -15,7 +15,8 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
     public var confusion: [[Int]]
 
     public init(predictions: [Int], targets: [Int], classCount: Int) {
-        precondition(predictions.count == targets.count, "\(predictions.count) predictions for \(targets.count) targets")
+        precondition(
+            predictions.count == targets.count, "\(predictions.count) predictions for \(targets.count) targets")
         var cm = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
         for (p, t) in zip(predictions, targets) where (0..<classCount).contains(p) && (0..<classCount).contains(t) {
             cm[t][p] += 1
@@ -24,7 +25,9 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
         count = targets.count
         let correct = zip(predictions, targets).filter { $0 == $1 }.count
         accuracy = count == 0 ? 0 : Double(correct) / Double(count)
-        var f1s: [Double] = [], precisions: [Double] = [], recalls: [Double] = []
+        var f1s: [Double] = []
+        var precisions: [Double] = []
+        var recalls: [Double] = []
         for c in 0..<classCount {
             let tp = Double(cm[c][c])
             let fp = Double((0..<classCount).reduce(0) { $0 + ($1 == c ? 0 : cm[$1][c]) })
@@ -32,18 +35,23 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
             guard tp + fp + fn > 0 else { continue }
             let precision = tp + fp > 0 ? tp / (tp + fp) : 0
             let recall = tp + fn > 0 ? tp / (tp + fn) : 0
-            precisions.append(precision); recalls.append(recall)
+            precisions.append(precision)
+            recalls.append(recall)
             f1s.append(precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0)
         }
         func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
-        macro_f1 = mean(f1s); macro_precision = mean(precisions); macro_recall = mean(recalls)
+        macro_f1 = mean(f1s)
+        macro_precision = mean(precisions)
+        macro_recall = mean(recalls)
     }
 
     /// The confusion matrix as CSV with a header row and a label column.
     public func confusionCSV(classNames: [String]) -> String {
         var s = "true\\predicted," + classNames.joined(separator: ",") + "\n"
         for (i, row) in confusion.enumerated() {
-            s += (i < classNames.count ? classNames[i] : "\(i)") + "," + row.map(String.init).joined(separator: ",") + "\n"
+            s +=
+                (i < classNames.count ? classNames[i] : "\(i)") + "," + row.map(String.init).joined(separator: ",")
+                + "\n"
         }
         return s
     }

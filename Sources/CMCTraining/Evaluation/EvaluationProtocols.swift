@@ -22,64 +22,81 @@ public struct FeatureSplits {
 
     /// With `crop`, the training rows are followed by `crop.copies` temporally cropped copies of every
     /// training clip (same labels), so a head learns from window-like inputs too.
-    public init(encoders: [(FeatureEncoder, Modality)], train: TrainingSet, val: TrainingSet, test: TrainingSet,
-                crop: (TemporalCrop, copies: Int, seed: UInt64)? = nil) {
+    public init(
+        encoders: [(FeatureEncoder, Modality)], train: TrainingSet, val: TrainingSet, test: TrainingSet,
+        crop: (TemporalCrop, copies: Int, seed: UInt64)? = nil
+    ) {
         self.train = encoders.map { train.features($0.0, modality: $0.1) }
         self.val = encoders.map { val.features($0.0, modality: $0.1) }
         self.test = encoders.map { test.features($0.0, modality: $0.1) }
-        trainLabels = train.labels; valLabels = val.labels; testLabels = test.labels
+        trainLabels = train.labels
+        valLabels = val.labels
+        testLabels = test.labels
         if let crop, crop.copies > 0 {
             var rng = SeededRNG(seed: crop.seed)
             let aug = AugmentationConfig(temporalCrop: crop.0, inertial: .none, skeleton: .none)
             for _ in 0..<crop.copies {
                 for (i, (encoder, modality)) in encoders.enumerated() {
-                    var copyRNG = rng   // the same crops for every modality of a clip
+                    var copyRNG = rng // the same crops for every modality of a clip
                     let extra = train.features(encoder, modality: modality, augmentation: aug, rng: &copyRNG)
                     self.train[i] = Kernels.concat([self.train[i], extra], axis: 0)
                 }
-                _ = rng.next(); rng = rng.fork()
+                _ = rng.next()
+                rng = rng.fork()
                 trainLabels += train.labels
             }
         }
     }
 
-    public init(train: [Tensor], val: [Tensor], test: [Tensor], trainLabels: [Int], valLabels: [Int], testLabels: [Int]) {
-        self.train = train; self.val = val; self.test = test
-        self.trainLabels = trainLabels; self.valLabels = valLabels; self.testLabels = testLabels
+    public init(train: [Tensor], val: [Tensor], test: [Tensor], trainLabels: [Int], valLabels: [Int], testLabels: [Int])
+    {
+        self.train = train
+        self.val = val
+        self.test = test
+        self.trainLabels = trainLabels
+        self.valLabels = valLabels
+        self.testLabels = testLabels
     }
 
     /// Only the given modalities (by position in the encoder list).
     public func selecting(_ i: [Int]) -> FeatureSplits {
-        FeatureSplits(train: i.map { train[$0] }, val: i.map { val[$0] }, test: i.map { test[$0] },
-                      trainLabels: trainLabels, valLabels: valLabels, testLabels: testLabels)
+        FeatureSplits(
+            train: i.map { train[$0] }, val: i.map { val[$0] }, test: i.map { test[$0] },
+            trainLabels: trainLabels, valLabels: valLabels, testLabels: testLabels)
     }
 
     /// Only the training rows at `positions` (a labelled fraction).
     public func limitingTrain(to positions: [Int]) -> FeatureSplits {
-        FeatureSplits(train: train.map { $0.rows(positions) }, val: val, test: test,
-                      trainLabels: positions.map { trainLabels[$0] }, valLabels: valLabels, testLabels: testLabels)
+        FeatureSplits(
+            train: train.map { $0.rows(positions) }, val: val, test: test,
+            trainLabels: positions.map { trainLabels[$0] }, valLabels: valLabels, testLabels: testLabels)
     }
 }
 
 /// The evaluation protocols of method.md §5.3 and §6, plus fine-tuning (which the paper's code lacks).
 public enum EvaluationProtocols {
     /// Trains a head on cached frozen features. `head` maps one feature batch per modality to logits.
-    public static func frozenClassifier(stage: String, head: Module, features f: FeatureSplits, classCount: Int,
-                                        schedule: ClassifierSchedule, seed: UInt64,
-                                        forward: @escaping ([Variable]) -> Variable) throws -> ClassifierOutcome {
+    public static func frozenClassifier(
+        stage: String, head: Module, features f: FeatureSplits, classCount: Int,
+        schedule: ClassifierSchedule, seed: UInt64,
+        forward: @escaping ([Variable]) -> Variable
+    ) throws -> ClassifierOutcome {
         let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: classCount)
         return try loop.run(
             trainable: [head], trainCount: f.trainLabels.count, trainLabels: f.trainLabels,
             trainLogits: { idx, _ in forward(f.train.map { Variable($0.rows(idx)) }) },
-            valCount: f.valLabels.count, valLabels: f.valLabels, testCount: f.testLabels.count, testLabels: f.testLabels,
+            valCount: f.valLabels.count, valLabels: f.valLabels, testCount: f.testLabels.count,
+            testLabels: f.testLabels,
             evalLogits: { split, pos in forward((split == 0 ? f.val : f.test).map { Variable($0.rows(pos)) }).value })
     }
 
     /// Trains encoders and head end to end on (augmented) batches: the supervised baselines and
     /// fine-tuning of pre-trained encoders.
-    public static func endToEnd(stage: String, modules: [Module], train: TrainingSet, val: TrainingSet, test: TrainingSet,
-                                augmentation: AugmentationConfig?, schedule: ClassifierSchedule, seed: UInt64,
-                                forward: @escaping (TrainingSet.Batch) -> Variable) throws -> ClassifierOutcome {
+    public static func endToEnd(
+        stage: String, modules: [Module], train: TrainingSet, val: TrainingSet, test: TrainingSet,
+        augmentation: AugmentationConfig?, schedule: ClassifierSchedule, seed: UInt64,
+        forward: @escaping (TrainingSet.Batch) -> Variable
+    ) throws -> ClassifierOutcome {
         let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: train.classCount)
         return try loop.run(
             trainable: modules, trainCount: train.count, trainLabels: train.labels,

@@ -19,7 +19,8 @@ public struct RetrievalResult: Codable, Sendable, Equatable {
         guard queries > 0, self.gallery > 0 else { return }
         let sims = GradMode.withoutGrad { cosineSimilarityMatrix(Variable(query), Variable(gallery)).value }
         let g = self.gallery
-        var pk = [Double](repeating: 0, count: ks.count), apSum = 0.0
+        var pk = [Double](repeating: 0, count: ks.count)
+        var apSum = 0.0
         for q in 0..<queries {
             let row = sims.storage[(q * g)..<((q + 1) * g)]
             let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }.map { $0 - q * g }
@@ -28,7 +29,8 @@ public struct RetrievalResult: Codable, Sendable, Equatable {
                 let kk = min(k, g)
                 pk[i] += Double(relevant.prefix(kk).filter { $0 }.count) / Double(kk)
             }
-            var hits = 0, ap = 0.0
+            var hits = 0
+            var ap = 0.0
             for (rank, r) in relevant.enumerated() where r {
                 hits += 1
                 ap += Double(hits) / Double(rank + 1)

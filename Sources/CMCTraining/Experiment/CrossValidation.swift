@@ -13,13 +13,16 @@ public enum CrossValidation {
     public static func folds(of split: SubjectSplit) -> [SubjectSplit] {
         let subjects = Array(Set(split.train + split.val)).sorted()
         return subjects.map { s in
-            SubjectSplit(name: "\(split.name)-loso-s\(s)", train: subjects.filter { $0 != s }, val: [s], test: split.test)
+            SubjectSplit(
+                name: "\(split.name)-loso-s\(s)", train: subjects.filter { $0 != s }, val: [s], test: split.test)
         }
     }
 
     /// Runs every fold (the stages in `only`, or all the configuration lists) and writes the summary.
-    public static func run(config: ExperimentConfig, dataRoot: String, out: URL, only: [ExperimentConfig.Stage]? = nil,
-                           log: @escaping (String) -> Void = ExperimentRunner.standardLog) throws -> Summary {
+    public static func run(
+        config: ExperimentConfig, dataRoot: String, out: URL, only: [ExperimentConfig.Stage]? = nil,
+        log: @escaping (String) -> Void = ExperimentRunner.standardLog
+    ) throws -> Summary {
         let folds = Self.folds(of: config.split ?? config.dataset.defaultSplit)
         var results: [Int: ExperimentResults] = [:]
         for (k, fold) in folds.enumerated() {
@@ -59,7 +62,8 @@ public enum CrossValidation {
 
             enum CodingKeys: String, CodingKey {
                 case accuracy, clips
-                case macroF1 = "macro_f1", meanAccuracy = "mean_accuracy", stdAccuracy = "std_accuracy", minAccuracy = "min_accuracy"
+                case macroF1 = "macro_f1", meanAccuracy = "mean_accuracy", stdAccuracy = "std_accuracy", minAccuracy =
+                    "min_accuracy"
                 case meanMacroF1 = "mean_macro_f1", wallSeconds = "wall_seconds"
             }
         }
@@ -72,8 +76,10 @@ public enum CrossValidation {
             var stages: [String: Stage] = [:]
             let names = Set(results.values.flatMap { $0.stages.keys })
             for name in names {
-                var accuracy: [String: Double] = [:], f1: [String: Double] = [:]
-                var clips = 0, wall = 0.0
+                var accuracy: [String: Double] = [:]
+                var f1: [String: Double] = [:]
+                var clips = 0
+                var wall = 0.0
                 for (subject, r) in results {
                     guard let stage = r.stages[name], let val = stage.val else { continue }
                     accuracy["\(subject)"] = val.accuracy
@@ -82,11 +88,16 @@ public enum CrossValidation {
                     wall += stage.wallSeconds
                 }
                 guard !accuracy.isEmpty else { continue }
-                let values = Array(accuracy.values), n = Double(values.count)
+                let values = Array(accuracy.values)
+                let n = Double(values.count)
                 let mean = values.reduce(0, +) / n
-                let std = values.count > 1 ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)).squareRoot() : 0
-                stages[name] = Stage(accuracy: accuracy, macroF1: f1, meanAccuracy: mean, stdAccuracy: std, minAccuracy: values.min() ?? 0,
-                                     meanMacroF1: f1.values.reduce(0, +) / n, clips: clips, wallSeconds: wall)
+                let std =
+                    values.count > 1
+                    ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)).squareRoot() : 0
+                stages[name] = Stage(
+                    accuracy: accuracy, macroF1: f1, meanAccuracy: mean, stdAccuracy: std,
+                    minAccuracy: values.min() ?? 0,
+                    meanMacroF1: f1.values.reduce(0, +) / n, clips: clips, wallSeconds: wall)
             }
             self.stages = stages
         }
@@ -94,17 +105,24 @@ public enum CrossValidation {
         /// One screen: a row per stage, mean ± spread and the per-subject figures.
         public var table: String {
             func pct(_ x: Double) -> String { String(format: "%.2f", x * 100) }
-            var lines = ["leave-one-subject-out over subjects \(folds.map(String.init).joined(separator: ", ")) (validation accuracy %)",
-                         "stage".padding(toLength: 22, withPad: " ", startingAt: 0) + "mean ± sd       min     F1     "
-                            + folds.map { "s\($0)".padding(toLength: 8, withPad: " ", startingAt: 0) }.joined() + "clips  wall"]
+            var lines = [
+                "leave-one-subject-out over subjects \(folds.map(String.init).joined(separator: ", ")) (validation accuracy %)",
+                "stage".padding(toLength: 22, withPad: " ", startingAt: 0) + "mean ± sd       min     F1     "
+                    + folds.map { "s\($0)".padding(toLength: 8, withPad: " ", startingAt: 0) }.joined() + "clips  wall",
+            ]
             for name in stages.keys.sorted() {
                 let s = stages[name]!
-                let perFold = folds.map { (s.accuracy["\($0)"].map(pct) ?? "–").padding(toLength: 8, withPad: " ", startingAt: 0) }.joined()
-                lines.append(name.padding(toLength: 22, withPad: " ", startingAt: 0)
-                             + "\(pct(s.meanAccuracy)) ± \(pct(s.stdAccuracy))".padding(toLength: 16, withPad: " ", startingAt: 0)
-                             + pct(s.minAccuracy).padding(toLength: 8, withPad: " ", startingAt: 0)
-                             + pct(s.meanMacroF1).padding(toLength: 7, withPad: " ", startingAt: 0) + perFold
-                             + "\(s.clips)".padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: "%.0f min", s.wallSeconds / 60))
+                let perFold = folds.map {
+                    (s.accuracy["\($0)"].map(pct) ?? "–").padding(toLength: 8, withPad: " ", startingAt: 0)
+                }.joined()
+                lines.append(
+                    name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + "\(pct(s.meanAccuracy)) ± \(pct(s.stdAccuracy))".padding(
+                            toLength: 16, withPad: " ", startingAt: 0)
+                        + pct(s.minAccuracy).padding(toLength: 8, withPad: " ", startingAt: 0)
+                        + pct(s.meanMacroF1).padding(toLength: 7, withPad: " ", startingAt: 0) + perFold
+                        + "\(s.clips)".padding(toLength: 7, withPad: " ", startingAt: 0)
+                        + String(format: "%.0f min", s.wallSeconds / 60))
             }
             return lines.joined(separator: "\n")
         }

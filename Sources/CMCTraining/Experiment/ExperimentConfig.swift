@@ -56,14 +56,19 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     public var classifier = ClassifierSchedule()
     /// The unimodal linear evaluation of the SimCLR encoders: no scheduler.
     public var linearEvaluation: ClassifierSchedule = {
-        var s = ClassifierSchedule(); s.plateauPatience = nil; return s
+        var s = ClassifierSchedule()
+        s.plateauPatience = nil
+        return s
     }()
     /// Supervised multimodal baseline (§5.4): kernel 3 for its inertial encoder, as the reference ran it.
     public var supervised = ClassifierSchedule()
     public var supervisedInertialKernel = 3
     /// End-to-end fine-tuning of the CMC-CMKM encoders with the fusion head.
     public var fineTune: ClassifierSchedule = {
-        var s = ClassifierSchedule(); s.epochs = 50; s.learningRate = 1e-4; return s
+        var s = ClassifierSchedule()
+        s.epochs = 50
+        s.learningRate = 1e-4
+        return s
     }()
     public var semiSupervised = SemiSupervised()
     public var retrievalK = [1, 5, 10]
@@ -84,30 +89,46 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         return try decode(data, source: url.path, defaultName: url.deletingPathExtension().lastPathComponent)
     }
 
-    public static func decode(_ data: Data, source: String, defaultName: String = "experiment") throws -> ExperimentConfig {
+    public static func decode(_ data: Data, source: String, defaultName: String = "experiment") throws
+        -> ExperimentConfig
+    {
         var user: [String: Any]
-        do { user = try JSONFile.object(data, source: source) } catch { throw ConfigError(file: error.file, reason: error.reason) }
-        guard let ds = user["dataset"] as? String else { throw ConfigError(file: source, reason: "missing field dataset") }
+        do { user = try JSONFile.object(data, source: source) } catch {
+            throw ConfigError(file: error.file, reason: error.reason)
+        }
+        guard let ds = user["dataset"] as? String else {
+            throw ConfigError(file: source, reason: "missing field dataset")
+        }
         // The CMC-CMKM temperature has one home, the stage schedule (`cmkm.temperature`): the loss options'
         // copy is overwritten from it, so a different value there would be silently ignored. (Saved
         // configurations carry the copy, equal to the schedule's: those are fine.)
         if let loss = user["cmkmLoss"] as? [String: Any], let given = loss["temperature"] as? Double {
-            let stage = ((user["cmkm"] as? [String: Any])?["temperature"] as? Double).map(Float.init) ?? SSLSchedule.defaultCMKMTemperature
+            let stage =
+                ((user["cmkm"] as? [String: Any])?["temperature"] as? Double).map(Float.init)
+                ?? SSLSchedule.defaultCMKMTemperature
             if Float(given) != stage {
-                throw ConfigError(file: source, reason: "field cmkmLoss.temperature (\(given)) differs from cmkm.temperature (\(stage)): "
-                                  + "set the CMC-CMKM temperature as cmkm.temperature")
+                throw ConfigError(
+                    file: source,
+                    reason: "field cmkmLoss.temperature (\(given)) differs from cmkm.temperature (\(stage)): "
+                        + "set the CMC-CMKM temperature as cmkm.temperature")
             }
         }
         guard let kind = DatasetKind(rawValue: ds) else {
-            throw ConfigError(file: source, reason: "field dataset: unknown dataset \"\(ds)\" (one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw ConfigError(
+                file: source,
+                reason:
+                    "field dataset: unknown dataset \"\(ds)\" (one of \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         // The encoders' input length has one home, the dataset's preprocessing. Configurations saved before
         // carry it in the encoder objects: accepted when equal, refused when they would be ignored.
         for encoder in ["inertialEncoder", "skeletonEncoder"] {
             guard var object = user[encoder] as? [String: Any], let given = object["length"] else { continue }
             guard (given as? Int) == kind.preprocessor.length else {
-                throw ConfigError(file: source, reason: "field \(encoder).length (\(given)): the input length is the "
-                                  + "dataset's resample length (\(kind.preprocessor.length)) and cannot be set here")
+                throw ConfigError(
+                    file: source,
+                    reason: "field \(encoder).length (\(given)): the input length is the "
+                        + "dataset's resample length (\(kind.preprocessor.length)) and cannot be set here")
             }
             object["length"] = nil
             user[encoder] = object
@@ -116,8 +137,10 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as! [String: Any]
         let merged = try merge(base, user, path: "", source: source)
         do {
-            var config = try JSONDecoder().decode(ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: merged))
-            config.cmkmLoss.temperature = config.cmkm.temperature  // the copy follows its home (saved configs stay consistent)
+            var config = try JSONDecoder().decode(
+                ExperimentConfig.self, from: JSONSerialization.data(withJSONObject: merged))
+            // the copy follows its home (saved configs stay consistent)
+            config.cmkmLoss.temperature = config.cmkm.temperature
             return config
         } catch let e as DecodingError {
             throw ConfigError(file: source, reason: JSONFile.explain(e))
@@ -131,7 +154,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         "supervised.plateauPatience", "fineTune.plateauPatience",
     ]
 
-    static func merge(_ base: [String: Any], _ user: [String: Any], path: String, source: String) throws -> [String: Any] {
+    static func merge(_ base: [String: Any], _ user: [String: Any], path: String, source: String) throws -> [String:
+        Any]
+    {
         var out = base
         for (k, v) in user {
             let p = path.isEmpty ? k : path + "." + k
@@ -155,10 +180,14 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     /// The configuration scaled down for smoke tests (epochs divided, same structure).
     public func quick(epochDivisor: Int) -> ExperimentConfig {
         var c = self
-        for kp in [\ExperimentConfig.simclrInertial, \.simclrSkeleton, \.cmc, \.cmkm] as [WritableKeyPath<ExperimentConfig, SSLSchedule>] {
+        for kp in [\ExperimentConfig.simclrInertial, \.simclrSkeleton, \.cmc, \.cmkm]
+            as [WritableKeyPath<ExperimentConfig, SSLSchedule>]
+        {
             c[keyPath: kp].epochs = max(1, c[keyPath: kp].epochs / epochDivisor)
         }
-        for kp in [\ExperimentConfig.classifier, \.linearEvaluation, \.supervised, \.fineTune] as [WritableKeyPath<ExperimentConfig, ClassifierSchedule>] {
+        for kp in [\ExperimentConfig.classifier, \.linearEvaluation, \.supervised, \.fineTune]
+            as [WritableKeyPath<ExperimentConfig, ClassifierSchedule>]
+        {
             c[keyPath: kp].epochs = max(1, c[keyPath: kp].epochs / epochDivisor)
         }
         return c

@@ -42,7 +42,10 @@ public struct ExperimentResults: Codable, Sendable {
     public var notes: [String] = []
 
     public init(name: String, dataset: String, split: SubjectSplit, counts: [String: Int]) {
-        self.name = name; self.dataset = dataset; self.split = split; self.counts = counts
+        self.name = name
+        self.dataset = dataset
+        self.split = split
+        self.counts = counts
     }
 
     public func write(to url: URL) throws {
@@ -50,7 +53,9 @@ public struct ExperimentResults: Codable, Sendable {
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let tmp = url.appendingPathExtension("tmp")
         try enc.encode(self).write(to: tmp)
-        guard rename(tmp.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
+        guard rename(tmp.path, url.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
     }
 
     public static func read(_ url: URL) -> ExperimentResults? {

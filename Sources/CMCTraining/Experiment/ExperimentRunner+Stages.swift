@@ -29,15 +29,19 @@ extension ExperimentRunner {
         let features = FeatureSplits(encoders: [(encoder, m)], train: train, val: val, test: test)
         var rng = SeededRNG(seed: seed(stage) &+ 7)
         let head = Linear(encoder.outputSize, classCount, rng: &rng)
-        let outcome = try EvaluationProtocols.frozenClassifier(stage: "\(stage.rawValue) linear eval", head: head, features: features,
-                                                 classCount: classCount, schedule: config.linearEvaluation,
-                                                 seed: seed(stage) &+ 8) { head($0[0]) }
+        let outcome = try EvaluationProtocols.frozenClassifier(
+            stage: "\(stage.rawValue) linear eval", head: head, features: features,
+            classCount: classCount, schedule: config.linearEvaluation,
+            seed: seed(stage) &+ 8
+        ) { head($0[0]) }
         return result(stage, outcome, history)
     }
 
     func result(_ stage: ExperimentConfig.Stage, _ o: ClassifierOutcome, _ history: [EpochRecord]?) -> StageResult {
         var r = StageResult(stage: stage.rawValue, wallSeconds: 0)
-        r.val = o.val; r.test = o.test; r.classifierBestEpoch = o.bestEpoch
+        r.val = o.val
+        r.test = o.test
+        r.classifierBestEpoch = o.bestEpoch
         r.pretrainingEpochs = history?.count
         r.finalPretrainingLoss = history?.last?.trainLoss
         return r
@@ -47,8 +51,10 @@ extension ExperimentRunner {
     func multimodalEncoders(cmkm: Bool) throws -> (FeatureEncoder, FeatureEncoder, [EpochRecord]) {
         let stage: ExperimentConfig.Stage = cmkm ? .cmkm : .cmc
         var rng = SeededRNG(seed: seed(stage))
-        let ei = makeEncoder(.inertial, rng: &rng), es = makeEncoder(.skeleton, rng: &rng)
-        let hi = ProjectionHead(inFeatures: ei.outputSize, rng: &rng), hs = ProjectionHead(inFeatures: es.outputSize, rng: &rng)
+        let ei = makeEncoder(.inertial, rng: &rng)
+        let es = makeEncoder(.skeleton, rng: &rng)
+        let hi = ProjectionHead(inFeatures: ei.outputSize, rng: &rng)
+        let hs = ProjectionHead(inFeatures: es.outputSize, rng: &rng)
         var mining: (loss: CMKMLoss, teachers: SSLStages.Teachers)? = nil
         if cmkm {
             log("cmc-cmkm: preparing the frozen SimCLR teachers")
@@ -65,12 +71,17 @@ extension ExperimentRunner {
         return (ei, es, history)
     }
 
-    func fusionClassifier(_ f: FeatureSplits, stage: String, seed s: UInt64) throws -> (MultiModalClassifier, ClassifierOutcome) {
+    func fusionClassifier(_ f: FeatureSplits, stage: String, seed s: UInt64) throws -> (
+        MultiModalClassifier, ClassifierOutcome
+    ) {
         var rng = SeededRNG(seed: s)
-        let clf = MultiModalClassifier(inertialFeatures: f.train[0].shape[1], skeletonFeatures: f.train[1].shape[1],
-                                       hidden: config.classifierHidden, classes: classCount, rng: &rng)
-        let outcome = try EvaluationProtocols.frozenClassifier(stage: stage, head: clf, features: f, classCount: classCount,
-                                                 schedule: config.classifier, seed: s &+ 1) {
+        let clf = MultiModalClassifier(
+            inertialFeatures: f.train[0].shape[1], skeletonFeatures: f.train[1].shape[1],
+            hidden: config.classifierHidden, classes: classCount, rng: &rng)
+        let outcome = try EvaluationProtocols.frozenClassifier(
+            stage: stage, head: clf, features: f, classCount: classCount,
+            schedule: config.classifier, seed: s &+ 1
+        ) {
             clf(inertial: $0[0], skeleton: $0[1])
         }
         return (clf, outcome)
@@ -81,23 +92,32 @@ extension ExperimentRunner {
     func runMultimodal(cmkm: Bool) throws -> StageResult {
         let stage: ExperimentConfig.Stage = cmkm ? .cmkm : .cmc
         let (ei, es, history) = try multimodalEncoders(cmkm: cmkm)
-        let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test,
-                              crop: config.augmentation.temporalCrop.map { ($0, config.augmentation.classifierCropCopies, seed(stage) &+ 40) })
+        let f = FeatureSplits(
+            encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test,
+            crop: config.augmentation.temporalCrop.map {
+                ($0, config.augmentation.classifierCropCopies, seed(stage) &+ 40)
+            })
         let (clf, outcome) = try fusionClassifier(f, stage: "\(stage.rawValue) classifier", seed: seed(stage) &+ 11)
         var r = result(stage, outcome, history)
         if cmkm {
             var fallbacks: [UnimodalClassifier] = []
             for (i, m) in Modality.allCases.enumerated() {
                 var rng = SeededRNG(seed: seed(stage) &+ 20 &+ UInt64(i))
-                let head = UnimodalClassifier(features: f.train[i].shape[1], hidden: config.classifierHidden, classes: classCount, rng: &rng)
-                let o = try EvaluationProtocols.frozenClassifier(stage: "\(m.rawValue) fallback classifier", head: head, features: f.selecting([i]),
-                                                   classCount: classCount, schedule: config.classifier, seed: seed(stage) &+ 30) { head($0[0]) }
-                r.notes.append(String(format: "%@-only fallback: val accuracy %.2f %%%@", m.rawValue, (o.val?.accuracy ?? .nan) * 100,
-                                      o.test.map { String(format: ", test %.2f %%", $0.accuracy * 100) } ?? ""))
+                let head = UnimodalClassifier(
+                    features: f.train[i].shape[1], hidden: config.classifierHidden, classes: classCount, rng: &rng)
+                let o = try EvaluationProtocols.frozenClassifier(
+                    stage: "\(m.rawValue) fallback classifier", head: head, features: f.selecting([i]),
+                    classCount: classCount, schedule: config.classifier, seed: seed(stage) &+ 30
+                ) { head($0[0]) }
+                r.notes.append(
+                    String(
+                        format: "%@-only fallback: val accuracy %.2f %%%@", m.rawValue, (o.val?.accuracy ?? .nan) * 100,
+                        o.test.map { String(format: ", test %.2f %%", $0.accuracy * 100) } ?? ""))
                 fallbacks.append(head)
             }
             let bundleURL = out.appendingPathComponent("model.safetensors")
-            try exportBundle(inertial: ei, skeleton: es, classifier: clf, fallbacks: fallbacks, outcome: outcome, to: bundleURL)
+            try exportBundle(
+                inertial: ei, skeleton: es, classifier: clf, fallbacks: fallbacks, outcome: outcome, to: bundleURL)
             results.bundle = bundleURL.path
             r.notes.append("model bundle: \(bundleURL.path)")
         }
@@ -109,12 +129,17 @@ extension ExperimentRunner {
         var rng = SeededRNG(seed: seed(.supervised))
         var ic = inertialConfig
         ic.kernel = config.supervisedInertialKernel
-        let ei = InertialEncoder(ic, rng: &rng), es = SkeletonEncoder(skeletonConfig, rng: &rng)
-        let clf = MultiModalClassifier(inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize,
-                                       hidden: config.classifierHidden, classes: classCount, rng: &rng)
-        let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
-        let o = try EvaluationProtocols.endToEnd(stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: test,
-                                   augmentation: aug, schedule: config.supervised, seed: seed(.supervised) &+ 1) { b in
+        let ei = InertialEncoder(ic, rng: &rng)
+        let es = SkeletonEncoder(skeletonConfig, rng: &rng)
+        let clf = MultiModalClassifier(
+            inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize,
+            hidden: config.classifierHidden, classes: classCount, rng: &rng)
+        let aug = AugmentationConfig(
+            temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
+        let o = try EvaluationProtocols.endToEnd(
+            stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: test,
+            augmentation: aug, schedule: config.supervised, seed: seed(.supervised) &+ 1
+        ) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
         }
         return result(.supervised, o, nil)
@@ -126,9 +151,12 @@ extension ExperimentRunner {
         let (ei, es, _) = try multimodalEncoders(cmkm: true)
         let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test)
         let (clf, _) = try fusionClassifier(f, stage: "fine-tune: head warm-up", seed: seed(.fineTune))
-        let aug = AugmentationConfig(temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
-        let o = try EvaluationProtocols.endToEnd(stage: "fine-tune", modules: [ei, es, clf], train: train, val: val, test: test,
-                                   augmentation: aug, schedule: config.fineTune, seed: seed(.fineTune) &+ 1) { b in
+        let aug = AugmentationConfig(
+            temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
+        let o = try EvaluationProtocols.endToEnd(
+            stage: "fine-tune", modules: [ei, es, clf], train: train, val: val, test: test,
+            augmentation: aug, schedule: config.fineTune, seed: seed(.fineTune) &+ 1
+        ) { b in
             clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
         }
         return result(.fineTune, o, nil)
@@ -140,12 +168,19 @@ extension ExperimentRunner {
         var methods: [(String, FeatureSplits)] = []
         for cmkm in [true, false] where cmkm || results.stages["cmc"] != nil {
             let (ei, es, _) = try multimodalEncoders(cmkm: cmkm)
-            methods.append((cmkm ? "cmc-cmkm" : "cmc", FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test)))
+            methods.append(
+                (
+                    cmkm ? "cmc-cmkm" : "cmc",
+                    FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: test)
+                ))
         }
         for (name, f) in methods {
             var rows: [FractionResult] = []
             for fraction in config.semiSupervised.fractions {
-                var va: [Double] = [], vf: [Double] = [], ta: [Double] = [], tf: [Double] = []
+                var va: [Double] = []
+                var vf: [Double] = []
+                var ta: [Double] = []
+                var tf: [Double] = []
                 var n = 0
                 for rep in 0..<config.semiSupervised.repetitions {
                     var rng = SeededRNG(seed: seed(.semiSupervised) &+ UInt64(rep))
@@ -153,16 +188,29 @@ extension ExperimentRunner {
                     let keep = Set(limited.map(\.id))
                     let positions = train.samples.indices.filter { keep.contains(train.samples[$0].id) }
                     n = positions.count
-                    let (_, o) = try fusionClassifier(f.limitingTrain(to: positions), stage: "\(name) \(Int(fraction * 100)) % labels, rep \(rep + 1)",
-                                                  seed: seed(.semiSupervised) &+ 100 &+ UInt64(rep))
-                    if let v = o.val { va.append(v.accuracy); vf.append(v.macro_f1) }
-                    if let t = o.test { ta.append(t.accuracy); tf.append(t.macro_f1) }
+                    let (_, o) = try fusionClassifier(
+                        f.limitingTrain(to: positions),
+                        stage: "\(name) \(Int(fraction * 100)) % labels, rep \(rep + 1)",
+                        seed: seed(.semiSupervised) &+ 100 &+ UInt64(rep))
+                    if let v = o.val {
+                        va.append(v.accuracy)
+                        vf.append(v.macro_f1)
+                    }
+                    if let t = o.test {
+                        ta.append(t.accuracy)
+                        tf.append(t.macro_f1)
+                    }
                 }
-                rows.append(FractionResult(fraction: fraction, trainSamples: n, valAccuracyMean: mean(va), valAccuracyStd: std(va),
-                                           valMacroF1Mean: mean(vf), testAccuracyMean: ta.isEmpty ? nil : mean(ta),
-                                           testAccuracyStd: ta.isEmpty ? nil : std(ta), testMacroF1Mean: tf.isEmpty ? nil : mean(tf)))
-                log(String(format: "%@ with %g %% of labels (%d samples): val accuracy %.2f ± %.2f %%", name, fraction * 100, n,
-                           mean(va) * 100, std(va) * 100))
+                rows.append(
+                    FractionResult(
+                        fraction: fraction, trainSamples: n, valAccuracyMean: mean(va), valAccuracyStd: std(va),
+                        valMacroF1Mean: mean(vf), testAccuracyMean: ta.isEmpty ? nil : mean(ta),
+                        testAccuracyStd: ta.isEmpty ? nil : std(ta), testMacroF1Mean: tf.isEmpty ? nil : mean(tf)))
+                log(
+                    String(
+                        format: "%@ with %g %% of labels (%d samples): val accuracy %.2f ± %.2f %%", name,
+                        fraction * 100, n,
+                        mean(va) * 100, std(va) * 100))
             }
             results.semiSupervised[name] = rows
         }
@@ -175,21 +223,32 @@ extension ExperimentRunner {
         var methods: [(String, FeatureEncoder, FeatureEncoder)] = []
         let (ci, cs, _) = try multimodalEncoders(cmkm: true)
         methods.append(("cmc-cmkm", ci, cs))
-        if results.stages["cmc"] != nil { let (a, b, _) = try multimodalEncoders(cmkm: false); methods.append(("cmc", a, b)) }
+        if results.stages["cmc"] != nil {
+            let (a, b, _) = try multimodalEncoders(cmkm: false)
+            methods.append(("cmc", a, b))
+        }
         if results.stages["simclr-inertial"] != nil && results.stages["simclr-skeleton"] != nil {
             methods.append(("simclr", try simclrEncoder(.inertial).0, try simclrEncoder(.skeleton).0))
         }
         for (name, ei, es) in methods {
-            let gi = train.features(ei, modality: .inertial), gs = train.features(es, modality: .skeleton)
-            let qi = queries.features(ei, modality: .inertial), qs = queries.features(es, modality: .skeleton)
+            let gi = train.features(ei, modality: .inertial)
+            let gs = train.features(es, modality: .skeleton)
+            let qi = queries.features(ei, modality: .inertial)
+            let qs = queries.features(es, modality: .skeleton)
             var r: [String: RetrievalResult] = [:]
-            r["inertial"] = RetrievalResult(query: qi, queryLabels: queries.labels, gallery: gi, galleryLabels: train.labels, ks: config.retrievalK)
-            r["skeleton"] = RetrievalResult(query: qs, queryLabels: queries.labels, gallery: gs, galleryLabels: train.labels, ks: config.retrievalK)
-            r["fused"] = RetrievalResult(query: fusedFeatures([qi, qs]), queryLabels: queries.labels,
-                                         gallery: fusedFeatures([gi, gs]), galleryLabels: train.labels, ks: config.retrievalK)
+            r["inertial"] = RetrievalResult(
+                query: qi, queryLabels: queries.labels, gallery: gi, galleryLabels: train.labels, ks: config.retrievalK)
+            r["skeleton"] = RetrievalResult(
+                query: qs, queryLabels: queries.labels, gallery: gs, galleryLabels: train.labels, ks: config.retrievalK)
+            r["fused"] = RetrievalResult(
+                query: fusedFeatures([qi, qs]), queryLabels: queries.labels,
+                gallery: fusedFeatures([gi, gs]), galleryLabels: train.labels, ks: config.retrievalK)
             results.retrieval[name] = r
-            log(String(format: "retrieval %@ (%@ queries): mAP inertial %.3f, skeleton %.3f, fused %.3f", name, queries.name,
-                       r["inertial"]!.mAP, r["skeleton"]!.mAP, r["fused"]!.mAP))
+            log(
+                String(
+                    format: "retrieval %@ (%@ queries): mAP inertial %.3f, skeleton %.3f, fused %.3f", name,
+                    queries.name,
+                    r["inertial"]!.mAP, r["skeleton"]!.mAP, r["fused"]!.mAP))
         }
         results.notes.append("retrieval queries: \(queries.name) split; gallery: train split")
     }

@@ -17,9 +17,14 @@ public final class ExperimentRunner {
     let log: (String) -> Void
 
     /// Result lines go straight to stdout (unbuffered), so a log file shows them as they happen.
-    public static let standardLog: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+    public static let standardLog: @Sendable (String) -> Void = {
+        FileHandle.standardOutput.write(Data(($0 + "\n").utf8))
+    }
 
-    public init(config: ExperimentConfig, dataRoot: String, out: URL, log: @escaping (String) -> Void = ExperimentRunner.standardLog) throws {
+    public init(
+        config: ExperimentConfig, dataRoot: String, out: URL,
+        log: @escaping (String) -> Void = ExperimentRunner.standardLog
+    ) throws {
         self.config = config
         self.out = out
         self.log = log
@@ -28,7 +33,11 @@ public final class ExperimentRunner {
         BLAS.setThreads(2)
         var sfOptions = SmartFallMM.Options()
         guard let shared = SmartFallMM.SharedInertialPolicy(rawValue: config.sharedInertial) else {
-            throw ConfigError(file: config.name, reason: "field sharedInertial: \(config.sharedInertial) is not one of \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue))")
+            throw ConfigError(
+                file: config.name,
+                reason:
+                    "field sharedInertial: \(config.sharedInertial) is not one of \(SmartFallMM.SharedInertialPolicy.allCases.map(\.rawValue))"
+            )
         }
         sfOptions.sharedInertial = shared
         dataset = try config.dataset.load(root: dataRoot, smartFallMM: sfOptions)
@@ -36,18 +45,28 @@ public final class ExperimentRunner {
         split = config.split ?? config.dataset.defaultSplit
         let pre = Self.preprocessor(config)
         let classes = dataset.info.classCount
-        train = TrainingSet(name: "train", samples: split.samples(.train, from: dataset.samples), preprocessor: pre, classCount: classes)
-        val = TrainingSet(name: "val", samples: split.samples(.val, from: dataset.samples), preprocessor: pre, classCount: classes)
-        test = TrainingSet(name: "test", samples: split.samples(.test, from: dataset.samples), preprocessor: pre, classCount: classes)
+        train = TrainingSet(
+            name: "train", samples: split.samples(.train, from: dataset.samples), preprocessor: pre, classCount: classes
+        )
+        val = TrainingSet(
+            name: "val", samples: split.samples(.val, from: dataset.samples), preprocessor: pre, classCount: classes)
+        test = TrainingSet(
+            name: "test", samples: split.samples(.test, from: dataset.samples), preprocessor: pre, classCount: classes)
         let counts = ["train": train.count, "val": val.count, "test": test.count]
         if let previous = ExperimentResults.read(out.appendingPathComponent("results.json")), previous.counts == counts,
-           previous.name == config.name {
+            previous.name == config.name
+        {
             results = previous
         } else {
-            results = ExperimentResults(name: config.name, dataset: config.dataset.rawValue, split: split, counts: counts)
+            results = ExperimentResults(
+                name: config.name, dataset: config.dataset.rawValue, split: split, counts: counts)
         }
-        log("\(config.name): \(dataset.info.name) train \(train.count) (subjects \(split.train)), val \(val.count) (\(split.val)), test \(test.count) (\(split.test))")
-        if test.isEmpty { log("note: no test subjects \(split.test) under this dataset root; test figures are skipped") }
+        log(
+            "\(config.name): \(dataset.info.name) train \(train.count) (subjects \(split.train)), val \(val.count) (\(split.val)), test \(test.count) (\(split.test))"
+        )
+        if test.isEmpty {
+            log("note: no test subjects \(split.test) under this dataset root; test figures are skipped")
+        }
         guard !train.isEmpty else { throw TrainingError.emptySplit("train") }
     }
 
@@ -79,7 +98,9 @@ public final class ExperimentRunner {
 
     var classCount: Int { dataset.info.classCount }
 
-    func checkpointURL(_ stage: ExperimentConfig.Stage) -> URL { out.appendingPathComponent("\(stage.rawValue).ckpt.safetensors") }
+    func checkpointURL(_ stage: ExperimentConfig.Stage) -> URL {
+        out.appendingPathComponent("\(stage.rawValue).ckpt.safetensors")
+    }
 
     func seed(_ stage: ExperimentConfig.Stage) -> UInt64 {
         config.seed &+ UInt64(ExperimentConfig.Stage.allCases.firstIndex(of: stage)! * 1000)
@@ -89,7 +110,8 @@ public final class ExperimentRunner {
     public func run(only: [ExperimentConfig.Stage]? = nil) throws {
         for stage in only ?? config.stages {
             if results.stages[stage.rawValue] != nil || (stage == .semiSupervised && !results.semiSupervised.isEmpty)
-                || (stage == .retrieval && !results.retrieval.isEmpty) {
+                || (stage == .retrieval && !results.retrieval.isEmpty)
+            {
                 log("\(stage.rawValue): done in an earlier run (results.json), skipped")
                 continue
             }
@@ -102,8 +124,12 @@ public final class ExperimentRunner {
             case .cmkm: try record(runMultimodal(cmkm: true), t0)
             case .supervised: try record(runSupervised(), t0)
             case .fineTune: try record(runFineTune(), t0)
-            case .semiSupervised: try runSemiSupervised(); try save()
-            case .retrieval: try runRetrieval(); try save()
+            case .semiSupervised:
+                try runSemiSupervised()
+                try save()
+            case .retrieval:
+                try runRetrieval()
+                try save()
             }
         }
         try save()
@@ -119,15 +145,22 @@ public final class ExperimentRunner {
         for (name, m) in [("val", r.val), ("test", r.test)] {
             guard let m else { continue }
             let base = out.appendingPathComponent("confusion-\(r.stage)-\(name)")
-            try m.confusionCSV(classNames: dataset.info.classNames).write(to: base.appendingPathExtension("csv"), atomically: true, encoding: .utf8)
-            try ConfusionMatrixPlot.svg(m, classNames: dataset.info.classNames, title: "\(config.name) · \(r.stage) · \(name)")
-                .write(to: base.appendingPathExtension("svg"), atomically: true, encoding: .utf8)
+            try m.confusionCSV(classNames: dataset.info.classNames).write(
+                to: base.appendingPathExtension("csv"), atomically: true, encoding: .utf8)
+            try ConfusionMatrixPlot.svg(
+                m, classNames: dataset.info.classNames, title: "\(config.name) · \(r.stage) · \(name)"
+            )
+            .write(to: base.appendingPathExtension("svg"), atomically: true, encoding: .utf8)
         }
         try save()
-        log(String(format: "%@: val accuracy %.2f %%, macro-F1 %.2f %%%@ (%@)", r.stage, (r.val?.accuracy ?? .nan) * 100,
-                   (r.val?.macro_f1 ?? .nan) * 100,
-                   r.test.map { String(format: "; test accuracy %.2f %%, macro-F1 %.2f %%", $0.accuracy * 100, $0.macro_f1 * 100) } ?? "",
-                   ProgressReporter.format(r.wallSeconds)))
+        log(
+            String(
+                format: "%@: val accuracy %.2f %%, macro-F1 %.2f %%%@ (%@)", r.stage, (r.val?.accuracy ?? .nan) * 100,
+                (r.val?.macro_f1 ?? .nan) * 100,
+                r.test.map {
+                    String(format: "; test accuracy %.2f %%, macro-F1 %.2f %%", $0.accuracy * 100, $0.macro_f1 * 100)
+                } ?? "",
+                ProgressReporter.format(r.wallSeconds)))
     }
 
     func save() throws { try results.write(to: out.appendingPathComponent("results.json")) }

@@ -8,7 +8,7 @@ import CMCCore
 /// through the same one — and the remaining same-modality samples become extra negatives.
 public struct CMKMLoss: Sendable {
     public struct Options: Codable, Sendable, Equatable {
-        public var temperature: Float = SSLSchedule.defaultCMKMTemperature  // overwritten by the stage schedule
+        public var temperature: Float = SSLSchedule.defaultCMKMTemperature // overwritten by the stage schedule
         /// Mined positives per anchor (k of top-k).
         public var k = 1
         /// Weight λ of the intra-modal negatives.
@@ -39,7 +39,8 @@ public struct CMKMLoss: Sendable {
 
     /// Mines neighbours from the teachers' features (N, D_m): top-k of the cosine matrix minus identity.
     public func mine(teacherInertial fi: Tensor, teacherSkeleton fs: Tensor) -> Mining {
-        var neighbours: [[[Int]]] = [], connectivity: [[Float]] = []
+        var neighbours: [[[Int]]] = []
+        var connectivity: [[Float]] = []
         for f in [fi, fs] {
             let x = Variable(f.reshaped([f.shape[0], -1]))
             var a = cosineSimilarityMatrix(x, x).value
@@ -53,29 +54,42 @@ public struct CMKMLoss: Sendable {
 
     /// The training loss. Rows 0..<N anchor inertial embeddings, rows N..<2N skeleton ones.
     public func callAsFunction(_ zi: Variable, _ zs: Variable, mining: Mining) -> Variable {
-        let n = zi.shape[0], o = options
-        let cross = cosineSimilarityMatrix(zi, zs) / o.temperature            // S_ij, inertial anchors
-        let crossT = cross.permuted([1, 0])                                    // skeleton anchors
+        let n = zi.shape[0]
+        let o = options
+        let cross = cosineSimilarityMatrix(zi, zs) / o.temperature // S_ij, inertial anchors
+        let crossT = cross.permuted([1, 0]) // skeleton anchors
         let intraScale: Float = o.temperIntraTerms ? 1 / o.temperature : 1
         let intra = [cosineSimilarityMatrix(zi, zi) * intraScale, cosineSimilarityMatrix(zs, zs) * intraScale]
         var rows: [Variable] = []
-        for anchor in 0..<2 {                       // 0: inertial anchors, 1: skeleton anchors
+        for anchor in 0..<2 { // 0: inertial anchors, 1: skeleton anchors
             let other = 1 - anchor
-            var posX = Tensor(shape: [n, n]), negX = Tensor(shape: [n, n], repeating: 1)
-            var posIn = Tensor(shape: [n, n]), negIn = Tensor(shape: [n, n], repeating: o.intraNegativeWeight)
+            var posX = Tensor(shape: [n, n])
+            var negX = Tensor(shape: [n, n], repeating: 1)
+            var posIn = Tensor(shape: [n, n])
+            var negIn = Tensor(shape: [n, n], repeating: o.intraNegativeWeight)
             for i in 0..<n {
-                var crossPos = [i], intraPos: [Int] = []
+                var crossPos = [i]
+                var intraPos: [Int] = []
                 if o.positiveMining {
-                    let own = mining.neighbours[anchor][i], theirs = mining.neighbours[other][i]
+                    let own = mining.neighbours[anchor][i]
+                    let theirs = mining.neighbours[other][i]
                     if o.symmetricMining {
-                        crossPos += own + theirs; intraPos = own + theirs
+                        crossPos += own + theirs
+                        intraPos = own + theirs
                     } else {
-                        crossPos += theirs; intraPos = own
+                        crossPos += theirs
+                        intraPos = own
                     }
                 }
-                for j in crossPos { posX.storage[i * n + j] = 1; negX.storage[i * n + j] = 0 }
+                for j in crossPos {
+                    posX.storage[i * n + j] = 1
+                    negX.storage[i * n + j] = 0
+                }
                 negIn.storage[i * n + i] = 0
-                for j in intraPos { posIn.storage[i * n + j] = 1; negIn.storage[i * n + j] = 0 }
+                for j in intraPos {
+                    posIn.storage[i * n + j] = 1
+                    negIn.storage[i * n + j] = 0
+                }
                 if let gamma = o.negativePruningThreshold {
                     for j in 0..<n {
                         if mining.connectivity[other][j] > gamma { negX.storage[i * n + j] = 0 }
@@ -93,7 +107,8 @@ public struct CMKMLoss: Sendable {
             }
             var loss = (num + den).log() - num.log()
             if let scale = o.lossWeightingScale {
-                let w = Tensor(shape: [n], storage: mining.connectivity[anchor].map { Float(Foundation.exp(Double(scale * $0))) })
+                let w = Tensor(
+                    shape: [n], storage: mining.connectivity[anchor].map { Float(Foundation.exp(Double(scale * $0))) })
                 loss = loss * Variable(w)
             }
             rows.append(loss)

@@ -25,16 +25,19 @@ public final class ProgressReporter {
         let elapsed = now - start
         let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
         let pct = Double(done) / Double(total) * 100
-        let line = String(format: "%@ %5.1f%% (%d/%d) %@ elapsed, ETA %@ %@", title, pct, done, total,
-                          ProgressReporter.format(elapsed), ProgressReporter.format(eta), status())
-        FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive && done < total ? "" : "\n")).utf8))
+        let line = String(
+            format: "%@ %5.1f%% (%d/%d) %@ elapsed, ETA %@ %@", title, pct, done, total,
+            ProgressReporter.format(elapsed), ProgressReporter.format(eta), status())
+        FileHandle.standardError.write(
+            Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive && done < total ? "" : "\n")).utf8))
     }
 
     public var elapsed: Double { MonotonicClock.seconds - start }
 
     public static func format(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60)
+        return s >= 3600
+            ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60)
             : s >= 60 ? String(format: "%dm%02ds", s / 60, s % 60) : "\(s)s"
     }
 }

@@ -6,7 +6,9 @@ import Foundation
 /// everything else (epoch, generator state, scheduler, history). Written atomically after each
 /// epoch, so an interrupted run resumes from the last finished epoch with the same random stream.
 public enum Checkpoint {
-    public static func save<State: Encodable>(_ url: URL, modules: [(String, Module)], optimizer: Optimizer?, state: State) throws {
+    public static func save<State: Encodable>(
+        _ url: URL, modules: [(String, Module)], optimizer: Optimizer?, state: State
+    ) throws {
         var tensors: [String: Tensor] = [:]
         for (prefix, m) in modules { for (k, v) in m.stateDict() { tensors["\(prefix).\(k)"] = v } }
         if let optimizer { for (k, v) in optimizer.state() { tensors["optimizer.\(k)"] = v } }
@@ -17,8 +19,10 @@ public enum Checkpoint {
 
     /// Restores modules and optimizer from `url` and returns the saved state, or nil when there is no
     /// checkpoint. A checkpoint that does not fit the modules throws (it belongs to another run).
-    public static func load<State: Decodable>(_ url: URL, modules: [(String, Module)], optimizer: Optimizer?,
-                                              as: State.Type) throws -> State? {
+    public static func load<State: Decodable>(
+        _ url: URL, modules: [(String, Module)], optimizer: Optimizer?,
+        as: State.Type
+    ) throws -> State? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let file = try SafeTensors.read(url)
         guard let json = file.metadata["cmc.checkpoint"] else {
@@ -28,7 +32,9 @@ public enum Checkpoint {
         for (prefix, m) in modules { try m.load(stateDict: file.tensors, prefix: prefix + ".", allowExtra: true) }
         if let optimizer {
             var s: [String: Tensor] = [:]
-            for (k, v) in file.tensors where k.hasPrefix("optimizer.") { s[String(k.dropFirst("optimizer.".count))] = v }
+            for (k, v) in file.tensors where k.hasPrefix("optimizer.") {
+                s[String(k.dropFirst("optimizer.".count))] = v
+            }
             try optimizer.load(state: s)
         }
         return state

@@ -51,15 +51,20 @@ struct ClassifierLoop {
     let seed: UInt64
     let classCount: Int
 
-    func run(trainable: [Module], trainCount: Int, trainLabels: [Int],
-             trainLogits: ([Int], inout SeededRNG) -> Variable,
-             valCount: Int, valLabels: [Int], testCount: Int, testLabels: [Int],
-             evalLogits: (_ split: Int, _ positions: [Int]) -> Tensor) throws -> ClassifierOutcome {
+    func run(
+        trainable: [Module], trainCount: Int, trainLabels: [Int],
+        trainLogits: ([Int], inout SeededRNG) -> Variable,
+        valCount: Int, valLabels: [Int], testCount: Int, testLabels: [Int],
+        evalLogits: (_ split: Int, _ positions: [Int]) -> Tensor
+    ) throws -> ClassifierOutcome {
         let adam = Adam(trainable.flatMap(\.parameters).filter(\.requiresGrad), learningRate: schedule.learningRate)
-        var plateau = schedule.plateauPatience.map { ReduceLROnPlateau(mode: .max, factor: schedule.plateauFactor, patience: $0) }
+        var plateau = schedule.plateauPatience.map {
+            ReduceLROnPlateau(mode: .max, factor: schedule.plateauFactor, patience: $0)
+        }
         var rng = SeededRNG(seed: seed)
         var best: (epoch: Int, accuracy: Double, state: [[String: Tensor]])? = nil
-        var bestLoss = Double.infinity, sinceBestLoss = 0
+        var bestLoss = Double.infinity
+        var sinceBestLoss = 0
         var history: [EpochRecord] = []
         // Batches per epoch as OptimizationEpoch builds them: ceil(n / batch), less a trailing batch of one.
         let trailingOne = trainCount % schedule.batchSize == 1 && trainCount > schedule.batchSize
@@ -69,49 +74,71 @@ struct ClassifierLoop {
         func evaluate(_ split: Int, count: Int, labels: [Int]) -> (ClassificationMetrics, Double) {
             for m in trainable { m.eval() }
             defer { for m in trainable { m.train() } }
-            var preds: [Int] = [], loss = 0.0
+            var preds: [Int] = []
+            var loss = 0.0
             for start in stride(from: 0, to: count, by: 256) {
                 let pos = Array(start..<min(start + 256, count))
                 let logits = evalLogits(split, pos)
                 preds += Kernels.argmax(logits)
-                loss += Double(crossEntropy(Variable(logits), targets: pos.map { labels[$0] }).value.scalar) * Double(pos.count)
+                loss +=
+                    Double(crossEntropy(Variable(logits), targets: pos.map { labels[$0] }).value.scalar)
+                    * Double(pos.count)
             }
-            return (ClassificationMetrics(predictions: preds, targets: labels, classCount: classCount), loss / Double(max(count, 1)))
+            return (
+                ClassificationMetrics(predictions: preds, targets: labels, classCount: classCount),
+                loss / Double(max(count, 1))
+            )
         }
 
         for epoch in 1...max(schedule.epochs, 1) {
             let t0 = MonotonicClock.seconds
             for m in trainable { m.train() }
-            let batches = OptimizationEpoch.batches(count: trainCount, batchSize: schedule.batchSize, shuffle: true,
-                                                    dropLast: false, rng: &rng)
-            let trainLoss = try OptimizationEpoch.run(batches, optimizer: adam, stage: stage, epoch: epoch,
-                                                      status: "\(epoch)", progress: progress, rng: &rng) { idx, rng in
+            let batches = OptimizationEpoch.batches(
+                count: trainCount, batchSize: schedule.batchSize, shuffle: true,
+                dropLast: false, rng: &rng)
+            let trainLoss = try OptimizationEpoch.run(
+                batches, optimizer: adam, stage: stage, epoch: epoch,
+                status: "\(epoch)", progress: progress, rng: &rng
+            ) { idx, rng in
                 crossEntropy(trainLogits(idx, &rng), targets: idx.map { trainLabels[$0] })
             }
-            var record = EpochRecord(epoch: epoch, trainLoss: trainLoss, valLoss: nil, valAccuracy: nil,
-                                     learningRate: adam.learningRate, seconds: 0)
+            var record = EpochRecord(
+                epoch: epoch, trainLoss: trainLoss, valLoss: nil, valAccuracy: nil,
+                learningRate: adam.learningRate, seconds: 0)
             if valCount > 0 {
                 let (m, loss) = GradMode.withoutGrad { evaluate(0, count: valCount, labels: valLabels) }
-                record.valLoss = loss; record.valAccuracy = m.accuracy
+                record.valLoss = loss
+                record.valAccuracy = m.accuracy
                 if best == nil || m.accuracy > best!.accuracy {
                     best = (epoch, m.accuracy, trainable.map { $0.stateDict() })
                 }
-                if var p = plateau { p.step(Float(m.accuracy), optimizer: adam); plateau = p }
-                if loss < bestLoss { bestLoss = loss; sinceBestLoss = 0 } else { sinceBestLoss += 1 }
+                if var p = plateau {
+                    p.step(Float(m.accuracy), optimizer: adam)
+                    plateau = p
+                }
+                if loss < bestLoss {
+                    bestLoss = loss
+                    sinceBestLoss = 0
+                } else {
+                    sinceBestLoss += 1
+                }
             }
             record.seconds = MonotonicClock.seconds - t0
             history.append(record)
             if valCount > 0 && sinceBestLoss > schedule.earlyStoppingPatience {
-                trainingLog.info("\(stage): early stop after epoch \(epoch) (validation loss flat for \(schedule.earlyStoppingPatience) epochs)")
+                trainingLog.info(
+                    "\(stage): early stop after epoch \(epoch) (validation loss flat for \(schedule.earlyStoppingPatience) epochs)"
+                )
                 break
             }
         }
         if let best { for (m, s) in zip(trainable, best.state) { try? m.load(stateDict: s) } }
         return GradMode.withoutGrad {
-            ClassifierOutcome(bestEpoch: best?.epoch ?? history.count, epochsRun: history.count,
-                              val: valCount > 0 ? evaluate(0, count: valCount, labels: valLabels).0 : nil,
-                              test: testCount > 0 ? evaluate(1, count: testCount, labels: testLabels).0 : nil,
-                              history: history)
+            ClassifierOutcome(
+                bestEpoch: best?.epoch ?? history.count, epochsRun: history.count,
+                val: valCount > 0 ? evaluate(0, count: valCount, labels: valLabels).0 : nil,
+                test: testCount > 0 ? evaluate(1, count: testCount, labels: testLabels).0 : nil,
+                history: history)
         }
     }
 }

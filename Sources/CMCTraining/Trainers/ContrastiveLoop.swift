@@ -17,7 +17,9 @@ public struct SSLSchedule: Codable, Sendable, Equatable {
     public var plateauPatience: Int = 20
 
     public init(epochs: Int, batchSize: Int, temperature: Float) {
-        self.epochs = epochs; self.batchSize = batchSize; self.temperature = temperature
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.temperature = temperature
     }
 }
 
@@ -50,20 +52,30 @@ struct ContrastiveLoop {
 
     /// `trainStep(indices, rng)` returns the loss of one batch (graph recorded); `valLoss(indices, rng)`
     /// is called with recording off and the modules in eval mode.
-    func run(modules: [(String, Module)], trainable: [Module], set: TrainingSet, val: TrainingSet?,
-             trainStep: ([Int], inout SeededRNG) -> Variable,
-             valLoss: (([Int], inout SeededRNG) -> Variable)?) throws -> [EpochRecord] {
+    func run(
+        modules: [(String, Module)], trainable: [Module], set: TrainingSet, val: TrainingSet?,
+        trainStep: ([Int], inout SeededRNG) -> Variable,
+        valLoss: (([Int], inout SeededRNG) -> Variable)?
+    ) throws -> [EpochRecord] {
         let params = trainable.flatMap(\.parameters)
         let adam = Adam(params, learningRate: schedule.learningRate)
-        var state = State(stage: stage, epoch: 0, rng: SeededRNG(seed: seed).state,
-                          scheduler: ReduceLROnPlateau(mode: .min, factor: schedule.plateauFactor, patience: schedule.plateauPatience),
-                          history: [], done: false)
-        if let checkpoint, let saved = try Checkpoint.load(checkpoint, modules: modules, optimizer: adam, as: State.self) {
+        var state = State(
+            stage: stage, epoch: 0, rng: SeededRNG(seed: seed).state,
+            scheduler: ReduceLROnPlateau(
+                mode: .min, factor: schedule.plateauFactor, patience: schedule.plateauPatience),
+            history: [], done: false)
+        if let checkpoint,
+            let saved = try Checkpoint.load(checkpoint, modules: modules, optimizer: adam, as: State.self)
+        {
             guard saved.stage == stage else {
                 throw TrainingError.checkpointMismatch(checkpoint.path, "belongs to stage \(saved.stage), not \(stage)")
             }
             state = saved
-            if state.epoch >= schedule.epochs { trainingLog.info("\(stage): already trained (\(state.epoch) epochs), reusing \(checkpoint.lastPathComponent)"); return state.history }
+            if state.epoch >= schedule.epochs {
+                trainingLog.info(
+                    "\(stage): already trained (\(state.epoch) epochs), reusing \(checkpoint.lastPathComponent)")
+                return state.history
+            }
             trainingLog.info("\(stage): resuming after epoch \(state.epoch) from \(checkpoint.lastPathComponent)")
         }
         guard set.count >= schedule.batchSize else {
@@ -76,17 +88,22 @@ struct ContrastiveLoop {
             let t0 = MonotonicClock.seconds
             for m in trainable { m.train() }
             let batches = set.epoch(batchSize: schedule.batchSize, shuffle: true, dropLast: true, rng: &rng)
-            let trainLoss = try OptimizationEpoch.run(batches, optimizer: adam, stage: stage, epoch: state.epoch + 1,
-                                                      status: "\(state.epoch + 1)/\(schedule.epochs)",
-                                                      progress: progress, rng: &rng, loss: trainStep)
+            let trainLoss = try OptimizationEpoch.run(
+                batches, optimizer: adam, stage: stage, epoch: state.epoch + 1,
+                status: "\(state.epoch + 1)/\(schedule.epochs)",
+                progress: progress, rng: &rng, loss: trainStep)
             var valLossValue: Double? = nil
             if let val, let valLoss, val.count >= 2 {
                 for m in trainable { m.eval() }
                 var vr = SeededRNG(seed: seed &+ 1)
-                var vt = 0.0, vn = 0
+                var vt = 0.0
+                var vn = 0
                 GradMode.withoutGrad {
-                    for idx in val.epoch(batchSize: Swift.min(schedule.batchSize, val.count), shuffle: false, dropLast: true, rng: &vr) {
-                        vt += Double(valLoss(idx, &vr).value.scalar); vn += 1
+                    for idx in val.epoch(
+                        batchSize: Swift.min(schedule.batchSize, val.count), shuffle: false, dropLast: true, rng: &vr)
+                    {
+                        vt += Double(valLoss(idx, &vr).value.scalar)
+                        vn += 1
                     }
                 }
                 if vn > 0 { valLossValue = vt / Double(vn) }
@@ -94,8 +111,10 @@ struct ContrastiveLoop {
             }
             state.scheduler.step(Float(trainLoss), optimizer: adam)
             state.epoch += 1
-            state.history.append(EpochRecord(epoch: state.epoch, trainLoss: trainLoss, valLoss: valLossValue, valAccuracy: nil,
-                                             learningRate: adam.learningRate, seconds: MonotonicClock.seconds - t0))
+            state.history.append(
+                EpochRecord(
+                    epoch: state.epoch, trainLoss: trainLoss, valLoss: valLossValue, valAccuracy: nil,
+                    learningRate: adam.learningRate, seconds: MonotonicClock.seconds - t0))
             state.rng = rng.state
             state.done = state.epoch == schedule.epochs
             if let checkpoint { try Checkpoint.save(checkpoint, modules: modules, optimizer: adam, state: state) }

@@ -29,8 +29,10 @@ extension TrainingSet {
     }
 
     /// Features of (optionally augmented) views of every sample, in order.
-    public func features(_ encoder: FeatureEncoder, modality: Modality, augmentation: AugmentationConfig?,
-                         rng: inout SeededRNG, batchSize: Int = 128) -> Tensor {
+    public func features(
+        _ encoder: FeatureEncoder, modality: Modality, augmentation: AugmentationConfig?,
+        rng: inout SeededRNG, batchSize: Int = 128
+    ) -> Tensor {
         let wasTraining = encoder.isTraining
         encoder.eval()
         defer { encoder.train(wasTraining) }

@@ -21,10 +21,13 @@ enum OptimizationEpoch {
 
     /// Trains on `batches` and returns the mean loss. `status` labels the progress line (e.g. "3/100").
     /// Throws `TrainingError.diverged` on a non-finite loss, before it reaches the weights.
-    static func run(_ batches: [[Int]], optimizer: Adam, stage: String, epoch: Int, status: String,
-                    progress: ProgressReporter, rng: inout SeededRNG,
-                    loss: ([Int], inout SeededRNG) -> Variable) throws -> Double {
-        var total = 0.0, n = 0
+    static func run(
+        _ batches: [[Int]], optimizer: Adam, stage: String, epoch: Int, status: String,
+        progress: ProgressReporter, rng: inout SeededRNG,
+        loss: ([Int], inout SeededRNG) -> Variable
+    ) throws -> Double {
+        var total = 0.0
+        var n = 0
         for indices in batches {
             optimizer.zeroGrad()
             let value = loss(indices, &rng)

@@ -7,40 +7,53 @@ import Foundation
 /// The self-supervised stages: SimCLR per modality (the teachers), CMC, and CMC-CMKM.
 public enum SSLStages {
     /// SimCLR (method.md §4.1, §5.1): two independently augmented views of each sample, NT-Xent.
-    public static func simclr(_ modality: Modality, encoder: FeatureEncoder, head: ProjectionHead, set: TrainingSet,
-                              val: TrainingSet?, schedule: SSLSchedule, augmentation: AugmentationConfig, seed: UInt64,
-                              checkpoint: URL?) throws -> [EpochRecord] {
-        let loop = ContrastiveLoop(stage: "simclr-\(modality.rawValue)", schedule: schedule, seed: seed, checkpoint: checkpoint)
+    public static func simclr(
+        _ modality: Modality, encoder: FeatureEncoder, head: ProjectionHead, set: TrainingSet,
+        val: TrainingSet?, schedule: SSLSchedule, augmentation: AugmentationConfig, seed: UInt64,
+        checkpoint: URL?
+    ) throws -> [EpochRecord] {
+        let loop = ContrastiveLoop(
+            stage: "simclr-\(modality.rawValue)", schedule: schedule, seed: seed, checkpoint: checkpoint)
         func loss(_ idx: [Int], _ rng: inout SeededRNG) -> Variable {
             let v1 = set.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
             let v2 = set.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
-            return ContrastiveLoss.ntXent(head(encoder(Variable(v1))), head(encoder(Variable(v2))), temperature: schedule.temperature)
+            return ContrastiveLoss.ntXent(
+                head(encoder(Variable(v1))), head(encoder(Variable(v2))), temperature: schedule.temperature)
         }
         return try loop.run(
             modules: [("encoder", encoder), ("head", head)], trainable: [encoder, head], set: set, val: val,
             trainStep: loss,
-            valLoss: val.map { v in { idx, rng in
-                let a = v.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
-                let b = v.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
-                return ContrastiveLoss.ntXent(head(encoder(Variable(a))), head(encoder(Variable(b))), temperature: schedule.temperature)
-            } })
+            valLoss: val.map { v in
+                { idx, rng in
+                    let a = v.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
+                    let b = v.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
+                    return ContrastiveLoss.ntXent(
+                        head(encoder(Variable(a))), head(encoder(Variable(b))), temperature: schedule.temperature)
+                }
+            })
     }
 
     /// Frozen SimCLR teachers for knowledge mining.
     public struct Teachers {
         public let inertial: FeatureEncoder, skeleton: FeatureEncoder
         public init(inertial: FeatureEncoder, skeleton: FeatureEncoder) {
-            self.inertial = inertial; self.skeleton = skeleton
-            for t in [inertial, skeleton] as [Module] { t.eval(); t.freeze() }
+            self.inertial = inertial
+            self.skeleton = skeleton
+            for t in [inertial, skeleton] as [Module] {
+                t.eval()
+                t.freeze()
+            }
         }
     }
 
     /// CMC (method.md §4.2), or CMC-CMKM (§4.3) when teachers and the CMKM loss are given. Each
     /// modality of a sample gets one independently augmented view; the teachers see the same batch.
-    public static func multimodal(inertial: FeatureEncoder, skeleton: FeatureEncoder, inertialHead: ProjectionHead,
-                                  skeletonHead: ProjectionHead, set: TrainingSet, val: TrainingSet?, schedule: SSLSchedule,
-                                  augmentation: AugmentationConfig, cmkm: (loss: CMKMLoss, teachers: Teachers)?, seed: UInt64,
-                                  checkpoint: URL?) throws -> [EpochRecord] {
+    public static func multimodal(
+        inertial: FeatureEncoder, skeleton: FeatureEncoder, inertialHead: ProjectionHead,
+        skeletonHead: ProjectionHead, set: TrainingSet, val: TrainingSet?, schedule: SSLSchedule,
+        augmentation: AugmentationConfig, cmkm: (loss: CMKMLoss, teachers: Teachers)?, seed: UInt64,
+        checkpoint: URL?
+    ) throws -> [EpochRecord] {
         let stage = cmkm == nil ? "cmc" : "cmc-cmkm"
         let loop = ContrastiveLoop(stage: stage, schedule: schedule, seed: seed, checkpoint: checkpoint)
         func embed(_ b: TrainingSet.Batch) -> (Variable, Variable) {
@@ -49,20 +62,27 @@ public enum SSLStages {
         func trainStep(_ idx: [Int], _ rng: inout SeededRNG) -> Variable {
             let b = set.batch(idx, augmentation: augmentation, rng: &rng)
             let (zi, zs) = embed(b)
-            guard let (loss, teachers) = cmkm else { return ContrastiveLoss.cmc(zi, zs, temperature: schedule.temperature) }
+            guard let (loss, teachers) = cmkm else {
+                return ContrastiveLoss.cmc(zi, zs, temperature: schedule.temperature)
+            }
             let (fi, fs) = GradMode.withoutGrad {
                 (teachers.inertial(Variable(b.inertial)).value, teachers.skeleton(Variable(b.skeleton)).value)
             }
             return loss(zi, zs, mining: loss.mine(teacherInertial: fi, teacherSkeleton: fs))
         }
         return try loop.run(
-            modules: [("inertial", inertial), ("skeleton", skeleton), ("inertial_head", inertialHead), ("skeleton_head", skeletonHead)],
+            modules: [
+                ("inertial", inertial), ("skeleton", skeleton), ("inertial_head", inertialHead),
+                ("skeleton_head", skeletonHead),
+            ],
             trainable: [inertial, skeleton, inertialHead, skeletonHead], set: set, val: val,
             trainStep: trainStep,
-            valLoss: val.map { v in { idx, rng in
-                // Validation is plain CMC (CMKM's validation loss reduces to it exactly).
-                let (zi, zs) = embed(v.batch(idx, augmentation: augmentation, rng: &rng))
-                return ContrastiveLoss.cmc(zi, zs, temperature: schedule.temperature)
-            } })
+            valLoss: val.map { v in
+                { idx, rng in
+                    // Validation is plain CMC (CMKM's validation loss reduces to it exactly).
+                    let (zi, zs) = embed(v.batch(idx, augmentation: augmentation, rng: &rng))
+                    return ContrastiveLoss.cmc(zi, zs, temperature: schedule.temperature)
+                }
+            })
     }
 }

@@ -8,7 +8,9 @@ enum Binaries {
     static func url(_ name: String) -> URL? {
         var dirs = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
         if let exe = Bundle.main.executableURL { dirs.append(exe.deletingLastPathComponent()) }
-        for arg in CommandLine.arguments.prefix(1) { dirs.append(URL(fileURLWithPath: arg).deletingLastPathComponent()) }
+        for arg in CommandLine.arguments.prefix(1) {
+            dirs.append(URL(fileURLWithPath: arg).deletingLastPathComponent())
+        }
         for dir in dirs {
             let candidate = dir.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
@@ -23,7 +25,9 @@ enum Binaries {
     /// The executable, or a skip naming what to build.
     static func require(_ name: String) throws -> URL {
         guard let url = url(name) else {
-            throw XCTSkip("\(name) is not built next to the tests (\(Bundle.main.bundleURL.path)): run `swift build` (all products) first")
+            throw XCTSkip(
+                "\(name) is not built next to the tests (\(Bundle.main.bundleURL.path)): run `swift build` (all products) first"
+            )
         }
         return url
     }
@@ -61,7 +65,10 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     var output: String { collected.current }
@@ -72,7 +79,11 @@ final class ChildProcess: @unchecked Sendable {
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit(); return nil }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
         process.waitUntilExit()
         _ = drained.wait(timeout: .now() + 2)
         return process.terminationStatus

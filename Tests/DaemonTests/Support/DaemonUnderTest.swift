@@ -11,28 +11,39 @@ struct DaemonUnderTest {
     let curveKey: String?
 
     /// Starts `cmcd --model MODEL` plus `extra` arguments; fails the test if it does not report serving.
-    static let loopbackEndpoints = ["--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*"]
+    static let loopbackEndpoints = [
+        "--imu", "bind:tcp://127.0.0.1:*", "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*",
+    ]
 
-    static func start(model: URL, endpoints: [String] = loopbackEndpoints, extra: [String] = [],
-                      environment: [String: String] = [:]) throws -> DaemonUnderTest {
+    static func start(
+        model: URL, endpoints: [String] = loopbackEndpoints, extra: [String] = [],
+        environment: [String: String] = [:]
+    ) throws -> DaemonUnderTest {
         let cmcd = try Binaries.require("cmcd")
         let notify = try NotifySocket()
-        let process = try ChildProcess(cmcd, ["--model", model.path] + endpoints + ["--metrics-port", "0", "--threshold", "0", "--smoothing", "1"] + extra,
-                                       environment: environment.merging(["NOTIFY_SOCKET": notify.path]) { $1 })
+        let process = try ChildProcess(
+            cmcd,
+            ["--model", model.path] + endpoints + ["--metrics-port", "0", "--threshold", "0", "--smoothing", "1"]
+                + extra,
+            environment: environment.merging(["NOTIFY_SOCKET": notify.path]) { $1 })
         guard let status = notify.wait(for: "STATUS=serving", timeout: 30) else {
             XCTFail("cmcd never reported serving:\n\(process.output)")
             throw XCTSkip("cmcd did not start")
         }
-        return DaemonUnderTest(process: process, notify: notify, imu: try XCTUnwrap(statusField(status, "imu")),
-                               skeleton: try XCTUnwrap(statusField(status, "skeleton")), labels: try XCTUnwrap(statusField(status, "labels")),
-                               metrics: try XCTUnwrap(statusField(status, "metrics")), curveKey: statusField(status, "curve"))
+        return DaemonUnderTest(
+            process: process, notify: notify, imu: try XCTUnwrap(statusField(status, "imu")),
+            skeleton: try XCTUnwrap(statusField(status, "skeleton")),
+            labels: try XCTUnwrap(statusField(status, "labels")),
+            metrics: try XCTUnwrap(statusField(status, "metrics")), curveKey: statusField(status, "curve"))
     }
 
     func scrape() throws -> String { try httpGet("http://\(metrics)/metrics") }
 
     /// The value of one Prometheus series (`name{labels}` exactly as rendered), or nil.
     func metric(_ series: String) throws -> Double? {
-        try scrape().split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        try scrape().split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+            Double($0.split(separator: " ").last ?? "")
+        }
     }
 
     /// SIGTERM and a clean exit.

@@ -22,8 +22,13 @@ final class NotifySocket: @unchecked Sendable {
         let bytes = [UInt8(0)] + Array(name.utf8)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
-        let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard rc == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let thread = Thread { [fd, messages, closed, finished] in
@@ -73,5 +78,7 @@ final class NotifySocket: @unchecked Sendable {
 
 /// `key=value` from a `STATUS=` line such as `… imu=tcp://127.0.0.1:4242 labels=…`.
 func statusField(_ status: String, _ key: String) -> String? {
-    status.split(whereSeparator: { $0 == " " || $0 == ";" }).first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    status.split(whereSeparator: { $0 == " " || $0 == ";" }).first { $0.hasPrefix(key + "=") }.map {
+        String($0.dropFirst(key.count + 1))
+    }
 }

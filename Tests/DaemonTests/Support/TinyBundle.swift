@@ -22,17 +22,22 @@ enum TinyBundle {
     }
 
     /// A UTD-MHAD-shaped bundle; `classPrefix` renames the classes so a test can tell two models apart.
-    static func make(info: DatasetInfo = UTDMHAD.info, windowSeconds: Double = 1.0, classPrefix: String = "", seed: UInt64 = 1) -> ModelBundle {
+    static func make(
+        info: DatasetInfo = UTDMHAD.info, windowSeconds: Double = 1.0, classPrefix: String = "", seed: UInt64 = 1
+    ) -> ModelBundle {
         var info = info
         if !classPrefix.isEmpty { info.classNames = info.classNames.map { classPrefix + $0 } }
         let pre = info.name == "smartfallmm" ? Preprocessor.smartFallMM : Preprocessor.utdMHAD
-        return UntrainedBundle.make(info: info, preprocessing: pre, windowSeconds: windowSeconds, inertial: inertial, skeleton: skeleton,
-                                    classifierHidden: 8, seed: seed)
+        return UntrainedBundle.make(
+            info: info, preprocessing: pre, windowSeconds: windowSeconds, inertial: inertial, skeleton: skeleton,
+            classifierHidden: 8, seed: seed)
     }
 
     /// Saved to a fresh file in `directory`.
-    static func file(in directory: URL, name: String = "model.safetensors", classPrefix: String = "", seed: UInt64 = 1,
-                     windowSeconds: Double = 1.0) throws -> URL {
+    static func file(
+        in directory: URL, name: String = "model.safetensors", classPrefix: String = "", seed: UInt64 = 1,
+        windowSeconds: Double = 1.0
+    ) throws -> URL {
         let url = directory.appendingPathComponent(name)
         try make(windowSeconds: windowSeconds, classPrefix: classPrefix, seed: seed).save(to: url)
         return url
@@ -41,7 +46,8 @@ enum TinyBundle {
 
 /// A temporary directory removed at the end of the test.
 func temporaryDirectory(_ test: XCTestCase) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cmc-daemon-tests-\(UUID().uuidString.prefix(8))")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "cmc-daemon-tests-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
     return url

@@ -46,7 +46,8 @@ enum AllowListTarget: FuzzTarget {
     static func check(_ list: CurveAllowList) -> String? {
         for name in list.names.values
         where name.isEmpty || name.contains(where: \.isNewline)
-            || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
             return "client name \(name.debugDescription) would break a log line"
         }
         for name in list.subjects.keys where !list.names.values.contains(name) {
@@ -65,10 +66,13 @@ enum AllowListTarget: FuzzTarget {
     }
 
     static func seeds() -> [[UInt8]] {
-        let a = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", b = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
-        return ["# sensors\n\(a)  wrist-7        subjects=7\n\(b)  kinect-ward-2  subjects=1-40,99\n",
-                "\(a)\n\n# comment\n\(b) consumer one\n", "# cmc CURVE public key (Z85).\n\(a)\n",
-                "# cmc CURVE secret key (Z85). Keep it private.\nJTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6\n"]
-            .map { Array($0.utf8) }
+        let a = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+        let b = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+        return [
+            "# sensors\n\(a)  wrist-7        subjects=7\n\(b)  kinect-ward-2  subjects=1-40,99\n",
+            "\(a)\n\n# comment\n\(b) consumer one\n", "# cmc CURVE public key (Z85).\n\(a)\n",
+            "# cmc CURVE secret key (Z85). Keep it private.\nJTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6\n",
+        ]
+        .map { Array($0.utf8) }
     }
 }

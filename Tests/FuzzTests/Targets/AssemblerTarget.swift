@@ -79,22 +79,25 @@ enum AssemblerTarget: FuzzTarget {
             buffer.capacityPerStream = 8 << self.program.below(4)
             var segmentation = SegmenterPolicy()
             segmentation.enabled = setup & 2 != 0
-            let branches = (setup >> 2) % 3   // both, IMU only, skeleton only
+            let branches = (setup >> 2) % 3 // both, IMU only, skeleton only
             let windowSeconds = 0.5 + Double(self.program.below(4)) * 0.5
-            let units: [SensorUnit] = Array(repeating: .metresPerSecondSquared, count: 3)
+            let units: [SensorUnit] =
+                Array(repeating: .metresPerSecondSquared, count: 3)
                 + Array(repeating: .radiansPerSecond, count: 3)
-            spec = ClassifierSpec(classNames: ["a", "b"], windowSeconds: windowSeconds,
-                                  inertialChannels: branches == 2 ? nil : AssemblerTarget.inertialChannels,
-                                  inertialUnits: units, skeletonCoordinates: branches == 1 ? nil : 3,
-                                  skeletonJoints: branches == 1 ? nil : AssemblerTarget.skeletonJoints,
-                                  skeletonUnit: .metres)
+            spec = ClassifierSpec(
+                classNames: ["a", "b"], windowSeconds: windowSeconds,
+                inertialChannels: branches == 2 ? nil : AssemblerTarget.inertialChannels,
+                inertialUnits: units, skeletonCoordinates: branches == 1 ? nil : 3,
+                skeletonJoints: branches == 1 ? nil : AssemblerTarget.skeletonJoints,
+                skeletonUnit: .metres)
             self.clock = clock
             windowNanoseconds = Int64(windowSeconds * 1e9)
             // Sensor clocks near the daemon's, far from it, or near either end of the protocol's range.
             let bases: [Int64] = [now - 5_000_000_000, 1 << 40, -(1 << 61), FrameCodec.timestampLimit - (1 << 40)]
             sensorBase = bases[Int(setup >> 4) % bases.count]
-            assembler = WindowAssembler(spec: spec, buffer: buffer, clock: clock,
-                                        hopSeconds: setup & 0x40 == 0 ? 0.25 : 0.5, segmentation: segmentation)
+            assembler = WindowAssembler(
+                spec: spec, buffer: buffer, clock: clock,
+                hopSeconds: setup & 0x40 == 0 ? 0.25 : 0.5, segmentation: segmentation)
         }
 
         mutating func step() -> String? {
@@ -114,7 +117,8 @@ enum AssemblerTarget: FuzzTarget {
                 senders[key] = sender
             case 6: if let frame = lastFrame { return ingest(frame) }
             case 7:
-                let first = nextFrame(), second = nextFrame()
+                let first = nextFrame()
+                let second = nextFrame()
                 return ingest(second) ?? ingest(first)
             case 8: return cut(UInt32(program.below(Int(AssemblerTarget.subjectIDs))))
             default:
@@ -133,14 +137,17 @@ enum AssemblerTarget: FuzzTarget {
 
         mutating func streamKey() -> StreamKey {
             let b = program.byte()
-            return StreamKey(subject: UInt32(b % AssemblerTarget.subjectIDs),
-                             modality: b & 0x80 == 0 ? .inertial : .skeleton)
+            return StreamKey(
+                subject: UInt32(b % AssemblerTarget.subjectIDs),
+                modality: b & 0x80 == 0 ? .inertial : .skeleton)
         }
 
         /// The next frame of a stream; the sender's clock and counters move on as a real sensor's would.
         mutating func nextFrame() -> SensorFrame? {
             let key = streamKey()
-            let flags = program.byte(), sequenceStep = program.byte(), seed = program.byte()
+            let flags = program.byte()
+            let sequenceStep = program.byte()
+            let seed = program.byte()
             var sender = senders[key] ?? newSender()
             defer { senders[key] = sender }
             let samples = 1 + Int(flags >> 1 & 7)
@@ -180,14 +187,16 @@ enum AssemblerTarget: FuzzTarget {
             var values = (0..<(stride * samples)).map { i in Float((Int(seed) * 31 + (first + i) * 7) % 97) / 10 - 4.8 }
             var units: [SensorUnit]? = nil
             if flags & 1 != 0 && modality == .inertial {
-                units = Array(repeating: .standardGravity, count: 3)
+                units =
+                    Array(repeating: .standardGravity, count: 3)
                     + Array(repeating: .degreesPerSecond, count: channels - 3)
                 if seed == 0xFE { values[0] = 3e38 }
             }
             sender.sensorTime += elapsed
             sender.sample += samples
-            let frame = SensorFrame(modality: modality, subject: key.subject, sequence: sender.sequence,
-                                    channels: channels, joints: joints, units: units, timing: timing, values: values)
+            let frame = SensorFrame(
+                modality: modality, subject: key.subject, sequence: sender.sequence,
+                channels: channels, joints: joints, units: units, timing: timing, values: values)
             // Only what the wire decoder accepts reaches the assembler in the daemon.
             return try? FrameCodec.decode(FrameCodec.encode(frame))
         }
@@ -202,7 +211,7 @@ enum AssemblerTarget: FuzzTarget {
             let before = Set(assembler.subjectIDs)
             let outcome: WindowAssembler.IngestOutcome
             do { outcome = try assembler.ingest(frame, arrival: now) } catch { return bounds() }
-            if case let .buffered(_, _, _, refused) = outcome, refused >= frame.sampleCount {
+            if case .buffered(_, _, _, let refused) = outcome, refused >= frame.sampleCount {
                 return "buffered a frame of \(frame.sampleCount) samples while refusing \(refused)"
             }
             // A subject that left the table (evicted to make room) starts afresh when it comes back.
@@ -215,7 +224,7 @@ enum AssemblerTarget: FuzzTarget {
             let newest = frame.timing.timestamp(ofSample: frame.sampleCount - 1)
             let d = now &- newest
             switch sender.aligner.observe(sensorTime: newest, arrival: now) {
-            case let .accepted(offset), let .resynchronised(offset):
+            case .accepted(let offset), .resynchronised(let offset):
                 if clock.mode == .aligned && offset > d {
                     return "clock offset \(offset) maps the newest sample \(offset - d) ns into the future"
                 }
@@ -227,7 +236,7 @@ enum AssemblerTarget: FuzzTarget {
             }
             let previous = sender.tracker.highest
             switch sender.tracker.observe(frame.sequence) {
-            case let .gap(missing): sender.lost &+= missing
+            case .gap(let missing): sender.lost &+= missing
             case .straggler: sender.recovered &+= 1
             case .reset:
                 sender.lost = 0
@@ -246,10 +255,10 @@ enum AssemblerTarget: FuzzTarget {
         mutating func cut(_ id: UInt32) -> String? {
             switch assembler.cut(subject: id, now: now) {
             case .notDue, .skipped: break
-            case let .window(window):
+            case .window(let window):
                 if inFlight.contains(id) { return "subject \(id): a window cut while the previous one is in flight" }
                 if let problem = check(window, subject: id) { return problem }
-                guard case let .periodic(label, phase) = window.purpose else { return "cut gave an action window" }
+                guard case .periodic(let label, let phase) = window.purpose else { return "cut gave an action window" }
                 if label.upperBound &- label.lowerBound != windowNanoseconds {
                     return "label span \(label) is not a window long"
                 }
@@ -310,8 +319,10 @@ enum AssemblerTarget: FuzzTarget {
                 return "window of \(window.modalities) that the model cannot classify"
             }
             let span = Double(window.end &- window.start) * 1e-9
-            for (m, expected) in [(window.inertial, (spec.inertialChannels ?? -1, 0)),
-                                  (window.skeleton, (spec.skeletonCoordinates ?? -1, spec.skeletonJoints ?? -1))] {
+            for (m, expected) in [
+                (window.inertial, (spec.inertialChannels ?? -1, 0)),
+                (window.skeleton, (spec.skeletonCoordinates ?? -1, spec.skeletonJoints ?? -1)),
+            ] {
                 guard let m else { continue }
                 if (m.channels, m.joints) != expected {
                     return "window of \(m.channels) × \(m.joints), the model takes \(expected)"
@@ -337,8 +348,8 @@ enum AssemblerTarget: FuzzTarget {
             var p: [UInt8] = [setup, 3, 3, 1]
             for r in 0..<rounds {
                 for s in 0..<subjects {
-                    p += [0, s, 0x02 | 0x10, 0, UInt8(r % 251), 0]            // IMU: 2 samples at 20 ms
-                    p += [1, s | 0x80, 0x02 | 0x20, 0, UInt8(r % 251), 0]     // skeleton: 2 samples at 33 ms
+                    p += [0, s, 0x02 | 0x10, 0, UInt8(r % 251), 0] // IMU: 2 samples at 20 ms
+                    p += [1, s | 0x80, 0x02 | 0x20, 0, UInt8(r % 251), 0] // skeleton: 2 samples at 33 ms
                 }
                 p += [3, 39]
                 for s in 0..<subjects { p += [8, s, 9, s] }
@@ -346,7 +357,7 @@ enum AssemblerTarget: FuzzTarget {
             return p
         }
         var trouble = steady(setup: 0x02, subjects: 2, rounds: 40)
-        for s in UInt8(0)..<12 { trouble += [0, s, 0x10, 0, 7, 1] }   // more subjects than slots
+        for s in UInt8(0)..<12 { trouble += [0, s, 0x10, 0, 7, 1] } // more subjects than slots
         trouble += [5, 0x80, 0x0D, 6, 7, 0, 0x12, 5, 9, 0, 0x12, 0, 3, 4, 3]
         trouble += steady(setup: 0, subjects: 1, rounds: 20).dropFirst(4)
         return [steady(setup: 0, subjects: 2, rounds: 60), steady(setup: 0x41, subjects: 3, rounds: 30), trouble]

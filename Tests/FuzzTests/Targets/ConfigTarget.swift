@@ -22,7 +22,9 @@ enum ConfigTarget: FuzzTarget {
     static func seeds() -> [[UInt8]] {
         DatasetKind.allCases.map { Array(ExperimentConfig(name: "seed", dataset: $0).jsonString().utf8) } + [
             Array(#"{"dataset": "utd-mhad"}"#.utf8),
-            Array(#"{"dataset": "utd-mhad", "stages": ["cmc"], "seed": 1, "windowSeconds": 2.5, "cmc": {"epochs": 1}}"#.utf8),
+            Array(
+                #"{"dataset": "utd-mhad", "stages": ["cmc"], "seed": 1, "windowSeconds": 2.5, "cmc": {"epochs": 1}}"#
+                    .utf8),
         ]
     }
 }

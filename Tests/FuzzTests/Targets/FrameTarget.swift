@@ -12,7 +12,9 @@ enum FrameTarget: FuzzTarget {
         guard let again = try? FrameCodec.decode(message: FrameCodec.message(frame)), again == frame else {
             return "the frame's own [topic, payload] message does not decode to it"
         }
-        if (try? FrameCodec.decode(message: [Array("imu/x/".utf8), bytes])) != nil { return "accepted a foreign topic" }
+        if (try? FrameCodec.decode(message: [Array("imu/x/".utf8), bytes])) != nil {
+            return "accepted a foreign topic"
+        }
         return nil
     }
 
@@ -21,7 +23,7 @@ enum FrameTarget: FuzzTarget {
             return "\(f.values.count) values do not fill samples of \(f.stride)"
         }
         guard f.units.count == f.channels else { return "\(f.units.count) units for \(f.channels) channels" }
-        if case let .explicit(times) = f.timing {
+        if case .explicit(let times) = f.timing {
             guard times.count == f.sampleCount else { return "\(times.count) timestamps for \(f.sampleCount) samples" }
             guard zip(times, times.dropFirst()).allSatisfy({ $0 < $1 }) else { return "timestamps not increasing" }
         }
@@ -30,13 +32,17 @@ enum FrameTarget: FuzzTarget {
     }
 
     static func seeds() -> [[UInt8]] {
-        let imu = SensorFrame(modality: .inertial, subject: 4, source: 1, sequence: 9, channels: 6, joints: 0,
-                              units: [.standardGravity, .standardGravity, .standardGravity,
-                                      .degreesPerSecond, .degreesPerSecond, .degreesPerSecond],
-                              timing: .regular(start: 1_700_000_000_000_000_000, periodNanoseconds: 20_000_000),
-                              values: (0..<30).map { Float($0) / 3 })
-        let skel = SensorFrame(modality: .skeleton, subject: 4, sequence: 2, channels: 3, joints: 2,
-                               timing: .explicit([-5, 10, 1 << 40]), values: (0..<18).map { -Float($0) })
+        let imu = SensorFrame(
+            modality: .inertial, subject: 4, source: 1, sequence: 9, channels: 6, joints: 0,
+            units: [
+                .standardGravity, .standardGravity, .standardGravity,
+                .degreesPerSecond, .degreesPerSecond, .degreesPerSecond,
+            ],
+            timing: .regular(start: 1_700_000_000_000_000_000, periodNanoseconds: 20_000_000),
+            values: (0..<30).map { Float($0) / 3 })
+        let skel = SensorFrame(
+            modality: .skeleton, subject: 4, sequence: 2, channels: 3, joints: 2,
+            timing: .explicit([-5, 10, 1 << 40]), values: (0..<18).map { -Float($0) })
         return [FrameCodec.encode(imu), FrameCodec.encode(skel)]
     }
 }

@@ -26,7 +26,8 @@ enum HTTPTarget: FuzzTarget {
             let body = "# HELP x\nx 1\n"
             let reply = String(decoding: whole.reply { body }, as: UTF8.self)
             guard let split = reply.range(of: "\r\n\r\n") else { return "reply without an end of headers" }
-            let head = reply[..<split.lowerBound], text = reply[split.upperBound...]
+            let head = reply[..<split.lowerBound]
+            let text = reply[split.upperBound...]
             if !head.contains("\r\nContent-Length: \(text.utf8.count)\r\n") {
                 return "Content-Length does not match a body of \(text.utf8.count) bytes"
             }
@@ -38,8 +39,10 @@ enum HTTPTarget: FuzzTarget {
     }
 
     static func seeds() -> [[UInt8]] {
-        ["GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", "GET /metrics?x=1 HTTP/1.1\r\nAccept: */*\r\n\r\n",
-         "GET /\r\n\r\n", "POST /metrics HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", "GET /metrics\n\n",
-         "GET /metrics HTTP/1.0\r\nX: " + String(repeating: "a", count: 100) + "\r\n"].map { Array($0.utf8) }
+        [
+            "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", "GET /metrics?x=1 HTTP/1.1\r\nAccept: */*\r\n\r\n",
+            "GET /\r\n\r\n", "POST /metrics HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", "GET /metrics\n\n",
+            "GET /metrics HTTP/1.0\r\nX: " + String(repeating: "a", count: 100) + "\r\n",
+        ].map { Array($0.utf8) }
     }
 }

@@ -17,10 +17,14 @@ enum MATTarget: FuzzTarget {
         let names = Set(mat.variables.map(\.name))
         if names.contains("d_iner") || names.contains("d_skel"), let path = ScratchFile.write(bytes, tag: "utd.mat") {
             defer { try? FileManager.default.removeItem(atPath: path) }
-            if let a = try? UTDMHAD.readInertial(path: path), a.shape.count != 2 || checkedProduct(a.shape) != a.values.count {
+            if let a = try? UTDMHAD.readInertial(path: path),
+                a.shape.count != 2 || checkedProduct(a.shape) != a.values.count
+            {
                 return "readInertial returned shape \(a.shape) with \(a.values.count) values"
             }
-            if let a = try? UTDMHAD.readSkeleton(path: path), a.shape.count != 3 || checkedProduct(a.shape) != a.values.count {
+            if let a = try? UTDMHAD.readSkeleton(path: path),
+                a.shape.count != 3 || checkedProduct(a.shape) != a.values.count
+            {
                 return "readSkeleton returned shape \(a.shape) with \(a.values.count) values"
             }
         }
@@ -43,9 +47,12 @@ enum MATTarget: FuzzTarget {
 
     /// Hand-built little- and big-endian files (the committed corpus adds scipy-written ones).
     static func seeds() -> [[UInt8]] {
-        [MATWriter(bigEndian: false).file(name: "d_iner", dims: [3, 6], values: (0..<18).map(Double.init)),
-         MATWriter(bigEndian: true).file(name: "d_skel", dims: [20, 3, 2], values: (0..<120).map { Double($0) / 8 }),
-         MATWriter(bigEndian: false).file(name: "x", dims: [0, 0], values: [])]
+        [
+            MATWriter(bigEndian: false).file(name: "d_iner", dims: [3, 6], values: (0..<18).map(Double.init)),
+            MATWriter(bigEndian: true).file(
+                name: "d_skel", dims: [20, 3, 2], values: (0..<120).map { Double($0) / 8 }),
+            MATWriter(bigEndian: false).file(name: "x", dims: [0, 0], values: []),
+        ]
     }
 }
 
@@ -65,10 +72,11 @@ struct MATWriter {
         var header = Array("MATLAB 5.0 MAT-file, Platform: cmc fuzz seed".utf8)
         header += [UInt8](repeating: 0x20, count: 116 - header.count) + [UInt8](repeating: 0, count: 8)
         header += u16(0x0100) + (bigEndian ? Array("MI".utf8) : Array("IM".utf8))
-        let body = element(6, u32(6) + u32(0))                              // array flags: mxDOUBLE_CLASS
-            + element(5, dims.flatMap { u32(UInt32(bitPattern: $0)) })      // dimensions
-            + element(1, Array(name.utf8))                                  // name
-            + element(9, values.flatMap { u64($0.bitPattern) })              // real part, miDOUBLE
+        let body =
+            element(6, u32(6) + u32(0)) // array flags: mxDOUBLE_CLASS
+            + element(5, dims.flatMap { u32(UInt32(bitPattern: $0)) }) // dimensions
+            + element(1, Array(name.utf8)) // name
+            + element(9, values.flatMap { u64($0.bitPattern) }) // real part, miDOUBLE
         return header + element(14, body)
     }
 }

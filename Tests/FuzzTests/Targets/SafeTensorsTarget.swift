@@ -41,7 +41,8 @@ enum SafeTensorsTarget: FuzzTarget {
         let e = Tensor(shape: [0, 5], storage: [])
         return [
             [UInt8](SafeTensors.encode(SafeTensors.File(tensors: ["a": a, "b": b], metadata: ["k": "v"]))),
-            [UInt8](SafeTensors.encode(SafeTensors.File(tensors: ["w.weight": a, "scalar": s, "empty": e]), dtype: .f16)),
+            [UInt8](
+                SafeTensors.encode(SafeTensors.File(tensors: ["w.weight": a, "scalar": s, "empty": e]), dtype: .f16)),
             [UInt8](SafeTensors.encode(SafeTensors.File(tensors: [:]))),
         ]
     }

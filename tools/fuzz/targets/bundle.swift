@@ -1,4 +1,5 @@
-// libFuzzer entry point for BundleTarget (Tests/FuzzTests/Targets/BundleTarget.swift holds the decoder call and its oracle).
+// libFuzzer entry point for BundleTarget (Tests/FuzzTests/Targets/BundleTarget.swift holds the decoder call and its
+// oracle).
 // Build and run: tools/fuzz/run.sh bundle SECONDS
 
 @_cdecl("LLVMFuzzerTestOneInput")

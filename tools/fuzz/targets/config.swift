@@ -1,4 +1,5 @@
-// libFuzzer entry point for ConfigTarget (Tests/FuzzTests/Targets/ConfigTarget.swift holds the decoder call and its oracle).
+// libFuzzer entry point for ConfigTarget (Tests/FuzzTests/Targets/ConfigTarget.swift holds the decoder call and its
+// oracle).
 // Build and run: tools/fuzz/run.sh config SECONDS
 
 @_cdecl("LLVMFuzzerTestOneInput")

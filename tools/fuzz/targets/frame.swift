@@ -1,4 +1,5 @@
-// libFuzzer entry point for FrameTarget (Tests/FuzzTests/Targets/FrameTarget.swift holds the decoder call and its oracle).
+// libFuzzer entry point for FrameTarget (Tests/FuzzTests/Targets/FrameTarget.swift holds the decoder call and its
+// oracle).
 // Build and run: tools/fuzz/run.sh frame SECONDS
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,5 @@
-// libFuzzer entry point for HTTPTarget (Tests/FuzzTests/Targets/HTTPTarget.swift holds the decoder call and its oracle).
+// libFuzzer entry point for HTTPTarget (Tests/FuzzTests/Targets/HTTPTarget.swift holds the decoder call and its
+// oracle).
 // Build and run: tools/fuzz/run.sh http SECONDS
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,5 @@
-// libFuzzer entry point for LabelTarget (Tests/FuzzTests/Targets/LabelTarget.swift holds the decoder call and its oracle).
+// libFuzzer entry point for LabelTarget (Tests/FuzzTests/Targets/LabelTarget.swift holds the decoder call and its
+// oracle).
 // Build and run: tools/fuzz/run.sh label SECONDS
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,5 @@
-// libFuzzer entry point for RecordTarget (Tests/FuzzTests/Targets/RecordTarget.swift holds the decoder call and its oracle).
+// libFuzzer entry point for RecordTarget (Tests/FuzzTests/Targets/RecordTarget.swift holds the decoder call and its
+// oracle).
 // Build and run: tools/fuzz/run.sh record SECONDS
 
 @_cdecl("LLVMFuzzerTestOneInput")
