@@ -117,7 +117,8 @@ let package = Package(
         .testTarget(
             name: "FuzzTests",
             dependencies: [
-                "CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCCore",
+                "CMCSafeTensors", "CMCData", "CMCTensor", "CMCModel", "CMCTraining", "CMCStream", "CMCDaemon",
+                "CMCCore",
             ],
             resources: [.copy("Corpus")]),
     ]

@@ -90,8 +90,12 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(c.imu, ["bind:tcp://0.0.0.0:7000", "connect:tcp://127.0.0.1:1"])
         XCTAssertEqual(c.subjects?.ids, [1, 2, 3])
         XCTAssertEqual(c.workers, 1, "what the environment does not name keeps the file's value")
-        XCTAssertThrowsError(try file.overlaid(environment: ["CMC_WORKERS": "two"])) {
-            XCTAssertTrue("\($0)".contains("CMC_WORKERS"), "\($0)")
+        // "1e400" and "nan" parse as Doubles JSON cannot hold: refused naming the variable, not as a JSON writer error.
+        for text in ["two", "1e400", "-inf", "nan"] {
+            XCTAssertThrowsError(try file.overlaid(environment: ["CMC_WORKERS": text])) {
+                XCTAssertTrue($0 is DaemonConfig.Invalid, "\(type(of: $0)): \($0)")
+                XCTAssertTrue("\($0)".contains("CMC_WORKERS=\(text)"), "\($0)")
+            }
         }
         XCTAssertEqual(try file.overlaid(environment: [:]).config, file)
     }

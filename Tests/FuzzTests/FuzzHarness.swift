@@ -64,6 +64,7 @@ final class FuzzTests: XCTestCase {
     func testSafeTensors() throws { try FuzzHarness.run(SafeTensorsTarget.self, iterations: 100_000) }
     func testModelBundle() throws { try FuzzHarness.run(BundleTarget.self, iterations: 20_000) }
     func testExperimentConfig() throws { try FuzzHarness.run(ConfigTarget.self, iterations: 30_000) }
+    func testDaemonConfig() throws { try FuzzHarness.run(DaemonConfigTarget.self, iterations: 30_000) }
     func testFrameCodec() throws { try FuzzHarness.run(FrameTarget.self, iterations: 1_000_000) }
     func testLabelEvent() throws { try FuzzHarness.run(LabelTarget.self, iterations: 50_000) }
     func testRecordReader() throws { try FuzzHarness.run(RecordTarget.self, iterations: 20_000) }

@@ -122,11 +122,17 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     /// Reads a JSON config file; throws naming the file and every problem (syntax, unknown keys, types).
     public static func load(path: String) throws -> DaemonConfig {
         let data: Data
+        do { data = try JSONFile.read(path) } catch { throw Invalid(source: error.file, problems: [error.reason]) }
+        return try decode(data, source: path)
+    }
+
+    /// Decodes a config file's bytes (`source` names it in errors): a JSON object whose keys are all known,
+    /// `segmentation`'s included, with every value of its key's type. Ranges are `problems()`' business.
+    public static func decode(_ data: Data, source: String) throws -> DaemonConfig {
         let object: [String: Any]
-        do {
-            data = try JSONFile.read(path)
-            object = try JSONFile.object(data, source: path)
-        } catch { throw Invalid(source: error.file, problems: [error.reason]) }
+        do { object = try JSONFile.object(data, source: source) } catch {
+            throw Invalid(source: error.file, problems: [error.reason])
+        }
         let known = Set(CodingKeys.allCases.map(\.rawValue))
         var unknown = object.keys.filter { !known.contains($0) }.sorted()
         if let nested = object["segmentation"] as? [String: Any] {
@@ -135,13 +141,13 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         }
         if !unknown.isEmpty {
             throw Invalid(
-                source: path,
+                source: source,
                 problems: [
                     "unknown key(s) \(unknown.joined(separator: ", ")); known: \(known.sorted().joined(separator: ", "))"
                 ])
         }
         do { return try JSONDecoder().decode(DaemonConfig.self, from: data) } catch let error as DecodingError {
-            throw Invalid(source: path, problems: [JSONFile.explain(error)])
+            throw Invalid(source: source, problems: [JSONFile.explain(error)])
         }
     }
 
@@ -168,10 +174,14 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
             if lists.contains(key) {
                 object[key] = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             } else if object[key] is NSNumber, !(object[key] is String) {
-                guard let number = Int(text).map(NSNumber.init(value:)) ?? Double(text).map(NSNumber.init(value:))
+                // Finite only: "1e400" parses as infinity, which JSON cannot hold (found by fuzz-daemonconfig).
+                guard
+                    let number = Int(text).map(NSNumber.init(value:))
+                        ?? Double(text).flatMap({ $0.isFinite ? NSNumber(value: $0) : nil })
                 else {
                     throw Invalid(
-                        source: "environment", problems: ["\(Self.environmentName(of: key))=\(text): expected a number"]
+                        source: "environment",
+                        problems: ["\(Self.environmentName(of: key))=\(text): expected a finite number"]
                     )
                 }
                 object[key] = number
