@@ -22,17 +22,22 @@ final class EncoderParityTests: XCTestCase {
         try checkModule("conv_bn_relu_stack", module: m, inputs: ["x"]) { m.b(m.a($0[0])) }
     }
 
+    /// The reduced inertial encoder a fixture was made with (tools/make_fixtures.py).
+    static func inertialConfig(_ f: Fixture) -> InertialEncoder.Config {
+        var c = InertialEncoder.Config()
+        c.inChannels = f.int("in_channels")
+        c.channels = f.ints("channels")
+        c.heads = f.int("heads")
+        c.layers = f.int("layers")
+        c.feedForward = f.int("ff")
+        c.dropout = f.float("dropout")
+        return c
+    }
+
     func testInertialEncoderSmall() throws {
         for name in ["inertial_encoder_small_train", "inertial_encoder_small_eval"] {
             let f = try Fixture(name)
-            var c = InertialEncoder.Config()
-            c.inChannels = f.int("in_channels")
-            c.channels = f.ints("channels")
-            c.heads = f.int("heads")
-            c.layers = f.int("layers")
-            c.feedForward = f.int("ff")
-            c.dropout = f.float("dropout")
-            let m = InertialEncoder(c, rng: &rng)
+            let m = InertialEncoder(Self.inertialConfig(f), rng: &rng)
             try checkModule(name, module: m, inputs: ["x"]) { m($0[0]) }
         }
     }
@@ -55,14 +60,7 @@ final class EncoderParityTests: XCTestCase {
             let m: Module
             let run: (Variable) -> Variable
             if name.hasPrefix("inertial") {
-                var c = InertialEncoder.Config()
-                c.inChannels = f.int("in_channels")
-                c.channels = f.ints("channels")
-                c.heads = f.int("heads")
-                c.layers = f.int("layers")
-                c.feedForward = f.int("ff")
-                c.dropout = f.float("dropout")
-                let e = InertialEncoder(c, rng: &rng)
+                let e = InertialEncoder(Self.inertialConfig(f), rng: &rng)
                 m = e
                 run = { e($0) }
             } else {

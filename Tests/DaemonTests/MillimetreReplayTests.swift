@@ -52,10 +52,7 @@ final class MillimetreReplayTests: XCTestCase {
         send.warmupSeconds = 0.3
         let outcome = try ReplaySession.run(
             scripts: scripts,
-            targets: ReplayTargets(
-                imu: bound.imu.map(Endpoint.connect),
-                skeleton: bound.skeleton.map(Endpoint.connect),
-                labels: bound.labels.map(Endpoint.connect)),
+            targets: ReplayTargets(connectingTo: bound),
             send: send, evaluate: true, drainSeconds: 1.5, context: try ZMQContext())
         let m = pipeline.metrics
         XCTAssertEqual(

@@ -230,10 +230,7 @@ final class DemoClipsTests: XCTestCase {
         send.warmupSeconds = 0.3
         let outcome = try ReplaySession.run(
             scripts: loaded.scripts,
-            targets: ReplayTargets(
-                imu: bound.imu.map(Endpoint.connect),
-                skeleton: bound.skeleton.map(Endpoint.connect),
-                labels: bound.labels.map(Endpoint.connect)),
+            targets: ReplayTargets(connectingTo: bound),
             send: send, evaluate: true, drainSeconds: 2, context: try ZMQContext())
         XCTAssertGreaterThan(outcome.labels.count, 10)
         XCTAssertTrue(outcome.labels.contains { $0.event.label == LabelEvent.idleLabel })

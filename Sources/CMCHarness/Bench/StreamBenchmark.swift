@@ -124,9 +124,7 @@ public enum StreamBenchmark {
     }
 
     static func targets(_ bound: BoundEndpoints) -> ReplayTargets {
-        ReplayTargets(
-            imu: bound.imu.map(Endpoint.connect), skeleton: bound.skeleton.map(Endpoint.connect),
-            labels: bound.labels.map(Endpoint.connect))
+        ReplayTargets(connectingTo: bound)
     }
 
     /// One load level: `subjects` synthetic subjects for `seconds`, scored after `warmup`.

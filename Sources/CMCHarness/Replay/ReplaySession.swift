@@ -22,6 +22,13 @@ public struct ReplayTargets: Sendable {
         self.labels = labels
         self.curve = curve
     }
+
+    /// Every socket of a pipeline running in this process (its bound endpoints), dialled.
+    public init(connectingTo bound: BoundEndpoints, curve: CurveClient? = nil) {
+        self.init(
+            imu: bound.imu.map(Endpoint.connect), skeleton: bound.skeleton.map(Endpoint.connect),
+            labels: bound.labels.map(Endpoint.connect), curve: curve)
+    }
 }
 
 /// A whole replay: optionally subscribe to labels, stream the scripts, wait for the last labels,

@@ -91,6 +91,16 @@ public final class MetricsRegistry: Sendable {
         return c
     }
 
+    /// One counter per case of `Key` (every stream, every reason), labelled `label="<value(case)>"` after `labels`.
+    public func counters<Key: CaseIterable & Hashable>(
+        _ name: String, help: String, labels: [(String, String)] = [], by label: String, value: (Key) -> String
+    ) -> [Key: Counter] {
+        Dictionary(
+            uniqueKeysWithValues: Key.allCases.map {
+                ($0, counter(name, help: help, labels: labels + [(label, value($0))]))
+            })
+    }
+
     public func gauge(_ name: String, help: String, labels: [(String, String)] = []) -> Gauge {
         guard case .gauge(let g) = series(name, help, "gauge", labels, { .gauge(Gauge()) }) else {
             fatalError("\(name) is not a gauge")

@@ -29,10 +29,7 @@ public struct PipelineMetrics: Sendable {
     public init(registry: MetricsRegistry) {
         self.registry = registry
         func perStream(_ name: String, _ help: String) -> [Modality: Counter] {
-            Dictionary(
-                uniqueKeysWithValues: Modality.allCases.map {
-                    ($0, registry.counter(name, help: help, labels: [("stream", $0.description)]))
-                })
+            registry.counters(name, help: help, by: "stream", value: \Modality.description)
         }
         received = perStream("cmc_frames_received_total", "Frames received per stream, before validation.")
         lost = perStream(
@@ -45,35 +42,17 @@ public struct PipelineMetrics: Sendable {
             uniqueKeysWithValues: Modality.allCases.map { m in
                 (
                     m,
-                    Dictionary(
-                        uniqueKeysWithValues: DropReason.allCases.map { r in
-                            (
-                                r,
-                                registry.counter(
-                                    "cmc_frames_dropped_total", help: "Well-formed frames not buffered, by reason.",
-                                    labels: [("stream", m.description), ("reason", r.rawValue)])
-                            )
-                        })
+                    registry.counters(
+                        "cmc_frames_dropped_total", help: "Well-formed frames not buffered, by reason.",
+                        labels: [("stream", m.description)], by: "reason", value: \DropReason.rawValue)
                 )
             })
-        skipped = Dictionary(
-            uniqueKeysWithValues: SkipReason.allCases.map {
-                (
-                    $0,
-                    registry.counter(
-                        "cmc_windows_skipped_total", help: "Due windows not classified, by reason.",
-                        labels: [("reason", $0.rawValue)])
-                )
-            })
-        evicted = Dictionary(
-            uniqueKeysWithValues: EvictionReason.allCases.map {
-                (
-                    $0,
-                    registry.counter(
-                        "cmc_subjects_evicted_total", help: "Subjects forgotten, by reason.",
-                        labels: [("reason", $0.rawValue)])
-                )
-            })
+        skipped = registry.counters(
+            "cmc_windows_skipped_total", help: "Due windows not classified, by reason.", by: "reason",
+            value: \SkipReason.rawValue)
+        evicted = registry.counters(
+            "cmc_subjects_evicted_total", help: "Subjects forgotten, by reason.", by: "reason",
+            value: \EvictionReason.rawValue)
         inferenceSeconds = registry.histogram(
             "cmc_inference_seconds", help: "Classifier time per window.", buckets: Self.latencyBuckets)
         endToEndSeconds = registry.histogram(
