@@ -1,9 +1,10 @@
+import CMCCore
 import Foundation
 
 /// What `cmc-train data describe` reports about a dataset: split and class counts, sequence-length
 /// statistics per modality, and every problem met while loading. Encodes to JSON; `summary` is
 /// the one-screen human version.
-public struct DescribeReport: Sendable, Codable {
+public struct DescribeReport: Sendable, Codable, JSONReport {
     public struct Counts: Sendable, Codable, Equatable {
         public var train: Int, val: Int, test: Int, unassigned: Int
     }
@@ -118,9 +119,4 @@ public struct DescribeReport: Sendable, Codable {
         self.warnings = warnings
     }
 
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
-    }
 }

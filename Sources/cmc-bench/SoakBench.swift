@@ -42,13 +42,7 @@ struct SoakBench: ParsableCommand {
 
     func run() throws {
         guard let clockMode = ClockMode(rawValue: clock) else { throw ValidationError("--clock: aligned or shared") }
-        let executable =
-            cmcd.map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("cmcd")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw ValidationError("cmcd not found at \(executable.path): --cmcd PATH")
-        }
+        let executable = try DaemonExecutable.resolve(cmcd)
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         var modelPath = model
         if untrained {

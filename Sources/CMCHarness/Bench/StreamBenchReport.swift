@@ -1,8 +1,9 @@
+import CMCCore
 import CMCDaemon
 import Foundation
 
 /// Results of `cmc-bench stream`, as JSON (`--json`) and as a one-screen summary.
-public struct StreamBenchReport: Codable, Sendable {
+public struct StreamBenchReport: Codable, Sendable, JSONReport {
     public struct Level: Codable, Sendable {
         public var subjects: Int
         public var passed: Bool
@@ -60,12 +61,6 @@ public struct StreamBenchReport: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, levels, accuracy, settings, host, notes
         case latencyMs = "latency_ms", maxSubjects = "max_subjects", p99LimitMs = "p99_limit_ms"
-    }
-
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
     }
 
     public var summary: String {

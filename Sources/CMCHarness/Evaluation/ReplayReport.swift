@@ -1,9 +1,10 @@
+import CMCCore
 import CMCDaemon
 import CMCStream
 import Foundation
 
 /// What `cmc-replay` prints at the end (one screen) and writes with `--json`.
-public struct ReplayReport: Codable, Sendable {
+public struct ReplayReport: Codable, Sendable, JSONReport {
     public var source: String
     public var speed: Double
     public var streams: Int
@@ -39,12 +40,6 @@ public struct ReplayReport: Codable, Sendable {
         self.evaluation = evaluation
         self.stream = evaluation?.stream
         self.notes = notes
-    }
-
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
     }
 
     public var summary: String {

@@ -65,9 +65,10 @@ final class SoakDaemon: @unchecked Sendable {
         return nil
     }
 
-    /// The endpoints from cmcd's `started imu=… skeleton=… labels=… metrics=…` line.
+    /// The endpoints from cmcd's `started … imu=… labels=… metrics=… skeleton=…` line (text log format:
+    /// swift-log metadata in key order after the message).
     func endpoints(timeout: Double) throws -> Endpoints {
-        guard let line = waitFor("started imu=", timeout: timeout) else {
+        guard let line = waitFor(" info started ", timeout: timeout) else {
             throw SoakError("cmcd did not start: " + lines.current.suffix(5).joined(separator: " | "))
         }
         func field(_ key: String) -> String? {

@@ -1,9 +1,10 @@
+import CMCCore
 import CMCDaemon
 import Foundation
 
 /// Results of `cmc-bench soak`: what was sent, what cmcd did with it (its own Prometheus counters),
 /// the labels a consumer received, reloads, and cmcd's memory over the run.
-public struct SoakReport: Codable, Sendable {
+public struct SoakReport: Codable, Sendable, JSONReport {
     public struct Daemon: Codable, Sendable {
         /// `cmc_frames_received_total` per stream.
         public var received: [String: Double]
@@ -80,12 +81,6 @@ public struct SoakReport: Codable, Sendable {
         case seconds, subjects, speed, clock, curve, model, sent, attacks, daemon, labels, reloads, memory, passed
         case problems
         case cpuCores = "cmcd_cpu_cores"
-    }
-
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
     }
 
     public var summary: String {
