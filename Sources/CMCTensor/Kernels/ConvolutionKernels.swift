@@ -110,7 +110,11 @@ extension Kernels {
                             if iy < 0 || iy >= g.height { continue }
                             let dst = plane + iy * g.width - g.padW + j
                             let src = srcB + y * ow
-                            for xx in valid { dst[xx * g.strideW] += src[xx] }
+                            if g.strideW == 1 {
+                                for xx in valid { dst[xx] += src[xx] }
+                            } else {
+                                for xx in valid { dst[xx * g.strideW] += src[xx] }
+                            }
                         }
                     }
                 }
@@ -192,29 +196,24 @@ extension Kernels {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
         let spatial = g.outH * g.outW
         // dy (B, O, S) → (O, B·S)
-        var dyT = [Float](repeating: 0, count: g.outChannels * g.columns)
+        var dyT = [Float].uninitialized(g.outChannels * g.columns)
         var db = [Float](repeating: 0, count: g.outChannels)
         dy.storage.withUnsafeBufferPointer { pd in
             dyT.withUnsafeMutableBufferPointer { pt in
                 for b in 0..<g.batch {
                     for o in 0..<g.outChannels {
-                        let src = (b * g.outChannels + o) * spatial
-                        let dst = (o * g.batch + b) * spatial
-                        var acc: Float = 0
-                        for s in 0..<spatial {
-                            pt[dst + s] = pd[src + s]
-                            acc += pd[src + s]
-                        }
-                        db[o] += acc
+                        let src = pd.baseAddress! + (b * g.outChannels + o) * spatial
+                        (pt.baseAddress! + (o * g.batch + b) * spatial).update(from: src, count: spatial)
+                        db[o] += Float(VectorSums.sum(src, spatial))
                     }
                 }
             }
         }
-        var col = [Float](repeating: 0, count: g.patch * g.columns)
+        var col = [Float].uninitialized(g.patch * g.columns) // im2col writes every element
         x.storage.withUnsafeBufferPointer { px in
             col.withUnsafeMutableBufferPointer { pc in im2col(px.baseAddress!, g, pc.baseAddress!) }
         }
-        var dw = [Float](repeating: 0, count: w.count)
+        var dw = [Float].uninitialized(w.count) // sgemm with beta 0 writes every element
         dyT.withUnsafeBufferPointer { pt in
             col.withUnsafeBufferPointer { pc in
                 dw.withUnsafeMutableBufferPointer { pw in
