@@ -2,6 +2,8 @@ import ArgumentParser
 import CMCTraining
 import Foundation
 
+extension EngineBenchmark.ProfileTarget: ExpressibleByArgument {}
+
 struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
@@ -15,14 +17,15 @@ struct EngineBench: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Profiling aid: only run one encoder's batch-1 forward (inertial or skeleton).", visibility: .hidden))
-    var profile: String?
+            "Profiling aid: only run one part (inertial, skeleton: batch-1 forward; train, train-cmkm: training steps).",
+            visibility: .hidden))
+    var profile: EngineBenchmark.ProfileTarget?
     @Option(help: ArgumentHelp("Iterations of --profile.", visibility: .hidden))
     var iterations = 2000
 
     func run() throws {
         if let p = profile {
-            EngineBenchmark.profile(skeleton: p == "skeleton", iterations: iterations)
+            EngineBenchmark.profile(p, iterations: iterations)
             return
         }
         let report = EngineBenchmark.run(quick: quick) { print($0) }
