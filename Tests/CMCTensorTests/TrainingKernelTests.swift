@@ -107,3 +107,40 @@ final class TrainingKernelTests: XCTestCase {
         }
     }
 }
+
+/// Convolutions over a batch run in groups of samples (`ConvGeometry.chunkSamples`); a batch of several
+/// groups, the last one partial, must give what each sample gives on its own.
+final class GroupedConvolutionTests: XCTestCase {
+    func testGroupedConvolutionEqualsPerSampleConvolution() {
+        var rng = SeededRNG(seed: 31)
+        let x = Tensor.normal([5, 8, 60, 60], rng: &rng)
+        let w = Tensor.normal([4, 8, 3, 3], rng: &rng)
+        let bias = Tensor.normal([4], rng: &rng)
+        let g = ConvGeometry(input: x.shape, weight: w.shape, stride: (1, 1), padding: (1, 0))
+        XCTAssertEqual(g.chunkSamples(), 2, "the shapes are meant to make groups of 2, 2 and 1")
+        let y = Kernels.conv2d(x, w, bias: bias, stride: (1, 1), padding: (1, 0))
+        let dy = Tensor.normal(y.shape, rng: &rng)
+        let (dx, dw, db) = Kernels.conv2dBackward(x, w, dy, stride: (1, 1), padding: (1, 0))
+        var dwSum = [Double](repeating: 0, count: w.count)
+        var dbSum = [Double](repeating: 0, count: 4)
+        let inPlane = 8 * 60 * 60
+        let outPlane = y.count / 5
+        func close(_ a: Float, _ b: Float, _ what: String) {
+            XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b)), what)
+        }
+        for b in 0..<5 {
+            let xb = Tensor(shape: [1, 8, 60, 60], storage: Array(x.storage[(b * inPlane)..<((b + 1) * inPlane)]))
+            let yb = Kernels.conv2d(xb, w, bias: bias, stride: (1, 1), padding: (1, 0))
+            for i in 0..<outPlane { close(y.storage[b * outPlane + i], yb.storage[i], "y sample \(b) [\(i)]") }
+            let dyb = Tensor(shape: yb.shape, storage: Array(dy.storage[(b * outPlane)..<((b + 1) * outPlane)]))
+            let (dxb, dwb, dbb) = Kernels.conv2dBackward(xb, w, dyb, stride: (1, 1), padding: (1, 0))
+            for i in 0..<inPlane { close(dx!.storage[b * inPlane + i], dxb!.storage[i], "dx sample \(b) [\(i)]") }
+            for i in 0..<w.count { dwSum[i] += Double(dwb.storage[i]) }
+            for i in 0..<4 { dbSum[i] += Double(dbb.storage[i]) }
+        }
+        for i in 0..<w.count { close(dw.storage[i], Float(dwSum[i]), "dw[\(i)]") }
+        for i in 0..<4 { close(db.storage[i], Float(dbSum[i]), "db[\(i)]") }
+        let (noDx, _, _) = Kernels.conv2dBackward(x, w, dy, stride: (1, 1), padding: (1, 0), needInput: false)
+        XCTAssertNil(noDx)
+    }
+}
