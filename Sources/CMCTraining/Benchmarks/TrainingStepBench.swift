@@ -58,6 +58,12 @@ public final class TrainingStepBench {
     @discardableResult
     public func step() -> Float {
         adam.zeroGrad()
+        let loss = backpropagate() // the graph is gone before the update (as in OptimizationEpoch)
+        adam.step()
+        return loss
+    }
+
+    private func backpropagate() -> Float {
         let (zi, zs) = concurrentBranches({ inertialHead(inertial(xi)) }, { skeletonHead(skeleton(xs)) })
         let loss: Variable
         if let teachers {
@@ -72,7 +78,6 @@ public final class TrainingStepBench {
             loss = ContrastiveLoss.cmc(zi, zs, temperature: TrainingStepBench.temperature)
         }
         loss.backward()
-        adam.step()
         return loss.value.scalar
     }
 }
