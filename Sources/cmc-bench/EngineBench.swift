@@ -7,7 +7,9 @@ extension EngineBenchmark.ProfileTarget: ExpressibleByArgument {}
 struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
-        abstract: "sgemm GFLOP/s, batch-1 encoder latency (1 thread), training throughput (batch 64, 2 threads).")
+        abstract:
+            "sgemm GFLOP/s, batch-1 encoder latency (1 thread), CMC and CMC-CMKM training throughput (batch 64, 2 cores)."
+    )
 
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Flag(help: "Fewer iterations (a smoke run).") var quick = false
