@@ -12,6 +12,9 @@ Measures (full-size encoders of method.md §3, UTD shapes):
   train_samples_per_s       both encoders + projection heads, CMC loss (§4.2, tau 0.1),
                             forward + backward + Adam step, batch 64, train mode,
                             2 threads (torch + OpenBLAS); 64 / median step time
+  train_cmkm_samples_per_s  the same step with the CMC-CMKM loss (§4.3, tau 0.1, k 1, lambda 1): two
+                            frozen teacher encoders (eval mode, no_grad) run on the batch first and
+                            their features mine the positives, as in `cmc-train`'s CMC-CMKM stage
 """
 
 import argparse
@@ -114,7 +117,7 @@ def bench_inference(warmup, iters):
     return res
 
 
-def bench_train(warmup, steps, batch=64, threads=2):
+def bench_train(warmup, steps, batch=64, threads=2, cmkm=False):
     set_threads(threads)
     torch.manual_seed(0)
     ie = tm.InertialEncoder(in_channels=6)
@@ -123,13 +126,24 @@ def bench_train(warmup, steps, batch=64, threads=2):
     hs = tm.ProjectionHead(se.out_size, 256, 128)
     mods = torch.nn.ModuleList([ie, se, hi, hs]).train()
     opt = torch.optim.Adam(mods.parameters(), lr=1e-3)
+    teachers = None
+    if cmkm:
+        teachers = (tm.InertialEncoder(in_channels=6).eval(), tm.SkeletonEncoder(in_channels=3, joints=20).eval())
+        for t in teachers:
+            t.requires_grad_(False)
     xi = torch.randn(batch, 6, 50)
     xs = torch.randn(batch, 3, 50, 20)
     losses = []
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = tm.cmc_loss(hi(ie(xi)), hs(se(xs)), 0.1)
+        zi, zs = hi(ie(xi)), hs(se(xs))
+        if teachers is None:
+            loss = tm.cmc_loss(zi, zs, 0.1)
+        else:
+            with torch.no_grad():
+                fi, fs = teachers[0](xi), teachers[1](xs)
+            loss = tm.cmkm_loss(zi, zs, fi, fs, 0.1)
         loss.backward()
         opt.step()
         losses.append(float(loss))
@@ -167,6 +181,7 @@ def main():
     sg1 = bench_sgemm(1, cfg["sgemm_reps"])
     inf = bench_inference(cfg["inference_warmup"], cfg["inference_iters"])
     tr = bench_train(cfg["train_warmup"], cfg["train_steps"], threads=min(2, cores))
+    trk = bench_train(cfg["train_warmup"], cfg["train_steps"], threads=min(2, cores), cmkm=True)
 
     result = {
         "sgemm_gflops": sg["best"],
@@ -174,7 +189,8 @@ def main():
         "sgemm_gflops_1thread": sg1["best"],
         "inference_ms": {k: {"p50": v["p50"], "p99": v["p99"]} for k, v in inf.items()},
         "train_samples_per_s": tr["samples_per_s"],
-        "details": {"inference_ms": inf, "train": tr, "sgemm": sg, "sgemm_1thread": sg1, "iterations": cfg},
+        "train_cmkm_samples_per_s": trk["samples_per_s"],
+        "details": {"inference_ms": inf, "train": tr, "train_cmkm": trk, "sgemm": sg, "sgemm_1thread": sg1, "iterations": cfg},
         "torch_version": torch.__version__,
         "threads": {"sgemm": sg["threads"], "inference": 1, "train": tr["threads"], "cpu_count": cores,
                     "interop": torch.get_num_interop_threads(), "parallel_backend": "OpenMP"
@@ -204,6 +220,8 @@ def main():
     print(f"train CMC step (batch {tr['batch']}, {tr['threads']} threads, Adam)  median "
           f"{tr['step_ms']['p50']:.1f} ms -> {tr['samples_per_s']:.1f} samples/s  "
           f"(loss {tr['first_loss']:.3f} -> {tr['last_loss']:.3f})")
+    print(f"train CMC-CMKM step (batch {trk['batch']}, {trk['threads']} threads, Adam, teachers' forward)  median "
+          f"{trk['step_ms']['p50']:.1f} ms -> {trk['samples_per_s']:.1f} samples/s")
     print(f"wall time {result['wall_s']} s")
     if args.json:
         with open(args.json, "w") as f:

@@ -2,10 +2,14 @@ import ArgumentParser
 import CMCTraining
 import Foundation
 
+extension EngineBenchmark.ProfileTarget: ExpressibleByArgument {}
+
 struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
-        abstract: "sgemm GFLOP/s, batch-1 encoder latency (1 thread), training throughput (batch 64, 2 threads).")
+        abstract:
+            "sgemm GFLOP/s, batch-1 encoder latency (1 thread), CMC and CMC-CMKM training throughput (batch 64, 2 cores)."
+    )
 
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Flag(help: "Fewer iterations (a smoke run).") var quick = false
@@ -15,14 +19,15 @@ struct EngineBench: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Profiling aid: only run one encoder's batch-1 forward (inertial or skeleton).", visibility: .hidden))
-    var profile: String?
+            "Profiling aid: only run one part (inertial, skeleton: batch-1 forward; train, train-cmkm: training steps).",
+            visibility: .hidden))
+    var profile: EngineBenchmark.ProfileTarget?
     @Option(help: ArgumentHelp("Iterations of --profile.", visibility: .hidden))
     var iterations = 2000
 
     func run() throws {
         if let p = profile {
-            EngineBenchmark.profile(skeleton: p == "skeleton", iterations: iterations)
+            EngineBenchmark.profile(p, iterations: iterations)
             return
         }
         let report = EngineBenchmark.run(quick: quick) { print($0) }

@@ -1,3 +1,4 @@
+import CMCCore
 import CMCTensor
 import Foundation
 import CMCTestSupport
@@ -83,5 +84,35 @@ final class OptimizerTests: XCTestCase {
             resumed.step()
         }
         XCTAssertEqual(a.value, b.value)
+    }
+
+    /// Adam updates its parameters in two halves on two threads; every parameter must get exactly the update
+    /// an Adam of its own gives it (the update is elementwise), frozen ones none, across resumed state.
+    func testAdamInHalvesEqualsOneAdamPerParameter() throws {
+        var rng = SeededRNG(seed: 8)
+        let shapes = [[300], [5, 7], [1000], [3], [64, 9]]
+        let together = shapes.map { Variable(.normal($0, rng: &rng), requiresGrad: true) }
+        let alone = together.map { Variable($0.value, requiresGrad: true) }
+        together[3].requiresGrad = false
+        alone[3].requiresGrad = false
+        let frozen = together[3].value
+        var adam = Adam(together, learningRate: 1e-2, weightDecay: 0.01)
+        let own = alone.map { Adam([$0], learningRate: 1e-2, weightDecay: 0.01) }
+        for step in 0..<4 {
+            for (a, b) in zip(together, alone) {
+                let g = Tensor.normal(a.shape, rng: &rng)
+                a.grad = g
+                b.grad = g
+            }
+            adam.step()
+            for o in own { o.step() }
+            if step == 1 {
+                let resumed = Adam(together, learningRate: 1e-2, weightDecay: 0.01)
+                try resumed.load(state: adam.state())
+                adam = resumed
+            }
+        }
+        for (i, (a, b)) in zip(together, alone).enumerated() { XCTAssertEqual(a.value, b.value, "parameter \(i)") }
+        XCTAssertEqual(together[3].value, frozen)
     }
 }

@@ -57,11 +57,16 @@ extension Variable {
     /// Inverted dropout: zeroes elements with probability p and scales the rest by 1/(1-p).
     public func dropout(p: Float, training: Bool, rng: inout SeededRNG) -> Variable {
         guard training, p > 0 else { return self }
-        let scale = 1 / (1 - p)
-        var mask = Tensor(shape: shape)
-        for i in 0..<mask.count where rng.uniform() >= Double(p) { mask.storage[i] = scale }
-        let m = mask
-        return Variable.make(value * m, [self]) { g in [g * m] }
+        let (y, mask) = Kernels.dropout(value, p: p, rng: &rng)
+        return Variable.make(y, [self]) { g in [g * mask] }
+    }
+
+    /// `relu()` followed by `dropout(p:training:rng:)`, fused: one pass forward and one backward, and a
+    /// single mask (the same draws, so the same masks as the two ops in sequence).
+    public func reluDropout(p: Float, training: Bool, rng: inout SeededRNG) -> Variable {
+        guard training, p > 0 else { return relu() }
+        let (y, mask) = Kernels.dropout(value, p: p, relu: true, rng: &rng)
+        return Variable.make(y, [self]) { g in [g * mask] }
     }
 }
 

@@ -1,7 +1,8 @@
-/// 2-D convolution as im2col + one GEMM over the whole batch (1-D convolution is the H = 1 case).
+/// 2-D convolution as im2col + GEMM (1-D convolution is the H = 1 case).
 ///
-/// The column matrix is laid out (C·kh·kw) × (B·Ho·Wo) so that a single large sgemm covers the batch:
-/// large GEMMs are where OpenBLAS is efficient, and they parallelise across BLAS threads.
+/// The column matrix of a group of samples is laid out (C·kh·kw) × (n·Ho·Wo), so one sgemm covers the
+/// group. Batches are processed in groups whose column matrix stays in cache (`chunkSamples`): unfolding
+/// the whole training batch at once wrote, and read back, up to 64 MB of columns per convolution.
 public struct ConvGeometry: Sendable, Equatable {
     public let batch: Int, inChannels: Int, height: Int, width: Int
     public let outChannels: Int, kernelH: Int, kernelW: Int
@@ -10,6 +11,19 @@ public struct ConvGeometry: Sendable, Equatable {
     public var outW: Int { (width + 2 * padW - kernelW) / strideW + 1 }
     var patch: Int { inChannels * kernelH * kernelW }
     var columns: Int { batch * outH * outW }
+
+    /// The same convolution over `n` samples.
+    func withBatch(_ n: Int) -> ConvGeometry {
+        ConvGeometry(
+            input: [n, inChannels, height, width], weight: [outChannels, inChannels, kernelH, kernelW],
+            stride: (strideH, strideW), padding: (padH, padW))
+    }
+
+    /// Samples per group: as many as keep a group's column matrix within `budget` floats (2 MB, about
+    /// what stays in L2/L3 between im2col writing it and the GEMM reading it), at least one.
+    func chunkSamples(budget: Int = 1 << 19) -> Int {
+        Swift.max(1, Swift.min(batch, budget / Swift.max(1, patch * outH * outW)))
+    }
 
     public init(input: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int)) {
         precondition(input.count == 4 && weight.count == 4, "conv2d wants (B,C,H,W) input and (O,C,kh,kw) weight")
@@ -110,7 +124,11 @@ extension Kernels {
                             if iy < 0 || iy >= g.height { continue }
                             let dst = plane + iy * g.width - g.padW + j
                             let src = srcB + y * ow
-                            for xx in valid { dst[xx * g.strideW] += src[xx] }
+                            if g.strideW == 1 {
+                                for xx in valid { dst[xx] += src[xx] }
+                            } else {
+                                for xx in valid { dst[xx * g.strideW] += src[xx] }
+                            }
                         }
                     }
                 }
@@ -138,6 +156,8 @@ extension Kernels {
         -> Tensor
     {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+        let outShape = [g.batch, g.outChannels, g.outH, g.outW]
+        if g.batch > 1 { return Tensor(shape: outShape, storage: conv2dBatched(x, w, bias: bias?.storage, g)) }
         let spatial = g.outH * g.outW
         let n = g.outChannels * g.columns
         var prod = [Float](unsafeUninitializedCapacity: n) { pp, count in
@@ -152,96 +172,114 @@ extension Kernels {
                 }
             }
         }
-        let bias = bias?.storage
-        let outShape = [g.batch, g.outChannels, g.outH, g.outW]
-        if g.batch == 1 {
-            // (O, 1·S) already is the (1, O, S) layout: add the bias in place, no reordering copy.
-            if let bias {
-                prod.withUnsafeMutableBufferPointer { pp in
-                    for o in 0..<g.outChannels {
-                        let bo = bias[o]
-                        let base = o * spatial
-                        for s in 0..<spatial { pp[base + s] += bo }
-                    }
-                }
-            }
-            return Tensor(shape: outShape, storage: prod)
-        }
-        // (O, B, S) → (B, O, S), adding the bias on the way.
-        let out = [Float](unsafeUninitializedCapacity: n) { po, count in
-            count = n
-            prod.withUnsafeBufferPointer { pp in
+        // (O, 1·S) already is the (1, O, S) layout: add the bias in place, no reordering copy.
+        if let bias = bias?.storage {
+            prod.withUnsafeMutableBufferPointer { pp in
                 for o in 0..<g.outChannels {
-                    let bo = bias?[o] ?? 0
-                    for b in 0..<g.batch {
-                        let src = (o * g.batch + b) * spatial
-                        let dst = (b * g.outChannels + o) * spatial
-                        for s in 0..<spatial { po[dst + s] = pp[src + s] + bo }
+                    let bo = bias[o]
+                    let base = o * spatial
+                    for s in 0..<spatial { pp[base + s] += bo }
+                }
+            }
+        }
+        return Tensor(shape: outShape, storage: prod)
+    }
+
+    /// The forward pass over a batch, group by group: unfold a group, one GEMM into a group-sized
+    /// (O, n, S) buffer, then copy it to the (n, O, S) output adding the bias.
+    static func conv2dBatched(_ x: Tensor, _ w: Tensor, bias: [Float]?, _ g: ConvGeometry) -> [Float] {
+        let spatial = g.outH * g.outW
+        let chunk = g.chunkSamples()
+        let inPlane = g.inChannels * g.height * g.width
+        var out = [Float].uninitialized(g.batch * g.outChannels * spatial)
+        var prod = [Float].uninitialized(g.outChannels * chunk * spatial)
+        var col = [Float].uninitialized(g.withBatch(chunk).patch * chunk * spatial)
+        x.storage.withUnsafeBufferPointer { px in
+            w.storage.withUnsafeBufferPointer { pw in
+                out.withUnsafeMutableBufferPointer { po in
+                    prod.withUnsafeMutableBufferPointer { pp in
+                        col.withUnsafeMutableBufferPointer { pc in
+                            for b0 in Swift.stride(from: 0, to: g.batch, by: chunk) {
+                                let n = Swift.min(chunk, g.batch - b0)
+                                let cg = g.withBatch(n)
+                                im2col(px.baseAddress! + b0 * inPlane, cg, pc.baseAddress!)
+                                BLAS.gemm(
+                                    m: g.outChannels, n: cg.columns, k: g.patch,
+                                    a: pw.baseAddress!, b: pc.baseAddress!, c: pp.baseAddress!)
+                                for o in 0..<g.outChannels {
+                                    let bo = bias?[o] ?? 0
+                                    for j in 0..<n {
+                                        let src = (o * n + j) * spatial
+                                        let dst = ((b0 + j) * g.outChannels + o) * spatial
+                                        for s in 0..<spatial { po[dst + s] = pp[src + s] + bo }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        return Tensor(shape: outShape, storage: out)
+        return out
     }
 
     /// Gradients of conv2d with respect to input, weight and bias, given the output gradient.
+    ///
+    /// Group by group (as the batched forward): the group's dy is transposed to (O, n·S), its columns
+    /// unfolded, dW accumulated by one GEMM, and — when the input needs a gradient — the columns' gradient
+    /// Wᵀ·dy computed into the same buffer and folded back into dx.
     public static func conv2dBackward(
         _ x: Tensor, _ w: Tensor, _ dy: Tensor, stride: (Int, Int), padding: (Int, Int),
         needInput: Bool = true
     ) -> (dx: Tensor?, dw: Tensor, db: Tensor) {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
         let spatial = g.outH * g.outW
-        // dy (B, O, S) → (O, B·S)
-        var dyT = [Float](repeating: 0, count: g.outChannels * g.columns)
+        let chunk = g.chunkSamples()
+        let inPlane = g.inChannels * g.height * g.width
         var db = [Float](repeating: 0, count: g.outChannels)
-        dy.storage.withUnsafeBufferPointer { pd in
-            dyT.withUnsafeMutableBufferPointer { pt in
-                for b in 0..<g.batch {
-                    for o in 0..<g.outChannels {
-                        let src = (b * g.outChannels + o) * spatial
-                        let dst = (o * g.batch + b) * spatial
-                        var acc: Float = 0
-                        for s in 0..<spatial {
-                            pt[dst + s] = pd[src + s]
-                            acc += pd[src + s]
-                        }
-                        db[o] += acc
-                    }
-                }
-            }
-        }
-        var col = [Float](repeating: 0, count: g.patch * g.columns)
+        var dw = [Float].uninitialized(w.count) // the first group's GEMM (beta 0) writes every element
+        var dxs = needInput ? [Float](repeating: 0, count: x.count) : []
+        var dyT = [Float].uninitialized(g.outChannels * chunk * spatial)
+        var col = [Float].uninitialized(g.patch * chunk * spatial)
         x.storage.withUnsafeBufferPointer { px in
-            col.withUnsafeMutableBufferPointer { pc in im2col(px.baseAddress!, g, pc.baseAddress!) }
-        }
-        var dw = [Float](repeating: 0, count: w.count)
-        dyT.withUnsafeBufferPointer { pt in
-            col.withUnsafeBufferPointer { pc in
-                dw.withUnsafeMutableBufferPointer { pw in
-                    BLAS.gemm(
-                        transB: true, m: g.outChannels, n: g.patch, k: g.columns,
-                        a: pt.baseAddress!, b: pc.baseAddress!, c: pw.baseAddress!)
-                }
-            }
-        }
-        var dx: Tensor? = nil
-        if needInput {
-            // dcol = Wᵀ · dyT, reusing the column buffer.
-            w.storage.withUnsafeBufferPointer { pw in
-                dyT.withUnsafeBufferPointer { pt in
-                    col.withUnsafeMutableBufferPointer { pc in
-                        BLAS.gemm(
-                            transA: true, m: g.patch, n: g.columns, k: g.outChannels,
-                            a: pw.baseAddress!, b: pt.baseAddress!, c: pc.baseAddress!)
+            dy.storage.withUnsafeBufferPointer { pd in
+                w.storage.withUnsafeBufferPointer { pw in
+                    dyT.withUnsafeMutableBufferPointer { pt in
+                        col.withUnsafeMutableBufferPointer { pc in
+                            dw.withUnsafeMutableBufferPointer { pdw in
+                                dxs.withUnsafeMutableBufferPointer { pdx in
+                                    for b0 in Swift.stride(from: 0, to: g.batch, by: chunk) {
+                                        let n = Swift.min(chunk, g.batch - b0)
+                                        let cg = g.withBatch(n)
+                                        // dy (n, O, S) → (O, n·S), summing the bias gradient on the way.
+                                        for j in 0..<n {
+                                            for o in 0..<g.outChannels {
+                                                let src = pd.baseAddress! + ((b0 + j) * g.outChannels + o) * spatial
+                                                (pt.baseAddress! + (o * n + j) * spatial).update(
+                                                    from: src, count: spatial)
+                                                db[o] += Float(VectorSums.sum(src, spatial))
+                                            }
+                                        }
+                                        im2col(px.baseAddress! + b0 * inPlane, cg, pc.baseAddress!)
+                                        BLAS.gemm(
+                                            transB: true, m: g.outChannels, n: g.patch, k: cg.columns,
+                                            a: pt.baseAddress!, b: pc.baseAddress!, beta: b0 == 0 ? 0 : 1,
+                                            c: pdw.baseAddress!)
+                                        guard needInput else { continue }
+                                        // dcol = Wᵀ · dyT, reusing the column buffer.
+                                        BLAS.gemm(
+                                            transA: true, m: g.patch, n: cg.columns, k: g.outChannels,
+                                            a: pw.baseAddress!, b: pt.baseAddress!, c: pc.baseAddress!)
+                                        col2im(pc.baseAddress!, cg, pdx.baseAddress! + b0 * inPlane)
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
-            var dxs = [Float](repeating: 0, count: x.count)
-            col.withUnsafeBufferPointer { pc in
-                dxs.withUnsafeMutableBufferPointer { pd in col2im(pc.baseAddress!, g, pd.baseAddress!) }
-            }
-            dx = Tensor(shape: x.shape, storage: dxs)
         }
+        let dx = needInput ? Tensor(shape: x.shape, storage: dxs) : nil
         return (dx, Tensor(shape: w.shape, storage: dw), Tensor(shape: [g.outChannels], storage: db))
     }
 }

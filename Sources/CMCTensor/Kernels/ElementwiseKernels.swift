@@ -9,7 +9,7 @@ extension Kernels {
     @inline(__always)
     static func broadcastBinary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
         if a.shape == b.shape {
-            var out = [Float](repeating: 0, count: a.count)
+            var out = [Float].uninitialized(a.count)
             a.storage.withUnsafeBufferPointer { pa in
                 b.storage.withUnsafeBufferPointer { pb in
                     out.withUnsafeMutableBufferPointer { po in
@@ -24,7 +24,7 @@ extension Kernels {
         }
         let r = shape.count
         let n = shape.reduce(1, *)
-        var out = [Float](repeating: 0, count: n)
+        var out = [Float].uninitialized(n) // the loop below writes every element
         if n == 0 { return Tensor(shape: shape, storage: out) }
         let sa = Broadcast.strides(of: a.shape, in: shape)
         let sb = Broadcast.strides(of: b.shape, in: shape)

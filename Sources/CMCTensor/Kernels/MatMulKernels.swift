@@ -9,8 +9,8 @@ extension Kernels {
         let n = transB ? b.shape[0] : b.shape[1]
         precondition(
             k == kb, "matmul inner dimensions differ: \(a.shape)\(transA ? "ᵀ" : "") · \(b.shape)\(transB ? "ᵀ" : "")")
-        var out = [Float](repeating: 0, count: m * n)
-        if k == 0 { return Tensor(shape: [m, n], storage: out) }
+        if k == 0 { return Tensor(shape: [m, n]) }
+        var out = [Float].uninitialized(m * n) // sgemm with beta 0 writes every element
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in
@@ -34,8 +34,8 @@ extension Kernels {
         let kb = transB ? b.shape[2] : b.shape[1]
         let n = transB ? b.shape[1] : b.shape[2]
         precondition(k == kb, "bmm inner dimensions differ: \(a.shape) · \(b.shape)")
-        var out = [Float](repeating: 0, count: batch * m * n)
-        if k == 0 { return Tensor(shape: [batch, m, n], storage: out) }
+        if k == 0 { return Tensor(shape: [batch, m, n]) }
+        var out = [Float].uninitialized(batch * m * n) // sgemm with beta 0 writes every element
         let sa = a.shape[1] * a.shape[2]
         let sb = b.shape[1] * b.shape[2]
         a.storage.withUnsafeBufferPointer { pa in

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Batch and layer normalisation kernels. Statistics are accumulated in Double: a batch of 64 with
-/// 2,000 positions sums 128k values, where Float accumulation would cost parity with PyTorch.
+/// 2,000 positions sums 128k values, where Float accumulation would cost parity with PyTorch. (Batch
+/// norm sums each contiguous run in Float lanes first, see `VectorSums`, and combines them in Double.)
 extension Kernels {
     /// Saved state from a normalisation forward pass.
     public struct NormCache: Sendable {
@@ -28,40 +29,39 @@ extension Kernels {
             mu = mean
             va = variance
         } else {
+            // Two passes (mean, then squared deviations): no cancellation when the mean is large.
             x.storage.withUnsafeBufferPointer { px in
+                let p = px.baseAddress!
                 for ch in 0..<c {
                     var sum = 0.0
+                    for bi in 0..<b { sum += VectorSums.sum(p + (bi * c + ch) * s, s) }
+                    let m = Float(sum / n)
                     var sq = 0.0
-                    for bi in 0..<b {
-                        let base = (bi * c + ch) * s
-                        for i in 0..<s {
-                            let v = Double(px[base + i])
-                            sum += v
-                            sq += v * v
-                        }
-                    }
-                    let m = sum / n
-                    mu[ch] = Float(m)
-                    va[ch] = Float(Swift.max(sq / n - m * m, 0))
+                    for bi in 0..<b { sq += VectorSums.squaredDeviations(p + (bi * c + ch) * s, s, mean: m) }
+                    mu[ch] = m
+                    va[ch] = Float(sq / n)
                 }
             }
         }
         var invStd = [Float](repeating: 0, count: c)
         for ch in 0..<c { invStd[ch] = 1 / (va[ch] + eps).squareRoot() }
-        var xhat = [Float](repeating: 0, count: x.count)
-        var y = [Float](repeating: 0, count: x.count)
+        let count = x.count
+        var xhat = [Float].uninitialized(count)
+        var y = [Float].uninitialized(count)
         x.storage.withUnsafeBufferPointer { px in
-            for bi in 0..<b {
-                for ch in 0..<c {
-                    let base = (bi * c + ch) * s
-                    let m = mu[ch]
-                    let inv = invStd[ch]
-                    let g = gamma.storage[ch]
-                    let be = beta.storage[ch]
-                    for i in 0..<s {
-                        let h = (px[base + i] - m) * inv
-                        xhat[base + i] = h
-                        y[base + i] = h * g + be
+            xhat.withUnsafeMutableBufferPointer { ph in
+                y.withUnsafeMutableBufferPointer { py in
+                    for bi in 0..<b {
+                        for ch in 0..<c {
+                            let base = (bi * c + ch) * s
+                            let (m, inv) = (mu[ch], invStd[ch])
+                            let (g, be) = (gamma.storage[ch], beta.storage[ch])
+                            for i in base..<(base + s) {
+                                let h = (px[i] - m) * inv
+                                ph[i] = h
+                                py[i] = h * g + be
+                            }
+                        }
                     }
                 }
             }
@@ -84,33 +84,29 @@ extension Kernels {
         let n = Float(b * s)
         var dg = [Float](repeating: 0, count: c)
         var dbe = [Float](repeating: 0, count: c)
-        var dx = [Float](repeating: 0, count: dy.count)
+        let count = dy.count
+        var dx = [Float].uninitialized(count)
         dy.storage.withUnsafeBufferPointer { pd in
             cache.xhat.storage.withUnsafeBufferPointer { ph in
-                for ch in 0..<c {
-                    var sdy = 0.0
-                    var sdyh = 0.0
-                    for bi in 0..<b {
-                        let base = (bi * c + ch) * s
-                        for i in 0..<s {
-                            sdy += Double(pd[base + i])
-                            sdyh += Double(pd[base + i] * ph[base + i])
-                        }
-                    }
-                    dg[ch] = Float(sdyh)
-                    dbe[ch] = Float(sdy)
-                    let k = gamma.storage[ch] * cache.invStd[ch]
-                    if usedBatchStats {
-                        let mdy = Float(sdy) / n
-                        let mdyh = Float(sdyh) / n
+                dx.withUnsafeMutableBufferPointer { px in
+                    let (d, h) = (pd.baseAddress!, ph.baseAddress!)
+                    for ch in 0..<c {
+                        var sdy = 0.0
+                        var sdyh = 0.0
                         for bi in 0..<b {
                             let base = (bi * c + ch) * s
-                            for i in 0..<s { dx[base + i] = k * (pd[base + i] - mdy - ph[base + i] * mdyh) }
+                            let (a, ab) = VectorSums.sumAndDot(d + base, h + base, s)
+                            sdy += a
+                            sdyh += ab
                         }
-                    } else {
+                        dg[ch] = Float(sdyh)
+                        dbe[ch] = Float(sdy)
+                        let k = gamma.storage[ch] * cache.invStd[ch]
+                        let mdy = usedBatchStats ? Float(sdy) / n : 0
+                        let mdyh = usedBatchStats ? Float(sdyh) / n : 0
                         for bi in 0..<b {
                             let base = (bi * c + ch) * s
-                            for i in 0..<s { dx[base + i] = k * pd[base + i] }
+                            for i in base..<(base + s) { px[i] = k * (pd[i] - mdy - ph[i] * mdyh) }
                         }
                     }
                 }

@@ -76,7 +76,7 @@ public final class TransformerEncoderLayer: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         let a = norm1(x + dropout1(selfAttn(x)))
-        return norm2(a + dropout2(linear2(dropout(linear1(a).relu()))))
+        return norm2(a + dropout2(linear2(dropout.afterReLU(linear1(a)))))
     }
 }
 

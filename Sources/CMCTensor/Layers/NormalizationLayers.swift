@@ -65,6 +65,9 @@ public final class Dropout: Module {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable { x.dropout(p: p, training: isTraining, rng: &rng) }
+
+    /// Dropout of `x.relu()`, fused (`Variable.reluDropout`).
+    public func afterReLU(_ x: Variable) -> Variable { x.reluDropout(p: p, training: isTraining, rng: &rng) }
 }
 
 import Synchronization

@@ -11,11 +11,27 @@ public protocol Optimizer: AnyObject {
 }
 
 /// Adam as in `torch.optim.Adam` (L2 weight decay added to the gradient when non-zero).
+///
+/// The update is elementwise, so the parameters are split into two halves of about equal size updated on
+/// the two cores (`Concurrently`): the step otherwise ran alone between two parallel backward passes.
 public final class Adam: Optimizer {
+    /// The first and second moments of one parameter; one object per parameter, so the two halves of a
+    /// step never write to the same array.
+    private final class Moments {
+        var m: [Float]
+        var v: [Float]
+        init(count: Int) {
+            m = [Float](repeating: 0, count: count)
+            v = m
+        }
+    }
+
     public let parameters: [Variable]
     public var learningRate: Float
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
-    private var m: [[Float]], v: [[Float]]
+    private let moments: [Moments]
+    /// Index where the second half of the parameters starts (by element count).
+    private let half: Int
     public private(set) var stepCount = 0
 
     public init(
@@ -28,8 +44,14 @@ public final class Adam: Optimizer {
         self.beta2 = beta2
         self.eps = eps
         self.weightDecay = weightDecay
-        m = parameters.map { [Float](repeating: 0, count: $0.value.count) }
-        v = m
+        moments = parameters.map { Moments(count: $0.value.count) }
+        let total = parameters.reduce(0) { $0 + $1.value.count }
+        var seen = 0
+        half =
+            parameters.firstIndex { p in
+                defer { seen += p.value.count }
+                return 2 * seen >= total
+            } ?? parameters.count
     }
 
     public func step() {
@@ -38,33 +60,39 @@ public final class Adam: Optimizer {
         let bc2 = 1 - pow(beta2, Float(stepCount))
         let stepSize = learningRate / bc1
         let bc2Root = bc2.squareRoot()
-        for (i, p) in parameters.enumerated() {
-            guard p.requiresGrad, let g = p.grad else { continue }
-            let (b1, b2, e, wd) = (beta1, beta2, eps, weightDecay)
-            g.storage.withUnsafeBufferPointer { pg in
-                m[i].withUnsafeMutableBufferPointer { pm in
-                    v[i].withUnsafeMutableBufferPointer { pv in
-                        p.value.storage.withUnsafeMutableBufferPointer { pp in
-                            for j in 0..<pp.count {
-                                let gj = wd == 0 ? pg[j] : pg[j] + wd * pp[j]
-                                pm[j] = b1 * pm[j] + (1 - b1) * gj
-                                pv[j] = b2 * pv[j] + (1 - b2) * gj * gj
-                                pp[j] -= stepSize * pm[j] / (pv[j].squareRoot() / bc2Root + e)
+        let (b1, b2, e, wd) = (beta1, beta2, eps, weightDecay)
+        func update(_ range: Range<Int>) {
+            for i in range {
+                let p = parameters[i]
+                guard p.requiresGrad, let g = p.grad else { continue }
+                let mo = moments[i]
+                g.storage.withUnsafeBufferPointer { pg in
+                    mo.m.withUnsafeMutableBufferPointer { pm in
+                        mo.v.withUnsafeMutableBufferPointer { pv in
+                            p.value.storage.withUnsafeMutableBufferPointer { pp in
+                                for j in 0..<pp.count {
+                                    let gj = wd == 0 ? pg[j] : pg[j] + wd * pp[j]
+                                    pm[j] = b1 * pm[j] + (1 - b1) * gj
+                                    pv[j] = b2 * pv[j] + (1 - b2) * gj * gj
+                                    pp[j] -= stepSize * pm[j] / (pv[j].squareRoot() / bc2Root + e)
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        let count = parameters.count
+        _ = Concurrently.run({ update(0..<half) }, { update(half..<count) })
     }
 
     public func zeroGrad() { for p in parameters { p.grad = nil } }
 
     public func state() -> [String: Tensor] {
         var s: [String: Tensor] = ["step": Tensor(scalar: Float(stepCount)), "lr": Tensor(scalar: learningRate)]
-        for i in parameters.indices {
-            s["m.\(i)"] = Tensor(shape: [m[i].count], storage: m[i])
-            s["v.\(i)"] = Tensor(shape: [v[i].count], storage: v[i])
+        for (i, mo) in moments.enumerated() {
+            s["m.\(i)"] = Tensor(shape: [mo.m.count], storage: mo.m)
+            s["v.\(i)"] = Tensor(shape: [mo.v.count], storage: mo.v)
         }
         return s
     }
@@ -73,17 +101,17 @@ public final class Adam: Optimizer {
         guard let step = s["step"], let lr = s["lr"] else {
             throw StateDictError(problems: ["optimizer state lacks step/lr"])
         }
-        var newM = m
-        var newV = v
-        for i in parameters.indices {
-            guard let mi = s["m.\(i)"], let vi = s["v.\(i)"], mi.count == m[i].count, vi.count == v[i].count else {
+        var loaded: [(m: [Float], v: [Float])] = []
+        for (i, mo) in moments.enumerated() {
+            guard let mi = s["m.\(i)"], let vi = s["v.\(i)"], mi.count == mo.m.count, vi.count == mo.v.count else {
                 throw StateDictError(problems: ["optimizer state for parameter \(i) is missing or has the wrong size"])
             }
-            newM[i] = mi.storage
-            newV[i] = vi.storage
+            loaded.append((mi.storage, vi.storage))
         }
-        m = newM
-        v = newV
+        for (mo, l) in zip(moments, loaded) {
+            mo.m = l.m
+            mo.v = l.v
+        }
         stepCount = Int(step.scalar)
         learningRate = lr.scalar
     }

@@ -16,15 +16,34 @@ public struct EngineBenchmark: Codable, Sendable {
     public var inference_ms: [String: Percentiles]
     public var train_samples_per_s: Double
     public var train_step_ms: Double
+    /// The CMC-CMKM step (teachers' forward, mining and the CMKM loss included), same shapes.
+    public var train_cmkm_samples_per_s: Double
+    public var train_cmkm_step_ms: Double
 
-    /// Profiling aid: runs only the batch-1 forward of one encoder, `iterations` times.
-    public static func profile(skeleton: Bool, iterations: Int) {
-        Runtime.configureAllocator()
-        BLAS.setThreads(1)
+    /// What `cmc-bench engine --profile` runs under a profiler.
+    public enum ProfileTarget: String, CaseIterable, Sendable {
+        /// The batch-1 forward of one encoder (1 thread).
+        case inertial, skeleton
+        /// Training steps at the benchmark's shapes (2 threads).
+        case train, trainCMKM = "train-cmkm"
+    }
+
+    /// Profiling aid: runs only one part of the benchmark, `iterations` times.
+    public static func profile(_ target: ProfileTarget, iterations: Int) {
+        Runtime.configureAllocatorForTraining()
+        switch target {
+        case .train, .trainCMKM:
+            BLAS.setThreads(2)
+            let bench = TrainingStepBench(target == .train ? .cmc : .cmkm, seed: 28)
+            for _ in 0..<iterations { bench.step() }
+            return
+        case .inertial, .skeleton:
+            BLAS.setThreads(1)
+        }
         var rng = SeededRNG(seed: 28)
         let encoder: (Variable) -> Variable
         let x: Variable
-        if skeleton {
+        if target == .skeleton {
             let e = SkeletonEncoder(rng: &rng)
             e.eval()
             encoder = { e($0) }
@@ -39,7 +58,7 @@ public struct EngineBenchmark: Codable, Sendable {
     }
 
     public static func run(quick: Bool, log: (String) -> Void) -> EngineBenchmark {
-        Runtime.configureAllocator()
+        Runtime.configureAllocatorForTraining()
         let gemm2 = sgemm(threads: 2, repeats: quick ? 3 : 10)
         let gemm1 = sgemm(threads: 1, repeats: quick ? 3 : 10)
         log(String(format: "sgemm 1024³: %.1f GFLOP/s (2 threads), %.1f (1 thread)", gemm2, gemm1))
@@ -52,11 +71,16 @@ public struct EngineBenchmark: Codable, Sendable {
                 String(
                     format: "inference %@ batch 1: p50 %.3f ms, p99 %.3f ms", k, inference[k]!.p50, inference[k]!.p99))
         }
-        let step = measureTraining(inertial, skeleton, steps: quick ? 3 : 15, rng: &rng)
-        log(String(format: "training batch 64: %.1f ms/step, %.1f samples/s", step * 1000, 64 / step))
+        let steps = quick ? 3 : 15
+        let batch = Double(TrainingStepBench.batch)
+        let step = measureTraining(TrainingStepBench(.cmc, inertial: inertial, skeleton: skeleton, rng: &rng), steps)
+        log(String(format: "training CMC batch 64: %.1f ms/step, %.1f samples/s", step * 1000, batch / step))
+        let cmkm = measureTraining(TrainingStepBench(.cmkm, seed: 29), steps)
+        log(String(format: "training CMC-CMKM batch 64: %.1f ms/step, %.1f samples/s", cmkm * 1000, batch / cmkm))
         return EngineBenchmark(
             sgemm_gflops: gemm2, sgemm_gflops_1thread: gemm1, inference_ms: inference,
-            train_samples_per_s: 64 / step, train_step_ms: step * 1000)
+            train_samples_per_s: batch / step, train_step_ms: step * 1000,
+            train_cmkm_samples_per_s: batch / cmkm, train_cmkm_step_ms: cmkm * 1000)
     }
 
     static func sgemm(threads: Int, repeats: Int) -> Double {
@@ -95,28 +119,12 @@ public struct EngineBenchmark: Codable, Sendable {
         }
     }
 
-    static func measureTraining(
-        _ inertial: InertialEncoder, _ skeleton: SkeletonEncoder, steps: Int,
-        rng: inout SeededRNG
-    ) -> Double {
+    /// Median seconds per step over `steps` steps, after two warm-up steps, with 2 BLAS threads.
+    static func measureTraining(_ bench: TrainingStepBench, _ steps: Int) -> Double {
         BLAS.setThreads(2)
-        inertial.train()
-        skeleton.train()
-        let hi = ProjectionHead(inFeatures: inertial.outputSize, rng: &rng)
-        let hs = ProjectionHead(inFeatures: skeleton.outputSize, rng: &rng)
-        let params = inertial.parameters + skeleton.parameters + hi.parameters + hs.parameters
-        let adam = Adam(params, learningRate: 1e-3)
-        let xi = Variable(.normal([64, 6, 50], rng: &rng))
-        let xs = Variable(.normal([64, 3, 50, 20], rng: &rng))
-        func step() {
-            adam.zeroGrad()
-            let loss = ContrastiveLoss.cmc(hi(inertial(xi)), hs(skeleton(xs)), temperature: 0.1)
-            loss.backward()
-            adam.step()
-        }
-        step()
-        step()
-        return median((0..<steps).map { _ in MonotonicClock.measure(step) })
+        bench.step()
+        bench.step()
+        return median((0..<steps).map { _ in MonotonicClock.measure { bench.step() } })
     }
 
     public var summary: String {
@@ -130,8 +138,11 @@ public struct EngineBenchmark: Codable, Sendable {
             s += String(format: " p50 %7.3f ms   p99 %7.3f ms\n", p.p50, p.p99)
         }
         s += String(
-            format: "train batch 64       %7.1f samples/s (%.1f ms/step, 2 threads)", train_samples_per_s, train_step_ms
-        )
+            format: "train CMC batch 64   %7.1f samples/s (%.1f ms/step, 2 threads)\n", train_samples_per_s,
+            train_step_ms)
+        s += String(
+            format: "train CMKM batch 64  %7.1f samples/s (%.1f ms/step, 2 threads)", train_cmkm_samples_per_s,
+            train_cmkm_step_ms)
         return s
     }
 

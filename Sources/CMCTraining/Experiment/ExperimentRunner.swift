@@ -29,7 +29,7 @@ public final class ExperimentRunner {
         self.out = out
         self.log = log
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        Runtime.configureAllocator()
+        Runtime.configureAllocatorForTraining()
         BLAS.setThreads(2)
         var sfOptions = SmartFallMM.Options()
         guard let shared = SmartFallMM.SharedInertialPolicy(rawValue: config.sharedInertial) else {

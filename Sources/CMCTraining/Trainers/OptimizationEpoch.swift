@@ -28,13 +28,19 @@ enum OptimizationEpoch {
     ) throws -> Double {
         var total = 0.0
         var n = 0
-        for indices in batches {
-            optimizer.zeroGrad()
+        // The graph is released before the optimiser step: its backward closures hold the parameters'
+        // values, and updating a parameter still shared with them would copy it first.
+        func backpropagate(_ indices: [Int]) throws -> Float {
             let value = loss(indices, &rng)
             guard value.value.scalar.isFinite else { throw TrainingError.diverged(stage, epoch) }
             value.backward()
+            return value.value.scalar
+        }
+        for indices in batches {
+            optimizer.zeroGrad()
+            let value = try backpropagate(indices)
             optimizer.step()
-            total += Double(value.value.scalar)
+            total += Double(value)
             n += 1
             progress.advance(status: String(format: "epoch %@ loss %.4f", status, total / Double(n)))
         }

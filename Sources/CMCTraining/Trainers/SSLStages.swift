@@ -56,8 +56,10 @@ public enum SSLStages {
     ) throws -> [EpochRecord] {
         let stage = cmkm == nil ? "cmc" : "cmc-cmkm"
         let loop = ContrastiveLoop(stage: stage, schedule: schedule, seed: seed, checkpoint: checkpoint)
+        // The modalities share no modules until the loss: each runs on its own core (forward and backward).
         func embed(_ b: TrainingSet.Batch) -> (Variable, Variable) {
-            (inertialHead(inertial(Variable(b.inertial))), skeletonHead(skeleton(Variable(b.skeleton))))
+            concurrentBranches(
+                { inertialHead(inertial(Variable(b.inertial))) }, { skeletonHead(skeleton(Variable(b.skeleton))) })
         }
         func trainStep(_ idx: [Int], _ rng: inout SeededRNG) -> Variable {
             let b = set.batch(idx, augmentation: augmentation, rng: &rng)
@@ -66,7 +68,9 @@ public enum SSLStages {
                 return ContrastiveLoss.cmc(zi, zs, temperature: schedule.temperature)
             }
             let (fi, fs) = GradMode.withoutGrad {
-                (teachers.inertial(Variable(b.inertial)).value, teachers.skeleton(Variable(b.skeleton)).value)
+                Concurrently.run(
+                    { teachers.inertial(Variable(b.inertial)).value }, { teachers.skeleton(Variable(b.skeleton)).value }
+                )
             }
             return loss(zi, zs, mining: loss.mine(teacherInertial: fi, teacherSkeleton: fs))
         }
