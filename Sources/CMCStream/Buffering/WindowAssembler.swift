@@ -16,6 +16,7 @@ import CMCCore
 /// but the subject's timeline follows its lead stream's *sensor* clock from the moment it was anchored
 /// (plus that offset): a sender replaying faster than real time gets a window every hop of its own
 /// data, not every hop of wall time, and the other stream keeps its measured offset to the lead.
+/// When the lead's clock steps, the timeline goes on from where it was (`continuedAnchor`).
 public struct WindowAssembler: Sendable {
     public enum IngestOutcome: Equatable, Sendable {
         /// At least one sample was buffered. `lost`: frames missing before this one (sequence gap);
@@ -131,9 +132,12 @@ public struct WindowAssembler: Sendable {
         case .future: return .dropped(.future)
         case .accepted(let offset): stream.offset = offset
         case .resynchronised(let offset):
+            if subject.lead == frame.modality {
+                stream.anchor = Self.continuedAnchor(
+                    stream, newestSensorTime: frame.timing.timestamp(ofSample: n - 1), arrival: arrival)
+            }
             stream.offset = offset
             stream.ring.removeAll() // its timestamps belong to the sensor's previous clock
-            stream.anchor = nil // and so does the anchor of the subject's timeline
             resynced = true
         }
         if subject.lead == nil { subject.lead = frame.modality }
@@ -341,6 +345,17 @@ public struct WindowAssembler: Sendable {
             s.mapping = s.offset &- leadStream.offset &+ anchor
             subject[m] = s
         }
+    }
+
+    /// The lead stream's anchor after its sensor clock stepped: the subject's timeline goes on from where
+    /// it was, advanced by the arrival time since the lead's last buffered frame, instead of restarting at
+    /// the new offset. Restarting threw away the anchor's lead over the offset, which grows by
+    /// `(speed − 1) × elapsed` for a sender faster than real time: the timeline jumped back by that much,
+    /// and no window was due until it caught up with the last window end again (25–44 s at 4×). Nil
+    /// (anchor at the new offset) when the lead has nothing buffered to continue from.
+    static func continuedAnchor(_ lead: ModalityStream, newestSensorTime: Int64, arrival: Int64) -> Int64? {
+        guard let previous = lead.newestDaemonTime else { return nil }
+        return previous &+ max(0, arrival &- lead.lastArrival) &- newestSensorTime
     }
 
     /// Samples buffered per modality for a subject (memory accounting, tests).
