@@ -11,6 +11,10 @@ public struct EventComposer: Sendable {
     /// The time base events name (`clock`): "shared" or "monotonic".
     public let clock: String
     private var subjects: [UInt32: SubjectLabels] = [:]
+    /// Above every `seq` a forgotten subject was given: a subject forgotten (evicted) and heard from
+    /// again goes on from here, so its label sequence never goes back for a consumer while the daemon
+    /// runs (protocol §5.1). One number, not a per-subject memory: subject ids come from the wire.
+    private var nextSequence: UInt64 = 0
 
     public init(smoothing: SmoothingPolicy, clock: String) {
         self.smoothing = smoothing
@@ -107,8 +111,11 @@ public struct EventComposer: Sendable {
         return event
     }
 
-    /// Forgets an evicted subject.
-    public mutating func forget(subject: UInt32) { subjects[subject] = nil }
+    /// Forgets an evicted subject (its smoothing history); its sequence numbers are not given out again.
+    public mutating func forget(subject: UInt32) {
+        guard let state = subjects.removeValue(forKey: subject) else { return }
+        nextSequence = max(nextSequence, state.sequence)
+    }
 
     /// A new model with other classes: smoothing histories restart, sequence numbers go on.
     public mutating func restartSmoothing() {
@@ -118,7 +125,7 @@ public struct EventComposer: Sendable {
     }
 
     private func labelState(_ subject: UInt32) -> SubjectLabels {
-        subjects[subject] ?? SubjectLabels(smoother: LabelSmoother(policy: smoothing))
+        subjects[subject] ?? SubjectLabels(smoother: LabelSmoother(policy: smoothing), sequence: nextSequence)
     }
 }
 
