@@ -45,8 +45,9 @@ final class SubjectContinuityTests: XCTestCase {
         XCTAssertEqual(a.evictIdle(now: now), [])
     }
 
-    /// Labels of a subject the daemon forgot (evicted) and heard from again go on above the numbers it
-    /// had: a consumer tracking `seq` never sees it go back within a daemon run.
+    /// Labels of a subject the daemon forgot (evicted) and heard from again go on where they stopped;
+    /// beyond the subjects it remembers, above every number given before: a consumer tracking `seq`
+    /// never sees it go back within a daemon run.
     func testAForgottenSubjectsLabelSequenceNeverGoesBack() throws {
         var composer = EventComposer(smoothing: SmoothingPolicy(), clock: "monotonic")
         let classes = TestClassifier.classes
@@ -61,13 +62,21 @@ final class SubjectContinuityTests: XCTestCase {
         XCTAssertEqual(try (0..<3).map { _ in try label(7) }, [0, 1, 2])
         XCTAssertEqual(try label(8), 0, "a subject new to the daemon starts at 0")
         composer.forget(subject: 7)
-        let again = try label(7)
-        XCTAssertGreaterThanOrEqual(again, 3, "seq went back from 2 to \(again) after an eviction")
-        XCTAssertEqual(try label(7), again + 1)
+        XCTAssertEqual(try label(7), 3, "seq goes on where it stopped after an eviction")
         XCTAssertEqual(try label(8), 1, "other subjects are untouched")
-        composer.forget(subject: 8)
         composer.forget(subject: 7)
-        XCTAssertGreaterThan(try label(8), again + 1)
+        // A flood of invented ids, each labelled and forgotten, pushes subject 7 out of the memory.
+        let flood = UInt32(1000)..<UInt32(1000 + EventComposer.rememberedSubjects + 10)
+        var last: UInt64 = 0
+        for id in flood {
+            for _ in 0..<6 { last = try label(id) }
+            composer.forget(subject: id)
+        }
+        let after = try label(7)
+        XCTAssertGreaterThanOrEqual(after, 4, "seq went back from 3 after subject 7 was no longer remembered")
+        XCTAssertEqual(try label(flood.upperBound - 1), last + 1, "the latest forgotten are remembered exactly")
+        XCTAssertGreaterThanOrEqual(after, 6, "above every seq (0…5) of the forgotten ids no longer remembered")
+        XCTAssertEqual(try label(9), after, "a subject new to the daemon starts above the forgotten ones")
     }
 
     /// The same for action ids: a subject evicted as idle and streaming again numbers its actions on

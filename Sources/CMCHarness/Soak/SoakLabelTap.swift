@@ -7,9 +7,11 @@ import Foundation
 public struct SoakLabels: Codable, Sendable {
     public var received = 0
     public var undecodable = 0
-    /// Events whose per-subject `seq` skipped numbers (lost between cmcd and this consumer).
+    /// Events whose per-subject `seq` skipped numbers: lost between cmcd and this consumer, or (reported,
+    /// not a failure) an invented id that cmcd forgot among more subjects than it remembers the `seq` of
+    /// (protocol §5.1: such a subject goes on above every number given before).
     public var sequenceGaps = 0
-    /// The same, for the well-behaved subjects (1…N) only.
+    /// The same, for the well-behaved subjects (1…N) only: labels lost, a failure.
     public var wellBehavedSequenceGaps = 0
     /// Well-behaved subjects that got at least one label.
     public var wellBehavedSubjects = 0

@@ -11,10 +11,17 @@ public struct EventComposer: Sendable {
     /// The time base events name (`clock`): "shared" or "monotonic".
     public let clock: String
     private var subjects: [UInt32: SubjectLabels] = [:]
-    /// Above every `seq` a forgotten subject was given: a subject forgotten (evicted) and heard from
-    /// again goes on from here, so its label sequence never goes back for a consumer while the daemon
-    /// runs (protocol §5.1). One number, not a per-subject memory: subject ids come from the wire.
+    /// The next `seq` of the subjects forgotten (evicted) lately: one heard from again goes on where it
+    /// stopped, so a consumer sees neither a restart nor a gap. Bounded (subject ids come from the wire):
+    /// the oldest beyond `rememberedSubjects` only raise `nextSequence`.
+    private var forgotten: [UInt32: UInt64] = [:]
+    /// `forgotten`'s ids, oldest first (an id forgotten twice may appear twice; the map decides).
+    private var forgottenOrder: [UInt32] = []
+    /// Above every `seq` of a forgotten subject no longer remembered: where any subject not remembered
+    /// starts, so a label sequence never goes back while the daemon runs (protocol §5.1).
     private var nextSequence: UInt64 = 0
+    /// Subjects whose next `seq` is remembered after they were forgotten (12 bytes each, plus the order).
+    public static let rememberedSubjects = 4096
 
     public init(smoothing: SmoothingPolicy, clock: String) {
         self.smoothing = smoothing
@@ -111,10 +118,22 @@ public struct EventComposer: Sendable {
         return event
     }
 
-    /// Forgets an evicted subject (its smoothing history); its sequence numbers are not given out again.
+    /// Forgets an evicted subject's smoothing history; its `seq` goes on where it stopped if it comes back.
     public mutating func forget(subject: UInt32) {
         guard let state = subjects.removeValue(forKey: subject) else { return }
-        nextSequence = max(nextSequence, state.sequence)
+        forgotten[subject] = state.sequence
+        forgottenOrder.append(subject)
+        while forgotten.count > Self.rememberedSubjects, !forgottenOrder.isEmpty {
+            if let sequence = forgotten.removeValue(forKey: forgottenOrder.removeFirst()) {
+                nextSequence = max(nextSequence, sequence)
+            }
+        }
+        // Ids heard from again leave stale entries behind: drop them once they outnumber the live ones.
+        if forgottenOrder.count > 2 * Self.rememberedSubjects {
+            var seen = Set<UInt32>()
+            forgottenOrder = forgottenOrder.reversed().filter { forgotten[$0] != nil && seen.insert($0).inserted }
+                .reversed()
+        }
     }
 
     /// A new model with other classes: smoothing histories restart, sequence numbers go on.
@@ -124,8 +143,10 @@ public struct EventComposer: Sendable {
         }
     }
 
-    private func labelState(_ subject: UInt32) -> SubjectLabels {
-        subjects[subject] ?? SubjectLabels(smoother: LabelSmoother(policy: smoothing), sequence: nextSequence)
+    private mutating func labelState(_ subject: UInt32) -> SubjectLabels {
+        if let state = subjects[subject] { return state }
+        let sequence = forgotten.removeValue(forKey: subject) ?? nextSequence
+        return SubjectLabels(smoother: LabelSmoother(policy: smoothing), sequence: sequence)
     }
 }
 
