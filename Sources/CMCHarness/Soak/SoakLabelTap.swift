@@ -19,8 +19,8 @@ public struct SoakLabels: Codable, Sendable {
     /// its first), and which subject: a subject locked out of cmcd's table (by squatters) shows here.
     public var longestSilenceSeconds = 0.0
     public var longestSilenceSubject: UInt32 = 0
-    /// The same over the subjects whose clocks stepped (see docs/security.md, soak test: after a step of
-    /// the lead stream's clock, a faster-than-real-time sender's subject waits for its old window grid).
+    /// The same over the subjects whose clocks stepped (reported apart: the step is adopted only after it
+    /// persisted 2 s, and a window of data on the new clock must arrive before the next label).
     public var longestSilenceAfterClockJumpSeconds = 0.0
     /// Subjects outside 1…N, other than the flooder's, that got a label (invented ids that got a window).
     public var otherSubjects = 0
