@@ -47,9 +47,9 @@ struct CMCReplay: ParsableCommand {
     @Option(help: ".cmcrec recording to replay instead of a dataset (repeatable).") var recording: [String] = []
     @Option(
         help:
-            "Send skeletons in this layout (the daemon retargets it): \(SkeletonLayout.allCases.map(\.rawValue).joined(separator: ", "))."
+            "Send skeletons in this layout (the daemon retargets it): \(SkeletonLayout.allCases.map(\.rawValue).joined(separator: ", ")); default: as recorded."
     )
-    var skeletonLayout = SkeletonLayout.kinectV1
+    var skeletonLayout: SkeletonLayout?
     @Option(
         help:
             "Demo clips file to replay instead of a dataset (no dataset needed; e.g. demo/utd-mhad-subject7.safetensors)."

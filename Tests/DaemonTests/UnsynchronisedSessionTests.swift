@@ -1,3 +1,4 @@
+import CMCCore
 import CMCData
 import CMCStream
 import XCTest
@@ -75,5 +76,35 @@ final class UnsynchronisedSessionTests: XCTestCase {
         let k = try XCTUnwrap(skeleton.times.firstIndex(of: 1_000_000_000))
         XCTAssertEqual(skeleton.times[k + 1] - skeleton.times[k], 100_000_000)
         XCTAssertEqual(script.clips[0].duration, 6, accuracy: 1e-9)
+    }
+
+    /// `cmc-replay --skeleton-layout` converts from the layout the skeletons were recorded in (SmartFallMM:
+    /// Azure Kinect, 32 joints), not from an assumed Kinect v1 of 20 joints; the recorded layout, or none,
+    /// sends them as they are.
+    func testSkeletonLayoutConvertsFromTheRecordedLayout() throws {
+        let clip = trial("a", label: 9, imu: 100, frames: 30)
+        let recorded = (0..<32).flatMap { j in (0..<3).map { c in Float(c * 100_000 + j) } } // frame 0, joint-major
+        func firstClipFrame(_ layout: SkeletonLayout?) throws -> (joints: Int, sample: [Float]) {
+            var o = options
+            o.skeletonLayout = layout
+            let script = SessionBuilder.script(subject: 39, clips: [clip], info: SmartFallMM.info(), options: o)
+            let skeleton = try XCTUnwrap(script.skeleton)
+            let start = Int64((script.clips[0].start * 1e9).rounded())
+            let k = try XCTUnwrap(skeleton.times.firstIndex(of: start), "no skeleton frame at the clip's start")
+            let stride = skeleton.joints * skeleton.channels
+            return (skeleton.joints, Array(skeleton.values[k * stride..<(k + 1) * stride]))
+        }
+        for layout in [nil, SkeletonLayout.azureKinect] {
+            let sent = try firstClipFrame(layout)
+            XCTAssertEqual(sent.joints, 32, "\(String(describing: layout))")
+            XCTAssertEqual(sent.sample, recorded, "sent as recorded: \(String(describing: layout))")
+        }
+        let v1 = SkeletonLayout.azureKinect.retargetToKinectV1(recorded)
+        let asV1 = try firstClipFrame(.kinectV1)
+        XCTAssertEqual(asV1.joints, 20)
+        XCTAssertEqual(asV1.sample, v1)
+        let asMediaPipe = try firstClipFrame(.mediaPipe)
+        XCTAssertEqual(asMediaPipe.joints, 33)
+        XCTAssertEqual(asMediaPipe.sample, SkeletonLayout.mediaPipe.fromKinectV1Samples(v1))
     }
 }

@@ -36,9 +36,11 @@ public struct SessionOptions: Sendable, Equatable {
     public var lanes = 1
     /// At most this many clips per stream.
     public var limit: Int?
-    /// Send Kinect v1 skeletons as this layout instead (its joint count and axes, missing joints from their
-    /// nearest Kinect v1 joint): what the daemon's retargeting costs is measured this way.
-    public var skeletonLayout = SkeletonLayout.kinectV1
+    /// Send skeletons in this layout instead of the recorded one (its joint count and axes, missing joints
+    /// from their neighbours, via Kinect v1): what the daemon's retargeting costs is measured this way.
+    /// Nil, or the recorded layout (UTD-MHAD: Kinect v1, 20 joints; SmartFallMM: Azure Kinect, 32), sends
+    /// them as recorded; so does a recording whose joint count is no layout cmc knows.
+    public var skeletonLayout: SkeletonLayout?
 
     public init() {}
 }
@@ -115,7 +117,9 @@ public enum SessionBuilder {
             withSkeleton
             ? ScriptedSamples(
                 channels: info.skeletonDimensions ?? 3,
-                joints: layout == .kinectV1 ? info.jointCount ?? 0 : layout.jointNames.count,
+                joints: Self.layoutChange(
+                    joints: info.jointCount ?? 0, coordinates: info.skeletonDimensions ?? 3, to: layout)?
+                    .target.jointNames.count ?? info.jointCount ?? 0,
                 units: Array(repeating: units.skeleton, count: info.skeletonDimensions ?? 3)) : nil
         var placed: [ScriptedClip] = []
         var nextIMU: Int64 = 0
@@ -220,8 +224,8 @@ public enum SessionBuilder {
 
     /// A clip whose skeleton went to `layout` and back through the daemon's retargeting: what the model
     /// sees of it when the sender streams that layout.
-    public static func roundTrip(_ sample: Sample, through layout: SkeletonLayout) -> Sample {
-        guard layout != .kinectV1, let raw = sample.skeleton, raw.shape.count == 3, raw.shape[0] == 3,
+    public static func roundTrip(_ sample: Sample, through layout: SkeletonLayout?) -> Sample {
+        guard let layout, layout != .kinectV1, let raw = sample.skeleton, raw.shape.count == 3, raw.shape[0] == 3,
             raw.shape[2] == 20
         else { return sample }
         let (c, f, j) = (raw.shape[0], raw.shape[1], raw.shape[2])
@@ -238,7 +242,7 @@ public enum SessionBuilder {
     /// Per wire value (IMU channel; skeleton joint × coordinate): the median over clips of the standard
     /// deviation in the clip's quietest stretch (10 IMU samples, 4 skeleton frames: 0.2 s), where the
     /// subject stands still. Not the clips' first samples: many subjects start moving at once.
-    static func restNoise(_ clips: [Sample], layout: SkeletonLayout = .kinectV1) -> (imu: [Float], skeleton: [Float]) {
+    static func restNoise(_ clips: [Sample], layout: SkeletonLayout? = nil) -> (imu: [Float], skeleton: [Float]) {
         func spread(_ rows: ArraySlice<[Float]>) -> [Float] {
             guard let width = rows.first?.count, rows.count > 1 else { return [] }
             return (0..<width).map { i in
@@ -277,10 +281,26 @@ public enum SessionBuilder {
         return (0..<c).map { raw.values[$0 * t + k] }
     }
 
-    /// Skeleton frame k of a Kinect v1 `(C, F, J)` array as `layout` sends it (`SessionOptions.skeletonLayout`).
-    static func skeletonSample(_ raw: DataArray, _ k: Int, as layout: SkeletonLayout) -> [Float] {
-        let v1 = skeletonSample(raw, k)
-        return layout == .kinectV1 ? v1 : layout.fromKinectV1Samples(v1)
+    /// Skeleton frame k of a `(C, F, J)` array as `layout` sends it (`SessionOptions.skeletonLayout`).
+    static func skeletonSample(_ raw: DataArray, _ k: Int, as layout: SkeletonLayout?) -> [Float] {
+        let recorded = skeletonSample(raw, k)
+        guard let change = layoutChange(joints: raw.shape[2], coordinates: raw.shape[0], to: layout) else {
+            return recorded
+        }
+        let v1 = change.source == .kinectV1 ? recorded : change.source.retargetToKinectV1(recorded)
+        return change.target == .kinectV1 ? v1 : change.target.fromKinectV1Samples(v1)
+    }
+
+    /// The layouts a skeleton of `joints` × `coordinates` is converted between to be sent as `layout`: the
+    /// source is the layout with that joint count. Nil when it is sent as recorded (no layout asked, the
+    /// same layout, or not x, y, z of a layout cmc knows).
+    static func layoutChange(joints: Int, coordinates: Int, to layout: SkeletonLayout?)
+        -> (source: SkeletonLayout, target: SkeletonLayout)?
+    {
+        guard let layout, coordinates == 3, let source = SkeletonLayout(jointCount: joints), source != layout else {
+            return nil
+        }
+        return (source, layout)
     }
 
     /// Skeleton frame k of a `(C, F, J)` array, in wire order (joint-major: x, y, z of joint 0, …).

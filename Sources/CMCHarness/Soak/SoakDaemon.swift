@@ -55,9 +55,14 @@ final class SoakDaemon: @unchecked Sendable {
 
     /// Waits until `text` has appeared more than `seen` times; returns the newest such line.
     func waitFor(_ text: String, moreThan seen: Int = 0, timeout: Double) -> String? {
+        waitFor(moreThan: seen, timeout: timeout) { $0.contains(text) }
+    }
+
+    /// Waits until more than `seen` lines match; returns the newest such line.
+    func waitFor(moreThan seen: Int = 0, timeout: Double, matching: (String) -> Bool) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let matches = lines.current.filter { $0.contains(text) }
+            let matches = lines.current.filter(matching)
             if matches.count > seen { return matches.last }
             if !process.isRunning { return nil }
             Thread.sleep(forTimeInterval: 0.05)
@@ -65,10 +70,11 @@ final class SoakDaemon: @unchecked Sendable {
         return nil
     }
 
-    /// The endpoints from cmcd's `started … imu=… labels=… metrics=… skeleton=…` line (text log format:
-    /// swift-log metadata in key order after the message).
+    /// The endpoints from cmcd's `started … imu=… labels=… metrics=… skeleton=…` line (its fields come in
+    /// key order, so the line is found by its message and its `imu=` field, not by a fixed prefix).
     func endpoints(timeout: Double) throws -> Endpoints {
-        guard let line = waitFor(" info started ", timeout: timeout) else {
+        guard let line = waitFor(timeout: timeout, matching: { $0.contains(" started ") && $0.contains(" imu=") })
+        else {
             throw SoakError("cmcd did not start: " + lines.current.suffix(5).joined(separator: " | "))
         }
         func field(_ key: String) -> String? {

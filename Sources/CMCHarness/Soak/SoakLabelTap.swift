@@ -7,9 +7,11 @@ import Foundation
 public struct SoakLabels: Codable, Sendable {
     public var received = 0
     public var undecodable = 0
-    /// Events whose per-subject `seq` skipped numbers (lost between cmcd and this consumer).
+    /// Events whose per-subject `seq` skipped numbers: lost between cmcd and this consumer, or (reported,
+    /// not a failure) an invented id that cmcd forgot among more subjects than it remembers the `seq` of
+    /// (protocol §5.1: such a subject goes on above every number given before).
     public var sequenceGaps = 0
-    /// The same, for the well-behaved subjects (1…N) only.
+    /// The same, for the well-behaved subjects (1…N) only: labels lost, a failure.
     public var wellBehavedSequenceGaps = 0
     /// Well-behaved subjects that got at least one label.
     public var wellBehavedSubjects = 0
@@ -17,8 +19,8 @@ public struct SoakLabels: Codable, Sendable {
     /// its first), and which subject: a subject locked out of cmcd's table (by squatters) shows here.
     public var longestSilenceSeconds = 0.0
     public var longestSilenceSubject: UInt32 = 0
-    /// The same over the subjects whose clocks stepped (see docs/security.md, soak test: after a step of
-    /// the lead stream's clock, a faster-than-real-time sender's subject waits for its old window grid).
+    /// The same over the subjects whose clocks stepped (reported apart: the step is adopted only after it
+    /// persisted 2 s, and a window of data on the new clock must arrive before the next label).
     public var longestSilenceAfterClockJumpSeconds = 0.0
     /// Subjects outside 1…N, other than the flooder's, that got a label (invented ids that got a window).
     public var otherSubjects = 0

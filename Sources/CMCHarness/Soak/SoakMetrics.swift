@@ -44,7 +44,6 @@ enum SoakMetrics {
             p.append("cmcd did not exit cleanly on SIGTERM (status \(d.exitStatus.map { "\($0)" } ?? "none"))")
         }
         if labels.received == 0 { p.append("no label received") }
-        if labels.sequenceGaps > 0 { p.append("\(labels.sequenceGaps) gaps in label sequence numbers (labels lost)") }
         if let errors = d.windowsSkipped["classifier_error"], errors > 0 {
             p.append("\(Int(errors)) windows failed in the classifier")
         }

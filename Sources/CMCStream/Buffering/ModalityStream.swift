@@ -12,7 +12,8 @@ struct ModalityStream: Sendable {
     /// What the windows use: `sensor + mapping` is the daemon timeline. Equal to `offset` for a subject's
     /// lead stream only at its anchor; see `WindowAssembler.remap`.
     var mapping: Int64 = 0
-    /// The lead stream's `offset` when the subject's timeline was anchored to it (lead stream only).
+    /// Lead stream only: its mapping, i.e. its `offset` when the subject's timeline was anchored to it,
+    /// carried over steps of its clock so the timeline goes on (`WindowAssembler.continuedAnchor`).
     var anchor: Int64?
     /// CLOCK_MONOTONIC ns of the last accepted frame.
     var lastArrival: Int64

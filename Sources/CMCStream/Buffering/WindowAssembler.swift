@@ -16,6 +16,7 @@ import CMCCore
 /// but the subject's timeline follows its lead stream's *sensor* clock from the moment it was anchored
 /// (plus that offset): a sender replaying faster than real time gets a window every hop of its own
 /// data, not every hop of wall time, and the other stream keeps its measured offset to the lead.
+/// When the lead's clock steps, the timeline goes on from where it was (`continuedAnchor`).
 public struct WindowAssembler: Sendable {
     public enum IngestOutcome: Equatable, Sendable {
         /// At least one sample was buffered. `lost`: frames missing before this one (sequence gap);
@@ -42,6 +43,10 @@ public struct WindowAssembler: Sendable {
         var segmenter: MotionSegmenter?
         /// Actions closed by the segmenter, waiting for `cutActions`.
         var pendingActions: [ActionSegment] = []
+        /// CLOCK_MONOTONIC ns of its latest frame that fits the model, buffered or dropped (rate limit, a
+        /// clock step not yet adopted, late): what eviction asks, since such a subject is still sending
+        /// (`lastArrival`, of buffered data only, is what windows ask).
+        var lastHeard: Int64
 
         subscript(modality: Modality) -> ModalityStream? {
             get { modality == .inertial ? inertial : skeleton }
@@ -62,6 +67,9 @@ public struct WindowAssembler: Sendable {
     private var evictedForRoom: [SubjectEviction] = []
     /// Frames that arrived after being counted lost (reordering): `cmc_frames_recovered_total`.
     public private(set) var recoveredFrames: UInt64 = 0
+    /// Above every action id a forgotten subject's segmenter gave out: a subject forgotten and admitted
+    /// again numbers its actions from here, so a consumer never sees its action ids go back.
+    private var nextActionID: UInt64 = 0
 
     public init(
         spec: ClassifierSpec, buffer: BufferPolicy, clock: ClockPolicy, hopSeconds: Double,
@@ -99,16 +107,17 @@ public struct WindowAssembler: Sendable {
             if subjects.count >= buffer.maxSubjects && !makeRoom(for: publisher, now: arrival) {
                 return .dropped(.subjectLimit)
             }
-            var fresh = Subject(publisher: publisher)
+            var fresh = Subject(publisher: publisher, lastHeard: arrival)
             if segmentation.enabled {
                 fresh.segmenter = MotionSegmenter(
                     policy: segmentation, gyroChannels: gyroChannels,
-                    skeletonCoordinates: spec.skeletonCoordinates ?? 3)
+                    skeletonCoordinates: spec.skeletonCoordinates ?? 3, firstActionID: nextActionID)
             }
             subjects[frame.subject] = fresh
             shares.take(for: publisher)
         }
         var subject = subjects[frame.subject]!
+        subject.lastHeard = max(subject.lastHeard, arrival)
         var stream =
             subject[frame.modality]
             ?? ModalityStream(
@@ -131,9 +140,12 @@ public struct WindowAssembler: Sendable {
         case .future: return .dropped(.future)
         case .accepted(let offset): stream.offset = offset
         case .resynchronised(let offset):
+            if subject.lead == frame.modality {
+                stream.anchor = Self.continuedAnchor(
+                    stream, newestSensorTime: frame.timing.timestamp(ofSample: n - 1), arrival: arrival)
+            }
             stream.offset = offset
             stream.ring.removeAll() // its timestamps belong to the sensor's previous clock
-            stream.anchor = nil // and so does the anchor of the subject's timeline
             resynced = true
         }
         if subject.lead == nil { subject.lead = frame.modality }
@@ -343,6 +355,17 @@ public struct WindowAssembler: Sendable {
         }
     }
 
+    /// The lead stream's anchor after its sensor clock stepped: the subject's timeline goes on from where
+    /// it was, advanced by the arrival time since the lead's last buffered frame, instead of restarting at
+    /// the new offset. Restarting threw away the anchor's lead over the offset, which grows by
+    /// `(speed − 1) × elapsed` for a sender faster than real time: the timeline jumped back by that much,
+    /// and no window was due until it caught up with the last window end again (25–44 s at 4×). Nil
+    /// (anchor at the new offset) when the lead has nothing buffered to continue from.
+    static func continuedAnchor(_ lead: ModalityStream, newestSensorTime: Int64, arrival: Int64) -> Int64? {
+        guard let previous = lead.newestDaemonTime else { return nil }
+        return previous &+ max(0, arrival &- lead.lastArrival) &- newestSensorTime
+    }
+
     /// Samples buffered per modality for a subject (memory accounting, tests).
     public func bufferedCounts(subject id: UInt32) -> (inertial: Int, skeleton: Int)? {
         subjects[id].map { ($0.inertial?.ring.count ?? 0, $0.skeleton?.ring.count ?? 0) }
@@ -354,19 +377,25 @@ public struct WindowAssembler: Sendable {
     /// Frees a slot for a new subject of `newcomer` in a full table, if its share allows (`SlotShares`).
     private mutating func makeRoom(for newcomer: Publisher, now: Int64) -> Bool {
         let candidates = subjects.lazy.filter { !$0.value.inFlight }.map { id, s in
-            SlotShares.Candidate(subject: id, publisher: s.publisher, lastArrival: s.lastArrival)
+            SlotShares.Candidate(subject: id, publisher: s.publisher, lastArrival: s.lastHeard)
         }
         let silentBefore = now &- Int64(buffer.staleAfterSeconds * 1e9)
         let choice = shares.choose(for: newcomer, among: candidates, silentBefore: silentBefore)
         guard case .evict(let victim, let reason) = choice, let evicted = subjects.removeValue(forKey: victim) else {
             return false
         }
-        shares.release(from: evicted.publisher)
+        forgotten(evicted)
         evictedForRoom.append(
             SubjectEviction(
                 subject: victim, publisher: evicted.publisher, reason: reason,
                 newcomer: newcomer))
         return true
+    }
+
+    /// Bookkeeping for a subject removed from the table: its slot, and the action ids it used.
+    private mutating func forgotten(_ subject: Subject) {
+        shares.release(from: subject.publisher)
+        if let segmenter = subject.segmenter { nextActionID = max(nextActionID, segmenter.nextActionID) }
     }
 
     /// Floats the subjects' ring buffers hold memory for (they grow with use up to their capacity).
@@ -382,11 +411,11 @@ public struct WindowAssembler: Sendable {
         let limit = Int64(buffer.evictAfterSeconds * 1e9)
         let idle = subjects.filter { _, s in
             // A subject left without streams (a reload changed the input layout) is idle too.
-            !s.inFlight && ((s.inertial == nil && s.skeleton == nil) || now &- s.lastArrival > limit)
+            !s.inFlight && ((s.inertial == nil && s.skeleton == nil) || now &- s.lastHeard > limit)
         }
         for (id, s) in idle {
             subjects[id] = nil
-            shares.release(from: s.publisher)
+            forgotten(s)
         }
         defer { evictedForRoom.removeAll() }
         let forgotten = idle.map { SubjectEviction(subject: $0.key, publisher: $0.value.publisher, reason: .idle) }

@@ -11,6 +11,17 @@ public struct EventComposer: Sendable {
     /// The time base events name (`clock`): "shared" or "monotonic".
     public let clock: String
     private var subjects: [UInt32: SubjectLabels] = [:]
+    /// The next `seq` of the subjects forgotten (evicted) lately: one heard from again goes on where it
+    /// stopped, so a consumer sees neither a restart nor a gap. Bounded (subject ids come from the wire):
+    /// the oldest beyond `rememberedSubjects` only raise `nextSequence`.
+    private var forgotten: [UInt32: UInt64] = [:]
+    /// `forgotten`'s ids, oldest first (an id forgotten twice may appear twice; the map decides).
+    private var forgottenOrder: [UInt32] = []
+    /// Above every `seq` of a forgotten subject no longer remembered: where any subject not remembered
+    /// starts, so a label sequence never goes back while the daemon runs (protocol §5.1).
+    private var nextSequence: UInt64 = 0
+    /// Subjects whose next `seq` is remembered after they were forgotten (12 bytes each, plus the order).
+    public static let rememberedSubjects = 4096
 
     public init(smoothing: SmoothingPolicy, clock: String) {
         self.smoothing = smoothing
@@ -107,8 +118,23 @@ public struct EventComposer: Sendable {
         return event
     }
 
-    /// Forgets an evicted subject.
-    public mutating func forget(subject: UInt32) { subjects[subject] = nil }
+    /// Forgets an evicted subject's smoothing history; its `seq` goes on where it stopped if it comes back.
+    public mutating func forget(subject: UInt32) {
+        guard let state = subjects.removeValue(forKey: subject) else { return }
+        forgotten[subject] = state.sequence
+        forgottenOrder.append(subject)
+        while forgotten.count > Self.rememberedSubjects, !forgottenOrder.isEmpty {
+            if let sequence = forgotten.removeValue(forKey: forgottenOrder.removeFirst()) {
+                nextSequence = max(nextSequence, sequence)
+            }
+        }
+        // Ids heard from again leave stale entries behind: drop them once they outnumber the live ones.
+        if forgottenOrder.count > 2 * Self.rememberedSubjects {
+            var seen = Set<UInt32>()
+            forgottenOrder = forgottenOrder.reversed().filter { forgotten[$0] != nil && seen.insert($0).inserted }
+                .reversed()
+        }
+    }
 
     /// A new model with other classes: smoothing histories restart, sequence numbers go on.
     public mutating func restartSmoothing() {
@@ -117,8 +143,10 @@ public struct EventComposer: Sendable {
         }
     }
 
-    private func labelState(_ subject: UInt32) -> SubjectLabels {
-        subjects[subject] ?? SubjectLabels(smoother: LabelSmoother(policy: smoothing))
+    private mutating func labelState(_ subject: UInt32) -> SubjectLabels {
+        if let state = subjects[subject] { return state }
+        let sequence = forgotten.removeValue(forKey: subject) ?? nextSequence
+        return SubjectLabels(smoother: LabelSmoother(policy: smoothing), sequence: sequence)
     }
 }
 

@@ -52,14 +52,17 @@ public struct MotionSegmenter: Sendable {
     public private(set) var evaluatedThrough: Int64?
     private var movingRun = 0
     private var open: (id: UInt64, start: Int64, lastMoving: Int64)?
-    private var nextID: UInt64 = 0
+    /// The id the next action gets.
+    public private(set) var nextActionID: UInt64
     /// Closed actions still inside the lookback (for `phase(at:)`), oldest first.
     private var recent: [ActionSegment] = []
     private let tick: Int64
     private let span: Int64
 
-    public init(policy: SegmenterPolicy, gyroChannels: [Int], skeletonCoordinates: Int = 3) {
+    /// - Parameter firstActionID: the first action's id (ids go up by one per action).
+    public init(policy: SegmenterPolicy, gyroChannels: [Int], skeletonCoordinates: Int = 3, firstActionID: UInt64 = 0) {
         self.policy = policy
+        nextActionID = firstActionID
         self.gyroChannels = gyroChannels
         self.skeletonCoordinates = max(1, skeletonCoordinates)
         tick = max(1, Int64(policy.tickSeconds * 1e9))
@@ -141,8 +144,8 @@ public struct MotionSegmenter: Sendable {
             if moving { o.lastMoving = tickEnd }
             if tickEnd &- o.start >= Int64(policy.maxActionSeconds * 1e9) {
                 closed += finish(id: o.id, start: o.start, end: tickEnd, truncated: true)
-                open = moving ? (nextID, tickEnd, tickEnd) : nil
-                if moving { nextID += 1 }
+                open = moving ? (nextActionID, tickEnd, tickEnd) : nil
+                if moving { nextActionID += 1 }
                 movingRun = moving ? 1 : 0
                 return closed
             }
@@ -158,8 +161,8 @@ public struct MotionSegmenter: Sendable {
         movingRun = moving ? movingRun + 1 : 0
         if moving && Double(movingRun) * policy.tickSeconds >= policy.onsetSeconds - 1e-9 {
             let start = tickStart &- Int64(movingRun - 1) &* tick
-            open = (nextID, start, tickEnd)
-            nextID += 1
+            open = (nextActionID, start, tickEnd)
+            nextActionID += 1
         }
         return closed
     }

@@ -5,7 +5,7 @@ import Foundation
 
 /// The engine benchmark behind `cmc-bench engine`: the same shapes as `tools/bench_torch.py`, so the
 /// two JSON files can be compared key by key.
-public struct EngineBenchmark: Codable, Sendable {
+public struct EngineBenchmark: Codable, Sendable, JSONReport {
     public struct Percentiles: Codable, Sendable {
         public var p50: Double
         public var p99: Double
@@ -144,12 +144,6 @@ public struct EngineBenchmark: Codable, Sendable {
             format: "train CMKM batch 64  %7.1f samples/s (%.1f ms/step, 2 threads)", train_cmkm_samples_per_s,
             train_cmkm_step_ms)
         return s
-    }
-
-    public func jsonData() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try enc.encode(self)
     }
 }
 
