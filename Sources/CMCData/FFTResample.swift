@@ -1,75 +1,110 @@
+import CMCCore
 import Foundation
 
 /// Fourier-domain resampling identical to `scipy.signal.resample(x, num)` for real input.
 ///
 /// scipy: `X = rfft(x)`, keep the first `m//2 + 1` bins (`m = min(num, Nx)`), double (down-sampling)
 /// or halve (up-sampling) the unpaired bin `m//2` when `m` is even, scale by `num/Nx`, `irfft(·, num)`.
-/// Only those few bins are ever needed (26 for 50 outputs), so a direct DFT over them in Double is
-/// both exact and cheap: O(bins · (Nx + num)) per series, with angles reduced exactly through
-/// `(k·n) mod N` table lookups.
+/// Every step is linear in `x`, so the whole chain is one real `num × Nx` matrix, computed once per
+/// length pair in Double (angles reduced exactly through `(k·n) mod N` table lookups) and applied as a
+/// matrix product. The product vectorises where the per-bin DFT it replaced (O(bins · (Nx + num)) per
+/// series, one scalar chain per bin) did not: that DFT was 10 % of the daemon's CPU at 200 subjects.
 public struct FFTResampler: Sendable {
     public let inputLength: Int
     public let outputLength: Int
-    private let bins: Int
-    /// Per-bin factor: scipy's unpaired-bin adjustment × the `num/Nx` scale × irfft's weight
-    /// (1 for DC and an even-length Nyquist bin, 2 otherwise) / num.
-    private let weight: [Double]
-    private let cosIn: [Double], sinIn: [Double]
-    private let cosOut: [Double], sinOut: [Double]
+    /// The operator, transposed: `transposed[n * outputLength + m]` is output `m`'s weight of input `n`,
+    /// so accumulating one input sample into every output is a contiguous (vectorised) loop.
+    private let transposed: [Double]
 
     public init(inputLength nx: Int, outputLength num: Int) {
         precondition(nx >= 1 && num >= 1, "resampling needs ≥ 1 input and output sample (got \(nx) → \(num))")
         inputLength = nx
         outputLength = num
         let m = min(num, nx)
-        bins = m / 2 + 1
-        var w = [Double](repeating: 0, count: bins)
-        for k in 0..<bins {
+        let bins = m / 2 + 1
+        // Per-bin factor: scipy's unpaired-bin adjustment × the `num/Nx` scale × irfft's weight
+        // (1 for DC and an even-length Nyquist bin, 2 otherwise) / num.
+        let weight = (0..<bins).map { k -> Double in
             var factor = Double(num) / Double(nx)
             if m % 2 == 0 && k == m / 2 && num != nx { factor *= num < nx ? 2 : 0.5 }
             let irfftWeight = (k == 0 || (num % 2 == 0 && k == num / 2)) ? 1.0 : 2.0
-            w[k] = factor * irfftWeight / Double(num)
+            return factor * irfftWeight / Double(num)
         }
-        weight = w
-        cosIn = (0..<nx).map { cos(2 * Double.pi * Double($0) / Double(nx)) }
-        sinIn = (0..<nx).map { sin(2 * Double.pi * Double($0) / Double(nx)) }
-        cosOut = (0..<num).map { cos(2 * Double.pi * Double($0) / Double(num)) }
-        sinOut = (0..<num).map { sin(2 * Double.pi * Double($0) / Double(num)) }
+        let cosIn = (0..<nx).map { cos(2 * Double.pi * Double($0) / Double(nx)) }
+        let sinIn = (0..<nx).map { sin(2 * Double.pi * Double($0) / Double(nx)) }
+        let cosOut = (0..<num).map { cos(2 * Double.pi * Double($0) / Double(num)) }
+        let sinOut = (0..<num).map { sin(2 * Double.pi * Double($0) / Double(num)) }
+        // y_m = Σ_k w_k (Re X_k cos φ_km − Im X_k sin φ_km), X_k = Σ_n x_n (cos θ_kn − i sin θ_kn):
+        // the weight of x_n in y_m is Σ_k w_k (cos θ_kn cos φ_km + sin θ_kn sin φ_km). irfft ignores the
+        // imaginary part of DC and of an even-length output's Nyquist bin; sin φ = 0 there does the same.
+        var t = [Double](repeating: 0, count: nx * num)
+        for n in 0..<nx {
+            for k in 0..<bins {
+                let a = weight[k] * cosIn[(k * n) % nx]
+                let b = weight[k] * sinIn[(k * n) % nx]
+                var idx = 0
+                for mIndex in 0..<num {
+                    t[n * num + mIndex] += a * cosOut[idx] + b * sinOut[idx]
+                    idx += k
+                    if idx >= num { idx -= num }
+                }
+            }
+        }
+        transposed = t
     }
 
-    /// Resamples one contiguous series (`inputLength` values) into `output` (`outputLength` values).
-    public func apply(_ x: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>) {
-        precondition(x.count == inputLength && y.count == outputLength)
+    /// The resampler for one length pair, built once and shared: windows and crops come in a handful of
+    /// lengths, and building one costs as much as ~50 uses. At most `cacheLimit` pairs are kept (lengths
+    /// come from the wire): a full cache is emptied, so a flood of odd lengths only costs rebuilding.
+    public static func shared(inputLength nx: Int, outputLength num: Int) -> FFTResampler {
+        let key = Pair(input: nx, output: num)
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let built = FFTResampler(inputLength: nx, outputLength: num)
+        cache.withLock {
+            if $0.count >= cacheLimit { $0.removeAll(keepingCapacity: true) }
+            $0[key] = built
+        }
+        return built
+    }
+
+    /// Pairs kept by `shared` (each holds `nx × num` Doubles: 152 KB for a 7.6 s IMU action at 50 Hz).
+    public static let cacheLimit = 32
+    private struct Pair: Hashable {
+        var input: Int
+        var output: Int
+    }
+    private static let cache = Locked([Pair: FFTResampler]())
+    /// Pairs cached now (tests).
+    static var cachedPairs: Int { cache.withLock { $0.count } }
+
+    /// Resamples `series` interleaved series at once: input sample `n` of series `s` is
+    /// `x[n * series + s]`, output sample `m` goes to `y[m * series + s]`.
+    public func apply(
+        _ x: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>, series: Int = 1
+    ) {
+        precondition(series >= 1 && x.count == inputLength * series && y.count == outputLength * series)
         if inputLength == outputLength {
-            for i in 0..<inputLength { y[i] = x[i] }
+            for i in 0..<x.count { y[i] = x[i] }
             return
         }
-        var re = [Double](repeating: 0, count: bins)
-        var im = [Double](repeating: 0, count: bins)
-        for k in 0..<bins {
-            var sr = 0.0
-            var si = 0.0
-            var idx = 0
-            for n in 0..<inputLength {
-                sr += x[n] * cosIn[idx]
-                si -= x[n] * sinIn[idx]
-                idx += k
-                if idx >= inputLength { idx -= inputLength }
+        for i in 0..<y.count { y[i] = 0 }
+        transposed.withUnsafeBufferPointer { t in
+            if series == 1 {
+                for n in 0..<inputLength {
+                    let xn = x[n]
+                    let row = n * outputLength
+                    for mIndex in 0..<outputLength { y[mIndex] += xn * t[row + mIndex] }
+                }
+            } else {
+                for mIndex in 0..<outputLength {
+                    let out = mIndex * series
+                    for n in 0..<inputLength {
+                        let a = t[n * outputLength + mIndex]
+                        let inp = n * series
+                        for s in 0..<series { y[out + s] += a * x[inp + s] }
+                    }
+                }
             }
-            re[k] = sr * weight[k]
-            im[k] = si * weight[k]
-        }
-        // irfft ignores the imaginary part of DC and of an even-length output's Nyquist bin;
-        // sin(0) = sin(π·m) = 0 makes the sum below do the same.
-        for mIndex in 0..<outputLength {
-            var acc = 0.0
-            var idx = 0
-            for k in 0..<bins {
-                acc += re[k] * cosOut[idx] - im[k] * sinOut[idx]
-                idx += mIndex
-                if idx >= outputLength { idx -= outputLength }
-            }
-            y[mIndex] = acc
         }
     }
 
@@ -83,7 +118,7 @@ public struct FFTResampler: Sendable {
 
 /// `scipy.signal.resample(x, num)` of one real sequence.
 public func fftResample(_ x: [Double], to num: Int) -> [Double] {
-    FFTResampler(inputLength: x.count, outputLength: num).apply(x)
+    FFTResampler.shared(inputLength: x.count, outputLength: num).apply(x)
 }
 
 extension DataArray {
@@ -94,22 +129,21 @@ extension DataArray {
         var newShape = shape
         newShape[axis] = num
         if nx == num { return self }
-        let resampler = FFTResampler(inputLength: nx, outputLength: num)
+        let resampler = FFTResampler.shared(inputLength: nx, outputLength: num)
         let outer = shape[..<axis].reduce(1, *)
+        // The axes after `axis` are contiguous series resampled together.
         let inner = shape[(axis + 1)...].reduce(1, *)
         var out = [Float](repeating: 0, count: outer * num * inner)
-        var series = [Double](repeating: 0, count: nx)
-        var result = [Double](repeating: 0, count: num)
+        var block = [Double](repeating: 0, count: nx * inner)
+        var result = [Double](repeating: 0, count: num * inner)
         for o in 0..<outer {
-            for i in 0..<inner {
-                let inBase = o * nx * inner + i
-                let outBase = o * num * inner + i
-                for t in 0..<nx { series[t] = Double(values[inBase + t * inner]) }
-                series.withUnsafeBufferPointer { xb in
-                    result.withUnsafeMutableBufferPointer { resampler.apply(xb, into: $0) }
-                }
-                for t in 0..<num { out[outBase + t * inner] = Float(result[t]) }
+            let inBase = o * nx * inner
+            for t in 0..<block.count { block[t] = Double(values[inBase + t]) }
+            block.withUnsafeBufferPointer { xb in
+                result.withUnsafeMutableBufferPointer { resampler.apply(xb, into: $0, series: inner) }
             }
+            let outBase = o * num * inner
+            for t in 0..<result.count { out[outBase + t] = Float(result[t]) }
         }
         return DataArray(shape: newShape, values: out)
     }

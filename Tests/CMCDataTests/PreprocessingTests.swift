@@ -17,13 +17,47 @@ final class PreprocessingTests: XCTestCase {
             XCTAssertEqual(y.count, c.num)
             let scale = max(c.output.map(abs).max() ?? 1, 1e-12)
             let err = zip(y, c.output).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThanOrEqual(err / scale, 1e-5, "\(c.input.count) → \(c.num): relative error \(err / scale)")
+            // Double in, Double out: scipy's float64 answer to rounding.
+            XCTAssertLessThanOrEqual(err / scale, 1e-10, "\(c.input.count) → \(c.num): relative error \(err / scale)")
             // The Float path used on DataArrays must agree too.
             let arr = DataArray(shape: [1, c.input.count], values: c.input.map { Float($0) }).resampled(
                 axis: 1, to: c.num)
             let errF = zip(arr.values, c.output).map { abs(Double($0) - $1) }.max() ?? 0
             XCTAssertLessThanOrEqual(errF / scale, 1e-5, "Float path \(c.input.count) → \(c.num)")
         }
+    }
+
+    /// The resampling operator is applied to many interleaved series at once (the skeleton's joints):
+    /// each must come out as if resampled alone, down- and up-sampling, odd and even lengths.
+    func testInterleavedSeriesMatchOneByOne() {
+        var rng = SystemRandomNumberGenerator()
+        for (nx, num) in [(37, 50), (66, 50), (175, 50), (50, 37), (8, 9)] {
+            let series = 5
+            let x = (0..<(nx * series)).map { _ in Double.random(in: -3...3, using: &rng) }
+            var together = [Double](repeating: 0, count: num * series)
+            let resampler = FFTResampler.shared(inputLength: nx, outputLength: num)
+            x.withUnsafeBufferPointer { xb in
+                together.withUnsafeMutableBufferPointer { resampler.apply(xb, into: $0, series: series) }
+            }
+            for s in 0..<series {
+                let alone = fftResample(stride(from: s, to: x.count, by: series).map { x[$0] }, to: num)
+                for m in 0..<num {
+                    XCTAssertEqual(together[m * series + s], alone[m], accuracy: 1e-12, "\(nx) → \(num), series \(s)")
+                }
+            }
+        }
+    }
+
+    /// Lengths come from the wire: the shared resamplers stay bounded however many lengths arrive, and
+    /// a resampler rebuilt after the cache was emptied gives the same answer.
+    func testSharedResamplersStayBounded() {
+        let probe = (0..<30).map { sin(Double($0) * 0.7) }
+        let before = fftResample(probe, to: 50)
+        for nx in 100..<(100 + 3 * FFTResampler.cacheLimit) {
+            _ = FFTResampler.shared(inputLength: nx, outputLength: 50)
+            XCTAssertLessThanOrEqual(FFTResampler.cachedPairs, FFTResampler.cacheLimit)
+        }
+        XCTAssertEqual(fftResample(probe, to: 50), before)
     }
 
     func testResampleAlongMiddleAxisKeepsOtherAxesApart() {

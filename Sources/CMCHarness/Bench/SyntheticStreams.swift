@@ -5,14 +5,14 @@ import Foundation
 
 /// Steady synthetic sensor streams shaped for a model (its channels, joints and training units), for
 /// load tests: IMU at `imuRate`, skeleton at `skeletonRate`, each subject starting at its own phase
-/// of the hop so windows fall due spread out over time, as with independent real sensors.
+/// (spread over `phaseSpread` seconds) so windows fall due spread out over time, as with independent real sensors.
 ///
 /// Every subject moves all the time (a 1–2.5 Hz swing, well above the segmenter's motion threshold):
 /// the worst case for the daemon, where no window is idle and every window is inferred.
 public enum SyntheticStreams {
     public static func scripts(
         subjects: Int, seconds: Double, info: DatasetInfo, imuRate: Double = 50, skeletonRate: Double = 30,
-        phaseSpread: Double = 0.5, firstSubject: UInt32 = 1
+        phaseSpread: Double = 0.5, firstSubject: UInt32 = 1, endTogether: Bool = false
     ) -> [StreamScript] {
         let units = SessionBuilder.wireUnits(info)
         let channels = info.inertialChannels.count
@@ -23,13 +23,16 @@ public enum SyntheticStreams {
         let g: Float = units.imu.first == .standardGravity ? 1 : 9.80665
         return (0..<subjects).map { i in
             let phase = Int64((Double(i) * 0.618_033_988_75).truncatingRemainder(dividingBy: 1) * phaseSpread * 1e9)
+            // With `endTogether`, every subject stops at `seconds` (a late joiner streams less), so no
+            // subject streams on alone after the others stopped.
+            let streamed = endTogether ? seconds - Double(phase) * 1e-9 : seconds
             var imu: ScriptedSamples?
             var skeleton: ScriptedSamples?
             let w = 2 * Float.pi * (1 + 0.25 * Float(i % 7)) // each subject moves at its own pace
             if channels > 0 {
                 var s = ScriptedSamples(channels: channels, joints: 0, units: units.imu)
                 let period = Int64((1e9 / imuRate).rounded())
-                for k in 0..<Int(seconds * imuRate) {
+                for k in 0..<Int(streamed * imuRate) {
                     let t = Float(k) / Float(imuRate)
                     s.append(
                         time: phase + Int64(k) * period,
@@ -44,7 +47,7 @@ public enum SyntheticStreams {
                 var s = ScriptedSamples(
                     channels: coordinates, joints: joints, units: Array(repeating: units.skeleton, count: coordinates))
                 let period = Int64((1e9 / skeletonRate).rounded())
-                for k in 0..<Int(seconds * skeletonRate) {
+                for k in 0..<Int(streamed * skeletonRate) {
                     let t = Float(k) / Float(skeletonRate)
                     var pose = [Float](repeating: 0, count: coordinates * joints)
                     for j in 0..<joints {
@@ -61,7 +64,7 @@ public enum SyntheticStreams {
             }
             return StreamScript(
                 subject: firstSubject + UInt32(i), clips: [], imu: imu, skeleton: skeleton,
-                duration: seconds + Double(phase) * 1e-9)
+                duration: streamed + Double(phase) * 1e-9)
         }
     }
 }
