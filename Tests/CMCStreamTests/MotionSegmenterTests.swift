@@ -49,6 +49,37 @@ final class MotionSegmenterTests: XCTestCase {
         XCTAssertFalse(actions[0].truncated)
     }
 
+    /// White sensor noise at rest (0.05 rad/s per gyroscope axis, above the 0.06 rad/s threshold when
+    /// the three axes add up) opens no action once a few samples are averaged, while a slow, small
+    /// motion (0.3 rad/s at 2 Hz) is still an action; without averaging, the noise alone opens actions.
+    func testSmoothingIgnoresWhiteNoiseButKeepsSlowMotion() {
+        var rng = SystemRandomNumberGenerator()
+        func feed(_ s: inout MotionSegmenter, moving: (Double) -> Bool) -> [ActionSegment] {
+            var closed: [ActionSegment] = []
+            for k in 0..<1000 {
+                let t = Int64(k) * period
+                let seconds = Double(t) * 1e-9
+                let n = (0..<3).map { _ in
+                    Float(
+                        0.05 * sqrt(-2 * log(Double.random(in: 1e-12..<1, using: &rng)))
+                            * cos(2 * .pi * Double.random(in: 0..<1, using: &rng)))
+                }
+                let g = moving(seconds) ? Float(0.3 * sin(2 * .pi * 2 * seconds)) : 0
+                closed += s.addIMU(time: t, values: [0, 0, 9.81, g + n[0], n[1], n[2]][...])
+            }
+            return closed + s.flush()
+        }
+        var smoothed = segmenter()
+        XCTAssertEqual(SegmenterPolicy().motionSmoothing, 4)
+        XCTAssertEqual(feed(&smoothed) { _ in false }.count, 0, "noise alone, smoothed")
+        var raw = segmenter { $0.motionSmoothing = 1 }
+        XCTAssertGreaterThan(feed(&raw) { _ in false }.count, 0, "noise alone, not smoothed: the threshold is low")
+        var slow = segmenter()
+        let actions = feed(&slow) { (8..<11).contains($0) }
+        XCTAssertEqual(actions.count, 1, "\(actions)")
+        if let a = actions.first { XCTAssertEqual(Double(a.start) * 1e-9, 8, accuracy: 0.4) }
+    }
+
     func testRestAndSlowLinearGlidesOpenNoAction() {
         var s = segmenter()
         var closed: [ActionSegment] = []

@@ -83,10 +83,26 @@ final class StreamTrainingTests: XCTestCase {
         XCTAssertLessThan(rest, action / 4, "rest noise \(rest) °/s against \(action) °/s in the clips")
         options.idle = .hold
         let held = SessionBuilder.scripts(samples: clips, info: loaded.info, options: options)[0]
-        let heldGap = held.imu!.times.indices.filter { Double(held.imu!.times[$0]) * 1e-9 < held.clips[0].start - 0.05 }
+        let heldIMU = try XCTUnwrap(held.imu)
+        let settle = SessionBuilder.settleSeconds
+        let heldGap = heldIMU.times.indices.filter { Double(heldIMU.times[$0]) * 1e-9 < held.clips[0].start - 0.05 }
         XCTAssertEqual(
-            Set(heldGap.map { held.imu!.values[$0 * held.imu!.stride + 3] }).count, 1,
-            "hold is constant before the first clip")
+            Set(heldGap.map { heldIMU.values[$0 * heldIMU.stride] }).count, 1,
+            "the accelerometer holds the first pose before the first clip")
+        // A resting wrist does not turn: the gyroscope is zero once it settled, until it rises to the clip.
+        let resting = heldGap.filter {
+            let t = Double(heldIMU.times[$0]) * 1e-9
+            return t >= settle && t < held.clips[0].start - settle
+        }
+        XCTAssertFalse(resting.isEmpty)
+        XCTAssertTrue(resting.allSatisfy { heldIMU.values[$0 * heldIMU.stride + 3] == 0 }, "gyroscope at rest")
+        let clipStart = held.clips[0].start
+        let first = try XCTUnwrap(heldIMU.times.firstIndex { Double($0) * 1e-9 >= clipStart })
+        let lastRest: Float = heldIMU.values[(first - 1) * heldIMU.stride + 3]
+        let clipFirst: Float = heldIMU.values[first * heldIMU.stride + 3]
+        XCTAssertEqual(
+            lastRest, clipFirst, accuracy: abs(clipFirst) * 0.25 + 1e-6,
+            "the gyroscope has nearly risen to the clip's first value by its last rest sample")
     }
 
     /// The labelling rule of training windows, on hand-made cases.

@@ -7,8 +7,10 @@ import Foundation
 /// How recorded clips become continuous streams.
 public struct SessionOptions: Sendable, Equatable {
     public enum Idle: String, Sendable, CaseIterable {
-        /// Sensors keep streaming between clips: values glide linearly from the end of one clip to the
-        /// start of the next (a subject at rest between activities). Windows never starve.
+        /// Sensors keep streaming between clips, the subject at rest between activities: poses and
+        /// accelerations glide linearly from the end of one clip to the start of the next; angular
+        /// velocity, zero at rest, falls to zero within `SessionBuilder.settleSeconds` after a clip and
+        /// rises to the next clip's first value within the same time before it. Windows never starve.
         case hold
         /// Sensors are silent between clips, as if switched off.
         case silence
@@ -107,6 +109,8 @@ public enum SessionBuilder {
         let noise =
             options.idle == .noise
             ? restNoise(clips, layout: options.skeletonLayout) : (imu: [Float](), skeleton: [Float]())
+        // Gyroscope channels: what a resting subject holds at zero.
+        let angular = units.imu.map { $0 == .radiansPerSecond || $0 == .degreesPerSecond }
         let withIMU = clips.contains { $0.inertial != nil }
         let withSkeleton = clips.contains { $0.skeleton != nil }
         let synchronised = info.synchronisedModalities ?? true
@@ -149,7 +153,7 @@ public enum SessionBuilder {
                 if imu != nil, let to = firstIMU {
                     fill(
                         &imu!, from: &nextIMU, until: start, period: imuPeriod, a: lastIMU ?? to, b: to,
-                        noise: noise.imu, rng: &rng)
+                        resting: angular, noise: noise.imu, rng: &rng)
                 }
                 if skeleton != nil, let to = firstSkeleton {
                     fill(
@@ -186,8 +190,8 @@ public enum SessionBuilder {
         if options.idle != .silence { // trailing idle: hold the last pose
             if imu != nil, let last = lastIMU {
                 fill(
-                    &imu!, from: &nextIMU, until: cursor, period: imuPeriod, a: last, b: last, noise: noise.imu,
-                    rng: &rng)
+                    &imu!, from: &nextIMU, until: cursor, period: imuPeriod, a: last, b: last, resting: angular,
+                    rises: false, noise: noise.imu, rng: &rng)
             }
             if skeleton != nil, let last = lastSkeleton {
                 let period =
@@ -203,17 +207,31 @@ public enum SessionBuilder {
             subject: subject, clips: placed, imu: imu, skeleton: skeleton, duration: Double(cursor) * 1e-9)
     }
 
+    /// How fast a resting subject's angular velocity settles to zero after a clip, and rises to the next
+    /// clip's first value before it. Gliding it linearly over the whole gap (before 2026-12-03) kept a
+    /// wrist "turning" at up to 2 rad/s through a 1 s rest whenever a clip began mid-swing: the
+    /// segmenter saw motion there and merged the two clips into one action (4 of subject 7's 108 clips,
+    /// and the 2.5 s latency p99: the merged action's event came when both were over).
+    public static let settleSeconds = 0.1
+
     /// Idle samples every `period` from `time` up to (excluding) `until`, gliding linearly from `a` to `b`,
-    /// plus Gaussian noise of `noise[i]` on value i (none if empty).
+    /// plus Gaussian noise of `noise[i]` on value i (none if empty). Values flagged in `resting` (angular
+    /// velocity) instead settle from `a` to zero and, if `rises`, climb to `b` in the gap's last moments.
     private static func fill(
         _ samples: inout ScriptedSamples, from time: inout Int64, until: Int64, period: Int64, a: [Float], b: [Float],
-        noise: [Float], rng: inout SeededRNG
+        resting: [Bool] = [], rises: Bool = true, noise: [Float], rng: inout SeededRNG
     ) {
         let from = time
         let span = Double(max(1, until - from))
+        let settle = Double(max(1, min(Int64(settleSeconds * 1e9), (until - from) / 2)))
         while time < until {
             let w = Float(Double(time - from) / span)
             var sample = zip(a, b).map { $0 + ($1 - $0) * w }
+            if resting.count == sample.count {
+                let fall = Float(max(0, 1 - Double(time - from) / settle))
+                let rise = rises ? Float(max(0, 1 - Double(until - time) / settle)) : 0
+                for i in sample.indices where resting[i] { sample[i] = a[i] * fall + b[i] * rise }
+            }
             if noise.count == sample.count {
                 for i in sample.indices where noise[i] > 0 { sample[i] += noise[i] * Float(rng.normal()) }
             }

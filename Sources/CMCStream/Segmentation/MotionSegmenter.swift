@@ -137,7 +137,9 @@ public struct MotionSegmenter: Sendable {
     }
 
     private mutating func evaluate(tickEnd: Int64) -> [ActionSegment] {
-        let moving = motion(through: tickEnd).map { $0 > 1 } ?? false
+        let moving =
+            motion(through: tickEnd).map { $0.value > ($0.gyro ? policy.gyroThreshold : policy.skeletonThreshold) }
+            ?? false
         let tickStart = tickEnd &- tick
         var closed: [ActionSegment] = []
         if var o = open {
@@ -175,23 +177,30 @@ public struct MotionSegmenter: Sendable {
         return segment.seconds >= policy.minActionSeconds - 1e-9 ? [segment] : []
     }
 
-    /// The tick's motion relative to its threshold (> 1 is moving), or nil without data in the span.
-    private func motion(through end: Int64) -> Double? {
+    /// The tick's motion: the gyroscope's RMS deviation (rad/s) when it has data in the span, else the
+    /// skeleton's mean joint speed (m/s); nil without data.
+    private func motion(through end: Int64) -> (value: Double, gyro: Bool)? {
         let from = end &- span
         if !gyroChannels.isEmpty {
             let samples = imu.filter { $0.time > from && $0.time <= end }
+            // Averaged over `motionSmoothing` consecutive samples first: human motion is slow next to the
+            // sample rate, white sensor noise is not, and averaging k samples divides it by √k.
+            let k = max(1, min(policy.motionSmoothing, samples.count - 2))
+            let count = samples.count - k + 1
             if samples.count >= 3 {
                 var sum = 0.0
+                var smoothed = [Double](repeating: 0, count: max(0, count))
                 for c in gyroChannels.indices {
-                    var mean = 0.0
-                    for s in samples { mean += Double(s.values[c]) }
-                    mean /= Double(samples.count)
-                    for s in samples {
-                        let d = Double(s.values[c]) - mean
-                        sum += d * d
+                    var running = 0.0
+                    for (i, s) in samples.enumerated() {
+                        running += Double(s.values[c])
+                        if i >= k { running -= Double(samples[i - k].values[c]) }
+                        if i >= k - 1 { smoothed[i - k + 1] = running / Double(k) }
                     }
+                    let mean = smoothed.reduce(0, +) / Double(count)
+                    for v in smoothed { sum += (v - mean) * (v - mean) }
                 }
-                return (sum / Double(samples.count)).squareRoot() / policy.gyroThreshold
+                return ((sum / Double(count)).squareRoot(), true)
             }
         }
         let frames = skeleton.filter { $0.time > from - tick && $0.time <= end }
@@ -215,7 +224,7 @@ public struct MotionSegmenter: Sendable {
             }
             speed += distance / Double(max(1, joints)) / dt
         }
-        return speed / Double(frames.count - 1) / policy.skeletonThreshold
+        return (speed / Double(frames.count - 1), false)
     }
 
     private func trim(_ samples: inout [(time: Int64, values: [Float])], before time: Int64) {

@@ -1,11 +1,23 @@
 /// How a subject's stream is cut into actions (see `MotionSegmenter`).
 ///
-/// The defaults were chosen by simulating continuous sessions of all four UTD-MHAD subjects at hand
-/// (1, 3, 5, 7; clips in random order with 1 s and 0.6 s gaps; `tools/segmentation_sweep.py`) over
-/// thresholds of 6–8 °/s, a lower release threshold (0.5–1×) and hangovers of 0.3–0.5 s: 7 °/s with
-/// one threshold found 94 % / 91 % of the clips (IoU ≥ 0.5, F1 over events) with a 0.3 s hangover,
-/// 95 % / 92 % with 0.5 s — but every 0.1 s of hangover is 0.1 s more before an action's event, and
-/// the event must come within 0.5 s of the action's end. A lower release threshold split more actions.
+/// The defaults (2026-12-03) were chosen by offline simulation (`cmc-replay --offline --daemon-config`)
+/// of all four UTD-MHAD subjects at hand (1, 3, 5, 7; 4 lanes, clips shuffled between 1 s rests), with
+/// both rest models: `hold` (quiet sensors) and `noise` (the clips' own quietest spread added, 0.04–0.10
+/// rad/s on the gyroscope). Mean event F1 over the four subjects, hold / noise, and the worst latency p99:
+///
+/// | threshold, smoothing, hangover | F1 hold | F1 noise | p99 hold / noise |
+/// |---|---|---|---|
+/// | 0.122 rad/s, none, 0.35 s (before) | 0.949 | 0.919 | 609 / 3003 ms |
+/// | 0.122, none, 0.25 | 0.926 | 0.914 | 505 / 2505 |
+/// | 0.06, none, 0.2 | 0.966 | 0.654 | 504 / 3305 |
+/// | 0.05, 5 samples, 0.25 | 0.949 | 0.945 | 513 / 705 |
+/// | **0.06, 4 samples, 0.25** | **0.953** | **0.950** | 507 / 805 |
+/// | 0.05, 5 samples, 0.2 | 0.940 | 0.940 | 509 / 605 |
+///
+/// A lower threshold catches the slow lead-ins and tails of actions (IoU) and splits fewer actions at
+/// their pauses, but alone it fires on a noisy sensor at rest; averaging a few samples first removes
+/// most white noise and little motion. A threshold adapted to each stream's noise floor (tried: 2–6 ×
+/// a low percentile of each second's quietest tick) did worse on noisy rests than smoothing.
 public struct SegmenterPolicy: Sendable, Equatable, Codable {
     /// Off: no action events, and windows are labelled from their own data alone.
     public var enabled = true
@@ -14,20 +26,19 @@ public struct SegmenterPolicy: Sendable, Equatable, Codable {
     public var tickSeconds = 0.05
     /// Span of samples the motion measure of one tick looks at (its end is the tick's end).
     public var spanSeconds = 0.2
-    /// Motion threshold for IMU streams: RMS deviation of the gyroscope from its mean over the span, in
-    /// rad/s (0.122 rad/s = 7 °/s). A linear drift (a sensor gliding between two rest poses) stays below.
-    public var gyroThreshold = 0.122
+    /// Motion threshold for IMU streams: RMS deviation of the (smoothed) gyroscope from its mean over the
+    /// span, in rad/s (0.06 rad/s = 3.4 °/s). A linear drift (a sensor gliding between two rest poses)
+    /// stays below.
+    public var gyroThreshold = 0.06
+    /// Consecutive gyroscope samples averaged before the motion measure (1: none; 4 at 50 Hz: 80 ms).
+    public var motionSmoothing = 4
     /// Motion threshold when only a skeleton is streaming: mean joint speed in m/s.
     public var skeletonThreshold = 0.15
     /// Motion must last this long to open an action (rejects single bumps).
     public var onsetSeconds = 0.2
     /// Stillness must last this long to close it (bridges the pauses inside an action); the event is
-    /// published this long after the motion stopped. 0.35 s with 0.05 s ticks, chosen with the stream
-    /// model by offline simulation of subjects 1, 3, 5, 7 (`cmc-replay --offline --daemon-config`):
-    /// event F1 0.894 / 0.981 / 0.968 / 0.885 against 0.894 / 0.963 / 0.968 / 0.860 with 0.3 s and 0.1 s
-    /// ticks (fewer actions split at their pauses), latency p50 / p95 on subject 7 303 / 503 ms against
-    /// 303 / 404 ms; 0.4–0.5 s split no fewer on subject 7 and cost 100–200 ms more.
-    public var offsetSeconds = 0.35
+    /// published this long after the motion stopped (see the table above; 0.05 s ticks).
+    public var offsetSeconds = 0.25
     /// Shorter actions are dropped as noise.
     public var minActionSeconds = 0.5
     /// Longer ones are closed and classified, and a new action opens if the motion goes on. Bounded by
@@ -53,6 +64,7 @@ public struct SegmenterPolicy: Sendable, Equatable, Codable {
         case minActionSeconds = "min_action_seconds", maxActionSeconds = "max_action_seconds", paddingBeforeSeconds =
             "padding_before_seconds", paddingAfterSeconds = "padding_after_seconds"
         case phasePaddingSeconds = "phase_padding_seconds"
+        case motionSmoothing = "motion_smoothing"
     }
 
     /// Every key optional (a config names only what it changes); unknown keys are refused by the caller.
@@ -63,6 +75,7 @@ public struct SegmenterPolicy: Sendable, Equatable, Codable {
         tickSeconds = try c.decodeIfPresent(Double.self, forKey: .tickSeconds) ?? d.tickSeconds
         spanSeconds = try c.decodeIfPresent(Double.self, forKey: .spanSeconds) ?? d.spanSeconds
         gyroThreshold = try c.decodeIfPresent(Double.self, forKey: .gyroThreshold) ?? d.gyroThreshold
+        motionSmoothing = try c.decodeIfPresent(Int.self, forKey: .motionSmoothing) ?? d.motionSmoothing
         skeletonThreshold = try c.decodeIfPresent(Double.self, forKey: .skeletonThreshold) ?? d.skeletonThreshold
         onsetSeconds = try c.decodeIfPresent(Double.self, forKey: .onsetSeconds) ?? d.onsetSeconds
         offsetSeconds = try c.decodeIfPresent(Double.self, forKey: .offsetSeconds) ?? d.offsetSeconds
@@ -82,6 +95,7 @@ public struct SegmenterPolicy: Sendable, Equatable, Codable {
             p.append("segmentation.span_seconds must lie in [tick_seconds, 2]")
         }
         if !(gyroThreshold > 0 && gyroThreshold.isFinite) { p.append("segmentation.gyro_threshold must be positive") }
+        if !(1...25).contains(motionSmoothing) { p.append("segmentation.motion_smoothing must lie in [1, 25]") }
         if !(skeletonThreshold > 0 && skeletonThreshold.isFinite) {
             p.append("segmentation.skeleton_threshold must be positive")
         }
