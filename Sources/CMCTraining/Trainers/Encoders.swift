@@ -21,6 +21,27 @@ extension TrainingSet.Batch {
     public func input(_ m: Modality) -> Tensor { m == .inertial ? inertial : skeleton }
 }
 
+extension ModelInput {
+    /// The array of one modality (nil when the sample lacks it).
+    public subscript(_ m: Modality) -> DataArray? { m == .inertial ? inertial : skeleton }
+
+    /// The input with only modality `m`.
+    func keeping(_ m: Modality) -> ModelInput {
+        var out = self
+        if m == .inertial { out.skeleton = nil } else { out.inertial = nil }
+        return out
+    }
+}
+
+extension Sample {
+    /// The sample with only modality `m`.
+    func keeping(_ m: Modality) -> Sample {
+        var out = self
+        if m == .inertial { out.skeleton = nil } else { out.inertial = nil }
+        return out
+    }
+}
+
 extension TrainingSet {
     /// Encoder features of every sample (eval mode, no augmentation, no graph), in batches.
     public func features(_ encoder: FeatureEncoder, modality: Modality, batchSize: Int = 128) -> Tensor {
