@@ -72,4 +72,17 @@ final class ConcurrentBranchesTests: XCTestCase {
         XCTAssertEqual(inner.1.map(\.1), [1, 2])
         for (thread, _) in inner.1 { XCTAssertNotEqual(pthread_equal(thread, inner.0), 0) }
     }
+
+    /// `withBothCores` hands the cores to branches: work splitting on, OpenBLAS single-threaded, both restored.
+    func testWithBothCoresScopesSplittingAndBLASThreads() {
+        let before = BLAS.threads
+        BLAS.setThreads(2)
+        defer { BLAS.setThreads(before) }
+        XCTAssertFalse(Concurrently.splitsWork)
+        let inside = Concurrently.withBothCores { (Concurrently.splitsWork, BLAS.threads) }
+        XCTAssertTrue(inside.0)
+        XCTAssertEqual(inside.1, 1)
+        XCTAssertFalse(Concurrently.splitsWork)
+        XCTAssertEqual(BLAS.threads, 2)
+    }
 }

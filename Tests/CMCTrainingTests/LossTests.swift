@@ -40,8 +40,12 @@ final class LossTests: XCTestCase {
         let m = SimCLRModules(f, rng: &rng)
         let tau = f.float("tau")
         let views = Kernels.concat([f["in.v1"], f["in.v2"]], axis: 0)
-        try checkModule("simclr_loss", module: m, inputs: []) { _ in
-            SSLStages.simclrLoss(encoder: m.encoder, head: m.head, views: views, temperature: tau)
+        // As the stage runs it: the encoder's streams side by side (`trainsOnBothCores`).
+        XCTAssertTrue(m.encoder.trainsOnBothCores)
+        try Concurrently.withBothCores {
+            try checkModule("simclr_loss", module: m, inputs: []) { _ in
+                SSLStages.simclrLoss(encoder: m.encoder, head: m.head, views: views, temperature: tau)
+            }
         }
         // A pass per view (BatchNorm statistics of N rows each) is another loss: the fixture tells them apart.
         try m.load(stateDict: f.stateDict)

@@ -74,10 +74,9 @@ public final class SkeletonEncoder: Module {
                 && x.shape[3] == config.joints,
             "skeleton encoder expects (B, \(config.inChannels), \(config.length), \(config.joints)), got \(x.shape)")
         let (j, m): (Variable, Variable)
-        // The streams hold most of the encoder's work and share nothing but the input, so a training step
-        // runs them side by side, one per core. Inference keeps one thread: its callers (the daemon's
-        // workers, feature extraction) are parallel already or cheap.
-        if GradMode.isEnabled {
+        // The streams hold most of the encoder's work and share nothing but the input: given both cores
+        // (a SimCLR skeleton stage), they run side by side, forward and backward.
+        if Concurrently.splitsWork {
             (j, m) = concurrentBranches(from: x, jointStream, motionStream)
         } else {
             (j, m) = (jointStream(x), motionStream(x))

@@ -15,22 +15,33 @@ public enum Concurrently {
     /// core, and more threads than cores would only take turns on them.
     @TaskLocal static var isInsideRun = false
 
+    /// True inside `withBothCores`: code that can split its own work into two `run`s (the skeleton encoder's
+    /// streams) does so. Off by default: the daemon's workers are parallel across windows already, and the
+    /// CMC step runs each encoder on one core of its own.
+    @TaskLocal public static var splitsWork = false
+
+    /// Runs `body` with `splitsWork` on and OpenBLAS single-threaded: the caller hands both cores to the
+    /// branches inside. Between the branches a second BLAS thread would only spin-wait (it stays runnable,
+    /// yielding, for a while after each GEMM) and take CPU from them.
+    public static func withBothCores<R>(_ body: () throws -> R) rethrows -> R {
+        try BLAS.withThreads(1) { try $splitsWork.withValue(true) { try body() } }
+    }
+
     public static func run<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
         if isInsideRun {
             let a = first()
             return (a, second())
         }
         let recording = GradMode.isEnabled
-        let blasThreads = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(blasThreads) }
-        return withoutActuallyEscaping(first) { first in
-            withoutActuallyEscaping(second) { second in
-                let job = Job(first, second)
-                DispatchQueue.concurrentPerform(iterations: 2) { i in
-                    GradMode.$isEnabled.withValue(recording) { $isInsideRun.withValue(true) { job.run(i) } }
+        return BLAS.withThreads(1) {
+            withoutActuallyEscaping(first) { first in
+                withoutActuallyEscaping(second) { second in
+                    let job = Job(first, second)
+                    DispatchQueue.concurrentPerform(iterations: 2) { i in
+                        GradMode.$isEnabled.withValue(recording) { $isInsideRun.withValue(true) { job.run(i) } }
+                    }
+                    return (job.a!, job.b!)
                 }
-                return (job.a!, job.b!)
             }
         }
     }

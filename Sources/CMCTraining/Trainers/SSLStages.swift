@@ -21,10 +21,13 @@ public enum SSLStages {
                 views: s.batch(idx + idx, of: modality, augmentation: augmentation, rng: &rng),
                 temperature: schedule.temperature)
         }
-        return try loop.run(
-            modules: [("encoder", encoder), ("head", head)], trainable: [encoder, head], set: set, val: val,
-            trainStep: { idx, rng in loss(set, idx, &rng) },
-            valLoss: val.map { v in { idx, rng in loss(v, idx, &rng) } })
+        func run() throws -> [EpochRecord] {
+            try loop.run(
+                modules: [("encoder", encoder), ("head", head)], trainable: [encoder, head], set: set, val: val,
+                trainStep: { idx, rng in loss(set, idx, &rng) },
+                valLoss: val.map { v in { idx, rng in loss(v, idx, &rng) } })
+        }
+        return try encoder.trainsOnBothCores ? Concurrently.withBothCores(run) : run()
     }
 
     /// The SimCLR loss of N samples whose two views are stacked as rows [views 1; views 2] (2N rows): one
