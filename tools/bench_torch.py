@@ -15,6 +15,12 @@ Measures (full-size encoders of method.md §3, UTD shapes):
   train_cmkm_samples_per_s  the same step with the CMC-CMKM loss (§4.3, tau 0.1, k 1, lambda 1): two
                             frozen teacher encoders (eval mode, no_grad) run on the batch first and
                             their features mine the positives, as in `cmc-train`'s CMC-CMKM stage
+  train_simclr_inertial_samples_per_s, train_simclr_skeleton_samples_per_s
+                            SimCLR (§4.1) of one encoder + projection head at the UTD experiment's
+                            settings: inertial batch 128 (tau 0.05), skeleton batch 32 (tau 0.5), two
+                            views per sample concatenated (torch.cat, as the reference's training_step)
+                            and encoded in one forward, NT-Xent, backward, Adam; 2 threads;
+                            batch / median step time (samples, not views)
 """
 
 import argparse
@@ -154,6 +160,33 @@ def bench_train(warmup, steps, batch=64, threads=2, cmkm=False):
             "steps": steps, "first_loss": losses[0], "last_loss": losses[-1]}
 
 
+def bench_simclr(warmup, steps, modality, batch, tau, threads=2):
+    set_threads(threads)
+    torch.manual_seed(0)
+    if modality == "inertial":
+        enc, shape = tm.InertialEncoder(in_channels=6), (batch, 6, 50)
+    else:
+        enc, shape = tm.SkeletonEncoder(in_channels=3, joints=20), (batch, 3, 50, 20)
+    head = tm.ProjectionHead(enc.out_size, 256, 128)
+    mods = torch.nn.ModuleList([enc, head]).train()
+    opt = torch.optim.Adam(mods.parameters(), lr=1e-3)
+    v1, v2 = torch.randn(*shape), torch.randn(*shape)
+    losses = []
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        z = head(enc(torch.cat((v1, v2), dim=0)))  # one forward over both views: BatchNorm sees 2N rows
+        loss = tm.nt_xent(z[:batch], z[batch:], tau)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+
+    times = time_loop(step, warmup, steps)
+    med = statistics.median(times)
+    return {"samples_per_s": batch / med, "step_ms": percentiles_ms(times), "batch": batch, "views": 2,
+            "tau": tau, "threads": threads, "steps": steps, "first_loss": losses[0], "last_loss": losses[-1]}
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -182,6 +215,8 @@ def main():
     inf = bench_inference(cfg["inference_warmup"], cfg["inference_iters"])
     tr = bench_train(cfg["train_warmup"], cfg["train_steps"], threads=min(2, cores))
     trk = bench_train(cfg["train_warmup"], cfg["train_steps"], threads=min(2, cores), cmkm=True)
+    sci = bench_simclr(cfg["train_warmup"], cfg["train_steps"], "inertial", 128, 0.05, threads=min(2, cores))
+    scs = bench_simclr(cfg["train_warmup"], cfg["train_steps"], "skeleton", 32, 0.5, threads=min(2, cores))
 
     result = {
         "sgemm_gflops": sg["best"],
@@ -190,7 +225,10 @@ def main():
         "inference_ms": {k: {"p50": v["p50"], "p99": v["p99"]} for k, v in inf.items()},
         "train_samples_per_s": tr["samples_per_s"],
         "train_cmkm_samples_per_s": trk["samples_per_s"],
-        "details": {"inference_ms": inf, "train": tr, "train_cmkm": trk, "sgemm": sg, "sgemm_1thread": sg1, "iterations": cfg},
+        "train_simclr_inertial_samples_per_s": sci["samples_per_s"],
+        "train_simclr_skeleton_samples_per_s": scs["samples_per_s"],
+        "details": {"inference_ms": inf, "train": tr, "train_cmkm": trk, "train_simclr_inertial": sci,
+                    "train_simclr_skeleton": scs, "sgemm": sg, "sgemm_1thread": sg1, "iterations": cfg},
         "torch_version": torch.__version__,
         "threads": {"sgemm": sg["threads"], "inference": 1, "train": tr["threads"], "cpu_count": cores,
                     "interop": torch.get_num_interop_threads(), "parallel_backend": "OpenMP"
@@ -222,6 +260,10 @@ def main():
           f"(loss {tr['first_loss']:.3f} -> {tr['last_loss']:.3f})")
     print(f"train CMC-CMKM step (batch {trk['batch']}, {trk['threads']} threads, Adam, teachers' forward)  median "
           f"{trk['step_ms']['p50']:.1f} ms -> {trk['samples_per_s']:.1f} samples/s")
+    for name, r in (("inertial", sci), ("skeleton", scs)):
+        print(f"train SimCLR {name} step (batch {r['batch']} x 2 views, {r['threads']} threads, Adam)  median "
+              f"{r['step_ms']['p50']:.1f} ms -> {r['samples_per_s']:.1f} samples/s  "
+              f"(loss {r['first_loss']:.3f} -> {r['last_loss']:.3f})")
     print(f"wall time {result['wall_s']} s")
     if args.json:
         with open(args.json, "w") as f:

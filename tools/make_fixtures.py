@@ -608,6 +608,34 @@ def _():
                 {"z_shape": [6, 8], "tau": 0.1, "reduction": "mean over 2N rows"})
 
 
+class SimCLRModel(nn.Module):
+    """An encoder and its projection head, named as in cmc-train's SimCLR checkpoints (`encoder.*`, `head.*`)."""
+
+    def __init__(self, encoder, head):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+
+    def forward(self, v1, v2, tau):
+        # As the reference's SimCLR step: the views are concatenated before one forward, so every
+        # train-mode BatchNorm normalises with statistics over all 2N rows.
+        z = self.head(self.encoder(torch.cat((v1, v2), dim=0)))
+        n = v1.shape[0]
+        return tm.nt_xent(z[:n], z[n:], tau)
+
+
+@case("simclr_loss")
+def _():
+    encoder = randomize_norms(tm.SkeletonEncoder(**SKELETON_SMALL))
+    m = SimCLRModel(encoder, randomize_norms(tm.ProjectionHead(encoder.out_size, 16, 8)))
+    v1, v2 = randn(3, 3, 50, 20), randn(3, 3, 50, 20)
+    cfg = dict(SKELETON_SMALL, channels=list(SKELETON_SMALL["channels"]), view_shape=[3, 3, 50, 20],
+               head=[encoder.out_size, 16, 8], tau=0.5,
+               forward="nt_xent of head(encoder(cat(v1, v2))) split into its two halves",
+               note="views are data (no input gradients)")
+    return module_case(m, {"v1": v1, "v2": v2}, lambda m, x: m(x["v1"], x["v2"], 0.5), cfg, diff=[])
+
+
 def check_mining_margins(teacher, k, min_gap=1e-3):
     """The top-k choice must be robust to float32 rounding: gaps around the k-th value, no diagonal picks."""
     a = tm.cosine_matrix(teacher.double(), teacher.double()) - torch.eye(teacher.shape[0], dtype=torch.float64)
@@ -715,7 +743,7 @@ Scalars have shape `[]` (4 bytes).
 | `p.<state-dict name>` | parameters **and** buffers before the forward (`num_batches_tracked` is skipped; non-persistent buffers such as the positional-encoding table are not stored) |
 | `out` | forward output |
 | `cot` | cotangent, same shape as `out` |
-| `g.in.<name>` | gradient w.r.t. each differentiable input (non-differentiable: `target`, `teacher_i`, `teacher_s`) |
+| `g.in.<name>` | gradient w.r.t. each differentiable input (non-differentiable: `target`, `teacher_i`, `teacher_s`, `v1`, `v2`) |
 | `g.p.<name>` | gradient w.r.t. each parameter (not buffers) |
 | `after.<buffer>` | buffers after the forward (BatchNorm `running_mean` / `running_var`; equal to `p.*` in eval mode) |
 | `aux.<name>` | extra reference values: `aux.mined_i` / `aux.mined_s` (N, k) = indices mined with the inertial / skeleton teacher |
@@ -784,6 +812,10 @@ MODEL_NAMES_DOC = """
 
 * `nt_xent(z1, z2, tau)`: z = [z1; z2], s = cos(z, z)/tau with the diagonal removed; row k's positive is
   k+N mod 2N; loss = mean_k (logsumexp_{l != k} s_kl - s_k,pos).
+* `simclr_loss(v1, v2)`: the SimCLR step's loss, tau 0.5, with the reduced skeleton encoder and a
+  `ProjectionHead(32, 16, 8)` (names `encoder.*`, `head.*`): `nt_xent` of `head(encoder(cat(v1, v2)))` split
+  into its halves — one forward over both views, so BatchNorm's batch statistics (and its running averages,
+  `after.*`) are over 2N = 6 rows. The views are data: no `g.in.*`.
 * `cmc_loss(zi, zs, tau)`: S = cos(zi, zs)/tau; 0.5 * (CE(S, arange) + CE(S^T, arange)).
 * `cmkm_loss(zi, zs, teacher_i, teacher_s, tau, k, lambda, temper_intra)` (method.md §4.3): mining
   `P^m(i) = topk_j(cos(F_m, F_m)_ij - delta_ij, k)` on the teacher features (`aux.mined_i` = P^I,

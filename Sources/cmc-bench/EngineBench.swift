@@ -8,7 +8,7 @@ struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
         abstract:
-            "sgemm GFLOP/s, batch-1 encoder latency (1 thread), CMC and CMC-CMKM training throughput (batch 64, 2 cores)."
+            "sgemm GFLOP/s, batch-1 encoder latency (1 thread), training throughput (2 cores): CMC and CMC-CMKM (batch 64), SimCLR inertial (128) and skeleton (32)."
     )
 
     @Option(help: "Write the results as JSON to this file.") var json: String?
@@ -19,7 +19,7 @@ struct EngineBench: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Profiling aid: only run one part (inertial, skeleton: batch-1 forward; train, train-cmkm: training steps).",
+            "Profiling aid: only run one part (inertial, skeleton: batch-1 forward; train, train-cmkm, train-simclr-inertial, train-simclr-skeleton: training steps).",
             visibility: .hidden))
     var profile: EngineBenchmark.ProfileTarget?
     @Option(help: ArgumentHelp("Iterations of --profile.", visibility: .hidden))

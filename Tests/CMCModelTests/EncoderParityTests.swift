@@ -42,6 +42,8 @@ final class EncoderParityTests: XCTestCase {
         }
     }
 
+    /// On one thread, and with the two streams side by side (`Concurrently.withBothCores`, as SimCLR trains it:
+    /// the input's gradient gathers both streams' parts).
     func testSkeletonEncoderSmall() throws {
         for name in ["skeleton_encoder_small_train", "skeleton_encoder_small_eval"] {
             let f = try Fixture(name)
@@ -50,6 +52,8 @@ final class EncoderParityTests: XCTestCase {
             let m = SkeletonEncoder(c, rng: &rng)
             XCTAssertEqual(m.outputSize, f["out"].shape[1])
             try checkModule(name, module: m, inputs: ["x"]) { m($0[0]) }
+            m.zeroGrad()
+            try Concurrently.withBothCores { try checkModule(name, module: m, inputs: ["x"]) { m($0[0]) } }
         }
     }
 

@@ -1,7 +1,8 @@
 import CMCCore
+import CMCModel
 import CMCTensor
 import CMCTestSupport
-import CMCTraining
+@testable import CMCTraining
 import XCTest
 
 /// The contrastive losses (NT-Xent, CMC, CMC-CMKM with its mining) against PyTorch and by finite differences.
@@ -15,6 +16,42 @@ final class LossTests: XCTestCase {
         try checkOp("cmc_loss", inputs: ["zi", "zs"]) { v, f in
             ContrastiveLoss.cmc(v["zi"]!, v["zs"]!, temperature: f.float("tau"))
         }
+    }
+
+    /// An encoder and its projection head under the names of a SimCLR checkpoint.
+    final class SimCLRModules: Module {
+        let encoder: SkeletonEncoder, head: ProjectionHead
+        init(_ f: Fixture, rng: inout SeededRNG) {
+            var c = SkeletonEncoder.Config()
+            c.channels = f.ints("channels")
+            encoder = SkeletonEncoder(c, rng: &rng)
+            let h = f.ints("head")
+            head = ProjectionHead(inFeatures: h[0], hidden: h[1], out: h[2], rng: &rng)
+        }
+        override var children: [(String, Module)] { [("encoder", encoder), ("head", head)] }
+    }
+
+    /// The SimCLR step's loss against PyTorch: both views go through one encoder pass, so train-mode
+    /// BatchNorm normalises (and updates its running averages) with statistics over all 2N rows, as the
+    /// reference's `torch.cat(views)` does — loss, every parameter gradient and the running averages match.
+    func testSimCLRLossIsOneForwardOverBothViews() throws {
+        let f = try Fixture("simclr_loss")
+        var rng = SeededRNG(seed: 3)
+        let m = SimCLRModules(f, rng: &rng)
+        let tau = f.float("tau")
+        let views = Kernels.concat([f["in.v1"], f["in.v2"]], axis: 0)
+        // As the stage runs it: the encoder's streams side by side (`trainsOnBothCores`).
+        XCTAssertTrue(m.encoder.trainsOnBothCores)
+        try Concurrently.withBothCores {
+            try checkModule("simclr_loss", module: m, inputs: []) { _ in
+                SSLStages.simclrLoss(encoder: m.encoder, head: m.head, views: views, temperature: tau)
+            }
+        }
+        // A pass per view (BatchNorm statistics of N rows each) is another loss: the fixture tells them apart.
+        try m.load(stateDict: f.stateDict)
+        let perView = ContrastiveLoss.ntXent(
+            m.head(m.encoder(Variable(f["in.v1"]))), m.head(m.encoder(Variable(f["in.v2"]))), temperature: tau)
+        XCTAssertGreaterThan(abs(perView.value.scalar - f["out"].scalar), 0.01)
     }
 
     func testCMKMLoss() throws {

@@ -52,6 +52,52 @@ final class TrainingTests: XCTestCase {
                 set: train, val: nil, schedule: schedule, augmentation: aug, seed: 3, checkpoint: ckpt))
     }
 
+    /// A one-modality batch crops, preprocesses and augments that modality only, each view with a generator
+    /// of its own forked in view order; a repeated index gets a view of its own each time.
+    func testModalityBatchAugmentsOnlyThatModality() throws {
+        let idx = [0, 3, 5, 3]
+        let aug = AugmentationConfig.utdMHAD
+        var r1 = SeededRNG(seed: 4)
+        var r2 = SeededRNG(seed: 4)
+        let skeleton = train.batch(idx, of: .skeleton, augmentation: aug, rng: &r1)
+        let expected = idx.map { i in
+            var g = r2.fork()
+            return aug.skeleton.apply(train.inputs[i].skeleton!, rng: &g)
+        }
+        XCTAssertEqual(skeleton, Tensor.stacked(expected))
+        XCTAssertEqual(r1.next(), r2.next(), "one draw per view was taken from the batch's generator")
+        XCTAssertNotEqual(expected[1], expected[3], "the repeated index has two different views")
+        // The inertial batch of the same seed: inertial augmentations alone, from the same per-view generators.
+        var r3 = SeededRNG(seed: 4)
+        var r4 = SeededRNG(seed: 4)
+        XCTAssertEqual(
+            train.batch(idx, of: .inertial, augmentation: aug, rng: &r3),
+            Tensor.stacked(
+                idx.map { i in
+                    var g = r4.fork()
+                    return aug.inertial.apply(train.inputs[i].inertial!, rng: &g)
+                }))
+        // A temporal crop is drawn per view and applied to the asked modality only: the same windows for
+        // either modality of the same seed, as when both modalities are built in one batch.
+        var cropping = AugmentationConfig.none
+        cropping.temporalCrop = TemporalCrop(minFraction: 0.5)
+        for m in Modality.allCases {
+            var r5 = SeededRNG(seed: 9)
+            var r6 = SeededRNG(seed: 9)
+            let cropped = train.batch(idx, of: m, augmentation: cropping, rng: &r5)
+            XCTAssertEqual(
+                cropped,
+                Tensor.stacked(
+                    try idx.map { i in
+                        var g = r6.fork()
+                        let both = try train.preprocessor.augmentedInput(
+                            train.samples[i], augmentations: cropping, rng: &g)
+                        return both[m]!
+                    }))
+            XCTAssertNotEqual(cropped, train.batch(idx, of: m, rng: &r5), "the views are cropped")
+        }
+    }
+
     /// CMC-CMKM pre-training lowers its loss, and the supervised loop learns the synthetic classes.
     func testContrastiveAndSupervisedTrainingLearn() throws {
         var rng = SeededRNG(seed: 9)

@@ -73,15 +73,28 @@ public final class SkeletonEncoder: Module {
             x.shape.count == 4 && x.shape[1] == config.inChannels && x.shape[2] == config.length
                 && x.shape[3] == config.joints,
             "skeleton encoder expects (B, \(config.inChannels), \(config.length), \(config.joints)), got \(x.shape)")
-        let t = x.shape[2]
-        // Motion: m[t] = x[t] − x[t−1], m[0] = 0.
-        let motion = (x.sliced(axis: 2, 1..<t) - x.sliced(axis: 2, 0..<(t - 1))).padded(axis: 2, before: 1, after: 0)
-        func run(_ input: Variable, _ s: (ConvBN2d, ConvBN2d, ConvBN2d, ConvBN2d)) -> Variable {
-            let h = s.1(s.0(input)).permuted([0, 3, 1, 2]) // joints become channels
-            return s.3(s.2(h))
+        let (j, m): (Variable, Variable)
+        // The streams hold most of the encoder's work and share nothing but the input: given both cores
+        // (a SimCLR skeleton stage), they run side by side, forward and backward.
+        if Concurrently.splitsWork {
+            (j, m) = concurrentBranches(from: x, jointStream, motionStream)
+        } else {
+            (j, m) = (jointStream(x), motionStream(x))
         }
-        let j = run(x, (conv1j, conv2j, conv3j, conv4j))
-        let m = run(motion, (conv1m, conv2m, conv3m, conv4m))
         return conv6(conv5(concat([j, m], axis: 2))).flattened()
+    }
+
+    private func jointStream(_ x: Variable) -> Variable { stream(x, (conv1j, conv2j, conv3j, conv4j)) }
+
+    /// The motion stream sees m[t] = x[t] − x[t−1], m[0] = 0.
+    private func motionStream(_ x: Variable) -> Variable {
+        let t = x.shape[2]
+        let motion = (x.sliced(axis: 2, 1..<t) - x.sliced(axis: 2, 0..<(t - 1))).padded(axis: 2, before: 1, after: 0)
+        return stream(motion, (conv1m, conv2m, conv3m, conv4m))
+    }
+
+    private func stream(_ input: Variable, _ s: (ConvBN2d, ConvBN2d, ConvBN2d, ConvBN2d)) -> Variable {
+        let h = s.1(s.0(input)).permuted([0, 3, 1, 2]) // joints become channels
+        return s.3(s.2(h))
     }
 }

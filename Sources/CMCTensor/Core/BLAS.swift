@@ -9,6 +9,14 @@ public enum BLAS {
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
+    /// Runs `body` with `n` worker threads, then restores the previous count.
+    public static func withThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let previous = threads
+        setThreads(n)
+        defer { setThreads(previous) }
+        return try body()
+    }
+
     /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, row-major.
     /// `lda`, `ldb`, `ldc` default to the packed leading dimensions.
     @inline(__always)

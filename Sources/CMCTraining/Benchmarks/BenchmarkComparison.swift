@@ -11,6 +11,9 @@ public enum BenchmarkComparison {
         public var trainSamplesPerSecond: Double
         /// Absent from results of `tools/bench_torch.py` before the CMC-CMKM step was measured.
         public var trainCMKMSamplesPerSecond: Double?
+        /// Absent from results before the SimCLR steps were measured.
+        public var trainSimCLRInertialSamplesPerSecond: Double?
+        public var trainSimCLRSkeletonSamplesPerSecond: Double?
         public var sgemm: Double?
 
         public init(json: Data, source: String) throws {
@@ -26,6 +29,8 @@ public enum BenchmarkComparison {
             self.inference = inference
             trainSamplesPerSecond = train
             trainCMKMSamplesPerSecond = t["train_cmkm_samples_per_s"] as? Double
+            trainSimCLRInertialSamplesPerSecond = t["train_simclr_inertial_samples_per_s"] as? Double
+            trainSimCLRSkeletonSamplesPerSecond = t["train_simclr_skeleton_samples_per_s"] as? Double
             sgemm = t["sgemm_gflops"] as? Double
         }
     }
@@ -61,6 +66,12 @@ public enum BenchmarkComparison {
         row(
             "train CMKM samples/s", ours.train_cmkm_samples_per_s, unit: "/s",
             theirs: { $0.trainCMKMSamplesPerSecond }, lowerIsBetter: false)
+        row(
+            "train SimCLR inertial/s", ours.train_simclr_inertial_samples_per_s, unit: "/s",
+            theirs: { $0.trainSimCLRInertialSamplesPerSecond }, lowerIsBetter: false)
+        row(
+            "train SimCLR skeleton/s", ours.train_simclr_skeleton_samples_per_s, unit: "/s",
+            theirs: { $0.trainSimCLRSkeletonSamplesPerSecond }, lowerIsBetter: false)
         row("sgemm GFLOP/s (2 thr)", ours.sgemm_gflops, unit: "GF", theirs: { $0.sgemm }, lowerIsBetter: false)
         return s
     }

@@ -19,27 +19,42 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
     /// The CMC-CMKM step (teachers' forward, mining and the CMKM loss included), same shapes.
     public var train_cmkm_samples_per_s: Double
     public var train_cmkm_step_ms: Double
+    /// SimCLR steps of one encoder at the UTD experiment's batch sizes (inertial 128, skeleton 32; two views of
+    /// each sample in one pass); samples/s counts samples, not views.
+    public var train_simclr_inertial_samples_per_s: Double
+    public var train_simclr_inertial_step_ms: Double
+    public var train_simclr_skeleton_samples_per_s: Double
+    public var train_simclr_skeleton_step_ms: Double
 
     /// What `cmc-bench engine --profile` runs under a profiler.
     public enum ProfileTarget: String, CaseIterable, Sendable {
         /// The batch-1 forward of one encoder (1 thread).
         case inertial, skeleton
-        /// Training steps at the benchmark's shapes (2 threads).
+        /// Training steps at the benchmark's shapes (2 cores).
         case train, trainCMKM = "train-cmkm"
+        case trainSimCLRInertial = "train-simclr-inertial", trainSimCLRSkeleton = "train-simclr-skeleton"
+
+        var trainingStep: TrainingStepBench.Loss? {
+            switch self {
+            case .inertial, .skeleton: nil
+            case .train: .cmc
+            case .trainCMKM: .cmkm
+            case .trainSimCLRInertial: .simclrInertial
+            case .trainSimCLRSkeleton: .simclrSkeleton
+            }
+        }
     }
 
     /// Profiling aid: runs only one part of the benchmark, `iterations` times.
     public static func profile(_ target: ProfileTarget, iterations: Int) {
         Runtime.configureAllocatorForTraining()
-        switch target {
-        case .train, .trainCMKM:
+        if let loss = target.trainingStep {
             BLAS.setThreads(2)
-            let bench = TrainingStepBench(target == .train ? .cmc : .cmkm, seed: 28)
+            let bench = TrainingStepBench(loss, seed: 28)
             for _ in 0..<iterations { bench.step() }
             return
-        case .inertial, .skeleton:
-            BLAS.setThreads(1)
         }
+        BLAS.setThreads(1)
         var rng = SeededRNG(seed: 28)
         let encoder: (Variable) -> Variable
         let x: Variable
@@ -72,15 +87,27 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
                     format: "inference %@ batch 1: p50 %.3f ms, p99 %.3f ms", k, inference[k]!.p50, inference[k]!.p99))
         }
         let steps = quick ? 3 : 15
-        let batch = Double(TrainingStepBench.batch)
-        let step = measureTraining(TrainingStepBench(.cmc, inertial: inertial, skeleton: skeleton, rng: &rng), steps)
-        log(String(format: "training CMC batch 64: %.1f ms/step, %.1f samples/s", step * 1000, batch / step))
-        let cmkm = measureTraining(TrainingStepBench(.cmkm, seed: 29), steps)
-        log(String(format: "training CMC-CMKM batch 64: %.1f ms/step, %.1f samples/s", cmkm * 1000, batch / cmkm))
+        func train(_ bench: TrainingStepBench) -> (samplesPerSecond: Double, ms: Double) {
+            let step = measureTraining(bench, steps)
+            let batch = Double(bench.loss.batch)
+            log(
+                String(
+                    format: "training %@ batch %d: %.1f ms/step, %.1f samples/s", bench.loss.rawValue,
+                    bench.loss.batch, step * 1000, batch / step))
+            return (batch / step, step * 1000)
+        }
+        let cmc = train(TrainingStepBench(.cmc, inertial: inertial, skeleton: skeleton, rng: &rng))
+        let cmkm = train(TrainingStepBench(.cmkm, seed: 29))
+        let simclrInertial = train(TrainingStepBench(.simclrInertial, seed: 30))
+        let simclrSkeleton = train(TrainingStepBench(.simclrSkeleton, seed: 31))
         return EngineBenchmark(
             sgemm_gflops: gemm2, sgemm_gflops_1thread: gemm1, inference_ms: inference,
-            train_samples_per_s: batch / step, train_step_ms: step * 1000,
-            train_cmkm_samples_per_s: batch / cmkm, train_cmkm_step_ms: cmkm * 1000)
+            train_samples_per_s: cmc.samplesPerSecond, train_step_ms: cmc.ms,
+            train_cmkm_samples_per_s: cmkm.samplesPerSecond, train_cmkm_step_ms: cmkm.ms,
+            train_simclr_inertial_samples_per_s: simclrInertial.samplesPerSecond,
+            train_simclr_inertial_step_ms: simclrInertial.ms,
+            train_simclr_skeleton_samples_per_s: simclrSkeleton.samplesPerSecond,
+            train_simclr_skeleton_step_ms: simclrSkeleton.ms)
     }
 
     static func sgemm(threads: Int, repeats: Int) -> Double {
@@ -141,8 +168,16 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
             format: "train CMC batch 64   %7.1f samples/s (%.1f ms/step, 2 threads)\n", train_samples_per_s,
             train_step_ms)
         s += String(
-            format: "train CMKM batch 64  %7.1f samples/s (%.1f ms/step, 2 threads)", train_cmkm_samples_per_s,
+            format: "train CMKM batch 64  %7.1f samples/s (%.1f ms/step, 2 threads)\n", train_cmkm_samples_per_s,
             train_cmkm_step_ms)
+        s += String(
+            format: "train SimCLR inertial %6.1f samples/s (%.1f ms/step, batch %d, 2 views, 2 cores)\n",
+            train_simclr_inertial_samples_per_s, train_simclr_inertial_step_ms,
+            TrainingStepBench.Loss.simclrInertial.batch)
+        s += String(
+            format: "train SimCLR skeleton %6.1f samples/s (%.1f ms/step, batch %d, 2 views, 2 cores)",
+            train_simclr_skeleton_samples_per_s, train_simclr_skeleton_step_ms,
+            TrainingStepBench.Loss.simclrSkeleton.batch)
         return s
     }
 }

@@ -39,25 +39,49 @@ public struct TrainingSet: Sendable {
     }
 
     /// Builds the batch for `indices`, augmenting each sample independently when `augmentation` is given.
+    /// The random draws are made sample by sample: a sample's crop window, its inertial augmentations,
+    /// then its skeleton ones.
     public func batch(_ indices: [Int], augmentation: AugmentationConfig? = nil, rng: inout SeededRNG) -> Batch {
-        var views: [ModelInput] = []
-        views.reserveCapacity(indices.count)
-        for i in indices {
-            guard let aug = augmentation else {
-                views.append(inputs[i])
-                continue
-            }
-            if aug.temporalCrop != nil,
-                let v = try? preprocessor.augmentedInput(samples[i], augmentations: aug, rng: &rng)
-            {
-                views.append(v)
-            } else {
-                views.append(preprocessor.augment(inputs[i], augmentations: aug, rng: &rng))
-            }
-        }
+        let views = indices.map { view($0, of: nil, augmentation: augmentation, rng: &rng) }
         return Batch(
             inertial: Tensor.stacked(views.map { $0.inertial! }), skeleton: Tensor.stacked(views.map { $0.skeleton! }),
             labels: views.map(\.label), indices: indices)
+    }
+
+    /// One modality of the batch for `indices`, (B, …) as in `Batch`. Only that modality is cropped,
+    /// preprocessed and augmented (the other's augmentations cost as much again and would be thrown away).
+    ///
+    /// Each view draws from a generator of its own, forked from `rng` in view order, so the views are built
+    /// on both cores and do not depend on how many draws the others took: the same seed gives the same views
+    /// whichever modality is asked for, and for the same modality, other views than
+    /// `batch(_:augmentation:rng:)`, whose single stream runs through both modalities of every sample.
+    /// An index may repeat; each occurrence is a view of its own (SimCLR asks for `indices + indices`).
+    public func batch(
+        _ indices: [Int], of modality: Modality, augmentation: AugmentationConfig? = nil, rng: inout SeededRNG
+    ) -> Tensor {
+        let generators = indices.map { _ in rng.fork() }
+        func views(_ range: Range<Int>) -> [DataArray] {
+            range.map { k in
+                var g = generators[k]
+                return view(indices[k], of: modality, augmentation: augmentation, rng: &g)[modality]!
+            }
+        }
+        let half = indices.count / 2
+        let (first, second) = Concurrently.run({ views(0..<half) }, { views(half..<indices.count) })
+        return Tensor.stacked(first + second)
+    }
+
+    /// Sample `i`'s model input — only `modality` when given — augmented when `augmentation` is.
+    private func view(
+        _ i: Int, of modality: Modality?, augmentation: AugmentationConfig?, rng: inout SeededRNG
+    ) -> ModelInput {
+        let input = modality.map { inputs[i].keeping($0) } ?? inputs[i]
+        guard let aug = augmentation else { return input }
+        if aug.temporalCrop != nil {
+            let sample = modality.map { samples[i].keeping($0) } ?? samples[i]
+            if let v = try? preprocessor.augmentedInput(sample, augmentations: aug, rng: &rng) { return v }
+        }
+        return preprocessor.augment(input, augmentations: aug, rng: &rng)
     }
 
     /// The index batches of one epoch.

@@ -14,23 +14,29 @@ public enum SSLStages {
     ) throws -> [EpochRecord] {
         let loop = ContrastiveLoop(
             stage: "simclr-\(modality.rawValue)", schedule: schedule, seed: seed, checkpoint: checkpoint)
-        func loss(_ idx: [Int], _ rng: inout SeededRNG) -> Variable {
-            let v1 = set.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
-            let v2 = set.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
-            return ContrastiveLoss.ntXent(
-                head(encoder(Variable(v1))), head(encoder(Variable(v2))), temperature: schedule.temperature)
+        // `indices + indices`: the first view of every sample, then the second (the rows simclrLoss expects).
+        func loss(_ s: TrainingSet, _ idx: [Int], _ rng: inout SeededRNG) -> Variable {
+            simclrLoss(
+                encoder: encoder, head: head,
+                views: s.batch(idx + idx, of: modality, augmentation: augmentation, rng: &rng),
+                temperature: schedule.temperature)
         }
-        return try loop.run(
-            modules: [("encoder", encoder), ("head", head)], trainable: [encoder, head], set: set, val: val,
-            trainStep: loss,
-            valLoss: val.map { v in
-                { idx, rng in
-                    let a = v.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
-                    let b = v.batch(idx, augmentation: augmentation, rng: &rng).input(modality)
-                    return ContrastiveLoss.ntXent(
-                        head(encoder(Variable(a))), head(encoder(Variable(b))), temperature: schedule.temperature)
-                }
-            })
+        func run() throws -> [EpochRecord] {
+            try loop.run(
+                modules: [("encoder", encoder), ("head", head)], trainable: [encoder, head], set: set, val: val,
+                trainStep: { idx, rng in loss(set, idx, &rng) },
+                valLoss: val.map { v in { idx, rng in loss(v, idx, &rng) } })
+        }
+        return try encoder.trainsOnBothCores ? Concurrently.withBothCores(run) : run()
+    }
+
+    /// The SimCLR loss of N samples whose two views are stacked as rows [views 1; views 2] (2N rows): one
+    /// encoder and head pass over all 2N, so BatchNorm's batch statistics are over both views together, as
+    /// in the reference (`torch.cat(batch[modality])` before its single forward), then NT-Xent.
+    static func simclrLoss(encoder: FeatureEncoder, head: ProjectionHead, views: Tensor, temperature: Float)
+        -> Variable
+    {
+        ContrastiveLoss.ntXent(head(encoder(Variable(views))), temperature: temperature)
     }
 
     /// Frozen SimCLR teachers for knowledge mining.
