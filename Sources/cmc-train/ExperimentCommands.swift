@@ -59,6 +59,13 @@ struct ExperimentCommand: ParsableCommand {
             "Cross-validation: loso runs one fold per subject of the split's train and validation parts.",
             discussion: "Folds in OUT/fold-s<N>/ (resumable); mean ± spread per stage in OUT/cv-summary.{json,txt}."))
     var cv: String?
+    @Option(
+        help: ArgumentHelp(
+            "How classifiers pick their epoch: \(ModelSelection.allCases.map(\.rawValue).joined(separator: ", ")).",
+            discussion:
+                "Default: the configuration's (best-validation, the paper's protocol); last-epoch with --cv, so that "
+                + "a fold's figure never depends on its held-out labels."))
+    var selection: ModelSelection?
 
     func run() throws {
         let stages = try stages.map { s -> ExperimentConfig.Stage in
@@ -66,10 +73,16 @@ struct ExperimentCommand: ParsableCommand {
             return st
         }
         switch cv {
-        case nil: try options.runner().run(only: stages.isEmpty ? nil : stages)
+        case nil:
+            guard let selection else { return try options.runner().run(only: stages.isEmpty ? nil : stages) }
+            let (config, root, out) = try options.prepared()
+            try ExperimentRunner(config: config.selecting(selection), dataRoot: root, out: out)
+                .run(only: stages.isEmpty ? nil : stages)
         case "loso"?:
             let (config, root, out) = try options.prepared(suffix: "-loso")
-            _ = try CrossValidation.run(config: config, dataRoot: root, out: out, only: stages.isEmpty ? nil : stages)
+            _ = try CrossValidation.run(
+                config: config, dataRoot: root, out: out, only: stages.isEmpty ? nil : stages,
+                selection: selection ?? .lastEpoch)
         case let other?: throw ValidationError("--cv \(other): the one scheme is loso")
         }
     }
@@ -86,6 +99,7 @@ extension StageCommand {
 }
 
 extension Modality: ExpressibleByArgument {}
+extension ModelSelection: ExpressibleByArgument {}
 
 struct SimCLRCommand: StageCommand {
     static let configuration = CommandConfiguration(

@@ -88,6 +88,7 @@ final class CrossValidationTests: XCTestCase {
             var r = ExperimentResults(
                 name: "x", dataset: "utd-mhad", split: CrossValidation.folds(of: .utdMHADCrossSubject)[0], counts: [:])
             var stage = StageResult(stage: "cmc", wallSeconds: 60)
+            stage.peakValAccuracy = min(accuracy + 0.02, 1)
             // 100 clips of 2 classes, the first `wrong` of them misclassified.
             let wrong = Int(((1 - accuracy) * 100).rounded())
             let targets = (0..<100).map { $0 % 2 }
@@ -109,7 +110,9 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertEqual(cmc.meanMacroF1, cmc.macroF1.values.reduce(0, +) / 4, accuracy: 1e-12)
         XCTAssertEqual(cmc.clips, 400)
         XCTAssertEqual(cmc.accuracy["7"], 1.0)
+        XCTAssertEqual(try XCTUnwrap(cmc.meanPeakAccuracy), (0.92 + 0.96 + 0.98 + 1.0) / 4, accuracy: 1e-12)
         XCTAssertTrue(summary.table.contains("95.00 ± 4.16"), summary.table)
+        XCTAssertTrue(summary.table.contains("96.50"), "the peak column: \(summary.table)")
         XCTAssertEqual(summary.folds, [1, 3, 5, 7])
     }
 }

@@ -156,4 +156,60 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(limited.train[1].shape[0], 3)
         XCTAssertEqual(limited.trainLabels, Array(f.trainLabels.prefix(3)))
     }
+
+    /// Last-epoch selection (cross-validation's) trains the same head whatever the validation labels say;
+    /// best-validation selection reports the peak it chose.
+    func testLastEpochSelectionNeverLooksAtTheValidationLabels() throws {
+        var rng = SeededRNG(seed: 3)
+        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+        let es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: val)
+        let scrambled = FeatureSplits(
+            train: f.train, val: f.val, test: f.test, trainLabels: f.trainLabels,
+            valLabels: f.valLabels.map { ($0 + 1) % 3 }, testLabels: f.testLabels)
+        func fit(_ features: FeatureSplits, _ selection: ModelSelection) throws -> (ClassifierOutcome, [String: Tensor])
+        {
+            var headRNG = SeededRNG(seed: 4)
+            let clf = MultiModalClassifier(
+                inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16, classes: 3, rng: &headRNG)
+            var s = ClassifierSchedule()
+            s.epochs = 30
+            s.batchSize = 12
+            s.plateauPatience = 2
+            s.earlyStoppingPatience = 3
+            s.selection = selection
+            let o = try EvaluationProtocols.frozenClassifier(
+                stage: "selection", head: clf, features: features, classCount: 3, schedule: s, seed: 1
+            ) { clf(inertial: $0[0], skeleton: $0[1]) }
+            return (o, clf.stateDict())
+        }
+        let (honest, weights) = try fit(f, .lastEpoch)
+        let (blind, scrambledWeights) = try fit(scrambled, .lastEpoch)
+        XCTAssertEqual(weights, scrambledWeights, "validation labels steered a last-epoch classifier")
+        XCTAssertEqual(honest.bestEpoch, 30)
+        XCTAssertEqual(honest.epochsRun, 30, "no early stop on the validation loss")
+        XCTAssertEqual(blind.epochsRun, 30)
+        let peak = try XCTUnwrap(honest.peakValAccuracy)
+        XCTAssertGreaterThanOrEqual(peak, try XCTUnwrap(honest.val).accuracy)
+        XCTAssertEqual(peak, honest.history.compactMap(\.valAccuracy).max())
+        // The paper's protocol reports the epoch it chose on those labels: its figure is the peak.
+        let (chosen, _) = try fit(f, .bestValidation)
+        XCTAssertEqual(try XCTUnwrap(chosen.val).accuracy, try XCTUnwrap(chosen.peakValAccuracy), accuracy: 1e-12)
+    }
+
+    /// Files from before the selection existed read as the protocol they were trained with.
+    func testScheduleWithoutSelectionReadsAsBestValidation() throws {
+        var s = ClassifierSchedule()
+        s.selection = .lastEpoch
+        let encoded = try JSONEncoder().encode(s)
+        XCTAssertEqual(try JSONDecoder().decode(ClassifierSchedule.self, from: encoded), s)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        object["selection"] = nil
+        let old = try JSONDecoder().decode(
+            ClassifierSchedule.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(old.selection, .bestValidation)
+        XCTAssertEqual(
+            ExperimentConfig(name: "x", dataset: .utdMHAD).selecting(.lastEpoch).classifierSchedule(of: .fineTune)?
+                .selection, .lastEpoch)
+    }
 }

@@ -185,12 +185,33 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         {
             c[keyPath: kp].epochs = max(1, c[keyPath: kp].epochs / epochDivisor)
         }
-        for kp in [\ExperimentConfig.classifier, \.linearEvaluation, \.supervised, \.fineTune]
-            as [WritableKeyPath<ExperimentConfig, ClassifierSchedule>]
-        {
+        for kp in Self.classifierSchedules {
             c[keyPath: kp].epochs = max(1, c[keyPath: kp].epochs / epochDivisor)
         }
         return c
+    }
+
+    /// Every classifier schedule of the experiment.
+    static var classifierSchedules: [WritableKeyPath<ExperimentConfig, ClassifierSchedule>] {
+        [\.classifier, \.linearEvaluation, \.supervised, \.fineTune]
+    }
+
+    /// The configuration with every classifier chosen by `selection`.
+    public func selecting(_ selection: ModelSelection) -> ExperimentConfig {
+        var c = self
+        for kp in Self.classifierSchedules { c[keyPath: kp].selection = selection }
+        return c
+    }
+
+    /// The classifier schedule a stage trains with (none for retrieval).
+    public func classifierSchedule(of stage: Stage) -> ClassifierSchedule? {
+        switch stage {
+        case .simclrInertial, .simclrSkeleton: linearEvaluation
+        case .cmc, .cmkm, .semiSupervised: classifier
+        case .supervised: supervised
+        case .fineTune: fineTune
+        case .retrieval: nil
+        }
     }
 }
 

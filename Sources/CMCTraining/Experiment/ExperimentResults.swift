@@ -11,6 +11,12 @@ public struct StageResult: Codable, Sendable {
     public var pretrainingEpochs: Int?
     public var finalPretrainingLoss: Double?
     public var classifierBestEpoch: Int?
+    /// How the classifier's epoch was chosen; nil in results written before the choice existed, which
+    /// all used the best validation epoch.
+    public var selection: ModelSelection?
+    /// The best validation accuracy of any classifier epoch (equal to `val.accuracy` with best-validation
+    /// selection; with last-epoch selection, what peeking at the labels would have reported).
+    public var peakValAccuracy: Double?
     public var notes: [String] = []
 
     public init(stage: String, wallSeconds: Double) {

@@ -42,6 +42,8 @@ extension ExperimentRunner {
         r.val = o.val
         r.test = o.test
         r.classifierBestEpoch = o.bestEpoch
+        r.selection = config.classifierSchedule(of: stage)?.selection
+        r.peakValAccuracy = o.peakValAccuracy
         r.pretrainingEpochs = history?.count
         r.finalPretrainingLoss = history?.last?.trainLoss
         return r

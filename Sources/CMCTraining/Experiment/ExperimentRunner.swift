@@ -109,6 +109,16 @@ public final class ExperimentRunner {
     /// Runs the configured stages (or `only`), skipping those already recorded.
     public func run(only: [ExperimentConfig.Stage]? = nil) throws {
         for stage in only ?? config.stages {
+            if let done = results.stages[stage.rawValue],
+                let wanted = config.classifierSchedule(of: stage)?.selection,
+                (done.selection ?? .bestValidation) != wanted
+            {
+                // The pre-training checkpoint is kept: only the classifier is trained again.
+                log(
+                    "\(stage.rawValue): recorded with \((done.selection ?? .bestValidation).rawValue) selection, rerun for \(wanted.rawValue)"
+                )
+                results.stages[stage.rawValue] = nil
+            }
             if results.stages[stage.rawValue] != nil || (stage == .semiSupervised && !results.semiSupervised.isEmpty)
                 || (stage == .retrieval && !results.retrieval.isEmpty)
             {

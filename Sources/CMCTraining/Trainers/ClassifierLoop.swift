@@ -2,21 +2,47 @@ import CMCCore
 import CMCTensor
 import Foundation
 
+/// How a classifier's weights are chosen, and whether the validation subjects' labels may steer training.
+public enum ModelSelection: String, Codable, Sendable, CaseIterable {
+    /// The paper's protocol: keep the epoch of best validation accuracy, lower the learning rate when
+    /// that accuracy plateaus, stop early when the validation loss stalls. The validation figure is then
+    /// optimistic: the best of ~100 noisy epochs, on the very clips it is reported on.
+    case bestValidation = "best-validation"
+    /// The validation labels never steer training: the learning rate follows the training loss, no early
+    /// stop, the last epoch's weights are kept. Cross-validation uses it, so that each fold's figure
+    /// estimates a subject no choice has seen (validation is still scored every epoch, for the record).
+    case lastEpoch = "last-epoch"
+}
+
 /// Settings of a supervised stage: the frozen-encoder evaluation classifier (method.md §5.3), the
 /// supervised baselines (§5.4) and fine-tuning.
 public struct ClassifierSchedule: Codable, Sendable, Equatable {
     public var epochs = 100
     public var batchSize = 64
     public var learningRate: Float = 1e-3
-    /// Early stopping on the validation loss.
+    /// Early stopping on the validation loss (best-validation selection only).
     public var earlyStoppingPatience = 50
-    /// ReduceLROnPlateau(max) on validation accuracy; nil for none (the unimodal linear evaluation).
+    /// ReduceLROnPlateau on validation accuracy (max), or on the training loss (min) with last-epoch
+    /// selection; nil for none (the unimodal linear evaluation).
     public var plateauPatience: Int? = 5
     public var plateauFactor: Float = 0.5
+    public var selection = ModelSelection.bestValidation
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, learningRate, earlyStoppingPatience, plateauPatience, plateauFactor
+        case epochs, batchSize, learningRate, earlyStoppingPatience, plateauPatience, plateauFactor, selection
+    }
+
+    /// Files written before `selection` existed read as the protocol they were trained with.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        earlyStoppingPatience = try c.decode(Int.self, forKey: .earlyStoppingPatience)
+        plateauPatience = try c.decodeIfPresent(Int.self, forKey: .plateauPatience)
+        plateauFactor = try c.decode(Float.self, forKey: .plateauFactor)
+        selection = try c.decodeIfPresent(ModelSelection.self, forKey: .selection) ?? .bestValidation
     }
 
     /// Written by hand so that "no scheduler" is an explicit `null`: synthesized encoding omits nil,
@@ -29,13 +55,17 @@ public struct ClassifierSchedule: Codable, Sendable, Equatable {
         try c.encode(earlyStoppingPatience, forKey: .earlyStoppingPatience)
         try c.encode(plateauPatience, forKey: .plateauPatience)
         try c.encode(plateauFactor, forKey: .plateauFactor)
+        try c.encode(selection, forKey: .selection)
     }
 }
 
 /// The outcome of training a classifier: the selected epoch's scores.
 public struct ClassifierOutcome: Codable, Sendable {
+    /// The selected epoch: the best validation epoch, or the last one (`ModelSelection`).
     public var bestEpoch: Int
     public var epochsRun: Int
+    /// The highest validation accuracy of any epoch: what choosing on the validation labels would report.
+    public var peakValAccuracy: Double?
     public var val: ClassificationMetrics?
     public var test: ClassificationMetrics?
     public var history: [EpochRecord]
@@ -43,8 +73,9 @@ public struct ClassifierOutcome: Codable, Sendable {
 
 /// Epoch loop for classifiers. The caller supplies how to compute logits for a list of sample
 /// positions (so the same loop trains heads on cached features and whole networks on raw batches).
-/// Model selection keeps the weights of the best validation accuracy (earliest on ties); training stops
-/// early when the validation loss has not improved for `earlyStoppingPatience` epochs.
+/// With best-validation selection the weights of the best validation accuracy are kept (earliest on
+/// ties) and training stops early when the validation loss has not improved for `earlyStoppingPatience`
+/// epochs; with last-epoch selection the validation labels are only recorded.
 struct ClassifierLoop {
     let stage: String
     let schedule: ClassifierSchedule
@@ -58,9 +89,11 @@ struct ClassifierLoop {
         evalLogits: (_ split: Int, _ positions: [Int]) -> Tensor
     ) throws -> ClassifierOutcome {
         let adam = Adam(trainable.flatMap(\.parameters).filter(\.requiresGrad), learningRate: schedule.learningRate)
+        let peeks = schedule.selection == .bestValidation
         var plateau = schedule.plateauPatience.map {
-            ReduceLROnPlateau(mode: .max, factor: schedule.plateauFactor, patience: $0)
+            ReduceLROnPlateau(mode: peeks ? .max : .min, factor: schedule.plateauFactor, patience: $0)
         }
+        var peak: Double? = nil
         var rng = SeededRNG(seed: seed)
         var best: (epoch: Int, accuracy: Double, state: [[String: Tensor]])? = nil
         var bestLoss = Double.infinity
@@ -109,10 +142,11 @@ struct ClassifierLoop {
                 let (m, loss) = GradMode.withoutGrad { evaluate(0, count: valCount, labels: valLabels) }
                 record.valLoss = loss
                 record.valAccuracy = m.accuracy
-                if best == nil || m.accuracy > best!.accuracy {
+                peak = max(peak ?? 0, m.accuracy)
+                if peeks && (best == nil || m.accuracy > best!.accuracy) {
                     best = (epoch, m.accuracy, trainable.map { $0.stateDict() })
                 }
-                if var p = plateau {
+                if peeks, var p = plateau {
                     p.step(Float(m.accuracy), optimizer: adam)
                     plateau = p
                 }
@@ -123,9 +157,13 @@ struct ClassifierLoop {
                     sinceBestLoss += 1
                 }
             }
+            if !peeks, var p = plateau {
+                p.step(Float(trainLoss), optimizer: adam)
+                plateau = p
+            }
             record.seconds = MonotonicClock.seconds - t0
             history.append(record)
-            if valCount > 0 && sinceBestLoss > schedule.earlyStoppingPatience {
+            if peeks && valCount > 0 && sinceBestLoss > schedule.earlyStoppingPatience {
                 trainingLog.info(
                     "\(stage): early stop after epoch \(epoch) (validation loss flat for \(schedule.earlyStoppingPatience) epochs)"
                 )
@@ -135,7 +173,7 @@ struct ClassifierLoop {
         if let best { for (m, s) in zip(trainable, best.state) { try? m.load(stateDict: s) } }
         return GradMode.withoutGrad {
             ClassifierOutcome(
-                bestEpoch: best?.epoch ?? history.count, epochsRun: history.count,
+                bestEpoch: best?.epoch ?? history.count, epochsRun: history.count, peakValAccuracy: peak,
                 val: valCount > 0 ? evaluate(0, count: valCount, labels: valLabels).0 : nil,
                 test: testCount > 0 ? evaluate(1, count: testCount, labels: testLabels).0 : nil,
                 history: history)
