@@ -10,6 +10,13 @@ import PackageDescription
 let kernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+#if arch(x86_64)
+    let vnni: [SwiftSetting] = [
+        .unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni"])
+    ]
+#else
+    let vnni: [SwiftSetting] = []
+#endif
 
 let package = Package(
     name: "cmc",
@@ -35,7 +42,11 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"), // glibc mallopt
 
         .target(name: "CMCCore", dependencies: [logging]),
-        .target(name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc"], swiftSettings: kernels),
+        // The int8 kernel on AVX512-VNNI, through Clang's intrinsics. The flags let the compiler use AVX-512
+        // anywhere in this module, so it holds the kernel alone and callers check the CPU first.
+        .target(name: "CMCVNNI", swiftSettings: vnni + kernels),
+        .target(
+            name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc", "CMCVNNI"], swiftSettings: kernels),
         // The safetensors decoder reads model bundles and checkpoints from disk: checked, apart from the kernels.
         .target(name: "CMCSafeTensors", dependencies: ["CMCTensor"]),
         .target(name: "CMCData", dependencies: ["CMCCore", "CZlib"]),

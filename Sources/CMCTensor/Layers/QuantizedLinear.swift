@@ -1,0 +1,88 @@
+/// `x · W + bias` in int8: the weights quantised once, symmetrically per output column, to signed bytes;
+/// each input quantised per call, symmetrically over the whole batch, to bytes offset by 128 (the
+/// unsigned operand of `vpdpbusd`). The product runs in 32-bit integers (`Int8MatMul`), exact; the error
+/// is the two roundings alone, at most half a step of each operand per term (`errorBound`).
+public struct QuantizedLinear: Sendable {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let weights: VNNIPackedMatrix
+    /// Per output column: weight = byte × scale.
+    public let weightScales: [Float]
+    public let bias: [Float]?
+
+    /// - Parameter weight: `inFeatures × outFeatures` (as `x · W` uses it).
+    public init(weight: Tensor, bias: Tensor? = nil) {
+        precondition(weight.rank == 2, "weight of shape \(weight.shape)")
+        let (k, n) = (weight.shape[0], weight.shape[1])
+        precondition(bias == nil || bias!.count == n, "bias of \(bias!.count) for \(n) outputs")
+        var scales = [Float](repeating: 1, count: n)
+        for j in 0..<n {
+            var peak: Float = 0
+            for i in 0..<k { peak = max(peak, abs(weight.storage[i * n + j])) }
+            if peak > 0 { scales[j] = peak / 127 }
+        }
+        var bytes = [Int8](repeating: 0, count: k * n)
+        for i in 0..<k {
+            for j in 0..<n { bytes[i * n + j] = Self.quantise(weight.storage[i * n + j], scale: scales[j]) }
+        }
+        inFeatures = k
+        outFeatures = n
+        weights = VNNIPackedMatrix(rows: k, columns: n, values: bytes)
+        weightScales = scales
+        self.bias = bias?.storage
+    }
+
+    /// The input's scale: its largest magnitude maps to 127.
+    public static func inputScale(_ x: Tensor) -> Float {
+        let peak = x.storage.reduce(0) { max($0, abs($1)) }
+        return peak > 0 ? peak / 127 : 1
+    }
+
+    /// `x`: `rows × inFeatures`.
+    public func callAsFunction(_ x: Tensor, vnni: Bool = CPUFeatures.avx512VNNI) -> Tensor {
+        precondition(x.rank == 2 && x.shape[1] == inFeatures, "input of shape \(x.shape) for \(inFeatures) features")
+        let rows = x.shape[0]
+        let scale = Self.inputScale(x)
+        let stride = 4 * weights.groups
+        var a = [UInt8](repeating: 128, count: rows * stride)
+        for i in 0..<rows {
+            for k in 0..<inFeatures {
+                a[i * stride + k] = UInt8(Int(Self.quantise(x.storage[i * inFeatures + k], scale: scale)) + 128)
+            }
+        }
+        let c = Int8MatMul.multiply(a, rows: rows, stride: stride, by: weights, vnni: vnni)
+        var out = [Float](repeating: 0, count: rows * outFeatures)
+        for i in 0..<rows {
+            for j in 0..<outFeatures {
+                // Σ (q + 128) w − 128 Σ w = Σ q w
+                let dot = c[i * weights.paddedColumns + j] - 128 * weights.columnSums[j]
+                out[i * outFeatures + j] = Float(dot) * scale * weightScales[j] + (bias?[j] ?? 0)
+            }
+        }
+        return Tensor(shape: [rows, outFeatures], storage: out)
+    }
+
+    /// The largest difference from the float product each output can show: per term half a step of
+    /// the input times the weight, half a step of the weight times the input, and both half steps.
+    public func errorBound(_ x: Tensor, exactWeight w: Tensor) -> [Float] {
+        let scale = Self.inputScale(x)
+        let rows = x.shape[0]
+        var bound = [Float](repeating: 0, count: rows * outFeatures)
+        for i in 0..<rows {
+            for j in 0..<outFeatures {
+                var b: Float = 0
+                for k in 0..<inFeatures {
+                    b +=
+                        abs(x.storage[i * inFeatures + k]) * weightScales[j] / 2
+                        + abs(w.storage[k * outFeatures + j]) * scale / 2 + scale * weightScales[j] / 4
+                }
+                bound[i * outFeatures + j] = b
+            }
+        }
+        return bound
+    }
+
+    static func quantise(_ v: Float, scale: Float) -> Int8 {
+        Int8(max(-127, min(127, (v / scale).rounded())))
+    }
+}

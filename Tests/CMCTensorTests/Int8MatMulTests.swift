@@ -1,0 +1,76 @@
+import CMCCore
+@testable import CMCTensor
+import XCTest
+
+/// The int8 product: the VNNI kernel against plain integer arithmetic, and the quantised linear layer
+/// against the float product within the bound its two roundings allow.
+final class Int8MatMulTests: XCTestCase {
+    func testPackedLayoutKeepsEveryValueAndColumnSum() {
+        var rng = SeededRNG(seed: 1)
+        let (k, n) = (7, 19)
+        let values = (0..<(k * n)).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) }
+        let b = VNNIPackedMatrix(rows: k, columns: n, values: values)
+        XCTAssertEqual(b.groups, 2)
+        XCTAssertEqual(b.paddedColumns, 32)
+        for i in 0..<k { for j in 0..<n { XCTAssertEqual(b[i, j], values[i * n + j]) } }
+        XCTAssertEqual(b.columnSums, (0..<n).map { j in (0..<k).reduce(Int32(0)) { $0 + Int32(values[$1 * n + j]) } })
+        XCTAssertEqual(b[7, 3], 0, "padding rows are zero")
+    }
+
+    /// Shapes with every kind of tail: rows not a multiple of the 4-row tile, columns ending on a single
+    /// 16-column block, depth not a multiple of 4, extreme byte values.
+    func testVNNIKernelIsExactAgainstIntegerArithmetic() throws {
+        guard CPUFeatures.avx512VNNI else { throw XCTSkip("this CPU has no AVX512-VNNI (/proc/cpuinfo flags)") }
+        var rng = SeededRNG(seed: 2)
+        for (m, k, n) in [(1, 1, 1), (5, 13, 17), (50, 128, 128), (7, 640, 48), (3, 9, 33), (9, 4, 16)] {
+            let values = (0..<(k * n)).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) }
+            let b = VNNIPackedMatrix(rows: k, columns: n, values: values)
+            let stride = 4 * b.groups + 3
+            var a = (0..<(m * stride)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            a[0] = 255
+            let fast = Int8MatMul.multiply(a, rows: m, stride: stride, by: b, vnni: true)
+            let plain = Int8MatMul.multiply(a, rows: m, stride: stride, by: b, vnni: false)
+            for i in 0..<m {
+                for j in 0..<n {
+                    XCTAssertEqual(
+                        fast[i * b.paddedColumns + j], plain[i * b.paddedColumns + j], "\(m)×\(k)×\(n) at \(i),\(j)")
+                }
+            }
+            // The reference is the definition.
+            let (i, j) = (m - 1, n - 1)
+            let direct = (0..<k).reduce(Int32(0)) { $0 + Int32(a[i * stride + $1]) * Int32(values[$1 * n + j]) }
+            XCTAssertEqual(plain[i * b.paddedColumns + j], direct)
+        }
+    }
+
+    func testQuantisedLinearStaysWithinItsRoundingBound() {
+        var rng = SeededRNG(seed: 3)
+        let (m, k, n) = (6, 37, 21)
+        let w = Tensor(shape: [k, n], storage: (0..<(k * n)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
+        let bias = Tensor(shape: [n], storage: (0..<n).map { _ in Float.random(in: -1...1, using: &rng) })
+        let x = Tensor(shape: [m, k], storage: (0..<(m * k)).map { _ in Float.random(in: -3...3, using: &rng) })
+        let layer = QuantizedLinear(weight: w, bias: bias)
+        let exact = Kernels.matmul(x, w)
+        let bound = layer.errorBound(x, exactWeight: w)
+        var worst: Float = 0
+        var norm: Float = 0
+        for vnni in [false, CPUFeatures.avx512VNNI] {
+            let y = layer(x, vnni: vnni)
+            for i in 0..<(m * n) {
+                let err = abs(y.storage[i] - exact.storage[i] - bias.storage[i % n])
+                XCTAssertLessThanOrEqual(err, bound[i] * 1.0001 + 1e-5, "output \(i)")
+                worst = max(worst, err)
+                norm = max(norm, abs(exact.storage[i]))
+            }
+        }
+        // And in practice far inside it: below 2 % of the largest output here.
+        XCTAssertLessThan(worst, 0.02 * norm, "worst error \(worst) against outputs up to \(norm)")
+    }
+
+    func testCPUFlagsAreReadFromTheFlagsLine() {
+        let info = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512bw avx512vl avx512_vnni\nbugs\t\t: none\n"
+        XCTAssertTrue(CPUFeatures.flags(cpuinfo: info).isSuperset(of: CPUFeatures.vnniFlags))
+        XCTAssertFalse(CPUFeatures.flags(cpuinfo: "flags\t: fpu avx2 avx512f\n").isSuperset(of: CPUFeatures.vnniFlags))
+        XCTAssertTrue(CPUFeatures.flags(cpuinfo: "no such line").isEmpty)
+    }
+}
