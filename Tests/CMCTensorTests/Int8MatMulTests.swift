@@ -67,6 +67,23 @@ final class Int8MatMulTests: XCTestCase {
         XCTAssertLessThan(worst, 0.02 * norm, "worst error \(worst) against outputs up to \(norm)")
     }
 
+    /// A quantised `Linear` multiplies in int8 at inference and in float32 whenever a gradient can flow.
+    func testQuantisedLinearLayerServesInferenceOnly() {
+        var rng = SeededRNG(seed: 4)
+        let layer = Linear(24, 10, rng: &rng)
+        let x = Variable(
+            Tensor(shape: [2, 3, 24], storage: (0..<144).map { _ in Float.random(in: -2...2, using: &rng) }))
+        let exact = GradMode.withoutGrad { layer(x) }.value
+        layer.quantizeForInference()
+        let quantised = GradMode.withoutGrad { layer(x) }.value
+        XCTAssertEqual(quantised.shape, [2, 3, 10])
+        XCTAssertNotEqual(quantised, exact, "inference must take the int8 path")
+        let peak = exact.storage.map(abs).max()!
+        for (q, e) in zip(quantised.storage, exact.storage) { XCTAssertEqual(q, e, accuracy: 0.03 * peak) }
+        let training = layer(x)
+        XCTAssertEqual(training.value, exact, "with gradients on, the layer stays float32")
+    }
+
     func testCPUFlagsAreReadFromTheFlagsLine() {
         let info = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512bw avx512vl avx512_vnni\nbugs\t\t: none\n"
         XCTAssertTrue(CPUFeatures.flags(cpuinfo: info).isSuperset(of: CPUFeatures.vnniFlags))

@@ -17,6 +17,12 @@ public enum BLAS {
         return try body()
     }
 
+    /// The index of the element of largest magnitude (the first on ties); `x` must not be empty.
+    public static func indexOfLargestMagnitude(_ x: UnsafeBufferPointer<Float>) -> Int {
+        precondition(!x.isEmpty, "no largest element of an empty vector")
+        return Int(cblas_isamax(blasint(x.count), x.baseAddress!, 1))
+    }
+
     /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, row-major.
     /// `lda`, `ldb`, `ldc` default to the packed leading dimensions.
     @inline(__always)

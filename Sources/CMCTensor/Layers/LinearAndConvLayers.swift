@@ -26,7 +26,35 @@ public final class Linear: Module {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
-    public func callAsFunction(_ x: Variable) -> Variable { linear(x, weight: weight, bias: bias) }
+    /// Int8 weights for reduced-precision inference (`Module.quantizeForInference()`), used whenever no
+    /// gradient can flow through this layer; nil: float32 always.
+    public private(set) var quantized: QuantizedLinear?
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        if let q = quantized, !(GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)) {
+            let lead = Array(x.shape.dropLast())
+            return Variable(q(x.value.reshaped([-1, q.inFeatures])).reshaped(lead + [q.outFeatures]))
+        }
+        return linear(x, weight: weight, bias: bias)
+    }
+
+    func quantizeWeights() {
+        let w = weight.value
+        let (outF, inF) = (w.shape[0], w.shape[1])
+        var t = [Float](repeating: 0, count: w.count)
+        for o in 0..<outF { for i in 0..<inF { t[i * outF + o] = w.storage[o * inF + i] } }
+        quantized = QuantizedLinear(weight: Tensor(shape: [inF, outF], storage: t), bias: bias?.value)
+    }
+}
+
+extension Module {
+    /// Reduced-precision inference: every `Linear` below keeps int8 weights (per output channel) from now
+    /// on and multiplies in int8 (`QuantizedLinear`) whenever no gradient flows; training is unaffected.
+    /// Call after loading the weights, before sharing the module between threads.
+    public func quantizeForInference() {
+        if let l = self as? Linear { l.quantizeWeights() }
+        for (_, child) in children { child.quantizeForInference() }
+    }
 }
 
 /// 1-D convolution over (B, C, L).

@@ -34,8 +34,10 @@ public struct QuantizedLinear: Sendable {
 
     /// The input's scale: its largest magnitude maps to 127.
     public static func inputScale(_ x: Tensor) -> Float {
-        let peak = x.storage.reduce(0) { max($0, abs($1)) }
-        return peak > 0 ? peak / 127 : 1
+        // OpenBLAS's isamax is vectorised; a Swift `max` reduction is not (NaN ordering).
+        guard !x.storage.isEmpty else { return 1 }
+        let peak = x.storage.withUnsafeBufferPointer { abs($0[BLAS.indexOfLargestMagnitude($0)]) }
+        return peak > 0 && peak.isFinite ? peak / 127 : 1
     }
 
     /// `x`: `rows × inFeatures`.
@@ -45,18 +47,38 @@ public struct QuantizedLinear: Sendable {
         let scale = Self.inputScale(x)
         let stride = 4 * weights.groups
         var a = [UInt8](repeating: 128, count: rows * stride)
-        for i in 0..<rows {
-            for k in 0..<inFeatures {
-                a[i * stride + k] = UInt8(Int(Self.quantise(x.storage[i * inFeatures + k], scale: scale)) + 128)
+        // Round half to even by adding and removing 1.5 · 2^23 (exact for |v| ≤ 127): it vectorises, where
+        // `rounded()` is a call to `roundf` / `rintf` per element on the baseline x86-64 this builds for.
+        let inverse = 1 / scale
+        let magic: Float = 12_582_912
+        x.storage.withUnsafeBufferPointer { px in
+            a.withUnsafeMutableBufferPointer { pa in
+                for i in 0..<rows {
+                    let from = px.baseAddress! + i * inFeatures
+                    let to = pa.baseAddress! + i * stride
+                    for k in 0..<inFeatures {
+                        let q = (max(-127, min(127, from[k] * inverse)) + magic) - magic
+                        to[k] = UInt8(Int32(q) + 128)
+                    }
+                }
             }
         }
         let c = Int8MatMul.multiply(a, rows: rows, stride: stride, by: weights, vnni: vnni)
+        // Σ (q + 128) w − 128 Σ w = Σ q w: the offset's share folds into each column's constant.
+        var factor = [Float](repeating: 0, count: outFeatures)
+        var constant = [Float](repeating: 0, count: outFeatures)
+        for j in 0..<outFeatures {
+            factor[j] = scale * weightScales[j]
+            constant[j] = (bias?[j] ?? 0) - Float(128 * weights.columnSums[j]) * factor[j]
+        }
         var out = [Float](repeating: 0, count: rows * outFeatures)
-        for i in 0..<rows {
-            for j in 0..<outFeatures {
-                // Σ (q + 128) w − 128 Σ w = Σ q w
-                let dot = c[i * weights.paddedColumns + j] - 128 * weights.columnSums[j]
-                out[i * outFeatures + j] = Float(dot) * scale * weightScales[j] + (bias?[j] ?? 0)
+        c.withUnsafeBufferPointer { pc in
+            out.withUnsafeMutableBufferPointer { po in
+                for i in 0..<rows {
+                    let from = pc.baseAddress! + i * weights.paddedColumns
+                    let to = po.baseAddress! + i * outFeatures
+                    for j in 0..<outFeatures { to[j] = Float(from[j]) * factor[j] + constant[j] }
+                }
             }
         }
         return Tensor(shape: [rows, outFeatures], storage: out)
@@ -83,6 +105,6 @@ public struct QuantizedLinear: Sendable {
     }
 
     static func quantise(_ v: Float, scale: Float) -> Int8 {
-        Int8(max(-127, min(127, (v / scale).rounded())))
+        Int8(max(-127, min(127, (v / scale).rounded(.toNearestOrEven))))
     }
 }

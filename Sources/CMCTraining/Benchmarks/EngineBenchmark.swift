@@ -14,6 +14,9 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
     public var sgemm_gflops: Double
     public var sgemm_gflops_1thread: Double
     public var inference_ms: [String: Percentiles]
+    /// The same encoders with their linear layers in int8 (`Module.quantizeForInference()`; AVX512-VNNI
+    /// when the CPU has it, else plain Swift). Nil in results from before it existed.
+    public var inference_int8_ms: [String: Percentiles]?
     public var train_samples_per_s: Double
     public var train_step_ms: Double
     /// The CMC-CMKM step (teachers' forward, mining and the CMKM loss included), same shapes.
@@ -28,15 +31,16 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
 
     /// What `cmc-bench engine --profile` runs under a profiler.
     public enum ProfileTarget: String, CaseIterable, Sendable {
-        /// The batch-1 forward of one encoder (1 thread).
+        /// The batch-1 forward of one encoder (1 thread), float32 or with int8 linear layers.
         case inertial, skeleton
+        case inertialInt8 = "inertial-int8", skeletonInt8 = "skeleton-int8"
         /// Training steps at the benchmark's shapes (2 cores).
         case train, trainCMKM = "train-cmkm"
         case trainSimCLRInertial = "train-simclr-inertial", trainSimCLRSkeleton = "train-simclr-skeleton"
 
         var trainingStep: TrainingStepBench.Loss? {
             switch self {
-            case .inertial, .skeleton: nil
+            case .inertial, .skeleton, .inertialInt8, .skeletonInt8: nil
             case .train: .cmc
             case .trainCMKM: .cmkm
             case .trainSimCLRInertial: .simclrInertial
@@ -58,14 +62,17 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
         var rng = SeededRNG(seed: 28)
         let encoder: (Variable) -> Variable
         let x: Variable
-        if target == .skeleton {
+        let int8 = target == .inertialInt8 || target == .skeletonInt8
+        if target == .skeleton || target == .skeletonInt8 {
             let e = SkeletonEncoder(rng: &rng)
             e.eval()
+            if int8 { e.quantizeForInference() }
             encoder = { e($0) }
             x = Variable(.normal([1, 3, 50, 20], rng: &rng))
         } else {
             let e = InertialEncoder(rng: &rng)
             e.eval()
+            if int8 { e.quantizeForInference() }
             encoder = { e($0) }
             x = Variable(.normal([1, 6, 50], rng: &rng))
         }
@@ -86,6 +93,18 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
                 String(
                     format: "inference %@ batch 1: p50 %.3f ms, p99 %.3f ms", k, inference[k]!.p50, inference[k]!.p99))
         }
+        var quantisedRNG = SeededRNG(seed: 28)
+        let int8Inertial = InertialEncoder(rng: &quantisedRNG)
+        let int8Skeleton = SkeletonEncoder(rng: &quantisedRNG)
+        int8Inertial.quantizeForInference()
+        int8Skeleton.quantizeForInference()
+        let int8 = measureInference(int8Inertial, int8Skeleton, iterations: quick ? 50 : 500, rng: &rng)
+        for k in ["inertial", "skeleton", "both"] {
+            log(
+                String(
+                    format: "inference %@ batch 1, int8 linear layers: p50 %.3f ms, p99 %.3f ms", k, int8[k]!.p50,
+                    int8[k]!.p99))
+        }
         let steps = quick ? 3 : 15
         func train(_ bench: TrainingStepBench) -> (samplesPerSecond: Double, ms: Double) {
             let step = measureTraining(bench, steps)
@@ -101,7 +120,7 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
         let simclrInertial = train(TrainingStepBench(.simclrInertial, seed: 30))
         let simclrSkeleton = train(TrainingStepBench(.simclrSkeleton, seed: 31))
         return EngineBenchmark(
-            sgemm_gflops: gemm2, sgemm_gflops_1thread: gemm1, inference_ms: inference,
+            sgemm_gflops: gemm2, sgemm_gflops_1thread: gemm1, inference_ms: inference, inference_int8_ms: int8,
             train_samples_per_s: cmc.samplesPerSecond, train_step_ms: cmc.ms,
             train_cmkm_samples_per_s: cmkm.samplesPerSecond, train_cmkm_step_ms: cmkm.ms,
             train_simclr_inertial_samples_per_s: simclrInertial.samplesPerSecond,
