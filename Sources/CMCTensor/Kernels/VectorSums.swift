@@ -83,3 +83,22 @@ enum VectorSums {
         return (ta, tab)
     }
 }
+
+extension VectorSums {
+    /// Σ a[i]·b[i].
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Double {
+        var acc = Lanes()
+        var i = 0
+        while i + Lanes.scalarCount <= n {
+            acc += load(a, i) * load(b, i)
+            i += Lanes.scalarCount
+        }
+        var t = total(acc)
+        while i < n {
+            t += Double(a[i] * b[i])
+            i += 1
+        }
+        return t
+    }
+}
