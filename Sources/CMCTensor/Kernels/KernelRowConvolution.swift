@@ -44,7 +44,9 @@ extension Kernels {
         (rows + g.rowPatch * cols).update(repeating: 0, count: g.rowSlack)
     }
 
-    /// The adjoint of `unfoldKernelRows`: dx[b, c, i·W + t] += rows[(c, i), (b, t)].
+    /// The adjoint of `unfoldKernelRows`, writing dx (no need to zero it first): kernel row 0 covers each
+    /// plane's first oh·W values, the rows below it the rest, so row 0 assigns and zeroes the remaining
+    /// (kh − 1)·W values, and the others add.
     static func foldKernelRows(_ rows: UnsafePointer<Float>, _ g: ConvGeometry, _ dx: UnsafeMutablePointer<Float>) {
         let span = g.wideSpatial
         let cols = g.batch * span
@@ -54,7 +56,12 @@ extension Kernels {
                 let row = rows + (c * g.kernelH + i) * cols
                 for b in 0..<g.batch {
                     let (src, dst) = (row + b * span, dx + (b * g.inChannels + c) * hw + i * g.width)
-                    for t in 0..<span { dst[t] += src[t] }
+                    if i == 0 {
+                        dst.update(from: src, count: span)
+                        (dst + span).update(repeating: 0, count: hw - span)
+                    } else {
+                        for t in 0..<span { dst[t] += src[t] }
+                    }
                 }
             }
         }
@@ -130,7 +137,7 @@ extension Kernels {
         var db = [Float](repeating: 0, count: o)
         var dw = [Float](repeating: 0, count: w.count)
         var dwj = [Float].uninitialized(o * p)
-        var dxs = needInput ? [Float](repeating: 0, count: x.count) : []
+        var dxs = needInput ? [Float].uninitialized(x.count) : [] // every value written by `foldKernelRows`
         var dyT = [Float].uninitialized(o * chunk * span)
         var rows = [Float].uninitialized(p * chunk * span + g.rowSlack)
         x.storage.withUnsafeBufferPointer { px in
