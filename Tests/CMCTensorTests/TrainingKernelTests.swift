@@ -91,6 +91,7 @@ final class TrainingKernelTests: XCTestCase {
             let b = (0..<n).map { _ in Float(rng.normal()) }
             let sum = a.reduce(0.0) { $0 + Double($1) }
             let dot = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let centredDot = zip(a, b).reduce(0.0) { $0 + Double($1.0) * (Double($1.1) - 0.25) }
             let m: Float = 0.25
             let dev = a.reduce(0.0) { $0 + (Double($1) - Double(m)) * (Double($1) - Double(m)) }
             a.withUnsafeBufferPointer { pa in
@@ -99,9 +100,10 @@ final class TrainingKernelTests: XCTestCase {
                     let q = pb.baseAddress ?? UnsafePointer(bitPattern: 16)!
                     XCTAssertEqual(VectorSums.sum(p, n), sum, accuracy: 1e-5, "n \(n)")
                     XCTAssertEqual(VectorSums.squaredDeviations(p, n, mean: m), dev, accuracy: 1e-4, "n \(n)")
-                    let (s, d) = VectorSums.sumAndDot(p, q, n)
+                    let (s, d) = VectorSums.sumAndCentredDot(p, q, n, mean: m)
                     XCTAssertEqual(s, sum, accuracy: 1e-5, "n \(n)")
-                    XCTAssertEqual(d, dot, accuracy: 1e-4, "n \(n)")
+                    XCTAssertEqual(d, centredDot, accuracy: 1e-4, "n \(n)")
+                    XCTAssertEqual(VectorSums.dot(p, q, n), dot, accuracy: 1e-4, "n \(n)")
                 }
             }
         }

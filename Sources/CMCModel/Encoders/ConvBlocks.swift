@@ -41,15 +41,26 @@ public final class ConvBN2d: Module {
 
     public override var children: [(String, Module)] { [("conv", conv), ("bn", bn)] }
 
+    /// A 1×1 convolution of a few channels (the skeleton encoder's first, 3 → 64) trains as one op with its
+    /// batch norm and ReLU: its output, 64/3 times the input's size, is then never stored nor re-read.
+    /// (The fused kernel loops over the input channels per output value; a GEMM wins for many of them.)
+    private var fusesPointwise: Bool {
+        conv.weight.shape[1] <= 8 && conv.weight.shape[2] == 1 && conv.weight.shape[3] == 1 && conv.stride == (1, 1)
+            && conv.padding == (0, 0)
+    }
+
     public func callAsFunction(_ x: Variable) -> Variable {
         var y: Variable
         if bn.canFold(input: x, conv.parameters) {
             let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
             y = conv2d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding)
+            if relu { y = y.relu() }
+        } else if bn.isTraining && fusesPointwise {
+            y = bn.afterPointwise(conv, x, relu: relu)
         } else {
             y = bn(conv(x))
+            if relu { y = y.relu() }
         }
-        if relu { y = y.relu() }
         if pool { y = maxPool2d(y, kernel: (2, 2)) }
         return y
     }

@@ -19,6 +19,23 @@ public func batchNorm(
     return (out, mean, variance)
 }
 
+/// A 1×1 convolution (x (B, C, H, W), weight (O, C, 1, 1)), training-mode batch norm and optional ReLU as
+/// one op, for inputs with few channels (`Kernels.pointwiseConvBatchNorm`).
+public func pointwiseConvBatchNorm(
+    _ x: Variable, weight: Variable, bias: Variable?, gamma: Variable, beta: Variable, eps: Float, relu: Bool
+) -> (y: Variable, batchMean: [Float], batchVar: [Float]) {
+    let (wv, gv) = (weight.value, gamma.value)
+    let (y, cache, mean, variance) = Kernels.pointwiseConvBatchNorm(
+        x.value, weight: wv, bias: bias?.value, gamma: gv, beta: beta.value, eps: eps, relu: relu)
+    let parents = [x, weight, gamma, beta] + (bias.map { [$0] } ?? [])
+    let out = Variable.make(y, parents) { g in
+        let (dx, dw, db, dg, dbe) = Kernels.pointwiseConvBatchNormBackward(
+            g, output: y, cache: cache, weight: wv, gamma: gv, relu: relu, needInput: x.requiresGrad)
+        return [dx, dw, dg, dbe] + (bias == nil ? [] : [db])
+    }
+    return (out, mean, variance)
+}
+
 /// Layer normalisation over the last dimension.
 public func layerNorm(_ x: Variable, gamma: Variable, beta: Variable, eps: Float) -> Variable {
     let (y, cache) = Kernels.layerNorm(x.value, gamma: gamma.value, beta: beta.value, eps: eps)

@@ -157,6 +157,9 @@ extension Kernels {
     {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
         let outShape = [g.batch, g.outChannels, g.outH, g.outW]
+        if g.batch > 1 && g.unfoldsKernelRows {
+            return Tensor(shape: outShape, storage: conv2dKernelRows(x, w, bias: bias?.storage, g))
+        }
         if g.batch > 1 { return Tensor(shape: outShape, storage: conv2dBatched(x, w, bias: bias?.storage, g)) }
         let spatial = g.outH * g.outW
         let n = g.outChannels * g.columns
@@ -233,6 +236,13 @@ extension Kernels {
         needInput: Bool = true
     ) -> (dx: Tensor?, dw: Tensor, db: Tensor) {
         let g = ConvGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+        if g.unfoldsKernelRows {
+            let (dx, dw, db) = conv2dBackwardKernelRows(x, w, dy, g, needInput: needInput)
+            return (
+                dx.map { Tensor(shape: x.shape, storage: $0) }, Tensor(shape: w.shape, storage: dw),
+                Tensor(shape: [g.outChannels], storage: db)
+            )
+        }
         let spatial = g.outH * g.outW
         let chunk = g.chunkSamples()
         let inPlane = g.inChannels * g.height * g.width

@@ -10,13 +10,22 @@ extension Kernels {
         public var invStd: [Float]
     }
 
+    /// Saved state from a batch-norm forward pass: its input (which the graph holds anyway) and statistics.
+    /// Backward recomputes x̂ = (x − μ)·invStd where it reads it: storing x̂ was one more write of the
+    /// activation's size per layer, and one more allocation.
+    public struct BatchNormCache: Sendable {
+        var x: Tensor
+        var mean: [Float]
+        var invStd: [Float]
+    }
+
     /// Batch norm over (B, C, …): per-channel statistics over batch and positions.
     /// In training mode the batch statistics are used (biased variance) and returned so the caller can
     /// update its running averages (with the unbiased variance, as PyTorch does).
     public static func batchNorm(
         _ x: Tensor, gamma: Tensor, beta: Tensor, mean: [Float]?, variance: [Float]?,
         eps: Float
-    ) -> (y: Tensor, cache: NormCache, batchMean: [Float], batchVar: [Float]) {
+    ) -> (y: Tensor, cache: BatchNormCache, batchMean: [Float], batchVar: [Float]) {
         precondition(x.rank >= 2, "batchNorm wants (B, C, …), got \(x.shape)")
         let b = x.shape[0]
         let c = x.shape[1]
@@ -45,36 +54,25 @@ extension Kernels {
         }
         var invStd = [Float](repeating: 0, count: c)
         for ch in 0..<c { invStd[ch] = 1 / (va[ch] + eps).squareRoot() }
-        let count = x.count
-        var xhat = [Float].uninitialized(count)
-        var y = [Float].uninitialized(count)
+        var y = [Float].uninitialized(x.count)
         x.storage.withUnsafeBufferPointer { px in
-            xhat.withUnsafeMutableBufferPointer { ph in
-                y.withUnsafeMutableBufferPointer { py in
-                    for bi in 0..<b {
-                        for ch in 0..<c {
-                            let base = (bi * c + ch) * s
-                            let (m, inv) = (mu[ch], invStd[ch])
-                            let (g, be) = (gamma.storage[ch], beta.storage[ch])
-                            for i in base..<(base + s) {
-                                let h = (px[i] - m) * inv
-                                ph[i] = h
-                                py[i] = h * g + be
-                            }
-                        }
+            y.withUnsafeMutableBufferPointer { py in
+                for bi in 0..<b {
+                    for ch in 0..<c {
+                        let base = (bi * c + ch) * s
+                        let (m, inv) = (mu[ch], invStd[ch])
+                        let (g, be) = (gamma.storage[ch], beta.storage[ch])
+                        for i in base..<(base + s) { py[i] = (px[i] - m) * inv * g + be }
                     }
                 }
             }
         }
-        return (
-            Tensor(shape: x.shape, storage: y), NormCache(xhat: Tensor(shape: x.shape, storage: xhat), invStd: invStd),
-            mu, va
-        )
+        return (Tensor(shape: x.shape, storage: y), BatchNormCache(x: x, mean: mu, invStd: invStd), mu, va)
     }
 
     /// Backward of batch norm. `usedBatchStats` selects the training-mode formula (gradient flows
     /// through the batch mean and variance) or the eval-mode one (fixed statistics).
-    public static func batchNormBackward(_ dy: Tensor, cache: NormCache, gamma: Tensor, usedBatchStats: Bool)
+    public static func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: Tensor, usedBatchStats: Bool)
         -> (dx: Tensor, dgamma: Tensor, dbeta: Tensor)
     {
         let shape = dy.shape
@@ -87,26 +85,29 @@ extension Kernels {
         let count = dy.count
         var dx = [Float].uninitialized(count)
         dy.storage.withUnsafeBufferPointer { pd in
-            cache.xhat.storage.withUnsafeBufferPointer { ph in
+            cache.x.storage.withUnsafeBufferPointer { ph in
                 dx.withUnsafeMutableBufferPointer { px in
-                    let (d, h) = (pd.baseAddress!, ph.baseAddress!)
+                    let (d, x) = (pd.baseAddress!, ph.baseAddress!)
                     for ch in 0..<c {
+                        let (m, inv) = (cache.mean[ch], cache.invStd[ch])
                         var sdy = 0.0
-                        var sdyh = 0.0
+                        var sdyc = 0.0 // Σ dy·(x − μ); Σ dy·x̂ is that times invStd
                         for bi in 0..<b {
                             let base = (bi * c + ch) * s
-                            let (a, ab) = VectorSums.sumAndDot(d + base, h + base, s)
+                            let (a, ab) = VectorSums.sumAndCentredDot(d + base, x + base, s, mean: m)
                             sdy += a
-                            sdyh += ab
+                            sdyc += ab
                         }
+                        let sdyh = sdyc * Double(inv)
                         dg[ch] = Float(sdyh)
                         dbe[ch] = Float(sdy)
-                        let k = gamma.storage[ch] * cache.invStd[ch]
+                        let k = gamma.storage[ch] * inv
                         let mdy = usedBatchStats ? Float(sdy) / n : 0
-                        let mdyh = usedBatchStats ? Float(sdyh) / n : 0
+                        // x̂·mean(dy·x̂) = (x − μ)·(invStd·mean(dy·x̂))
+                        let slope = usedBatchStats ? inv * Float(sdyh) / n : 0
                         for bi in 0..<b {
                             let base = (bi * c + ch) * s
-                            for i in base..<(base + s) { px[i] = k * (pd[i] - mdy - ph[i] * mdyh) }
+                            for i in base..<(base + s) { px[i] = k * (pd[i] - mdy - (ph[i] - m) * slope) }
                         }
                     }
                 }

@@ -61,25 +61,45 @@ enum VectorSums {
         return t
     }
 
-    /// (Σ a[i], Σ a[i]·b[i]).
+    /// (Σ a[i], Σ a[i]·(b[i] − m)).
     @inline(__always)
-    static func sumAndDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> (Double, Double) {
+    static func sumAndCentredDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, mean m: Float)
+        -> (Double, Double)
+    {
         var sa = Lanes()
         var sab = Lanes()
+        let mv = Lanes(repeating: m)
         var i = 0
         while i + Lanes.scalarCount <= n {
             let va = load(a, i)
             sa += va
-            sab += va * load(b, i)
+            sab += va * (load(b, i) - mv)
             i += Lanes.scalarCount
         }
         var ta = total(sa)
         var tab = total(sab)
         while i < n {
             ta += Double(a[i])
-            tab += Double(a[i] * b[i])
+            tab += Double(a[i] * (b[i] - m))
             i += 1
         }
         return (ta, tab)
+    }
+
+    /// Σ a[i]·b[i].
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Double {
+        var acc = Lanes()
+        var i = 0
+        while i + Lanes.scalarCount <= n {
+            acc += load(a, i) * load(b, i)
+            i += Lanes.scalarCount
+        }
+        var t = total(acc)
+        while i < n {
+            t += Double(a[i] * b[i])
+            i += 1
+        }
+        return t
     }
 }

@@ -26,15 +26,30 @@ public final class BatchNorm: Module {
             x, gamma: weight, beta: bias, runningMean: runningMean.value,
             runningVar: runningVar.value, training: isTraining, eps: eps)
         if isTraining {
-            let n = Float(x.value.count / max(x.shape[1], 1))
-            let unbias = n > 1 ? n / (n - 1) : 1
-            for c in 0..<mean.count {
-                runningMean.value.storage[c] = (1 - momentum) * runningMean.value.storage[c] + momentum * mean[c]
-                runningVar.value.storage[c] =
-                    (1 - momentum) * runningVar.value.storage[c] + momentum * variance[c] * unbias
-            }
+            updateRunningStatistics(mean: mean, variance: variance, count: x.value.count / max(x.shape[1], 1))
         }
         return y
+    }
+
+    /// Training mode: batch norm of `conv(x)` for a 1×1 convolution, with the optional ReLU after it, as one
+    /// op (`pointwiseConvBatchNorm`) that never stores the convolution's output.
+    public func afterPointwise(_ conv: Conv2d, _ x: Variable, relu: Bool) -> Variable {
+        precondition(isTraining, "the fused pointwise convolution + batch norm uses batch statistics")
+        let (y, mean, variance) = pointwiseConvBatchNorm(
+            x, weight: conv.weight, bias: conv.bias, gamma: weight, beta: bias, eps: eps, relu: relu)
+        updateRunningStatistics(mean: mean, variance: variance, count: y.value.count / y.shape[1])
+        return y
+    }
+
+    /// Moves the running averages towards a batch's statistics over `count` values per channel (the
+    /// variance unbiased, as PyTorch does).
+    private func updateRunningStatistics(mean: [Float], variance: [Float], count: Int) {
+        let n = Float(count)
+        let unbias = n > 1 ? n / (n - 1) : 1
+        for c in 0..<mean.count {
+            runningMean.value.storage[c] = (1 - momentum) * runningMean.value.storage[c] + momentum * mean[c]
+            runningVar.value.storage[c] = (1 - momentum) * runningVar.value.storage[c] + momentum * variance[c] * unbias
+        }
     }
 }
 
