@@ -39,11 +39,7 @@ public final class Linear: Module {
     }
 
     func quantizeWeights() {
-        let w = weight.value
-        let (outF, inF) = (w.shape[0], w.shape[1])
-        var t = [Float](repeating: 0, count: w.count)
-        for o in 0..<outF { for i in 0..<inF { t[i * outF + o] = w.storage[o * inF + i] } }
-        quantized = QuantizedLinear(weight: Tensor(shape: [inF, outF], storage: t), bias: bias?.value)
+        quantized = QuantizedLinear(weight: Kernels.permute(weight.value, [1, 0]), bias: bias?.value)
     }
 }
 

@@ -93,7 +93,6 @@ struct ClassifierLoop {
         var plateau = schedule.plateauPatience.map {
             ReduceLROnPlateau(mode: peeks ? .max : .min, factor: schedule.plateauFactor, patience: $0)
         }
-        var peak: Double? = nil
         var rng = SeededRNG(seed: seed)
         var best: (epoch: Int, accuracy: Double, state: [[String: Tensor]])? = nil
         var bestLoss = Double.infinity
@@ -142,13 +141,8 @@ struct ClassifierLoop {
                 let (m, loss) = GradMode.withoutGrad { evaluate(0, count: valCount, labels: valLabels) }
                 record.valLoss = loss
                 record.valAccuracy = m.accuracy
-                peak = max(peak ?? 0, m.accuracy)
                 if peeks && (best == nil || m.accuracy > best!.accuracy) {
                     best = (epoch, m.accuracy, trainable.map { $0.stateDict() })
-                }
-                if peeks, var p = plateau {
-                    p.step(Float(m.accuracy), optimizer: adam)
-                    plateau = p
                 }
                 if loss < bestLoss {
                     bestLoss = loss
@@ -157,8 +151,9 @@ struct ClassifierLoop {
                     sinceBestLoss += 1
                 }
             }
-            if !peeks, var p = plateau {
-                p.step(Float(trainLoss), optimizer: adam)
+            // The scheduler follows validation accuracy, or with last-epoch selection the training loss.
+            if var p = plateau, let metric = peeks ? record.valAccuracy : trainLoss {
+                p.step(Float(metric), optimizer: adam)
                 plateau = p
             }
             record.seconds = MonotonicClock.seconds - t0
@@ -173,7 +168,8 @@ struct ClassifierLoop {
         if let best { for (m, s) in zip(trainable, best.state) { try? m.load(stateDict: s) } }
         return GradMode.withoutGrad {
             ClassifierOutcome(
-                bestEpoch: best?.epoch ?? history.count, epochsRun: history.count, peakValAccuracy: peak,
+                bestEpoch: best?.epoch ?? history.count, epochsRun: history.count,
+                peakValAccuracy: history.compactMap(\.valAccuracy).max(),
                 val: valCount > 0 ? evaluate(0, count: valCount, labels: valLabels).0 : nil,
                 test: testCount > 0 ? evaluate(1, count: testCount, labels: testLabels).0 : nil,
                 history: history)
