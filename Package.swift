@@ -42,8 +42,9 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"), // glibc mallopt
 
         .target(name: "CMCCore", dependencies: [logging]),
-        // The int8 kernel on AVX512-VNNI, through Clang's intrinsics. The flags let the compiler use AVX-512
-        // anywhere in this module, so it holds the kernel alone and callers check the CPU first.
+        // The int8 kernels on AVX512-VNNI, through Clang's intrinsics, and the float/byte conversions around
+        // them. The flags let the compiler use AVX-512 anywhere in this module, so it holds those alone and
+        // callers check the CPU first.
         .target(name: "CMCVNNI", swiftSettings: vnni + kernels),
         .target(
             name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc", "CMCVNNI"], swiftSettings: kernels),

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CMCCommandLine
 import CMCData
 import CMCModel
+import CMCTensor
 import CMCTraining
 import Foundation
 
@@ -15,8 +17,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "train, val or test.") var split = "test"
     @Option(help: "Write the results as JSON here.") var json: String?
     @Option(help: "Write the confusion matrix (CSV and SVG) into this folder.") var out: String?
-    @Flag(help: "Linear layers in int8 (AVX512-VNNI when the CPU has it), as a reduced-precision check.")
-    var int8 = false
+    @OptionGroup var precision: PrecisionArguments
 
     func run() throws {
         guard let kind = DatasetKind(rawValue: dataset) else { throw ValidationError("unknown dataset \(dataset)") }
@@ -24,16 +25,29 @@ struct EvaluateCommand: ParsableCommand {
         guard let root = DataRoot.resolve(explicit: root) else {
             throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable)")
         }
-        let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
-        if int8 { bundle.quantizeForInference() }
         let data = try kind.load(root: root)
-        let splitDef = SubjectSplit(
-            name: "bundle", train: bundle.metadata.split["train"] ?? kind.defaultSplit.train,
-            val: bundle.metadata.split["val"] ?? kind.defaultSplit.val,
-            test: bundle.metadata.split["test"] ?? kind.defaultSplit.test)
-        let report = try BundleEvaluation.run(
-            bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part)
+        func evaluate(_ precision: InferencePrecision) throws -> BundleEvaluation {
+            let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
+            let splitDef = SubjectSplit(
+                name: "bundle", train: bundle.metadata.split["train"] ?? kind.defaultSplit.train,
+                val: bundle.metadata.split["val"] ?? kind.defaultSplit.val,
+                test: bundle.metadata.split["test"] ?? kind.defaultSplit.test)
+            return try BundleEvaluation.run(
+                bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part)
+        }
+        // The report (and JSON) is in the precision asked for; float32 is scored besides, to compare.
+        let report = try evaluate(precision.precision)
         print(report.summary)
+        if precision.precision != .float32 {
+            let reference = try evaluate(.float32)
+            let changed = report.disagreements(with: reference)
+            print(
+                String(
+                    format:
+                        "  float32: accuracy %.2f %%, partial clips %.2f %%; int8 changed %d of %d labels, %d of %d partial",
+                    reference.accuracy * 100, (reference.partial_clip_accuracy ?? 0) * 100, changed.clips,
+                    report.count, changed.partialClips, report.partial_predictions.count))
+        }
         if let json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]

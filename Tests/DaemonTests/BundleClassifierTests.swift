@@ -1,5 +1,6 @@
 import CMCData
 import CMCModel
+import CMCTensor
 import XCTest
 @testable import CMCStream
 @testable import CMCDaemon
@@ -144,6 +145,31 @@ final class BundleClassifierTests: XCTestCase {
         }
         XCTAssertThrowsError(try batch[4].get(), "normalisation refuses coinciding joints")
         XCTAssertEqual(try batch[5].get().probabilities.count, 27, "unimodal fallback")
+    }
+
+    /// The same bundle in int8: every window's probabilities close to float32's and the same label; refused
+    /// with the reason on a CPU without AVX512-VNNI.
+    func testInt8ClassifiesLikeFloat32() throws {
+        let url = try temporaryDirectory(self).appendingPathComponent("tiny.safetensors")
+        try TinyBundle.make().save(to: url)
+        guard CPUFeatures.avx512VNNI else {
+            XCTAssertThrowsError(try BundleClassifier.load(path: url.path, precision: .int8)) {
+                XCTAssertTrue("\($0)".contains("AVX512-VNNI"), "\($0)")
+            }
+            return
+        }
+        let float32 = try BundleClassifier.load(path: url.path)
+        let reduced = try BundleClassifier.load(path: url.path, precision: .int8)
+        XCTAssertEqual(reduced.recognizer.precision, .int8)
+        let windows = (0..<6).map { i in window(clip(seconds: 1 + 0.15 * Double(i)), seconds: 1 + 0.15 * Double(i)) }
+        var differs = false
+        for (a, b) in zip(float32.classify(batch: windows), reduced.classify(batch: windows)) {
+            let (pa, pb) = (try a.get().probabilities, try b.get().probabilities)
+            for (x, y) in zip(pa, pb) { XCTAssertEqual(x, y, accuracy: 0.02) }
+            differs = differs || pa != pb
+            XCTAssertEqual(pa.indices.max { pa[$0] < pa[$1] }, pb.indices.max { pb[$0] < pb[$1] })
+        }
+        XCTAssertTrue(differs, "int8 must take its own path")
     }
 
     func testBrokenFilesAreRefusedWithTheProblemNamed() throws {

@@ -1,6 +1,7 @@
 import CMCDaemon
 import CMCHarness
 import CMCStream
+import CMCTensor
 import XCTest
 
 final class DaemonConfigTests: XCTestCase {
@@ -122,6 +123,30 @@ final class DaemonConfigTests: XCTestCase {
             XCTAssertTrue(problems.contains(key), problems)
         }
         XCTAssertThrowsError(try c.pipelineConfig())
+    }
+
+    /// `inference_precision` takes float32 or int8; int8 only where the CPU runs it, refused at start-up otherwise.
+    func testInferencePrecisionIsNamedAndChecked() throws {
+        let file = try temporaryDirectory(self).appendingPathComponent("p.json")
+        try Data(#"{"inference_precision": "int8"}"#.utf8).write(to: file)
+        let c = try DaemonConfig.load(path: file.path)
+        XCTAssertEqual(c.precisionValue, .int8)
+        let problems = c.problems().joined(separator: "\n")
+        if CPUFeatures.avx512VNNI {
+            XCTAssertEqual(problems, "")
+        } else {
+            XCTAssertTrue(
+                problems.contains("inference_precision: int8 inference needs a CPU with AVX512-VNNI"), problems)
+        }
+        XCTAssertEqual(DaemonConfig().precisionValue, .float32, "the default")
+        var wrong = DaemonConfig()
+        wrong.inferencePrecision = "fp16"
+        XCTAssertNil(wrong.precisionValue)
+        XCTAssertTrue(
+            wrong.problems().contains("inference_precision: \"fp16\" is not float32 or int8"), "\(wrong.problems())")
+        let (overlaid, keys) = try DaemonConfig().overlaid(environment: ["CMC_INFERENCE_PRECISION": "int8"])
+        XCTAssertEqual(overlaid.precisionValue, .int8)
+        XCTAssertEqual(keys, ["inference_precision"])
     }
 
     func testSubjectLists() throws {

@@ -2,6 +2,7 @@ import CMCCore
 import CMCData
 import CMCModel
 import CMCStream
+import CMCTensor
 import Foundation
 
 /// A trained model bundle as the pipeline's classifier: live windows in, class probabilities out.
@@ -34,10 +35,11 @@ public struct BundleClassifier: WindowClassifier {
     let inertialRate: Double?
     let skeletonRate: Double?
 
-    public init(bundle: ModelBundle, source: String = "model bundle") throws {
+    /// Throws when the bundle does not fit the pipeline, or this CPU cannot run `precision`.
+    public init(bundle: ModelBundle, source: String = "model bundle", precision: InferencePrecision = .float32) throws {
         let m = bundle.metadata
         let info = m.dataset
-        recognizer = Recognizer(bundle: bundle)
+        recognizer = try Recognizer(bundle: bundle, precision: precision)
         self.source = source
         let hasInertial = info.hasInertial
         let hasSkeleton = info.hasSkeleton
@@ -75,12 +77,12 @@ public struct BundleClassifier: WindowClassifier {
         return "fnv1a64:" + String(hash, radix: 16)
     }
 
-    public static func load(path: String) throws -> BundleClassifier {
+    public static func load(path: String, precision: InferencePrecision = .float32) throws -> BundleClassifier {
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelBundle.LoadError(source: path, problems: ["file not found"])
         }
-        var classifier = try BundleClassifier(bundle: try ModelBundle.load(url), source: path)
+        var classifier = try BundleClassifier(bundle: try ModelBundle.load(url), source: path, precision: precision)
         if let data = FileManager.default.contents(atPath: path) {
             classifier.spec.modelID = url.lastPathComponent + "@" + fingerprint(data)
         }

@@ -49,7 +49,7 @@ public final class Daemon {
     /// The `cmc_model_info` series of the model now serving (set to 0 when another replaces it).
     private var modelInfo: Gauge?
 
-    /// `cmc_model_info{path,dataset,method,classes,created} 1` for the model serving now.
+    /// `cmc_model_info{path,dataset,method,classes,created,precision} 1` for the model serving now.
     private func publishModelInfo(_ classifier: BundleClassifier) {
         let meta = classifier.recognizer.bundle.metadata
         modelInfo?.set(0)
@@ -58,6 +58,7 @@ public final class Daemon {
             labels: [
                 ("path", classifier.source), ("dataset", meta.dataset.name), ("method", meta.method),
                 ("classes", "\(meta.dataset.classNames.count)"), ("created", meta.created),
+                ("precision", classifier.recognizer.precision.rawValue),
             ])
         modelInfo?.set(1)
     }
@@ -170,12 +171,14 @@ public final class Daemon {
 
     private func loadModel() throws -> BundleClassifier {
         let started = Date()
-        let classifier = try BundleClassifier.load(path: config.model)
+        // problems() vouched for the precision.
+        let classifier = try BundleClassifier.load(path: config.model, precision: config.precisionValue ?? .float32)
         let meta = classifier.recognizer.bundle.metadata
         logger.info(
             "model loaded",
             metadata: .fields([
                 "path": config.model, "method": meta.method, "dataset": meta.dataset.name,
+                "precision": classifier.recognizer.precision.rawValue,
                 "classes": "\(meta.dataset.classNames.count)",
                 "window_s": "\(meta.windowSeconds)", "imu_channels": "\(classifier.spec.inertialChannels ?? 0)",
                 "joints": "\(classifier.spec.skeletonJoints ?? 0)",

@@ -23,6 +23,8 @@ import Foundation
 public enum StreamBenchmark {
     public struct Options: Sendable {
         public var modelPath = DaemonConfig.defaultModelPath
+        /// The encoders' arithmetic, as cmcd's `inference_precision`.
+        public var precision = InferencePrecision.float32
         public var levels = [25, 50, 100, 150, 200, 250, 300, 400, 500]
         public var measureSeconds = 10.0
         public var latencySeconds = 15.0
@@ -41,7 +43,7 @@ public enum StreamBenchmark {
     public static func run(_ options: Options, log: (String) -> Void) throws -> StreamBenchReport {
         BLAS.setThreads(1)
         Runtime.configureAllocator()
-        let classifier = try BundleClassifier.load(path: options.modelPath)
+        let classifier = try BundleClassifier.load(path: options.modelPath, precision: options.precision)
         let meta = classifier.recognizer.bundle.metadata
         log(
             "model \(options.modelPath): \(meta.dataset.name), \(meta.dataset.classNames.count) classes, window \(meta.windowSeconds) s"
@@ -95,7 +97,7 @@ public enum StreamBenchmark {
         let settings = [
             "workers": "\(options.workers)", "max_batch": "\(options.maxBatch)", "hop_s": "\(options.hopSeconds)",
             "imu_hz": "50", "skeleton_hz": "30", "measure_s": "\(options.measureSeconds)", "transport": "tcp loopback",
-            "clock": "shared",
+            "clock": "shared", "precision": options.precision.rawValue,
         ]
         return StreamBenchReport(
             model: options.modelPath, latencyMs: single.latencyMs, maxSubjects: maxSubjects,

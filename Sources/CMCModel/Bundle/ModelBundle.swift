@@ -20,8 +20,9 @@ public final class ModelBundle: @unchecked Sendable {
     public let inertialClassifier: UnimodalClassifier
     public let skeletonClassifier: UnimodalClassifier
 
-    /// Reduced precision for inference: every linear layer of the encoders and classifiers multiplies in
-    /// int8 from now on (`Module.quantizeForInference()`). Call before the bundle is shared between threads.
+    /// Reduced precision for inference: every linear and convolution layer of the encoders and classifiers
+    /// multiplies in int8 from now on (`Module.quantizeForInference()`; `Recognizer(bundle:precision:)`).
+    /// Call before the bundle is shared between threads.
     public func quantizeForInference() {
         for m: Module in [inertialEncoder, skeletonEncoder, classifier, inertialClassifier, skeletonClassifier] {
             m.quantizeForInference()

@@ -6,8 +6,27 @@ import Foundation
 /// the fused classifier — or the fallback classifier of the one modality present.
 public struct Recognizer: Sendable {
     public let bundle: ModelBundle
+    public let precision: InferencePrecision
 
-    public init(bundle: ModelBundle) { self.bundle = bundle }
+    /// float32.
+    public init(bundle: ModelBundle) {
+        self.bundle = bundle
+        precision = .float32
+    }
+
+    /// In `precision`: int8 quantises the bundle's layers in place (`ModelBundle.quantizeForInference()`), so
+    /// the bundle must not be shared with a float32 user. Throws when this CPU cannot run it.
+    public init(bundle: ModelBundle, precision: InferencePrecision) throws {
+        if let reason = precision.unsupportedReason { throw UnsupportedPrecision(reason: reason) }
+        if precision == .int8 { bundle.quantizeForInference() }
+        self.bundle = bundle
+        self.precision = precision
+    }
+
+    public struct UnsupportedPrecision: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
 
     public enum Modalities: String, Sendable, Codable { case both, inertial, skeleton }
 

@@ -16,10 +16,25 @@ public final class ConvBNReLU1d: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         if bn.canFold(input: x, conv.parameters) {
+            if let q = quantized {
+                let (b, c, l) = (x.shape[0], x.shape[1], x.shape[2])
+                let y = q(x.value.reshaped([b, c, 1, l]))
+                return Variable(y.reshaped([b, y.shape[1], y.shape[3]])).relu()
+            }
             let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
             return conv1d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding).relu()
         }
         return bn(conv(x)).relu()
+    }
+
+    /// The convolution with its batch norm folded in, in int8 (`Module.quantizeForInference()`).
+    private var quantized: QuantizedConvolution?
+
+    public override func quantizeLocalWeights() {
+        let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
+        let s = w.shape
+        quantized = QuantizedConvolution(
+            weight: w.reshaped([s[0], s[1], 1, s[2]]), bias: b, stride: (1, conv.stride), padding: (0, conv.padding))
     }
 }
 
@@ -52,8 +67,12 @@ public final class ConvBN2d: Module {
     public func callAsFunction(_ x: Variable) -> Variable {
         var y: Variable
         if bn.canFold(input: x, conv.parameters) {
-            let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
-            y = conv2d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding)
+            if let q = quantized {
+                y = Variable(q(x.value))
+            } else {
+                let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
+                y = conv2d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding)
+            }
             if relu { y = y.relu() }
         } else if bn.isTraining && fusesPointwise {
             y = bn.afterPointwise(conv, x, relu: relu)
@@ -63,5 +82,13 @@ public final class ConvBN2d: Module {
         }
         if pool { y = maxPool2d(y, kernel: (2, 2)) }
         return y
+    }
+
+    /// The convolution with its batch norm folded in, in int8 (`Module.quantizeForInference()`).
+    private var quantized: QuantizedConvolution?
+
+    public override func quantizeLocalWeights() {
+        let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
+        quantized = QuantizedConvolution(weight: w, bias: b, stride: conv.stride, padding: conv.padding)
     }
 }

@@ -1,6 +1,4 @@
-#if arch(x86_64)
-    import CMCVNNI
-#endif
+import CMCVNNI
 
 /// A K × N matrix of signed bytes, laid out for `vpdpbusd` (`VNNIKernel`): rows in groups of four, each
 /// group holding every column's four bytes together; rows padded with zeros to a multiple of 4, columns
@@ -73,5 +71,69 @@ public enum Int8MatMul {
             }
         }
         return c
+    }
+}
+
+extension Int8MatMul {
+    /// `ByteConversions.quantise`, on AVX-512 when `vnni`.
+    static func quantise(
+        _ source: UnsafePointer<Float>, count: Int, inverseScale: Float, zeroPoint: Float,
+        into target: UnsafeMutablePointer<UInt8>, vnni: Bool = CPUFeatures.avx512VNNI
+    ) {
+        #if arch(x86_64)
+            if vnni {
+                return VNNIKernel.quantise(
+                    source, count: count, inverseScale: inverseScale, zeroPoint: zeroPoint, into: target)
+            }
+        #endif
+        ByteConversions.quantise(source, count: count, inverseScale: inverseScale, zeroPoint: zeroPoint, into: target)
+    }
+
+    /// `ByteConversions.quantiseChannelsLast`, on AVX-512 when `vnni`.
+    static func quantiseChannelsLast(
+        _ source: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int, padH: Int, padW: Int,
+        inverseScale: Float, zeroPoint: Float, into target: UnsafeMutablePointer<UInt8>,
+        vnni: Bool = CPUFeatures.avx512VNNI
+    ) {
+        #if arch(x86_64)
+            if vnni {
+                return VNNIKernel.quantiseChannelsLast(
+                    source, batch: batch, channels: channels, height: height, width: width, padH: padH, padW: padW,
+                    inverseScale: inverseScale, zeroPoint: zeroPoint, into: target)
+            }
+        #endif
+        ByteConversions.quantiseChannelsLast(
+            source, batch: batch, channels: channels, height: height, width: width, padH: padH, padW: padW,
+            inverseScale: inverseScale, zeroPoint: zeroPoint, into: target)
+    }
+
+    /// `ByteConversions.dequantise`, on AVX-512 when `vnni`.
+    static func dequantise(
+        _ product: [Int32], rows: Int, columns: Int, factor: [Float], constant: [Float], spatial: Int? = nil,
+        vnni: Bool = CPUFeatures.avx512VNNI
+    ) -> [Float] {
+        let outputs = factor.count
+        precondition(product.count >= rows * columns && columns >= outputs && constant.count == outputs)
+        precondition(spatial.map { $0 > 0 && rows % $0 == 0 } ?? true, "\(rows) rows for \(spatial!) positions")
+        return [Float](unsafeUninitializedCapacity: rows * outputs) { out, initialised in
+            product.withUnsafeBufferPointer { p in
+                factor.withUnsafeBufferPointer { f in
+                    constant.withUnsafeBufferPointer { k in
+                        #if arch(x86_64)
+                            if vnni {
+                                return VNNIKernel.dequantise(
+                                    p.baseAddress!, rows: rows, columns: columns, outputs: outputs,
+                                    factor: f.baseAddress!, constant: k.baseAddress!, spatial: spatial,
+                                    into: out.baseAddress!)
+                            }
+                        #endif
+                        ByteConversions.dequantise(
+                            p.baseAddress!, rows: rows, columns: columns, outputs: outputs, factor: f.baseAddress!,
+                            constant: k.baseAddress!, spatial: spatial, into: out.baseAddress!)
+                    }
+                }
+            }
+            initialised = rows * outputs
+        }
     }
 }

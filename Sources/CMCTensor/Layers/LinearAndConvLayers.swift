@@ -38,17 +38,18 @@ public final class Linear: Module {
         return linear(x, weight: weight, bias: bias)
     }
 
-    func quantizeWeights() {
+    public override func quantizeLocalWeights() {
         quantized = QuantizedLinear(weight: Kernels.permute(weight.value, [1, 0]), bias: bias?.value)
     }
 }
 
 extension Module {
-    /// Reduced-precision inference: every `Linear` below keeps int8 weights (per output channel) from now
-    /// on and multiplies in int8 (`QuantizedLinear`) whenever no gradient flows; training is unaffected.
-    /// Call after loading the weights, before sharing the module between threads.
+    /// Reduced-precision inference: every layer below that can (`Linear`, and the encoders' convolution
+    /// blocks with their batch norm folded in) keeps int8 weights, per output channel, from now on and
+    /// multiplies in int8 whenever no gradient flows; training is unaffected. Call after loading the
+    /// weights, before sharing the module between threads.
     public func quantizeForInference() {
-        if let l = self as? Linear { l.quantizeWeights() }
+        quantizeLocalWeights()
         for (_, child) in children { child.quantizeForInference() }
     }
 }

@@ -34,6 +34,10 @@ open class Module {
 
     public final func eval() { train(false) }
 
+    /// Keeps int8 copies of this module's own weights for inference (`quantizeForInference()`); by
+    /// default nothing: only layers with an int8 path override it.
+    open func quantizeLocalWeights() {}
+
     /// Stops (or restarts) gradient tracking of every parameter.
     public final func freeze(_ frozen: Bool = true) {
         for p in parameters { p.requiresGrad = !frozen }

@@ -1,7 +1,8 @@
 /// `x · W + bias` in int8: the weights quantised once, symmetrically per output column, to signed bytes;
-/// each input quantised per call, symmetrically over the whole batch, to bytes offset by 128 (the
-/// unsigned operand of `vpdpbusd`). The product runs in 32-bit integers (`Int8MatMul`), exact; the error
-/// is the two roundings alone, at most half a step of each operand per term (`errorBound`).
+/// each input quantised per call, over the whole batch, to unsigned bytes with a zero point
+/// (`ByteQuantisation`, the unsigned operand of `vpdpbusd`). The product runs in 32-bit integers
+/// (`Int8MatMul`), exact; the error is the two roundings alone, at most half a step of each operand per
+/// term (`errorBound`).
 public struct QuantizedLinear: Sendable {
     public let inFeatures: Int
     public let outFeatures: Int
@@ -33,58 +34,45 @@ public struct QuantizedLinear: Sendable {
         self.bias = bias?.storage
     }
 
-    /// The input's scale: its largest magnitude maps to 127.
-    public static func inputScale(_ x: Tensor) -> Float {
-        // OpenBLAS's isamax is vectorised; a Swift `max` reduction is not (NaN ordering).
-        guard !x.storage.isEmpty else { return 1 }
-        let peak = x.storage.withUnsafeBufferPointer { abs($0[BLAS.indexOfLargestMagnitude($0)]) }
-        return peak > 0 && peak.isFinite ? peak / 127 : 1
-    }
-
     /// `x`: `rows × inFeatures`.
     public func callAsFunction(_ x: Tensor, vnni: Bool = CPUFeatures.avx512VNNI) -> Tensor {
         precondition(x.rank == 2 && x.shape[1] == inFeatures, "input of shape \(x.shape) for \(inFeatures) features")
         let rows = x.shape[0]
-        let scale = Self.inputScale(x)
+        let q = ByteQuantisation(x)
         let stride = 4 * weights.groups
-        var a = [UInt8](repeating: 128, count: rows * stride)
-        let inverse = 1 / scale
+        var a = [UInt8](repeating: q.zeroPoint, count: rows * stride)
         x.storage.withUnsafeBufferPointer { px in
             a.withUnsafeMutableBufferPointer { pa in
                 for i in 0..<rows {
-                    let from = px.baseAddress! + i * inFeatures
-                    let to = pa.baseAddress! + i * stride
-                    for k in 0..<inFeatures {
-                        to[k] = UInt8(Int(Self.quantise(from[k], inverseScale: inverse)) + 128)
-                    }
+                    q.quantise(
+                        px.baseAddress! + i * inFeatures, count: inFeatures, into: pa.baseAddress! + i * stride,
+                        vnni: vnni)
                 }
             }
         }
         let c = Int8MatMul.multiply(a, rows: rows, stride: stride, by: weights, vnni: vnni)
-        // Σ (q + 128) w − 128 Σ w = Σ q w: the offset's share folds into each column's constant.
+        let (factor, constant) = dequantisation(input: q)
+        let out = Int8MatMul.dequantise(
+            c, rows: rows, columns: weights.paddedColumns, factor: factor, constant: constant, vnni: vnni)
+        return Tensor(shape: [rows, outFeatures], storage: out)
+    }
+
+    /// Output column j of a product of inputs quantised by `input` is `Float(c) · factor[j] + constant[j]`:
+    /// Σ (q − z) w = Σ q w − z Σ w, so the zero point's share folds into the column's constant, with the bias.
+    func dequantisation(input: ByteQuantisation) -> (factor: [Float], constant: [Float]) {
         var factor = [Float](repeating: 0, count: outFeatures)
         var constant = [Float](repeating: 0, count: outFeatures)
         for j in 0..<outFeatures {
-            factor[j] = scale * weightScales[j]
-            constant[j] = (bias?[j] ?? 0) - Float(128 * weights.columnSums[j]) * factor[j]
+            factor[j] = input.scale * weightScales[j]
+            constant[j] = (bias?[j] ?? 0) - Float(Int32(input.zeroPoint) * weights.columnSums[j]) * factor[j]
         }
-        var out = [Float](repeating: 0, count: rows * outFeatures)
-        c.withUnsafeBufferPointer { pc in
-            out.withUnsafeMutableBufferPointer { po in
-                for i in 0..<rows {
-                    let from = pc.baseAddress! + i * weights.paddedColumns
-                    let to = po.baseAddress! + i * outFeatures
-                    for j in 0..<outFeatures { to[j] = Float(from[j]) * factor[j] + constant[j] }
-                }
-            }
-        }
-        return Tensor(shape: [rows, outFeatures], storage: out)
+        return (factor, constant)
     }
 
     /// The largest difference from the float product each output can show: per term half a step of
     /// the input times the weight, half a step of the weight times the input, and both half steps.
     public func errorBound(_ x: Tensor, exactWeight w: Tensor) -> [Float] {
-        let scale = Self.inputScale(x)
+        let scale = ByteQuantisation(x).scale
         let rows = x.shape[0]
         var bound = [Float](repeating: 0, count: rows * outFeatures)
         for i in 0..<rows {
@@ -108,5 +96,49 @@ public struct QuantizedLinear: Sendable {
     static func quantise(_ v: Float, inverseScale: Float) -> Int8 {
         let magic: Float = 12_582_912
         return Int8((max(-127, min(127, v * inverseScale)) + magic) - magic)
+    }
+}
+
+/// How a float tensor maps to unsigned bytes: v ≈ (byte − zeroPoint) · scale, the bytes spanning the
+/// tensor's range. Zero is exact (it is the zero point, which pads convolutions), and a tensor that never
+/// goes negative, as after a ReLU, gets all 256 steps.
+public struct ByteQuantisation: Sendable, Equatable {
+    public let scale: Float
+    public let zeroPoint: UInt8
+
+    public init(_ x: Tensor) {
+        var (lo, hi): (Float, Float) = (0, 0)
+        x.storage.withUnsafeBufferPointer { p in
+            // Sixteen lanes at a time: a scalar `min`/`max` reduction does not vectorise (NaN ordering).
+            var (low, high) = (SIMD16<Float>(repeating: 0), SIMD16<Float>(repeating: 0))
+            var i = 0
+            while i + 16 <= p.count {
+                let v = UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: SIMD16<Float>.self)
+                low.replace(with: v, where: v .< low)
+                high.replace(with: v, where: v .> high)
+                i += 16
+            }
+            (lo, hi) = (low.min(), high.max())
+            while i < p.count {
+                (lo, hi) = (Swift.min(lo, p[i]), Swift.max(hi, p[i]))
+                i += 1
+            }
+        }
+        guard lo.isFinite && hi.isFinite && hi > lo else {
+            (scale, zeroPoint) = (1, 0)
+            return
+        }
+        scale = (hi - lo) / 255
+        zeroPoint = UInt8(Swift.max(0, Swift.min(255, (-lo / scale).rounded())))
+    }
+
+    /// `count` values from `source` to bytes at `target` (`ByteConversions.quantise`).
+    @inline(__always)
+    func quantise(
+        _ source: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<UInt8>,
+        vnni: Bool = CPUFeatures.avx512VNNI
+    ) {
+        Int8MatMul.quantise(
+            source, count: count, inverseScale: 1 / scale, zeroPoint: Float(zeroPoint), into: target, vnni: vnni)
     }
 }

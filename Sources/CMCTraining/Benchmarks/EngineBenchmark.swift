@@ -14,7 +14,7 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
     public var sgemm_gflops: Double
     public var sgemm_gflops_1thread: Double
     public var inference_ms: [String: Percentiles]
-    /// The same encoders with their linear layers in int8 (`Module.quantizeForInference()`; AVX512-VNNI
+    /// The same encoders with linear and convolution layers in int8 (`Module.quantizeForInference()`; AVX512-VNNI
     /// when the CPU has it, else plain Swift). Nil in results from before it existed.
     public var inference_int8_ms: [String: Percentiles]?
     public var train_samples_per_s: Double
@@ -31,7 +31,7 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
 
     /// What `cmc-bench engine --profile` runs under a profiler.
     public enum ProfileTarget: String, CaseIterable, Sendable {
-        /// The batch-1 forward of one encoder (1 thread), float32 or with int8 linear layers.
+        /// The batch-1 forward of one encoder (1 thread), float32 or int8.
         case inertial, skeleton
         case inertialInt8 = "inertial-int8", skeletonInt8 = "skeleton-int8"
         /// Training steps at the benchmark's shapes (2 cores).
@@ -102,7 +102,7 @@ public struct EngineBenchmark: Codable, Sendable, JSONReport {
         for k in ["inertial", "skeleton", "both"] {
             log(
                 String(
-                    format: "inference %@ batch 1, int8 linear layers: p50 %.3f ms, p99 %.3f ms", k, int8[k]!.p50,
+                    format: "inference %@ batch 1, int8: p50 %.3f ms, p99 %.3f ms", k, int8[k]!.p50,
                     int8[k]!.p99))
         }
         let steps = quick ? 3 : 15

@@ -1,11 +1,14 @@
 import CMCData
 import CMCModel
+import CMCTensor
 import Foundation
 
 /// Scores a model bundle on whole clips of one split, through the same `Recognizer` the daemon uses:
 /// the fused classifier, and each modality's fallback classifier alone.
 public struct BundleEvaluation: Codable, Sendable {
     public var model: String
+    /// The encoders' arithmetic: "float32" or "int8".
+    public var precision: String
     public var dataset: String
     public var split: String
     public var subjects: [Int]
@@ -21,14 +24,18 @@ public struct BundleEvaluation: Codable, Sendable {
     /// not line up with a whole action, as in a live stream.
     public var partial_clip_accuracy: Double?
     public var confusion: [[Int]]
+    /// The fused classifier's label per clip, in the split's order.
+    public var predictions: [Int]
+    /// Labels per partial clip (`partial_clip_accuracy`), in evaluation order.
+    public var partial_predictions: [Int]
     public var class_names: [String]
     public var notes: [String]
 
     public static func run(
         bundle: ModelBundle, modelPath: String, dataset: Dataset, split: SubjectSplit,
-        part: SplitName, batchSize: Int = 64
+        part: SplitName, batchSize: Int = 64, precision: InferencePrecision = .float32
     ) throws -> BundleEvaluation {
-        let recognizer = Recognizer(bundle: bundle)
+        let recognizer = try Recognizer(bundle: bundle, precision: precision)
         let samples = split.samples(part, from: dataset.samples)
         let classes = bundle.metadata.dataset.classNames
         var notes: [String] = []
@@ -59,6 +66,7 @@ public struct BundleEvaluation: Codable, Sendable {
         }
         let targets = samples.map(\.label)
         let m = ClassificationMetrics(predictions: fused, targets: targets, classCount: classes.count)
+        var partial: [Int] = []
         var partialCorrect = 0
         var partialTotal = 0
         for start in stride(from: 0, to: samples.count, by: batchSize) {
@@ -67,13 +75,15 @@ public struct BundleEvaluation: Codable, Sendable {
                 for position in [0.0, 0.5, 1.0] {
                     let crops = chunk.map { Self.partialClip($0, fraction: fraction, position: position) }
                     let labels = try recognizer.recognize(batch: crops.map { ($0.inertial, $0.skeleton) }).map(\.label)
+                    partial += labels
                     partialCorrect += zip(labels, chunk).filter { $0 == $1.label }.count
                     partialTotal += chunk.count
                 }
             }
         }
         return BundleEvaluation(
-            model: modelPath, dataset: dataset.info.name, split: part.rawValue, subjects: split.subjects(part),
+            model: modelPath, precision: precision.rawValue, dataset: dataset.info.name, split: part.rawValue,
+            subjects: split.subjects(part),
             count: samples.count,
             accuracy: m.accuracy, macro_f1: m.macro_f1, macro_precision: m.macro_precision,
             macro_recall: m.macro_recall,
@@ -82,7 +92,8 @@ public struct BundleEvaluation: Codable, Sendable {
             skeleton_only: samples.isEmpty
                 ? nil : ClassificationMetrics(predictions: onlyS, targets: targets, classCount: classes.count),
             partial_clip_accuracy: partialTotal > 0 ? Double(partialCorrect) / Double(partialTotal) : nil,
-            confusion: m.confusion, class_names: classes, notes: notes)
+            confusion: m.confusion, predictions: fused, partial_predictions: partial, class_names: classes,
+            notes: notes)
     }
 
     /// The part of a clip from relative position `position` of the free room, `fraction` long.
@@ -99,6 +110,15 @@ public struct BundleEvaluation: Codable, Sendable {
         return out
     }
 
+    /// Labels that differ from `other`'s, an evaluation of the same clips (e.g. the same model in float32):
+    /// whole clips and partial clips.
+    public func disagreements(with other: BundleEvaluation) -> (clips: Int, partialClips: Int) {
+        (
+            zip(predictions, other.predictions).filter { $0 != $1 }.count,
+            zip(partial_predictions, other.partial_predictions).filter { $0 != $1 }.count
+        )
+    }
+
     public var metrics: ClassificationMetrics {
         var m = ClassificationMetrics(predictions: [], targets: [], classCount: class_names.count)
         m.accuracy = accuracy
@@ -112,7 +132,8 @@ public struct BundleEvaluation: Codable, Sendable {
 
     public var summary: String {
         var s = String(
-            format: "%@ on %@ %@ (subjects %@, %d clips): accuracy %.2f %%, macro-F1 %.2f %%", model, dataset, split,
+            format: "%@ (%@) on %@ %@ (subjects %@, %d clips): accuracy %.2f %%, macro-F1 %.2f %%", model, precision,
+            dataset, split,
             subjects.map(String.init).joined(separator: ","), count, accuracy * 100, macro_f1 * 100)
         if let i = inertial_only, let k = skeleton_only {
             s += String(

@@ -1,0 +1,87 @@
+/// A 2-D convolution in int8 (1-D is height 1): the weights quantised per output channel, the input per
+/// call over the whole tensor, the product in 32-bit integers (`QuantizedLinear`'s scheme and error).
+///
+/// The patch matrix is built from bytes, not floats: the input is quantised once into a zero-padded
+/// channels-last copy, where a patch row of kernel width × channels bytes is contiguous, so each output
+/// position's patch is `kernelH` copies. The weights' depth is ordered the same way: (row, column,
+/// channel).
+public struct QuantizedConvolution: Sendable {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: (height: Int, width: Int)
+    public let stride: (height: Int, width: Int)
+    public let padding: (height: Int, width: Int)
+    let linear: QuantizedLinear
+
+    /// - Parameters:
+    ///   - weight: (O, C, kh, kw), as `Conv2d` holds it.
+    ///   - bias: (O) or nil.
+    public init(weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int)) {
+        precondition(weight.rank == 4, "convolution weight of shape \(weight.shape)")
+        let (o, c, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        var depthMajor = Tensor(shape: [kh * kw * c, o])
+        for oc in 0..<o {
+            for ic in 0..<c {
+                for i in 0..<kh {
+                    for j in 0..<kw {
+                        depthMajor.storage[((i * kw + j) * c + ic) * o + oc] =
+                            weight.storage[((oc * c + ic) * kh + i) * kw + j]
+                    }
+                }
+            }
+        }
+        linear = QuantizedLinear(weight: depthMajor, bias: bias)
+        inChannels = c
+        outChannels = o
+        kernel = (kh, kw)
+        self.stride = stride
+        self.padding = padding
+    }
+
+    /// (B, C, H, W) → (B, O, Ho, Wo).
+    public func callAsFunction(_ x: Tensor, vnni: Bool = CPUFeatures.avx512VNNI) -> Tensor {
+        let g = ConvGeometry(
+            input: x.shape, weight: [outChannels, inChannels, kernel.height, kernel.width],
+            stride: (stride.height, stride.width), padding: (padding.height, padding.width))
+        let (paddedH, paddedW) = (g.height + 2 * g.padH, g.width + 2 * g.padW)
+        let q = ByteQuantisation(x)
+        // The zero point is zero: the padding border needs no writing.
+        var image = [UInt8](repeating: q.zeroPoint, count: g.batch * paddedH * paddedW * g.inChannels)
+        x.storage.withUnsafeBufferPointer { px in
+            image.withUnsafeMutableBufferPointer { pi in
+                Int8MatMul.quantiseChannelsLast(
+                    px.baseAddress!, batch: g.batch, channels: g.inChannels, height: g.height, width: g.width,
+                    padH: g.padH, padW: g.padW, inverseScale: 1 / q.scale, zeroPoint: Float(q.zeroPoint),
+                    into: pi.baseAddress!, vnni: vnni)
+            }
+        }
+        let (outH, outW) = (g.outH, g.outW)
+        let rows = g.batch * outH * outW
+        let rowStride = 4 * linear.weights.groups
+        let span = g.kernelW * g.inChannels
+        var patches = [UInt8](repeating: q.zeroPoint, count: rows * rowStride)
+        image.withUnsafeBufferPointer { pi in
+            patches.withUnsafeMutableBufferPointer { pp in
+                for b in 0..<g.batch {
+                    for oh in 0..<outH {
+                        for ow in 0..<outW {
+                            let row = pp.baseAddress! + ((b * outH + oh) * outW + ow) * rowStride
+                            for i in 0..<g.kernelH {
+                                let from =
+                                    pi.baseAddress! + ((b * paddedH + oh * g.strideH + i) * paddedW + ow * g.strideW)
+                                    * g.inChannels
+                                (row + i * span).update(from: from, count: span)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let product = Int8MatMul.multiply(patches, rows: rows, stride: rowStride, by: linear.weights, vnni: vnni)
+        let (factor, constant) = linear.dequantisation(input: q)
+        let out = Int8MatMul.dequantise(
+            product, rows: rows, columns: linear.weights.paddedColumns, factor: factor, constant: constant,
+            spatial: outH * outW, vnni: vnni)
+        return Tensor(shape: [g.batch, outChannels, outH, outW], storage: out)
+    }
+}

@@ -1,0 +1,63 @@
+import CMCCore
+import XCTest
+
+@testable import CMCTensor
+
+final class QuantizedConvolutionTests: XCTestCase {
+    private func random(_ shape: [Int], _ range: ClosedRange<Float>, _ rng: inout SeededRNG) -> Tensor {
+        Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &rng) })
+    }
+
+    /// Against the float convolution, on shapes that leave partial 16-wide tiles in every direction (channels,
+    /// positions, output channels), with padding and strides; the AVX-512 path and the plain one agree.
+    func testQuantisedConvolutionFollowsTheFloatOne() {
+        var rng = SeededRNG(seed: 11)
+        let cases: [(x: [Int], w: [Int], stride: (Int, Int), padding: (Int, Int))] = [
+            ([2, 5, 7, 9], [19, 5, 3, 2], (1, 2), (1, 1)),
+            ([1, 20, 3, 37], [32, 20, 3, 3], (1, 1), (0, 0)),
+            ([3, 6, 1, 50], [33, 6, 1, 5], (1, 1), (0, 1)),
+        ]
+        for c in cases {
+            let x = random(c.x, -2...3, &rng)
+            let w = random(c.w, -0.4...0.4, &rng)
+            let bias = random([c.w[0]], -1...1, &rng)
+            let exact = Kernels.conv2d(x, w, bias: bias, stride: c.stride, padding: c.padding)
+            let layer = QuantizedConvolution(weight: w, bias: bias, stride: c.stride, padding: c.padding)
+            let plain = layer(x, vnni: false)
+            XCTAssertEqual(plain.shape, exact.shape)
+            let peak = exact.storage.map(abs).max()!
+            var worst: Float = 0
+            for (q, e) in zip(plain.storage, exact.storage) { worst = max(worst, abs(q - e)) }
+            // Two roundings of ≤ 1/2 step per term over up to 180 terms: far inside 2 % of the largest output.
+            XCTAssertLessThan(worst, 0.02 * peak, "\(c.x) * \(c.w): worst error \(worst), outputs up to \(peak)")
+            XCTAssertGreaterThan(worst, 0, "the int8 path must differ from float32 somewhere")
+            guard CPUFeatures.avx512VNNI else { continue }
+            let fast = layer(x, vnni: true)
+            XCTAssertEqual(fast.shape, exact.shape)
+            // The same bytes and integers; only the last multiply-add is fused on AVX-512.
+            for (i, (a, b)) in zip(fast.storage, plain.storage).enumerated() {
+                XCTAssertEqual(a, b, accuracy: 1e-5 * peak, "output \(i) of \(c.x) * \(c.w)")
+            }
+        }
+    }
+
+    /// A tensor that never goes negative gets all 256 steps; zero is exact in every case.
+    func testByteQuantisationSpansTheRangeAndKeepsZero() {
+        let relu = ByteQuantisation(Tensor(shape: [4], storage: [0, 0.5, 2, 5.1]))
+        XCTAssertEqual(relu.zeroPoint, 0)
+        XCTAssertEqual(relu.scale, 5.1 / 255, accuracy: 1e-7)
+        let mixed = ByteQuantisation(Tensor(shape: [3], storage: [-1, 0.25, 3]))
+        XCTAssertEqual(mixed.scale, 4 / 255, accuracy: 1e-7)
+        XCTAssertEqual(Int(mixed.zeroPoint), Int((1 / mixed.scale).rounded()))
+        let values: [Float] = [-1, 0, 0.25, 3]
+        var bytes = [UInt8](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { v in
+            bytes.withUnsafeMutableBufferPointer { mixed.quantise(v.baseAddress!, count: 4, into: $0.baseAddress!) }
+        }
+        XCTAssertEqual(bytes[1], mixed.zeroPoint, "zero must be exact: it pads convolutions")
+        for (v, b) in zip(values, bytes) {
+            XCTAssertEqual((Float(b) - Float(mixed.zeroPoint)) * mixed.scale, v, accuracy: mixed.scale / 2 + 1e-6)
+        }
+        XCTAssertEqual(ByteQuantisation(Tensor(shape: [2], storage: [0, 0])).scale, 1, "a zero tensor keeps scale 1")
+    }
+}
