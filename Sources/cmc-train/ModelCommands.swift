@@ -33,7 +33,7 @@ struct EvaluateCommand: ParsableCommand {
                 val: bundle.metadata.split["val"] ?? kind.defaultSplit.val,
                 test: bundle.metadata.split["test"] ?? kind.defaultSplit.test)
             return try BundleEvaluation.run(
-                bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part)
+                bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part, precision: precision)
         }
         // The report (and JSON) is in the precision asked for; float32 is scored besides, to compare.
         let report = try evaluate(precision.precision)
@@ -44,8 +44,9 @@ struct EvaluateCommand: ParsableCommand {
             print(
                 String(
                     format:
-                        "  float32: accuracy %.2f %%, partial clips %.2f %%; int8 changed %d of %d labels, %d of %d partial",
-                    reference.accuracy * 100, (reference.partial_clip_accuracy ?? 0) * 100, changed.clips,
+                        "  float32: accuracy %.2f %%, partial clips %.2f %%; %@ changed %d of %d labels, %d of %d partial",
+                    reference.accuracy * 100, (reference.partial_clip_accuracy ?? 0) * 100,
+                    precision.precision.rawValue, changed.clips,
                     report.count, changed.partialClips, report.partial_predictions.count))
         }
         if let json {

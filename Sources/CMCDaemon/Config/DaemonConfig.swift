@@ -37,7 +37,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     /// Most windows per batched classifier call.
     public var maxBatch = PipelineConfig.defaults.maxBatch
     /// The encoders' arithmetic: "float32", or "int8" (linear and convolution layers in int8 on AVX512-VNNI,
-    /// about 3x faster per window, the same labels on whole clips; README "Speed"). The same bundle serves both.
+    /// about 3x faster per window; docs/results/int8-inference-2026-12-03.md). The same bundle serves both.
     public var inferencePrecision = InferencePrecision.float32.rawValue
     /// Windows averaged per decision (1 = no smoothing); the default and its reason: `SmoothingPolicy`.
     public var smoothingWindows = SmoothingPolicy().windows
