@@ -114,5 +114,31 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertTrue(summary.table.contains("95.00 ± 4.16"), summary.table)
         XCTAssertTrue(summary.table.contains("96.50"), "the peak column: \(summary.table)")
         XCTAssertEqual(summary.folds, [1, 3, 5, 7])
+        XCTAssertNil(cmc.bestEpochs, "no fold recorded a validation curve")
+    }
+
+    /// The epoch count is chosen on the mean of the folds' validation curves, not on any single fold's peak,
+    /// over the epochs every fold ran.
+    func testBestEpochCountIsWhereTheMeanCurvePeaks() throws {
+        let curves: [Int: [Double]] = [
+            1: [0.5, 0.9, 0.8, 0.7, 0.7], // its own peak: epoch 2
+            3: [0.6, 0.7, 0.9, 0.9, 0.8],
+            5: [0.6, 0.7, 0.8, 0.95], // ran 4 epochs: the 5th does not count
+        ]
+        var results: [Int: ExperimentResults] = [:]
+        for (subject, curve) in curves {
+            var r = ExperimentResults(
+                name: "x", dataset: "utd-mhad", split: CrossValidation.folds(of: .utdMHADCrossSubject)[0], counts: [:])
+            var stage = StageResult(stage: "cmc", wallSeconds: 1)
+            stage.val = ClassificationMetrics(predictions: [0], targets: [0], classCount: 2)
+            stage.classifierValCurve = curve
+            r.stages["cmc"] = stage
+            results[subject] = r
+        }
+        let cmc = try XCTUnwrap(CrossValidation.Summary(results).stages["cmc"])
+        // Means per epoch: 0.567, 0.767, 0.833, 0.85.
+        XCTAssertEqual(cmc.bestEpochs, 4)
+        XCTAssertEqual(try XCTUnwrap(cmc.bestEpochsAccuracy), (0.7 + 0.9 + 0.95) / 3, accuracy: 1e-12)
+        XCTAssertTrue(CrossValidation.Summary(results).table.contains("4 (85.00)"))
     }
 }

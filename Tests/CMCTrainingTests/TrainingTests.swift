@@ -197,6 +197,21 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(chosen.val).accuracy, try XCTUnwrap(chosen.peakValAccuracy), accuracy: 1e-12)
     }
 
+    /// A recorded stage keeps its result unless its classifier was chosen another way, or lacks the validation
+    /// curve cross-validation needs (then only the classifier is trained again).
+    func testRecordedStagesRerunOnlyWhenTheirClassifierIsOutOfDate() {
+        let config = ExperimentConfig(name: "x", dataset: .utdMHAD).selecting(.lastEpoch)
+        var done = StageResult(stage: "cmc", wallSeconds: 1)
+        done.selection = .lastEpoch
+        done.val = ClassificationMetrics(predictions: [0], targets: [0], classCount: 2)
+        XCTAssertEqual(config.rerunReason(.cmc, done), "recorded without its validation curve")
+        done.classifierValCurve = [0.5, 1]
+        XCTAssertNil(config.rerunReason(.cmc, done))
+        done.selection = nil
+        XCTAssertEqual(config.rerunReason(.cmc, done), "recorded with best-validation selection, wanted last-epoch")
+        XCTAssertNil(ExperimentConfig(name: "x", dataset: .utdMHAD).rerunReason(.cmc, done), "the paper's protocol")
+    }
+
     /// Files from before the selection existed read as the protocol they were trained with.
     func testScheduleWithoutSelectionReadsAsBestValidation() throws {
         var s = ClassifierSchedule()

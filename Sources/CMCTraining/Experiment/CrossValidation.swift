@@ -62,6 +62,11 @@ public enum CrossValidation {
             /// Mean over the folds of the best validation accuracy of any classifier epoch: what choosing
             /// the epoch on the held-out subject's labels would report (nil when no fold recorded it).
             public var meanPeakAccuracy: Double?
+            /// The classifier epoch count with the highest mean validation accuracy over the folds (the
+            /// earliest on ties), and that mean: the count a model trained on every subject uses. Chosen on
+            /// these folds, so the mean is a little optimistic; nil when a fold recorded no curve.
+            public var bestEpochs: Int?
+            public var bestEpochsAccuracy: Double?
             /// Clips scored over all folds.
             public var clips: Int
             public var wallSeconds: Double
@@ -72,6 +77,18 @@ public enum CrossValidation {
                     "min_accuracy"
                 case meanMacroF1 = "mean_macro_f1", wallSeconds = "wall_seconds"
                 case meanPeakAccuracy = "mean_peak_accuracy"
+                case bestEpochs = "best_epochs", bestEpochsAccuracy = "best_epochs_accuracy"
+            }
+
+            /// The epoch count (1-based) where the mean of `curves` peaks, and the mean there.
+            static func bestEpochs(_ curves: [[Double]]) -> (epochs: Int, accuracy: Double)? {
+                guard let length = curves.map(\.count).min(), length > 0 else { return nil }
+                var best = (epochs: 0, accuracy: -1.0)
+                for e in 0..<length {
+                    let mean = curves.map { $0[e] }.reduce(0, +) / Double(curves.count)
+                    if mean > best.accuracy { best = (e + 1, mean) }
+                }
+                return best
             }
         }
 
@@ -86,12 +103,14 @@ public enum CrossValidation {
                 var accuracy: [String: Double] = [:]
                 var f1: [String: Double] = [:]
                 var peaks: [Double?] = []
+                var curves: [[Double]?] = []
                 var clips = 0
                 var wall = 0.0
                 for (subject, r) in results {
                     guard let stage = r.stages[name], let val = stage.val else { continue }
                     accuracy["\(subject)"] = val.accuracy
                     peaks.append(stage.peakValAccuracy)
+                    curves.append(stage.classifierValCurve)
                     f1["\(subject)"] = val.macro_f1
                     clips += val.count
                     wall += stage.wallSeconds
@@ -100,6 +119,7 @@ public enum CrossValidation {
                 let values = Array(accuracy.values)
                 let n = Double(values.count)
                 let mean = values.reduce(0, +) / n
+                let best = curves.contains(nil) ? nil : Stage.bestEpochs(curves.compactMap { $0 })
                 let std =
                     values.count > 1
                     ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)).squareRoot() : 0
@@ -108,7 +128,7 @@ public enum CrossValidation {
                     minAccuracy: values.min() ?? 0,
                     meanMacroF1: f1.values.reduce(0, +) / n,
                     meanPeakAccuracy: peaks.contains(nil) ? nil : peaks.compactMap { $0 }.reduce(0, +) / n,
-                    clips: clips, wallSeconds: wall)
+                    bestEpochs: best?.epochs, bestEpochsAccuracy: best?.accuracy, clips: clips, wallSeconds: wall)
             }
             self.stages = stages
         }
@@ -118,8 +138,10 @@ public enum CrossValidation {
             func pct(_ x: Double) -> String { String(format: "%.2f", x * 100) }
             var lines = [
                 "leave-one-subject-out over subjects \(folds.map(String.init).joined(separator: ", ")) (validation accuracy %;"
-                    + " peak: the best epoch, chosen on the held-out labels, optimistic)",
-                "stage".padding(toLength: 22, withPad: " ", startingAt: 0) + "mean ± sd       min     F1     peak   "
+                    + " peak: each fold's best epoch, chosen on its held-out labels, optimistic; best epochs: the"
+                    + " classifier epoch count best in the mean over folds)",
+                "stage".padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + "mean ± sd       min     F1     peak   best epochs (mean)  "
                     + folds.map { "s\($0)".padding(toLength: 8, withPad: " ", startingAt: 0) }.joined() + "clips  wall",
             ]
             for name in stages.keys.sorted() {
@@ -134,6 +156,8 @@ public enum CrossValidation {
                         + pct(s.minAccuracy).padding(toLength: 8, withPad: " ", startingAt: 0)
                         + pct(s.meanMacroF1).padding(toLength: 7, withPad: " ", startingAt: 0)
                         + (s.meanPeakAccuracy.map(pct) ?? "–").padding(toLength: 7, withPad: " ", startingAt: 0)
+                        + (s.bestEpochs.map { "\($0) (\(pct(s.bestEpochsAccuracy ?? 0)))" } ?? "–").padding(
+                            toLength: 20, withPad: " ", startingAt: 0)
                         + perFold
                         + "\(s.clips)".padding(toLength: 7, withPad: " ", startingAt: 0)
                         + String(format: "%.0f min", s.wallSeconds / 60))

@@ -220,3 +220,18 @@ public struct ConfigError: Error, CustomStringConvertible {
     public let file: String, reason: String
     public var description: String { "\(file): \(reason)" }
 }
+
+extension ExperimentConfig {
+    /// Why a recorded stage's classifier must be trained again, if it must: recorded with another selection,
+    /// or, under last-epoch selection with validation subjects, without the per-epoch validation curve that
+    /// cross-validation chooses the epoch count from.
+    public func rerunReason(_ stage: ExperimentConfig.Stage, _ done: StageResult) -> String? {
+        guard let wanted = classifierSchedule(of: stage)?.selection else { return nil }
+        let recorded = done.selection ?? .bestValidation
+        if recorded != wanted { return "recorded with \(recorded.rawValue) selection, wanted \(wanted.rawValue)" }
+        if wanted == .lastEpoch && done.val != nil && done.classifierValCurve == nil {
+            return "recorded without its validation curve"
+        }
+        return nil
+    }
+}

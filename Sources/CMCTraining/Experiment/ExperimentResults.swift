@@ -17,6 +17,9 @@ public struct StageResult: Codable, Sendable {
     /// The best validation accuracy of any classifier epoch (equal to `val.accuracy` with best-validation
     /// selection; with last-epoch selection, what peeking at the labels would have reported).
     public var peakValAccuracy: Double?
+    /// Validation accuracy after each classifier epoch: cross-validation averages these curves over the
+    /// folds to choose the epoch count of a model trained on every subject (`CrossValidation.Summary`).
+    public var classifierValCurve: [Double]?
     public var notes: [String] = []
 
     public init(stage: String, wallSeconds: Double) {

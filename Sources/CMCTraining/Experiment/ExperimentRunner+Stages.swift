@@ -44,6 +44,8 @@ extension ExperimentRunner {
         r.classifierBestEpoch = o.bestEpoch
         r.selection = config.classifierSchedule(of: stage)?.selection
         r.peakValAccuracy = o.peakValAccuracy
+        let curve = o.history.compactMap(\.valAccuracy)
+        r.classifierValCurve = curve.isEmpty ? nil : curve
         r.pretrainingEpochs = history?.count
         r.finalPretrainingLoss = history?.last?.trainLoss
         return r

@@ -109,14 +109,9 @@ public final class ExperimentRunner {
     /// Runs the configured stages (or `only`), skipping those already recorded.
     public func run(only: [ExperimentConfig.Stage]? = nil) throws {
         for stage in only ?? config.stages {
-            if let done = results.stages[stage.rawValue],
-                let wanted = config.classifierSchedule(of: stage)?.selection,
-                (done.selection ?? .bestValidation) != wanted
-            {
+            if let done = results.stages[stage.rawValue], let reason = config.rerunReason(stage, done) {
                 // The pre-training checkpoint is kept: only the classifier is trained again.
-                log(
-                    "\(stage.rawValue): recorded with \((done.selection ?? .bestValidation).rawValue) selection, rerun for \(wanted.rawValue)"
-                )
+                log("\(stage.rawValue): \(reason), the classifier is trained again")
                 results.stages[stage.rawValue] = nil
             }
             if results.stages[stage.rawValue] != nil || (stage == .semiSupervised && !results.semiSupervised.isEmpty)
