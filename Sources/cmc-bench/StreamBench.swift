@@ -18,7 +18,7 @@ struct StreamBench: ParsableCommand {
             """)
 
     @Option(help: "Model bundle.") var model = DaemonConfig.defaultModelPath
-    @OptionGroup var precision: PrecisionArguments
+    @OptionGroup var inference: InferenceArguments
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(help: "Subject counts to try, in order (comma-separated).") var levels = "25,50,100,150,200,250,300,400,500"
     @Option(help: "Measured seconds per level (after warm-up).") var seconds = 10.0
@@ -36,7 +36,8 @@ struct StreamBench: ParsableCommand {
     func run() throws {
         var options = StreamBenchmark.Options()
         options.modelPath = model
-        options.precision = precision.precision
+        options.precision = inference.precision
+        options.heads = inference.heads
         if let untrained {
             try UntrainedBundle.make().save(to: URL(fileURLWithPath: untrained))
             options.modelPath = untrained

@@ -67,7 +67,7 @@ struct CMCReplay: ParsableCommand {
     @Option(help: "IMU samples per frame.") var imuChunk = 5
     @Option(help: "Skeleton frames per message.") var skeletonChunk = 2
     @OptionGroup var curve: CurveClientArguments
-    @OptionGroup var precision: PrecisionArguments
+    @OptionGroup var inference: InferenceArguments
 
     @Flag(help: "Subscribe to the daemon's labels and report stream accuracy and latency.") var evaluate = false
     @Option(help: "Scored windows cover at least this fraction of min(window, clip).") var minCoverage = 0.75
@@ -127,7 +127,8 @@ struct CMCReplay: ParsableCommand {
     /// `--offline`: the daemon's decisions on a virtual clock, scored.
     private func simulate() throws -> ReplayReport {
         let loaded = try load()
-        let classifier = try BundleClassifier.load(path: model, precision: precision.precision)
+        let classifier = try BundleClassifier.load(
+            path: model, precision: inference.precision, heads: inference.heads)
         let wallStart = MonotonicClock.now()
         var simulation = StreamSimulation()
         if let daemonConfig {

@@ -17,7 +17,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "train, val or test.") var split = "test"
     @Option(help: "Write the results as JSON here.") var json: String?
     @Option(help: "Write the confusion matrix (CSV and SVG) into this folder.") var out: String?
-    @OptionGroup var precision: PrecisionArguments
+    @OptionGroup var inference: InferenceArguments
+    @Flag(help: "With --json: every clip's probabilities from each head (fused, inertial-only, skeleton-only).")
+    var probabilities = false
 
     func run() throws {
         guard let kind = DatasetKind(rawValue: dataset) else { throw ValidationError("unknown dataset \(dataset)") }
@@ -33,12 +35,13 @@ struct EvaluateCommand: ParsableCommand {
                 val: bundle.metadata.split["val"] ?? kind.defaultSplit.val,
                 test: bundle.metadata.split["test"] ?? kind.defaultSplit.test)
             return try BundleEvaluation.run(
-                bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part, precision: precision)
+                bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part, precision: precision,
+                keepProbabilities: probabilities, heads: inference.heads)
         }
         // The report (and JSON) is in the precision asked for; float32 is scored besides, to compare.
-        let report = try evaluate(precision.precision)
+        let report = try evaluate(inference.precision)
         print(report.summary)
-        if precision.precision != .float32 {
+        if inference.precision != .float32 {
             let reference = try evaluate(.float32)
             let changed = report.disagreements(with: reference)
             print(
@@ -46,7 +49,7 @@ struct EvaluateCommand: ParsableCommand {
                     format:
                         "  float32: accuracy %.2f %%, partial clips %.2f %%; %@ changed %d of %d labels, %d of %d partial",
                     reference.accuracy * 100, (reference.partial_clip_accuracy ?? 0) * 100,
-                    precision.precision.rawValue, changed.clips,
+                    inference.precision.rawValue, changed.clips,
                     report.count, changed.partialClips, report.partial_predictions.count))
         }
         if let json {

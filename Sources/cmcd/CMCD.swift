@@ -40,6 +40,7 @@ struct CMCD: ParsableCommand {
     @Option(help: "Most windows per batched inference call.") var batch: Int?
     @Option(help: "Inference arithmetic: float32, or int8 (needs a CPU with AVX512-VNNI).") var inferencePrecision:
         String?
+    @Option(help: "Classifiers deciding a window with both modalities: fused or fused+skeleton.") var heads: String?
     @Option(help: "Windows averaged per published decision (1 = none).") var smoothing: Int?
     @Option(help: "Smoothed probability below which the label is \"unknown\".") var threshold: Double?
     @Option(help: "Prometheus /metrics port on 127.0.0.1 (0 = any free port).") var metricsPort: Int?
@@ -89,6 +90,7 @@ struct CMCD: ParsableCommand {
         if let workers { c.workers = workers }
         if let batch { c.maxBatch = batch }
         if let inferencePrecision { c.inferencePrecision = inferencePrecision }
+        if let heads { c.heads = heads }
         if let smoothing { c.smoothingWindows = smoothing }
         if let threshold { c.unknownThreshold = threshold }
         if let metricsPort { c.metricsPort = metricsPort }

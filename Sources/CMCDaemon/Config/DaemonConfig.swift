@@ -1,4 +1,5 @@
 import CMCCore
+import CMCModel
 import CMCStream
 import CMCTensor
 import Foundation
@@ -39,6 +40,9 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     /// The encoders' arithmetic: "float32", or "int8" (linear and convolution layers in int8 on AVX512-VNNI,
     /// about 3x faster per window; docs/results/int8-inference-2026-12-03.md). The same bundle serves both.
     public var inferencePrecision = InferencePrecision.float32.rawValue
+    /// The classifiers deciding a window with both modalities: "fused" or "fused+skeleton"
+    /// (`Recognizer.HeadCombination`).
+    public var heads = Recognizer.HeadCombination.default.rawValue
     /// Windows averaged per decision (1 = no smoothing); the default and its reason: `SmoothingPolicy`.
     public var smoothingWindows = SmoothingPolicy().windows
     /// Below this smoothed probability the label is "unknown" (`SmoothingPolicy.unknownThreshold`); nil: the
@@ -81,7 +85,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case model, imu, skeleton, labels, subjects, workers, clock
         case hopSeconds = "hop_seconds", maxBatch = "max_batch", smoothingWindows = "smoothing_windows"
-        case inferencePrecision = "inference_precision"
+        case inferencePrecision = "inference_precision", heads
         case unknownThreshold = "unknown_threshold", topK = "top_k", metricsPort = "metrics_port", metricsAddress =
             "metrics_address"
         case maxSubjects = "max_subjects", logFormat = "log_format", logLevel = "log_level", drainSeconds =
@@ -102,6 +106,7 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? d.workers
         maxBatch = try c.decodeIfPresent(Int.self, forKey: .maxBatch) ?? d.maxBatch
         inferencePrecision = try c.decodeIfPresent(String.self, forKey: .inferencePrecision) ?? d.inferencePrecision
+        heads = try c.decodeIfPresent(String.self, forKey: .heads) ?? d.heads
         smoothingWindows = try c.decodeIfPresent(Int.self, forKey: .smoothingWindows) ?? d.smoothingWindows
         unknownThreshold = try c.decodeIfPresent(Double.self, forKey: .unknownThreshold) ?? d.unknownThreshold
         topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? d.topK
@@ -216,6 +221,9 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
 
     // MARK: Validation
 
+    /// `heads` as a value; nil when it names none.
+    public var headsValue: Recognizer.HeadCombination? { Recognizer.HeadCombination(rawValue: heads) }
+
     /// `inference_precision` as a value; nil when it names none.
     public var precisionValue: InferencePrecision? { InferencePrecision(rawValue: inferencePrecision) }
 
@@ -241,6 +249,10 @@ public struct DaemonConfig: Codable, Sendable, Equatable {
         } else {
             let names = InferencePrecision.allCases.map(\.rawValue).joined(separator: " or ")
             p.append("inference_precision: \"\(inferencePrecision)\" is not \(names)")
+        }
+        if headsValue == nil {
+            let names = Recognizer.HeadCombination.allCases.map(\.rawValue).joined(separator: " or ")
+            p.append("heads: \"\(heads)\" is not \(names)")
         }
         if !(1...100).contains(smoothingWindows) {
             p.append("smoothing_windows: \(smoothingWindows) is not in 1...100")

@@ -36,10 +36,15 @@ public struct BundleClassifier: WindowClassifier {
     let skeletonRate: Double?
 
     /// Throws when the bundle does not fit the pipeline, or this CPU cannot run `precision`.
-    public init(bundle: ModelBundle, source: String = "model bundle", precision: InferencePrecision = .float32) throws {
+    public init(
+        bundle: ModelBundle, source: String = "model bundle", precision: InferencePrecision = .float32,
+        heads: Recognizer.HeadCombination = .default
+    ) throws {
         let m = bundle.metadata
         let info = m.dataset
-        recognizer = try Recognizer(bundle: bundle, precision: precision)
+        var recognizer = try Recognizer(bundle: bundle, precision: precision)
+        recognizer.heads = heads
+        self.recognizer = recognizer
         self.source = source
         let hasInertial = info.hasInertial
         let hasSkeleton = info.hasSkeleton
@@ -77,12 +82,15 @@ public struct BundleClassifier: WindowClassifier {
         return "fnv1a64:" + String(hash, radix: 16)
     }
 
-    public static func load(path: String, precision: InferencePrecision = .float32) throws -> BundleClassifier {
+    public static func load(
+        path: String, precision: InferencePrecision = .float32, heads: Recognizer.HeadCombination = .default
+    ) throws -> BundleClassifier {
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelBundle.LoadError(source: path, problems: ["file not found"])
         }
-        var classifier = try BundleClassifier(bundle: try ModelBundle.load(url), source: path, precision: precision)
+        var classifier = try BundleClassifier(
+            bundle: try ModelBundle.load(url), source: path, precision: precision, heads: heads)
         if let data = FileManager.default.contents(atPath: path) {
             classifier.spec.modelID = url.lastPathComponent + "@" + fingerprint(data)
         }

@@ -172,13 +172,14 @@ public final class Daemon {
     private func loadModel() throws -> BundleClassifier {
         let started = Date()
         // problems() vouched for the precision.
-        let classifier = try BundleClassifier.load(path: config.model, precision: config.precisionValue ?? .float32)
+        let classifier = try BundleClassifier.load(
+            path: config.model, precision: config.precisionValue ?? .float32, heads: config.headsValue ?? .default)
         let meta = classifier.recognizer.bundle.metadata
         logger.info(
             "model loaded",
             metadata: .fields([
                 "path": config.model, "method": meta.method, "dataset": meta.dataset.name,
-                "precision": classifier.recognizer.precision.rawValue,
+                "precision": classifier.recognizer.precision.rawValue, "heads": classifier.recognizer.heads.rawValue,
                 "classes": "\(meta.dataset.classNames.count)",
                 "window_s": "\(meta.windowSeconds)", "imu_channels": "\(classifier.spec.inertialChannels ?? 0)",
                 "joints": "\(classifier.spec.skeletonJoints ?? 0)",

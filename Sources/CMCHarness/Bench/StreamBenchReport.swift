@@ -65,7 +65,7 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
 
     public var summary: String {
         var lines = ["── cmc-bench stream " + String(repeating: "─", count: 52)]
-        lines.append("model        \(model)")
+        lines.append("model        \(model)" + (settings["precision"].map { " (\($0))" } ?? ""))
         lines.append(
             "host         " + host.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         lines.append("latency      1 subject: \(latencyMs.line)")

@@ -25,6 +25,7 @@ public enum StreamBenchmark {
         public var modelPath = DaemonConfig.defaultModelPath
         /// The encoders' arithmetic, as cmcd's `inference_precision`.
         public var precision = InferencePrecision.float32
+        public var heads = Recognizer.HeadCombination.default
         public var levels = [25, 50, 100, 150, 200, 250, 300, 400, 500]
         public var measureSeconds = 10.0
         public var latencySeconds = 15.0
@@ -43,7 +44,8 @@ public enum StreamBenchmark {
     public static func run(_ options: Options, log: (String) -> Void) throws -> StreamBenchReport {
         BLAS.setThreads(1)
         Runtime.configureAllocator()
-        let classifier = try BundleClassifier.load(path: options.modelPath, precision: options.precision)
+        let classifier = try BundleClassifier.load(
+            path: options.modelPath, precision: options.precision, heads: options.heads)
         let meta = classifier.recognizer.bundle.metadata
         log(
             "model \(options.modelPath): \(meta.dataset.name), \(meta.dataset.classNames.count) classes, window \(meta.windowSeconds) s"
@@ -97,7 +99,7 @@ public enum StreamBenchmark {
         let settings = [
             "workers": "\(options.workers)", "max_batch": "\(options.maxBatch)", "hop_s": "\(options.hopSeconds)",
             "imu_hz": "50", "skeleton_hz": "30", "measure_s": "\(options.measureSeconds)", "transport": "tcp loopback",
-            "clock": "shared", "precision": options.precision.rawValue,
+            "clock": "shared", "precision": options.precision.rawValue, "heads": options.heads.rawValue,
         ]
         return StreamBenchReport(
             model: options.modelPath, latencyMs: single.latencyMs, maxSubjects: maxSubjects,

@@ -7,6 +7,20 @@ import Foundation
 public struct Recognizer: Sendable {
     public let bundle: ModelBundle
     public let precision: InferencePrecision
+    /// How a window carrying both modalities is classified.
+    public var heads = HeadCombination.default
+
+    /// The classifiers that decide a window carrying both modalities.
+    public enum HeadCombination: String, Sendable, Codable, CaseIterable {
+        /// The multimodal classifier alone.
+        case fused
+        /// The multimodal classifier and the skeleton-only one, their (calibrated) log-probabilities
+        /// averaged: a geometric mean, as sharp as either head. The multimodal head leans on inertial
+        /// features that carry over poorly to a new person; the skeleton head does not.
+        case fusedAndSkeleton = "fused+skeleton"
+
+        public static let `default` = HeadCombination.fused
+    }
 
     /// float32.
     public init(bundle: ModelBundle) {
@@ -33,7 +47,12 @@ public struct Recognizer: Sendable {
     public struct Recognition: Sendable, Equatable {
         public var probabilities: [Float]
         public var modalities: Modalities
-        public var label: Int { probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0 }
+        public var label: Int { Self.label(of: probabilities) }
+
+        /// The most probable class (the first on ties; 0 for none).
+        public static func label(of probabilities: [Float]) -> Int {
+            probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+        }
     }
 
     public enum RecognitionError: Error, CustomStringConvertible {
@@ -85,6 +104,21 @@ public struct Recognizer: Sendable {
             case (false, false): throw RecognitionError.noModality
             }
         }
+        func temperature(_ modalities: Modalities) -> Float { Float(m.calibration?.temperature(modalities) ?? 1) }
+        func scaled(_ logits: Tensor, _ t: Float) -> Tensor {
+            t == 1 ? logits : Tensor(shape: logits.shape, storage: logits.storage.map { $0 / t })
+        }
+        func logSoftmax(_ logits: Tensor, _ t: Float) -> Tensor {
+            let p = Kernels.softmax(scaled(logits, t), axis: 1)
+            return Tensor(shape: p.shape, storage: p.storage.map { Foundation.log(max($0, .leastNormalMagnitude)) })
+        }
+        func store(_ idx: [Int], _ modalities: Modalities, _ probs: Tensor) {
+            let c = probs.shape[1]
+            for (row, i) in idx.enumerated() {
+                results[i] = Recognition(
+                    probabilities: Array(probs.storage[(row * c)..<((row + 1) * c)]), modalities: modalities)
+            }
+        }
         GradMode.withoutGrad {
             for (modalities, idx) in groups {
                 let logits: Tensor
@@ -93,6 +127,14 @@ public struct Recognizer: Sendable {
                     let fi = bundle.inertialEncoder(Variable(Tensor.stacked(idx.map { inputsI[$0]! })))
                     let fs = bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
                     logits = bundle.classifier(inertial: fi, skeleton: fs).value
+                    if heads == .fusedAndSkeleton {
+                        let skeleton = bundle.skeletonClassifier(fs).value
+                        store(
+                            idx, .both,
+                            Self.geometricMean(
+                                logSoftmax(logits, temperature(.both)), logSoftmax(skeleton, temperature(.skeleton))))
+                        continue
+                    }
                 case .inertial:
                     logits =
                         bundle.inertialClassifier(
@@ -104,19 +146,17 @@ public struct Recognizer: Sendable {
                             bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
                         ).value
                 }
-                let temperature = Float(m.calibration?.temperature(modalities) ?? 1)
-                let scaled =
-                    temperature == 1
-                    ? logits : Tensor(shape: logits.shape, storage: logits.storage.map { $0 / temperature })
-                let probs = Kernels.softmax(scaled, axis: 1)
-                let c = probs.shape[1]
-                for (row, i) in idx.enumerated() {
-                    results[i] = Recognition(
-                        probabilities: Array(probs.storage[(row * c)..<((row + 1) * c)]), modalities: modalities)
-                }
+                store(idx, modalities, Kernels.softmax(scaled(logits, temperature(modalities)), axis: 1))
             }
         }
         return results.map { $0! }
+    }
+
+    /// Rows of probabilities ∝ exp((a + b) / 2) for log-probabilities `a`, `b`.
+    static func geometricMean(_ a: Tensor, _ b: Tensor) -> Tensor {
+        precondition(a.shape == b.shape, "heads of shapes \(a.shape) and \(b.shape)")
+        let mean = Tensor(shape: a.shape, storage: zip(a.storage, b.storage).map { ($0 + $1) / 2 })
+        return Kernels.softmax(mean, axis: 1)
     }
 }
 

@@ -9,6 +9,8 @@ public struct BundleEvaluation: Codable, Sendable {
     public var model: String
     /// The encoders' arithmetic: "float32" or "int8".
     public var precision: String
+    /// The classifiers deciding a clip with both modalities (`Recognizer.HeadCombination`).
+    public var heads: String
     public var dataset: String
     public var split: String
     public var subjects: [Int]
@@ -29,13 +31,23 @@ public struct BundleEvaluation: Codable, Sendable {
     /// Labels per partial clip (`partial_clip_accuracy`), in evaluation order.
     public var partial_predictions: [Int]
     public var class_names: [String]
+    /// Per clip, each head's class probabilities (`fused`, `inertial`, `skeleton`) and the true labels,
+    /// when asked for (`cmc-train evaluate --probabilities`): for studying how the heads combine.
+    public var probabilities: HeadProbabilities?
     public var notes: [String]
+
+    public struct HeadProbabilities: Codable, Sendable {
+        public var targets: [Int]
+        public var fused: [[Float]], inertial: [[Float]], skeleton: [[Float]]
+    }
 
     public static func run(
         bundle: ModelBundle, modelPath: String, dataset: Dataset, split: SubjectSplit,
-        part: SplitName, batchSize: Int = 64, precision: InferencePrecision = .float32
+        part: SplitName, batchSize: Int = 64, precision: InferencePrecision = .float32,
+        keepProbabilities: Bool = false, heads: Recognizer.HeadCombination = .default
     ) throws -> BundleEvaluation {
-        let recognizer = try Recognizer(bundle: bundle, precision: precision)
+        var recognizer = try Recognizer(bundle: bundle, precision: precision)
+        recognizer.heads = heads
         let samples = split.samples(part, from: dataset.samples)
         let classes = bundle.metadata.dataset.classNames
         var notes: [String] = []
@@ -55,15 +67,16 @@ public struct BundleEvaluation: Codable, Sendable {
             notes.append(
                 "the \(part.rawValue) split (subjects \(split.subjects(part))) is empty under this dataset root")
         }
-        var fused: [Int] = []
-        var onlyI: [Int] = []
-        var onlyS: [Int] = []
+        var byHead = HeadProbabilities(targets: samples.map(\.label), fused: [], inertial: [], skeleton: [])
         for start in stride(from: 0, to: samples.count, by: batchSize) {
             let chunk = Array(samples[start..<min(start + batchSize, samples.count)])
-            fused += try recognizer.recognize(batch: chunk.map { ($0.inertial, $0.skeleton) }).map(\.label)
-            onlyI += try recognizer.recognize(batch: chunk.map { ($0.inertial, nil) }).map(\.label)
-            onlyS += try recognizer.recognize(batch: chunk.map { (nil, $0.skeleton) }).map(\.label)
+            byHead.fused += try recognizer.recognize(batch: chunk.map { ($0.inertial, $0.skeleton) }).map(
+                \.probabilities)
+            byHead.inertial += try recognizer.recognize(batch: chunk.map { ($0.inertial, nil) }).map(\.probabilities)
+            byHead.skeleton += try recognizer.recognize(batch: chunk.map { (nil, $0.skeleton) }).map(\.probabilities)
         }
+        func labels(_ p: [[Float]]) -> [Int] { p.map(Recognizer.Recognition.label(of:)) }
+        let (fused, onlyI, onlyS) = (labels(byHead.fused), labels(byHead.inertial), labels(byHead.skeleton))
         let targets = samples.map(\.label)
         let m = ClassificationMetrics(predictions: fused, targets: targets, classCount: classes.count)
         var partial: [Int] = []
@@ -82,7 +95,8 @@ public struct BundleEvaluation: Codable, Sendable {
             }
         }
         return BundleEvaluation(
-            model: modelPath, precision: precision.rawValue, dataset: dataset.info.name, split: part.rawValue,
+            model: modelPath, precision: precision.rawValue, heads: heads.rawValue, dataset: dataset.info.name,
+            split: part.rawValue,
             subjects: split.subjects(part),
             count: samples.count,
             accuracy: m.accuracy, macro_f1: m.macro_f1, macro_precision: m.macro_precision,
@@ -93,7 +107,7 @@ public struct BundleEvaluation: Codable, Sendable {
                 ? nil : ClassificationMetrics(predictions: onlyS, targets: targets, classCount: classes.count),
             partial_clip_accuracy: partialTotal > 0 ? Double(partialCorrect) / Double(partialTotal) : nil,
             confusion: m.confusion, predictions: fused, partial_predictions: partial, class_names: classes,
-            notes: notes)
+            probabilities: keepProbabilities ? byHead : nil, notes: notes)
     }
 
     /// The part of a clip from relative position `position` of the free room, `fraction` long.
@@ -132,8 +146,8 @@ public struct BundleEvaluation: Codable, Sendable {
 
     public var summary: String {
         var s = String(
-            format: "%@ (%@) on %@ %@ (subjects %@, %d clips): accuracy %.2f %%, macro-F1 %.2f %%", model, precision,
-            dataset, split,
+            format: "%@ (%@, heads %@) on %@ %@ (subjects %@, %d clips): accuracy %.2f %%, macro-F1 %.2f %%", model,
+            precision, heads, dataset, split,
             subjects.map(String.init).joined(separator: ","), count, accuracy * 100, macro_f1 * 100)
         if let i = inertial_only, let k = skeleton_only {
             s += String(
