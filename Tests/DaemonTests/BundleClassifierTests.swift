@@ -147,6 +147,35 @@ final class BundleClassifierTests: XCTestCase {
         XCTAssertEqual(try batch[5].get().probabilities.count, 27, "unimodal fallback")
     }
 
+    /// fused+skeleton: each window's probabilities are the normalised geometric mean of what the fused head
+    /// and the skeleton-only head say about it alone; windows with one modality are unchanged.
+    func testFusedAndSkeletonHeadsAreTheGeometricMeanOfBoth() throws {
+        let bundle = TinyBundle.make()
+        var fused = Recognizer(bundle: bundle)
+        fused.heads = .fused
+        var both = Recognizer(bundle: bundle)
+        both.heads = .fusedAndSkeleton
+        let clips = (0..<4).map { i in clip(seconds: 1 + 0.3 * Double(i)) }
+        let windows = clips.map { ($0.imu, $0.skeleton) as (inertial: DataArray?, skeleton: DataArray?) }
+        let pf = try fused.recognize(batch: windows)
+        let ps = try fused.recognize(batch: clips.map { (nil, $0.skeleton) })
+        let pb = try both.recognize(batch: windows)
+        var differs = false
+        for k in clips.indices {
+            let product = zip(pf[k].probabilities, ps[k].probabilities).map { ($0 * $1).squareRoot() }
+            let sum = product.reduce(0, +)
+            XCTAssertEqual(pb[k].modalities, .both)
+            for (got, want) in zip(pb[k].probabilities, product.map { $0 / sum }) {
+                XCTAssertEqual(got, want, accuracy: 1e-5)
+            }
+            differs = differs || pb[k].probabilities != pf[k].probabilities
+        }
+        XCTAssertTrue(differs, "the skeleton head must change something")
+        XCTAssertEqual(
+            try both.recognize(batch: clips.map { ($0.imu, nil) }).map(\.probabilities),
+            try fused.recognize(batch: clips.map { ($0.imu, nil) }).map(\.probabilities), "inertial-only windows")
+    }
+
     /// The same bundle in int8: every window's probabilities close to float32's and the same label; refused
     /// with the reason on a CPU without AVX512-VNNI.
     func testInt8ClassifiesLikeFloat32() throws {

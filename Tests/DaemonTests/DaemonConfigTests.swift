@@ -1,5 +1,6 @@
 import CMCDaemon
 import CMCHarness
+import CMCModel
 import CMCStream
 import CMCTensor
 import XCTest
@@ -147,6 +148,17 @@ final class DaemonConfigTests: XCTestCase {
         let (overlaid, keys) = try DaemonConfig().overlaid(environment: ["CMC_INFERENCE_PRECISION": "int8"])
         XCTAssertEqual(overlaid.precisionValue, .int8)
         XCTAssertEqual(keys, ["inference_precision"])
+    }
+
+    func testHeadsAreNamedAndChecked() throws {
+        let file = try temporaryDirectory(self).appendingPathComponent("h.json")
+        try Data(#"{"heads": "fused+skeleton"}"#.utf8).write(to: file)
+        XCTAssertEqual(try DaemonConfig.load(path: file.path).headsValue, .fusedAndSkeleton)
+        XCTAssertEqual(DaemonConfig().headsValue, Recognizer.HeadCombination.default)
+        var wrong = DaemonConfig()
+        wrong.heads = "skeleton"
+        XCTAssertTrue(
+            wrong.problems().contains("heads: \"skeleton\" is not fused or fused+skeleton"), "\(wrong.problems())")
     }
 
     func testSubjectLists() throws {
