@@ -140,5 +140,26 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertEqual(cmc.bestEpochs, 4)
         XCTAssertEqual(try XCTUnwrap(cmc.bestEpochsAccuracy), (0.7 + 0.9 + 0.95) / 3, accuracy: 1e-12)
         XCTAssertTrue(CrossValidation.Summary(results).table.contains("4 (85.00)"))
+        XCTAssertNil(CrossValidation.Summary(results).stages["cmc (bundle)"], "no bundle was scored")
+    }
+
+    /// A stage that exported a bundle gets a second row: the bundle as served, scored on the same subject.
+    func testExportedBundlesGetTheirOwnRow() throws {
+        var results: [Int: ExperimentResults] = [:]
+        for (subject, right) in [(1, 9), (3, 10)] {
+            var r = ExperimentResults(
+                name: "x", dataset: "utd-mhad", split: CrossValidation.folds(of: .utdMHADCrossSubject)[0], counts: [:])
+            var stage = StageResult(stage: "cmc-cmkm", wallSeconds: 1)
+            stage.val = ClassificationMetrics(
+                predictions: Array(repeating: 0, count: 10), targets: Array(repeating: 0, count: 10), classCount: 2)
+            stage.bundleVal = ClassificationMetrics(
+                predictions: (0..<10).map { $0 < right ? 0 : 1 }, targets: Array(repeating: 0, count: 10), classCount: 2
+            )
+            r.stages["cmc-cmkm"] = stage
+            results[subject] = r
+        }
+        let summary = CrossValidation.Summary(results)
+        XCTAssertEqual(try XCTUnwrap(summary.stages["cmc-cmkm"]).meanAccuracy, 1)
+        XCTAssertEqual(try XCTUnwrap(summary.stages["cmc-cmkm (bundle)"]).meanAccuracy, 0.95, accuracy: 1e-12)
     }
 }

@@ -7,14 +7,16 @@ import Foundation
 /// serves (the way `cmc-train evaluate` scores a bundle).
 public enum ClipReference {
     /// Fraction of `samples` whose whole-clip class is right; nil when there are none.
+    /// With the default heads (`Recognizer.HeadCombination.default`), as a daemon not told otherwise.
     public static func accuracy(bundle path: String, samples: [Sample]) throws -> Double? {
         guard !samples.isEmpty else { return nil }
-        return try accuracy(bundle: try ModelBundle.load(URL(fileURLWithPath: path)), samples: samples)
+        return try accuracy(
+            recognizer: Recognizer(bundle: try ModelBundle.load(URL(fileURLWithPath: path))), samples: samples)
     }
 
-    public static func accuracy(bundle: ModelBundle, samples: [Sample]) throws -> Double? {
+    /// By `recognizer` (the one the simulated daemon uses: its heads and precision).
+    public static func accuracy(recognizer: Recognizer, samples: [Sample]) throws -> Double? {
         guard !samples.isEmpty else { return nil }
-        let recognizer = Recognizer(bundle: bundle)
         var right = 0
         var start = 0
         while start < samples.count {

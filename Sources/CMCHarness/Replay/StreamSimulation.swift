@@ -118,7 +118,7 @@ public struct StreamSimulation: Sendable {
     {
         let output = run(scripts: scripts, classifier: classifier)
         var scores = Self.scores(scripts: scripts, output: output, focus: focus)
-        scores.clipAccuracy = try ClipReference.accuracy(bundle: classifier.recognizer.bundle, samples: samples)
+        scores.clipAccuracy = try ClipReference.accuracy(recognizer: classifier.recognizer, samples: samples)
         return (output, scores)
     }
 

@@ -98,6 +98,17 @@ public enum CrossValidation {
         public init(_ results: [Int: ExperimentResults]) {
             folds = results.keys.sorted()
             var stages: [String: Stage] = [:]
+            // A stage that exports a bundle also has a row for the bundle as served (its heads combined).
+            var expanded = results
+            for (subject, r) in results {
+                for (name, stage) in r.stages {
+                    guard let served = stage.bundleVal else { continue }
+                    var row = StageResult(stage: name + " (bundle)", wallSeconds: 0)
+                    row.val = served
+                    expanded[subject]!.stages[name + " (bundle)"] = row
+                }
+            }
+            let results = expanded
             let names = Set(results.values.flatMap { $0.stages.keys })
             for name in names {
                 var accuracy: [String: Double] = [:]

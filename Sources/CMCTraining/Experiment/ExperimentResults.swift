@@ -20,6 +20,9 @@ public struct StageResult: Codable, Sendable {
     /// Validation accuracy after each classifier epoch: cross-validation averages these curves over the
     /// folds to choose the epoch count of a model trained on every subject (`CrossValidation.Summary`).
     public var classifierValCurve: [Double]?
+    /// The exported bundle scored on the validation subjects as served (`Recognizer.HeadCombination.default`):
+    /// stages that export one only.
+    public var bundleVal: ClassificationMetrics?
     public var notes: [String] = []
 
     public init(stage: String, wallSeconds: Double) {

@@ -124,6 +124,22 @@ extension ExperimentRunner {
                 inertial: ei, skeleton: es, classifier: clf, fallbacks: fallbacks, outcome: outcome, to: bundleURL)
             results.bundle = bundleURL.path
             r.notes.append("model bundle: \(bundleURL.path)")
+            // What serving the bundle scores: its heads as the daemon combines them (the stage's own figure is
+            // the fused head alone).
+            if !val.samples.isEmpty {
+                let recognizer = Recognizer(bundle: try ModelBundle.load(bundleURL))
+                var labels: [Int] = []
+                for start in stride(from: 0, to: val.samples.count, by: 64) {
+                    let chunk = val.samples[start..<min(start + 64, val.samples.count)]
+                    labels += try recognizer.recognize(batch: chunk.map { ($0.inertial, $0.skeleton) }).map(\.label)
+                }
+                let m = ClassificationMetrics(
+                    predictions: labels, targets: val.samples.map(\.label), classCount: classCount)
+                r.bundleVal = m
+                r.notes.append(
+                    String(
+                        format: "bundle, heads %@: val accuracy %.2f %%", recognizer.heads.rawValue, m.accuracy * 100))
+            }
         }
         return r
     }
