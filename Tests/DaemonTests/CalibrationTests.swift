@@ -82,8 +82,14 @@ final class CalibrationTests: XCTestCase {
         let joints = meta.skeletonEncoder.joints
         let inertial = DataArray(shape: [channels, 40], values: (0..<(channels * 40)).map { _ in Float(rng.normal()) })
         let skeleton = DataArray(shape: [3, 20, joints], values: (0..<(60 * joints)).map { _ in Float(rng.normal()) })
-        let plain = try Recognizer(bundle: bundle).recognize(inertial: inertial, skeleton: skeleton)
-        let soft = try Recognizer(bundle: calibrated).recognize(inertial: inertial, skeleton: skeleton)
+        // The fused head alone: the temperature of "both" is that head's.
+        func fused(_ b: ModelBundle) -> Recognizer {
+            var r = Recognizer(bundle: b)
+            r.heads = .fused
+            return r
+        }
+        let plain = try fused(bundle).recognize(inertial: inertial, skeleton: skeleton)
+        let soft = try fused(calibrated).recognize(inertial: inertial, skeleton: skeleton)
         XCTAssertEqual(plain.label, soft.label)
         XCTAssertLessThan(soft.probabilities.max()!, plain.probabilities.max()!)
         // softmax(z / 4) from softmax(z): p^(1/4), renormalised.
