@@ -197,6 +197,34 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(chosen.val).accuracy, try XCTUnwrap(chosen.peakValAccuracy), accuracy: 1e-12)
     }
 
+    /// The cosine schedule starts at the base rate, halves it mid-way, ends near zero, and replaces the plateau
+    /// scheduler (the recorded rates follow it exactly); files without the key read as before.
+    func testCosineScheduleAnnealsTheClassifiersLearningRate() throws {
+        var s = ClassifierSchedule()
+        s.epochs = 10
+        s.cosine = true
+        XCTAssertEqual(s.cosineRate(epoch: 1), s.learningRate)
+        XCTAssertEqual(s.cosineRate(epoch: 6), s.learningRate / 2, accuracy: 1e-9)
+        XCTAssertLessThan(s.cosineRate(epoch: 10), s.learningRate * 0.03)
+        var rng = SeededRNG(seed: 3)
+        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+        let es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: val)
+        let clf = MultiModalClassifier(
+            inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16, classes: 3, rng: &rng)
+        s.batchSize = 12
+        s.selection = .lastEpoch
+        let o = try EvaluationProtocols.frozenClassifier(
+            stage: "cosine", head: clf, features: f, classCount: 3, schedule: s, seed: 1
+        ) { clf(inertial: $0[0], skeleton: $0[1]) }
+        XCTAssertEqual(o.history.map(\.learningRate), (1...10).map { s.cosineRate(epoch: $0) })
+        let old = try JSONDecoder().decode(
+            ClassifierSchedule.self,
+            from: Data(
+                #"{"epochs":5,"batchSize":8,"learningRate":0.001,"earlyStoppingPatience":3,"plateauFactor":0.5}"#.utf8))
+        XCTAssertFalse(old.cosine)
+    }
+
     /// A recorded stage keeps its result unless its classifier was chosen another way, or lacks the validation
     /// curve cross-validation needs (then only the classifier is trained again).
     func testRecordedStagesRerunOnlyWhenTheirClassifierIsOutOfDate() {
