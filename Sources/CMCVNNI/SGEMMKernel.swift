@@ -9,7 +9,8 @@
     /// keeps a 12 × 32 tile of C in 24 registers while it runs down the depth (per step: 2 loads of B,
     /// 12 broadcasts of A, 24 fused multiply-adds). Transposes are absorbed by the packing (16 × 16 register
     /// transposes where the operand's rows run the other way), edges by narrower tiles and masked loads and
-    /// stores. Each B panel (32 KB) stays in L1 while the A block (about 150 KB) streams past from L2.
+    /// stores. Each B panel (32 KB) stays in L1 while the A block (about 150 KB) streams past from L2; when A has
+    /// few rows, B is read in place instead of copied.
     ///
     /// Precondition (the caller's, not checked here): the CPU has AVX512F.
     public enum SGEMMKernel {
@@ -26,6 +27,8 @@
         /// Up to this many columns (and with more rows) C is computed transposed: measured faster up to 16
         /// columns (a 16-wide tile needs one broadcast per multiply-add), slower from 20.
         static let narrowColumns = 16
+        /// Up to this many rows, B (not transposed) is read in place rather than packed.
+        static let inPlaceRows = 96
 
         public static func multiply(
             transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -47,14 +50,22 @@
                 packedB.deallocate()
             }
             let indices = !transA || transB ? transposeIndices : nil
+            // With a few tiles of rows to reuse a packed copy of B, the copy (a load and a store per value) costs
+            // more than it saves: whole panels of a B stored along its columns are then read in place, row by
+            // row (measured on one core: 32 × 8640 × 60 from about 165 to 200 GFLOP/s).
+            let inPlace = !transB && m <= inPlaceRows
             for j0 in stride(from: 0, to: n, by: blockColumns) {
                 let columns = min(blockColumns, n - j0)
+                // Columns in whole panels.
+                let whole = columns / tileColumns * tileColumns
                 for p0 in stride(from: 0, to: k, by: blockDepth) {
                     let kb = min(blockDepth, k - p0)
                     if let indices, transB {
                         packTransposedB(b + j0 * ldb + p0, ldb, depth: kb, columns: columns, packedB, indices)
-                    } else {
+                    } else if !inPlace {
                         packB(b + p0 * ldb + j0, ldb, depth: kb, columns: columns, packedB)
+                    } else if whole < columns {
+                        packB(b + p0 * ldb + j0 + whole, ldb, depth: kb, columns: columns - whole, packedB)
                     }
                     // Later depth blocks add to what the first wrote.
                     let blockBeta = p0 == 0 ? beta : 1
@@ -67,11 +78,16 @@
                         }
                         for jt in stride(from: 0, to: columns, by: tileColumns) {
                             let width = min(tileColumns, columns - jt)
+                            let packedStride = width > 16 ? 32 : 16
+                            let (panel, panelStride) =
+                                !inPlace
+                                ? (UnsafePointer(packedB + jt * kb), packedStride)
+                                : jt < whole ? (b + p0 * ldb + j0 + jt, ldb) : (UnsafePointer(packedB), packedStride)
                             for it in stride(from: 0, to: rows, by: tileRows) {
                                 let out = Output(
                                     c: c + (i0 + it) * ldc + j0 + jt, ldc: ldc, rows: min(tileRows, rows - it),
                                     columns: width, alpha: alpha, beta: blockBeta)
-                                tile(depth: kb, packedA + it * kb, packedB + jt * kb, out)
+                                tile(depth: kb, packedA + it * kb, panel, bStride: panelStride, out)
                             }
                         }
                     }
@@ -112,45 +128,52 @@
         }
 
         /// One micro-tile, in the narrowest shape that covers it: 4, 8 or 12 rows (as packed), 16 or 32 columns.
-        static func tile(depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: Output) {
+        static func tile(
+            depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, bStride: Int, _ out: Output
+        ) {
             let wide = out.columns > 16
             switch (out.rows + 3) / 4 {
             case 3:
                 if wide {
-                    tile(groups: 3, vectors: 2, depth, a, b, out)
+                    tile(TileShape<3, 2>.self, depth, a, b, bStride, out)
                 } else {
-                    tile(groups: 3, vectors: 1, depth, a, b, out)
+                    tile(TileShape<3, 1>.self, depth, a, b, bStride, out)
                 }
             case 2:
                 if wide {
-                    tile(groups: 2, vectors: 2, depth, a, b, out)
+                    tile(TileShape<2, 2>.self, depth, a, b, bStride, out)
                 } else {
-                    tile(groups: 2, vectors: 1, depth, a, b, out)
+                    tile(TileShape<2, 1>.self, depth, a, b, bStride, out)
                 }
             default:
                 if wide {
-                    tile(groups: 1, vectors: 2, depth, a, b, out)
+                    tile(TileShape<1, 2>.self, depth, a, b, bStride, out)
                 } else {
-                    tile(groups: 1, vectors: 1, depth, a, b, out)
+                    tile(TileShape<1, 1>.self, depth, a, b, bStride, out)
                 }
             }
         }
 
-        /// The micro-kernel; `groups` and `vectors` are constants at each call, so inlining leaves only the
-        /// accumulators that shape needs.
-        @inline(__always)
-        static func tile(
-            groups: Int, vectors: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-            _ out: Output
+        /// A micro-tile's shape, `4 · groups` rows by `16 · vectors` columns, as a type: each shape gets a copy
+        /// of the micro-kernel specialised to exactly its accumulators. (Passed as plain constants to an inlined
+        /// function, the shapes were merged back by the compiler into one copy that branched on them at run
+        /// time and kept its accumulators in memory.)
+        struct TileShape<let groups: Int, let vectors: Int> {}
+
+        /// The micro-kernel.
+        @inline(never)
+        static func tile<let groups: Int, let vectors: Int>(
+            _ shape: TileShape<groups, vectors>.Type, _ depth: Int, _ a: UnsafePointer<Float>,
+            _ b: UnsafePointer<Float>, _ bStride: Int, _ out: Output
         ) {
             var acc = Accumulators()
             var (pa, pb) = (a, b)
             for _ in 0..<depth {
-                let b0 = _mm512_load_ps(pb)
-                let b1 = vectors > 1 ? _mm512_load_ps(pb + 16) : b0
+                let b0 = _mm512_loadu_ps(pb)
+                let b1 = vectors > 1 ? _mm512_loadu_ps(pb + 16) : b0
                 acc.add(pa, b0, b1, groups: groups, vectors: vectors)
                 pa += 4 * groups
-                pb += 16 * vectors
+                pb += bStride
             }
             let (alpha, beta) = (_mm512_set1_ps(out.alpha), _mm512_set1_ps(out.beta))
             let low = mask(min(16, out.columns))
