@@ -42,18 +42,19 @@
                     transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                     beta: beta, c: c, ldc: ldc)
             }
+            // With a few tiles of rows to reuse a packed copy of B, the copy (a load and a store per value) costs
+            // more than it saves: whole panels of a B stored along its columns are then read in place, row by
+            // row (measured on one core: 32 × 8640 × 60 from about 165 to 200 GFLOP/s); only the last, partial
+            // panel is packed.
+            let inPlace = !transB && m <= inPlaceRows
             let depth = min(k, blockDepth)
             let packedA = allocate(min(m, blockRows).roundedUp(to: 4) * depth)
-            let packedB = allocate(min(n, blockColumns).roundedUp(to: 16) * depth)
+            let packedB = allocate((inPlace ? tileColumns : min(n, blockColumns).roundedUp(to: 16)) * depth)
             defer {
                 packedA.deallocate()
                 packedB.deallocate()
             }
             let indices = !transA || transB ? transposeIndices : nil
-            // With a few tiles of rows to reuse a packed copy of B, the copy (a load and a store per value) costs
-            // more than it saves: whole panels of a B stored along its columns are then read in place, row by
-            // row (measured on one core: 32 × 8640 × 60 from about 165 to 200 GFLOP/s).
-            let inPlace = !transB && m <= inPlaceRows
             for j0 in stride(from: 0, to: n, by: blockColumns) {
                 let columns = min(blockColumns, n - j0)
                 // Columns in whole panels.
