@@ -5,7 +5,7 @@ import XCTest
 /// `BLAS.gemm` on each backend this CPU runs, against a float64 product: every transpose, alpha and beta,
 /// leading dimensions wider than the matrices, and shapes that reach each edge of the AVX-512 kernel's
 /// blocking (tiles of 12 × 32, depth blocks of 256, row blocks of 144, column blocks of 4096, B read in place
-/// up to 96 rows, the transposed path up to 16 columns, the split between two threads).
+/// up to 96 rows, the transposed path up to 16 columns; the split between two threads has a test of its own).
 final class GEMMTests: XCTestCase {
     /// (m, n, k)
     static let shapes = [
@@ -34,6 +34,23 @@ final class GEMMTests: XCTestCase {
                                     + " alpha \(alpha) beta \(beta)")
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Products large enough to be split between two threads (`BLAS.parallelMultiplyAdds`): by columns
+    /// (more columns than rows) and by rows, with block boundaries off the tiles' multiples.
+    func testSplitProductsMatchTheFloat64Product() throws {
+        var rng = SeededRNG(seed: 13)
+        for (m, n, k) in [(100, 700, 250), (700, 90, 270)] {
+            XCTAssertGreaterThanOrEqual(m * n * k, BLAS.parallelMultiplyAdds)
+            for backend in BLAS.GEMMBackend.allCases.filter(\.isAvailable) {
+                for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let problem = Problem(m: m, n: n, k: k, transA: transA, transB: transB, padding: 3, rng: &rng)
+                    let worst = BLAS.withThreads(2) { problem.worstError(alpha: -2, beta: 0.25, backend: backend) }
+                    XCTAssertLessThanOrEqual(
+                        worst, 1, "\(backend) \(m)×\(n)×\(k) \(transA ? "T" : "N")\(transB ? "T" : "N")")
                 }
             }
         }

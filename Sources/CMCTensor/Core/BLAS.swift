@@ -72,11 +72,14 @@ public enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(la), b, Int32(lb), beta, c, Int32(lc))
     }
 
-    #if arch(x86_64)
-        /// Products of at least this many multiply-adds are split between two threads when `threads` allows:
-        /// below it, waking the second thread costs more than it saves (docs/results/sgemm-avx512-2026-12-03.md).
-        static let parallelMultiplyAdds = 1 << 20
+    /// Products of at least this many multiply-adds are split between two threads when `threads` allows.
+    /// Handing half to another thread (`Concurrently.run`, a dispatch worker) costs tens of microseconds:
+    /// measured on the 2-core machine, a split 256 × 256 × 128 product (8 M) ran at 180–190 GFLOP/s against
+    /// 228 on one thread, 256 × 256 × 256 (17 M) at 231–256 against 227, 512 × 256 × 256 (34 M) at 303–317
+    /// against 225 (docs/results/sgemm-avx512-2026-12-03.md).
+    static let parallelMultiplyAdds = 1 << 24
 
+    #if arch(x86_64)
         /// `SGEMMKernel`, on `threads` threads: C is split into two blocks of columns (or of rows, when it has
         /// more rows than columns), so each thread packs half of one operand and all of the other — the
         /// smaller one.
