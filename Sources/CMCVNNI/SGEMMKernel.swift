@@ -12,7 +12,8 @@
     /// stores. Each B panel (32 KB) stays in L1 while the A block (about 150 KB) streams past from L2; when A has
     /// few rows, B is read in place instead of copied.
     ///
-    /// Precondition (the caller's, not checked here): the CPU has AVX512F.
+    /// Precondition (the caller's, not checked here): the CPU has what this module is compiled for (AVX512F, BW,
+    /// VL and VNNI: `CPUFeatures.avx512VNNI` in CMCTensor).
     public enum SGEMMKernel {
         /// Rows of a micro-tile (three groups of four) and columns (two vectors of 16).
         static let tileRows = 12
@@ -23,9 +24,10 @@
         static let blockRows = 12 * 12
         /// Columns of B packed at once.
         static let blockColumns = 4096
+        /// `Tile16`'s permutations, built once.
         static let transposeIndices = Tile16.indices()
         /// Up to this many columns (and with more rows) C is computed transposed: measured faster up to 16
-        /// columns (a 16-wide tile needs one broadcast per multiply-add), slower from 20.
+        /// columns (a 16-wide tile needs one broadcast per multiply-add), not from 20.
         static let narrowColumns = 16
         /// Up to this many rows, B (not transposed) is read in place rather than packed.
         static let inPlaceRows = 96

@@ -21,9 +21,15 @@ public enum BLAS {
     }
 
     /// The AVX-512 kernel where the CPU has it, unless `CMC_GEMM=openblas` asks for OpenBLAS (to compare).
+    /// Any other value of `CMC_GEMM` stops the process at the first product: a misspelt switch would
+    /// otherwise time the wrong backend without a word.
     public static let gemmBackend: GEMMBackend = {
-        let forced = ProcessInfo.processInfo.environment["CMC_GEMM"].flatMap(GEMMBackend.init(rawValue:))
-        return forced ?? (GEMMBackend.avx512.isAvailable ? .avx512 : .openblas)
+        let fastest: GEMMBackend = GEMMBackend.avx512.isAvailable ? .avx512 : .openblas
+        guard let text = ProcessInfo.processInfo.environment["CMC_GEMM"] else { return fastest }
+        guard let forced = GEMMBackend(rawValue: text.lowercased()) else {
+            preconditionFailure("CMC_GEMM=\(text): expected avx512 or openblas")
+        }
+        return forced.isAvailable ? forced : fastest
     }()
 
     /// Sets OpenBLAS's worker-thread count for the whole process.
