@@ -22,12 +22,13 @@ public enum BLAS {
 
     /// The AVX-512 kernel where the CPU has it, unless `CMC_GEMM=openblas` asks for OpenBLAS (to compare).
     /// Any other value of `CMC_GEMM` stops the process at the first product: a misspelt switch would
-    /// otherwise time the wrong backend without a word.
+    /// otherwise time the wrong backend without a word. (`fatalError`, not a precondition: CMCTensor is
+    /// built `-Ounchecked`, where a failed precondition is undefined behaviour, not a trap.)
     public static let gemmBackend: GEMMBackend = {
         let fastest: GEMMBackend = GEMMBackend.avx512.isAvailable ? .avx512 : .openblas
         guard let text = ProcessInfo.processInfo.environment["CMC_GEMM"] else { return fastest }
         guard let forced = GEMMBackend(rawValue: text.lowercased()) else {
-            preconditionFailure("CMC_GEMM=\(text): expected avx512 or openblas")
+            fatalError("CMC_GEMM=\(text): expected avx512 or openblas")
         }
         return forced.isAvailable ? forced : fastest
     }()
