@@ -24,8 +24,17 @@ struct EngineBench: ParsableCommand {
     var profile: EngineBenchmark.ProfileTarget?
     @Option(help: ArgumentHelp("Iterations of --profile.", visibility: .hidden))
     var iterations = 2000
+    @Flag(
+        help: ArgumentHelp(
+            "Only time the matrix products of the training steps, on each GEMM backend and 1 and 2 threads.",
+            visibility: .hidden))
+    var gemmShapes = false
 
     func run() throws {
+        if gemmShapes {
+            GEMMShapeBenchmark.run { print($0) }
+            return
+        }
         if let p = profile {
             EngineBenchmark.profile(p, iterations: iterations)
             return
