@@ -17,14 +17,7 @@ public enum ClipReference {
     /// By `recognizer` (the one the simulated daemon uses: its heads and precision).
     public static func accuracy(recognizer: Recognizer, samples: [Sample]) throws -> Double? {
         guard !samples.isEmpty else { return nil }
-        var right = 0
-        var start = 0
-        while start < samples.count {
-            let batch = Array(samples[start..<min(samples.count, start + 32)])
-            let results = try recognizer.recognize(batch: batch.map { ($0.inertial, $0.skeleton) })
-            right += zip(batch, results).filter { $0.0.label == $0.1.label }.count
-            start += batch.count
-        }
-        return Double(right) / Double(samples.count)
+        let results = try recognizer.recognize(samples: samples, batchSize: 32)
+        return Double(zip(samples, results).filter { $0.label == $1.label }.count) / Double(samples.count)
     }
 }

@@ -156,6 +156,16 @@ public struct Recognizer: Sendable {
         return results.map { $0! }
     }
 
+    /// Whole clips, `batchSize` at a time, with whichever modalities each carries.
+    public func recognize(samples: [Sample], batchSize: Int = 64) throws -> [Recognition] {
+        var out: [Recognition] = []
+        for start in stride(from: 0, to: samples.count, by: batchSize) {
+            let chunk = samples[start..<min(start + batchSize, samples.count)]
+            out += try recognize(batch: chunk.map { ($0.inertial, $0.skeleton) })
+        }
+        return out
+    }
+
     /// Rows of probabilities ∝ exp((a + b) / 2) for log-probabilities `a`, `b`.
     static func geometricMean(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "heads of shapes \(a.shape) and \(b.shape)")

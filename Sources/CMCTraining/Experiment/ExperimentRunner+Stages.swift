@@ -128,11 +128,7 @@ extension ExperimentRunner {
             // the fused head alone).
             if !val.samples.isEmpty {
                 let recognizer = Recognizer(bundle: try ModelBundle.load(bundleURL))
-                var labels: [Int] = []
-                for start in stride(from: 0, to: val.samples.count, by: 64) {
-                    let chunk = val.samples[start..<min(start + 64, val.samples.count)]
-                    labels += try recognizer.recognize(batch: chunk.map { ($0.inertial, $0.skeleton) }).map(\.label)
-                }
+                let labels = try recognizer.recognize(samples: val.samples).map(\.label)
                 let m = ClassificationMetrics(
                     predictions: labels, targets: val.samples.map(\.label), classCount: classCount)
                 r.bundleVal = m
