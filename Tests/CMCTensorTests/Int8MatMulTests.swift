@@ -20,7 +20,7 @@ final class Int8MatMulTests: XCTestCase {
     /// Shapes with every kind of tail: rows not a multiple of the 4-row tile, columns ending on a single
     /// 16-column block, depth not a multiple of 4, extreme byte values.
     func testVNNIKernelIsExactAgainstIntegerArithmetic() throws {
-        guard CPUFeatures.avx512VNNI else { throw XCTSkip("this CPU has no AVX512-VNNI (/proc/cpuinfo flags)") }
+        guard CPUFeatures.avx512VNNI else { throw XCTSkip("this CPU has no AVX512-VNNI (CPUID)") }
         var rng = SeededRNG(seed: 2)
         for (m, k, n) in [(1, 1, 1), (5, 13, 17), (50, 128, 128), (7, 640, 48), (3, 9, 33), (9, 4, 16)] {
             let values = (0..<(k * n)).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) }
@@ -84,10 +84,38 @@ final class Int8MatMulTests: XCTestCase {
         XCTAssertEqual(training.value, exact, "with gradients on, the layer stays float32")
     }
 
-    func testCPUFlagsAreReadFromTheFlagsLine() {
-        let info = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512bw avx512vl avx512_vnni\nbugs\t\t: none\n"
-        XCTAssertTrue(CPUFeatures.flags(cpuinfo: info).isSuperset(of: CPUFeatures.vnniFlags))
-        XCTAssertFalse(CPUFeatures.flags(cpuinfo: "flags\t: fpu avx2 avx512f\n").isSuperset(of: CPUFeatures.vnniFlags))
-        XCTAssertTrue(CPUFeatures.flags(cpuinfo: "no such line").isEmpty)
+    /// CPUID and the kernel's own list agree on this machine (when /proc/cpuinfo is readable: it is not under
+    /// the systemd units, which is why the daemon reads CPUID).
+    func testCPUIDAgreesWithProcCPUInfo() throws {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { throw XCTSkip("/proc/cpuinfo is not readable here") }
+        let flags = Set(line.split(separator: " "))
+        let listed = ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy { flags.contains(Substring($0)) }
+        XCTAssertEqual(CPUFeatures.avx512VNNI, listed)
+    }
+
+    /// The decision from CPUID words: every instruction bit, OSXSAVE, and an XSAVE area the kernel sized to
+    /// hold the AVX-512 registers (this machine's figures: Hi16_ZMM at 1664, 1024 bytes; 2688 enabled).
+    func testCPUIDWordsDecideAVX512VNNI() {
+        let full = CPUFeatures.CPUID(
+            leaf1ECX: 1 << 27, leaf7EBX: 1 << 16 | 1 << 30 | 1 << 31, leaf7ECX: 1 << 11, enabledStateSize: 2688,
+            hi16ZMMSize: 1024, hi16ZMMOffset: 1664)
+        XCTAssertTrue(CPUFeatures.supportsAVX512VNNI(full))
+        var noVNNI = full
+        noVNNI.leaf7ECX = 0
+        XCTAssertFalse(CPUFeatures.supportsAVX512VNNI(noVNNI))
+        var noBW = full
+        noBW.leaf7EBX &= ~(1 << 30)
+        XCTAssertFalse(CPUFeatures.supportsAVX512VNNI(noBW))
+        var noOSXSAVE = full
+        noOSXSAVE.leaf1ECX = 0
+        XCTAssertFalse(CPUFeatures.supportsAVX512VNNI(noOSXSAVE))
+        var avxStateOnly = full
+        avxStateOnly.enabledStateSize = 832 // x87, SSE and AVX state only: the kernel did not enable AVX-512
+        XCTAssertFalse(CPUFeatures.supportsAVX512VNNI(avxStateOnly))
+        var noComponent = full
+        noComponent.hi16ZMMSize = 0
+        XCTAssertFalse(CPUFeatures.supportsAVX512VNNI(noComponent))
     }
 }

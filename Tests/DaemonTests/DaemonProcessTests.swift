@@ -2,6 +2,7 @@ import CMCDaemon
 import CMCHarness
 import CMCModel
 import CMCStream
+import CMCTensor
 import Foundation
 import XCTest
 
@@ -182,6 +183,36 @@ final class DaemonExitStatusTests: XCTestCase {
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.waitForExit(timeout: 20), 0, daemon.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: ready.path))
+    }
+
+    /// The units mount /proc with `ProcSubset=pid`, which hides /proc/cpuinfo: the daemon must still find the
+    /// CPU's AVX-512 VNNI (it reads CPUID) and serve int8, not refuse it. The same /proc, in a mount namespace.
+    func testInt8IsServedWhereTheUnitsHideProcCPUInfo() throws {
+        guard CPUFeatures.avx512VNNI else { throw XCTSkip("this CPU has no AVX512-VNNI: int8 is refused anyway") }
+        let unshare = URL(fileURLWithPath: "/usr/bin/unshare")
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: unshare.path) else {
+            throw XCTSkip("mounting a /proc with subset=pid needs root and unshare(1)")
+        }
+        let cmcd = try Binaries.require("cmcd")
+        let dir = try temporaryDirectory(self)
+        let model = try TinyBundle.file(in: dir, name: "model.safetensors")
+        let script =
+            "mount -t proc -o subset=pid proc /proc && test ! -e /proc/cpuinfo && echo cpuinfo hidden"
+            + " && exec \"$0\" \"$@\""
+        let daemon = try ChildProcess(
+            unshare,
+            [
+                "--mount", "--pid", "--fork", "--kill-child", "/bin/sh", "-c", script, cmcd.path, "--model", model.path,
+                "--no-metrics", "--inference-precision", "int8", "--imu", "bind:tcp://127.0.0.1:*",
+                "--skeleton", "bind:tcp://127.0.0.1:*", "--labels", "bind:tcp://127.0.0.1:*",
+            ])
+        guard daemon.waitForOutput("cpuinfo hidden", timeout: 10) else {
+            throw XCTSkip("this machine cannot mount a pid-only /proc in a namespace: \(daemon.output)")
+        }
+        XCTAssertTrue(daemon.waitForOutput("started", timeout: 30), daemon.output)
+        XCTAssertTrue(daemon.output.contains("precision=int8"), daemon.output)
+        daemon.signal(SIGKILL) // unshare passes no SIGTERM on; --kill-child takes cmcd with it
+        _ = daemon.waitForExit(timeout: 10)
     }
 
     func testEveryExecutableTellsItsVersion() throws {

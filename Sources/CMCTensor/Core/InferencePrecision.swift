@@ -13,7 +13,9 @@ public enum InferencePrecision: String, Sendable, CaseIterable, Codable {
         case .float32: nil
         case .int8:
             CPUFeatures.avx512VNNI
-                ? nil : "int8 inference needs a CPU with AVX512-VNNI (avx512_vnni in /proc/cpuinfo); use float32"
+                ? nil
+                : "int8 inference needs a CPU with AVX512-VNNI (CPUID: AVX512 F, BW, VL and VNNI, ZMM state enabled);"
+                    + " use float32"
         }
     }
 }
