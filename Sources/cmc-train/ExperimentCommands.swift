@@ -22,12 +22,15 @@ struct RunOptions: ParsableArguments {
 
     /// The configuration (quick-scaled), the dataset root and the output folder, with the effective
     /// configuration saved there.
-    func prepared(suffix: String = "") throws -> (config: ExperimentConfig, root: String, out: URL) {
+    func prepared(
+        suffix: String = "", transform: (ExperimentConfig) -> ExperimentConfig = { $0 }
+    ) throws -> (config: ExperimentConfig, root: String, out: URL) {
         var config = try ExperimentConfig.load(URL(fileURLWithPath: self.config))
         if let q = quick, q > 1 {
             config = config.quick(epochDivisor: q)
             config.name += "-quick\(q)"
         }
+        config = transform(config)
         guard let root = DataRoot.resolve(explicit: root) else {
             throw ValidationError(
                 "no dataset root: pass --root or set \(DataRoot.environmentVariable) (UTD-MHAD: http://www.utdallas.edu/~kehtar/UTD-MAD/Inertial.zip and Skeleton.zip)"
@@ -56,8 +59,12 @@ struct ExperimentCommand: ParsableCommand {
     var stages: [String] = []
     @Option(
         help: ArgumentHelp(
-            "Cross-validation: loso runs one fold per subject of the split's train and validation parts.",
-            discussion: "Folds in OUT/fold-s<N>/ (resumable); mean ± spread per stage in OUT/cv-summary.{json,txt}."))
+            "Cross-validation: loso runs one fold per subject of the split's train and validation parts; all then trains on every one of them.",
+            discussion: """
+                loso: folds in OUT/fold-s<N>/ (resumable); mean ± spread per stage in OUT/cv-summary.{json,txt}.
+                all: the model to ship once the folds chose the settings, with no validation subject and \
+                classifiers at their last epoch; default OUT runs/<config name>-all.
+                """))
     var cv: String?
     @Option(
         help: ArgumentHelp(
@@ -83,7 +90,11 @@ struct ExperimentCommand: ParsableCommand {
             _ = try CrossValidation.run(
                 config: config, dataRoot: root, out: out, only: stages.isEmpty ? nil : stages,
                 selection: selection ?? .lastEpoch)
-        case let other?: throw ValidationError("--cv \(other): the one scheme is loso")
+        case "all"?:
+            let (config, root, out) = try options.prepared(transform: CrossValidation.allSubjects)
+            try ExperimentRunner(config: config, dataRoot: root, out: out)
+                .run(only: stages.isEmpty ? nil : stages)
+        case let other?: throw ValidationError("--cv \(other): loso or all")
         }
     }
 }

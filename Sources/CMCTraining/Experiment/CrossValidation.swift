@@ -21,6 +21,19 @@ public enum CrossValidation {
         }
     }
 
+    /// After cross-validation has made the choices: the split that trains on every subject the folds held
+    /// out (train ∪ val), with no validation subject, and the configuration for it. Classifiers keep
+    /// their last epoch (nothing is left to choose another), as in the folds, so the shipped model is
+    /// trained the way its cross-validated figure was measured.
+    public static func allSubjects(_ config: ExperimentConfig) -> ExperimentConfig {
+        let split = config.split ?? config.dataset.defaultSplit
+        var c = config.selecting(.lastEpoch)
+        c.split = SubjectSplit(
+            name: "\(split.name)-all", train: Array(Set(split.train + split.val)).sorted(), val: [], test: split.test)
+        c.name = "\(config.name)-all"
+        return c
+    }
+
     /// Runs every fold (the stages in `only`, or all the configuration lists) and writes the summary.
     public static func run(
         config: ExperimentConfig, dataRoot: String, out: URL, only: [ExperimentConfig.Stage]? = nil,
