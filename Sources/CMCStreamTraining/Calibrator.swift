@@ -10,6 +10,11 @@ public enum Calibrator {
     public struct HeldOut: Sendable {
         public var logits: [Recognizer.Modalities: Tensor]
         public var labels: [Int]
+
+        public init(logits: [Recognizer.Modalities: Tensor], labels: [Int]) {
+            self.logits = logits
+            self.labels = labels
+        }
     }
 
     /// The logits each head gives the stream windows (not the whole clips) of `features`.

@@ -95,27 +95,32 @@ public struct StreamHeadExperiment: Sendable {
     }
 
     /// One calibration from held-out windows of several folds, pooled: per head the temperature that fits
-    /// them all, and the fused head's unknown threshold for `target` at that temperature.
+    /// them all, and the unknown threshold for `target` on what `heads` serves a window with both modalities
+    /// (for `fused+skeleton` the geometric mean of the two calibrated heads, as `Recognizer` computes it).
     public static func calibration(
         pooling heldOut: [Calibrator.HeldOut], target: Double, idleIndex: Int,
-        method: String
+        method: String, heads: Recognizer.HeadCombination = .default
     ) -> Calibration {
         let labels = heldOut.flatMap(\.labels)
         var temperatures: [String: Double] = [:]
-        var fusedLogits: Tensor?
+        var pooled: [Recognizer.Modalities: Tensor] = [:]
         for head in [Recognizer.Modalities.both, .inertial, .skeleton] {
             let parts = heldOut.compactMap { $0.logits[head] }
             guard parts.count == heldOut.count, !parts.isEmpty else { continue }
             let logits = Kernels.concat(parts, axis: 0)
             temperatures[head.rawValue] = Calibrator.temperature(logits: logits, labels: labels)
-            if head == .both { fusedLogits = logits }
+            pooled[head] = logits
         }
-        let threshold = fusedLogits.map {
-            Calibrator.unknownThreshold(
-                logits: $0, labels: labels, idle: idleIndex,
-                temperature: temperatures[Recognizer.Modalities.both.rawValue] ?? 1, target: target)
+        let threshold = pooled[.both].map { fused in
+            let served = Recognizer.bothLogits(
+                fused: fused, skeleton: pooled[.skeleton], heads: heads,
+                temperature: { temperatures[$0.rawValue] ?? 1 })
+            return Calibrator.unknownThreshold(
+                logits: served, labels: labels, idle: idleIndex, temperature: 1, target: target)
         }
-        return Calibration(temperatures: temperatures, unknownThreshold: threshold, method: method)
+        return Calibration(
+            temperatures: temperatures, unknownThreshold: threshold,
+            method: method + ", threshold for heads \(heads.rawValue)")
     }
 
     /// The labelled windows and clips of `samples`, through `bundle`'s frozen encoders. Per subject, so

@@ -64,6 +64,32 @@ final class CalibrationTests: XCTestCase {
             0.05, accuracy: 1e-9, "all four may pass")
     }
 
+    /// The pooled calibration sets the unknown threshold on what is served. Ten idle windows: the multimodal head
+    /// takes four of them for action 0 (p 0.9), the skeleton head is sure of idle throughout. Served alone, the
+    /// fused head needs a threshold above its false confidence; beside the skeleton head (the geometric mean the
+    /// daemon serves by default) no idle window is published as an action, and the lowest threshold suffices.
+    func testTheUnknownThresholdIsFittedOnTheServedHeads() {
+        let idle = 2
+        let fusedRows: [[Float]] =
+            Array(repeating: [-3, -3, 3], count: 6)
+            + Array(repeating: [Float(log(0.9)), Float(log(0.05)), Float(log(0.05))], count: 4)
+        let skeletonRows: [[Float]] = Array(repeating: [0, 0, 6], count: 10)
+        let heldOut = Calibrator.HeldOut(
+            logits: [
+                .both: Tensor(shape: [10, 3], storage: fusedRows.flatMap { $0 }),
+                .skeleton: Tensor(shape: [10, 3], storage: skeletonRows.flatMap { $0 }),
+            ],
+            labels: Array(repeating: idle, count: 10))
+        let fused = StreamHeadExperiment.calibration(
+            pooling: [heldOut], target: 0.2, idleIndex: idle, method: "test", heads: .fused)
+        let served = StreamHeadExperiment.calibration(
+            pooling: [heldOut], target: 0.2, idleIndex: idle, method: "test", heads: .fusedAndSkeleton)
+        XCTAssertEqual(fused.temperatures, served.temperatures, "temperatures are per head, whatever is served")
+        XCTAssertGreaterThan(try XCTUnwrap(fused.unknownThreshold), 0.3)
+        XCTAssertEqual(try XCTUnwrap(served.unknownThreshold), 0.05, accuracy: 1e-9)
+        XCTAssertTrue(served.method.contains("fused+skeleton"), served.method)
+    }
+
     /// The daemon's threshold: the operator's, else the model's, else the default.
     func testTheOperatorsThresholdWinsOverTheModels() {
         XCTAssertEqual(SmoothingPolicy().unknownThreshold(model: nil), SmoothingPolicy.defaultUnknownThreshold)

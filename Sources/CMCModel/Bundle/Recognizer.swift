@@ -108,14 +108,7 @@ public struct Recognizer: Sendable {
             case (false, false): throw RecognitionError.noModality
             }
         }
-        func temperature(_ modalities: Modalities) -> Float { Float(m.calibration?.temperature(modalities) ?? 1) }
-        func scaled(_ logits: Tensor, _ t: Float) -> Tensor {
-            t == 1 ? logits : Tensor(shape: logits.shape, storage: logits.storage.map { $0 / t })
-        }
-        func logSoftmax(_ logits: Tensor, _ t: Float) -> Tensor {
-            let p = Kernels.softmax(scaled(logits, t), axis: 1)
-            return Tensor(shape: p.shape, storage: p.storage.map { Foundation.log(max($0, .leastNormalMagnitude)) })
-        }
+        let temperatures: (Modalities) -> Double = { m.calibration?.temperature($0) ?? 1 }
         func store(_ idx: [Int], _ modalities: Modalities, _ probs: Tensor) {
             let c = probs.shape[1]
             for (row, i) in idx.enumerated() {
@@ -130,27 +123,17 @@ public struct Recognizer: Sendable {
                 case .both:
                     let fi = bundle.inertialEncoder(Variable(Tensor.stacked(idx.map { inputsI[$0]! })))
                     let fs = bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
-                    logits = bundle.classifier(inertial: fi, skeleton: fs).value
-                    if heads == .fusedAndSkeleton {
-                        let skeleton = bundle.skeletonClassifier(fs).value
-                        store(
-                            idx, .both,
-                            Self.geometricMean(
-                                logSoftmax(logits, temperature(.both)), logSoftmax(skeleton, temperature(.skeleton))))
-                        continue
-                    }
+                    let fused = bundle.classifier(inertial: fi, skeleton: fs).value
+                    let skeleton = heads == .fusedAndSkeleton ? bundle.skeletonClassifier(fs).value : nil
+                    logits = Self.bothLogits(fused: fused, skeleton: skeleton, heads: heads, temperature: temperatures)
                 case .inertial:
-                    logits =
-                        bundle.inertialClassifier(
-                            bundle.inertialEncoder(Variable(Tensor.stacked(idx.map { inputsI[$0]! })))
-                        ).value
+                    let features = bundle.inertialEncoder(Variable(Tensor.stacked(idx.map { inputsI[$0]! })))
+                    logits = Self.scaled(bundle.inertialClassifier(features).value, Float(temperatures(.inertial)))
                 case .skeleton:
-                    logits =
-                        bundle.skeletonClassifier(
-                            bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
-                        ).value
+                    let features = bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
+                    logits = Self.scaled(bundle.skeletonClassifier(features).value, Float(temperatures(.skeleton)))
                 }
-                store(idx, modalities, Kernels.softmax(scaled(logits, temperature(modalities)), axis: 1))
+                store(idx, modalities, Kernels.softmax(logits, axis: 1))
             }
         }
         return results.map { $0! }
@@ -166,11 +149,27 @@ public struct Recognizer: Sendable {
         return out
     }
 
-    /// Rows of probabilities ∝ exp((a + b) / 2) for log-probabilities `a`, `b`.
-    static func geometricMean(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "heads of shapes \(a.shape) and \(b.shape)")
-        let mean = Tensor(shape: a.shape, storage: zip(a.storage, b.storage).map { ($0 + $1) / 2 })
-        return Kernels.softmax(mean, axis: 1)
+    /// Logits whose softmax is what `heads` serves for a window with both modalities, from the multimodal
+    /// head's logits and (for `fusedAndSkeleton`) the skeleton head's, each at its calibrated temperature.
+    /// For two heads: the mean of their log-probabilities, whose softmax is their normalised geometric mean.
+    /// One definition for the recognizer and for the calibration that fits what it serves.
+    public static func bothLogits(
+        fused: Tensor, skeleton: Tensor?, heads: HeadCombination, temperature: (Modalities) -> Double
+    ) -> Tensor {
+        guard heads == .fusedAndSkeleton, let skeleton else { return scaled(fused, Float(temperature(.both))) }
+        precondition(fused.shape == skeleton.shape, "heads of shapes \(fused.shape) and \(skeleton.shape)")
+        let a = logSoftmax(fused, Float(temperature(.both)))
+        let b = logSoftmax(skeleton, Float(temperature(.skeleton)))
+        return Tensor(shape: a.shape, storage: zip(a.storage, b.storage).map { ($0 + $1) / 2 })
+    }
+
+    static func scaled(_ logits: Tensor, _ t: Float) -> Tensor {
+        t == 1 ? logits : Tensor(shape: logits.shape, storage: logits.storage.map { $0 / t })
+    }
+
+    static func logSoftmax(_ logits: Tensor, _ t: Float) -> Tensor {
+        let p = Kernels.softmax(scaled(logits, t), axis: 1)
+        return Tensor(shape: p.shape, storage: p.storage.map { Foundation.log(max($0, .leastNormalMagnitude)) })
     }
 }
 
