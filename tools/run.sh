@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: build, start cmcd with the default model, replay held-out UTD-MHAD sequences through
+# The main job: build, start cmcd with the default model, replay UTD-MHAD sequences through
 # it (live labels and action events on screen), report the stream scores, and stop cmcd cleanly.
 # With no dataset it replays the committed demo clips (demo/, UTD-MHAD subject 7).
 #
@@ -24,12 +24,13 @@ utd=""
 for d in "$root" "$root/utd-mhad" "$root/UTD-MHAD"; do [ -d "$d/Inertial" ] && [ -d "$d/Skeleton" ] && { utd="$d"; break; }; done
 demo=demo/utd-mhad-subject7.safetensors
 if [ -n "$utd" ]; then
-  # Held out of training: the test subjects (2, 4, 6, 8) when present, else validation subject 7.
+  # The test subjects (2, 4, 6, 8), held out of training, when present; else validation subject 7 (the default
+  # model trained on it too since 2026-12-03: every subject at hand trains the shipped model).
   split=val
   ls "$utd"/Inertial/*_s2_t1_inertial.mat >/dev/null 2>&1 && split=test
   source_args=(--root "$utd" --split "$split")
 else
-  # No dataset: the committed demo clips (UTD-MHAD subject 7, which the default model never trained on).
+  # No dataset: the committed demo clips (UTD-MHAD subject 7, one of the default model's training subjects).
   echo "No UTD-MHAD data under $root (set CMC_DATA_ROOT to use the dataset): replaying the demo clips in $demo" >&2
   source_args=(--demo "$demo")
 fi
