@@ -12,9 +12,9 @@ import Foundation
 public struct FFTResampler: Sendable {
     public let inputLength: Int
     public let outputLength: Int
-    /// The operator, transposed: `transposed[n * outputLength + m]` is output `m`'s weight of input `n`,
-    /// so accumulating one input sample into every output is a contiguous (vectorised) loop.
-    private let transposed: [Double]
+    /// The operator, row-major: `matrix[m * inputLength + n]` is output `m`'s weight of input `n`, so each
+    /// output is one contiguous dot product (vectorised explicitly: a Double sum does not reassociate).
+    private let matrix: [Double]
 
     public init(inputLength nx: Int, outputLength num: Int) {
         precondition(nx >= 1 && num >= 1, "resampling needs ≥ 1 input and output sample (got \(nx) → \(num))")
@@ -50,32 +50,66 @@ public struct FFTResampler: Sendable {
                 }
             }
         }
-        transposed = t
+        var a = [Double](repeating: 0, count: nx * num)
+        for n in 0..<nx { for mIndex in 0..<num { a[mIndex * nx + n] = t[n * num + mIndex] } }
+        matrix = a
     }
 
-    /// The resampler for one length pair, built once and shared: windows and crops come in a handful of
-    /// lengths, and building one costs as much as ~50 uses. At most `cacheLimit` pairs are kept (lengths
-    /// come from the wire): a full cache is emptied, so a flood of odd lengths only costs rebuilding.
+    /// The resampler for one length pair, built once and shared: building one costs as much as ~50 uses.
+    /// Lengths come from the wire, so the cache is bounded by `cacheBytes` and evicts the pair used longest
+    /// ago. (It used to hold 32 pairs and empty itself when full: a daemon serving 150 subjects sees windows
+    /// and actions of a few hundred lengths, so it emptied all the time and rebuilding was 12 % of its CPU.)
     public static func shared(inputLength nx: Int, outputLength num: Int) -> FFTResampler {
         let key = Pair(input: nx, output: num)
-        if let hit = cache.withLock({ $0[key] }) { return hit }
+        if let hit = cache.withLock({ $0.use(key) }) { return hit }
         let built = FFTResampler(inputLength: nx, outputLength: num)
-        cache.withLock {
-            if $0.count >= cacheLimit { $0.removeAll(keepingCapacity: true) }
-            $0[key] = built
-        }
+        cache.withLock { $0.insert(built, for: key, budget: cacheBytes) }
         return built
     }
 
-    /// Pairs kept by `shared` (each holds `nx × num` Doubles: 152 KB for a 7.6 s IMU action at 50 Hz).
-    public static let cacheLimit = 32
+    /// Bytes of operators `shared` keeps (each holds `nx × num` Doubles: 140 KB for a 7 s IMU action at 50 Hz
+    /// resampled to 50, 70 KB for a 3.5 s window): ~100 windows' and actions' lengths.
+    public static let cacheBytes = 8 << 20
     private struct Pair: Hashable {
         var input: Int
         var output: Int
     }
-    private static let cache = Locked([Pair: FFTResampler]())
-    /// Pairs cached now (tests).
-    static var cachedPairs: Int { cache.withLock { $0.count } }
+    /// Least-recently-used resamplers within a byte budget; eviction scans (a miss costs far more anyway).
+    private struct Cache {
+        var entries: [Pair: (resampler: FFTResampler, lastUse: UInt64)] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+
+        mutating func use(_ key: Pair) -> FFTResampler? {
+            guard let hit = entries[key] else { return nil }
+            clock += 1
+            entries[key]!.lastUse = clock
+            return hit.resampler
+        }
+
+        mutating func insert(_ resampler: FFTResampler, for key: Pair, budget: Int) {
+            let size = resampler.bytes
+            guard entries[key] == nil, size <= budget else { return }
+            while bytes + size > budget, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                bytes -= oldest.value.resampler.bytes
+                entries[oldest.key] = nil
+            }
+            clock += 1
+            entries[key] = (resampler, clock)
+            bytes += size
+        }
+    }
+    private static let cache = Locked(Cache())
+    /// Pairs and bytes cached now (tests).
+    static var cachedPairs: Int { cache.withLock { $0.entries.count } }
+    static var cachedBytes: Int { cache.withLock { $0.bytes } }
+    /// Whether `shared` holds this pair now (tests).
+    static func isCached(inputLength nx: Int, outputLength num: Int) -> Bool {
+        cache.withLock { $0.entries[Pair(input: nx, output: num)] != nil }
+    }
+
+    /// The operator's size in bytes.
+    var bytes: Int { inputLength * outputLength * MemoryLayout<Double>.stride }
 
     /// Resamples `series` interleaved series at once: input sample `n` of series `s` is
     /// `x[n * series + s]`, output sample `m` goes to `y[m * series + s]`.
@@ -87,25 +121,42 @@ public struct FFTResampler: Sendable {
             for i in 0..<x.count { y[i] = x[i] }
             return
         }
-        for i in 0..<y.count { y[i] = 0 }
-        transposed.withUnsafeBufferPointer { t in
+        let nx = inputLength
+        matrix.withUnsafeBufferPointer { a in
             if series == 1 {
-                for n in 0..<inputLength {
-                    let xn = x[n]
-                    let row = n * outputLength
-                    for mIndex in 0..<outputLength { y[mIndex] += xn * t[row + mIndex] }
-                }
-            } else {
                 for mIndex in 0..<outputLength {
-                    let out = mIndex * series
-                    for n in 0..<inputLength {
-                        let a = t[n * outputLength + mIndex]
-                        let inp = n * series
-                        for s in 0..<series { y[out + s] += a * x[inp + s] }
-                    }
+                    y[mIndex] = Self.dot(a.baseAddress! + mIndex * nx, x.baseAddress!, nx)
+                }
+                return
+            }
+            // Series-major copy of the input, so every (output, series) pair is a contiguous dot product.
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: nx * series) { xt in
+                for n in 0..<nx { for s in 0..<series { xt[s * nx + n] = x[n * series + s] } }
+                for mIndex in 0..<outputLength {
+                    let row = a.baseAddress! + mIndex * nx
+                    for s in 0..<series { y[mIndex * series + s] = Self.dot(row, xt.baseAddress! + s * nx, nx) }
                 }
             }
         }
+    }
+
+    /// Σ a[i]·b[i] over `count` Doubles, eight lanes at a time.
+    @inline(__always)
+    private static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
+        var lanes = SIMD8<Double>()
+        var i = 0
+        while i + 8 <= count {
+            let va = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Double>.self)
+            let vb = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Double>.self)
+            lanes += va * vb // not addProduct: without FMA in the baseline target it becomes fma() calls
+            i += 8
+        }
+        var sum = lanes.sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
     }
 
     /// Convenience for one series held in an array.

@@ -48,15 +48,21 @@ final class PreprocessingTests: XCTestCase {
         }
     }
 
-    /// Lengths come from the wire: the shared resamplers stay bounded however many lengths arrive, and
-    /// a resampler rebuilt after the cache was emptied gives the same answer.
-    func testSharedResamplersStayBounded() {
+    /// Lengths come from the wire: the shared resamplers stay within their byte budget however many lengths
+    /// arrive, the pair in constant use survives a flood of others (least recently used goes first), and a
+    /// rebuilt resampler gives the same answer.
+    func testSharedResamplersStayBoundedAndKeepTheOnesInUse() {
         let probe = (0..<30).map { sin(Double($0) * 0.7) }
         let before = fftResample(probe, to: 50)
-        for nx in 100..<(100 + 3 * FFTResampler.cacheLimit) {
+        var evicted = false
+        for nx in 1000..<1400 {
+            _ = FFTResampler.shared(inputLength: 175, outputLength: 50) // a window length, in constant use
             _ = FFTResampler.shared(inputLength: nx, outputLength: 50)
-            XCTAssertLessThanOrEqual(FFTResampler.cachedPairs, FFTResampler.cacheLimit)
+            XCTAssertLessThanOrEqual(FFTResampler.cachedBytes, FFTResampler.cacheBytes)
+            XCTAssertTrue(FFTResampler.isCached(inputLength: 175, outputLength: 50), "evicted while in use (nx \(nx))")
+            evicted = evicted || !FFTResampler.isCached(inputLength: 1000, outputLength: 50)
         }
+        XCTAssertTrue(evicted, "400 pairs of 400 KB must not all fit in the budget")
         XCTAssertEqual(fftResample(probe, to: 50), before)
     }
 
