@@ -51,6 +51,16 @@ public struct SubjectSplit: Sendable, Codable, Equatable {
         }
     }
 
+    /// The split to score `part` by: this one, or, where it lists no `part` subjects (a model trained on every
+    /// subject has no validation part), one listing `fallback`'s `part` subjects in that part alone.
+    public func scoring(_ part: SplitName, fallback: SubjectSplit) -> SubjectSplit {
+        guard subjects(part).isEmpty else { return self }
+        let s = fallback.subjects(part)
+        return SubjectSplit(
+            name: fallback.name, train: part == .train ? s : [], val: part == .val ? s : [],
+            test: part == .test ? s : [])
+    }
+
     /// The part a subject belongs to (the first listing wins if a subject is listed twice).
     public func part(ofSubject subject: Int) -> SplitName? {
         SplitName.allCases.first { subjects($0).contains(subject) }

@@ -28,46 +28,36 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("no dataset root: pass --root or set \(DataRoot.environmentVariable)")
         }
         let data = try kind.load(root: root)
-        func evaluate(_ precision: InferencePrecision) throws -> BundleEvaluation {
-            let bundle = try ModelBundle.load(URL(fileURLWithPath: model))
-            // The bundle's own split; a part it leaves empty (a model trained on every subject has no validation
-            // part) falls back to the dataset's standard one, with a warning when the model trained on it.
-            let own = SubjectSplit(
-                name: "bundle", train: bundle.metadata.split["train"] ?? kind.defaultSplit.train,
-                val: bundle.metadata.split["val"] ?? kind.defaultSplit.val,
-                test: bundle.metadata.split["test"] ?? kind.defaultSplit.test)
-            var splitDef = own
-            if own.subjects(part).isEmpty {
-                switch part {
-                case .train: splitDef.train = kind.defaultSplit.train
-                case .val: splitDef.val = kind.defaultSplit.val
-                case .test: splitDef.test = kind.defaultSplit.test
-                }
-            }
-            let subjects = splitDef.subjects(part)
-            // A subject counts in the first part listing it; the one scored must count here.
-            if part != .train { splitDef.train.removeAll { subjects.contains($0) } }
-            if part == .test { splitDef.val.removeAll { subjects.contains($0) } }
-            let seen = subjects.filter { own.train.contains($0) }
-            if part != .train, !seen.isEmpty {
-                FileHandle.standardError.write(
-                    Data(
-                        ("warning: the bundle has no \(split) subjects of its own; scoring the dataset's \(split) subjects "
-                            + "\(subjects), of which \(seen) trained it: not a held-out figure\n").utf8))
-            }
-            guard data.samples.contains(where: { subjects.contains($0.subject) }) else {
-                throw ValidationError(
-                    "no clips to score: the \(split) subjects are \(subjects) and \(root) holds none of them")
-            }
-            return try BundleEvaluation.run(
+        let url = URL(fileURLWithPath: model)
+        let bundle = try ModelBundle.load(url)
+        let own = SubjectSplit(
+            name: "bundle", train: bundle.metadata.split["train"] ?? kind.defaultSplit.train,
+            val: bundle.metadata.split["val"] ?? kind.defaultSplit.val,
+            test: bundle.metadata.split["test"] ?? kind.defaultSplit.test)
+        let splitDef = own.scoring(part, fallback: kind.defaultSplit)
+        let subjects = splitDef.subjects(part)
+        let seen = subjects.filter { own.train.contains($0) }
+        if part != .train, !seen.isEmpty {
+            FileHandle.standardError.write(
+                Data(
+                    ("warning: the bundle has no \(split) subjects of its own; scoring the dataset's \(split) subjects "
+                        + "\(subjects), of which \(seen) trained it: not a held-out figure\n").utf8))
+        }
+        guard data.samples.contains(where: { subjects.contains($0.subject) }) else {
+            throw ValidationError(
+                "no clips to score: the \(split) subjects are \(subjects) and \(root) holds none of them")
+        }
+        func evaluate(_ bundle: ModelBundle, _ precision: InferencePrecision) throws -> BundleEvaluation {
+            try BundleEvaluation.run(
                 bundle: bundle, modelPath: model, dataset: data, split: splitDef, part: part, precision: precision,
                 keepProbabilities: probabilities, heads: inference.heads)
         }
         // The report (and JSON) is in the precision asked for; float32 is scored besides, to compare.
-        let report = try evaluate(inference.precision)
+        let report = try evaluate(bundle, inference.precision)
         print(report.summary)
         if inference.precision != .float32 {
-            let reference = try evaluate(.float32)
+            // A fresh copy: int8 quantised the first one's layers in place.
+            let reference = try evaluate(try ModelBundle.load(url), .float32)
             let changed = report.disagreements(with: reference)
             print(
                 String(

@@ -15,6 +15,16 @@ final class SplitAndCropTests: XCTestCase {
         }
     }
 
+    /// A split with no subjects in the part asked for (a model trained on every subject) is scored on the
+    /// fallback's subjects for that part, listed there alone so that no earlier part claims them.
+    func testScoringFallsBackToAnotherSplitsPart() {
+        let all = SubjectSplit(name: "all", train: [1, 3, 5, 7], val: [], test: [2, 4])
+        let scored = all.scoring(.val, fallback: .utdMHADCrossSubject)
+        XCTAssertEqual(scored.subjects(.val), [7])
+        XCTAssertEqual(scored.part(ofSubject: 7), .val, "subject 7 is in the bundle's train part, not in this split's")
+        XCTAssertEqual(all.scoring(.test, fallback: .utdMHADCrossSubject), all, "a part of its own is kept as is")
+    }
+
     func testUTDCrossSubjectWithMissingTestSubjects() {
         let data = samples(subjects: [1, 3, 5, 7], classes: 27, perClass: 4)
         let split = SubjectSplit.utdMHADCrossSubject
