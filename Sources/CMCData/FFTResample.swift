@@ -37,6 +37,8 @@ public struct FFTResampler: Sendable {
         // y_m = Σ_k w_k (Re X_k cos φ_km − Im X_k sin φ_km), X_k = Σ_n x_n (cos θ_kn − i sin θ_kn):
         // the weight of x_n in y_m is Σ_k w_k (cos θ_kn cos φ_km + sin θ_kn sin φ_km). irfft ignores the
         // imaginary part of DC and of an even-length output's Nyquist bin; sin φ = 0 there does the same.
+        // Row-major (output by output) as `apply` reads it; built once per cached pair, so the strided writes
+        // cost nothing that matters.
         var t = [Double](repeating: 0, count: nx * num)
         for n in 0..<nx {
             for k in 0..<bins {
@@ -44,15 +46,13 @@ public struct FFTResampler: Sendable {
                 let b = weight[k] * sinIn[(k * n) % nx]
                 var idx = 0
                 for mIndex in 0..<num {
-                    t[n * num + mIndex] += a * cosOut[idx] + b * sinOut[idx]
+                    t[mIndex * nx + n] += a * cosOut[idx] + b * sinOut[idx]
                     idx += k
                     if idx >= num { idx -= num }
                 }
             }
         }
-        var a = [Double](repeating: 0, count: nx * num)
-        for n in 0..<nx { for mIndex in 0..<num { a[mIndex * nx + n] = t[n * num + mIndex] } }
-        matrix = a
+        matrix = t
     }
 
     /// The resampler for one length pair, built once and shared: building one costs as much as ~50 uses.

@@ -109,13 +109,6 @@ public struct Recognizer: Sendable {
             }
         }
         let temperatures: (Modalities) -> Double = { m.calibration?.temperature($0) ?? 1 }
-        func store(_ idx: [Int], _ modalities: Modalities, _ probs: Tensor) {
-            let c = probs.shape[1]
-            for (row, i) in idx.enumerated() {
-                results[i] = Recognition(
-                    probabilities: Array(probs.storage[(row * c)..<((row + 1) * c)]), modalities: modalities)
-            }
-        }
         GradMode.withoutGrad {
             for (modalities, idx) in groups {
                 let logits: Tensor
@@ -133,7 +126,12 @@ public struct Recognizer: Sendable {
                     let features = bundle.skeletonEncoder(Variable(Tensor.stacked(idx.map { inputsS[$0]! })))
                     logits = Self.scaled(bundle.skeletonClassifier(features).value, Float(temperatures(.skeleton)))
                 }
-                store(idx, modalities, Kernels.softmax(logits, axis: 1))
+                let probs = Kernels.softmax(logits, axis: 1)
+                let c = probs.shape[1]
+                for (row, i) in idx.enumerated() {
+                    results[i] = Recognition(
+                        probabilities: Array(probs.storage[(row * c)..<((row + 1) * c)]), modalities: modalities)
+                }
             }
         }
         return results.map { $0! }
