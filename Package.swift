@@ -40,12 +40,13 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"), // glibc mallopt
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"), // prefetch instructions (no library)
 
         .target(name: "CMCCore", dependencies: [logging]),
         // The int8 kernels on AVX512-VNNI, through Clang's intrinsics, and the float/byte conversions around
         // them. The flags let the compiler use AVX-512 anywhere in this module, so it holds those alone and
         // callers check the CPU first.
-        .target(name: "CMCVNNI", swiftSettings: vnni + kernels),
+        .target(name: "CMCVNNI", dependencies: ["CPrefetch"], swiftSettings: vnni + kernels),
         .target(
             name: "CMCTensor", dependencies: ["CMCCore", "CBLAS", "CMalloc", "CMCVNNI"], swiftSettings: kernels),
         // The safetensors decoder reads model bundles and checkpoints from disk: checked, apart from the kernels.

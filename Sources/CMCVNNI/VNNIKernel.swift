@@ -8,59 +8,112 @@
     /// The int8 matrix product on AVX512-VNNI: `vpdpbusd` multiplies 4 unsigned by 4 signed bytes and adds
     /// the 4 products to a 32-bit lane, 64 multiply-adds per instruction.
     public enum VNNIKernel {
+        /// Columns of a panel of `b`: two vectors of 16 32-bit lanes.
+        public static let panelColumns = 32
+
+        /// Where column `j`'s panel starts in `b` and how wide it is: panels of `panelColumns` columns, the
+        /// last one 16 wide when `paddedColumns` is an odd multiple of 16; each panel holds its columns for every
+        /// group of rows, `width · 4` bytes a group, so the kernel reads it front to back.
+        @inline(__always)
+        public static func panel(column j: Int, groups: Int, paddedColumns: Int) -> (offset: Int, width: Int) {
+            let start = j / panelColumns * panelColumns
+            return (start * groups * 4, min(panelColumns, paddedColumns - start))
+        }
+
         /// `c[i][j] = Σ_k a[i][k] · b[k][j]` for `rows` rows of `a` and the `paddedColumns` columns of `b`.
         ///
         /// - `a`: unsigned bytes, row `i` at `a + i * stride`, `4 * groups` readable bytes per row (what lies
         ///   beyond the true depth is multiplied by the zero rows `b` is padded with).
-        /// - `b`: signed bytes packed in groups of four rows: group `g` holds, for each column `j`, the four
-        ///   bytes `b[4g..<4g+4][j]` at `b + (g * paddedColumns + j) * 4`; `paddedColumns` a multiple of 16.
-        /// - `c`: `rows × paddedColumns` 32-bit results, row-major.
+        /// - `b`: signed bytes in panels (`panel(column:groups:paddedColumns:)`); within a panel of width `w`,
+        ///   group `g` holds, for each of its columns `j`, the four bytes `b[4g..<4g+4][j]` at `(g * w + j) * 4`;
+        ///   `paddedColumns` a multiple of 16.
+        /// - `c`: `rows × paddedColumns` 32-bit results, row-major, every one written.
+        ///
+        /// A tile of 12 rows × 32 columns (24 accumulators: enough independent sums to cover `vpdpbusd`'s
+        /// latency on both vector ports) runs down a panel, which is contiguous: the previous layout (each group
+        /// a whole row of `b`) made every step a load `paddedColumns · 4` bytes further on, which neither the L1
+        /// cache's sets nor the prefetchers follow (the kernel spent most of its time waiting for `b`).
         ///
         /// Precondition (the caller's, not checked here): the CPU has AVX512F, BW, VL and VNNI.
         public static func multiply(
             _ a: UnsafePointer<UInt8>, rows: Int, stride: Int, groups: Int,
             _ b: UnsafePointer<Int8>, paddedColumns: Int, _ c: UnsafeMutablePointer<Int32>
         ) {
-            let groupBytes = paddedColumns * 4
-            // 4 rows × 32 columns per tile: 8 accumulators, 2 loads of b and 4 broadcasts of a per group.
-            var i = 0
-            while i < rows {
-                let tileRows = min(4, rows - i)
-                var j = 0
-                while j < paddedColumns {
-                    let pair = j + 16 < paddedColumns
-                    var acc = Tile()
-                    // Rows past the end repeat the last row (computed, never stored).
-                    let r0 = a + i * stride
-                    let r1 = a + (i + min(1, tileRows - 1)) * stride
-                    let r2 = a + (i + min(2, tileRows - 1)) * stride
-                    let r3 = a + (i + min(3, tileRows - 1)) * stride
-                    for g in 0..<groups {
-                        let pb = UnsafeRawPointer(b + g * groupBytes + j * 4)
-                        let b0 = _mm512_loadu_si512(pb)
-                        let b1 = pair ? _mm512_loadu_si512(pb + 64) : b0
-                        let a0 = broadcast(r0 + g * 4)
-                        acc.c00 = _mm512_dpbusd_epi32(acc.c00, a0, b0)
-                        acc.c01 = _mm512_dpbusd_epi32(acc.c01, a0, b1)
-                        let a1 = broadcast(r1 + g * 4)
-                        acc.c10 = _mm512_dpbusd_epi32(acc.c10, a1, b0)
-                        acc.c11 = _mm512_dpbusd_epi32(acc.c11, a1, b1)
-                        let a2 = broadcast(r2 + g * 4)
-                        acc.c20 = _mm512_dpbusd_epi32(acc.c20, a2, b0)
-                        acc.c21 = _mm512_dpbusd_epi32(acc.c21, a2, b1)
-                        let a3 = broadcast(r3 + g * 4)
-                        acc.c30 = _mm512_dpbusd_epi32(acc.c30, a3, b0)
-                        acc.c31 = _mm512_dpbusd_epi32(acc.c31, a3, b1)
+            for j in Swift.stride(from: 0, to: paddedColumns, by: panelColumns) {
+                let (offset, width) = panel(column: j, groups: groups, paddedColumns: paddedColumns)
+                let pb = UnsafeRawPointer(b + offset)
+                var i = 0
+                while i < rows {
+                    let out = Output(
+                        a: a + i * stride, stride: stride, rows: min(12, rows - i),
+                        c: c + i * paddedColumns + j, ldc: paddedColumns)
+                    switch ((out.rows + 3) / 4, width > 16) {
+                    case (3, true): tile(TileShape<3, 2>.self, groups, pb, out)
+                    case (3, false): tile(TileShape<3, 1>.self, groups, pb, out)
+                    case (2, true): tile(TileShape<2, 2>.self, groups, pb, out)
+                    case (2, false): tile(TileShape<2, 1>.self, groups, pb, out)
+                    case (_, true): tile(TileShape<1, 2>.self, groups, pb, out)
+                    case (_, false): tile(TileShape<1, 1>.self, groups, pb, out)
                     }
-                    for r in 0..<tileRows {
-                        let out = UnsafeMutableRawPointer(c + (i + r) * paddedColumns + j)
-                        let (left, right) = acc.row(r)
-                        _mm512_storeu_si512(out, left)
-                        if pair { _mm512_storeu_si512(out + 64, right) }
-                    }
-                    j += pair ? 32 : 16
+                    i += 12
                 }
-                i += 4
+            }
+        }
+
+        /// A tile's rows of `a` and where its results go.
+        struct Output {
+            let a: UnsafePointer<UInt8>
+            let stride: Int
+            let rows: Int
+            let c: UnsafeMutablePointer<Int32>
+            let ldc: Int
+
+            /// Row `r` of the tile; rows past the end repeat the last one (computed, never stored).
+            @inline(__always)
+            func row(_ r: Int) -> UnsafePointer<UInt8> { a + min(r, rows - 1) * stride }
+        }
+
+        /// A tile's shape, `4 · rowGroups` rows by `16 · vectors` columns, as a type: each shape gets its own copy
+        /// of the kernel with exactly its accumulators in registers (as `SGEMMKernel.TileShape`).
+        struct TileShape<let rowGroups: Int, let vectors: Int> {}
+
+        @inline(never)
+        static func tile<let rowGroups: Int, let vectors: Int>(
+            _ shape: TileShape<rowGroups, vectors>.Type, _ groups: Int, _ b: UnsafeRawPointer, _ out: Output
+        ) {
+            let (r0, r1, r2, r3) = (out.row(0), out.row(1), out.row(2), out.row(3))
+            let (r4, r5, r6, r7) = (out.row(4), out.row(5), out.row(6), out.row(7))
+            let (r8, r9, r10, r11) = (out.row(8), out.row(9), out.row(10), out.row(11))
+            var acc = Accumulators()
+            var pb = b
+            let step = 64 * vectors
+            for g in 0..<groups {
+                let b0 = _mm512_loadu_si512(pb)
+                let b1 = vectors > 1 ? _mm512_loadu_si512(pb + 64) : b0
+                let k = 4 * g
+                acc.add(0, r0 + k, b0, b1, vectors)
+                acc.add(1, r1 + k, b0, b1, vectors)
+                acc.add(2, r2 + k, b0, b1, vectors)
+                acc.add(3, r3 + k, b0, b1, vectors)
+                if rowGroups > 1 {
+                    acc.add(4, r4 + k, b0, b1, vectors)
+                    acc.add(5, r5 + k, b0, b1, vectors)
+                    acc.add(6, r6 + k, b0, b1, vectors)
+                    acc.add(7, r7 + k, b0, b1, vectors)
+                }
+                if rowGroups > 2 {
+                    acc.add(8, r8 + k, b0, b1, vectors)
+                    acc.add(9, r9 + k, b0, b1, vectors)
+                    acc.add(10, r10 + k, b0, b1, vectors)
+                    acc.add(11, r11 + k, b0, b1, vectors)
+                }
+                pb += step
+            }
+            for r in 0..<min(out.rows, 4 * rowGroups) {
+                let p = UnsafeMutableRawPointer(out.c + r * out.ldc)
+                let (left, right) = acc.row(r)
+                _mm512_storeu_si512(p, left)
+                if vectors > 1 { _mm512_storeu_si512(p + 64, right) }
             }
         }
 
@@ -155,18 +208,61 @@
             }
         }
 
-        private struct Tile {
-            var c00 = _mm512_setzero_si512(), c01 = _mm512_setzero_si512()
-            var c10 = _mm512_setzero_si512(), c11 = _mm512_setzero_si512()
-            var c20 = _mm512_setzero_si512(), c21 = _mm512_setzero_si512()
-            var c30 = _mm512_setzero_si512(), c31 = _mm512_setzero_si512()
+        /// A 12 × 32 tile of 32-bit sums: row r in `c{r}a` (columns 0–15) and `c{r}b` (16–31). Written out: an array
+        /// of vectors would live in memory.
+        struct Accumulators {
+            var c0a = _mm512_setzero_si512(), c0b = _mm512_setzero_si512()
+            var c1a = _mm512_setzero_si512(), c1b = _mm512_setzero_si512()
+            var c2a = _mm512_setzero_si512(), c2b = _mm512_setzero_si512()
+            var c3a = _mm512_setzero_si512(), c3b = _mm512_setzero_si512()
+            var c4a = _mm512_setzero_si512(), c4b = _mm512_setzero_si512()
+            var c5a = _mm512_setzero_si512(), c5b = _mm512_setzero_si512()
+            var c6a = _mm512_setzero_si512(), c6b = _mm512_setzero_si512()
+            var c7a = _mm512_setzero_si512(), c7b = _mm512_setzero_si512()
+            var c8a = _mm512_setzero_si512(), c8b = _mm512_setzero_si512()
+            var c9a = _mm512_setzero_si512(), c9b = _mm512_setzero_si512()
+            var c10a = _mm512_setzero_si512(), c10b = _mm512_setzero_si512()
+            var c11a = _mm512_setzero_si512(), c11b = _mm512_setzero_si512()
+
+            /// Row `r` += its four bytes of `a` (broadcast) times the group's bytes of `b`.
+            @inline(__always)
+            mutating func add(_ r: Int, _ a: UnsafePointer<UInt8>, _ b0: __m512i, _ b1: __m512i, _ vectors: Int) {
+                let x = broadcast(a)
+                @inline(__always)
+                func dot(_ low: inout __m512i, _ high: inout __m512i) {
+                    low = _mm512_dpbusd_epi32(low, x, b0)
+                    if vectors > 1 { high = _mm512_dpbusd_epi32(high, x, b1) }
+                }
+                switch r {
+                case 0: dot(&c0a, &c0b)
+                case 1: dot(&c1a, &c1b)
+                case 2: dot(&c2a, &c2b)
+                case 3: dot(&c3a, &c3b)
+                case 4: dot(&c4a, &c4b)
+                case 5: dot(&c5a, &c5b)
+                case 6: dot(&c6a, &c6b)
+                case 7: dot(&c7a, &c7b)
+                case 8: dot(&c8a, &c8b)
+                case 9: dot(&c9a, &c9b)
+                case 10: dot(&c10a, &c10b)
+                default: dot(&c11a, &c11b)
+                }
+            }
 
             func row(_ r: Int) -> (__m512i, __m512i) {
                 switch r {
-                case 0: (c00, c01)
-                case 1: (c10, c11)
-                case 2: (c20, c21)
-                default: (c30, c31)
+                case 0: (c0a, c0b)
+                case 1: (c1a, c1b)
+                case 2: (c2a, c2b)
+                case 3: (c3a, c3b)
+                case 4: (c4a, c4b)
+                case 5: (c5a, c5b)
+                case 6: (c6a, c6b)
+                case 7: (c7a, c7b)
+                case 8: (c8a, c8b)
+                case 9: (c9a, c9b)
+                case 10: (c10a, c10b)
+                default: (c11a, c11b)
                 }
             }
         }

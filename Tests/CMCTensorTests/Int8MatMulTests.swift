@@ -15,14 +15,29 @@ final class Int8MatMulTests: XCTestCase {
         for i in 0..<k { for j in 0..<n { XCTAssertEqual(b[i, j], values[i * n + j]) } }
         XCTAssertEqual(b.columnSums, (0..<n).map { j in (0..<k).reduce(Int32(0)) { $0 + Int32(values[$1 * n + j]) } })
         XCTAssertEqual(b[7, 3], 0, "padding rows are zero")
+
+        // Panels of 32 columns and a last one of 16: every value still where the subscript finds it, and the
+        // packed bytes a permutation of the values and the zero padding.
+        let (k2, n2) = (9, 40)
+        let more = (0..<(k2 * n2)).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) }
+        let wide = VNNIPackedMatrix(rows: k2, columns: n2, values: more)
+        XCTAssertEqual(wide.paddedColumns, 48)
+        for i in 0..<k2 { for j in 0..<n2 { XCTAssertEqual(wide[i, j], more[i * n2 + j], "\(i),\(j)") } }
+        XCTAssertEqual(wide.bytes.count, wide.groups * 4 * wide.paddedColumns)
+        XCTAssertEqual(wide.bytes.filter { $0 != 0 }.sorted(), more.filter { $0 != 0 }.sorted())
     }
 
-    /// Shapes with every kind of tail: rows not a multiple of the 4-row tile, columns ending on a single
-    /// 16-column block, depth not a multiple of 4, extreme byte values.
+    /// Shapes with every kind of tail: rows not a multiple of the 12-row tile nor of its 4-row groups, panels
+    /// of 32 columns ending on a single 16-column one, depth not a multiple of 4, extreme byte values; and the
+    /// int8 encoder's largest product (44 × 128 × 2048).
     func testVNNIKernelIsExactAgainstIntegerArithmetic() throws {
         guard CPUFeatures.avx512VNNI else { throw XCTSkip("this CPU has no AVX512-VNNI (CPUID)") }
         var rng = SeededRNG(seed: 2)
-        for (m, k, n) in [(1, 1, 1), (5, 13, 17), (50, 128, 128), (7, 640, 48), (3, 9, 33), (9, 4, 16)] {
+        let shapes = [
+            (1, 1, 1), (5, 13, 17), (50, 128, 128), (7, 640, 48), (3, 9, 33), (9, 4, 16), (12, 8, 96), (13, 36, 80),
+            (25, 20, 112), (44, 128, 2048),
+        ]
+        for (m, k, n) in shapes {
             let values = (0..<(k * n)).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) }
             let b = VNNIPackedMatrix(rows: k, columns: n, values: values)
             let stride = 4 * b.groups + 3

@@ -1,8 +1,8 @@
 import CMCVNNI
 
 /// A K × N matrix of signed bytes, laid out for `vpdpbusd` (`VNNIKernel`): rows in groups of four, each
-/// group holding every column's four bytes together; rows padded with zeros to a multiple of 4, columns
-/// to a multiple of 16.
+/// group holding each column's four bytes together, in panels of 32 columns that run down all groups
+/// (`VNNIKernel.panel`); rows padded with zeros to a multiple of 4, columns to a multiple of 16.
 public struct VNNIPackedMatrix: Sendable, Equatable {
     public let rows: Int
     public let columns: Int
@@ -25,7 +25,7 @@ public struct VNNIPackedMatrix: Sendable, Equatable {
         for k in 0..<rows {
             for j in 0..<columns {
                 let v = values[k * columns + j]
-                packed[((k / 4) * paddedColumns + j) * 4 + k % 4] = v
+                packed[Self.index(row: k, column: j, groups: groups, paddedColumns: paddedColumns)] = v
                 sums[j] += Int32(v)
             }
         }
@@ -34,7 +34,13 @@ public struct VNNIPackedMatrix: Sendable, Equatable {
     }
 
     public subscript(row: Int, column: Int) -> Int8 {
-        bytes[((row / 4) * paddedColumns + column) * 4 + row % 4]
+        bytes[Self.index(row: row, column: column, groups: groups, paddedColumns: paddedColumns)]
+    }
+
+    /// Where `b[row][column]` is packed: its panel, its group's run of the panel's columns, its byte of four.
+    static func index(row: Int, column: Int, groups: Int, paddedColumns: Int) -> Int {
+        let (offset, width) = VNNIKernel.panel(column: column, groups: groups, paddedColumns: paddedColumns)
+        return offset + ((row / 4) * width + column % VNNIKernel.panelColumns) * 4 + row % 4
     }
 }
 
@@ -48,22 +54,22 @@ public enum Int8MatMul {
     ) -> [Int32] {
         precondition(stride >= 4 * b.groups, "rows of \(stride) bytes, \(4 * b.groups) needed")
         precondition(rows >= 0 && a.count >= (rows > 0 ? (rows - 1) * stride + 4 * b.groups : 0), "a too short")
-        var c = [Int32](repeating: 0, count: rows * b.paddedColumns)
-        guard rows > 0, b.groups > 0, b.paddedColumns > 0 else { return c }
         #if arch(x86_64)
-            if vnni {
-                a.withUnsafeBufferPointer { pa in
-                    b.bytes.withUnsafeBufferPointer { pb in
-                        c.withUnsafeMutableBufferPointer { pc in
+            if vnni, rows > 0, b.groups > 0 {
+                // The kernel writes every result: no zero fill first.
+                return [Int32](unsafeUninitializedCapacity: rows * b.paddedColumns) { pc, initialised in
+                    a.withUnsafeBufferPointer { pa in
+                        b.bytes.withUnsafeBufferPointer { pb in
                             VNNIKernel.multiply(
                                 pa.baseAddress!, rows: rows, stride: stride, groups: b.groups, pb.baseAddress!,
                                 paddedColumns: b.paddedColumns, pc.baseAddress!)
                         }
                     }
+                    initialised = rows * b.paddedColumns
                 }
-                return c
             }
         #endif
+        var c = [Int32](repeating: 0, count: rows * b.paddedColumns)
         for i in 0..<rows {
             for k in 0..<b.rows {
                 let x = Int32(a[i * stride + k])

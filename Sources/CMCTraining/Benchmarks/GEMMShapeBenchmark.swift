@@ -75,12 +75,24 @@ public enum GEMMShapeBenchmark {
     }
 
     /// One line per shape: GFLOP/s of each backend on 1 and 2 threads, the backends interleaved shape by shape.
+    /// `shapes`, or those of `CMC_GEMM_SHAPES` (`NT 44x2048x128,NN 32x1380x180`) when tuning a kernel.
+    static func selectedShapes() -> [Shape] {
+        guard let list = ProcessInfo.processInfo.environment["CMC_GEMM_SHAPES"] else { return shapes }
+        return list.split(separator: ",").compactMap { item in
+            let parts = item.split(whereSeparator: { $0 == " " || $0 == "x" || $0 == "×" }).map(String.init)
+            guard parts.count == 4, let m = Int(parts[1]), let n = Int(parts[2]), let k = Int(parts[3]) else {
+                return nil
+            }
+            return Shape(parts[0], m, n, k, "CMC_GEMM_SHAPES")
+        }
+    }
+
     public static func run(log: (String) -> Void) {
         Runtime.configureAllocatorForTraining()
         let backends = BLAS.GEMMBackend.allCases.filter(\.isAvailable)
         let columns = [1, 2].flatMap { t in backends.map { "\($0.rawValue) \(t)t" } }
         log("shape".padding(toLength: 22, withPad: " ", startingAt: 0) + columns.map { pad($0) }.joined() + "  role")
-        for s in shapes {
+        for s in selectedShapes() {
             let figures = [1, 2].flatMap { t in backends.map { gflops(s, backend: $0, threads: t) } }
             let line = s.description.padding(toLength: 22, withPad: " ", startingAt: 0)
             log(line + figures.map { pad(String(format: "%.1f", $0)) }.joined() + "  " + s.role)
