@@ -41,18 +41,19 @@ public enum ByteConversions {
         }
     }
 
-    /// `out[r][o] = Float(product[r][o]) · factor[o] + constant[o]` for `rows` rows of `columns` results,
-    /// `outputs` of them kept; `out` row-major. With `spatial`, rows are (sample, position) pairs and
-    /// `out` is channels-first instead: `out[sample][o][position]`.
+    /// `out[r][o] = max(Float(product[r][o]) · factor[o] + constant[o], floor)` for `rows` rows of `columns`
+    /// results, `outputs` of them kept; `out` row-major. With `spatial`, rows are (sample, position) pairs and
+    /// `out` is channels-first instead: `out[sample][o][position]`. A floor of 0 is the ReLU that follows most
+    /// layers, applied while the value is in a register rather than in a pass of its own; −∞ keeps every value.
     @inlinable @inline(__always)
     public static func dequantise(
         _ product: UnsafePointer<Int32>, rows: Int, columns: Int, outputs: Int, factor: UnsafePointer<Float>,
-        constant: UnsafePointer<Float>, spatial: Int?, into out: UnsafeMutablePointer<Float>
+        constant: UnsafePointer<Float>, spatial: Int?, floor: Float = -.infinity, into out: UnsafeMutablePointer<Float>
     ) {
         guard let spatial else {
             for r in 0..<rows {
                 let (from, to) = (product + r * columns, out + r * outputs)
-                for o in 0..<outputs { to[o] = Float(from[o]) * factor[o] + constant[o] }
+                for o in 0..<outputs { to[o] = max(Float(from[o]) * factor[o] + constant[o], floor) }
             }
             return
         }
@@ -66,7 +67,7 @@ public enum ByteConversions {
                 for o0 in stride(from: 0, to: outputs, by: tile) {
                     for o in o0..<min(o0 + tile, outputs) {
                         let (f, k) = (factor[o], constant[o])
-                        for s in s0..<end { to[o * spatial + s] = Float(from[s * columns + o]) * f + k }
+                        for s in s0..<end { to[o * spatial + s] = max(Float(from[s * columns + o]) * f + k, floor) }
                     }
                 }
             }

@@ -171,17 +171,19 @@
         /// as 16 channels' runs of positions.
         public static func dequantise(
             _ product: UnsafePointer<Int32>, rows: Int, columns: Int, outputs: Int, factor: UnsafePointer<Float>,
-            constant: UnsafePointer<Float>, spatial: Int?, into out: UnsafeMutablePointer<Float>
+            constant: UnsafePointer<Float>, spatial: Int?, floor: Float = -.infinity,
+            into out: UnsafeMutablePointer<Float>
         ) {
             guard let spatial, columns % 16 == 0 else {
                 return ByteConversions.dequantise(
                     product, rows: rows, columns: columns, outputs: outputs, factor: factor, constant: constant,
-                    spatial: spatial, into: out)
+                    spatial: spatial, floor: floor, into: out)
             }
             var scaleLanes = [Float](repeating: 0, count: columns)
             var offsetLanes = [Float](repeating: 0, count: columns)
             for o in 0..<outputs { (scaleLanes[o], offsetLanes[o]) = (factor[o], constant[o]) }
             let (low, high) = Tile16.indices()
+            let lowest = _mm512_set1_ps(floor)
             for b in 0..<(rows / spatial) {
                 let from = product + b * spatial * columns
                 let to = out + b * outputs * spatial
@@ -194,7 +196,8 @@
                         // Positions past the end repeat the last one (converted, never stored).
                         var tile = Tile16 { r in
                             let row = from + (s0 + min(r, positions - 1)) * columns + o0
-                            return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(UnsafeRawPointer(row))), f, k)
+                            let v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(UnsafeRawPointer(row))), f, k)
+                            return _mm512_max_ps(v, lowest)
                         }
                         tile.transpose(low, high)
                         let channels = min(16, outputs - o0)

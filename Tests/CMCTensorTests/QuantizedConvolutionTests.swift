@@ -41,6 +41,35 @@ final class QuantizedConvolutionTests: XCTestCase {
         }
     }
 
+    /// The ReLU applied while dequantising is the ReLU of the unrectified output, on both paths.
+    func testFusedReLUEqualsTheConvolutionThenReLU() {
+        var rng = SeededRNG(seed: 12)
+        let x = random([2, 20, 3, 37], -2...3, &rng)
+        let w = random([32, 20, 3, 3], -0.4...0.4, &rng)
+        let layer = QuantizedConvolution(weight: w, bias: random([32], -1...1, &rng), stride: (1, 1), padding: (1, 0))
+        for vnni in [false, CPUFeatures.avx512VNNI] {
+            let plain = layer(x, vnni: vnni)
+            let fused = layer(x, relu: true, vnni: vnni)
+            XCTAssertEqual(fused.shape, plain.shape)
+            XCTAssertEqual(fused.storage, plain.storage.map { max($0, 0) }, "vnni \(vnni)")
+            XCTAssertTrue(plain.storage.contains { $0 < 0 }, "the case must have negative outputs to rectify")
+        }
+    }
+
+    /// Inference's pooling (values only) equals training's (values and winners), odd sizes included.
+    func testInferencePoolingEqualsTrainingPooling() {
+        var rng = SeededRNG(seed: 13)
+        for shape in [[2, 3, 7, 9], [1, 64, 50, 20], [1, 1, 2, 2]] {
+            let x = random(shape, -5...5, &rng)
+            let (y, _) = Kernels.maxPool2d(x, kernel: (2, 2), stride: (2, 2))
+            let values = Kernels.maxPool2dValues(x, kernel: (2, 2), stride: (2, 2))
+            XCTAssertEqual(values.shape, y.shape)
+            XCTAssertEqual(values.storage, y.storage, "\(shape)")
+            let recorded = GradMode.withoutGrad { maxPool2d(Variable(x, requiresGrad: true), kernel: (2, 2)) }
+            XCTAssertEqual(recorded.value.storage, y.storage)
+        }
+    }
+
     /// A tensor that never goes negative gets all 256 steps; zero is exact in every case.
     func testByteQuantisationSpansTheRangeAndKeepsZero() {
         let relu = ByteQuantisation(Tensor(shape: [4], storage: [0, 0.5, 2, 5.1]))

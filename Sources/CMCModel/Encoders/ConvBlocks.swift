@@ -18,8 +18,8 @@ public final class ConvBNReLU1d: Module {
         if bn.canFold(input: x, conv.parameters) {
             if let q = quantized {
                 let (b, c, l) = (x.shape[0], x.shape[1], x.shape[2])
-                let y = q(x.value.reshaped([b, c, 1, l]))
-                return Variable(y.reshaped([b, y.shape[1], y.shape[3]])).relu()
+                let y = q(x.value.reshaped([b, c, 1, l]), relu: true)
+                return Variable(y.reshaped([b, y.shape[1], y.shape[3]]))
             }
             let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
             return conv1d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding).relu()
@@ -68,12 +68,12 @@ public final class ConvBN2d: Module {
         var y: Variable
         if bn.canFold(input: x, conv.parameters) {
             if let q = quantized {
-                y = Variable(q(x.value))
+                y = Variable(q(x.value, relu: relu))
             } else {
                 let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
                 y = conv2d(x, weight: Variable(w), bias: Variable(b), stride: conv.stride, padding: conv.padding)
+                if relu { y = y.relu() }
             }
-            if relu { y = y.relu() }
         } else if bn.isTraining && fusesPointwise {
             y = bn.afterPointwise(conv, x, relu: relu)
         } else {
@@ -87,7 +87,11 @@ public final class ConvBN2d: Module {
     /// The convolution with its batch norm folded in, in int8 (`Module.quantizeForInference()`).
     private var quantized: QuantizedConvolution?
 
+    /// The pointwise convolution of a few channels stays in float32: its product is a few multiply-adds per
+    /// output, where int8 would add a quantising and a dequantising pass over an output 64/3 times the input's
+    /// size (measured: the first layer's dequantisation was the largest share of the int8 skeleton encoder).
     public override func quantizeLocalWeights() {
+        guard !fusesPointwise else { return }
         let (w, b) = folded.get(weight: conv.weight, bias: conv.bias, norm: bn)
         quantized = QuantizedConvolution(weight: w, bias: b, stride: conv.stride, padding: conv.padding)
     }

@@ -28,6 +28,10 @@ public func conv1d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
 
 /// Max pooling with kernel and stride (floor mode), over (B, C, H, W).
 public func maxPool2d(_ x: Variable, kernel: (Int, Int), stride: (Int, Int)? = nil) -> Variable {
+    // Inference needs no record of which input won.
+    guard GradMode.isEnabled, x.requiresGrad else {
+        return Variable(Kernels.maxPool2dValues(x.value, kernel: kernel, stride: stride ?? kernel))
+    }
     let shape = x.shape
     let (y, arg) = Kernels.maxPool2d(x.value, kernel: kernel, stride: stride ?? kernel)
     return Variable.make(y, [x]) { g in [Kernels.maxPool2dBackward(g, argmax: arg, inputShape: shape)] }

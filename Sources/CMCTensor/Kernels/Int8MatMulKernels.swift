@@ -116,7 +116,7 @@ extension Int8MatMul {
     /// `ByteConversions.dequantise`, on AVX-512 when `vnni`.
     static func dequantise(
         _ product: [Int32], rows: Int, columns: Int, factor: [Float], constant: [Float], spatial: Int? = nil,
-        vnni: Bool = CPUFeatures.avx512VNNI
+        floor: Float = -.infinity, vnni: Bool = CPUFeatures.avx512VNNI
     ) -> [Float] {
         let outputs = factor.count
         precondition(product.count >= rows * columns && columns >= outputs && constant.count == outputs)
@@ -130,12 +130,12 @@ extension Int8MatMul {
                                 return VNNIKernel.dequantise(
                                     p.baseAddress!, rows: rows, columns: columns, outputs: outputs,
                                     factor: f.baseAddress!, constant: k.baseAddress!, spatial: spatial,
-                                    into: out.baseAddress!)
+                                    floor: floor, into: out.baseAddress!)
                             }
                         #endif
                         ByteConversions.dequantise(
                             p.baseAddress!, rows: rows, columns: columns, outputs: outputs, factor: f.baseAddress!,
-                            constant: k.baseAddress!, spatial: spatial, into: out.baseAddress!)
+                            constant: k.baseAddress!, spatial: spatial, floor: floor, into: out.baseAddress!)
                     }
                 }
             }

@@ -67,6 +67,36 @@ extension Kernels {
         return (Tensor(shape: [b, c, oh, ow], storage: out), arg)
     }
 
+    /// `maxPool2d`'s values alone (inference): without the winners' positions to record, the 2 × 2 window is
+    /// branch-free maxima, first of two rows element by element (vectorised), then of neighbouring pairs.
+    public static func maxPool2dValues(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)) -> Tensor {
+        guard kernel == (2, 2) && stride == (2, 2) else { return maxPool2d(x, kernel: kernel, stride: stride).0 }
+        precondition(x.rank == 4, "maxPool2d wants (B,C,H,W), got \(x.shape)")
+        let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (h / 2, w / 2)
+        precondition(oh > 0 && ow > 0, "maxPool2d kernel \(kernel) larger than input \(h)×\(w)")
+        let n = b * c * oh * ow
+        var rowMax = [Float](repeating: 0, count: w)
+        let out = [Float](unsafeUninitializedCapacity: n) { po, count in
+            x.storage.withUnsafeBufferPointer { px in
+                rowMax.withUnsafeMutableBufferPointer { m in
+                    for p in 0..<(b * c) {
+                        for y in 0..<oh {
+                            let (r0, r1) = (
+                                px.baseAddress! + (p * h + 2 * y) * w, px.baseAddress! + (p * h + 2 * y + 1) * w
+                            )
+                            for j in 0..<(2 * ow) { m[j] = Swift.max(r0[j], r1[j]) }
+                            let o = po.baseAddress! + (p * oh + y) * ow
+                            for j in 0..<ow { o[j] = Swift.max(m[2 * j], m[2 * j + 1]) }
+                        }
+                    }
+                }
+            }
+            count = n
+        }
+        return Tensor(shape: [b, c, oh, ow], storage: out)
+    }
+
     /// Routes each output gradient to the input position that won the max.
     static func maxPool2dBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int]) -> Tensor {
         var dx = Tensor(shape: inputShape)

@@ -38,8 +38,8 @@ public struct QuantizedConvolution: Sendable {
         self.padding = padding
     }
 
-    /// (B, C, H, W) → (B, O, Ho, Wo).
-    public func callAsFunction(_ x: Tensor, vnni: Bool = CPUFeatures.avx512VNNI) -> Tensor {
+    /// (B, C, H, W) → (B, O, Ho, Wo); with `relu`, rectified as the results are converted back to floats.
+    public func callAsFunction(_ x: Tensor, relu: Bool = false, vnni: Bool = CPUFeatures.avx512VNNI) -> Tensor {
         let g = ConvGeometry(
             input: x.shape, weight: [outChannels, inChannels, kernel.height, kernel.width],
             stride: (stride.height, stride.width), padding: (padding.height, padding.width))
@@ -81,7 +81,7 @@ public struct QuantizedConvolution: Sendable {
         let (factor, constant) = linear.dequantisation(input: q)
         let out = Int8MatMul.dequantise(
             product, rows: rows, columns: linear.weights.paddedColumns, factor: factor, constant: constant,
-            spatial: outH * outW, vnni: vnni)
+            spatial: outH * outW, floor: relu ? 0 : -.infinity, vnni: vnni)
         return Tensor(shape: [g.batch, outChannels, outH, outW], storage: out)
     }
 }
