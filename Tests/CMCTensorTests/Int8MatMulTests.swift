@@ -99,6 +99,21 @@ final class Int8MatMulTests: XCTestCase {
         XCTAssertEqual(training.value, exact, "with gradients on, the layer stays float32")
     }
 
+    /// `rectified` is the layer then ReLU, in float32 and in int8 (where the ReLU is applied in the conversion).
+    func testRectifiedLinearIsTheLayerThenReLU() {
+        var rng = SeededRNG(seed: 5)
+        let layer = Linear(24, 40, rng: &rng)
+        let x = Variable(
+            Tensor(shape: [3, 24], storage: (0..<72).map { _ in Float.random(in: -2...2, using: &rng) }))
+        for int8 in [false, true] {
+            if int8 { layer.quantizeForInference() }
+            let (plain, fused) = GradMode.withoutGrad { (layer(x).value, layer.rectified(x).value) }
+            XCTAssertEqual(fused.shape, [3, 40])
+            XCTAssertEqual(fused.storage, plain.storage.map { max($0, 0) }, "int8 \(int8)")
+            XCTAssertTrue(plain.storage.contains { $0 < 0 }, "the case must have negative outputs to rectify")
+        }
+    }
+
     /// CPUID and the kernel's own list agree on this machine (when /proc/cpuinfo is readable: it is not under
     /// the systemd units, which is why the daemon reads CPUID).
     func testCPUIDAgreesWithProcCPUInfo() throws {

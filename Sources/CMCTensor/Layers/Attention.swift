@@ -76,7 +76,8 @@ public final class TransformerEncoderLayer: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         let a = norm1(x + dropout1(selfAttn(x)))
-        return norm2(a + dropout2(linear2(dropout.afterReLU(linear1(a)))))
+        let hidden = dropout.isTraining ? dropout.afterReLU(linear1(a)) : linear1.rectified(a)
+        return norm2(a + dropout2(linear2(hidden)))
     }
 }
 

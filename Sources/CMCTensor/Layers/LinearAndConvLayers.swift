@@ -32,10 +32,18 @@ public final class Linear: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         if let q = quantized, !(GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)) {
-            let lead = Array(x.shape.dropLast())
-            return Variable(q(x.value.reshaped([-1, q.inFeatures])).reshaped(lead + [q.outFeatures]))
+            return Variable(q(x.value.reshaped([-1, q.inFeatures])).reshaped(x.shape.dropLast() + [q.outFeatures]))
         }
         return linear(x, weight: weight, bias: bias)
+    }
+
+    /// `self(x).relu()`; in int8, rectified while the results are converted back to floats (a pass fewer).
+    public func rectified(_ x: Variable) -> Variable {
+        if let q = quantized, !(GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)) {
+            let y = q(x.value.reshaped([-1, q.inFeatures]), relu: true)
+            return Variable(y.reshaped(x.shape.dropLast() + [q.outFeatures]))
+        }
+        return self(x).relu()
     }
 
     public override func quantizeLocalWeights() {

@@ -34,8 +34,8 @@ public struct QuantizedLinear: Sendable {
         self.bias = bias?.storage
     }
 
-    /// `x`: `rows × inFeatures`.
-    public func callAsFunction(_ x: Tensor, vnni: Bool = CPUFeatures.avx512VNNI) -> Tensor {
+    /// `x`: `rows × inFeatures`; with `relu`, rectified as the results are converted back to floats.
+    public func callAsFunction(_ x: Tensor, relu: Bool = false, vnni: Bool = CPUFeatures.avx512VNNI) -> Tensor {
         precondition(x.rank == 2 && x.shape[1] == inFeatures, "input of shape \(x.shape) for \(inFeatures) features")
         let rows = x.shape[0]
         let q = ByteQuantisation(x)
@@ -53,7 +53,8 @@ public struct QuantizedLinear: Sendable {
         let c = Int8MatMul.multiply(a, rows: rows, stride: stride, by: weights, vnni: vnni)
         let (factor, constant) = dequantisation(input: q)
         let out = Int8MatMul.dequantise(
-            c, rows: rows, columns: weights.paddedColumns, factor: factor, constant: constant, vnni: vnni)
+            c, rows: rows, columns: weights.paddedColumns, factor: factor, constant: constant,
+            floor: relu ? 0 : -.infinity, vnni: vnni)
         return Tensor(shape: [rows, outFeatures], storage: out)
     }
 
