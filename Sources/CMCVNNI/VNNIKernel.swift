@@ -117,6 +117,22 @@
             }
         }
 
+        /// The smallest and largest of `count` values and zero, NaN ignored (`vminps` / `vmaxps` return their second
+        /// operand, the running extreme, when the value is NaN): `ByteQuantisation`'s range, 16 lanes wide.
+        public static func range(_ source: UnsafePointer<Float>, count: Int) -> (low: Float, high: Float) {
+            var (low, high) = (_mm512_setzero_ps(), _mm512_setzero_ps())
+            var i = 0
+            while i < count {
+                let lanes = __mmask16(truncatingIfNeeded: (1 << min(16, count - i)) - 1)
+                // Masked-off lanes load zero, which the range holds anyway.
+                let v = _mm512_maskz_loadu_ps(lanes, UnsafeRawPointer(source + i))
+                low = _mm512_min_ps(v, low)
+                high = _mm512_max_ps(v, high)
+                i += 16
+            }
+            return (_mm512_reduce_min_ps(low), _mm512_reduce_max_ps(high))
+        }
+
         /// `ByteConversions.quantise`, 16 lanes wide.
         public static func quantise(
             _ source: UnsafePointer<Float>, count: Int, inverseScale: Float, zeroPoint: Float,

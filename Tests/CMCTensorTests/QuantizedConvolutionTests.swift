@@ -70,6 +70,28 @@ final class QuantizedConvolutionTests: XCTestCase {
         }
     }
 
+    /// The AVX-512 range scan finds what the plain one finds: lengths with every tail, NaN ignored, an infinity
+    /// or an all-negative tensor included.
+    func testByteQuantisationRangeIsTheSameOnBothPaths() throws {
+        guard CPUFeatures.avx512VNNI else { throw XCTSkip("this CPU has no AVX512-VNNI (CPUID)") }
+        var rng = SeededRNG(seed: 14)
+        var cases = [1, 15, 16, 17, 100, 128 * 44].map { random([$0], -3...2, &rng) }
+        cases.append(random([33], -5 ... -1, &rng))
+        var withNaN = random([40], -1...4, &rng)
+        withNaN.storage[3] = .nan
+        withNaN.storage[37] = .nan
+        cases.append(withNaN)
+        var withInfinity = random([20], -1...1, &rng)
+        withInfinity.storage[19] = -.infinity
+        cases.append(withInfinity)
+        for x in cases {
+            XCTAssertEqual(ByteQuantisation(x, vnni: true), ByteQuantisation(x, vnni: false), "\(x.storage.prefix(4))")
+        }
+        XCTAssertEqual(
+            ByteQuantisation(withNaN, vnni: true).scale,
+            (withNaN.storage.filter { !$0.isNaN }.max()! - withNaN.storage.filter { !$0.isNaN }.min()!) / 255)
+    }
+
     /// A tensor that never goes negative gets all 256 steps; zero is exact in every case.
     func testByteQuantisationSpansTheRangeAndKeepsZero() {
         let relu = ByteQuantisation(Tensor(shape: [4], storage: [0, 0.5, 2, 5.1]))

@@ -38,7 +38,9 @@ public func pointwiseConvBatchNorm(
 
 /// Layer normalisation over the last dimension.
 public func layerNorm(_ x: Variable, gamma: Variable, beta: Variable, eps: Float) -> Variable {
-    let (y, cache) = Kernels.layerNorm(x.value, gamma: gamma.value, beta: beta.value, eps: eps)
+    let records = GradMode.isEnabled && [x, gamma, beta].contains { $0.requiresGrad }
+    let (y, cache) = Kernels.layerNorm(x.value, gamma: gamma.value, beta: beta.value, eps: eps, keepsCache: records)
+    guard let cache else { return Variable(y) }
     let gv = gamma.value
     return Variable.make(y, [x, gamma, beta]) { g in
         let (dx, dg, db) = Kernels.layerNormBackward(g, cache: cache, gamma: gv)

@@ -117,40 +117,40 @@ extension Kernels {
     }
 
     /// Layer norm over the last dimension.
-    public static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> (Tensor, NormCache) {
+    /// Layer normalisation over the last dimension; the cache (x̂ and 1/σ per row) only when `keepsCache` (for a
+    /// backward pass: inference skips writing x̂).
+    public static func layerNorm(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, eps: Float, keepsCache: Bool = true
+    ) -> (Tensor, NormCache?) {
         let d = x.shape.last ?? 1
         let rows = x.count / Swift.max(d, 1)
         precondition(gamma.count == d && beta.count == d, "layerNorm over \(d) features with \(gamma.count) weights")
-        var y = [Float](repeating: 0, count: x.count)
-        var xhat = y
-        var invStd = [Float](repeating: 0, count: rows)
-        x.storage.withUnsafeBufferPointer { px in
-            gamma.storage.withUnsafeBufferPointer { pg in
-                beta.storage.withUnsafeBufferPointer { pb in
-                    for r in 0..<rows {
-                        let base = r * d
-                        var sum: Float = 0
-                        for i in 0..<d { sum += px[base + i] }
-                        let m = sum / Float(d)
-                        var sq: Float = 0
-                        for i in 0..<d {
-                            let t = px[base + i] - m
-                            sq += t * t
-                        }
-                        let inv = 1 / (sq / Float(d) + eps).squareRoot()
-                        invStd[r] = inv
-                        for i in 0..<d {
-                            let h = (px[base + i] - m) * inv
-                            xhat[base + i] = h
-                            y[base + i] = h * pg[i] + pb[i]
+        var xhat = [Float](repeating: 0, count: keepsCache ? x.count : 0)
+        var invStd = [Float](repeating: 0, count: keepsCache ? rows : 0)
+        let y = [Float](unsafeUninitializedCapacity: x.count) { py, initialised in
+            x.storage.withUnsafeBufferPointer { px in
+                gamma.storage.withUnsafeBufferPointer { pg in
+                    beta.storage.withUnsafeBufferPointer { pb in
+                        xhat.withUnsafeMutableBufferPointer { ph in
+                            for r in 0..<rows {
+                                let base = r * d
+                                let row = px.baseAddress! + base
+                                let m = Float(VectorSums.sum(row, d) / Double(d))
+                                let variance = Float(VectorSums.squaredDeviations(row, d, mean: m) / Double(d))
+                                let inv = 1 / (variance + eps).squareRoot()
+                                for i in 0..<d { py[base + i] = (row[i] - m) * inv * pg[i] + pb[i] }
+                                guard keepsCache else { continue }
+                                invStd[r] = inv
+                                for i in 0..<d { ph[base + i] = (row[i] - m) * inv }
+                            }
                         }
                     }
                 }
             }
+            initialised = x.count
         }
-        return (
-            Tensor(shape: x.shape, storage: y), NormCache(xhat: Tensor(shape: x.shape, storage: xhat), invStd: invStd)
-        )
+        let cache = keepsCache ? NormCache(xhat: Tensor(shape: x.shape, storage: xhat), invStd: invStd) : nil
+        return (Tensor(shape: x.shape, storage: y), cache)
     }
 
     public static func layerNormBackward(_ dy: Tensor, cache: NormCache, gamma: Tensor) -> (Tensor, Tensor, Tensor) {

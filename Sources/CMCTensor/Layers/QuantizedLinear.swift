@@ -1,3 +1,5 @@
+import CMCVNNI
+
 /// `x · W + bias` in int8: the weights quantised once, symmetrically per output column, to signed bytes;
 /// each input quantised per call, over the whole batch, to unsigned bytes with a zero point
 /// (`ByteQuantisation`, the unsigned operand of `vpdpbusd`). The product runs in 32-bit integers
@@ -107,9 +109,15 @@ public struct ByteQuantisation: Sendable, Equatable {
     public let scale: Float
     public let zeroPoint: UInt8
 
-    public init(_ x: Tensor) {
+    public init(_ x: Tensor, vnni: Bool = CPUFeatures.avx512VNNI) {
         var (lo, hi): (Float, Float) = (0, 0)
         x.storage.withUnsafeBufferPointer { p in
+            #if arch(x86_64)
+                if vnni, let base = p.baseAddress {
+                    (lo, hi) = VNNIKernel.range(base, count: p.count)
+                    return
+                }
+            #endif
             // Sixteen lanes at a time: a scalar `min`/`max` reduction does not vectorise (NaN ordering).
             var (low, high) = (SIMD16<Float>(repeating: 0), SIMD16<Float>(repeating: 0))
             var i = 0
