@@ -178,7 +178,7 @@
                 cmc_prefetch_write(out.c + r * out.ldc)
                 if vectors > 1 { cmc_prefetch_write(out.c + r * out.ldc + 16) }
             }
-            var acc = Accumulators()
+            var acc = RegisterTile<__m512>()
             var (pa, pb) = (a, b)
             let ahead = 8 * bStride
             for _ in 0..<depth {
@@ -186,7 +186,31 @@
                 if vectors > 1 { cmc_prefetch_read(pb + ahead + 16) }
                 let b0 = _mm512_loadu_ps(pb)
                 let b1 = vectors > 1 ? _mm512_loadu_ps(pb + 16) : b0
-                acc.add(pa, b0, b1, groups: groups, vectors: vectors)
+                // Row r += a[r] (broadcast) times the step's row of B; the rows unrolled, constants after inlining.
+                @inline(__always)
+                func fma(_ r: Int) {
+                    let s = _mm512_set1_ps(pa[r])
+                    acc.update(r) { low, high in
+                        low = _mm512_fmadd_ps(s, b0, low)
+                        if vectors > 1 { high = _mm512_fmadd_ps(s, b1, high) }
+                    }
+                }
+                fma(0)
+                fma(1)
+                fma(2)
+                fma(3)
+                if groups > 1 {
+                    fma(4)
+                    fma(5)
+                    fma(6)
+                    fma(7)
+                }
+                if groups > 2 {
+                    fma(8)
+                    fma(9)
+                    fma(10)
+                    fma(11)
+                }
                 pa += 4 * groups
                 pb += bStride
             }
@@ -194,76 +218,16 @@
             let low = mask(min(16, out.columns))
             let high = mask(max(0, out.columns - 16))
             let readsC = out.beta != 0
-            acc.forEachRow(groups: groups) { r, v0, v1 in
-                guard r < out.rows else { return }
+            for r in 0..<min(out.rows, 4 * groups) {
+                let (v0, v1) = acc.row(r)
                 let p = out.c + r * out.ldc
                 var x = _mm512_mul_ps(v0, alpha)
                 if readsC { x = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(low, p), beta, x) }
                 _mm512_mask_storeu_ps(p, low, x)
-                guard vectors > 1 else { return }
+                guard vectors > 1 else { continue }
                 var y = _mm512_mul_ps(v1, alpha)
                 if readsC { y = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(high, p + 16), beta, y) }
                 _mm512_mask_storeu_ps(p + 16, high, y)
-            }
-        }
-
-        /// A 12 × 32 tile of C: row r in `c{r}a` (columns 0–15) and `c{r}b` (16–31). Written out: an array of
-        /// vectors would live in memory.
-        struct Accumulators {
-            var c0a = _mm512_setzero_ps(), c0b = _mm512_setzero_ps()
-            var c1a = _mm512_setzero_ps(), c1b = _mm512_setzero_ps()
-            var c2a = _mm512_setzero_ps(), c2b = _mm512_setzero_ps()
-            var c3a = _mm512_setzero_ps(), c3b = _mm512_setzero_ps()
-            var c4a = _mm512_setzero_ps(), c4b = _mm512_setzero_ps()
-            var c5a = _mm512_setzero_ps(), c5b = _mm512_setzero_ps()
-            var c6a = _mm512_setzero_ps(), c6b = _mm512_setzero_ps()
-            var c7a = _mm512_setzero_ps(), c7b = _mm512_setzero_ps()
-            var c8a = _mm512_setzero_ps(), c8b = _mm512_setzero_ps()
-            var c9a = _mm512_setzero_ps(), c9b = _mm512_setzero_ps()
-            var c10a = _mm512_setzero_ps(), c10b = _mm512_setzero_ps()
-            var c11a = _mm512_setzero_ps(), c11b = _mm512_setzero_ps()
-
-            /// One step down the depth: `a` holds the tile's `4 · groups` values of A, `b0`, `b1` its row of B.
-            @inline(__always)
-            mutating func add(_ a: UnsafePointer<Float>, _ b0: __m512, _ b1: __m512, groups: Int, vectors: Int) {
-                @inline(__always)
-                func fma(_ x: Float, _ low: inout __m512, _ high: inout __m512) {
-                    let s = _mm512_set1_ps(x)
-                    low = _mm512_fmadd_ps(s, b0, low)
-                    if vectors > 1 { high = _mm512_fmadd_ps(s, b1, high) }
-                }
-                fma(a[0], &c0a, &c0b)
-                fma(a[1], &c1a, &c1b)
-                fma(a[2], &c2a, &c2b)
-                fma(a[3], &c3a, &c3b)
-                guard groups > 1 else { return }
-                fma(a[4], &c4a, &c4b)
-                fma(a[5], &c5a, &c5b)
-                fma(a[6], &c6a, &c6b)
-                fma(a[7], &c7a, &c7b)
-                guard groups > 2 else { return }
-                fma(a[8], &c8a, &c8b)
-                fma(a[9], &c9a, &c9b)
-                fma(a[10], &c10a, &c10b)
-                fma(a[11], &c11a, &c11b)
-            }
-
-            @inline(__always)
-            func forEachRow(groups: Int, _ body: (Int, __m512, __m512) -> Void) {
-                body(0, c0a, c0b)
-                body(1, c1a, c1b)
-                body(2, c2a, c2b)
-                body(3, c3a, c3b)
-                guard groups > 1 else { return }
-                body(4, c4a, c4b)
-                body(5, c5a, c5b)
-                body(6, c6a, c6b)
-                body(7, c7a, c7b)
-                guard groups > 2 else { return }
-                body(8, c8a, c8b)
-                body(9, c9a, c9b)
-                body(10, c10a, c10b)
-                body(11, c11a, c11b)
             }
         }
 

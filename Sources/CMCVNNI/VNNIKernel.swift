@@ -84,28 +84,37 @@
             let (r0, r1, r2, r3) = (out.row(0), out.row(1), out.row(2), out.row(3))
             let (r4, r5, r6, r7) = (out.row(4), out.row(5), out.row(6), out.row(7))
             let (r8, r9, r10, r11) = (out.row(8), out.row(9), out.row(10), out.row(11))
-            var acc = Accumulators()
+            var acc = RegisterTile<__m512i>()
             var pb = b
             let step = 64 * vectors
             for g in 0..<groups {
                 let b0 = _mm512_loadu_si512(pb)
                 let b1 = vectors > 1 ? _mm512_loadu_si512(pb + 64) : b0
                 let k = 4 * g
-                acc.add(0, r0 + k, b0, b1, vectors)
-                acc.add(1, r1 + k, b0, b1, vectors)
-                acc.add(2, r2 + k, b0, b1, vectors)
-                acc.add(3, r3 + k, b0, b1, vectors)
+                // Row r += its four bytes of `a` (broadcast) times the group's bytes of `b`.
+                @inline(__always)
+                func dot(_ r: Int, _ a: UnsafePointer<UInt8>) {
+                    let x = broadcast(a + k)
+                    acc.update(r) { low, high in
+                        low = _mm512_dpbusd_epi32(low, x, b0)
+                        if vectors > 1 { high = _mm512_dpbusd_epi32(high, x, b1) }
+                    }
+                }
+                dot(0, r0)
+                dot(1, r1)
+                dot(2, r2)
+                dot(3, r3)
                 if rowGroups > 1 {
-                    acc.add(4, r4 + k, b0, b1, vectors)
-                    acc.add(5, r5 + k, b0, b1, vectors)
-                    acc.add(6, r6 + k, b0, b1, vectors)
-                    acc.add(7, r7 + k, b0, b1, vectors)
+                    dot(4, r4)
+                    dot(5, r5)
+                    dot(6, r6)
+                    dot(7, r7)
                 }
                 if rowGroups > 2 {
-                    acc.add(8, r8 + k, b0, b1, vectors)
-                    acc.add(9, r9 + k, b0, b1, vectors)
-                    acc.add(10, r10 + k, b0, b1, vectors)
-                    acc.add(11, r11 + k, b0, b1, vectors)
+                    dot(8, r8)
+                    dot(9, r9)
+                    dot(10, r10)
+                    dot(11, r11)
                 }
                 pb += step
             }
@@ -223,65 +232,6 @@
                             }
                         }
                     }
-                }
-            }
-        }
-
-        /// A 12 × 32 tile of 32-bit sums: row r in `c{r}a` (columns 0–15) and `c{r}b` (16–31). Written out: an array
-        /// of vectors would live in memory.
-        struct Accumulators {
-            var c0a = _mm512_setzero_si512(), c0b = _mm512_setzero_si512()
-            var c1a = _mm512_setzero_si512(), c1b = _mm512_setzero_si512()
-            var c2a = _mm512_setzero_si512(), c2b = _mm512_setzero_si512()
-            var c3a = _mm512_setzero_si512(), c3b = _mm512_setzero_si512()
-            var c4a = _mm512_setzero_si512(), c4b = _mm512_setzero_si512()
-            var c5a = _mm512_setzero_si512(), c5b = _mm512_setzero_si512()
-            var c6a = _mm512_setzero_si512(), c6b = _mm512_setzero_si512()
-            var c7a = _mm512_setzero_si512(), c7b = _mm512_setzero_si512()
-            var c8a = _mm512_setzero_si512(), c8b = _mm512_setzero_si512()
-            var c9a = _mm512_setzero_si512(), c9b = _mm512_setzero_si512()
-            var c10a = _mm512_setzero_si512(), c10b = _mm512_setzero_si512()
-            var c11a = _mm512_setzero_si512(), c11b = _mm512_setzero_si512()
-
-            /// Row `r` += its four bytes of `a` (broadcast) times the group's bytes of `b`.
-            @inline(__always)
-            mutating func add(_ r: Int, _ a: UnsafePointer<UInt8>, _ b0: __m512i, _ b1: __m512i, _ vectors: Int) {
-                let x = broadcast(a)
-                @inline(__always)
-                func dot(_ low: inout __m512i, _ high: inout __m512i) {
-                    low = _mm512_dpbusd_epi32(low, x, b0)
-                    if vectors > 1 { high = _mm512_dpbusd_epi32(high, x, b1) }
-                }
-                switch r {
-                case 0: dot(&c0a, &c0b)
-                case 1: dot(&c1a, &c1b)
-                case 2: dot(&c2a, &c2b)
-                case 3: dot(&c3a, &c3b)
-                case 4: dot(&c4a, &c4b)
-                case 5: dot(&c5a, &c5b)
-                case 6: dot(&c6a, &c6b)
-                case 7: dot(&c7a, &c7b)
-                case 8: dot(&c8a, &c8b)
-                case 9: dot(&c9a, &c9b)
-                case 10: dot(&c10a, &c10b)
-                default: dot(&c11a, &c11b)
-                }
-            }
-
-            func row(_ r: Int) -> (__m512i, __m512i) {
-                switch r {
-                case 0: (c0a, c0b)
-                case 1: (c1a, c1b)
-                case 2: (c2a, c2b)
-                case 3: (c3a, c3b)
-                case 4: (c4a, c4b)
-                case 5: (c5a, c5b)
-                case 6: (c6a, c6b)
-                case 7: (c7a, c7b)
-                case 8: (c8a, c8b)
-                case 9: (c9a, c9b)
-                case 10: (c10a, c10b)
-                default: (c11a, c11b)
                 }
             }
         }
