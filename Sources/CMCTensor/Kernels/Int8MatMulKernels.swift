@@ -113,11 +113,12 @@ extension Int8MatMul {
             inverseScale: inverseScale, zeroPoint: zeroPoint, into: target)
     }
 
-    /// `ByteConversions.dequantise`, on AVX-512 when `vnni`.
+    /// `ByteConversions.dequantise`, on AVX-512 when `vnni`; with `relu`, rectified (a floor of 0).
     static func dequantise(
         _ product: [Int32], rows: Int, columns: Int, factor: [Float], constant: [Float], spatial: Int? = nil,
-        floor: Float = -.infinity, vnni: Bool = CPUFeatures.avx512VNNI
+        relu: Bool = false, vnni: Bool = CPUFeatures.avx512VNNI
     ) -> [Float] {
+        let floor: Float = relu ? 0 : -.infinity
         let outputs = factor.count
         precondition(product.count >= rows * columns && columns >= outputs && constant.count == outputs)
         precondition(spatial.map { $0 > 0 && rows % $0 == 0 } ?? true, "\(rows) rows for \(spatial!) positions")

@@ -116,7 +116,6 @@ extension Kernels {
         return (Tensor(shape: shape, storage: dx), Tensor(shape: [c], storage: dg), Tensor(shape: [c], storage: dbe))
     }
 
-    /// Layer norm over the last dimension.
     /// Layer normalisation over the last dimension; the cache (x̂ and 1/σ per row) only when `keepsCache` (for a
     /// backward pass: inference skips writing x̂).
     public static func layerNorm(
@@ -138,10 +137,16 @@ extension Kernels {
                                 let m = Float(VectorSums.sum(row, d) / Double(d))
                                 let variance = Float(VectorSums.squaredDeviations(row, d, mean: m) / Double(d))
                                 let inv = 1 / (variance + eps).squareRoot()
-                                for i in 0..<d { py[base + i] = (row[i] - m) * inv * pg[i] + pb[i] }
-                                guard keepsCache else { continue }
+                                guard keepsCache else {
+                                    for i in 0..<d { py[base + i] = (row[i] - m) * inv * pg[i] + pb[i] }
+                                    continue
+                                }
                                 invStd[r] = inv
-                                for i in 0..<d { ph[base + i] = (row[i] - m) * inv }
+                                for i in 0..<d {
+                                    let h = (row[i] - m) * inv
+                                    ph[base + i] = h
+                                    py[base + i] = h * pg[i] + pb[i]
+                                }
                             }
                         }
                     }

@@ -31,19 +31,19 @@ public final class Linear: Module {
     public private(set) var quantized: QuantizedLinear?
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        if let q = quantized, !(GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)) {
-            return Variable(q(x.value.reshaped([-1, q.inFeatures])).reshaped(x.shape.dropLast() + [q.outFeatures]))
-        }
-        return linear(x, weight: weight, bias: bias)
+        int8Product(x, relu: false) ?? linear(x, weight: weight, bias: bias)
     }
 
     /// `self(x).relu()`; in int8, rectified while the results are converted back to floats (a pass fewer).
     public func rectified(_ x: Variable) -> Variable {
-        if let q = quantized, !(GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)) {
-            let y = q(x.value.reshaped([-1, q.inFeatures]), relu: true)
-            return Variable(y.reshaped(x.shape.dropLast() + [q.outFeatures]))
-        }
-        return self(x).relu()
+        int8Product(x, relu: true) ?? self(x).relu()
+    }
+
+    /// The int8 product, when this layer has int8 weights and no gradient can flow through it; nil otherwise.
+    private func int8Product(_ x: Variable, relu: Bool) -> Variable? {
+        guard let q = quantized, !(GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad)) else { return nil }
+        let y = q(x.value.reshaped([-1, q.inFeatures]), relu: relu)
+        return Variable(y.reshaped(x.shape.dropLast() + [q.outFeatures]))
     }
 
     public override func quantizeLocalWeights() {

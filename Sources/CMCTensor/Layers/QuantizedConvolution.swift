@@ -81,7 +81,7 @@ public struct QuantizedConvolution: Sendable {
         let (factor, constant) = linear.dequantisation(input: q)
         let out = Int8MatMul.dequantise(
             product, rows: rows, columns: linear.weights.paddedColumns, factor: factor, constant: constant,
-            spatial: outH * outW, floor: relu ? 0 : -.infinity, vnni: vnni)
+            spatial: outH * outW, relu: relu, vnni: vnni)
         return Tensor(shape: [g.batch, outChannels, outH, outW], storage: out)
     }
 }

@@ -55,8 +55,7 @@ public struct QuantizedLinear: Sendable {
         let c = Int8MatMul.multiply(a, rows: rows, stride: stride, by: weights, vnni: vnni)
         let (factor, constant) = dequantisation(input: q)
         let out = Int8MatMul.dequantise(
-            c, rows: rows, columns: weights.paddedColumns, factor: factor, constant: constant,
-            floor: relu ? 0 : -.infinity, vnni: vnni)
+            c, rows: rows, columns: weights.paddedColumns, factor: factor, constant: constant, relu: relu, vnni: vnni)
         return Tensor(shape: [rows, outFeatures], storage: out)
     }
 

@@ -74,7 +74,6 @@ public enum GEMMShapeBenchmark {
         }
     }
 
-    /// One line per shape: GFLOP/s of each backend on 1 and 2 threads, the backends interleaved shape by shape.
     /// `shapes`, or those of `CMC_GEMM_SHAPES` (`NT 44x2048x128,NN 32x1380x180`) when tuning a kernel.
     static func selectedShapes() -> [Shape] {
         guard let list = ProcessInfo.processInfo.environment["CMC_GEMM_SHAPES"] else { return shapes }
@@ -87,6 +86,7 @@ public enum GEMMShapeBenchmark {
         }
     }
 
+    /// One line per shape: GFLOP/s of each backend on 1 and 2 threads, the backends interleaved shape by shape.
     public static func run(log: (String) -> Void) {
         Runtime.configureAllocatorForTraining()
         let backends = BLAS.GEMMBackend.allCases.filter(\.isAvailable)
