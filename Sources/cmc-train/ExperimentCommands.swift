@@ -138,9 +138,17 @@ struct CMKMCommand: StageCommand {
 
 struct SupervisedCommand: StageCommand {
     static let configuration = CommandConfiguration(
-        commandName: "supervised", abstract: "The supervised multimodal baseline.")
+        commandName: "supervised", abstract: "A supervised baseline: encoders trained from scratch with the head.")
     @OptionGroup var options: RunOptions
-    var stage: ExperimentConfig.Stage { .supervised }
+    @Option(help: "One modality only (the unimodal baseline); the multimodal baseline when omitted.")
+    var modality: Modality?
+    var stage: ExperimentConfig.Stage {
+        switch modality {
+        case nil: .supervised
+        case .inertial: .supervisedInertial
+        case .skeleton: .supervisedSkeleton
+        }
+    }
 }
 
 struct FineTuneCommand: StageCommand {

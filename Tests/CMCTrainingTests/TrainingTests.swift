@@ -123,8 +123,8 @@ final class TrainingTests: XCTestCase {
         let outcome = try EvaluationProtocols.endToEnd(
             stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: val,
             augmentation: nil, schedule: schedule, seed: 1
-        ) { b in
-            clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
+        ) { b, _ in
+            [clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))]
         }
         XCTAssertGreaterThanOrEqual(outcome.val!.accuracy, 0.9, "validation accuracy \(outcome.val!.accuracy)")
         XCTAssertEqual(outcome.test!.accuracy, outcome.val!.accuracy, "the same split scored twice must agree")
@@ -254,5 +254,93 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(
             ExperimentConfig(name: "x", dataset: .utdMHAD).selecting(.lastEpoch).classifierSchedule(of: .fineTune)?
                 .selection, .lastEpoch)
+    }
+
+    /// Modality dropout zeroes exactly one branch of a dropped example at the fusion (each modality sometimes),
+    /// keeps the others whole, and does nothing at p = 0 or outside training.
+    func testModalityDropoutZeroesOneBranchOfDroppedExamples() throws {
+        var rng = SeededRNG(seed: 8)
+        let clf = MultiModalClassifier(inertialFeatures: 6, skeletonFeatures: 5, hidden: 4, classes: 3, rng: &rng)
+        let n = 64
+        let xi = Variable(Tensor(shape: [n, 6], storage: (0..<(n * 6)).map { _ in Float(rng.normal()) }))
+        let xs = Variable(Tensor(shape: [n, 5], storage: (0..<(n * 5)).map { _ in Float(rng.normal()) }))
+        let hi = clf.inertial(xi).value
+        let hs = clf.skeleton(xs).value
+        let whole = clf.head(concat([Variable(hi), Variable(hs)], axis: 1)).value
+        let noInertial = clf.head(concat([Variable(hi * 0), Variable(hs)], axis: 1)).value
+        let noSkeleton = clf.head(concat([Variable(hi), Variable(hs * 0)], axis: 1)).value
+        func row(_ t: Tensor, _ i: Int) -> [Float] { Array(t.storage[(i * 3)..<(i * 3 + 3)]) }
+        func close(_ a: [Float], _ b: [Float]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 } }
+
+        var dropRNG = SeededRNG(seed: 1)
+        let kept = clf.training(inertial: xi, skeleton: xs, modalityDropout: 0, rng: &dropRNG).fused.value
+        XCTAssertTrue(close(kept.storage, whole.storage), "p = 0 must be the plain fusion")
+        let all = clf.training(inertial: xi, skeleton: xs, modalityDropout: 1, rng: &dropRNG).fused.value
+        var lost = (inertial: 0, skeleton: 0)
+        for i in 0..<n {
+            if close(row(all, i), row(noInertial, i)) {
+                lost.inertial += 1
+            } else if close(row(all, i), row(noSkeleton, i)) {
+                lost.skeleton += 1
+            } else {
+                XCTFail("example \(i) lost neither modality at p = 1")
+            }
+        }
+        XCTAssertGreaterThan(lost.inertial, 16)
+        XCTAssertGreaterThan(lost.skeleton, 16)
+        let half = clf.training(inertial: xi, skeleton: xs, modalityDropout: 0.5, rng: &dropRNG).fused.value
+        let intact = (0..<n).filter { close(row(half, $0), row(whole, $0)) }.count
+        XCTAssertTrue((16...48).contains(intact), "\(intact) of \(n) examples kept both modalities at p = 0.5")
+        clf.eval()
+        let evaluated = clf.training(inertial: xi, skeleton: xs, modalityDropout: 1, rng: &dropRNG).fused.value
+        XCTAssertEqual(evaluated.storage, clf(inertial: xi, skeleton: xs).value.storage, "nothing dropped in eval mode")
+    }
+
+    /// Auxiliary logits train their own heads (and the shared encoder) only with a positive unimodal loss
+    /// weight; the decision's logits alone are what evaluation scores.
+    func testAuxiliaryLossesTrainOnlyWithAPositiveWeight() throws {
+        func fit(weight: Float) throws -> (auxiliaryChanged: Bool, firstLoss: Double) {
+            var rng = SeededRNG(seed: 11)
+            let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+            let head = Linear(ei.outputSize, Synthetic.classes, rng: &rng)
+            let auxiliary = Linear(ei.outputSize, Synthetic.classes, rng: &rng)
+            let before = auxiliary.stateDict()
+            var s = ClassifierSchedule()
+            s.epochs = 2
+            s.batchSize = 12
+            s.unimodalLossWeight = weight
+            let o = try EvaluationProtocols.endToEnd(
+                stage: "auxiliary", modules: [ei, head, auxiliary], train: train, val: val, test: val,
+                augmentation: nil, schedule: s, seed: 1
+            ) { b, _ in
+                let f = ei(Variable(b.inertial))
+                return [head(f), auxiliary(f)]
+            }
+            return (auxiliary.stateDict() != before, o.history[0].trainLoss)
+        }
+        let off = try fit(weight: 0)
+        let on = try fit(weight: 1)
+        XCTAssertFalse(off.auxiliaryChanged, "an auxiliary head learned with weight 0")
+        XCTAssertTrue(on.auxiliaryChanged)
+        // Two cross-entropies of near-chance logits: about twice the loss of one.
+        XCTAssertGreaterThan(on.firstLoss, 1.5 * off.firstLoss)
+    }
+
+    /// The new schedule keys round-trip; files without them read as off (the paper's training).
+    func testScheduleWithoutAuxiliaryKeysReadsAsOff() throws {
+        var s = ClassifierSchedule()
+        s.unimodalLossWeight = 0.5
+        s.modalityDropout = 0.25
+        XCTAssertEqual(try JSONDecoder().decode(ClassifierSchedule.self, from: JSONEncoder().encode(s)), s)
+        let old = try JSONDecoder().decode(
+            ClassifierSchedule.self,
+            from: Data(
+                #"{"epochs":5,"batchSize":8,"learningRate":0.001,"earlyStoppingPatience":3,"plateauFactor":0.5}"#.utf8))
+        XCTAssertEqual(old.unimodalLossWeight, 0)
+        XCTAssertEqual(old.modalityDropout, 0)
+        let config = ExperimentConfig(name: "x", dataset: .utdMHAD)
+        XCTAssertEqual(config.classifierSchedule(of: .supervisedSkeleton)?.plateauPatience, 10)
+        XCTAssertEqual(
+            ExperimentConfig.Stage.displayOrder.count, ExperimentConfig.Stage.allCases.count, "every stage listed")
     }
 }

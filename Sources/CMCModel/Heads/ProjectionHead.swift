@@ -48,4 +48,27 @@ public final class MultiModalClassifier: Module {
     public func callAsFunction(inertial xi: Variable, skeleton xs: Variable) -> Variable {
         head(concat([inertial(xi), skeleton(xs)], axis: 1))
     }
+
+    /// The fused logits of a training batch and each branch's output (for auxiliary unimodal heads).
+    /// With `modalityDropout` p, each example loses one modality at the fusion with probability p (its
+    /// branch output zeroed; which one by a fair coin); nothing is dropped outside training mode.
+    public func training(
+        inertial xi: Variable, skeleton xs: Variable, modalityDropout p: Float, rng: inout SeededRNG
+    ) -> (fused: Variable, inertial: Variable, skeleton: Variable) {
+        let hi = inertial(xi)
+        let hs = skeleton(xs)
+        guard p > 0, isTraining else { return (head(concat([hi, hs], axis: 1)), hi, hs) }
+        let n = hi.shape[0]
+        var keepInertial = [Float](repeating: 1, count: n)
+        var keepSkeleton = [Float](repeating: 1, count: n)
+        for i in 0..<n where rng.bernoulli(Double(p)) {
+            if rng.bernoulli(0.5) { keepInertial[i] = 0 } else { keepSkeleton[i] = 0 }
+        }
+        let fused = concat(
+            [
+                hi * Variable(Tensor(shape: [n, 1], storage: keepInertial)),
+                hs * Variable(Tensor(shape: [n, 1], storage: keepSkeleton)),
+            ], axis: 1)
+        return (head(fused), hi, hs)
+    }
 }

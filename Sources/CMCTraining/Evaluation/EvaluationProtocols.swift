@@ -84,27 +84,29 @@ public enum EvaluationProtocols {
         let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: classCount)
         return try loop.run(
             trainable: [head], trainCount: f.trainLabels.count, trainLabels: f.trainLabels,
-            trainLogits: { idx, _ in forward(f.train.map { Variable($0.rows(idx)) }) },
+            trainLogits: { idx, _ in [forward(f.train.map { Variable($0.rows(idx)) })] },
             valCount: f.valLabels.count, valLabels: f.valLabels, testCount: f.testLabels.count,
             testLabels: f.testLabels,
             evalLogits: { split, pos in forward((split == 0 ? f.val : f.test).map { Variable($0.rows(pos)) }).value })
     }
 
     /// Trains encoders and head end to end on (augmented) batches: the supervised baselines and
-    /// fine-tuning of pre-trained encoders.
+    /// fine-tuning of pre-trained encoders. `forward` returns the decision's logits, then (in training)
+    /// any auxiliary logits the schedule's `unimodalLossWeight` applies to; its random generator draws
+    /// training-time choices such as modality dropout.
     public static func endToEnd(
         stage: String, modules: [Module], train: TrainingSet, val: TrainingSet, test: TrainingSet,
         augmentation: AugmentationConfig?, schedule: ClassifierSchedule, seed: UInt64,
-        forward: @escaping (TrainingSet.Batch) -> Variable
+        forward: @escaping (TrainingSet.Batch, inout SeededRNG) -> [Variable]
     ) throws -> ClassifierOutcome {
         let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: train.classCount)
         return try loop.run(
             trainable: modules, trainCount: train.count, trainLabels: train.labels,
-            trainLogits: { idx, rng in forward(train.batch(idx, augmentation: augmentation, rng: &rng)) },
+            trainLogits: { idx, rng in forward(train.batch(idx, augmentation: augmentation, rng: &rng), &rng) },
             valCount: val.count, valLabels: val.labels, testCount: test.count, testLabels: test.labels,
             evalLogits: { split, pos in
                 var rng = SeededRNG(seed: 0)
-                return forward((split == 0 ? val : test).batch(pos, rng: &rng)).value
+                return forward((split == 0 ? val : test).batch(pos, rng: &rng), &rng)[0].value
             })
     }
 }

@@ -15,6 +15,15 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         case fineTune = "fine-tune"
         case semiSupervised = "semi-supervised"
         case retrieval
+        // Appended after the others: a stage's seed is derived from its position in this list.
+        case supervisedInertial = "supervised-inertial"
+        case supervisedSkeleton = "supervised-skeleton"
+
+        /// The order in which summaries list the stages (the paper's table: unimodal rows, then multimodal).
+        public static let displayOrder: [Stage] = [
+            .simclrInertial, .supervisedInertial, .simclrSkeleton, .supervisedSkeleton, .cmc, .cmkm, .supervised,
+            .fineTune, .semiSupervised, .retrieval,
+        ]
     }
 
     public struct SemiSupervised: Codable, Sendable, Equatable {
@@ -63,6 +72,13 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     /// Supervised multimodal baseline (§5.4): kernel 3 for its inertial encoder, as the reference ran it.
     public var supervised = ClassifierSchedule()
     public var supervisedInertialKernel = 3
+    /// Supervised unimodal baselines (§5.4): encoder → Linear(features → classes) trained from scratch, the
+    /// plateau scheduler with patience 10 as the reference's unimodal configs.
+    public var supervisedUnimodal: ClassifierSchedule = {
+        var s = ClassifierSchedule()
+        s.plateauPatience = 10
+        return s
+    }()
     /// End-to-end fine-tuning of the CMC-CMKM encoders with the fusion head.
     public var fineTune: ClassifierSchedule = {
         var s = ClassifierSchedule()
@@ -151,7 +167,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     static let optionalFields: Set<String> = [
         "split", "windowSeconds", "augmentation.temporalCrop", "cmkmLoss.negativePruningThreshold",
         "cmkmLoss.lossWeightingScale", "classifier.plateauPatience", "linearEvaluation.plateauPatience",
-        "supervised.plateauPatience", "fineTune.plateauPatience",
+        "supervised.plateauPatience", "supervisedUnimodal.plateauPatience", "fineTune.plateauPatience",
     ]
 
     static func merge(_ base: [String: Any], _ user: [String: Any], path: String, source: String) throws -> [String:
@@ -193,7 +209,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
 
     /// Every classifier schedule of the experiment.
     static var classifierSchedules: [WritableKeyPath<ExperimentConfig, ClassifierSchedule>] {
-        [\.classifier, \.linearEvaluation, \.supervised, \.fineTune]
+        [\.classifier, \.linearEvaluation, \.supervised, \.supervisedUnimodal, \.fineTune]
     }
 
     /// The configuration with every classifier chosen by `selection`.
@@ -209,6 +225,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         case .simclrInertial, .simclrSkeleton: linearEvaluation
         case .cmc, .cmkm, .semiSupervised: classifier
         case .supervised: supervised
+        case .supervisedInertial, .supervisedSkeleton: supervisedUnimodal
         case .fineTune: fineTune
         case .retrieval: nil
         }

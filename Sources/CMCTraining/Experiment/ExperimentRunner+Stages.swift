@@ -152,13 +152,28 @@ extension ExperimentRunner {
             hidden: config.classifierHidden, classes: classCount, rng: &rng)
         let aug = AugmentationConfig(
             temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
-        let o = try EvaluationProtocols.endToEnd(
-            stage: "supervised", modules: [ei, es, clf], train: train, val: val, test: test,
-            augmentation: aug, schedule: config.supervised, seed: seed(.supervised) &+ 1
-        ) { b in
-            clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
-        }
+        let o = try endToEndMultimodal(
+            stage: .supervised, encoders: (ei, es), classifier: clf, augmentation: aug, schedule: config.supervised)
         return result(.supervised, o, nil)
+    }
+
+    /// A supervised unimodal baseline (method.md §5.4): one encoder and Linear(features → classes) trained
+    /// from scratch, with the supervised augmentations of §2.3 (the inertial branch has none).
+    func runSupervised(_ m: Modality) throws -> StageResult {
+        let stage: ExperimentConfig.Stage = m == .inertial ? .supervisedInertial : .supervisedSkeleton
+        var rng = SeededRNG(seed: seed(stage))
+        let encoder = makeEncoder(m, rng: &rng)
+        let head = Linear(encoder.outputSize, classCount, rng: &rng)
+        let aug = AugmentationConfig(
+            temporalCrop: m == .skeleton ? .supervisedSkeleton : nil, inertial: .none,
+            skeleton: m == .skeleton ? .supervised(for: config.dataset) : .none)
+        let o = try EvaluationProtocols.endToEnd(
+            stage: stage.rawValue, modules: [encoder, head], train: train, val: val, test: test,
+            augmentation: aug, schedule: config.supervisedUnimodal, seed: seed(stage) &+ 1
+        ) { b, _ in
+            [head(encoder(Variable(m == .inertial ? b.inertial : b.skeleton)))]
+        }
+        return result(stage, o, nil)
     }
 
     /// End-to-end fine-tuning of the CMC-CMKM encoders with a fusion head initialised by the
@@ -169,13 +184,33 @@ extension ExperimentRunner {
         let (clf, _) = try fusionClassifier(f, stage: "fine-tune: head warm-up", seed: seed(.fineTune))
         let aug = AugmentationConfig(
             temporalCrop: .supervisedSkeleton, inertial: .none, skeleton: .supervised(for: config.dataset))
-        let o = try EvaluationProtocols.endToEnd(
-            stage: "fine-tune", modules: [ei, es, clf], train: train, val: val, test: test,
-            augmentation: aug, schedule: config.fineTune, seed: seed(.fineTune) &+ 1
-        ) { b in
-            clf(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)))
-        }
+        let o = try endToEndMultimodal(
+            stage: .fineTune, encoders: (ei, es), classifier: clf, augmentation: aug, schedule: config.fineTune)
         return result(.fineTune, o, nil)
+    }
+
+    /// Trains both encoders and the fusion classifier end to end (supervised baseline, fine-tuning), with the
+    /// schedule's auxiliary unimodal losses and modality dropout when it sets them.
+    func endToEndMultimodal(
+        stage: ExperimentConfig.Stage, encoders: (FeatureEncoder, FeatureEncoder), classifier clf: MultiModalClassifier,
+        augmentation: AugmentationConfig, schedule: ClassifierSchedule
+    ) throws -> ClassifierOutcome {
+        let (ei, es) = encoders
+        // Drawn from their own generator, so that runs without them initialise everything else as before.
+        var auxiliaryRNG = SeededRNG(seed: seed(stage) &+ 2)
+        let auxiliary =
+            schedule.unimodalLossWeight > 0
+            ? (0..<2).map { _ in Linear(config.classifierHidden, classCount, rng: &auxiliaryRNG) } : []
+        return try EvaluationProtocols.endToEnd(
+            stage: stage.rawValue, modules: [ei, es, clf] + auxiliary, train: train, val: val, test: test,
+            augmentation: augmentation, schedule: schedule, seed: seed(stage) &+ 1
+        ) { b, rng in
+            let out = clf.training(
+                inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)),
+                modalityDropout: schedule.modalityDropout, rng: &rng)
+            guard auxiliary.count == 2, clf.isTraining else { return [out.fused] }
+            return [out.fused, auxiliary[0](out.inertial), auxiliary[1](out.skeleton)]
+        }
     }
 
     /// Frozen-encoder classifiers trained on per-class label fractions, repeated with seeds, for the

@@ -128,6 +128,8 @@ public final class ExperimentRunner {
             case .cmc: try record(runMultimodal(cmkm: false), t0)
             case .cmkm: try record(runMultimodal(cmkm: true), t0)
             case .supervised: try record(runSupervised(), t0)
+            case .supervisedInertial: try record(runSupervised(.inertial), t0)
+            case .supervisedSkeleton: try record(runSupervised(.skeleton), t0)
             case .fineTune: try record(runFineTune(), t0)
             case .semiSupervised:
                 try runSemiSupervised()

@@ -7,7 +7,7 @@ public enum ExperimentSummary {
         var s =
             "── \(r.name): \(r.dataset), train \(r.counts["train"] ?? 0) / val \(r.counts["val"] ?? 0) / test \(r.counts["test"] ?? 0) ──\n"
         s += "stage              val acc  val F1  test acc test F1  paper(test)  wall\n"
-        let order = ExperimentConfig.Stage.allCases.map(\.rawValue)
+        let order = ExperimentConfig.Stage.displayOrder.map(\.rawValue)
         for key in order {
             guard let st = r.stages[key] else { continue }
             let paper = r.dataset == "utd-mhad" ? PaperResults.utdMHADTestAccuracy[key] : nil

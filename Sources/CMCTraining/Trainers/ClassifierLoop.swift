@@ -31,11 +31,20 @@ public struct ClassifierSchedule: Codable, Sendable, Equatable {
     /// the plateau scheduler: the last epoch is then a settled one rather than one sample of a noisy walk
     /// (at a constant rate a linear head's validation accuracy moves by points from epoch to epoch).
     public var cosine = false
+    /// End-to-end multimodal training only: each modality's branch also classifies alone through a linear
+    /// head of its own, and those cross-entropies are added with this weight (0: off, the paper). Trained
+    /// only through the fused head, the branch that fits the training set first (the inertial one here)
+    /// drives the loss to zero and the other stops learning; the auxiliary losses keep both learning.
+    public var unimodalLossWeight: Float = 0
+    /// End-to-end multimodal training only: the probability that a training example has one of its
+    /// modalities (chosen at random) zeroed at the fusion, so the fused head must also decide from either
+    /// alone (0: off, the paper).
+    public var modalityDropout: Float = 0
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case epochs, batchSize, learningRate, earlyStoppingPatience, plateauPatience, plateauFactor, selection
-        case cosine
+        case cosine, unimodalLossWeight, modalityDropout
     }
 
     /// Files written before `selection` existed read as the protocol they were trained with.
@@ -49,6 +58,8 @@ public struct ClassifierSchedule: Codable, Sendable, Equatable {
         plateauFactor = try c.decode(Float.self, forKey: .plateauFactor)
         selection = try c.decodeIfPresent(ModelSelection.self, forKey: .selection) ?? .bestValidation
         cosine = try c.decodeIfPresent(Bool.self, forKey: .cosine) ?? false
+        unimodalLossWeight = try c.decodeIfPresent(Float.self, forKey: .unimodalLossWeight) ?? 0
+        modalityDropout = try c.decodeIfPresent(Float.self, forKey: .modalityDropout) ?? 0
     }
 
     /// Written by hand so that "no scheduler" is an explicit `null`: synthesized encoding omits nil,
@@ -63,6 +74,8 @@ public struct ClassifierSchedule: Codable, Sendable, Equatable {
         try c.encode(plateauFactor, forKey: .plateauFactor)
         try c.encode(selection, forKey: .selection)
         try c.encode(cosine, forKey: .cosine)
+        try c.encode(unimodalLossWeight, forKey: .unimodalLossWeight)
+        try c.encode(modalityDropout, forKey: .modalityDropout)
     }
 
     /// The learning rate of epoch `epoch` (1-based) under the cosine schedule.
@@ -84,7 +97,8 @@ public struct ClassifierOutcome: Codable, Sendable {
 }
 
 /// Epoch loop for classifiers. The caller supplies how to compute logits for a list of sample
-/// positions (so the same loop trains heads on cached features and whole networks on raw batches).
+/// positions (so the same loop trains heads on cached features and whole networks on raw batches):
+/// the decision's logits first, then any auxiliary ones, whose losses count `unimodalLossWeight` each.
 /// With best-validation selection the weights of the best validation accuracy are kept (earliest on
 /// ties) and training stops early when the validation loss has not improved for `earlyStoppingPatience`
 /// epochs; with last-epoch selection the validation labels are only recorded.
@@ -96,7 +110,7 @@ struct ClassifierLoop {
 
     func run(
         trainable: [Module], trainCount: Int, trainLabels: [Int],
-        trainLogits: ([Int], inout SeededRNG) -> Variable,
+        trainLogits: ([Int], inout SeededRNG) -> [Variable],
         valCount: Int, valLabels: [Int], testCount: Int, testLabels: [Int],
         evalLogits: (_ split: Int, _ positions: [Int]) -> Tensor
     ) throws -> ClassifierOutcome {
@@ -148,7 +162,13 @@ struct ClassifierLoop {
                 batches, optimizer: adam, stage: stage, epoch: epoch,
                 status: "\(epoch)", progress: progress, rng: &rng
             ) { idx, rng in
-                crossEntropy(trainLogits(idx, &rng), targets: idx.map { trainLabels[$0] })
+                let targets = idx.map { trainLabels[$0] }
+                let logits = trainLogits(idx, &rng)
+                var loss = crossEntropy(logits[0], targets: targets)
+                for auxiliary in logits.dropFirst() {
+                    loss = loss + crossEntropy(auxiliary, targets: targets) * schedule.unimodalLossWeight
+                }
+                return loss
             }
             var record = EpochRecord(
                 epoch: epoch, trainLoss: trainLoss, valLoss: nil, valAccuracy: nil,
