@@ -195,6 +195,25 @@ public struct BundleClassifier: WindowClassifier {
     /// answer is a probability vector: catches a bundle that loads but cannot run (e.g. weights that
     /// produce NaN), before it replaces a working model.
     public func selfTest() throws {
+        let windows = syntheticWindows()
+        for (window, result) in zip(windows, classify(batch: windows)) {
+            let names = window.modalities.map(\.description).joined(separator: "+")
+            let p: [Float]
+            do { p = try result.get().probabilities } catch {
+                throw ModelBundle.LoadError(source: source, problems: ["self-test (\(names)) failed: \(error)"])
+            }
+            let sum = p.reduce(0, +)
+            guard p.count == spec.classNames.count, p.allSatisfy({ $0.isFinite && $0 >= 0 }), abs(sum - 1) < 1e-3 else {
+                throw ModelBundle.LoadError(
+                    source: source,
+                    problems: ["self-test (\(names)) produced no probability vector (\(p.count) values, sum \(sum))"])
+            }
+        }
+    }
+
+    /// A smooth synthetic window (one subject, the model's window length and rates) for every modality
+    /// combination the spec accepts, all modalities first: what the self-test and benchmarks classify.
+    public func syntheticWindows() -> [Window] {
         let seconds = spec.windowSeconds
         let end = Int64(seconds * 1e9)
         func times(_ n: Int) -> [Double] { (0..<n).map { seconds * Double($0 + 1) / Double(n) } }
@@ -225,18 +244,6 @@ public struct BundleClassifier: WindowClassifier {
         where (i != nil || s != nil) && spec.accepts(inertial: i != nil, skeleton: s != nil) {
             windows.append(Window(subject: 0, start: 0, end: end, inertial: i, skeleton: s, readyAt: 0))
         }
-        for (window, result) in zip(windows, classify(batch: windows)) {
-            let names = window.modalities.map(\.description).joined(separator: "+")
-            let p: [Float]
-            do { p = try result.get().probabilities } catch {
-                throw ModelBundle.LoadError(source: source, problems: ["self-test (\(names)) failed: \(error)"])
-            }
-            let sum = p.reduce(0, +)
-            guard p.count == spec.classNames.count, p.allSatisfy({ $0.isFinite && $0 >= 0 }), abs(sum - 1) < 1e-3 else {
-                throw ModelBundle.LoadError(
-                    source: source,
-                    problems: ["self-test (\(names)) produced no probability vector (\(p.count) values, sum \(sum))"])
-            }
-        }
+        return windows
     }
 }

@@ -1,5 +1,6 @@
 import CMCCore
 import CMCDaemon
+import CMCStream
 import Foundation
 
 /// Results of `cmc-bench stream`, as JSON (`--json`) and as a one-screen summary.
@@ -20,6 +21,22 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
         public var daemonEndToEndMs: LatencyStats
         /// Process CPU time over wall time, in cores (daemon, sender and collector together).
         public var cpuCores: Double
+        /// Where a window's time inside the daemon went, from its histograms (`cmc_queue_wait_seconds`,
+        /// `cmc_inference_seconds`, `cmc_publish_wait_seconds`): mean and the upper bound of the p99 bucket.
+        public var stagesMs: [String: StageTime]?
+
+        public struct StageTime: Codable, Sendable {
+            public var mean: Double
+            public var p99Bound: Double
+            enum CodingKeys: String, CodingKey {
+                case mean
+                case p99Bound = "p99_bound"
+            }
+            public init(_ h: Histogram.Snapshot) {
+                mean = h.count > 0 ? h.sum / Double(h.count) * 1e3 : 0
+                p99Bound = h.quantileUpperBound(0.99) * 1e3
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case subjects, passed, reason, labels
@@ -27,7 +44,7 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
                 framesLost = "frames_lost"
             case framesMalformed = "frames_malformed", windowsSkippedBusy = "windows_skipped_busy", latencyMs =
                 "latency_ms"
-            case daemonEndToEndMs = "daemon_end_to_end_ms", cpuCores = "cpu_cores"
+            case daemonEndToEndMs = "daemon_end_to_end_ms", cpuCores = "cpu_cores", stagesMs = "stages_ms"
         }
     }
 
@@ -52,6 +69,10 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
     /// Most simultaneous subjects sustained with no frame dropped, no window skipped and p99 < the limit.
     public var maxSubjects: Int
     public var p99LimitMs: Double
+    /// Windows per second the classifier answers with nothing else running, one window per call, on 1, 2, …
+    /// threads at once (keys: thread counts): the workers' ceiling. Fewer than k × one thread's on k threads
+    /// (with k free cores) is contention between the workers.
+    public var inferenceWindowsPerSecond: [String: Double]
     public var levels: [Level]
     public var accuracy: Accuracy?
     public var settings: [String: String]
@@ -61,6 +82,7 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
     enum CodingKeys: String, CodingKey {
         case model, levels, accuracy, settings, host, notes
         case latencyMs = "latency_ms", maxSubjects = "max_subjects", p99LimitMs = "p99_limit_ms"
+        case inferenceWindowsPerSecond = "inference_windows_per_s"
     }
 
     public var summary: String {
@@ -68,6 +90,11 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
         lines.append("model        \(model)" + (settings["precision"].map { " (\($0))" } ?? ""))
         lines.append(
             "host         " + host.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        lines.append(
+            "inference    "
+                + inferenceWindowsPerSecond.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map {
+                    String(format: "%.0f windows/s on %@ thread%@", $0.value, $0.key, $0.key == "1" ? "" : "s")
+                }.joined(separator: ", ") + " (batch 1, both modalities, nothing else running)")
         lines.append("latency      1 subject: \(latencyMs.line)")
         lines.append(
             "capacity     max \(maxSubjects) subjects (zero frames dropped, zero windows skipped, p99 < \(Int(p99LimitMs)) ms)"
@@ -80,6 +107,14 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
                     l.subjects, l.passed ? "pass" : "FAIL", l.latencyMs.p50, l.latencyMs.p99, l.labels,
                     l.expectedLabels,
                     l.framesDropped, l.framesLost, l.windowsSkippedBusy, l.cpuCores, l.passed ? "" : "  (\(l.reason))"))
+            if let stages = l.stagesMs, let q = stages["queue_wait"], let i = stages["inference"],
+                let p = stages["publish_wait"]
+            {
+                lines.append(
+                    String(
+                        format: "        in the daemon, mean / p99 ≤: queued %.1f / %.0f, inference %.1f / %.0f, "
+                            + "publishing %.1f / %.0f ms", q.mean, q.p99Bound, i.mean, i.p99Bound, p.mean, p.p99Bound))
+            }
         }
         if let a = accuracy {
             func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", $0 * 100) } ?? "n/a" }

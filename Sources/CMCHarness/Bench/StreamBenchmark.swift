@@ -67,6 +67,13 @@ public enum StreamBenchmark {
         }
         let warmup = meta.windowSeconds + 1.5
 
+        var rates: [String: Double] = [:]
+        for threads in Set([1, options.workers]).sorted() {
+            rates["\(threads)"] = inferenceRate(
+                classifier, threads: threads, seconds: min(3, options.measureSeconds / 2))
+            log(String(format: "inference: %.0f windows/s on %d thread(s), batch 1", rates["\(threads)"]!, threads))
+        }
+
         log("latency: 1 subject, \(Int(options.latencySeconds)) s …")
         let single = try level(
             subjects: 1, seconds: warmup + options.latencySeconds, warmup: warmup, classifier: classifier,
@@ -103,8 +110,28 @@ public enum StreamBenchmark {
         ]
         return StreamBenchReport(
             model: options.modelPath, latencyMs: single.latencyMs, maxSubjects: maxSubjects,
-            p99LimitMs: options.p99LimitMs,
+            p99LimitMs: options.p99LimitMs, inferenceWindowsPerSecond: rates,
             levels: levels, accuracy: accuracy, settings: settings, host: host, notes: notes)
+    }
+
+    /// Windows per second `threads` threads classify together, each one window per call in a loop for `seconds`
+    /// (the model's own synthetic window with every modality).
+    static func inferenceRate(_ classifier: BundleClassifier, threads: Int, seconds: Double) -> Double {
+        guard let window = classifier.syntheticWindows().first else { return 0 }
+        _ = classifier.classify(batch: [window]) // warm: folded weights, first-touch allocations
+        let counts = Locked([Int](repeating: 0, count: threads))
+        let start = MonotonicClock.now()
+        let deadline = start + Int64(seconds * 1e9)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var n = 0
+            while MonotonicClock.now() < deadline {
+                _ = classifier.classify(batch: [window])
+                n += 1
+            }
+            counts.withLock { $0[t] = n }
+        }
+        let elapsed = Double(MonotonicClock.now() - start) * 1e-9
+        return Double(counts.current.reduce(0, +)) / elapsed
     }
 
     /// A pipeline configured like `cmcd`'s defaults, on ephemeral loopback ports, sensor clock shared
@@ -197,7 +224,11 @@ public enum StreamBenchmark {
             expectedLabels: expected,
             framesSent: outcome.log.sent.values.reduce(0, +), framesDropped: Int(dropped), framesLost: Int(lost),
             framesMalformed: Int(malformed),
-            windowsSkippedBusy: busy, latencyMs: latency, daemonEndToEndMs: LatencyStats(endToEnd), cpuCores: cpu)
+            windowsSkippedBusy: busy, latencyMs: latency, daemonEndToEndMs: LatencyStats(endToEnd), cpuCores: cpu,
+            stagesMs: [
+                "queue_wait": .init(m.queueWaitSeconds.snapshot), "inference": .init(m.inferenceSeconds.snapshot),
+                "publish_wait": .init(m.publishWaitSeconds.snapshot),
+            ])
     }
 
     /// Offline clip accuracy versus stream accuracy on the dataset's validation subjects.

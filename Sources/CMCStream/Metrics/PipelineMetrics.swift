@@ -10,6 +10,9 @@ public struct PipelineMetrics: Sendable {
     private let evicted: [EvictionReason: Counter]
     public let inferenceSeconds: Histogram
     public let endToEndSeconds: Histogram
+    /// The two hand-offs around inference: window queued → a worker takes it; worker done → published.
+    public let queueWaitSeconds: Histogram
+    public let publishWaitSeconds: Histogram
     public let subjectsActive: Gauge
     public let windowsInFlight: Gauge
     public let labelsPublished: Counter
@@ -57,6 +60,12 @@ public struct PipelineMetrics: Sendable {
             "cmc_inference_seconds", help: "Classifier time per window.", buckets: Self.latencyBuckets)
         endToEndSeconds = registry.histogram(
             "cmc_end_to_end_seconds", help: "From window data complete to label published.",
+            buckets: Self.latencyBuckets)
+        queueWaitSeconds = registry.histogram(
+            "cmc_queue_wait_seconds", help: "From window queued for inference to a worker taking it.",
+            buckets: Self.latencyBuckets)
+        publishWaitSeconds = registry.histogram(
+            "cmc_publish_wait_seconds", help: "From a window's inference done to its event published.",
             buckets: Self.latencyBuckets)
         subjectsActive = registry.gauge("cmc_subjects_active", help: "Subjects with buffered data.")
         windowsInFlight = registry.gauge("cmc_windows_in_flight", help: "Windows queued or being classified.")

@@ -230,7 +230,8 @@ final class IOLoop {
     /// is dropped (counted): its subject is free for its next window, which supersedes it anyway.
     private func enqueue(_ window: Window, from publisher: Publisher) {
         if case .action = window.purpose { actionsInFlight += 1 }
-        let item = WorkItem(window: window, classifier: classifier, generation: generation)
+        let item = WorkItem(
+            window: window, classifier: classifier, generation: generation, queuedAt: MonotonicClock.now())
         if let dropped = shared.queue.put(item, from: publisher)?.window {
             release(dropped)
             shared.metrics.skipped(.queueFull).increment()
@@ -270,6 +271,8 @@ final class IOLoop {
         let window = result.window
         release(window)
         m.inferenceSeconds.observe(result.inferenceSeconds)
+        m.queueWaitSeconds.observe(result.queueSeconds)
+        m.publishWaitSeconds.observe(Double(MonotonicClock.now() - result.finishedAt) * 1e-9)
         let probabilities: [Float]
         switch result.probabilities {
         case .success(let p): probabilities = p

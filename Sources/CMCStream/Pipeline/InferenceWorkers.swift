@@ -8,6 +8,8 @@ struct WorkItem: Sendable {
     var classifier: any WindowClassifier
     /// Which classifier that is (bumped on every reload): only windows of one generation share a batch.
     var generation: Int = 0
+    /// CLOCK_MONOTONIC ns at which it was queued.
+    var queuedAt: Int64 = 0
 }
 
 /// A worker's answer, on its way back to the I/O thread.
@@ -18,6 +20,10 @@ struct WorkResult: Sendable {
     /// Normalised probabilities, or why there are none.
     var probabilities: Result<[Float], ClassifierFailure>
     var inferenceSeconds: Double
+    /// Seconds from queued to taken by a worker.
+    var queueSeconds: Double = 0
+    /// CLOCK_MONOTONIC ns at which its batch finished.
+    var finishedAt: Int64 = 0
 }
 
 /// Why a window got no probabilities: the classifier threw, or answered something that is none.
@@ -98,6 +104,7 @@ final class InferenceWorkers: Sendable {
         }
         defer { wake.close() }
         while let items = queue.take(max: maxBatch) {
+            let taken = MonotonicClock.now()
             var done: [WorkResult] = []
             done.reserveCapacity(items.count)
             var start = 0
@@ -105,7 +112,7 @@ final class InferenceWorkers: Sendable {
                 // A reload between two windows splits the batch: each part goes to its own classifier.
                 var end = start + 1
                 while end < items.count && items[end].generation == items[start].generation { end += 1 }
-                done += classify(Array(items[start..<end]))
+                done += classify(Array(items[start..<end]), taken: taken)
                 start = end
             }
             results.withLock { $0.append(contentsOf: done) }
@@ -116,16 +123,17 @@ final class InferenceWorkers: Sendable {
 
     /// Classifies windows cut for one classifier. Every window reports the time of the batch it ran in:
     /// that is what it waited for.
-    private static func classify(_ items: [WorkItem]) -> [WorkResult] {
+    private static func classify(_ items: [WorkItem], taken: Int64) -> [WorkResult] {
         let classifier = items[0].classifier
         let names = classifier.spec.classNames
         let started = MonotonicClock.now()
         let outcomes = classifier.checkedProbabilities(batch: items.map(\.window))
-        let seconds = Double(MonotonicClock.now() - started) * 1e-9
+        let finished = MonotonicClock.now()
+        let seconds = Double(finished - started) * 1e-9
         return zip(items, outcomes).map { item, outcome in
             WorkResult(
                 window: item.window, classNames: names, modelID: classifier.spec.modelID, probabilities: outcome,
-                inferenceSeconds: seconds)
+                inferenceSeconds: seconds, queueSeconds: Double(taken - item.queuedAt) * 1e-9, finishedAt: finished)
         }
     }
 }
