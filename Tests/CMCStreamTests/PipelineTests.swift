@@ -158,6 +158,25 @@ final class PipelineTests: XCTestCase {
         XCTAssertLessThanOrEqual(m.endToEndSeconds.snapshot.quantileUpperBound(0.99), 0.1)
     }
 
+    /// With one worker taking 0.2 s per window, two subjects' windows due together queue one behind the other:
+    /// the queue-wait histogram shows that wait, the publish-wait one that the I/O thread kept up, and each
+    /// counts every classified window once.
+    func testQueueAndPublishWaitsAreMeasuredPerWindow() throws {
+        let h = try PipelineHarness(classifier: TestClassifier(delaySeconds: 0.2)) {
+            $0.workers = 1
+            $0.maxBatch = 1
+        }
+        _ = try h.run(seconds: 2, subjects: [1: 1, 2: 2])
+        let m = h.pipeline.metrics
+        let queued = m.queueWaitSeconds.snapshot
+        let published = m.publishWaitSeconds.snapshot
+        XCTAssertGreaterThan(queued.count, 0)
+        XCTAssertEqual(queued.count, m.inferenceSeconds.snapshot.count)
+        XCTAssertEqual(published.count, queued.count)
+        XCTAssertGreaterThanOrEqual(queued.quantileUpperBound(1), 0.1, "no window waited behind another")
+        XCTAssertLessThanOrEqual(published.quantileUpperBound(0.5), 0.05)
+    }
+
     func testAnIOThreadThatDiesIsReported() throws {
         let h = try PipelineHarness()
         XCTAssertNil(h.pipeline.failure)
