@@ -165,10 +165,9 @@ public struct StreamHeadTrainer: Sendable {
             inertialFeatures: f.inertial.shape[1], skeletonFeatures: f.skeleton.shape[1], hidden: hidden,
             classes: classes, rng: &rng)
         if warmStart { Self.warmStart(fused, from: bundle.classifier) }
-        let outcome = try EvaluationProtocols.frozenClassifier(
-            stage: "stream head (fused)", head: fused, features: splits, classCount: classes,
-            schedule: schedule, seed: seed &+ 1
-        ) { fused(inertial: $0[0], skeleton: $0[1]) }
+        let outcome = try EvaluationProtocols.frozenFusionClassifier(
+            stage: "stream head (fused)", classifier: fused, features: splits, classCount: classes,
+            schedule: schedule, seed: seed &+ 1)
         var fallbacks: [UnimodalClassifier] = []
         for (i, name) in ["inertial", "skeleton"].enumerated() {
             var r = SeededRNG(seed: seed &+ 10 &+ UInt64(i))

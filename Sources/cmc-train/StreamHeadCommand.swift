@@ -52,6 +52,13 @@ struct StreamHeadCommand: ParsableCommand {
     @Option(help: "Adam learning rate of the heads (default: 1e-4 fine-tuning, 1e-3 from scratch).") var learningRate:
         Float?
     @Option(help: "Seed of the sessions and the heads.") var seed: UInt64 = 0
+    @Option(
+        help:
+            "Fused heads (clip and stream): probability that a training example has one modality zeroed at the fusion."
+    )
+    var modalityDropout: Float = 0
+    @Option(help: "Fused heads (clip and stream): weight of each branch's own cross-entropy, through a linear head.")
+    var unimodalLossWeight: Float = 0
     @Flag(
         help: """
             Calibrate: fit softmax temperatures and the unknown threshold on held-out windows, leave-one-subject-out over \
@@ -88,6 +95,13 @@ struct StreamHeadCommand: ParsableCommand {
         experiment.trainer = fromScratch ? .fromScratch(seed: seed) : StreamHeadTrainer(seed: seed)
         if let epochs { experiment.trainer.schedule.epochs = epochs }
         if let learningRate { experiment.trainer.schedule.learningRate = learningRate }
+        guard (0...1).contains(modalityDropout), unimodalLossWeight >= 0, unimodalLossWeight.isFinite else {
+            throw ValidationError("--modality-dropout must lie in [0, 1], --unimodal-loss-weight must be ≥ 0")
+        }
+        for trainer in [\StreamHeadExperiment.trainer, \.clipTrainer] {
+            experiment[keyPath: trainer].schedule.modalityDropout = modalityDropout
+            experiment[keyPath: trainer].schedule.unimodalLossWeight = unimodalLossWeight
+        }
         let weights = clipWeight.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map {
             max(1, $0)
         }

@@ -343,4 +343,38 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(
             ExperimentConfig.Stage.displayOrder.count, ExperimentConfig.Stage.allCases.count, "every stage listed")
     }
+
+    /// The fusion-classifier protocol is the plain frozen-feature loop when its options are off (the same
+    /// weights, bit for bit), and with modality dropout and auxiliary losses still learns the classes.
+    func testFrozenFusionClassifierMatchesThePlainLoopWithItsOptionsOff() throws {
+        var rng = SeededRNG(seed: 12)
+        let ei = InertialEncoder(Synthetic.tinyInertial, rng: &rng)
+        let es = SkeletonEncoder(Synthetic.tinySkeleton, rng: &rng)
+        let f = FeatureSplits(encoders: [(ei, .inertial), (es, .skeleton)], train: train, val: val, test: val)
+        func head() -> MultiModalClassifier {
+            var r = SeededRNG(seed: 13)
+            return MultiModalClassifier(
+                inertialFeatures: ei.outputSize, skeletonFeatures: es.outputSize, hidden: 16, classes: 3, rng: &r)
+        }
+        var s = ClassifierSchedule()
+        s.epochs = 15
+        s.batchSize = 12
+        let plain = head()
+        _ = try EvaluationProtocols.frozenClassifier(
+            stage: "plain", head: plain, features: f, classCount: 3, schedule: s, seed: 1
+        ) { plain(inertial: $0[0], skeleton: $0[1]) }
+        let fusion = head()
+        _ = try EvaluationProtocols.frozenFusionClassifier(
+            stage: "fusion", classifier: fusion, features: f, classCount: 3, schedule: s, seed: 1)
+        XCTAssertEqual(plain.stateDict(), fusion.stateDict())
+
+        s.epochs = 40
+        s.modalityDropout = 0.5
+        s.unimodalLossWeight = 1
+        let balanced = head()
+        let o = try EvaluationProtocols.frozenFusionClassifier(
+            stage: "balanced", classifier: balanced, features: f, classCount: 3, schedule: s, seed: 1)
+        XCTAssertNotEqual(balanced.stateDict(), plain.stateDict())
+        XCTAssertGreaterThan(try XCTUnwrap(o.val).accuracy, 0.6)
+    }
 }

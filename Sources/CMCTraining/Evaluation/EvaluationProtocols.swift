@@ -90,6 +90,37 @@ public enum EvaluationProtocols {
             evalLogits: { split, pos in forward((split == 0 ? f.val : f.test).map { Variable($0.rows(pos)) }).value })
     }
 
+    /// Trains a late-fusion classifier on cached frozen features (`f`: inertial, then skeleton), with the
+    /// schedule's modality dropout and auxiliary unimodal losses when it sets them (each auxiliary head a
+    /// linear layer on its branch, discarded afterwards); evaluation scores the fused logits alone.
+    public static func frozenFusionClassifier(
+        stage: String, classifier clf: MultiModalClassifier, features f: FeatureSplits, classCount: Int,
+        schedule: ClassifierSchedule, seed: UInt64
+    ) throws -> ClassifierOutcome {
+        // Their own generator: without them everything else is initialised and shuffled as before.
+        var auxiliaryRNG = SeededRNG(seed: seed &+ 0x6175_7820)
+        let hidden = clf.inertial.linear.weight.shape[0]
+        let auxiliary =
+            schedule.unimodalLossWeight > 0
+            ? (0..<2).map { _ in Linear(hidden, classCount, rng: &auxiliaryRNG) } : []
+        let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: classCount)
+        return try loop.run(
+            trainable: [clf] + auxiliary, trainCount: f.trainLabels.count, trainLabels: f.trainLabels,
+            trainLogits: { idx, rng in
+                let out = clf.training(
+                    inertial: Variable(f.train[0].rows(idx)), skeleton: Variable(f.train[1].rows(idx)),
+                    modalityDropout: schedule.modalityDropout, rng: &rng)
+                guard auxiliary.count == 2 else { return [out.fused] }
+                return [out.fused, auxiliary[0](out.inertial), auxiliary[1](out.skeleton)]
+            },
+            valCount: f.valLabels.count, valLabels: f.valLabels, testCount: f.testLabels.count,
+            testLabels: f.testLabels,
+            evalLogits: { split, pos in
+                let x = (split == 0 ? f.val : f.test).map { Variable($0.rows(pos)) }
+                return clf(inertial: x[0], skeleton: x[1]).value
+            })
+    }
+
     /// Trains encoders and head end to end on (augmented) batches: the supervised baselines and
     /// fine-tuning of pre-trained encoders. `forward` returns the decision's logits, then (in training)
     /// any auxiliary logits the schedule's `unimodalLossWeight` applies to; its random generator draws

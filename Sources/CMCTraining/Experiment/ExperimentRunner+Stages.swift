@@ -82,12 +82,9 @@ extension ExperimentRunner {
         let clf = MultiModalClassifier(
             inertialFeatures: f.train[0].shape[1], skeletonFeatures: f.train[1].shape[1],
             hidden: config.classifierHidden, classes: classCount, rng: &rng)
-        let outcome = try EvaluationProtocols.frozenClassifier(
-            stage: stage, head: clf, features: f, classCount: classCount,
-            schedule: config.classifier, seed: s &+ 1
-        ) {
-            clf(inertial: $0[0], skeleton: $0[1])
-        }
+        let outcome = try EvaluationProtocols.frozenFusionClassifier(
+            stage: stage, classifier: clf, features: f, classCount: classCount, schedule: config.classifier,
+            seed: s &+ 1)
         return (clf, outcome)
     }
 
