@@ -22,6 +22,14 @@ final class ConfigTests: XCTestCase {
         let utd = try ExperimentConfig.load(dir.appendingPathComponent("utd-mhad.json"))
         XCTAssertEqual(utd.simclrInertial.epochs, 300)
         XCTAssertEqual(utd.cmkm.temperature, 0.1)
+        // The balanced supervised baseline differs from the paper's in its two options alone.
+        let balanced = try ExperimentConfig.load(dir.appendingPathComponent("utd-mhad-supervised-balanced.json"))
+        XCTAssertEqual(balanced.stages, [.supervised])
+        var expected = utd.supervised
+        expected.unimodalLossWeight = 1
+        expected.modalityDropout = 0.5
+        XCTAssertEqual(balanced.supervised, expected)
+        XCTAssertEqual(utd.supervised.modalityDropout, 0)
     }
 
     func testErrorsNameTheField() {
