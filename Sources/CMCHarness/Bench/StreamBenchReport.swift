@@ -73,6 +73,9 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
     /// threads at once (keys: thread counts): the workers' ceiling. Fewer than k × one thread's on k threads
     /// (with k free cores) is contention between the workers.
     public var inferenceWindowsPerSecond: [String: Double]
+    /// The same on one thread with several windows per call (keys: windows per call), as the workers batch
+    /// under load.
+    public var inferenceBatchWindowsPerSecond: [String: Double]
     public var levels: [Level]
     public var accuracy: Accuracy?
     public var settings: [String: String]
@@ -83,6 +86,7 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
         case model, levels, accuracy, settings, host, notes
         case latencyMs = "latency_ms", maxSubjects = "max_subjects", p99LimitMs = "p99_limit_ms"
         case inferenceWindowsPerSecond = "inference_windows_per_s"
+        case inferenceBatchWindowsPerSecond = "inference_batch_windows_per_s"
     }
 
     public var summary: String {
@@ -95,6 +99,13 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
                 + inferenceWindowsPerSecond.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map {
                     String(format: "%.0f windows/s on %@ thread%@", $0.value, $0.key, $0.key == "1" ? "" : "s")
                 }.joined(separator: ", ") + " (batch 1, both modalities, nothing else running)")
+        if !inferenceBatchWindowsPerSecond.isEmpty {
+            lines.append(
+                "             "
+                    + inferenceBatchWindowsPerSecond.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map {
+                        String(format: "%.0f windows/s at batch %@", $0.value, $0.key)
+                    }.joined(separator: ", ") + " (1 thread)")
+        }
         lines.append("latency      1 subject: \(latencyMs.line)")
         lines.append(
             "capacity     max \(maxSubjects) subjects (zero frames dropped, zero windows skipped, p99 < \(Int(p99LimitMs)) ms)"

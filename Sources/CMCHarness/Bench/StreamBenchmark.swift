@@ -68,10 +68,15 @@ public enum StreamBenchmark {
         let warmup = meta.windowSeconds + 1.5
 
         var rates: [String: Double] = [:]
+        let probeSeconds = min(3, options.measureSeconds / 2)
         for threads in Set([1, options.workers]).sorted() {
-            rates["\(threads)"] = inferenceRate(
-                classifier, threads: threads, seconds: min(3, options.measureSeconds / 2))
+            rates["\(threads)"] = inferenceRate(classifier, threads: threads, batch: 1, seconds: probeSeconds)
             log(String(format: "inference: %.0f windows/s on %d thread(s), batch 1", rates["\(threads)"]!, threads))
+        }
+        var batchRates: [String: Double] = [:]
+        for batch in Set([8, options.maxBatch]).sorted() where batch > 1 {
+            batchRates["\(batch)"] = inferenceRate(classifier, threads: 1, batch: batch, seconds: probeSeconds)
+            log(String(format: "inference: %.0f windows/s on 1 thread, batch %d", batchRates["\(batch)"]!, batch))
         }
 
         log("latency: 1 subject, \(Int(options.latencySeconds)) s …")
@@ -111,22 +116,24 @@ public enum StreamBenchmark {
         return StreamBenchReport(
             model: options.modelPath, latencyMs: single.latencyMs, maxSubjects: maxSubjects,
             p99LimitMs: options.p99LimitMs, inferenceWindowsPerSecond: rates,
+            inferenceBatchWindowsPerSecond: batchRates,
             levels: levels, accuracy: accuracy, settings: settings, host: host, notes: notes)
     }
 
-    /// Windows per second `threads` threads classify together, each one window per call in a loop for `seconds`
-    /// (the model's own synthetic window with every modality).
-    static func inferenceRate(_ classifier: BundleClassifier, threads: Int, seconds: Double) -> Double {
+    /// Windows per second `threads` threads classify together, each `batch` windows per call in a loop for
+    /// `seconds` (the model's own synthetic window with every modality).
+    static func inferenceRate(_ classifier: BundleClassifier, threads: Int, batch: Int, seconds: Double) -> Double {
         guard let window = classifier.syntheticWindows().first else { return 0 }
-        _ = classifier.classify(batch: [window]) // warm: folded weights, first-touch allocations
+        let windows = Array(repeating: window, count: max(1, batch))
+        _ = classifier.classify(batch: windows) // warm: folded weights, first-touch allocations
         let counts = Locked([Int](repeating: 0, count: threads))
         let start = MonotonicClock.now()
         let deadline = start + Int64(seconds * 1e9)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             var n = 0
             while MonotonicClock.now() < deadline {
-                _ = classifier.classify(batch: [window])
-                n += 1
+                _ = classifier.classify(batch: windows)
+                n += windows.count
             }
             counts.withLock { $0[t] = n }
         }

@@ -52,8 +52,11 @@ public struct PipelineConfig: Sendable {
     /// light, inference is the load, and a second worker doubles the subjects served.
     public var workers: Int = 2
     /// Most windows one worker classifies in one call (`WindowClassifier.classify(batch:)`). Batches
-    /// only hold what is already queued, so this bounds the work per call, never adds waiting.
-    public var maxBatch: Int = 32
+    /// only hold what is already queued, so this bounds the work per call, never adds waiting. 8: on one
+    /// core the default model classifies the most windows per second at batch 8 (int8 ≈ batch 1, float32
+    /// +50 %); at 32 its activations outgrow the caches and each window costs more than alone (int8 −30 %),
+    /// so under load the queue grew faster as the batches grew (`cmc-bench stream`, 2026-12-03).
+    public var maxBatch: Int = 8
     /// Windows waiting for a worker per publisher (`Publisher`: a CURVE key, else a peer address); when
     /// full the oldest is dropped (`cmc_windows_skipped_total{reason="queue_full"}`), so a publisher
     /// flooding windows holds at most this many while the workers serve every publisher in turn.
