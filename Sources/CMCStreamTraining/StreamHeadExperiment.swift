@@ -30,6 +30,8 @@ public struct StreamHeadExperiment: Sendable {
     public var idleFalseLabelTarget: Double?
     /// Classes whose detection is also scored on their own (`FocusScores`; SmartFallMM: the falls).
     public var focusClasses: [String] = []
+    /// The heads that decide a window with both modalities when the folds are scored.
+    public var heads = Recognizer.HeadCombination.default
 
     public init() {}
 
@@ -171,7 +173,7 @@ public struct StreamHeadExperiment: Sendable {
         let scripts = SessionBuilder.scripts(samples: samples, info: info, options: evaluationSession)
         return try StreamSimulation(config: config).evaluate(
             scripts: scripts, samples: samples,
-            classifier: try BundleClassifier(bundle: bundle), focus: focusClasses
+            classifier: try BundleClassifier(bundle: bundle, heads: heads), focus: focusClasses
         ).scores
     }
 

@@ -59,6 +59,11 @@ struct StreamHeadCommand: ParsableCommand {
     var modalityDropout: Float = 0
     @Option(help: "Fused heads (clip and stream): weight of each branch's own cross-entropy, through a linear head.")
     var unimodalLossWeight: Float = 0
+    @Option(
+        help:
+            "Heads scoring --evaluate and --loso: fused (the multimodal head alone) or fused+skeleton (as cmcd serves)."
+    )
+    var heads = Recognizer.HeadCombination.default
     @Flag(
         help: """
             Calibrate: fit softmax temperatures and the unknown threshold on held-out windows, leave-one-subject-out over \
@@ -93,6 +98,7 @@ struct StreamHeadCommand: ParsableCommand {
             throw ValidationError("--focus-classes: \(error)")
         }
         experiment.trainer = fromScratch ? .fromScratch(seed: seed) : StreamHeadTrainer(seed: seed)
+        experiment.heads = heads
         if let epochs { experiment.trainer.schedule.epochs = epochs }
         if let learningRate { experiment.trainer.schedule.learningRate = learningRate }
         guard (0...1).contains(modalityDropout), unimodalLossWeight >= 0, unimodalLossWeight.isFinite else {
