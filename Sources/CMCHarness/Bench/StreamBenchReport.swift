@@ -19,7 +19,8 @@ public struct StreamBenchReport: Codable, Sendable, JSONReport {
         public var windowsSkippedBusy: Int
         public var latencyMs: LatencyStats
         public var daemonEndToEndMs: LatencyStats
-        /// Process CPU time over wall time, in cores (daemon, sender and collector together).
+        /// Process CPU time over wall time while every subject streams (the scored span), in cores (daemon,
+        /// sender and collector together).
         public var cpuCores: Double
         /// Where a window's time inside the daemon went, from its histograms (`cmc_queue_wait_seconds`,
         /// `cmc_inference_seconds`, `cmc_publish_wait_seconds`): mean and the upper bound of the p99 bucket.
