@@ -97,21 +97,14 @@ public enum EvaluationProtocols {
         stage: String, classifier clf: MultiModalClassifier, features f: FeatureSplits, classCount: Int,
         schedule: ClassifierSchedule, seed: UInt64
     ) throws -> ClassifierOutcome {
-        // Their own generator: without them everything else is initialised and shuffled as before.
-        var auxiliaryRNG = SeededRNG(seed: seed &+ 0x6175_7820)
-        let hidden = clf.inertial.linear.weight.shape[0]
-        let auxiliary =
-            schedule.unimodalLossWeight > 0
-            ? (0..<2).map { _ in Linear(hidden, classCount, rng: &auxiliaryRNG) } : []
+        let fusion = BalancedFusion(
+            clf, schedule: schedule, classCount: classCount, auxiliarySeed: seed &+ 0x6175_7820)
         let loop = ClassifierLoop(stage: stage, schedule: schedule, seed: seed, classCount: classCount)
         return try loop.run(
-            trainable: [clf] + auxiliary, trainCount: f.trainLabels.count, trainLabels: f.trainLabels,
+            trainable: fusion.trainable, trainCount: f.trainLabels.count, trainLabels: f.trainLabels,
             trainLogits: { idx, rng in
-                let out = clf.training(
-                    inertial: Variable(f.train[0].rows(idx)), skeleton: Variable(f.train[1].rows(idx)),
-                    modalityDropout: schedule.modalityDropout, rng: &rng)
-                guard auxiliary.count == 2 else { return [out.fused] }
-                return [out.fused, auxiliary[0](out.inertial), auxiliary[1](out.skeleton)]
+                fusion.logits(
+                    inertial: Variable(f.train[0].rows(idx)), skeleton: Variable(f.train[1].rows(idx)), rng: &rng)
             },
             valCount: f.valLabels.count, valLabels: f.valLabels, testCount: f.testLabels.count,
             testLabels: f.testLabels,
@@ -139,5 +132,35 @@ public enum EvaluationProtocols {
                 var rng = SeededRNG(seed: 0)
                 return forward((split == 0 ? val : test).batch(pos, rng: &rng), &rng)[0].value
             })
+    }
+}
+
+/// A late-fusion classifier's training forward with its schedule's balancing options: modality dropout at
+/// the fusion, and (with a positive `unimodalLossWeight`) a linear auxiliary head per branch whose logits
+/// follow the fused ones. The one definition behind frozen-feature heads and end-to-end training.
+struct BalancedFusion {
+    let classifier: MultiModalClassifier
+    let auxiliary: [Linear]
+    let modalityDropout: Float
+
+    /// The auxiliary heads draw from their own generator (`auxiliarySeed`): without them everything else is
+    /// initialised and shuffled as before.
+    init(_ classifier: MultiModalClassifier, schedule: ClassifierSchedule, classCount: Int, auxiliarySeed: UInt64) {
+        self.classifier = classifier
+        modalityDropout = schedule.modalityDropout
+        var rng = SeededRNG(seed: auxiliarySeed)
+        let hidden = classifier.inertial.linear.weight.shape[0]
+        auxiliary =
+            schedule.unimodalLossWeight > 0 ? (0..<2).map { _ in Linear(hidden, classCount, rng: &rng) } : []
+    }
+
+    /// What the optimizer updates: the classifier and the auxiliary heads.
+    var trainable: [Module] { [classifier] + auxiliary }
+
+    /// The fused logits, then (in training mode, with auxiliary heads) each branch's own.
+    func logits(inertial xi: Variable, skeleton xs: Variable, rng: inout SeededRNG) -> [Variable] {
+        let out = classifier.training(inertial: xi, skeleton: xs, modalityDropout: modalityDropout, rng: &rng)
+        guard auxiliary.count == 2, classifier.isTraining else { return [out.fused] }
+        return [out.fused, auxiliary[0](out.inertial), auxiliary[1](out.skeleton)]
     }
 }

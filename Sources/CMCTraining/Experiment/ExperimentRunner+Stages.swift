@@ -193,20 +193,12 @@ extension ExperimentRunner {
         augmentation: AugmentationConfig, schedule: ClassifierSchedule
     ) throws -> ClassifierOutcome {
         let (ei, es) = encoders
-        // Drawn from their own generator, so that runs without them initialise everything else as before.
-        var auxiliaryRNG = SeededRNG(seed: seed(stage) &+ 2)
-        let auxiliary =
-            schedule.unimodalLossWeight > 0
-            ? (0..<2).map { _ in Linear(config.classifierHidden, classCount, rng: &auxiliaryRNG) } : []
+        let fusion = BalancedFusion(clf, schedule: schedule, classCount: classCount, auxiliarySeed: seed(stage) &+ 2)
         return try EvaluationProtocols.endToEnd(
-            stage: stage.rawValue, modules: [ei, es, clf] + auxiliary, train: train, val: val, test: test,
+            stage: stage.rawValue, modules: [ei, es] + fusion.trainable, train: train, val: val, test: test,
             augmentation: augmentation, schedule: schedule, seed: seed(stage) &+ 1
         ) { b, rng in
-            let out = clf.training(
-                inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)),
-                modalityDropout: schedule.modalityDropout, rng: &rng)
-            guard auxiliary.count == 2, clf.isTraining else { return [out.fused] }
-            return [out.fused, auxiliary[0](out.inertial), auxiliary[1](out.skeleton)]
+            fusion.logits(inertial: ei(Variable(b.inertial)), skeleton: es(Variable(b.skeleton)), rng: &rng)
         }
     }
 

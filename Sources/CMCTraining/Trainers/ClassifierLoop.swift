@@ -31,14 +31,15 @@ public struct ClassifierSchedule: Codable, Sendable, Equatable {
     /// the plateau scheduler: the last epoch is then a settled one rather than one sample of a noisy walk
     /// (at a constant rate a linear head's validation accuracy moves by points from epoch to epoch).
     public var cosine = false
-    /// End-to-end multimodal training only: each modality's branch also classifies alone through a linear
-    /// head of its own, and those cross-entropies are added with this weight (0: off, the paper). Trained
-    /// only through the fused head, the branch that fits the training set first (the inertial one here)
-    /// drives the loss to zero and the other stops learning; the auxiliary losses keep both learning.
+    /// Late-fusion heads only (on frozen features or end to end): each modality's branch also classifies
+    /// alone through a linear head of its own, and those cross-entropies are added with this weight (0: off,
+    /// the paper). Trained only through the fused head, the branch that fits the training set first (the
+    /// inertial one here) drives the loss to zero and the other stops learning; the auxiliary losses keep
+    /// both learning.
     public var unimodalLossWeight: Float = 0
-    /// End-to-end multimodal training only: the probability that a training example has one of its
-    /// modalities (chosen at random) zeroed at the fusion, so the fused head must also decide from either
-    /// alone (0: off, the paper).
+    /// Late-fusion heads only (on frozen features or end to end): the probability that a training example
+    /// has one of its modalities (chosen at random) zeroed at the fusion, so the fused head must also decide
+    /// from either alone (0: off, the paper).
     public var modalityDropout: Float = 0
     public init() {}
 
