@@ -73,8 +73,16 @@ struct ExperimentCommand: ParsableCommand {
                 "Default: the configuration's (best-validation, the paper's protocol); last-epoch with --cv, so that "
                 + "a fold's figure never depends on its held-out labels."))
     var selection: ModelSelection?
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "With --cv loso: run only the folds of these validation subjects (default: every fold).",
+            discussion: "Folds run in parallel processes sharing OUT; each summary includes the folds already recorded."
+        ))
+    var folds: [Int] = []
 
     func run() throws {
+        if !folds.isEmpty && cv != "loso" { throw ValidationError("--folds needs --cv loso") }
         let stages = try stages.map { s -> ExperimentConfig.Stage in
             guard let st = ExperimentConfig.Stage(rawValue: s) else { throw ValidationError("unknown stage \(s)") }
             return st
@@ -89,7 +97,7 @@ struct ExperimentCommand: ParsableCommand {
             let (config, root, out) = try options.prepared(suffix: "-loso")
             _ = try CrossValidation.run(
                 config: config, dataRoot: root, out: out, only: stages.isEmpty ? nil : stages,
-                selection: selection ?? .lastEpoch)
+                selection: selection ?? .lastEpoch, subjects: folds.isEmpty ? nil : folds)
         case "all"?:
             let (config, root, out) = try options.prepared(transform: CrossValidation.allSubjects)
             try ExperimentRunner(config: config, dataRoot: root, out: out)

@@ -170,4 +170,30 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(summary.stages["cmc-cmkm"]).meanAccuracy, 1)
         XCTAssertEqual(try XCTUnwrap(summary.stages["cmc-cmkm (bundle)"]).meanAccuracy, 0.95, accuracy: 1e-12)
     }
+
+    /// `subjects` runs only some folds (parallel processes share one output folder); the summary takes in
+    /// the folds already recorded there under this configuration's name, and nothing else.
+    func testSelectedFoldsJoinTheFoldsRecordedByOtherRuns() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cv-folds-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let folds = CrossValidation.folds(of: .utdMHADCrossSubject)
+        for (subject, name) in [(3, "x-s3"), (5, "another-config-s5")] {
+            var r = ExperimentResults(name: name, dataset: "utd-mhad", split: folds[1], counts: [:])
+            var stage = StageResult(stage: "cmc", wallSeconds: 1)
+            stage.val = ClassificationMetrics(predictions: [0, 1], targets: [0, 0], classCount: 2)
+            r.stages["cmc"] = stage
+            let dir = out.appendingPathComponent("fold-s\(subject)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try r.write(to: dir.appendingPathComponent("results.json"))
+        }
+        let config = ExperimentConfig(name: "x", dataset: .utdMHAD)
+        // No fold is run here (none selected), so no dataset is read.
+        let summary = try CrossValidation.run(
+            config: config, dataRoot: "/nonexistent", out: out, subjects: [], log: { _ in })
+        XCTAssertEqual(summary.folds, [3], "fold 5 was recorded by another configuration")
+        XCTAssertEqual(try XCTUnwrap(summary.stages["cmc"]).meanAccuracy, 0.5)
+        XCTAssertThrowsError(
+            try CrossValidation.run(config: config, dataRoot: "/nonexistent", out: out, subjects: [2], log: { _ in })
+        ) { XCTAssertTrue("\($0)".contains("fold 2"), "\($0)") }
+    }
 }

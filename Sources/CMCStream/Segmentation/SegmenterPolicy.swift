@@ -24,6 +24,11 @@
 /// tick (≈ 0.5 s). Measuring stillness inside an action over a shorter span published sooner but split
 /// actions at their pauses: 0.1 s gave p99 412 ms and F1 0.874 / 0.874; 0.15 s F1 0.930 / 0.927, p99 510;
 /// a 0.2 s hangover p99 508 / 606, F1 0.949 / 0.949; a 0.15 s span for both 0.923 / 0.918. Kept as is.
+/// Also tried (2026-12-03, later): counting the offset from the last still-looking sample instead of the last moving
+/// tick (the span's lag removed, action ends exact), with offsets 0.3–0.45 s, and 0.02 s ticks: neither moved
+/// the frontier. The replay's IMU frames carry 0.1 s each, so latency comes in 0.1 s steps; the step below
+/// 0.5 s (p99 405–413 ms) cost 1.3 points of event F1 (0.955 against 0.969), the same trade as a shorter
+/// hangover, and at equal F1 the p99 stayed at 502–512 ms.
 public struct SegmenterPolicy: Sendable, Equatable, Codable {
     /// Off: no action events, and windows are labelled from their own data alone.
     public var enabled = true

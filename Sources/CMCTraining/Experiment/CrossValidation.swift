@@ -35,19 +35,37 @@ public enum CrossValidation {
     }
 
     /// Runs every fold (the stages in `only`, or all the configuration lists) and writes the summary.
+    ///
+    /// `subjects` runs only the folds of those validation subjects, so that folds can run in parallel
+    /// processes (or machines) sharing `out`; the summary then also takes in the folds another run has
+    /// already recorded there.
     public static func run(
         config: ExperimentConfig, dataRoot: String, out: URL, only: [ExperimentConfig.Stage]? = nil,
-        selection: ModelSelection = .lastEpoch, log: @escaping (String) -> Void = ExperimentRunner.standardLog
+        selection: ModelSelection = .lastEpoch, subjects: [Int]? = nil,
+        log: @escaping (String) -> Void = ExperimentRunner.standardLog
     ) throws -> Summary {
         let folds = Self.folds(of: config.split ?? config.dataset.defaultSplit)
+        if let subjects, let missing = subjects.first(where: { s in !folds.contains { $0.val == [s] } }) {
+            throw ConfigError(
+                file: config.name, reason: "fold \(missing): not a subject of the split's train and validation parts")
+        }
         var results: [Int: ExperimentResults] = [:]
         for (k, fold) in folds.enumerated() {
             let subject = fold.val[0]
+            let dir = out.appendingPathComponent("fold-s\(subject)")
+            if let subjects, !subjects.contains(subject) {
+                if let recorded = ExperimentResults.read(dir.appendingPathComponent("results.json")),
+                    recorded.name == "\(config.name)-s\(subject)"
+                {
+                    log("── fold \(k + 1) of \(folds.count): not run here; its results so far join the summary ──")
+                    results[subject] = recorded
+                }
+                continue
+            }
             log("── fold \(k + 1) of \(folds.count): validation subject \(subject), training on \(fold.train) ──")
             var foldConfig = config.selecting(selection)
             foldConfig.split = fold
             foldConfig.name = "\(config.name)-s\(subject)"
-            let dir = out.appendingPathComponent("fold-s\(subject)")
             let runner = try ExperimentRunner(config: foldConfig, dataRoot: dataRoot, out: dir, log: log)
             try runner.run(only: only)
             results[subject] = runner.results
