@@ -142,6 +142,86 @@
             return (_mm512_reduce_min_ps(low), _mm512_reduce_max_ps(high))
         }
 
+        /// The patch matrix of a convolution from its zero-padded channels-last byte image: row `r` = (sample,
+        /// output row, output column) holds the `kernelH` runs of `span` bytes starting at image position
+        /// (`outRow · strideH + i`, `outColumn · strideW`) of that sample, back to back, then `fill` up to
+        /// `rowStride`. The runs are a few dozen bytes: copied as masked 64-byte moves rather than a `memmove`
+        /// call each (those calls were 9 % of the int8 skeleton encoder), every byte of `patches` written.
+        public static func gatherPatches(
+            _ image: UnsafePointer<UInt8>, batch: Int, paddedH: Int, paddedW: Int, channels: Int, kernelH: Int,
+            span: Int, strideH: Int, strideW: Int, outH: Int, outW: Int, rowStride: Int, fill: UInt8,
+            into patches: UnsafeMutablePointer<UInt8>
+        ) {
+            func mask(_ n: Int) -> __mmask64 { n >= 64 ? ~0 : (1 << UInt64(n)) &- 1 }
+            let filler = _mm512_set1_epi8(CChar(bitPattern: fill))
+            let used = kernelH * span
+            for b in 0..<batch {
+                for oh in 0..<outH {
+                    for ow in 0..<outW {
+                        let row = patches + ((b * outH + oh) * outW + ow) * rowStride
+                        for i in 0..<kernelH {
+                            let from = image + ((b * paddedH + oh * strideH + i) * paddedW + ow * strideW) * channels
+                            let to = row + i * span
+                            var k = 0
+                            while k < span {
+                                let m = mask(span - k)
+                                _mm512_mask_storeu_epi8(
+                                    UnsafeMutableRawPointer(to + k), m,
+                                    _mm512_maskz_loadu_epi8(m, UnsafeRawPointer(from + k)))
+                                k += 64
+                            }
+                        }
+                        var k = used
+                        while k < rowStride {
+                            _mm512_mask_storeu_epi8(UnsafeMutableRawPointer(row + k), mask(rowStride - k), filler)
+                            k += 64
+                        }
+                    }
+                }
+            }
+        }
+
+        /// 2 × 2 max pooling with stride 2 of `planes` planes of `height × width` floats into `target`
+        /// (`height / 2 × width / 2` per plane; an odd last row or column is dropped, as in PyTorch): 16 outputs
+        /// from 32 columns of two rows at a time, the even and odd columns picked by two permutes. The scalar
+        /// loop's stride-2 reads did not vectorise; it was 8 % of the int8 skeleton encoder.
+        public static func maxPool2x2(
+            _ source: UnsafePointer<Float>, planes: Int, height: Int, width: Int,
+            into target: UnsafeMutablePointer<Float>
+        ) {
+            let (outH, outW) = (height / 2, width / 2)
+            func lanes(_ f: (Int32) -> Int32) -> __m512i {
+                let v = (0..<16).map { f(Int32($0)) }
+                return v.withUnsafeBufferPointer { _mm512_loadu_si512(UnsafeRawPointer($0.baseAddress!)) }
+            }
+            let (even, odd) = (lanes { 2 * $0 }, lanes { 2 * $0 + 1 })
+            for p in 0..<planes {
+                for y in 0..<outH {
+                    let r0 = source + (p * height + 2 * y) * width
+                    let r1 = r0 + width
+                    let out = target + (p * outH + y) * outW
+                    var j = 0
+                    while j < outW {
+                        let n = min(16, outW - j)
+                        let first = __mmask16(truncatingIfNeeded: (1 << min(16, 2 * n)) - 1)
+                        let second = __mmask16(truncatingIfNeeded: (1 << max(0, 2 * n - 16)) - 1)
+                        // max(b, a) is `b > a ? b : a`, as `Swift.max(a, b)` but for equal values' signs.
+                        let a = _mm512_max_ps(
+                            _mm512_maskz_loadu_ps(first, UnsafeRawPointer(r1 + 2 * j)),
+                            _mm512_maskz_loadu_ps(first, UnsafeRawPointer(r0 + 2 * j)))
+                        let b = _mm512_max_ps(
+                            _mm512_maskz_loadu_ps(second, UnsafeRawPointer(r1 + 2 * j + 16)),
+                            _mm512_maskz_loadu_ps(second, UnsafeRawPointer(r0 + 2 * j + 16)))
+                        let pooled = _mm512_max_ps(
+                            _mm512_permutex2var_ps(a, odd, b), _mm512_permutex2var_ps(a, even, b))
+                        _mm512_mask_storeu_ps(
+                            UnsafeMutableRawPointer(out + j), __mmask16(truncatingIfNeeded: (1 << n) - 1), pooled)
+                        j += 16
+                    }
+                }
+            }
+        }
+
         /// `ByteConversions.quantise`, 16 lanes wide.
         public static func quantise(
             _ source: UnsafePointer<Float>, count: Int, inverseScale: Float, zeroPoint: Float,

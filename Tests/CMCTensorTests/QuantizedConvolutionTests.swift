@@ -56,15 +56,41 @@ final class QuantizedConvolutionTests: XCTestCase {
         }
     }
 
+    /// An input held channels-last gives the bits of the permuted input's convolution, on both paths, with
+    /// padding, strides and partial tiles (the skeleton encoder's joint-to-channel step is the last case).
+    func testChannelsLastInputEqualsThePermutedOne() {
+        var rng = SeededRNG(seed: 15)
+        let cases: [(x: [Int], w: [Int], stride: (Int, Int), padding: (Int, Int))] = [
+            ([2, 7, 9, 5], [19, 5, 3, 2], (1, 2), (1, 1)),
+            ([1, 32, 25, 10], [32, 10, 3, 3], (1, 1), (1, 1)),
+        ]
+        for c in cases {
+            let x = random(c.x, -2...3, &rng)
+            let layer = QuantizedConvolution(
+                weight: random(c.w, -0.4...0.4, &rng), bias: random([c.w[0]], -1...1, &rng), stride: c.stride,
+                padding: c.padding)
+            let permuted = Kernels.permute(x, [0, 3, 1, 2])
+            for vnni in [false, CPUFeatures.avx512VNNI] {
+                let expected = layer(permuted, relu: true, vnni: vnni)
+                let got = layer(channelsLast: x, relu: true, vnni: vnni)
+                XCTAssertEqual(got.shape, expected.shape)
+                XCTAssertEqual(got.storage, expected.storage, "\(c.x), vnni \(vnni)")
+            }
+        }
+    }
+
     /// Inference's pooling (values only) equals training's (values and winners), odd sizes included.
     func testInferencePoolingEqualsTrainingPooling() {
         var rng = SeededRNG(seed: 13)
-        for shape in [[2, 3, 7, 9], [1, 64, 50, 20], [1, 1, 2, 2]] {
+        // Widths with every tail of the 16-output steps (odd ones drop their last column).
+        for shape in [[2, 3, 7, 9], [1, 64, 50, 20], [1, 1, 2, 2], [1, 2, 5, 70], [2, 3, 4, 33], [1, 1, 3, 64]] {
             let x = random(shape, -5...5, &rng)
             let (y, _) = Kernels.maxPool2d(x, kernel: (2, 2), stride: (2, 2))
-            let values = Kernels.maxPool2dValues(x, kernel: (2, 2), stride: (2, 2))
-            XCTAssertEqual(values.shape, y.shape)
-            XCTAssertEqual(values.storage, y.storage, "\(shape)")
+            for vnni in [false, CPUFeatures.avx512VNNI] {
+                let values = Kernels.maxPool2dValues(x, kernel: (2, 2), stride: (2, 2), vnni: vnni)
+                XCTAssertEqual(values.shape, y.shape)
+                XCTAssertEqual(values.storage, y.storage, "\(shape), vnni \(vnni)")
+            }
             let recorded = GradMode.withoutGrad { maxPool2d(Variable(x, requiresGrad: true), kernel: (2, 2)) }
             XCTAssertEqual(recorded.value.storage, y.storage)
         }

@@ -84,6 +84,14 @@ public final class ConvBN2d: Module {
         return y
     }
 
+    /// `self(x.permuted([0, 3, 1, 2]))`: `x` (B, H, W, C) is this block's input held channels-last. In int8
+    /// the permuted copy is never made (`QuantizedConvolution.callAsFunction(channelsLast:)`); elsewhere it is.
+    public func callAsFunction(channelsLast x: Variable) -> Variable {
+        guard let q = quantized, bn.canFold(input: x, conv.parameters) else { return self(x.permuted([0, 3, 1, 2])) }
+        let y = Variable(q(channelsLast: x.value, relu: relu))
+        return pool ? maxPool2d(y, kernel: (2, 2)) : y
+    }
+
     /// The convolution with its batch norm folded in, in int8 (`Module.quantizeForInference()`).
     private var quantized: QuantizedConvolution?
 

@@ -94,7 +94,7 @@ public final class SkeletonEncoder: Module {
     }
 
     private func stream(_ input: Variable, _ s: (ConvBN2d, ConvBN2d, ConvBN2d, ConvBN2d)) -> Variable {
-        let h = s.1(s.0(input)).permuted([0, 3, 1, 2]) // joints become channels
-        return s.3(s.2(h))
+        // Joints become channels: (B, C, T, J) is the third block's input (B, J, C, T) held channels-last.
+        return s.3(s.2(channelsLast: s.1(s.0(input))))
     }
 }

@@ -1,3 +1,5 @@
+import CMCVNNI
+
 /// Max pooling over (B, C, H, W) with floor-mode output size (PyTorch's default).
 extension Kernels {
     public static func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)) -> (Tensor, [Int32]) {
@@ -68,14 +70,29 @@ extension Kernels {
     }
 
     /// `maxPool2d`'s values alone (inference): without the winners' positions to record, the 2 × 2 window is
-    /// branch-free maxima, first of two rows element by element (vectorised), then of neighbouring pairs.
-    public static func maxPool2dValues(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)) -> Tensor {
+    /// branch-free maxima, first of two rows element by element (vectorised), then of neighbouring pairs; on
+    /// AVX-512 (`vnni`) both at once, 16 outputs per step (`VNNIKernel.maxPool2x2`).
+    public static func maxPool2dValues(
+        _ x: Tensor, kernel: (Int, Int), stride: (Int, Int), vnni: Bool = CPUFeatures.avx512VNNI
+    ) -> Tensor {
         guard kernel == (2, 2) && stride == (2, 2) else { return maxPool2d(x, kernel: kernel, stride: stride).0 }
         precondition(x.rank == 4, "maxPool2d wants (B,C,H,W), got \(x.shape)")
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = (h / 2, w / 2)
         precondition(oh > 0 && ow > 0, "maxPool2d kernel \(kernel) larger than input \(h)×\(w)")
         let n = b * c * oh * ow
+        #if arch(x86_64)
+            if vnni {
+                let out = [Float](unsafeUninitializedCapacity: n) { po, count in
+                    x.storage.withUnsafeBufferPointer { px in
+                        VNNIKernel.maxPool2x2(
+                            px.baseAddress!, planes: b * c, height: h, width: w, into: po.baseAddress!)
+                    }
+                    count = n
+                }
+                return Tensor(shape: [b, c, oh, ow], storage: out)
+            }
+        #endif
         var rowMax = [Float](repeating: 0, count: w)
         let out = [Float](unsafeUninitializedCapacity: n) { po, count in
             x.storage.withUnsafeBufferPointer { px in

@@ -1,3 +1,5 @@
+import CMCVNNI
+
 /// A 2-D convolution in int8 (1-D is height 1): the weights quantised per output channel, the input per
 /// call over the whole tensor, the product in 32-bit integers (`QuantizedLinear`'s scheme and error).
 ///
@@ -40,12 +42,10 @@ public struct QuantizedConvolution: Sendable {
 
     /// (B, C, H, W) → (B, O, Ho, Wo); with `relu`, rectified as the results are converted back to floats.
     public func callAsFunction(_ x: Tensor, relu: Bool = false, vnni: Bool = CPUFeatures.avx512VNNI) -> Tensor {
-        let g = ConvGeometry(
-            input: x.shape, weight: [outChannels, inChannels, kernel.height, kernel.width],
-            stride: (stride.height, stride.width), padding: (padding.height, padding.width))
+        let g = geometry([x.shape[0], x.shape[1], x.shape[2], x.shape[3]])
         let (paddedH, paddedW) = (g.height + 2 * g.padH, g.width + 2 * g.padW)
         let q = ByteQuantisation(x)
-        // The zero point is zero: the padding border needs no writing.
+        // The border keeps the zero point: padding is exactly zero.
         var image = [UInt8](repeating: q.zeroPoint, count: g.batch * paddedH * paddedW * g.inChannels)
         x.storage.withUnsafeBufferPointer { px in
             image.withUnsafeMutableBufferPointer { pi in
@@ -55,10 +55,68 @@ public struct QuantizedConvolution: Sendable {
                     into: pi.baseAddress!, vnni: vnni)
             }
         }
+        return convolve(image, q, g, relu: relu, vnni: vnni)
+    }
+
+    /// The same convolution of an input held channels-last, (B, H, W, C): `self(x.permuted([0, 3, 1, 2]))`
+    /// to the bit. The skeleton encoder's joint-to-channel permutation lands exactly in this layout, so its
+    /// convolution quantises rows as they lie instead of transposing a transposed copy.
+    public func callAsFunction(channelsLast x: Tensor, relu: Bool = false, vnni: Bool = CPUFeatures.avx512VNNI)
+        -> Tensor
+    {
+        precondition(x.rank == 4, "channels-last convolution input of shape \(x.shape)")
+        let g = geometry([x.shape[0], x.shape[3], x.shape[1], x.shape[2]])
+        let (paddedH, paddedW) = (g.height + 2 * g.padH, g.width + 2 * g.padW)
+        let q = ByteQuantisation(x)
+        var image = [UInt8](repeating: q.zeroPoint, count: g.batch * paddedH * paddedW * g.inChannels)
+        let run = g.width * g.inChannels
+        x.storage.withUnsafeBufferPointer { px in
+            image.withUnsafeMutableBufferPointer { pi in
+                for b in 0..<g.batch {
+                    for h in 0..<g.height {
+                        Int8MatMul.quantise(
+                            px.baseAddress! + (b * g.height + h) * run, count: run, inverseScale: 1 / q.scale,
+                            zeroPoint: Float(q.zeroPoint),
+                            into: pi.baseAddress! + ((b * paddedH + h + g.padH) * paddedW + g.padW) * g.inChannels,
+                            vnni: vnni)
+                    }
+                }
+            }
+        }
+        return convolve(image, q, g, relu: relu, vnni: vnni)
+    }
+
+    /// Geometry for an input of logical shape (B, C, H, W).
+    private func geometry(_ input: [Int]) -> ConvGeometry {
+        ConvGeometry(
+            input: input, weight: [outChannels, inChannels, kernel.height, kernel.width],
+            stride: (stride.height, stride.width), padding: (padding.height, padding.width))
+    }
+
+    /// Patches of the padded channels-last byte `image`, their product with the weights, and the floats back,
+    /// channels-first.
+    private func convolve(_ image: [UInt8], _ q: ByteQuantisation, _ g: ConvGeometry, relu: Bool, vnni: Bool)
+        -> Tensor
+    {
+        let (paddedH, paddedW) = (g.height + 2 * g.padH, g.width + 2 * g.padW)
         let (outH, outW) = (g.outH, g.outW)
         let rows = g.batch * outH * outW
         let rowStride = 4 * linear.weights.groups
         let span = g.kernelW * g.inChannels
+        #if arch(x86_64)
+            if vnni {
+                let patches = [UInt8](unsafeUninitializedCapacity: rows * rowStride) { pp, count in
+                    image.withUnsafeBufferPointer { pi in
+                        VNNIKernel.gatherPatches(
+                            pi.baseAddress!, batch: g.batch, paddedH: paddedH, paddedW: paddedW, channels: g.inChannels,
+                            kernelH: g.kernelH, span: span, strideH: g.strideH, strideW: g.strideW, outH: outH,
+                            outW: outW, rowStride: rowStride, fill: q.zeroPoint, into: pp.baseAddress!)
+                    }
+                    count = rows * rowStride // every byte written by the kernel
+                }
+                return product(patches, rows: rows, rowStride: rowStride, q, g, relu: relu, vnni: vnni)
+            }
+        #endif
         var patches = [UInt8](repeating: q.zeroPoint, count: rows * rowStride)
         image.withUnsafeBufferPointer { pi in
             patches.withUnsafeMutableBufferPointer { pp in
@@ -77,6 +135,14 @@ public struct QuantizedConvolution: Sendable {
                 }
             }
         }
+        return product(patches, rows: rows, rowStride: rowStride, q, g, relu: relu, vnni: vnni)
+    }
+
+    /// The patches' product with the weights, dequantised channels-first.
+    private func product(
+        _ patches: [UInt8], rows: Int, rowStride: Int, _ q: ByteQuantisation, _ g: ConvGeometry, relu: Bool, vnni: Bool
+    ) -> Tensor {
+        let (outH, outW) = (g.outH, g.outW)
         let product = Int8MatMul.multiply(patches, rows: rows, stride: rowStride, by: linear.weights, vnni: vnni)
         let (factor, constant) = linear.dequantisation(input: q)
         let out = Int8MatMul.dequantise(
