@@ -44,4 +44,17 @@ final class QuantizedEncoderTests: XCTestCase {
         skeleton.train()
         XCTAssertEqual(skeleton(x).value, twin(x).value, "training mode is float32 whatever was quantised")
     }
+
+    /// The attention's packed input projection runs in int8 too (quantised on its own here: the output
+    /// projection, a `Linear`, stays float32), close to float32; with gradients flowing, float32 exactly.
+    func testAttentionInputProjectionRunsInInt8() {
+        var rng = SeededRNG(seed: 6)
+        let attention = MultiheadAttention(embedDim: 32, heads: 2, rng: &rng)
+        attention.eval()
+        let x = input([2, 7, 32], &rng)
+        let exact = GradMode.withoutGrad { attention(x).value }
+        attention.quantizeLocalWeights()
+        assertClose(GradMode.withoutGrad { attention(x).value }, exact, relative: 0.05, "attention")
+        XCTAssertEqual(attention(x).value, exact, "gradients can flow to the weights: float32")
+    }
 }
