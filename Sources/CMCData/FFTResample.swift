@@ -37,18 +37,35 @@ public struct FFTResampler: Sendable {
         // y_m = Σ_k w_k (Re X_k cos φ_km − Im X_k sin φ_km), X_k = Σ_n x_n (cos θ_kn − i sin θ_kn):
         // the weight of x_n in y_m is Σ_k w_k (cos θ_kn cos φ_km + sin θ_kn sin φ_km). irfft ignores the
         // imaginary part of DC and of an even-length output's Nyquist bin; sin φ = 0 there does the same.
-        // Row-major (output by output) as `apply` reads it; built once per cached pair, so the strided writes
-        // cost nothing that matters.
+        // Built as a product: per bin k, the rows cos θ_k· and sin θ_k· (table lookups) are added into
+        // output m's row with weights w_k cos φ_km and w_k sin φ_km — contiguous, vectorised row updates. (It
+        // used to loop over n and k outside m, writing the matrix column by column: building an operator for a
+        // new action length then cost about as much as classifying the action.)
+        var cosRows = [Double](repeating: 0, count: bins * nx)
+        var sinRows = [Double](repeating: 0, count: bins * nx)
+        for k in 0..<bins {
+            var idx = 0
+            for n in 0..<nx {
+                cosRows[k * nx + n] = cosIn[idx]
+                sinRows[k * nx + n] = sinIn[idx]
+                idx += k
+                if idx >= nx { idx -= nx }
+            }
+        }
         var t = [Double](repeating: 0, count: nx * num)
-        for n in 0..<nx {
-            for k in 0..<bins {
-                let a = weight[k] * cosIn[(k * n) % nx]
-                let b = weight[k] * sinIn[(k * n) % nx]
-                var idx = 0
-                for mIndex in 0..<num {
-                    t[mIndex * nx + n] += a * cosOut[idx] + b * sinOut[idx]
-                    idx += k
-                    if idx >= num { idx -= num }
+        t.withUnsafeMutableBufferPointer { out in
+            cosRows.withUnsafeBufferPointer { c in
+                sinRows.withUnsafeBufferPointer { s in
+                    for mIndex in 0..<num {
+                        let row = out.baseAddress! + mIndex * nx
+                        for k in 0..<bins {
+                            let phase = (k * mIndex) % num
+                            let a = weight[k] * cosOut[phase]
+                            let b = weight[k] * sinOut[phase]
+                            let (ck, sk) = (c.baseAddress! + k * nx, s.baseAddress! + k * nx)
+                            for n in 0..<nx { row[n] += a * ck[n] + b * sk[n] }
+                        }
+                    }
                 }
             }
         }
