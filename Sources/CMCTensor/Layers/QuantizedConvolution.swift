@@ -74,9 +74,8 @@ public struct QuantizedConvolution: Sendable {
             image.withUnsafeMutableBufferPointer { pi in
                 for b in 0..<g.batch {
                     for h in 0..<g.height {
-                        Int8MatMul.quantise(
-                            px.baseAddress! + (b * g.height + h) * run, count: run, inverseScale: 1 / q.scale,
-                            zeroPoint: Float(q.zeroPoint),
+                        q.quantise(
+                            px.baseAddress! + (b * g.height + h) * run, count: run,
                             into: pi.baseAddress! + ((b * paddedH + h + g.padH) * paddedW + g.padW) * g.inChannels,
                             vnni: vnni)
                     }
